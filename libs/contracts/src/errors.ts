@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+/** Stable error codes: programs branch on these, so a code is never renamed or reused for another meaning. */
+export const ErrorCodeSchema = z.enum([
+  'validation_failed',
+  'invalid_message',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'stream_version_conflict',
+  'idempotency_key_reused',
+  'payload_too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'timeout',
+  'unavailable',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+
+export const ErrorBodySchema = z.strictObject({
+  code: ErrorCodeSchema,
+  message: z.string(),
+  details: z.array(z.unknown()).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** The public API's error shape: `{"error": {...}, "requestId": "..."}`. */
+export const ApiErrorSchema = z.strictObject({
+  error: ErrorBodySchema,
+  requestId: z.string().optional(),
+});
+export type ApiError = z.infer<typeof ApiErrorSchema>;
+
+/**
+ * An expected refusal (bad input, missing resource, broken rule). It crosses process boundaries as an
+ * ErrorBody, so the caller sees the same code and message whichever service raised it.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown[],
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+
+  toBody(): ErrorBody {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+
+  static fromBody(body: ErrorBody): DomainError {
+    return new DomainError(body.code, body.message, body.details);
+  }
+}
+
+/** Turns zod issues into error details a person can act on: which field, and what is wrong with it. */
+export function describeIssues(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(root)',
+    message: issue.message,
+  }));
+}
+
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new DomainError('validation_failed', `${what} is not valid`, describeIssues(result.error));
+  }
+  return result.data;
+}

@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './messages';
+export * from './definitions';
+export * from './subjects';
+export * from './deployments/deploy-configs';

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { ErrorBodySchema } from './errors';
+
+const Name = /^[A-Za-z][A-Za-z0-9]*$/;
+const Context = /^[a-z][a-z0-9-]*$/;
+
+/** Who asked for what, carried by every command, event and query so that everything stays workspace-scoped. */
+export const MessageMetadataSchema = z.strictObject({
+  workspaceId: z.string().min(1).max(64),
+  actorId: z.string().min(1).max(64),
+  correlationId: z.string().min(1).max(128),
+  causationId: z.string().min(1).max(128).optional(),
+  commandId: z.string().min(1).max(128).optional(),
+});
+export type MessageMetadata = z.infer<typeof MessageMetadataSchema>;
+
+export const CommandEnvelopeSchema = z.strictObject({
+  commandId: z.uuid(),
+  type: z.string().regex(Name),
+  schemaVersion: z.int().positive(),
+  data: z.unknown(),
+  metadata: MessageMetadataSchema,
+  issuedAt: z.iso.datetime(),
+});
+export type CommandEnvelope<Data = unknown> = Omit<z.infer<typeof CommandEnvelopeSchema>, 'data'> & { data: Data };
+
+/** An event as published on the EVENTS stream and fanned out to integrations. */
+export const EventEnvelopeSchema = z.strictObject({
+  eventId: z.uuid(),
+  context: z.string().regex(Context),
+  type: z.string().regex(Name),
+  schemaVersion: z.int().positive(),
+  streamId: z.string().min(1),
+  streamVersion: z.int().positive(),
+  position: z.string().regex(/^\d+$/),
+  data: z.unknown(),
+  metadata: MessageMetadataSchema,
+  occurredAt: z.iso.datetime(),
+});
+export type EventEnvelope<Data = unknown> = Omit<z.infer<typeof EventEnvelopeSchema>, 'data'> & { data: Data };
+
+export const QueryRequestSchema = z.strictObject({
+  workspaceId: z.string().min(1).max(64),
+  actorId: z.string().min(1).max(64).optional(),
+  correlationId: z.string().min(1).max(128).optional(),
+  params: z.unknown(),
+});
+export type QueryRequest<Params = unknown> = Omit<z.infer<typeof QueryRequestSchema>, 'params'> & { params: Params };
+
+export const QueryReplySchema = z.discriminatedUnion('ok', [
+  z.strictObject({ ok: z.literal(true), result: z.unknown() }),
+  z.strictObject({ ok: z.literal(false), error: ErrorBodySchema }),
+]);
+export type QueryReply = z.infer<typeof QueryReplySchema>;
+
+/** What a command's handler concluded; published for callers that wait for the outcome of their command. */
+export const CommandOutcomeSchema = z.discriminatedUnion('ok', [
+  z.strictObject({ ok: z.literal(true), commandId: z.uuid(), eventIds: z.array(z.uuid()) }),
+  z.strictObject({ ok: z.literal(false), commandId: z.uuid(), error: ErrorBodySchema }),
+]);
+export type CommandOutcome = z.infer<typeof CommandOutcomeSchema>;
+
+export const paginationParams = {
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+};
+
+export function pageOf<S extends z.ZodType>(item: S) {
+  return z.strictObject({ items: z.array(item), nextCursor: z.string().nullable() });
+}
+
+export function assertName(kind: string, value: string, pattern = Name): void {
+  if (!pattern.test(value)) throw new Error(`${kind} "${value}" must match ${pattern}`);
+}
+export const namePatterns = { Name, Context };

@@ -1,0 +1,60 @@
+import type { CommandDefinition, EventDefinition, QueryDefinition } from './definitions';
+
+/**
+ * NATS subject names. The optional prefix namespaces a whole environment (each integration test gets its
+ * own), so `cmd.deployments.CreateDeployConfig` becomes `t1a2b.cmd.deployments.CreateDeployConfig`.
+ */
+export class Subjects {
+  constructor(readonly prefix = '') {
+    if (prefix && !/^[A-Za-z0-9_-]+$/.test(prefix)) {
+      throw new Error(`subject prefix "${prefix}" may hold only letters, digits, "_" and "-"`);
+    }
+  }
+
+  private scoped(subject: string): string {
+    return this.prefix ? `${this.prefix}.${subject}` : subject;
+  }
+
+  /** JetStream stream names for this environment (COMMANDS, EVENTS, DEADLETTERS). */
+  stream(name: 'COMMANDS' | 'EVENTS' | 'DEADLETTERS'): string {
+    return this.prefix ? `${this.prefix}_${name}` : name;
+  }
+
+  commands(): string {
+    return this.scoped('cmd.>');
+  }
+  commandsOf(context: string): string {
+    return this.scoped(`cmd.${context}.>`);
+  }
+  command(def: Pick<CommandDefinition, 'context' | 'type'>): string {
+    return this.scoped(`cmd.${def.context}.${def.type}`);
+  }
+
+  events(): string {
+    return this.scoped('evt.>');
+  }
+  eventsOf(context: string): string {
+    return this.scoped(`evt.${context}.>`);
+  }
+  event(def: Pick<EventDefinition, 'context' | 'type'>): string {
+    return this.scoped(`evt.${def.context}.${def.type}`);
+  }
+
+  query(def: Pick<QueryDefinition, 'context' | 'name'>): string {
+    return this.scoped(`qry.${def.context}.${def.name}`);
+  }
+
+  deadLetters(): string {
+    return this.scoped('dlq.>');
+  }
+  /** Where a message that could not be handled goes, keyed by the subject it came from. */
+  deadLetter(originalSubject: string): string {
+    const unscoped = this.prefix ? originalSubject.slice(this.prefix.length + 1) : originalSubject;
+    return this.scoped(`dlq.${unscoped}`);
+  }
+
+  /** Core NATS subject on which a command's outcome is announced to whoever waits for it. */
+  commandOutcome(commandId: string): string {
+    return this.scoped(`out.${commandId}`);
+  }
+}

@@ -1,1 +1,3 @@
 export * from './environment';
+export * from './postgres';
+export * from './eventually';

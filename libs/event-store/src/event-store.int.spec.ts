@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { createTestSchema, testServices, type TestSchema } from '@platform/testing';
+import { EventStore } from './event-store';
+import { StreamVersionConflictError, type NewEvent, type StoredEvent } from './types';
+
+const metadata = { workspaceId: 'ws_1', actorId: 'user_1', correlationId: 'corr_1' };
+const event = (type: string, data: unknown = {}, eventId?: string): NewEvent => ({ type, data, metadata, eventId });
+
+describe('EventStore (PostgreSQL)', () => {
+  let db: TestSchema;
+  let store: EventStore;
+
+  beforeAll(async () => {
+    db = createTestSchema('eventstore', 40);
+    store = new EventStore(db.pool, db.schema);
+    await store.migrate();
+  });
+  afterAll(() => db.dispose());
+
+  it('appends and reads a stream in version order, with metadata', async () => {
+    const streamId = `cart-${randomUUID()}`;
+    const first = await store.append(streamId, [event('Opened', { n: 1 }), event('ItemAdded', { n: 2 })], {
+      expectedVersion: 'no_stream',
+    });
+    expect(first.nextExpectedVersion).toBe(2);
+    expect(first.alreadyAppended).toBe(false);
+    await store.append(streamId, [event('ItemAdded', { n: 3 })], { expectedVersion: 2 });
+
+    const { events, version } = await store.readStream(streamId);
+    expect(version).toBe(3);
+    expect(events.map((e) => [e.type, e.streamVersion, e.data])).toEqual([
+      ['Opened', 1, { n: 1 }],
+      ['ItemAdded', 2, { n: 2 }],
+      ['ItemAdded', 3, { n: 3 }],
+    ]);
+    expect(events[0].metadata).toEqual(metadata);
+    expect((await store.readStream(streamId, { fromVersion: 2 })).events.map((e) => e.streamVersion)).toEqual([3]);
+  });
+
+  it('refuses a wrong expected version with a typed conflict that tells the actual version', async () => {
+    const streamId = `cart-${randomUUID()}`;
+    await store.append(streamId, [event('Opened')], { expectedVersion: 'no_stream' });
+
+    const tooOld = store.append(streamId, [event('X')], { expectedVersion: 0 });
+    await expect(tooOld).rejects.toBeInstanceOf(StreamVersionConflictError);
+    await expect(store.append(streamId, [event('X')], { expectedVersion: 'no_stream' })).rejects.toMatchObject({
+      code: 'stream_version_conflict',
+      actual: 1,
+    });
+    // Ahead of the stream: must not leave a hole in the versions.
+    await expect(store.append(streamId, [event('X')], { expectedVersion: 5 })).rejects.toMatchObject({ actual: 1 });
+    await expect(store.append(`none-${randomUUID()}`, [event('X')], { expectedVersion: 1 })).rejects.toMatchObject({
+      actual: 0,
+    });
+    expect((await store.readStream(streamId)).version).toBe(1);
+
+    const anyResult = await store.append(streamId, [event('Y'), event('Z')], { expectedVersion: 'any' });
+    expect(anyResult.nextExpectedVersion).toBe(3);
+  });
+
+  it('treats an append of event ids already stored as done, reporting the original positions', async () => {
+    const streamId = `cart-${randomUUID()}`;
+    const ids = [randomUUID(), randomUUID()];
+    const original = await store.append(streamId, [event('A', {}, ids[0]), event('B', {}, ids[1])], {
+      expectedVersion: 'no_stream',
+    });
+    const retried = await store.append(streamId, [event('A', {}, ids[0]), event('B', {}, ids[1])], {
+      expectedVersion: 'no_stream',
+    });
+    expect(retried).toEqual({ ...original, alreadyAppended: true });
+    const retriedAny = await store.append(streamId, [event('A', {}, ids[0]), event('B', {}, ids[1])]);
+    expect(retriedAny.globalPositions).toEqual(original.globalPositions);
+    expect((await store.readStream(streamId)).version).toBe(2);
+
+    // Concurrent retries of one append: both succeed, one row each.
+    const racer = `cart-${randomUUID()}`;
+    const id = randomUUID();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => store.append(racer, [event('A', {}, id)], { expectedVersion: 'no_stream' })),
+    );
+    expect(new Set(results.map((r) => r.globalPositions[0])).size).toBe(1);
+    expect(results.filter((r) => !r.alreadyAppended)).toHaveLength(1);
+    expect((await store.readStream(racer)).events).toHaveLength(1);
+  });
+
+  it('lets exactly one of 32 concurrent appends at the same expected version through', async () => {
+    const streamId = `hot-${randomUUID()}`;
+    await store.append(streamId, [event('Opened')], { expectedVersion: 'no_stream' });
+
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 32 }, (_, i) => store.append(streamId, [event('Raced', { i })], { expectedVersion: 1 })),
+    );
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(31);
+    for (const failure of lost) expect(failure.reason).toBeInstanceOf(StreamVersionConflictError);
+
+    const { events } = await store.readStream(streamId);
+    expect(events.map((e) => e.streamVersion)).toEqual([1, 2]);
+  });
+
+  it('keeps versions contiguous when 32 writers append with "any"', async () => {
+    const streamId = `hot-${randomUUID()}`;
+    await Promise.all(Array.from({ length: 32 }, (_, i) => store.append(streamId, [event('Any', { i })])));
+    const { events } = await store.readStream(streamId);
+    expect(events.map((e) => e.streamVersion)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
+    expect(new Set(events.map((e) => (e.data as { i: number }).i)).size).toBe(32);
+  });
+
+  it('never reads past an event that a slower transaction commits later (the sequence-gap case)', async () => {
+    const fresh = createTestSchema('gap');
+    const gapStore = new EventStore(fresh.pool, fresh.schema);
+    await gapStore.migrate();
+    const a = new Client({ connectionString: testServices.databaseUrl });
+    const b = new Client({ connectionString: testServices.databaseUrl });
+    await a.connect();
+    await b.connect();
+    try {
+      const before = await gapStore.append('s-0', [event('Before')]);
+      // A takes a position first and stays open; B takes a later position and commits.
+      await a.query('BEGIN');
+      await gapStore.append('s-a', [event('FromA')], { client: a });
+      await b.query('BEGIN');
+      await gapStore.append('s-b', [event('FromB')], { client: b });
+      await b.query('COMMIT');
+
+      const seen: StoredEvent[] = [];
+      const readOn = async () => {
+        const last = seen.at(-1);
+        const batch = await gapStore.readAll(
+          last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : undefined,
+        );
+        seen.push(...batch);
+      };
+      await readOn();
+      // B committed but sits behind A's open transaction: the reader stops before both.
+      expect(seen.map((e) => e.type)).toEqual(['Before']);
+      expect(seen[0].globalPosition).toBe(before.globalPositions[0]);
+
+      await a.query('COMMIT');
+      await readOn();
+      await readOn();
+      expect(seen.map((e) => e.type)).toEqual(['Before', 'FromA', 'FromB']);
+      expect(Number(seen[1].globalPosition)).toBeLessThan(Number(seen[2].globalPosition));
+    } finally {
+      await a.end();
+      await b.end();
+      await fresh.dispose();
+    }
+  });
+
+  it('reads all events filtered by type, in commit order, in batches', async () => {
+    const fresh = createTestSchema('readall');
+    const local = new EventStore(fresh.pool, fresh.schema);
+    await local.migrate();
+    try {
+      for (let i = 0; i < 25; i++) await local.append(`s-${i % 3}`, [event(i % 2 ? 'Odd' : 'Even', { i })]);
+      const all: StoredEvent[] = [];
+      for (;;) {
+        const last = all.at(-1);
+        const batch = await local.readAll(last && { transactionId: last.transactionId, globalPosition: last.globalPosition }, {
+          limit: 7,
+        });
+        if (batch.length === 0) break;
+        all.push(...batch);
+      }
+      expect(all.map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+      const odd = await local.readAll(undefined, { types: ['Odd'], limit: 100 });
+      expect(odd.map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: 12 }, (_, i) => 2 * i + 1));
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
+  it('runs its migrations once even when replicas start together', async () => {
+    const fresh = createTestSchema('migrate');
+    try {
+      await Promise.all(Array.from({ length: 4 }, () => new EventStore(fresh.pool, fresh.schema).migrate()));
+      const { rows } = await fresh.pool.query(`SELECT id FROM ${fresh.schema}.schema_migrations`);
+      expect(rows).toHaveLength(1);
+    } finally {
+      await fresh.dispose();
+    }
+  });
+});

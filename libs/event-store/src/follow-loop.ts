@@ -1,0 +1,91 @@
+import type { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LeaderLease } from './leadership';
+
+/** The part of a pino logger the loops use, so any structured logger fits. */
+export interface LogSink {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
+export interface FollowLoopOptions {
+  readonly name: string;
+  readonly lease: LeaderLease;
+  /** Handles one batch and returns how many events it handled; 0 means caught up. */
+  readonly step: () => Promise<number>;
+  /** Emits 'appended' when this process appends, to skip the idle wait. */
+  readonly wake?: EventEmitter;
+  /** Longest wait for new events when caught up (other replicas' appends are only seen by polling). */
+  readonly idleMs?: number;
+  /** How often a standby replica tries to take the lease over. */
+  readonly standbyMs?: number;
+  readonly logger?: LogSink;
+}
+
+/** Runs `step` over and over on the replica holding the lease; the other replicas wait on standby. */
+export class FollowLoop {
+  private running: Promise<void> | undefined;
+  private stopping = new AbortController();
+  private leading = false;
+
+  constructor(private readonly options: FollowLoopOptions) {}
+
+  get isLeader(): boolean {
+    return this.leading && this.options.lease.held;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.stopping = new AbortController();
+    this.running = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.running;
+    this.running = undefined;
+    this.leading = false;
+    await this.options.lease.release();
+  }
+
+  private async run(): Promise<void> {
+    const { lease, step, logger, name } = this.options;
+    let failures = 0;
+    while (!this.stopping.signal.aborted) {
+      try {
+        if (!(await lease.tryAcquire())) {
+          if (this.leading) logger?.warn({ loop: name }, 'lost the lease; standing by');
+          this.leading = false;
+          await this.pause(this.options.standbyMs ?? 1000);
+          continue;
+        }
+        if (!this.leading) logger?.info({ loop: name }, 'took the lease; following the event log');
+        this.leading = true;
+        const handled = await step();
+        failures = 0;
+        if (handled === 0) await this.pause(this.options.idleMs ?? 250, this.options.wake);
+      } catch (error) {
+        failures++;
+        logger?.error({ loop: name, err: error, failures }, 'batch failed; retrying');
+        await this.pause(Math.min(100 * 2 ** failures, 5000));
+      }
+    }
+  }
+
+  private async pause(ms: number, wake?: EventEmitter): Promise<void> {
+    if (this.stopping.signal.aborted) return;
+    const waiting = new AbortController();
+    const abort = () => waiting.abort();
+    this.stopping.signal.addEventListener('abort', abort, { once: true });
+    wake?.once('appended', abort);
+    try {
+      await sleep(ms, undefined, { signal: waiting.signal });
+    } catch {
+      // Woken early: by an append or by stop().
+    } finally {
+      this.stopping.signal.removeEventListener('abort', abort);
+      wake?.off('appended', abort);
+    }
+  }
+}

@@ -1,0 +1,128 @@
+import type { PoolClient } from 'pg';
+import { CheckpointStore } from './checkpoints';
+import type { EventStore } from './event-store';
+import { checkpointOf } from './event-store';
+import { FollowLoop, type LogSink } from './follow-loop';
+import { LeaderLease } from './leadership';
+import type { Migration } from './migrations';
+import type { StoredEvent } from './types';
+
+/**
+ * A read model built from the log. `handle` writes with the given transaction, which also records the
+ * checkpoint, so a crash replays the whole batch and never skips or doubles a row.
+ */
+export interface Projection {
+  readonly name: string;
+  /** Only these event types are read; all when absent. */
+  readonly eventTypes?: readonly string[];
+  /** Creates the read model's tables; run with the service's migrations. */
+  readonly migrations?: readonly Migration[];
+  handle(events: readonly StoredEvent[], tx: PoolClient): Promise<void>;
+  /** Empties the read model, for a rebuild from the start of the log. */
+  reset(tx: PoolClient): Promise<void>;
+}
+
+export interface ProjectionRunnerOptions {
+  readonly replicaId: string;
+  readonly batchSize?: number;
+  readonly idleMs?: number;
+  readonly standbyMs?: number;
+  readonly logger?: LogSink;
+}
+
+export class ProjectionRunner {
+  private readonly checkpoints: CheckpointStore;
+  private readonly loop: FollowLoop;
+
+  constructor(
+    private readonly store: EventStore,
+    readonly projection: Projection,
+    private readonly options: ProjectionRunnerOptions,
+  ) {
+    this.checkpoints = new CheckpointStore(store.schema, options.replicaId);
+    this.loop = new FollowLoop({
+      name: `projection ${projection.name}`,
+      lease: new LeaderLease(store.pool, `${store.schema}:projection:${projection.name}`),
+      step: () => this.processBatch(),
+      wake: store.appended,
+      idleMs: options.idleMs,
+      standbyMs: options.standbyMs,
+      logger: options.logger,
+    });
+  }
+
+  get isLeader(): boolean {
+    return this.loop.isLeader;
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /**
+   * Applies the next batch in one transaction with its checkpoint. The checkpoint moves only from the value
+   * this batch started at, so even two replicas racing (a lease lost mid-batch) cannot apply a batch twice.
+   */
+  async processBatch(): Promise<number> {
+    const { store, projection } = this;
+    const checkpointName = projectionCheckpointName(projection.name);
+    const client = await store.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const from = await this.checkpoints.load(client, checkpointName);
+      const events = await store.readAll(from, {
+        limit: this.options.batchSize ?? 1000,
+        types: projection.eventTypes,
+        client,
+      });
+      if (events.length === 0) {
+        await client.query('ROLLBACK');
+        return 0;
+      }
+      await projection.handle(events, client);
+      const moved = await this.checkpoints.advance(client, checkpointName, from, checkpointOf(events[events.length - 1]));
+      if (!moved) {
+        await client.query('ROLLBACK');
+        return 0;
+      }
+      await client.query('COMMIT');
+      return events.length;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Handles batches until the log holds nothing more that can be read now. */
+  async catchUp(): Promise<number> {
+    let total = 0;
+    for (let handled = await this.processBatch(); handled > 0; handled = await this.processBatch()) total += handled;
+    return total;
+  }
+
+  /** Empties the read model and its checkpoint in one transaction; the runner then replays the whole log. */
+  async rebuild(): Promise<void> {
+    const client = await this.store.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await this.projection.reset(client);
+      await this.checkpoints.reset(client, projectionCheckpointName(this.projection.name));
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+export function projectionCheckpointName(projectionName: string): string {
+  return `projection:${projectionName}`;
+}

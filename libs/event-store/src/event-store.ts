@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { ClientBase, Pool, PoolClient, QueryResultRow } from 'pg';
+import type { ClientBase, Pool, QueryResultRow } from 'pg';
 import { assertSchemaName, eventStoreMigrations, runMigrations } from './migrations';
 import type { AppendResult, Checkpoint, ExpectedVersion, NewEvent, StoredEvent } from './types';
 import { START_OF_LOG, StreamVersionConflictError } from './types';

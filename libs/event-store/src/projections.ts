@@ -72,7 +72,7 @@ export class ProjectionRunner {
     const checkpointName = projectionCheckpointName(projection.name);
     const client = await store.pool.connect();
     try {
-      await client.query('BEGIN');
+      await this.beginInSchema(client);
       const from = await this.checkpoints.load(client, checkpointName);
       const events = await store.readAll(from, {
         limit: this.options.batchSize ?? 1000,
@@ -99,6 +99,11 @@ export class ProjectionRunner {
     }
   }
 
+  /** Read models live in the service's schema, so projections name their tables without it. */
+  private async beginInSchema(client: PoolClient): Promise<void> {
+    await client.query(`BEGIN; SET LOCAL search_path TO ${this.store.schema}`);
+  }
+
   /** Handles batches until the log holds nothing more that can be read now. */
   async catchUp(): Promise<number> {
     let total = 0;
@@ -110,7 +115,7 @@ export class ProjectionRunner {
   async rebuild(): Promise<void> {
     const client = await this.store.pool.connect();
     try {
-      await client.query('BEGIN');
+      await this.beginInSchema(client);
       await this.projection.reset(client);
       await this.checkpoints.reset(client, projectionCheckpointName(this.projection.name));
       await client.query('COMMIT');

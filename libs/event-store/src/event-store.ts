@@ -24,6 +24,12 @@ const EVENT_COLUMNS =
   'event_id, type, schema_version, stream_id, stream_version, global_position, transaction_id::text AS transaction_id, data, metadata, created_at';
 
 const UNIQUE_VIOLATION = '23505';
+
+interface AppendedRow {
+  global_position: string;
+  stream_version: string;
+  event_id: string;
+}
 const ANY_VERSION_RETRIES = 20;
 
 export interface AppendOptions {
@@ -41,7 +47,7 @@ export interface AppendOptions {
 export class EventStore {
   /** Fires after an append commits, so in-process readers (projections, relay) wake without polling. */
   readonly appended = new EventEmitter();
-  private readonly statements: Record<'exact' | 'any', string>;
+  private readonly statements: Record<`${'exact' | 'any'}.${'one' | 'many'}`, string>;
 
   constructor(
     readonly pool: Pool,
@@ -49,7 +55,12 @@ export class EventStore {
   ) {
     assertSchemaName(schema);
     this.appended.setMaxListeners(100);
-    this.statements = { exact: appendStatement(schema, 'exact'), any: appendStatement(schema, 'any') };
+    this.statements = {
+      'exact.one': appendStatement(schema, 'exact', 'one'),
+      'exact.many': appendStatement(schema, 'exact', 'many'),
+      'any.one': appendStatement(schema, 'any', 'one'),
+      'any.many': appendStatement(schema, 'any', 'many'),
+    };
   }
 
   async migrate(): Promise<void> {
@@ -63,59 +74,49 @@ export class EventStore {
       throw new Error(`expected version must be a non-negative integer, "any" or "no_stream", not ${expected}`);
     }
     const eventIds = events.map((event) => event.eventId ?? randomUUID());
+    const one = events.length === 1;
     const values = [
       streamId,
       expected === 'no_stream' ? 0 : expected === 'any' ? null : expected,
-      eventIds,
-      events.map((event) => event.type),
-      events.map((event) => event.schemaVersion ?? 1),
-      events.map((event) => JSON.stringify(event.data)),
-      events.map((event) => JSON.stringify(event.metadata)),
+      one ? eventIds[0] : eventIds,
+      one ? events[0].type : events.map((event) => event.type),
+      one ? events[0].schemaVersion ?? 1 : events.map((event) => event.schemaVersion ?? 1),
+      one ? JSON.stringify(events[0].data) : events.map((event) => JSON.stringify(event.data)),
+      one ? JSON.stringify(events[0].metadata) : events.map((event) => JSON.stringify(event.metadata)),
     ];
     const db = options.client ?? this.pool;
-    const mode = expected === 'any' ? 'any' : 'exact';
+    const statement = `${expected === 'any' ? 'any' : 'exact'}.${one ? 'one' : 'many'}` as const;
     for (let attempt = 1; ; attempt++) {
+      let rows: AppendedRow[];
       try {
-        const { rows } = await db.query<{ source: 'new' | 'old'; global_position: string; stream_version: string; event_id: string }>(
-          { name: `${this.schema}.append.${mode}`, text: this.statements[mode], values },
-        );
-        return await this.appendResult(db, streamId, expected, eventIds, rows, options.client !== undefined);
+        ({ rows } = await db.query<AppendedRow>({
+          name: `${this.schema}.append.${statement}`,
+          text: this.statements[statement],
+          values,
+        }));
       } catch (error) {
         if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
-        // A concurrent append won the race. If it appended these very events, this append is already done.
-        if (options.client === undefined) {
-          const stored = await this.findByEventIds(db, eventIds);
-          if (stored.length === eventIds.length) return resultOf(stored, true);
+        // Either these events are stored already (a retry) or a concurrent writer took the version. A caller's
+        // transaction is aborted by the violation, so both are checked outside it.
+        const stored = await this.findByEventIds(this.pool, eventIds);
+        if (stored.length === eventIds.length) return resultOf(stored, true);
+        if (stored.length > 0) {
+          throw new Error(
+            `append to ${streamId} repeats ${stored.length} of ${eventIds.length} stored event ids; event ids must be all new or all repeated`,
+          );
         }
-        if (expected !== 'any' || attempt >= ANY_VERSION_RETRIES || options.client !== undefined) {
-          // The caller's transaction is aborted by the violation, so the actual version is read outside it.
+        if (expected !== 'any' || attempt >= ANY_VERSION_RETRIES || options.client) {
           throw new StreamVersionConflictError(streamId, expected, await this.streamVersion(streamId));
         }
+        continue;
       }
+      if (rows.length === 0) {
+        // The guard held the insert back: the stream is not at the expected version.
+        throw new StreamVersionConflictError(streamId, expected, await this.streamVersion(streamId, db));
+      }
+      if (!options.client) this.appended.emit('appended');
+      return resultOf(rows, false);
     }
-  }
-
-  private async appendResult(
-    db: Queryable,
-    streamId: string,
-    expected: ExpectedVersion,
-    eventIds: string[],
-    rows: { source: 'new' | 'old'; global_position: string; stream_version: string; event_id: string }[],
-    inCallersTransaction: boolean,
-  ): Promise<AppendResult> {
-    const inserted = rows.filter((row) => row.source === 'new');
-    if (inserted.length === eventIds.length) {
-      if (!inCallersTransaction) this.appended.emit('appended');
-      return resultOf(inserted, false);
-    }
-    const existing = rows.filter((row) => row.source === 'old');
-    if (existing.length === eventIds.length) return resultOf(sortByIds(existing, eventIds), true);
-    if (existing.length > 0) {
-      throw new Error(
-        `append to ${streamId} reuses ${existing.length} of ${eventIds.length} event ids already stored; event ids must be new or all repeated`,
-      );
-    }
-    throw new StreamVersionConflictError(streamId, expected, await this.streamVersion(streamId, db));
   }
 
   async streamVersion(streamId: string, db: Queryable = this.pool): Promise<number> {
@@ -165,8 +166,8 @@ export class EventStore {
     return rows.map((row) => toStoredEvent<Data>(row));
   }
 
-  private async findByEventIds(db: Queryable, eventIds: string[]) {
-    const { rows } = await db.query<{ global_position: string; stream_version: string; event_id: string }>(
+  private async findByEventIds(db: Queryable, eventIds: string[]): Promise<AppendedRow[]> {
+    const { rows } = await db.query<AppendedRow>(
       `SELECT global_position, stream_version, event_id FROM ${this.schema}.events WHERE event_id = ANY($1::uuid[])`,
       [eventIds],
     );
@@ -174,38 +175,37 @@ export class EventStore {
   }
 }
 
-function appendStatement(schema: string, mode: 'exact' | 'any'): string {
-  // $2 is the expected version: 0 means "no stream yet"; for "any" it is computed from the stream itself.
-  const base = mode === 'any' ? `(SELECT coalesce(max(stream_version), 0) FROM ${schema}.events WHERE stream_id = $1)` : '$2::bigint';
+/**
+ * The version guard rides in the INSERT's WHERE: an exact expected version N needs event N to exist, and
+ * the unique (stream_id, stream_version) index refuses N+1 if a concurrent writer got there first. A
+ * repeated event id is refused by the unique event_id index; `append` then reports the stored originals.
+ */
+function appendStatement(schema: string, mode: 'exact' | 'any', shape: 'one' | 'many'): string {
+  const base =
+    mode === 'any' ? `(SELECT coalesce(max(stream_version), 0) FROM ${schema}.events WHERE stream_id = $1)` : '$2::bigint';
   const guard =
     mode === 'any'
       ? '$2::bigint IS NULL'
       : `($2::bigint = 0 OR EXISTS (SELECT 1 FROM ${schema}.events WHERE stream_id = $1 AND stream_version = $2::bigint))`;
+  const source =
+    shape === 'one'
+      ? 'SELECT $3::uuid, $4::text, $5::int, $6::jsonb, $7::jsonb, 1'
+      : 'SELECT * FROM unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[]) WITH ORDINALITY';
   return `
-    WITH input AS (
-      SELECT * FROM unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])
-        WITH ORDINALITY AS e(event_id, type, schema_version, data, metadata, n)
-    ), old AS (
-      SELECT global_position, stream_version, event_id FROM ${schema}.events WHERE event_id = ANY($3::uuid[])
-    ), new AS (
-      INSERT INTO ${schema}.events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
-      SELECT $1, ${base} + n, event_id, type, schema_version, data, metadata FROM input
-       WHERE NOT EXISTS (SELECT 1 FROM old) AND ${guard}
-       ORDER BY n
-      RETURNING global_position, stream_version, event_id
-    )
-    SELECT 'new' AS source, * FROM new UNION ALL SELECT 'old' AS source, * FROM old`;
+    INSERT INTO ${schema}.events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+    SELECT $1, ${base} + e.n, e.event_id, e.type, e.schema_version, e.data, e.metadata
+      FROM (${source}) AS e(event_id, type, schema_version, data, metadata, n)
+     WHERE ${guard}
+     ORDER BY e.n
+    RETURNING global_position, stream_version, event_id`;
 }
 
-function sortByIds<T extends { event_id: string }>(rows: T[], eventIds: string[]): T[] {
+function sortByIds(rows: AppendedRow[], eventIds: string[]): AppendedRow[] {
   const order = new Map(eventIds.map((id, index) => [id, index]));
   return [...rows].sort((a, b) => (order.get(a.event_id) ?? 0) - (order.get(b.event_id) ?? 0));
 }
 
-function resultOf(
-  rows: { global_position: string; stream_version: string; event_id: string }[],
-  alreadyAppended: boolean,
-): AppendResult {
+function resultOf(rows: AppendedRow[], alreadyAppended: boolean): AppendResult {
   const sorted = [...rows].sort((a, b) => Number(a.stream_version) - Number(b.stream_version));
   return {
     nextExpectedVersion: Number(sorted[sorted.length - 1].stream_version),

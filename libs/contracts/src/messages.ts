@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorBodySchema } from './errors';
+import { DomainError, ErrorBodySchema } from './errors';
 
 const Name = /^[A-Za-z][A-Za-z0-9]*$/;
 const Context = /^[a-z][a-z0-9-]*$/;
@@ -73,3 +73,22 @@ export function assertName(kind: string, value: string, pattern = Name): void {
   if (!pattern.test(value)) throw new Error(`${kind} "${value}" must match ${pattern}`);
 }
 export const namePatterns = { Name, Context };
+
+/** Opaque list cursors: the sort key of the last item, so a page never repeats or skips under inserts. */
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string, length: number): (string | number)[] {
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(key) && key.length === length && key.every((part) => typeof part === 'string' || typeof part === 'number')) {
+      return key as (string | number)[];
+    }
+  } catch {
+    // Falls through to the refusal below.
+  }
+  throw new DomainError('validation_failed', 'cursor is not valid; pass the nextCursor of the previous page as it was', [
+    { path: 'cursor', message: 'not a cursor this API issued' },
+  ]);
+}

@@ -1,0 +1,3 @@
+export * from './deploy-configs/decider';
+export * from './deploy-configs/projection';
+export * from './deploy-configs/queries';

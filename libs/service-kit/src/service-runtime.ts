@@ -1,0 +1,77 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Bus } from '@platform/bus';
+import { EventStore, OutboxRelay, ProjectionRunner, runMigrations, type Migration, type Projection } from '@platform/event-store';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { ServiceConfig } from './config';
+import { BUS, EVENT_STORE, PG_POOL, SERVICE_CONFIG, SERVICE_LOGGER } from './tokens';
+
+export const SERVICE_DEFINITION = Symbol('ServiceDefinition');
+
+/** What a service brings to the kit: its bounded context, its read models and any tables of its own. */
+export interface ServiceDefinition {
+  readonly context: string;
+  readonly projections?: readonly Projection[];
+  readonly migrations?: readonly Migration[];
+}
+
+/**
+ * The moving parts every service has beyond its handlers: migrations at start-up, the outbox relay and the
+ * projections (each run by one replica at a time), and an orderly stop.
+ */
+@Injectable()
+export class ServiceRuntime implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly relay: OutboxRelay;
+  private readonly projectionRunners: ProjectionRunner[];
+  private migrated = false;
+
+  constructor(
+    @Inject(SERVICE_DEFINITION) private readonly definition: ServiceDefinition,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(BUS) private readonly bus: Bus,
+  ) {
+    const shared = { replicaId: config.replicaId, logger: logger.child({ component: 'event-log' }) };
+    this.relay = new OutboxRelay(store, bus, { ...shared, context: definition.context });
+    this.projectionRunners = (definition.projections ?? []).map((projection) => new ProjectionRunner(store, projection, shared));
+  }
+
+  get ready(): boolean {
+    return this.migrated;
+  }
+
+  get leadership(): { relay: boolean; projections: Record<string, boolean> } {
+    return {
+      relay: this.relay.isLeader,
+      projections: Object.fromEntries(this.projectionRunners.map((runner) => [runner.projection.name, runner.isLeader])),
+    };
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.store.migrate();
+    const migrations = [...(this.definition.migrations ?? []), ...(this.definition.projections ?? []).flatMap((p) => p.migrations ?? [])];
+    const applied = await runMigrations(this.pool, this.config.database.schema, migrations);
+    if (applied.length) this.logger.info({ applied }, 'migrations applied');
+    this.migrated = true;
+  }
+
+  onApplicationBootstrap(): void {
+    this.relay.start();
+    for (const runner of this.projectionRunners) runner.start();
+  }
+
+  /** Runs after Nest closed the transports, so no handler is still writing when the pool closes. */
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([this.relay.stop(), ...this.projectionRunners.map((runner) => runner.stop())]);
+    await this.bus.close();
+    await this.pool.end();
+    this.logger.info('stopped');
+  }
+
+  /** Replays every projection from the start of the log into emptied read models. */
+  async rebuildProjections(): Promise<void> {
+    for (const runner of this.projectionRunners) await runner.rebuild();
+  }
+}

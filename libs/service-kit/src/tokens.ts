@@ -1,0 +1,6 @@
+/** Injection tokens of what the service kit provides to a service's controllers and providers. */
+export const SERVICE_CONFIG = Symbol('ServiceConfig');
+export const SERVICE_LOGGER = Symbol('ServiceLogger');
+export const PG_POOL = Symbol('PgPool');
+export const EVENT_STORE = Symbol('EventStore');
+export const BUS = Symbol('Bus');

@@ -165,6 +165,14 @@ describe('deployer service (PostgreSQL + NATS JetStream)', () => {
     await eventually(() => client.query(GetDeployConfig, { workspaceId: 'ws_a', params: { deployConfigId: late } }), 15_000);
   }, 40_000);
 
+  it('answers /healthz and /readyz with the state of its dependencies', async () => {
+    const service = await startReplica('health');
+    expect(await (await fetch(`${service.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${service.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: true, nats: true, migrations: true } });
+  });
+
   it('lists a workspace page by page without repeats', async () => {
     await startReplica('pager');
     const ids = Array.from({ length: 7 }, () => randomUUID());

@@ -1,0 +1,197 @@
+import { RequestError, TimeoutError, type Msg, type Subscription } from '@nats-io/transport-node';
+import {
+  describeIssues,
+  DomainError,
+  parseOrThrow,
+  QueryReplySchema,
+  QueryRequestSchema,
+  type ErrorBody,
+  type QueryDefinition,
+  type QueryParams,
+  type QueryReply,
+  type QueryRequest,
+  type QueryResult,
+} from '@platform/contracts';
+import type { z } from 'zod';
+import { decodeMessage, encodeJson } from './json';
+import { describeError } from './logger';
+import type { BusResources, Stoppable } from './resources';
+
+/** A query as the caller states it: who asks, and the parameters before their schema's defaults apply. */
+export type QueryInput<D extends QueryDefinition> = Omit<QueryRequest, 'params'> & { params: z.input<D['params']> };
+
+export interface QueryOptions {
+  /** How long to wait for an answer. Default 5 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * Asks the service owning the query over NATS request/reply and returns its result checked against the contract.
+ * Throws DomainError: the answering service's own error, `validation_failed` for bad params (nothing is sent),
+ * `timeout`, `unavailable` when no replica listens, `invalid_message` when the answer breaks the contract.
+ */
+export async function requestQuery<D extends QueryDefinition>(
+  resources: BusResources,
+  definition: D,
+  input: QueryInput<D>,
+  options: QueryOptions = {},
+): Promise<QueryResult<D>> {
+  const params: unknown = parseOrThrow(definition.params, input.params, `${definition.name} params`);
+  const request = parseOrThrow(QueryRequestSchema, { ...input, params }, `${definition.name} request`);
+  const timeoutMs = options.timeoutMs ?? 5000;
+  let answer: Msg;
+  try {
+    answer = await resources.connection.request(resources.subjects.query(definition), encodeJson(request), {
+      timeout: timeoutMs,
+    });
+  } catch (error) {
+    if (error instanceof TimeoutError) {
+      throw new DomainError('timeout', `query ${definition.context}.${definition.name} got no answer in ${timeoutMs} ms`);
+    }
+    if (error instanceof RequestError && error.isNoResponders()) {
+      throw new DomainError('unavailable', `no service answers query ${definition.context}.${definition.name}`);
+    }
+    throw error;
+  }
+  const reply = decodeMessage(QueryReplySchema, answer.data, `${definition.name} reply`);
+  if (!reply.ok) throw new DomainError('invalid_message', reply.reason);
+  if (!reply.value.ok) throw DomainError.fromBody(reply.value.error);
+  const result = safeParseWith<D['result']>(definition.result, reply.value.result);
+  if (!result.success) {
+    throw new DomainError(
+      'invalid_message',
+      `${definition.name} result does not match its contract`,
+      describeIssues(result.error),
+    );
+  }
+  return result.data;
+}
+
+/** Answers one query: resolve with the result, or throw a DomainError to refuse. */
+export type QueryHandler<D extends QueryDefinition> = (
+  request: QueryRequest<QueryParams<D>>,
+) => Promise<z.input<D['result']>>;
+
+export interface QueryRoute<D extends QueryDefinition = QueryDefinition> {
+  readonly definition: D;
+  // Method syntax on purpose: a route for one query must fit in a list of routes for any query.
+  handle(request: QueryRequest<QueryParams<D>>): Promise<z.input<D['result']>>;
+}
+
+/** Pairs a query definition with its handler, keeping the handler's types tied to the definition. */
+export function queryRoute<D extends QueryDefinition>(definition: D, handle: QueryHandler<D>): QueryRoute<D> {
+  return { definition, handle };
+}
+
+/**
+ * Answers a context's queries. Every replica subscribes in the queue group named after the context, so each
+ * request is answered by exactly one replica.
+ */
+export class QueryServer implements Stoppable {
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly subscriptions: Subscription[] = [];
+  private stopping?: Promise<void>;
+  private markStopped!: () => void;
+  private readonly stopped = new Promise<void>((resolve) => (this.markStopped = resolve));
+
+  private constructor(
+    private readonly resources: BusResources,
+    private readonly context: string,
+  ) {}
+
+  static async start(resources: BusResources, context: string, routes: readonly QueryRoute[]): Promise<QueryServer> {
+    const names = new Set<string>();
+    for (const { definition } of routes) {
+      if (definition.context !== context) {
+        throw new Error(`query ${definition.context}.${definition.name} does not belong to context ${context}`);
+      }
+      if (names.has(definition.name)) throw new Error(`query ${context}.${definition.name} has two handlers`);
+      names.add(definition.name);
+    }
+    const server = new QueryServer(resources, context);
+    for (const route of routes) {
+      server.subscriptions.push(
+        resources.connection.subscribe(resources.subjects.query(route.definition), {
+          queue: context,
+          callback: (error, msg) => {
+            if (error) {
+              resources.logger.error({ context, error: describeError(error) }, 'query subscription failed');
+              return;
+            }
+            server.track(server.answer(msg, route));
+          },
+        }),
+      );
+    }
+    // Round trip to the server: once this resolves, the subscriptions exist and queries will reach them.
+    await resources.connection.flush();
+    return server;
+  }
+
+  /** Stops taking queries and waits for the answers being prepared. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown();
+    return this.stopping;
+  }
+
+  whenStopped(): Promise<void> {
+    return this.stopped;
+  }
+
+  private async shutDown(): Promise<void> {
+    if (!this.resources.connection.isClosed()) {
+      await Promise.all(this.subscriptions.map((subscription) => subscription.drain()));
+    }
+    await Promise.all(this.inFlight);
+    this.markStopped();
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work
+      .catch((error: unknown) => {
+        this.resources.logger.error({ context: this.context, error: describeError(error) }, 'could not answer a query');
+      })
+      .finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+
+  private async answer(msg: Msg, route: QueryRoute): Promise<void> {
+    const reply = await this.replyTo(msg, route);
+    msg.respond(encodeJson(reply));
+  }
+
+  private async replyTo(msg: Msg, route: QueryRoute): Promise<QueryReply> {
+    const { definition } = route;
+    const request = decodeMessage(QueryRequestSchema, msg.data, `${definition.name} request`);
+    if (!request.ok) return refusal({ code: 'validation_failed', message: request.reason });
+    const params = definition.params.safeParse(request.value.params);
+    if (!params.success) {
+      return refusal({
+        code: 'validation_failed',
+        message: `${definition.name} params are not valid`,
+        details: describeIssues(params.error),
+      });
+    }
+    try {
+      const result: unknown = await route.handle({ ...request.value, params: params.data });
+      return { ok: true, result };
+    } catch (error) {
+      if (error instanceof DomainError) return refusal(error.toBody());
+      // The caller learns that it failed, not how: messages and stacks can carry internals.
+      this.resources.logger.error(
+        { query: `${this.context}.${definition.name}`, error: describeError(error) },
+        'query handler failed',
+      );
+      return refusal({ code: 'internal', message: `query ${definition.name} failed` });
+    }
+  }
+}
+
+/** Parses with the schema's own types; through `definition.result` alone TypeScript sees only ZodType's `unknown`. */
+function safeParseWith<S extends z.ZodType>(schema: S, value: unknown) {
+  return schema.safeParse(value);
+}
+
+function refusal(error: ErrorBody): QueryReply {
+  return { ok: false, error };
+}

@@ -3,6 +3,7 @@ import { z } from 'zod';
 /** Stable error codes: programs branch on these, so a code is never renamed or reused for another meaning. */
 export const ErrorCodeSchema = z.enum([
   'validation_failed',
+  'malformed_request',
   'invalid_message',
   'unauthorized',
   'forbidden',

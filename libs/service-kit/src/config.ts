@@ -49,17 +49,26 @@ export interface ServiceConfig {
   readonly logLevel: RawServiceConfig['LOG_LEVEL'];
 }
 
+/** Validates environment variables against a zod object schema, naming every bad setting at once. */
+export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map(
+        (issue) => `${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(env[String(issue.path[0])])})`,
+      ),
+    );
+  }
+  return parsed.data;
+}
+
+export const configFields = { postgresUrl, natsUrl, port };
+
 export function loadServiceConfig(
   defaults: { context: string; httpPort: number },
   env: NodeJS.ProcessEnv = process.env,
 ): ServiceConfig {
-  const parsed = serviceConfigSchema(defaults).safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(env[String(issue.path[0])])})`),
-    );
-  }
-  const raw = parsed.data;
+  const raw = parseEnv(serviceConfigSchema(defaults), env);
   return {
     context: defaults.context,
     replicaId: raw.REPLICA_ID,

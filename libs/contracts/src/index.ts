@@ -5,3 +5,4 @@ export * from './subjects';
 export * from './deployments/deploy-configs';
 export * from './api/identity';
 export * from './api/routes';
+export * from './agent';

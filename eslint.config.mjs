@@ -15,8 +15,10 @@ await createProjectGraphAsync({ exitOnError: true });
 /** Test code: specs of every kind and the test helpers that live beside them. */
 const TEST_FILES = ['**/*.spec.ts', '**/*.test.ts', '**/test-support.ts', '**/test-support/**/*.ts'];
 
-/** Bounded contexts. A project in one may use its own and shared code only. */
+/** Bounded contexts. A project in one may use its own and shared code only, plus what is listed here. */
 const SCOPES = ['deployments', 'gateway', 'servers', 'domains', 'metrics', 'identity', 'agent'];
+/** The gateway hosts identity (who may call, in which workspace); every other context it reaches by contract. */
+const ALSO_ALLOWED = { gateway: ['scope:identity'] };
 
 /**
  * Which project may import which, by the tags in each project's package.json (`nx.tags`): apps → domain libs
@@ -36,7 +38,7 @@ function depConstraints({ inTests }) {
     { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
     ...SCOPES.map((scope) => ({
       sourceTag: `scope:${scope}`,
-      onlyDependOnLibsWithTags: [`scope:${scope}`, 'scope:shared'],
+      onlyDependOnLibsWithTags: [`scope:${scope}`, 'scope:shared', ...(ALSO_ALLOWED[scope] ?? [])],
     })),
   ];
 }

@@ -83,7 +83,7 @@ export function decodeCursor(cursor: string, length: number): (string | number)[
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(key) && key.length === length && key.every((part) => typeof part === 'string' || typeof part === 'number')) {
-      return key as (string | number)[];
+      return key;
     }
   } catch {
     // Falls through to the refusal below.

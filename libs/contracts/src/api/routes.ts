@@ -190,7 +190,7 @@ export const apiRoutes = {
     summary: 'Saved deploy settings, newest first',
     tag: 'Deploy configs',
     auth: 'read',
-    query: ListDeployConfigs.params as z.ZodObject,
+    query: ListDeployConfigs.params,
     success: { status: 200, description: 'A page of deploy configs', schema: pageOf(DeployConfigViewSchema) },
   },
   createDeployConfig: {

@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import type { Bus } from '@platform/bus';
+import type { CommandDefinition, QueryDefinition, QueryParams, QueryResult } from '@platform/contracts';
+import { nameBasedUuid } from '@platform/service-kit';
+import type { FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { accessOf, stateOf } from './request-state';
+
+/**
+ * Turns an API request into a command or a query on the bus, in the caller's workspace and with the request
+ * id as correlation id. Under an Idempotency-Key, ids derive from the key, so a retry after a crash sends the
+ * very same command (which JetStream then drops as a duplicate).
+ */
+export class CommandGateway {
+  constructor(private readonly bus: Bus) {}
+
+  /** A new resource's id: random, or derived from the Idempotency-Key. */
+  newId(request: FastifyRequest, kind: string): string {
+    const key = stateOf(request).idempotencyKey;
+    return key ? nameBasedUuid(`${kind}:${key}`) : randomUUID();
+  }
+
+  async send<D extends CommandDefinition>(request: FastifyRequest, definition: D, data: z.input<D['data']>): Promise<string> {
+    const access = accessOf(request);
+    const state = stateOf(request);
+    const sent = await this.bus.sendCommand(
+      definition,
+      data,
+      { workspaceId: access.workspaceId, actorId: access.principal.userId, correlationId: state.requestId },
+      state.idempotencyKey ? { commandId: nameBasedUuid(`command:${state.idempotencyKey}`) } : {},
+    );
+    return sent.commandId;
+  }
+
+  query<D extends QueryDefinition>(request: FastifyRequest, definition: D, params: QueryParams<D>): Promise<QueryResult<D>> {
+    const access = accessOf(request);
+    return this.bus.query(definition, {
+      workspaceId: access.workspaceId,
+      actorId: access.principal.userId,
+      correlationId: stateOf(request).requestId,
+      params: params as z.input<D['params']>,
+    });
+  }
+}

@@ -1,0 +1,113 @@
+import { DomainError, type EventEnvelope } from '@platform/contracts';
+import { runMigrations } from '@platform/event-store';
+import type { Pool } from 'pg';
+
+export interface FeedFilter {
+  readonly workspaceId: string;
+  readonly types?: readonly string[];
+  readonly deploymentId?: string;
+}
+
+export interface FeedEntry {
+  readonly sequence: number;
+  readonly event: EventEnvelope;
+}
+
+/** The deployment an event belongs to, when it names one. */
+export function deploymentIdOf(event: EventEnvelope): string | undefined {
+  const id = (event.data as { deploymentId?: unknown } | null)?.deploymentId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+export function matches(filter: FeedFilter, event: EventEnvelope): boolean {
+  return (
+    event.metadata.workspaceId === filter.workspaceId &&
+    (!filter.types?.length || filter.types.includes(event.type)) &&
+    (filter.deploymentId === undefined || deploymentIdOf(event) === filter.deploymentId)
+  );
+}
+
+/**
+ * The gateway's copy of the EVENTS stream, indexed by workspace and event id: it turns an SSE `Last-Event-ID`
+ * into a stream position and replays what a client missed, scoped to its workspace, from PostgreSQL.
+ */
+export class EventFeed {
+  constructor(
+    private readonly pool: Pool,
+    private readonly schema: string,
+  ) {}
+
+  async migrate(): Promise<void> {
+    await runMigrations(this.pool, this.schema, [
+      {
+        id: 'gateway/002-event-feed',
+        sql: `CREATE TABLE event_feed (
+                sequence bigint PRIMARY KEY,
+                event_id uuid NOT NULL UNIQUE,
+                workspace_id text NOT NULL,
+                type text NOT NULL,
+                deployment_id text,
+                envelope jsonb NOT NULL,
+                received_at timestamptz NOT NULL DEFAULT now()
+              );
+              CREATE INDEX event_feed_by_workspace ON event_feed (workspace_id, sequence);`,
+      },
+    ]);
+  }
+
+  async lastSequence(): Promise<number> {
+    const { rows } = await this.pool.query<{ last: string | null }>(`SELECT max(sequence) AS last FROM ${this.schema}.event_feed`);
+    return Number(rows[0].last ?? 0);
+  }
+
+  async record(entries: readonly FeedEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO ${this.schema}.event_feed (sequence, event_id, workspace_id, type, deployment_id, envelope)
+       SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+       ON CONFLICT DO NOTHING`,
+      [
+        entries.map((entry) => entry.sequence),
+        entries.map((entry) => entry.event.eventId),
+        entries.map((entry) => entry.event.metadata.workspaceId),
+        entries.map((entry) => entry.event.type),
+        entries.map((entry) => deploymentIdOf(entry.event) ?? null),
+        entries.map((entry) => JSON.stringify(entry.event)),
+      ],
+    );
+  }
+
+  /** The stream position of an event of this workspace, or a refusal that says how to carry on. */
+  async sequenceOf(workspaceId: string, eventId: string): Promise<number> {
+    const valid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(eventId);
+    const { rows } = valid
+      ? await this.pool.query<{ sequence: string }>(
+          `SELECT sequence FROM ${this.schema}.event_feed WHERE event_id = $1 AND workspace_id = $2`,
+          [eventId, workspaceId],
+        )
+      : { rows: [] };
+    if (!rows[0]) {
+      throw new DomainError(
+        'validation_failed',
+        'Last-Event-ID is not an event of this workspace (or it is older than the events kept); reconnect without it to follow live events',
+      );
+    }
+    return Number(rows[0].sequence);
+  }
+
+  async after(filter: FeedFilter, sequence: number, limit = 500): Promise<FeedEntry[]> {
+    const { rows } = await this.pool.query<{ sequence: string; envelope: EventEnvelope }>(
+      `SELECT sequence, envelope FROM ${this.schema}.event_feed
+        WHERE workspace_id = $1 AND sequence > $2
+          AND ($3::text[] IS NULL OR type = ANY($3::text[]))
+          AND ($4::text IS NULL OR deployment_id = $4)
+        ORDER BY sequence LIMIT $5`,
+      [filter.workspaceId, sequence, filter.types?.length ? filter.types : null, filter.deploymentId ?? null, limit],
+    );
+    return rows.map((row) => ({ sequence: Number(row.sequence), event: row.envelope }));
+  }
+
+  async prune(olderThanDays: number): Promise<void> {
+    await this.pool.query(`DELETE FROM ${this.schema}.event_feed WHERE received_at < now() - make_interval(days => $1)`, [olderThanDays]);
+  }
+}

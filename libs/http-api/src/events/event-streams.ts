@@ -1,0 +1,40 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { EventFeed, FeedFilter } from './event-feed';
+import type { EventHub } from './event-hub';
+import { SseConnection } from './sse-connection';
+
+export interface EventStreamOptions {
+  readonly heartbeatMs: number;
+  readonly maxBufferedBytes: number;
+}
+
+/** `GET /v1/events`: checks the resume point while an error can still be a plain response, then streams. */
+export class EventStreams {
+  constructor(
+    private readonly hub: EventHub,
+    private readonly feed: EventFeed,
+    private readonly options: EventStreamOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  async open(request: FastifyRequest, reply: FastifyReply, filter: FeedFilter): Promise<void> {
+    const header = request.headers['last-event-id'];
+    const lastEventId = typeof header === 'string' && header.trim() ? header.trim() : undefined;
+    const afterSequence = lastEventId ? await this.feed.sequenceOf(filter.workspaceId, lastEventId) : undefined;
+    const connection = new SseConnection(reply, filter, {
+      requestId: request.platform.requestId,
+      heartbeatMs: this.options.heartbeatMs,
+      maxBufferedBytes: this.options.maxBufferedBytes,
+    });
+    try {
+      const disconnect = await this.hub.connect(connection, afterSequence);
+      connection.onClose(disconnect);
+      // The client may have gone while its missed events were replayed: then 'close' has fired already.
+      if (reply.raw.destroyed) disconnect();
+    } catch (error) {
+      this.logger.error({ err: error, requestId: request.platform.requestId }, 'replaying missed events failed');
+      connection.fail('internal', 'replaying missed events failed; reconnect with the same Last-Event-ID');
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import type { FastifyReply } from 'fastify';
+import type { EventClient } from './event-hub';
+import type { FeedEntry, FeedFilter } from './event-feed';
+
+/**
+ * A `text/event-stream` response. Writes never wait for a slow reader: bytes queue in the socket, and a
+ * client whose queue passes `maxBufferedBytes` is disconnected (it resumes with Last-Event-ID), so it
+ * cannot hold the others back or grow the gateway's memory.
+ */
+export class SseConnection implements EventClient {
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly maxBufferedBytes: number;
+  private open = true;
+
+  constructor(
+    private readonly reply: FastifyReply,
+    readonly filter: FeedFilter,
+    options: { requestId: string; heartbeatMs: number; maxBufferedBytes: number },
+  ) {
+    this.maxBufferedBytes = options.maxBufferedBytes;
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': options.requestId,
+      'x-content-type-options': 'nosniff',
+    });
+    reply.raw.write('retry: 2000\n\n');
+    this.heartbeat = setInterval(() => this.write(': heartbeat\n\n'), options.heartbeatMs);
+    reply.raw.on('close', () => this.close());
+  }
+
+  onClose(listener: () => void): void {
+    this.reply.raw.on('close', listener);
+  }
+
+  send(entry: FeedEntry): boolean {
+    const { event } = entry;
+    return this.write(`id: ${event.eventId}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+  }
+
+  private write(frame: string): boolean {
+    if (!this.open) return false;
+    if (this.reply.raw.writableLength > this.maxBufferedBytes) {
+      this.reply.raw.destroy();
+      this.close();
+      return false;
+    }
+    this.reply.raw.write(frame);
+    return true;
+  }
+
+  /** Ends the stream with an error the client can read, for a failure after the headers went out. */
+  fail(code: string, message: string): void {
+    this.write(`event: error\ndata: ${JSON.stringify({ error: { code, message } })}\n\n`);
+    this.reply.raw.end();
+    this.close();
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    clearInterval(this.heartbeat);
+  }
+}

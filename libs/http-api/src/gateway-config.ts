@@ -1,0 +1,39 @@
+import { configFields, parseEnv } from '@platform/service-kit';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const schema = z.object({
+  GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  GATEWAY_PORT: configFields.port.default(8080),
+  DATABASE_URL: configFields.postgresUrl.default('postgres://postgres@127.0.0.1:5432/postgres'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
+  IDENTITY_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('identity'),
+  GATEWAY_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('gateway'),
+  NATS_URL: configFields.natsUrl.default('nats://127.0.0.1:4222'),
+  NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]*$/).default(''),
+  REDIS_URL: z
+    .string()
+    .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// URL, e.g. redis://127.0.0.1:6379')
+    .default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().max(50).default('platform:'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ message: 'must be a comma-separated list of origins like https://console.example.com' }))),
+  SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
+  SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  SSE_CLIENT_BUFFER_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  COMMAND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  REPLICA_ID: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
+});
+
+export type GatewayConfig = z.infer<typeof schema>;
+
+/** The gateway's settings, validated once at start-up; a bad one stops the process with its name. */
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return parseEnv(schema, env);
+}

@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import type { FastifyInstance } from 'fastify';
+import type { GatewayConfig } from './gateway-config';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const API_SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+  'cross-origin-opener-policy': 'same-origin',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+};
+
+/**
+ * What every response gets, whatever route it comes from: an `X-Request-Id` (the caller's, when it is a
+ * sane one), security headers, and CORS answers only for the origins configured (none by default).
+ */
+export async function configureHttp(fastify: FastifyInstance, config: Pick<GatewayConfig, 'CORS_ORIGINS'>): Promise<void> {
+  await fastify.register(cookie);
+  fastify.decorateRequest('platform', null as never);
+  const allowedOrigins = new Set(config.CORS_ORIGINS);
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    const offered = request.headers['x-request-id'];
+    const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
+    request.platform = { requestId };
+    reply.header('x-request-id', requestId);
+    const origin = request.headers.origin;
+    if (origin && allowedOrigins.has(origin)) {
+      reply.header('access-control-allow-origin', origin);
+      reply.header('access-control-allow-credentials', 'true');
+      reply.header('vary', 'Origin');
+      if (request.method === 'OPTIONS') {
+        reply
+          .header('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE')
+          .header('access-control-allow-headers', 'authorization, content-type, idempotency-key, last-event-id, x-request-id, x-workspace-id')
+          .header('access-control-max-age', '600')
+          .code(204)
+          .send();
+      }
+    }
+  });
+
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    for (const [name, value] of Object.entries(API_SECURITY_HEADERS)) {
+      if (!reply.hasHeader(name)) reply.header(name, value);
+    }
+    if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    return payload;
+  });
+}

@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { DomainError } from '@platform/contracts';
+import { runMigrations } from '@platform/event-store';
+import type { Pool } from 'pg';
+
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+export interface StoredResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/**
+ * Remembers the first answer to each `Idempotency-Key` (per workspace and user) for a day, so that a retry
+ * gets that answer instead of doing the work twice. The same key with a different request is refused.
+ */
+export class IdempotencyStore {
+  constructor(
+    private readonly pool: Pool,
+    private readonly schema: string,
+    private readonly ttlHours = 24,
+  ) {}
+
+  async migrate(): Promise<void> {
+    await runMigrations(this.pool, this.schema, [
+      {
+        id: 'gateway/001-idempotency-keys',
+        sql: `CREATE TABLE idempotency_keys (
+                scope text NOT NULL,
+                key text NOT NULL,
+                fingerprint text NOT NULL,
+                status integer,
+                body jsonb,
+                created_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (scope, key)
+              );
+              CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);`,
+      },
+    ]);
+  }
+
+  static validKey(key: string): string {
+    if (!KEY.test(key)) {
+      throw new DomainError('validation_failed', 'Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. a UUID');
+    }
+    return key;
+  }
+
+  static fingerprint(method: string, url: string, body: unknown): string {
+    return createHash('sha256').update(`${method} ${url}\n${JSON.stringify(body ?? null)}`).digest('hex');
+  }
+
+  /**
+   * Claims the key for this request. Returns the stored answer when the key was used before with the same
+   * request, or undefined when this request is the first and must be handled (then `complete` or `release`).
+   */
+  async claim(scope: string, key: string, fingerprint: string): Promise<StoredResponse | undefined> {
+    const inserted = await this.pool.query(
+      `INSERT INTO ${this.schema}.idempotency_keys (scope, key, fingerprint) VALUES ($1, $2, $3)
+       ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, status = NULL, body = NULL, created_at = now()
+         WHERE idempotency_keys.created_at < now() - make_interval(hours => $4)
+            -- A claim left unanswered for a minute belongs to a gateway that died mid-request: take it over.
+            OR (idempotency_keys.status IS NULL AND idempotency_keys.created_at < now() - interval '60 seconds')
+       RETURNING 1`,
+      [scope, key, fingerprint, this.ttlHours],
+    );
+    if (inserted.rowCount === 1) return undefined;
+    const { rows } = await this.pool.query<{ fingerprint: string; status: number | null; body: unknown }>(
+      `SELECT fingerprint, status, body FROM ${this.schema}.idempotency_keys WHERE scope = $1 AND key = $2`,
+      [scope, key],
+    );
+    const stored = rows[0];
+    if (!stored) return this.claim(scope, key, fingerprint);
+    if (stored.fingerprint !== fingerprint) {
+      throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used for a different request; use a new key for a new request');
+    }
+    if (stored.status === null) {
+      throw new DomainError('conflict', 'a request with this Idempotency-Key is still being handled; retry in a moment');
+    }
+    return { status: stored.status, body: stored.body };
+  }
+
+  async complete(scope: string, key: string, response: StoredResponse): Promise<void> {
+    await this.pool.query(`UPDATE ${this.schema}.idempotency_keys SET status = $3, body = $4 WHERE scope = $1 AND key = $2`, [
+      scope,
+      key,
+      response.status,
+      JSON.stringify(response.body ?? null),
+    ]);
+  }
+
+  /** Forgets a claim whose request failed on our side, so a retry is handled afresh. */
+  async release(scope: string, key: string): Promise<void> {
+    await this.pool.query(`DELETE FROM ${this.schema}.idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL`, [scope, key]);
+  }
+
+  async prune(): Promise<number> {
+    const result = await this.pool.query(
+      `DELETE FROM ${this.schema}.idempotency_keys WHERE created_at < now() - make_interval(hours => $1)`,
+      [this.ttlHours],
+    );
+    return result.rowCount ?? 0;
+  }
+}

@@ -53,6 +53,11 @@ export class Subjects {
     return this.scoped(`dlq.${unscoped}`);
   }
 
+  /** Core NATS notices that a user's credentials or memberships changed, so every gateway forgets its cache. */
+  identityChanges(): string {
+    return this.scoped('ntf.identity.users-changed');
+  }
+
   /** Core NATS subject on which a command's outcome is announced to whoever waits for it. */
   commandOutcome(commandId: string): string {
     return this.scoped(`out.${commandId}`);

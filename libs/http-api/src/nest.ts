@@ -17,6 +17,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { ApiRoute } from '@platform/contracts';
+import type { z } from 'zod';
 import { requireScope, resolveAccess, type IdentityService } from '@platform/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -158,4 +159,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
     }
     void reply.code(status).header('content-type', 'application/json; charset=utf-8').send(body);
   }
+}
+
+type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+/** The validated input of a route, typed from its contract: `@Input() input: RouteInput<typeof apiRoutes.x>`. */
+export interface RouteInput<R extends ApiRoute> {
+  readonly params: Parsed<R['params']>;
+  readonly query: Parsed<R['query']>;
+  readonly body: Parsed<R['body']>;
 }

@@ -1,0 +1,105 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { Bus } from '@platform/bus';
+import {
+  ApiExceptionFilter,
+  ApiGuard,
+  AUTH_RATE_LIMIT,
+  CommandGateway,
+  EventFeed,
+  EventHub,
+  EventStreams,
+  GATEWAY_LOGGER,
+  IDEMPOTENCY,
+  IdempotencyInterceptor,
+  IdempotencyStore,
+  IDENTITY,
+  RATE_LIMITER,
+  RateLimiter,
+  type GatewayConfig,
+} from '@platform/http-api';
+import { IdentityService } from '@platform/identity';
+import { Redis } from 'ioredis';
+import { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { ApiTokensController } from './controllers/api-tokens.controller';
+import { AuthController } from './controllers/auth.controller';
+import { DeployConfigsController } from './controllers/deploy-configs.controller';
+import { DocsController } from './controllers/docs.controller';
+import { EventsController } from './controllers/events.controller';
+import { WorkspacesController } from './controllers/workspaces.controller';
+import { GatewayRuntime } from './gateway-runtime';
+import { BUS, COMMANDS, EVENT_FEED, EVENT_HUB, EVENT_STREAMS, GATEWAY_CONFIG, PG_POOL, REDIS } from './tokens';
+
+@Module({})
+export class GatewayModule {
+  static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
+    return {
+      module: GatewayModule,
+      controllers: [AuthController, WorkspacesController, ApiTokensController, DeployConfigsController, EventsController, DocsController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: GATEWAY_LOGGER, useValue: logger },
+        { provide: AUTH_RATE_LIMIT, useValue: config.AUTH_RATE_LIMIT_PER_MINUTE },
+        {
+          provide: PG_POOL,
+          useFactory: () => {
+            const pool = new Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE });
+            pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection failed'));
+            return pool;
+          },
+        },
+        {
+          provide: REDIS,
+          useFactory: async () => {
+            const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+            redis.on('error', (error) => logger.warn({ err: error }, 'redis connection failed'));
+            await redis.connect();
+            return redis;
+          },
+        },
+        {
+          provide: BUS,
+          useFactory: async () => {
+            const bus = await Bus.connect({
+              servers: config.NATS_URL,
+              prefix: config.NATS_PREFIX,
+              name: `gateway-${config.REPLICA_ID}`,
+              logger: logger.child({ component: 'bus' }),
+            });
+            await bus.ensureStreams();
+            return bus;
+          },
+        },
+        {
+          provide: IDENTITY,
+          inject: [PG_POOL, BUS],
+          useFactory: (pool: Pool, bus: Bus) =>
+            new IdentityService(pool, config.IDENTITY_SCHEMA, {
+              sessionTtlDays: config.SESSION_TTL_DAYS,
+              onUsersChanged: (userIds) => bus.connection.publish(bus.subjects.identityChanges(), JSON.stringify(userIds)),
+            }),
+        },
+        { provide: RATE_LIMITER, inject: [REDIS], useFactory: (redis: Redis) => new RateLimiter(redis, config.REDIS_PREFIX) },
+        { provide: IDEMPOTENCY, inject: [PG_POOL], useFactory: (pool: Pool) => new IdempotencyStore(pool, config.GATEWAY_SCHEMA) },
+        { provide: EVENT_FEED, inject: [PG_POOL], useFactory: (pool: Pool) => new EventFeed(pool, config.GATEWAY_SCHEMA) },
+        {
+          provide: EVENT_HUB,
+          inject: [BUS, EVENT_FEED],
+          useFactory: (bus: Bus, feed: EventFeed) => new EventHub(bus, feed, logger.child({ component: 'events' })),
+        },
+        {
+          provide: EVENT_STREAMS,
+          inject: [EVENT_HUB, EVENT_FEED],
+          useFactory: (hub: EventHub, feed: EventFeed) =>
+            new EventStreams(hub, feed, { heartbeatMs: config.SSE_HEARTBEAT_MS, maxBufferedBytes: config.SSE_CLIENT_BUFFER_BYTES }, logger),
+        },
+        { provide: COMMANDS, inject: [BUS], useFactory: (bus: Bus) => new CommandGateway(bus) },
+        GatewayRuntime,
+        { provide: APP_GUARD, useClass: ApiGuard },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+      ],
+    };
+  }
+}

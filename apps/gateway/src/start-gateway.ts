@@ -1,0 +1,32 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { configureHttp, loadGatewayConfig, type GatewayConfig } from '@platform/http-api';
+import { createLogger, PinoNestLogger } from '@platform/service-kit';
+import type { Logger } from 'pino';
+import { GatewayModule } from './gateway.module';
+
+export interface RunningGateway {
+  readonly app: INestApplication;
+  readonly config: GatewayConfig;
+  readonly logger: Logger;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the gateway: validated config, the HTTP conventions, the API routes, the event feed. */
+export async function startGateway(options: { env?: NodeJS.ProcessEnv; handleSignals?: boolean } = {}): Promise<RunningGateway> {
+  const config = loadGatewayConfig(options.env);
+  const logger = createLogger({ name: 'gateway', level: config.LOG_LEVEL, replicaId: config.REPLICA_ID });
+  const adapter = new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES, return503OnClosing: true });
+  await configureHttp(adapter.getInstance(), config);
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), adapter, {
+    logger: new PinoNestLogger(logger.child({ component: 'nest' })),
+    abortOnError: false,
+  });
+  if (options.handleSignals ?? true) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  logger.info({ url, docs: `${url}/docs` }, 'gateway started');
+  return { app, config, logger, url, stop: () => app.close() };
+}

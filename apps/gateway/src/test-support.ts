@@ -1,0 +1,198 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Bus } from '@platform/bus';
+import { createTestSchema, testServices, uniqueName, type TestSchema } from '@platform/testing';
+import { startGateway, type RunningGateway } from './start-gateway';
+
+const repoRoot = path.resolve(__dirname, '../../..');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Runs a service app as its own process, as in production, and waits for its /readyz. */
+async function spawnService(app: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['-r', path.join(repoRoot, 'scripts/register.js'), path.join(repoRoot, `apps/${app}/src/main.ts`)], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env, HTTP_PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${app} exited with code ${child.exitCode}`);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return child;
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${app} was not ready within 30 s`);
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+export interface Stack {
+  readonly gateway: RunningGateway;
+  readonly deployer: ChildProcess;
+  readonly db: TestSchema;
+  readonly schemas: { identity: string; gateway: string; deployments: string };
+  readonly prefix: string;
+  readonly api: ApiClient;
+  stop(): Promise<void>;
+}
+
+/** The gateway and the deployer in this process, on the real PostgreSQL, NATS and Redis, in a namespace of their own. */
+export async function startStack(label: string, gatewayEnv: NodeJS.ProcessEnv = {}): Promise<Stack> {
+  const db = createTestSchema(label);
+  const prefix = uniqueName(label);
+  const schemas = { identity: `${db.schema}_id`, gateway: `${db.schema}_gw`, deployments: `${db.schema}_dep` };
+  const common = { DATABASE_URL: testServices.databaseUrl, NATS_URL: testServices.natsUrl, NATS_PREFIX: prefix, LOG_LEVEL: 'silent' };
+  const deployer = await spawnService('deployer', { ...common, DATABASE_SCHEMA: schemas.deployments, REPLICA_ID: `${label}-deployer` });
+  const gateway = await startGateway({
+    handleSignals: false,
+    env: {
+      ...common,
+      GATEWAY_PORT: '0',
+      IDENTITY_SCHEMA: schemas.identity,
+      GATEWAY_SCHEMA: schemas.gateway,
+      REDIS_URL: testServices.redisUrl,
+      REDIS_PREFIX: `${prefix}:`,
+      AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+      SSE_HEARTBEAT_MS: '500',
+      ...gatewayEnv,
+    },
+  });
+  return {
+    gateway,
+    deployer,
+    db,
+    schemas,
+    prefix,
+    api: new ApiClient(gateway.url),
+    async stop() {
+      await gateway.stop();
+      await stopProcess(deployer);
+      const cleanup = await Bus.connect({ servers: testServices.natsUrl, prefix });
+      for (const stream of ['COMMANDS', 'EVENTS', 'DEADLETTERS'] as const) {
+        await cleanup.manager.streams.delete(cleanup.subjects.stream(stream)).catch(() => undefined);
+      }
+      await cleanup.close();
+      for (const schema of Object.values(schemas)) await db.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await db.dispose();
+    },
+  };
+}
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+}
+
+export interface RequestOptions {
+  readonly token?: string;
+  readonly body?: unknown;
+  /** Sent as is, for malformed bodies. */
+  readonly rawBody?: string;
+  readonly headers?: Record<string, string>;
+}
+
+export class ApiClient {
+  constructor(readonly baseUrl: string) {}
+
+  async request<T = Record<string, unknown>>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined = options.rawBody;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  /** Signs a new user up with a workspace of their own; returns their session token and ids. */
+  async signup(label: string) {
+    const email = `${label}-${Math.random().toString(36).slice(2)}@example.com`;
+    const password = 'correct horse battery staple';
+    const response = await this.request<{ token: string; user: { id: string }; workspace: { id: string } }>('POST', '/v1/auth/signup', {
+      body: { email, password, workspaceName: `${label}'s workspace` },
+    });
+    if (response.status !== 201) throw new Error(`signup failed: ${response.status} ${JSON.stringify(response.body)}`);
+    return { email, password, token: response.body.token, userId: response.body.user.id, workspaceId: response.body.workspace.id };
+  }
+}
+
+export interface SseEvent {
+  readonly id?: string;
+  readonly event?: string;
+  readonly data: string;
+}
+
+/** A `GET /v1/events` reader that collects events until closed. */
+export class EventStreamReader {
+  readonly events: SseEvent[] = [];
+  readonly comments: string[] = [];
+  status = 0;
+  private readonly abort = new AbortController();
+  private done: Promise<void> = Promise.resolve();
+
+  static async open(baseUrl: string, token: string, query = '', lastEventId?: string): Promise<EventStreamReader> {
+    const reader = new EventStreamReader();
+    const response = await fetch(`${baseUrl}/v1/events${query}`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+      signal: reader.abort.signal,
+    });
+    reader.status = response.status;
+    if (response.ok && response.body) reader.done = reader.consume(response.body);
+    else await response.body?.cancel();
+    return reader;
+  }
+
+  private async consume(body: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of body) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const fields: Record<string, string> = {};
+          for (const line of frame.split('\n')) {
+            if (line.startsWith(':')) this.comments.push(line.slice(1).trim());
+            else {
+              const colon = line.indexOf(':');
+              fields[line.slice(0, colon)] = line.slice(colon + 1).trimStart();
+            }
+          }
+          if (fields.data !== undefined) this.events.push({ id: fields.id, event: fields.event, data: fields.data });
+        }
+      }
+    } catch {
+      // Aborted by close().
+    }
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.done;
+  }
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { eventually } from '@platform/testing';
+import { EventStreamReader, startStack, type Stack } from './test-support';
+
+const fields = (name: string) => ({
+  name,
+  serviceId: randomUUID(),
+  source: { type: 'git', url: 'https://github.com/acme/web.git', ref: 'main' },
+  serverIds: [randomUUID()],
+});
+
+describe('deploy configs and live events through the gateway', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack('configs');
+  }, 60_000);
+  afterAll(() => stack.stop());
+
+  it('creates, reads, lists, updates and deletes a deploy config, each step visible on GET /v1/events', async () => {
+    const { api } = stack;
+    const alice = await api.signup('alice');
+    const events = await EventStreamReader.open(stack.gateway.url, alice.token);
+    expect(events.status).toBe(200);
+    try {
+      const created = await api.request<{ deployConfigId: string; commandId: string }>('POST', '/v1/deploy-configs', {
+        token: alice.token,
+        body: fields('web to production'),
+      });
+      expect(created.status).toBe(202);
+      const id = created.body.deployConfigId;
+      const view = await eventually(async () => {
+        const response = await api.request<{ name: string; version: number }>('GET', `/v1/deploy-configs/${id}`, { token: alice.token });
+        expect(response.status).toBe(200);
+        return response.body;
+      });
+      expect(view).toMatchObject({ name: 'web to production', version: 1 });
+
+      const list = await api.request<{ items: { id: string }[]; nextCursor: string | null }>('GET', '/v1/deploy-configs?limit=10', { token: alice.token });
+      expect(list.body.items.map((item) => item.id)).toEqual([id]);
+      expect(list.body.nextCursor).toBeNull();
+
+      expect((await api.request('PUT', `/v1/deploy-configs/${id}`, { token: alice.token, body: fields('web to staging') })).status).toBe(202);
+      await eventually(async () => {
+        const response = await api.request<{ name: string }>('GET', `/v1/deploy-configs/${id}`, { token: alice.token });
+        expect(response.body.name).toBe('web to staging');
+      });
+      expect((await api.request('DELETE', `/v1/deploy-configs/${id}`, { token: alice.token })).status).toBe(202);
+      await eventually(async () => expect((await api.request('GET', `/v1/deploy-configs/${id}`, { token: alice.token })).status).toBe(404));
+      expect((await api.request('DELETE', `/v1/deploy-configs/${id}`, { token: alice.token })).status).toBe(404);
+
+      await eventually(() => expect(events.events.map((e) => e.event)).toEqual(['DeployConfigCreated', 'DeployConfigUpdated', 'DeployConfigDeleted']));
+      const first = JSON.parse(events.events[0].data) as { eventId: string; data: { deployConfigId: string }; metadata: { workspaceId: string; actorId: string } };
+      expect(events.events[0].id).toBe(first.eventId);
+      expect(first.data.deployConfigId).toBe(id);
+      expect(first.metadata).toMatchObject({ workspaceId: alice.workspaceId, actorId: alice.userId });
+    } finally {
+      await events.close();
+    }
+  });
+
+  it('resumes after a disconnect with Last-Event-ID: what was missed, once, then live', async () => {
+    const { api } = stack;
+    const bob = await api.signup('bob');
+    const create = async (name: string) => {
+      const response = await api.request<{ deployConfigId: string }>('POST', '/v1/deploy-configs', { token: bob.token, body: fields(name) });
+      expect(response.status).toBe(202);
+      return response.body.deployConfigId;
+    };
+    const first = await EventStreamReader.open(stack.gateway.url, bob.token);
+    await create('one');
+    await create('two');
+    await eventually(() => expect(first.events).toHaveLength(2));
+    await first.close();
+    const lastSeen = first.events[1].id as string;
+
+    const missed = [await create('three'), await create('four')];
+    // Give the gateway's feed time to record them, as a real client would reconnect later.
+    await eventually(async () => {
+      const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.gateway}.event_feed WHERE workspace_id = $1`, [bob.workspaceId]);
+      expect(rows[0].n).toBe(4);
+    });
+    const resumed = await EventStreamReader.open(stack.gateway.url, bob.token, '', lastSeen);
+    try {
+      const live = await create('five');
+      await eventually(() => expect(resumed.events).toHaveLength(3));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const ids = resumed.events.map((e) => (JSON.parse(e.data) as { data: { deployConfigId: string } }).data.deployConfigId);
+      expect(ids).toEqual([...missed, live]);
+      expect(new Set(resumed.events.map((e) => e.id)).size).toBe(3);
+      await eventually(() => expect(resumed.comments).toContain('heartbeat'));
+    } finally {
+      await resumed.close();
+    }
+
+    const bogus = await EventStreamReader.open(stack.gateway.url, bob.token, '', randomUUID());
+    expect(bogus.status).toBe(400);
+  });
+
+  it('filters by type and never shows another workspace its events', async () => {
+    const { api } = stack;
+    const carol = await api.signup('carol');
+    const dave = await api.signup('dave');
+    const carolDeletes = await EventStreamReader.open(stack.gateway.url, carol.token, '?types=DeployConfigDeleted');
+    const daveAll = await EventStreamReader.open(stack.gateway.url, dave.token);
+    try {
+      const created = await api.request<{ deployConfigId: string }>('POST', '/v1/deploy-configs', { token: carol.token, body: fields('carol') });
+      await eventually(async () => expect((await api.request('GET', `/v1/deploy-configs/${created.body.deployConfigId}`, { token: carol.token })).status).toBe(200));
+      await api.request('DELETE', `/v1/deploy-configs/${created.body.deployConfigId}`, { token: carol.token });
+      await eventually(() => expect(carolDeletes.events).toHaveLength(1));
+      expect(carolDeletes.events[0].event).toBe('DeployConfigDeleted');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(daveAll.events).toEqual([]);
+      expect((await EventStreamReader.open(stack.gateway.url, dave.token, '?types=not-a-type!')).status).toBe(400);
+    } finally {
+      await carolDeletes.close();
+      await daveAll.close();
+    }
+  });
+});

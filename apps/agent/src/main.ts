@@ -1,0 +1,29 @@
+import { Agent, loadAgentConfig } from '@platform/agent';
+import { createLogger } from '@platform/service-kit/src/logging';
+import { buildAgentServer } from './server';
+
+/** The node agent: one per server, bound to the server's address; see libs/agent for what it does. */
+async function main(): Promise<void> {
+  const config = loadAgentConfig();
+  const logger = createLogger({ name: 'agent', level: config.logLevel, replicaId: config.agentId });
+  const agent = await Agent.start(config);
+  const server = buildAgentServer(agent, logger);
+  await server.listen({ host: config.http.host, port: config.http.port });
+  logger.info({ address: `${config.http.host}:${config.http.port}`, agentId: config.agentId }, 'agent ready');
+
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'agent stopping; nginx and the containers keep serving');
+    agent.close();
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`agent failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,60 @@
+import { Transform, type TransformCallback } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+
+/** One JSON message of the Docker engine's progress streams (build, pull). */
+export interface DockerProgressMessage {
+  readonly stream?: string;
+  readonly status?: string;
+  readonly error?: string;
+  readonly aux?: { readonly ID?: string };
+}
+
+/**
+ * Reads a build or pull progress stream to its end, handing each message to `onMessage`; an error message in
+ * the stream (a failing RUN step, an unknown image) rejects with its text.
+ */
+export async function followProgress(stream: NodeJS.ReadableStream, onMessage: (message: DockerProgressMessage) => void): Promise<DockerProgressMessage[]> {
+  const messages: DockerProgressMessage[] = [];
+  const input = stream instanceof Readable ? stream : Readable.from(stream);
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    if (!line.trim()) continue;
+    let message: DockerProgressMessage;
+    try {
+      message = JSON.parse(line) as DockerProgressMessage;
+    } catch {
+      message = { stream: line };
+    }
+    if (message.error) throw new DockerStreamError(message.error);
+    messages.push(message);
+    onMessage(message);
+  }
+  return messages;
+}
+
+export class DockerStreamError extends Error {
+  constructor(message: string) {
+    super(message.trim());
+    this.name = 'DockerStreamError';
+  }
+}
+
+/**
+ * Undoes the engine's multiplexing of a non-TTY container's stdout and stderr (8-byte frame headers), giving the
+ * output as one text stream in the order it was written.
+ */
+export function demultiplexLogs(): Transform {
+  let pending = Buffer.alloc(0);
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 8) {
+        const size = pending.readUInt32BE(4);
+        if (pending.length < 8 + size) break;
+        this.push(pending.subarray(8, 8 + size));
+        pending = pending.subarray(8 + size);
+      }
+      done();
+    },
+  });
+}

@@ -14,7 +14,7 @@ describe('deploy configs and live events through the gateway', () => {
   beforeAll(async () => {
     stack = await startStack('configs');
   }, 60_000);
-  afterAll(() => stack.stop());
+  afterAll(() => stack.stop(), 30_000);
 
   it('creates, reads, lists, updates and deletes a deploy config, each step visible on GET /v1/events', async () => {
     const { api } = stack;

@@ -1,4 +1,11 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { Bus } from '@platform/bus';
 import { GATEWAY_LOGGER, IDEMPOTENCY, IDENTITY, type EventFeed, type EventHub, type IdempotencyStore } from '@platform/http-api';
 import type { IdentityService } from '@platform/identity';
@@ -9,7 +16,7 @@ import { BUS, EVENT_FEED, EVENT_HUB, PG_POOL, REDIS } from './tokens';
 
 /** Start-up (migrations, event feed, cache notices) and an orderly stop of the gateway's connections. */
 @Injectable()
-export class GatewayRuntime implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+export class GatewayRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     @Inject(IDENTITY) private readonly identity: IdentityService,
     @Inject(IDEMPOTENCY) private readonly idempotency: IdempotencyStore,
@@ -38,8 +45,12 @@ export class GatewayRuntime implements OnModuleInit, OnApplicationBootstrap, OnA
     await this.hub.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Event streams never end by themselves: end them before the HTTP server waits for its connections. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.hub.stop();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.bus.close();
     await this.redis.quit().catch(() => undefined);
     await this.pool.end();

@@ -5,7 +5,7 @@ describe('identity through the gateway', () => {
   beforeAll(async () => {
     stack = await startStack('identity');
   }, 60_000);
-  afterAll(() => stack.stop());
+  afterAll(() => stack.stop(), 30_000);
 
   it('signs up, logs in by token and by cookie, and answers /v1/me', async () => {
     const { api } = stack;

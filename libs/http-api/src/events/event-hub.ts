@@ -8,6 +8,8 @@ export interface EventClient {
   readonly filter: FeedFilter;
   /** Writes one event; false means the client fell too far behind and was disconnected. */
   send(entry: FeedEntry): boolean;
+  /** Ends the stream (the gateway is stopping); the client reconnects with Last-Event-ID. */
+  end(): void;
 }
 
 interface Registration {
@@ -46,7 +48,10 @@ export class EventHub {
     });
   }
 
+  /** Stops following the stream and ends every client's stream, so the HTTP server can close. */
   async stop(): Promise<void> {
+    for (const registration of this.registrations) registration.client.end();
+    this.registrations.clear();
     await this.subscription?.stop();
   }
 

@@ -55,6 +55,10 @@ export class SseConnection implements EventClient {
   /** Ends the stream with an error the client can read, for a failure after the headers went out. */
   fail(code: string, message: string): void {
     this.write(`event: error\ndata: ${JSON.stringify({ error: { code, message } })}\n\n`);
+    this.end();
+  }
+
+  end(): void {
     this.reply.raw.end();
     this.close();
   }

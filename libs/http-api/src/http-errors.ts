@@ -26,39 +26,26 @@ export interface ErrorResponse {
   readonly unexpected: boolean;
 }
 
-/** Fastify's own refusals (body parsing, limits), by its error codes. */
-const fastifyErrors: Record<string, { code: ErrorCode; message: string }> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'malformed_request', message: 'the body is not valid JSON' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'malformed_request', message: 'the body is empty; send a JSON object' },
-  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', message: 'the body is larger than this API accepts' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', message: 'send the body as application/json' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'malformed_request', message: 'the Content-Length does not match the body' },
-};
+/** What a refusal of the HTTP layer (body parsing and limits, unknown routes) means for the caller. */
+function codeOfHttpStatus(status: number): ErrorCode {
+  if (status === 404) return 'not_found';
+  if (status === 413) return 'payload_too_large';
+  if (status === 415) return 'unsupported_media_type';
+  return 'malformed_request';
+}
 
 /** Turns anything thrown while handling a request into the API's error shape, with a fitting status. */
 export function toErrorResponse(error: unknown, requestId: string): ErrorResponse {
   if (error instanceof DomainError) {
     return { status: statusOfCode[error.code], body: { error: error.toBody(), requestId }, unexpected: false };
   }
-  const fastifyCode = (error as { code?: string }).code;
-  const known = fastifyCode ? fastifyErrors[fastifyCode] : undefined;
-  if (known) {
-    return { status: statusOfCode[known.code], body: { error: known, requestId }, unexpected: false };
-  }
-  if ((error as { name?: string }).name === 'SyntaxError' && (error as { statusCode?: number }).statusCode === 400) {
-    return { status: 400, body: { error: { code: 'malformed_request', message: 'the body is not valid JSON' }, requestId }, unexpected: false };
-  }
-  if (error instanceof HttpException && error.getStatus() === 404) {
-    return {
-      status: 404,
-      body: { error: { code: 'not_found', message: 'no such route; see /v1/openapi.json for the routes there are' }, requestId },
-      unexpected: false,
-    };
-  }
-  const status = (error as { statusCode?: number }).statusCode;
+  // Fastify refuses bodies before any handler runs; Nest hands those refusals over as HttpExceptions.
+  const status = error instanceof HttpException ? error.getStatus() : (error as { statusCode?: unknown }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const code: ErrorCode = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'malformed_request';
-    return { status, body: { error: { code, message: (error as Error).message }, requestId }, unexpected: false };
+    const code = codeOfHttpStatus(status);
+    const message =
+      code === 'not_found' ? 'no such route; see /v1/openapi.json for the routes there are' : (error as Error).message || 'the request is malformed';
+    return { status, body: { error: { code, message }, requestId }, unexpected: false };
   }
   return {
     status: 500,

@@ -21,6 +21,8 @@ const API_SECURITY_HEADERS = {
  */
 export async function configureHttp(fastify: FastifyInstance, config: Pick<GatewayConfig, 'CORS_ORIGINS'>): Promise<void> {
   await fastify.register(cookie);
+  // The API speaks JSON only: any other body is refused with 415 instead of reaching validation as a string.
+  fastify.removeContentTypeParser('text/plain');
   fastify.decorateRequest('platform', null as never);
   const allowedOrigins = new Set(config.CORS_ORIGINS);
 

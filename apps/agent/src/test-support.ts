@@ -1,0 +1,202 @@
+import { createServer } from 'node:net';
+import { request as httpRequest } from 'node:http';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createGzip } from 'node:zlib';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import Dockerode from 'dockerode';
+import { pino } from 'pino';
+import { Agent, loadAgentConfig, nginxLayout, NginxProcess, type AgentConfig } from '@platform/agent';
+import { AgentClient, generateAgentSecret, writeSecretFile } from '@platform/agent-client';
+import { packDirectory } from '@platform/archive';
+import { nodeBaseImage } from '@platform/build';
+import { AgentLabels } from '@platform/contracts';
+import { uniqueName } from '@platform/testing';
+import { buildAgentServer } from './server';
+
+/** Helpers for the agent's integration tests and its benchmark; not part of the app. */
+
+export const docker = new Dockerode({ socketPath: process.env.DOCKER_SOCKET ?? '/var/run/docker.sock' });
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface TestAgent {
+  readonly agent: Agent;
+  readonly client: AgentClient;
+  readonly config: AgentConfig;
+  readonly secret: string;
+  readonly agentUrl: string;
+  /** e.g. http://127.0.0.1:PORT: nginx, answering for the routed hostnames. */
+  readonly edgePort: number;
+  readonly edgeHttpsPort: number;
+  readonly dataDir: string;
+  /** A unique name with this agent's prefix, for containers, images and services. */
+  name(label: string): string;
+  close(): Promise<void>;
+}
+
+/**
+ * An agent in this process, on 127.0.0.1 with ports of its own and its own nginx, so test files run side by
+ * side. `close` removes its containers and the images it tagged, stops its nginx and deletes its data.
+ */
+export async function startTestAgent(label: string, settings: Record<string, string> = {}): Promise<TestAgent> {
+  const id = uniqueName(label).replace(/_/g, '-');
+  const dataDir = await mkdtemp(join(tmpdir(), `${id}-`));
+  const secret = generateAgentSecret();
+  await writeSecretFile(join(dataDir, 'secret'), secret);
+  const [agentPort, edgePort, edgeHttpsPort] = [await freePort(), await freePort(), await freePort()];
+  const config = loadAgentConfig({
+    AGENT_ID: id,
+    AGENT_HOST: '127.0.0.1',
+    AGENT_PORT: String(agentPort),
+    AGENT_SECRET_FILE: join(dataDir, 'secret'),
+    AGENT_DATA_DIR: dataDir,
+    EDGE_ADDRESS: '127.0.0.1',
+    EDGE_HTTP_PORT: String(edgePort),
+    EDGE_HTTPS_PORT: String(edgeHttpsPort),
+    LOG_LEVEL: process.env.AGENT_TEST_LOG ?? 'silent',
+    ...settings,
+  });
+  const agent = await Agent.start(config);
+  const server = buildAgentServer(agent, pino({ level: config.logLevel }));
+  await server.listen({ host: '127.0.0.1', port: agentPort });
+  const agentUrl = `http://127.0.0.1:${agentPort}`;
+  return {
+    agent,
+    client: new AgentClient({ baseUrl: agentUrl, secret }),
+    config,
+    secret,
+    agentUrl,
+    edgePort,
+    edgeHttpsPort,
+    dataDir,
+    name: (what: string) => `${id}-${what}`,
+    async close() {
+      agent.close();
+      await server.close();
+      await removeContainersOf(id);
+      await removeImagesNamed(id);
+      await new NginxProcess(config.nginx.bin, nginxLayout(config.nginx.prefix)).quit();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function removeContainersOf(agentId: string): Promise<void> {
+  const containers = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${AgentLabels.agent}=${agentId}`] }) });
+  await Promise.all(containers.map((container) => docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined)));
+}
+
+/** Removes every image tag whose repository contains `fragment` (the test's unique prefix). */
+export async function removeImagesNamed(fragment: string): Promise<void> {
+  for (const image of await docker.listImages()) {
+    for (const tag of image.RepoTags ?? []) {
+      if (tag.includes(fragment)) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * The small app the tests deploy: answers `<VERSION> <Host header>`, `/health` with 200 (or 500 when
+ * HEALTHY=false), and closes gracefully on SIGTERM.
+ */
+export const TEST_APP_SERVER = `
+const http = require('http');
+const version = process.env.VERSION || 'unversioned';
+const healthy = process.env.HEALTHY !== 'false';
+const server = http.createServer((req, res) => {
+  if (req.url === '/health') {
+    res.statusCode = healthy ? 200 : 500;
+    res.end(healthy ? 'ok' : 'not ok');
+    return;
+  }
+  res.setHeader('content-type', 'text/plain');
+  res.end(version + ' ' + req.headers.host);
+});
+server.keepAliveTimeout = 65000;
+const port = Number(process.env.PORT || 3000);
+server.listen(port, () => console.log(version + ' listening on ' + port));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+/** Writes the test app (server.js and a Dockerfile FROM the local Node base image) into a directory. */
+export async function writeTestApp(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'server.js'), TEST_APP_SERVER);
+  await writeFile(join(dir, 'Dockerfile'), `FROM ${nodeBaseImage()}\nCOPY server.js /app/server.js\nEXPOSE 3000\nCMD ["node", "/app/server.js"]\n`);
+}
+
+/** A tar.gz of a directory, written next to it. */
+export async function tarGzOf(dir: string, file: string): Promise<string> {
+  await pipeline(packDirectory(dir) as unknown as NodeJS.ReadableStream, createGzip(), createWriteStream(file));
+  return file;
+}
+
+export interface EdgeAnswer {
+  readonly startedAt: number;
+  readonly status: number;
+  readonly body: string;
+  readonly error?: string;
+}
+
+/** One GET through nginx with the given Host header, on a connection of its own. */
+export function getThroughEdge(port: number, host: string, path = '/', address = '127.0.0.1'): Promise<EdgeAnswer> {
+  const startedAt = performance.now();
+  return new Promise((resolve) => {
+    const req = httpRequest({ host: address, port, path, headers: { host, connection: 'close' }, agent: false, timeout: 10_000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ startedAt, status: response.statusCode ?? 0, body }));
+      response.on('error', (error) => resolve({ startedAt, status: 0, body, error: error.message }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (error) => resolve({ startedAt, status: 0, body: '', error: error.message }));
+    req.end();
+  });
+}
+
+/**
+ * Sends requests through nginx from `clients` sequential loops until stopped; each loop's answers are kept in
+ * order, so a test can check that it saw the old version, then the new one, and nothing else.
+ */
+export function loadThroughEdge(options: { port: number; host: string; clients: number; address?: string }) {
+  let running = true;
+  const sequences: EdgeAnswer[][] = Array.from({ length: options.clients }, () => []);
+  const startedAt = performance.now();
+  const loops = sequences.map(async (sequence) => {
+    while (running) sequence.push(await getThroughEdge(options.port, options.host, '/', options.address));
+  });
+  return {
+    sequences,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      const seconds = (performance.now() - startedAt) / 1000;
+      const all = sequences.flat();
+      return { answers: all, perSecond: all.length / seconds, seconds };
+    },
+  };
+}
+
+/** The distinct answers of a sequence, in order of appearance, collapsing repeats: [v1, v2] for a clean switch. */
+export function runsOf(sequence: readonly EdgeAnswer[]): string[] {
+  const runs: string[] = [];
+  for (const answer of sequence) {
+    const value = answer.status === 200 ? answer.body.split(' ')[0] : `failed(${answer.status} ${answer.error ?? answer.body.slice(0, 40)})`;
+    if (runs.at(-1) !== value) runs.push(value);
+  }
+  return runs;
+}
+

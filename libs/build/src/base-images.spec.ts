@@ -1,0 +1,9 @@
+import { DEFAULT_NODE_BASE_IMAGE, nodeBaseImage } from './base-images';
+
+describe('node base image', () => {
+  it('is the locally built image unless PLATFORM_NODE_BASE_IMAGE says otherwise', () => {
+    expect(nodeBaseImage({})).toBe(DEFAULT_NODE_BASE_IMAGE);
+    expect(nodeBaseImage({ PLATFORM_NODE_BASE_IMAGE: ' ' })).toBe(DEFAULT_NODE_BASE_IMAGE);
+    expect(nodeBaseImage({ PLATFORM_NODE_BASE_IMAGE: 'registry.example.com/node:20' })).toBe('registry.example.com/node:20');
+  });
+});

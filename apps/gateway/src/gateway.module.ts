@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { Bus } from '@platform/bus';
 import {
   ApiExceptionFilter,
@@ -11,7 +11,6 @@ import {
   EventStreams,
   GATEWAY_LOGGER,
   IDEMPOTENCY,
-  IdempotencyInterceptor,
   IdempotencyStore,
   IDENTITY,
   RATE_LIMITER,
@@ -97,7 +96,6 @@ export class GatewayModule {
         { provide: COMMANDS, inject: [BUS], useFactory: (bus: Bus) => new CommandGateway(bus) },
         GatewayRuntime,
         { provide: APP_GUARD, useClass: ApiGuard },
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],
     };

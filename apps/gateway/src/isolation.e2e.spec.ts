@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { apiRoutes, type ApiRouteName } from '@platform/contracts';
+import { apiRoutes, type ApiRoute, type ApiRouteName } from '@platform/contracts';
 import { eventually } from '@platform/testing';
 import { EventStreamReader, startStack, type ApiClient, type Stack } from './test-support';
 
@@ -90,7 +90,7 @@ describe('workspace isolation over the whole route table', () => {
 
     for (const [name, attempt] of Object.entries(table) as [ApiRouteName, (typeof table)[ApiRouteName]][]) {
       if (attempt === 'public' || attempt === 'own-session') continue;
-      const route = apiRoutes[name];
+      const route: ApiRoute = apiRoutes[name];
       const path = attempt.path.replace(/\?.*/, '');
       const aimsAtA = secretsOfA.some((secret) => path.includes(secret));
 

@@ -14,6 +14,7 @@ import {
   RequestMapping,
   RequestMethod,
   SetMetadata,
+  UseInterceptors,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { ApiRoute } from '@platform/contracts';
@@ -41,6 +42,8 @@ export function Route(route: ApiRoute) {
     RequestMapping({ path: route.path, method: RequestMethod[route.method] }),
     HttpCode(route.success.status),
     SetMetadata(API_ROUTE, route),
+    // Only POSTs take an Idempotency-Key; reads skip the interceptor's cost altogether.
+    ...(route.method === 'POST' ? [UseInterceptors(IdempotencyInterceptor)] : []),
   );
 }
 
@@ -112,7 +115,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const header = request.headers['idempotency-key'];
-    if (request.method !== 'POST' || typeof header !== 'string') return next.handle();
+    if (typeof header !== 'string') return next.handle();
     return from(this.handleOnce(context, next, request, header));
   }
 

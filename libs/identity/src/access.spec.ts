@@ -7,6 +7,7 @@ const session = (memberships: [string, Role][]): Principal => ({
   createdAt: '2026-01-01T00:00:00.000Z',
   credential: { kind: 'session', id: 's1', defaultWorkspaceId: memberships[0][0] },
   memberships: new Map(memberships),
+  workspaces: memberships.map(([id, role]) => ({ id, role, name: id, createdAt: '2026-01-01T00:00:00.000Z' })),
 });
 
 const code = (work: () => unknown) => {

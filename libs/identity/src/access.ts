@@ -1,4 +1,4 @@
-import { DomainError, scopesOfRole, type Role, type Scope } from '@platform/contracts';
+import { DomainError, scopesOfRole, type Role, type Scope, type WorkspaceView } from '@platform/contracts';
 
 /** Who is calling, as their credential shows: resolved once per credential and cached. */
 export interface Principal {
@@ -8,8 +8,10 @@ export interface Principal {
   readonly credential:
     | { readonly kind: 'session'; readonly id: string; readonly defaultWorkspaceId: string }
     | { readonly kind: 'api_token'; readonly id: string; readonly workspaceId: string; readonly scopes: readonly Scope[] };
-  /** workspace id → role, for every workspace the user belongs to. */
+  /** workspace id → role, for every workspace the credential reaches. */
   readonly memberships: ReadonlyMap<string, Role>;
+  /** Those workspaces, oldest membership first (what `GET /v1/me` lists). */
+  readonly workspaces: readonly WorkspaceView[];
 }
 
 /** What a request may do in the one workspace it acts in. */

@@ -41,7 +41,7 @@ interface PrincipalRow {
   workspace_id: string;
   scopes: Scope[] | null;
   expires_at: Date | null;
-  memberships: { workspace_id: string; role: Role }[] | null;
+  memberships: { workspace_id: string; role: Role; name: string; created_at: string }[] | null;
 }
 
 const unauthorized = () =>
@@ -128,6 +128,12 @@ export class IdentityService {
           ? { kind, id: row.credential_id, defaultWorkspaceId: row.workspace_id }
           : { kind, id: row.credential_id, workspaceId: row.workspace_id, scopes: row.scopes ?? [] },
       memberships: new Map((row.memberships ?? []).map((m) => [m.workspace_id, m.role])),
+      workspaces: (row.memberships ?? []).map((m) => ({
+        id: m.workspace_id,
+        name: m.name,
+        role: m.role,
+        createdAt: new Date(m.created_at).toISOString(),
+      })),
     };
     this.cache.set(key, principal, row.expires_at ? row.expires_at.getTime() : Number.MAX_SAFE_INTEGER);
     return principal;
@@ -143,28 +149,21 @@ export class IdentityService {
     this.usersChanged([principal.userId]);
   }
 
-  async me(access: Access): Promise<MeResponse> {
-    const workspaces = await this.listWorkspaces(access.principal);
-    const workspace = workspaces.find((w) => w.id === access.workspaceId);
-    if (!workspace) throw new DomainError('not_found', `workspace ${access.workspaceId} does not exist`);
+  /** Answered from the resolved credential, which changes to memberships refresh at once. */
+  me(access: Access): MeResponse {
     const { principal } = access;
+    const workspace = principal.workspaces.find((w) => w.id === access.workspaceId);
+    if (!workspace) throw new DomainError('not_found', `workspace ${access.workspaceId} does not exist`);
     return {
       user: { id: principal.userId, email: principal.email, createdAt: principal.createdAt },
       workspace,
-      workspaces,
+      workspaces: [...principal.workspaces],
       credential: { kind: principal.credential.kind, scopes: [...access.scopes] },
     };
   }
 
-  async listWorkspaces(principal: Principal): Promise<WorkspaceView[]> {
-    const { rows } = await this.pool.query<{ id: string; name: string; role: Role; created_at: Date }>(
-      `SELECT w.id, w.name, m.role, w.created_at FROM ${this.schema}.memberships m
-         JOIN ${this.schema}.workspaces w ON w.id = m.workspace_id
-        WHERE m.user_id = $1 ${principal.credential.kind === 'api_token' ? 'AND w.id = $2' : ''}
-        ORDER BY m.created_at, w.id`,
-      principal.credential.kind === 'api_token' ? [principal.userId, principal.credential.workspaceId] : [principal.userId],
-    );
-    return rows.map((row) => ({ id: row.id, name: row.name, role: row.role, createdAt: row.created_at.toISOString() }));
+  listWorkspaces(principal: Principal): WorkspaceView[] {
+    return [...principal.workspaces];
   }
 
   async createWorkspace(access: Access, name: string): Promise<WorkspaceView> {
@@ -323,8 +322,10 @@ export class IdentityService {
   private sessionQuery(): string {
     return `SELECT s.id AS credential_id, s.user_id, u.email, u.created_at AS user_created_at,
                    s.default_workspace_id AS workspace_id, NULL::text[] AS scopes, s.expires_at,
-                   (SELECT json_agg(json_build_object('workspace_id', m.workspace_id, 'role', m.role))
-                      FROM ${this.schema}.memberships m WHERE m.user_id = s.user_id) AS memberships
+                   (SELECT json_agg(json_build_object('workspace_id', m.workspace_id, 'role', m.role, 'name', w.name, 'created_at', w.created_at)
+                                    ORDER BY m.created_at, w.id)
+                      FROM ${this.schema}.memberships m JOIN ${this.schema}.workspaces w ON w.id = m.workspace_id
+                     WHERE m.user_id = s.user_id) AS memberships
               FROM ${this.schema}.sessions s JOIN ${this.schema}.users u ON u.id = s.user_id
              WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`;
   }
@@ -338,8 +339,9 @@ export class IdentityService {
             )
             SELECT t.id AS credential_id, t.user_id, u.email, u.created_at AS user_created_at, t.workspace_id, t.scopes,
                    t.expires_at,
-                   (SELECT json_agg(json_build_object('workspace_id', m.workspace_id, 'role', m.role))
-                      FROM ${this.schema}.memberships m WHERE m.user_id = t.user_id AND m.workspace_id = t.workspace_id) AS memberships
+                   (SELECT json_agg(json_build_object('workspace_id', m.workspace_id, 'role', m.role, 'name', w.name, 'created_at', w.created_at))
+                      FROM ${this.schema}.memberships m JOIN ${this.schema}.workspaces w ON w.id = m.workspace_id
+                     WHERE m.user_id = t.user_id AND m.workspace_id = t.workspace_id) AS memberships
               FROM token t JOIN ${this.schema}.users u ON u.id = t.user_id`;
   }
 

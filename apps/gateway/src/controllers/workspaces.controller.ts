@@ -13,8 +13,8 @@ export class WorkspacesController {
   }
 
   @Route(apiRoutes.listWorkspaces)
-  async listWorkspaces(@CallerAccess() access: Access) {
-    return { items: await this.identity.listWorkspaces(access.principal) };
+  listWorkspaces(@CallerAccess() access: Access) {
+    return { items: this.identity.listWorkspaces(access.principal) };
   }
 
   @Route(apiRoutes.createWorkspace)

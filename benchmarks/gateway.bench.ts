@@ -1,0 +1,134 @@
+/**
+ * Gateway throughput and latency with 32 connections on loopback: GET /v1/me (auth + cached credential),
+ * GET /v1/deploy-configs (a query over NATS), POST /v1/deploy-configs (a command accepted on JetStream), and
+ * a bare Fastify route answering the same JSON as /v1/me, each server in a process of its own.
+ * Run with `npm run bench:gateway`; the last line is a JSON summary.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { Pool } from 'pg';
+import { Bus } from '@platform/bus';
+
+const root = path.resolve(__dirname, '..');
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const connections = 32;
+const tag = `bench_gw_${randomUUID().slice(0, 8)}`;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function run(script: string, env: NodeJS.ProcessEnv, readyUrl: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-r', path.join(root, 'scripts/register.js'), path.join(root, script)], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
+    if (await fetch(readyUrl).then((r) => r.status < 500, () => false)) return child;
+    await sleep(100);
+  }
+  throw new Error(`${script} did not start`);
+}
+
+async function load(name: string, options: autocannon.Options) {
+  const result = await autocannon({ connections, duration: seconds, ...options });
+  const failed = result.non2xx + result.errors + result.timeouts;
+  console.log(
+    `${name.padEnd(34)} ${result.requests.average.toFixed(0).padStart(7)} req/s  p50 ${result.latency.p50.toFixed(1).padStart(5)} ms  p99 ${result.latency.p99.toFixed(1).padStart(6)} ms  failed ${failed}`,
+  );
+  if (failed > 0) throw new Error(`${name}: ${failed} requests failed`);
+  return { perSecond: result.requests.average, p99: result.latency.p99 };
+}
+
+async function main(): Promise<void> {
+  const common = { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, NATS_PREFIX: tag, LOG_LEVEL: 'error' };
+  const children: ChildProcess[] = [];
+  const pool = new Pool({ connectionString: databaseUrl });
+  try {
+    const deployerPort = await freePort();
+    children.push(await run('apps/deployer/src/main.ts', { ...common, DATABASE_SCHEMA: `${tag}_dep`, HTTP_PORT: String(deployerPort) }, `http://127.0.0.1:${deployerPort}/readyz`));
+    const gatewayPort = await freePort();
+    const gateway = `http://127.0.0.1:${gatewayPort}`;
+    children.push(
+      await run(
+        'apps/gateway/src/main.ts',
+        { ...common, GATEWAY_PORT: String(gatewayPort), IDENTITY_SCHEMA: `${tag}_id`, GATEWAY_SCHEMA: `${tag}_gw`, REDIS_PREFIX: `${tag}:` },
+        `${gateway}/v1/openapi.json`,
+      ),
+    );
+
+    const signup = await fetch(`${gateway}/v1/auth/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `${tag}@example.com`, password: 'benchmark password', workspaceName: 'bench' }),
+    });
+    const { token } = (await signup.json()) as { token: string };
+    const auth = { authorization: `Bearer ${token}` };
+    const me = await (await fetch(`${gateway}/v1/me`, { headers: auth })).text();
+    const configBody = JSON.stringify({
+      name: 'web',
+      serviceId: randomUUID(),
+      source: { type: 'image', image: 'registry.local/acme/web:1.0.0' },
+      serverIds: [randomUUID()],
+    });
+    for (let i = 0; i < 20; i++) {
+      await fetch(`${gateway}/v1/deploy-configs`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: configBody });
+    }
+
+    const barePort = await freePort();
+    children.push(await run('benchmarks/bare-fastify.ts', { PORT: String(barePort), BODY: me }, `http://127.0.0.1:${barePort}/v1/me`));
+
+    // Warm up every path before measuring.
+    await autocannon({ url: `${gateway}/v1/me`, headers: auth, connections, duration: 1 });
+    await autocannon({ url: `${gateway}/v1/deploy-configs`, headers: auth, connections, duration: 1 });
+    await autocannon({ url: `http://127.0.0.1:${barePort}/v1/me`, connections, duration: 1 });
+
+    const bare = await load('bare Fastify GET /v1/me', { url: `http://127.0.0.1:${barePort}/v1/me` });
+    const meFigures = await load('gateway GET /v1/me', { url: `${gateway}/v1/me`, headers: auth });
+    const query = await load('gateway GET /v1/deploy-configs (NATS)', { url: `${gateway}/v1/deploy-configs?limit=20`, headers: auth });
+    const command = await load('gateway POST /v1/deploy-configs', {
+      url: `${gateway}/v1/deploy-configs`,
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: configBody,
+    });
+    const ratio = meFigures.perSecond / bare.perSecond;
+    console.log(`GET /v1/me: ${ratio.toFixed(2)}x bare Fastify (target 0.5x); query p99 ${query.p99} ms (target < 10); command p99 ${command.p99} ms (target < 15)`);
+    console.log(
+      JSON.stringify({
+        me_ratio_vs_fastify: Number(ratio.toFixed(2)),
+        me_requests_per_s: Math.round(meFigures.perSecond),
+        fastify_requests_per_s: Math.round(bare.perSecond),
+        query_requests_per_s: Math.round(query.perSecond),
+        query_p99_ms: query.p99,
+        command_requests_per_s: Math.round(command.perSecond),
+        command_p99_ms: command.p99,
+      }),
+    );
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await sleep(500);
+    for (const schema of [`${tag}_dep`, `${tag}_id`, `${tag}_gw`]) await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool.end();
+    const bus = await Bus.connect({ servers: natsUrl, prefix: tag });
+    for (const stream of ['COMMANDS', 'EVENTS', 'DEADLETTERS'] as const) await bus.manager.streams.delete(bus.subjects.stream(stream)).catch(() => undefined);
+    await bus.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DomainError, EdgeRouteSchema, type EdgeRouteSpec, type EdgeRouteView, type Upstream } from '@platform/contracts';
 import { writeFileAtomic } from '../files';
 import { SerialQueue } from '../serial';
-import { renderMainConfig, renderRoutesConfig, type EdgeListen, type ResolvedRoute } from './nginx-config';
+import { renderMainConfig, renderRoutesConfig, serverNamesBucketSize, type EdgeListen, type ResolvedRoute } from './nginx-config';
 import type { NginxProcess } from './nginx-process';
 
 export type UpstreamResolver = (upstream: Upstream) => Promise<{ host: string; port: number }>;
@@ -41,8 +41,12 @@ export class Edge {
     return this.nginx.layout;
   }
 
-  private mainConfig(routesFile: string): string {
-    return renderMainConfig(this.layout, this.listen, { workers: this.options.workers, routesFile });
+  private mainConfig(routesFile: string, routes: readonly EdgeRouteSpec[]): string {
+    return renderMainConfig(this.layout, this.listen, {
+      workers: this.options.workers,
+      routesFile,
+      serverNamesBucketSize: serverNamesBucketSize(routes.map((route) => route.hostname)),
+    });
   }
 
   /** Writes the main configuration, then starts nginx or re-attaches to the one already running. */
@@ -52,12 +56,13 @@ export class Edge {
       this.current = await this.loadStoredRoutes();
       const routesText = await readFile(this.layout.routesConfig, 'utf8').catch(() => undefined);
       if (routesText === undefined) await writeFileAtomic(this.layout.routesConfig, renderRoutesConfig([], this.listen));
-      const main = this.mainConfig(this.layout.routesConfig);
+      const main = this.mainConfig(this.layout.routesConfig, this.current);
       const mainChanged = (await readFile(this.layout.mainConfig, 'utf8').catch(() => '')) !== main;
       if (mainChanged) await writeFileAtomic(this.layout.mainConfig, main);
       await this.nginx.test(this.layout.mainConfig);
       if (!(await this.nginx.masterPid())) await this.nginx.start();
-      else if (mainChanged) await this.nginx.reload();
+      // No workers: an agent stopped half-way through a reload; reloading brings them back.
+      else if (mainChanged || (await this.nginx.workers()).active.length === 0) await this.nginx.reload();
     });
   }
 
@@ -85,7 +90,7 @@ export class Edge {
     const candidateRoutes = `${this.layout.routesConfig}.candidate`;
     const candidateMain = `${this.layout.mainConfig}.candidate`;
     await writeFileAtomic(candidateRoutes, renderRoutesConfig(resolved, this.listen));
-    await writeFileAtomic(candidateMain, this.mainConfig(candidateRoutes));
+    await writeFileAtomic(candidateMain, this.mainConfig(candidateRoutes, routes));
     const testStarted = performance.now();
     try {
       await this.nginx.test(candidateMain);
@@ -95,7 +100,9 @@ export class Edge {
     const testMs = performance.now() - testStarted;
 
     const previousRoutes = await readFile(this.layout.routesConfig, 'utf8');
+    const previousMain = await readFile(this.layout.mainConfig, 'utf8');
     await writeFileAtomic(this.layout.routesConfig, await readFile(candidateRoutes, 'utf8'));
+    await writeFileAtomic(this.layout.mainConfig, this.mainConfig(this.layout.routesConfig, routes));
     await unlink(candidateRoutes);
     const reloadStarted = performance.now();
     let retiringWorkers: number[];
@@ -103,6 +110,7 @@ export class Edge {
       retiringWorkers = await this.nginx.reload();
     } catch (error) {
       await writeFileAtomic(this.layout.routesConfig, previousRoutes);
+      await writeFileAtomic(this.layout.mainConfig, previousMain);
       await this.nginx.reload().catch(() => undefined);
       throw error;
     }

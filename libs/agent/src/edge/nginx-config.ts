@@ -39,7 +39,20 @@ export interface ResolvedRoute {
  * The main configuration: everything under the agent's prefix (so several nginx instances can run side by
  * side, one per local server), a default server answering 404 for unknown hosts, and the routes included.
  */
-export function renderMainConfig(layout: NginxLayout, listen: EdgeListen, options: { workers: number; routesFile: string }): string {
+/**
+ * 128 fits hostnames up to about 100 characters (nginx's default of 64 fails on names over about 40); longer
+ * names, up to DNS's 253, need the next sizes.
+ */
+export function serverNamesBucketSize(hostnames: readonly string[]): number {
+  const longest = Math.max(0, ...hostnames.map((name) => name.length));
+  return longest <= 100 ? 128 : longest <= 230 ? 256 : 512;
+}
+
+export function renderMainConfig(
+  layout: NginxLayout,
+  listen: EdgeListen,
+  options: { workers: number; routesFile: string; serverNamesBucketSize: number },
+): string {
   const temp = (name: string) => join(layout.prefix, 'temp', name);
   return `# Written by the platform agent; changes here are overwritten.
 worker_processes ${options.workers};
@@ -53,7 +66,7 @@ events {
 }
 
 http {
-  server_names_hash_bucket_size 128;
+  server_names_hash_bucket_size ${options.serverNamesBucketSize};
   server_tokens off;
   access_log off;
   sendfile on;

@@ -66,14 +66,6 @@ async function readFrom(path: string, offset: number): Promise<string> {
   }
 }
 
-function signalQuietly(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // it has exited already
-  }
-}
-
 export interface WorkerGeneration {
   /** Workers taking new connections. */
   readonly active: readonly number[];
@@ -142,31 +134,34 @@ export class NginxProcess {
    * Reloads the configuration and waits until workers of the new configuration run. Returns the workers of the
    * old one, which finish the requests they hold and exit.
    *
-   * The old workers are told to stop accepting right away, together with the reload signal: left to the
-   * master, they would go on accepting beside the new workers for 100 ms, and answers would flip between the
-   * old and the new upstream. Connections arriving meanwhile wait in the listen queue the master keeps open,
-   * and the first new worker takes them, so the switch happens at one instant and nothing is refused.
+   * A plain reload (SIGHUP) lets old and new workers accept side by side for 100 ms, so answers would flip
+   * between the old and the new upstream. Instead the master is first told to stop its workers accepting
+   * (SIGWINCH: they finish what they hold and exit, and are not respawned), then to reload. Connections that
+   * arrive in between wait in the listen queue the master keeps open, and the first new worker takes them: the
+   * switch happens at one instant, and nothing is refused.
    */
   async reload(timeoutMs = 10_000): Promise<number[]> {
     const master = await this.masterPid();
     if (!master) throw new DomainError('unavailable', 'nginx is not running');
     const before = (await this.workers()).active;
     const logOffset = await fileSize(this.layout.errorLog);
-    process.kill(master, 'SIGHUP');
-    for (const pid of before) signalQuietly(pid, 'SIGQUIT');
     const deadline = Date.now() + timeoutMs;
+    if (before.length > 0) {
+      process.kill(master, 'SIGWINCH');
+      // A master that does not honour it (nginx run in the foreground) still reloads, only less sharply.
+      const stopDeadline = Date.now() + 1000;
+      while ((await this.workers()).active.some((pid) => before.includes(pid)) && Date.now() < stopDeadline) await sleep(1);
+    }
+    process.kill(master, 'SIGHUP');
     for (;;) {
       const fresh = (await this.workers()).active.filter((pid) => !before.includes(pid));
-      if (fresh.length > 0) {
-        // A master that could not load the configuration respawns workers with the old one and logs why.
-        const emergency = (await readFrom(this.layout.errorLog, logOffset)).split('\n').find((line) => line.includes('[emerg]'));
-        if (emergency) throw new DomainError('unavailable', `nginx could not load the new configuration: ${emergency.replace(/^.*\[emerg\] [\d#]+: /, '')}`);
-        return [...before];
-      }
+      if (fresh.length > 0) return [...before];
+      const emergency = (await readFrom(this.layout.errorLog, logOffset)).split('\n').find((line) => line.includes('[emerg]'));
+      if (emergency) throw new DomainError('unavailable', `nginx could not load the new configuration: ${emergency.replace(/^.*\[emerg\] [\d#]+: /, '')}`);
       if (Date.now() > deadline) {
         throw new DomainError('unavailable', `nginx did not take up the new configuration within ${timeoutMs} ms: ${await this.lastErrors()}`);
       }
-      await sleep(2);
+      await sleep(1);
     }
   }
 

@@ -294,7 +294,8 @@ export class DockerRuntime {
     }
     const port = labels[AgentLabels.port] ? Number(labels[AgentLabels.port]) : null;
     const binding = port === null ? undefined : inspected.NetworkSettings.Ports?.[`${port}/tcp`]?.[0];
-    const running = inspected.State.Running;
+    // A container the restart policy is about to start again is not serving; its last exit code says why.
+    const running = inspected.State.Running && !inspected.State.Restarting;
     const healthCheck = labels[AgentLabels.healthCheck] ? HealthCheckSchema.safeParse(JSON.parse(labels[AgentLabels.healthCheck])) : undefined;
     return {
       info: {

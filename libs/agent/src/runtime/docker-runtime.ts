@@ -99,7 +99,12 @@ export class DockerRuntime {
   }
 
   private platformLabels(service: string): Record<string, string> {
-    return { [AgentLabels.managed]: 'true', [AgentLabels.service]: service, [CREATED_AT_LABEL]: String(Date.now()) };
+    return {
+      [AgentLabels.managed]: 'true',
+      [AgentLabels.service]: service,
+      [AgentLabels.agent]: this.options.agentId,
+      [CREATED_AT_LABEL]: String(Date.now()),
+    };
   }
 
   /** Builds `image` from a directory (the extracted archive), streaming the builder's output to `onLog`. */
@@ -168,9 +173,14 @@ export class DockerRuntime {
     }
   }
 
+  /** Label filters for the platform images this agent made (local servers share one engine, each sees its own). */
+  private imageFilters(service?: string): string {
+    const labels = [`${AgentLabels.managed}=true`, `${AgentLabels.agent}=${this.options.agentId}`, ...(service ? [`${AgentLabels.service}=${service}`] : [])];
+    return JSON.stringify({ label: labels });
+  }
+
   async listImages(service?: string): Promise<ManagedImage[]> {
-    const labels = [`${AgentLabels.managed}=true`, ...(service ? [`${AgentLabels.service}=${service}`] : [])];
-    const images = await this.docker.listImages({ filters: JSON.stringify({ label: labels }) }).catch((error: unknown) => {
+    const images = await this.docker.listImages({ filters: this.imageFilters(service) }).catch((error: unknown) => {
       throw fromEngine(error, 'listing images failed');
     });
     return images.map((image) => ({
@@ -190,8 +200,9 @@ export class DockerRuntime {
       .catch((error: unknown) => {
         throw fromEngine(error, `no image ${reference}`);
       });
-    if (inspected.Config?.Labels?.[AgentLabels.managed] !== 'true') {
-      throw new DomainError('forbidden', `the image ${reference} was not made by the platform; the agent does not remove it`);
+    const labels = inspected.Config?.Labels ?? {};
+    if (labels[AgentLabels.managed] !== 'true' || labels[AgentLabels.agent] !== this.options.agentId) {
+      throw new DomainError('forbidden', `the image ${reference} was not made by the platform on this server; the agent does not remove it`);
     }
     try {
       const result = (await this.docker.getImage(reference).remove()) as Array<{ Untagged?: string; Deleted?: string }>;
@@ -203,12 +214,11 @@ export class DockerRuntime {
 
   /**
    * Keeps the newest `keep` `deploy_*` tags of each service (by when the agent built or tagged them) and removes
-   * the other tags. Only images with the platform's label are considered; an image a container still uses is
-   * skipped, never forced.
+   * the other tags. Only images this agent made, with the platform's labels, are considered; an image a
+   * container still uses is skipped, never forced.
    */
   async pruneImages(keep: number, service?: string): Promise<PruneImagesResponse> {
-    const labels = [`${AgentLabels.managed}=true`, ...(service ? [`${AgentLabels.service}=${service}`] : [])];
-    const images = await this.docker.listImages({ filters: JSON.stringify({ label: labels }) });
+    const images = await this.docker.listImages({ filters: this.imageFilters(service) });
     const byService = new Map<string, { tag: string; createdAt: number }[]>();
     for (const image of images) {
       const owner = image.Labels?.[AgentLabels.service];

@@ -26,6 +26,10 @@ interface Registration {
 export class EventHub {
   private readonly registrations = new Set<Registration>();
   private subscription: EventSubscription | undefined;
+  /** Events received and not yet recorded; recorded in batches, in order, by one flush at a time. */
+  private pending: FeedEntry[] = [];
+  private flushing: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly bus: Bus,
@@ -41,7 +45,10 @@ export class EventHub {
     const last = await this.feed.lastSequence();
     this.subscription = await this.bus.subscribeEvents({
       start: last > 0 ? { afterSequence: last } : 'all',
-      handle: (event, delivery) => this.receive({ event, sequence: delivery.sequence }),
+      handle: async (event, delivery) => {
+        this.pending.push({ event, sequence: delivery.sequence });
+        this.flushing ??= this.flush();
+      },
     });
     void this.subscription.closed().then((error) => {
       if (error) this.logger.error({ err: error }, 'the event feed stopped; live events stop until the gateway restarts');
@@ -50,13 +57,41 @@ export class EventHub {
 
   /** Stops following the stream and ends every client's stream, so the HTTP server can close. */
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const registration of this.registrations) registration.client.end();
     this.registrations.clear();
     await this.subscription?.stop();
+    await this.flushing;
   }
 
-  private async receive(entry: FeedEntry): Promise<void> {
-    await this.feed.record([entry]);
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, 500);
+        await this.recordWithRetry(batch);
+        for (const entry of batch) this.fanOut(entry);
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private async recordWithRetry(batch: FeedEntry[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.feed.record(batch);
+        return;
+      } catch (error) {
+        // On restart the feed resumes after the last recorded event, so giving up when stopping loses nothing.
+        if (this.stopped) return;
+        // Live clients wait rather than get events that a resume could not find again.
+        this.logger.warn({ err: error, attempt }, 'recording events in the feed failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 5000)));
+      }
+    }
+  }
+
+  private fanOut(entry: FeedEntry): void {
     for (const registration of this.registrations) {
       if (!matches(registration.client.filter, entry.event)) continue;
       if (registration.buffer) registration.buffer.push(entry);

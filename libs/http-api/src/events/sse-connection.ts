@@ -32,6 +32,11 @@ export class SseConnection implements EventClient {
     reply.raw.on('close', () => this.close());
   }
 
+  /** Bytes written and not yet taken by the client's socket. */
+  get bufferedBytes(): number {
+    return this.reply.raw.writableLength;
+  }
+
   onClose(listener: () => void): void {
     this.reply.raw.on('close', listener);
   }

@@ -9,8 +9,11 @@ import pretty from 'pino-pretty';
 
 const root = path.resolve(__dirname, '..');
 
-/** The services and the port of their health routes. */
-const services: { name: string; port: number }[] = [{ name: 'deployer', port: 4102 }];
+/** The services, the port they listen on and the variable that sets it. */
+const services: { name: string; port: number; portVariable: string }[] = [
+  { name: 'deployer', port: 4102, portVariable: 'HTTP_PORT' },
+  { name: 'gateway', port: Number(process.env.GATEWAY_PORT ?? 8080), portVariable: 'GATEWAY_PORT' },
+];
 
 function ensureServices(): void {
   const result = spawnSync('bash', [path.join(root, 'scripts/ensure-services.sh')], { stdio: 'inherit' });
@@ -20,10 +23,10 @@ function ensureServices(): void {
   }
 }
 
-function startApp(name: string, port: number): ChildProcess {
+function startApp(name: string, port: number, portVariable: string): ChildProcess {
   const child = spawn(process.execPath, ['-r', path.join(root, 'scripts/register.js'), path.join(root, `apps/${name}/src/main.ts`)], {
     cwd: root,
-    env: { ...process.env, HTTP_PORT: String(port) },
+    env: { ...process.env, [portVariable]: String(port) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   child.stdout?.pipe(pretty({ colorize: process.stdout.isTTY, ignore: 'pid,hostname,service', singleLine: true }));
@@ -46,7 +49,7 @@ async function waitReady(name: string, port: number, child: ChildProcess): Promi
 
 async function main(): Promise<void> {
   ensureServices();
-  const children = services.map((service) => ({ ...service, child: startApp(service.name, service.port) }));
+  const children = services.map((service) => ({ ...service, child: startApp(service.name, service.port, service.portVariable) }));
   const stopAll = () => {
     for (const { child } of children) child.kill('SIGTERM');
   };
@@ -60,9 +63,14 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  const gateway = `http://127.0.0.1:${services[1].port}`;
   console.log('\nThe platform is running:');
   for (const { name, port } of children) console.log(`  ✔ ${name.padEnd(10)} http://127.0.0.1:${port}/readyz`);
-  console.log('Press Ctrl-C to stop.\n');
+  console.log(`\n  API            ${gateway}/v1`);
+  console.log(`  Documentation  ${gateway}/docs`);
+  console.log(`  Try it:        curl -X POST ${gateway}/v1/auth/signup -H 'content-type: application/json' \\`);
+  console.log(`                   -d '{"email":"you@example.com","password":"a long password","workspaceName":"mine"}'`);
+  console.log('\nPress Ctrl-C to stop.\n');
   await Promise.all(children.map(({ child }) => new Promise((resolve) => child.once('exit', resolve))));
 }
 

@@ -1,17 +1,12 @@
 import { createServer } from 'node:net';
 import { request as httpRequest } from 'node:http';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGzip } from 'node:zlib';
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import Dockerode from 'dockerode';
 import { pino } from 'pino';
 import { Agent, loadAgentConfig, nginxLayout, NginxProcess, type AgentConfig } from '@platform/agent';
 import { AgentClient, generateAgentSecret, writeSecretFile } from '@platform/agent-client';
-import { packDirectory } from '@platform/archive';
-import { nodeBaseImage } from '@platform/build';
 import { AgentLabels } from '@platform/contracts';
 import { uniqueName } from '@platform/testing';
 import { buildAgentServer } from './server';
@@ -107,41 +102,7 @@ export async function removeImagesNamed(fragment: string): Promise<void> {
   }
 }
 
-/**
- * The small app the tests deploy: answers `<VERSION> <Host header>`, `/health` with 200 (or 500 when
- * HEALTHY=false), and closes gracefully on SIGTERM.
- */
-export const TEST_APP_SERVER = `
-const http = require('http');
-const version = process.env.VERSION || 'unversioned';
-const healthy = process.env.HEALTHY !== 'false';
-const server = http.createServer((req, res) => {
-  if (req.url === '/health') {
-    res.statusCode = healthy ? 200 : 500;
-    res.end(healthy ? 'ok' : 'not ok');
-    return;
-  }
-  res.setHeader('content-type', 'text/plain');
-  res.end(version + ' ' + req.headers.host);
-});
-server.keepAliveTimeout = 65000;
-const port = Number(process.env.PORT || 3000);
-server.listen(port, () => console.log(version + ' listening on ' + port));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
-`;
-
-/** Writes the test app (server.js and a Dockerfile FROM the local Node base image) into a directory. */
-export async function writeTestApp(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'server.js'), TEST_APP_SERVER);
-  await writeFile(join(dir, 'Dockerfile'), `FROM ${nodeBaseImage()}\nCOPY server.js /app/server.js\nEXPOSE 3000\nCMD ["node", "/app/server.js"]\n`);
-}
-
-/** A tar.gz of a directory, written next to it. */
-export async function tarGzOf(dir: string, file: string): Promise<string> {
-  await pipeline(packDirectory(dir) as unknown as NodeJS.ReadableStream, createGzip(), createWriteStream(file));
-  return file;
-}
+export { TEST_APP_SERVER, tarGzOf, writeTestApp } from '@platform/build/src/test-support';
 
 export interface EdgeAnswer {
   readonly startedAt: number;

@@ -1,0 +1,2 @@
+export * from './cloud-provider';
+export { LocalCloudProvider, type LocalCloudOptions } from './local/local-cloud';

@@ -4,43 +4,18 @@
  * a bare Fastify route answering the same JSON as /v1/me, each server in a process of its own.
  * Run with `npm run bench:gateway`; the last line is a JSON summary.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { Bus } from '@platform/bus';
+import { freePort, spawnTypeScript, stopProcess } from '@platform/testing';
 
-const root = path.resolve(__dirname, '..');
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = 32;
 const tag = `bench_gw_${randomUUID().slice(0, 8)}`;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function run(script: string, env: NodeJS.ProcessEnv, readyUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', path.join(root, 'scripts/register.js'), path.join(root, script)], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
-    if (await fetch(readyUrl).then((r) => r.status < 500, () => false)) return child;
-    await sleep(100);
-  }
-  throw new Error(`${script} did not start`);
-}
 
 async function load(name: string, options: autocannon.Options) {
   const result = await autocannon({ connections, duration: seconds, ...options });
@@ -58,11 +33,11 @@ async function main(): Promise<void> {
   const pool = new Pool({ connectionString: databaseUrl });
   try {
     const deployerPort = await freePort();
-    children.push(await run('apps/deployer/src/main.ts', { ...common, DATABASE_SCHEMA: `${tag}_dep`, HTTP_PORT: String(deployerPort) }, `http://127.0.0.1:${deployerPort}/readyz`));
+    children.push(await spawnTypeScript('apps/deployer/src/main.ts', { ...common, DATABASE_SCHEMA: `${tag}_dep`, HTTP_PORT: String(deployerPort) }, `http://127.0.0.1:${deployerPort}/readyz`));
     const gatewayPort = await freePort();
     const gateway = `http://127.0.0.1:${gatewayPort}`;
     children.push(
-      await run(
+      await spawnTypeScript(
         'apps/gateway/src/main.ts',
         { ...common, GATEWAY_PORT: String(gatewayPort), IDENTITY_SCHEMA: `${tag}_id`, GATEWAY_SCHEMA: `${tag}_gw`, REDIS_PREFIX: `${tag}:` },
         `${gateway}/v1/openapi.json`,
@@ -88,7 +63,7 @@ async function main(): Promise<void> {
     }
 
     const barePort = await freePort();
-    children.push(await run('benchmarks/bare-fastify.ts', { PORT: String(barePort), BODY: me }, `http://127.0.0.1:${barePort}/v1/me`));
+    children.push(await spawnTypeScript('benchmarks/bare-fastify.ts', { PORT: String(barePort), BODY: me }, `http://127.0.0.1:${barePort}/v1/me`));
 
     // Warm up every path before measuring.
     await autocannon({ url: `${gateway}/v1/me`, headers: auth, connections, duration: 1 });
@@ -118,8 +93,7 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await sleep(500);
+    await Promise.all(children.map(stopProcess));
     for (const schema of [`${tag}_dep`, `${tag}_id`, `${tag}_gw`]) await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await pool.end();
     const bus = await Bus.connect({ servers: natsUrl, prefix: tag });

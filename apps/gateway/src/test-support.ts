@@ -1,48 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChildProcess } from 'node:child_process';
 import { Bus } from '@platform/bus';
-import { createTestSchema, testServices, uniqueName, type TestSchema } from '@platform/testing';
+import { createTestSchema, freePort, spawnTypeScript, stopProcess, testServices, uniqueName, type TestSchema } from '@platform/testing';
 import { startGateway, type RunningGateway } from './start-gateway';
-
-const repoRoot = path.resolve(__dirname, '../../..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Runs a service app as its own process, as in production, and waits for its /readyz. */
 async function spawnService(app: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['-r', path.join(repoRoot, 'scripts/register.js'), path.join(repoRoot, `apps/${app}/src/main.ts`)], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env, HTTP_PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${app} exited with code ${child.exitCode}`);
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return child;
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`${app} was not ready within 30 s`);
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
+  return spawnTypeScript(`apps/${app}/src/main.ts`, { ...env, HTTP_PORT: String(port) }, `http://127.0.0.1:${port}/readyz`);
 }
 
 export interface Stack {

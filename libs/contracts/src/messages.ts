@@ -92,3 +92,18 @@ export function decodeCursor(cursor: string, length: number): (string | number)[
     { path: 'cursor', message: 'not a cursor this API issued' },
   ]);
 }
+
+/**
+ * A page from rows fetched with `limit + 1` in keyset order: the extra row only says there is a next page,
+ * whose cursor is the key of the last row shown.
+ */
+export function pageFromRows<Row, Item>(
+  rows: readonly Row[],
+  limit: number,
+  keyOf: (row: Row) => readonly (string | number)[],
+  toItem: (row: Row) => Item,
+): { items: Item[]; nextCursor: string | null } {
+  const shown = rows.slice(0, limit);
+  const last = shown.at(-1);
+  return { items: shown.map(toItem), nextCursor: rows.length > limit && last ? encodeCursor(keyOf(last)) : null };
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   decodeCursor,
   DomainError,
-  encodeCursor,
+  pageFromRows,
   type ApiTokenView,
   type CreateApiTokenRequest,
   type CreatedApiToken,
@@ -206,12 +206,7 @@ export class IdentityService {
         ORDER BY created_at DESC, id DESC LIMIT $2`,
       after ? [access.workspaceId, page.limit + 1, after[0], after[1]] : [access.workspaceId, page.limit + 1],
     );
-    const items = rows.slice(0, page.limit);
-    const last = items.at(-1);
-    return {
-      items: items.map(toTokenView),
-      nextCursor: rows.length > page.limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null,
-    };
+    return pageFromRows(rows, page.limit, (row) => [row.created_at.toISOString(), row.id], toTokenView);
   }
 
   async revokeApiToken(access: Access, tokenId: string): Promise<void> {

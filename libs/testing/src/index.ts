@@ -1,3 +1,4 @@
 export * from './environment';
 export * from './postgres';
 export * from './eventually';
+export * from './processes';

@@ -1,7 +1,7 @@
 import {
   decodeCursor,
   DomainError,
-  encodeCursor,
+  pageFromRows,
   type DeployConfigView,
   type GetDeployConfig,
   type ListDeployConfigs,
@@ -40,12 +40,7 @@ export class DeployConfigQueries {
         LIMIT $2`,
       after ? [workspaceId, params.limit + 1, after[0], after[1]] : [workspaceId, params.limit + 1],
     );
-    const page = rows.slice(0, params.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(toView),
-      nextCursor: rows.length > params.limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null,
-    };
+    return pageFromRows(rows, params.limit, (row) => [row.created_at.toISOString(), row.id], toView);
   }
 
   async get(workspaceId: string, params: QueryParams<typeof GetDeployConfig>): Promise<QueryResult<typeof GetDeployConfig>> {

@@ -7,12 +7,20 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { Bus } from '@platform/bus';
-import { GATEWAY_LOGGER, IDEMPOTENCY, IDENTITY, type EventFeed, type EventHub, type IdempotencyStore } from '@platform/http-api';
+import {
+  GATEWAY_LOGGER,
+  IDEMPOTENCY,
+  IDENTITY,
+  type EventFeed,
+  type EventHub,
+  type GatewayConfig,
+  type IdempotencyStore,
+} from '@platform/http-api';
 import type { IdentityService } from '@platform/identity';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { BUS, EVENT_FEED, EVENT_HUB, PG_POOL, REDIS } from './tokens';
+import { BUS, EVENT_FEED, EVENT_HUB, GATEWAY_CONFIG, PG_POOL, REDIS } from './tokens';
 
 /** Start-up (migrations, event feed, cache notices) and an orderly stop of the gateway's connections. */
 @Injectable()
@@ -26,6 +34,7 @@ export class GatewayRuntime implements OnModuleInit, OnApplicationBootstrap, Bef
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(GATEWAY_LOGGER) private readonly logger: Logger,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -34,7 +43,10 @@ export class GatewayRuntime implements OnModuleInit, OnApplicationBootstrap, Bef
     await this.feed.migrate();
   }
 
+  private maintenance: NodeJS.Timeout | undefined;
+
   async onApplicationBootstrap(): Promise<void> {
+    this.maintenance = setInterval(() => void this.pruneOldRecords(), 3_600_000).unref();
     this.bus.connection.subscribe(this.bus.subjects.identityChanges(), {
       callback: (error, message) => {
         if (error) return;
@@ -47,7 +59,18 @@ export class GatewayRuntime implements OnModuleInit, OnApplicationBootstrap, Bef
 
   /** Event streams never end by themselves: end them before the HTTP server waits for its connections. */
   async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.maintenance);
     await this.hub.stop();
+  }
+
+  /** Idempotency keys live a day; the event feed as long as a client may reasonably want to resume. */
+  private async pruneOldRecords(): Promise<void> {
+    try {
+      await this.idempotency.prune();
+      await this.feed.prune(this.config.EVENT_FEED_RETENTION_DAYS);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'pruning old idempotency keys and feed events failed; will retry in an hour');
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {

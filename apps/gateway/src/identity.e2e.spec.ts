@@ -56,9 +56,15 @@ describe('identity through the gateway', () => {
     const me = await api.request<{ credential: { kind: string; scopes: string[] } }>('GET', '/v1/me', { token });
     expect(me.body.credential).toEqual({ kind: 'api_token', scopes: ['read'] });
     expect((await api.request('GET', '/v1/deploy-configs', { token })).status).toBe(200);
-    const write = await api.request<{ error: { code: string; message: string } }>('POST', '/v1/api-tokens', { token, body: { name: 'x', scopes: ['read'] } });
+    const write = await api.request<{ error: { code: string; message: string } }>('POST', '/v1/deploy-configs', {
+      token,
+      body: { name: 'x', serviceId: created.body.id, source: { type: 'image', image: 'web:1' }, serverIds: [created.body.id] },
+    });
     expect(write.status).toBe(403);
     expect(write.body.error.message).toMatch(/scope/);
+    const mint = await api.request<{ error: { message: string } }>('POST', '/v1/api-tokens', { token, body: { name: 'x', scopes: ['read'] } });
+    expect(mint.status).toBe(403);
+    expect(mint.body.error.message).toMatch(/session/);
 
     const listed = await api.request<{ items: Record<string, unknown>[] }>('GET', '/v1/api-tokens', { token: owner.token });
     expect(listed.body.items).toHaveLength(1);
@@ -70,6 +76,26 @@ describe('identity through the gateway', () => {
 
     const tooMuch = await api.request('POST', '/v1/api-tokens', { token: owner.token, body: { name: 'x', scopes: ['read', 'read'] } });
     expect(tooMuch.status).toBe(400);
+  });
+
+  it("lets a member manage their own tokens only, within their role's scopes", async () => {
+    const { api } = stack;
+    const owner = await api.signup('token-owner');
+    const member = await api.signup('token-member');
+    await api.request('POST', `/v1/workspaces/${owner.workspaceId}/members`, { token: owner.token, body: { email: member.email, role: 'member' } });
+    const asMember = { token: member.token, headers: { 'x-workspace-id': owner.workspaceId } };
+    const ownersToken = await api.request<{ id: string }>('POST', '/v1/api-tokens', { token: owner.token, body: { name: 'owner', scopes: ['admin'] } });
+    const membersToken = await api.request<{ id: string }>('POST', '/v1/api-tokens', { ...asMember, body: { name: 'ci', scopes: ['read', 'deploy'] } });
+    expect(membersToken.status).toBe(201);
+    const escalate = await api.request('POST', '/v1/api-tokens', { ...asMember, body: { name: 'root', scopes: ['admin'] } });
+    expect(escalate.status).toBe(403);
+
+    const seenByMember = await api.request<{ items: { id: string }[] }>('GET', '/v1/api-tokens', asMember);
+    expect(seenByMember.body.items.map((t) => t.id)).toEqual([membersToken.body.id]);
+    const seenByOwner = await api.request<{ items: { id: string }[] }>('GET', '/v1/api-tokens', { token: owner.token });
+    expect(seenByOwner.body.items.map((t) => t.id).sort()).toEqual([ownersToken.body.id, membersToken.body.id].sort());
+    expect((await api.request('DELETE', `/v1/api-tokens/${ownersToken.body.id}`, asMember)).status).toBe(404);
+    expect((await api.request('DELETE', `/v1/api-tokens/${membersToken.body.id}`, asMember)).status).toBe(204);
   });
 
   it('manages members and roles: a viewer reads but changes nothing, and the last owner stays', async () => {

@@ -176,6 +176,10 @@ export class IdentityService {
   }
 
   async createApiToken(access: Access, request: CreateApiTokenRequest): Promise<CreatedApiToken> {
+    if (access.principal.credential.kind !== 'session') {
+      // Otherwise a leaked token could mint others that outlive its revocation.
+      throw new DomainError('forbidden', 'API tokens are created from a logged-in session, not with another API token');
+    }
     const beyondRole = request.scopes.filter((scope) => !access.scopes.includes(scope));
     if (beyondRole.length) {
       throw new DomainError('forbidden', `a token cannot have scopes its creator lacks: ${beyondRole.join(', ')}`);
@@ -202,9 +206,10 @@ export class IdentityService {
     const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined;
     const { rows } = await this.pool.query<ApiTokenRow>(
       `SELECT ${API_TOKEN_COLUMNS} FROM ${this.schema}.api_tokens
-        WHERE workspace_id = $1 AND revoked_at IS NULL ${after ? 'AND (created_at, id) < ($3::timestamptz, $4::uuid)' : ''}
+        WHERE workspace_id = $1 AND revoked_at IS NULL AND ($3::uuid IS NULL OR user_id = $3)
+          ${after ? 'AND (created_at, id) < ($4::timestamptz, $5::uuid)' : ''}
         ORDER BY created_at DESC, id DESC LIMIT $2`,
-      after ? [access.workspaceId, page.limit + 1, after[0], after[1]] : [access.workspaceId, page.limit + 1],
+      [access.workspaceId, page.limit + 1, ownOnly(access), ...(after ? [after[0], after[1]] : [])],
     );
     return pageFromRows(rows, page.limit, (row) => [row.created_at.toISOString(), row.id], toTokenView);
   }
@@ -212,8 +217,8 @@ export class IdentityService {
   async revokeApiToken(access: Access, tokenId: string): Promise<void> {
     const { rows } = await this.pool.query<{ user_id: string }>(
       `UPDATE ${this.schema}.api_tokens SET revoked_at = now()
-        WHERE id = $1 AND workspace_id = $2 AND revoked_at IS NULL RETURNING user_id`,
-      [tokenId, access.workspaceId],
+        WHERE id = $1 AND workspace_id = $2 AND revoked_at IS NULL AND ($3::uuid IS NULL OR user_id = $3) RETURNING user_id`,
+      [tokenId, access.workspaceId, ownOnly(access)],
     );
     if (!rows[0]) throw new DomainError('not_found', `API token ${tokenId} does not exist`);
     this.usersChanged([rows[0].user_id]);
@@ -359,6 +364,11 @@ export class IdentityService {
       client.release();
     }
   }
+}
+
+/** Admins see and revoke every token of the workspace; everyone else only their own (the user id to filter on). */
+function ownOnly(access: Access): string | null {
+  return access.scopes.includes('admin') ? null : access.principal.userId;
 }
 
 const API_TOKEN_COLUMNS = 'id, name, scopes, prefix, created_at, expires_at, last_used_at';

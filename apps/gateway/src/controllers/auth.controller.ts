@@ -1,6 +1,6 @@
 import { Controller, Inject, Req, Res } from '@nestjs/common';
 import { apiRoutes } from '@platform/contracts';
-import { accessOf, IDENTITY, Input, Route, type RouteInput } from '@platform/http-api';
+import { accessOf, IDENTITY, Input, RATE_LIMITER, Route, type RateLimiter, type RouteInput } from '@platform/http-api';
 import type { IdentityService } from '@platform/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -8,7 +8,10 @@ const SESSION_COOKIE = 'session';
 
 @Controller()
 export class AuthController {
-  constructor(@Inject(IDENTITY) private readonly identity: IdentityService) {}
+  constructor(
+    @Inject(IDENTITY) private readonly identity: IdentityService,
+    @Inject(RATE_LIMITER) private readonly rateLimiter: RateLimiter,
+  ) {}
 
   @Route(apiRoutes.signup)
   signup(@Input() input: RouteInput<typeof apiRoutes.signup>) {
@@ -21,6 +24,8 @@ export class AuthController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
+    // Per account too, so guessing one password from many addresses is slowed as well.
+    await this.rateLimiter.hit(`login-account:${input.body.email}`, 10, 15 * 60);
     const session = await this.identity.login(input.body);
     void reply.setCookie(SESSION_COOKIE, session.token, {
       httpOnly: true,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -56,6 +56,7 @@ export class LocalCloudProvider implements CloudProvider {
   private readonly root: string;
   private readonly leases: LoopbackLeases;
   private readonly docker: Dockerode;
+  private compiled: Promise<void> | undefined;
 
   constructor(private readonly options: LocalCloudOptions = {}) {
     this.root = options.root ?? join(homedir(), '.platform', 'servers');
@@ -174,11 +175,7 @@ export class LocalCloudProvider implements CloudProvider {
 
   private async startAgent(state: ServerState, secret: string): Promise<void> {
     const dir = join(this.root, state.id);
-    const command = this.options.agentCommand ?? {
-      command: process.execPath,
-      args: ['-r', join(REPOSITORY_ROOT, 'scripts/register.js'), join(REPOSITORY_ROOT, 'apps/agent/src/main.ts')],
-      cwd: REPOSITORY_ROOT,
-    };
+    const command = this.options.agentCommand ?? (await this.defaultAgentCommand());
     const log = await open(join(dir, 'agent.log'), 'a');
     const child = spawn(command.command, [...command.args], {
       cwd: command.cwd,
@@ -221,6 +218,22 @@ export class LocalCloudProvider implements CloudProvider {
       }
       await sleep(100);
     }
+  }
+
+  /**
+   * The agent app from this repository, precompiled (apps/agent/run.js) so it runs without a TypeScript
+   * compiler in memory. An idle agent needs little: a small young generation, and V8's lite mode (no optimising
+   * compiler; the agent's work is I/O) keep it near 60 MB.
+   */
+  private async defaultAgentCommand(): Promise<{ command: string; args: string[]; cwd: string }> {
+    const runner = join(REPOSITORY_ROOT, 'apps/agent/run.js');
+    this.compiled ??= new Promise<void>((done, fail) => {
+      execFile(process.execPath, [runner, '--compile-only'], { cwd: REPOSITORY_ROOT, timeout: 120_000 }, (error, _stdout, stderr) =>
+        error ? fail(new DomainError('internal', `compiling the agent failed: ${stderr || error.message}`)) : done(),
+      );
+    });
+    await this.compiled;
+    return { command: process.execPath, args: ['--lite-mode', '--max-semi-space-size=1', runner], cwd: REPOSITORY_ROOT };
   }
 
   private async stopNginx(dir: string): Promise<void> {

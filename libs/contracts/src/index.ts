@@ -6,3 +6,4 @@ export * from './deployments/deploy-configs';
 export * from './api/identity';
 export * from './api/routes';
 export * from './agent';
+export * from './servers/servers';

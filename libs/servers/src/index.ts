@@ -1,0 +1,5 @@
+export * from './server-decider';
+export * from './servers-projection';
+export * from './server-queries';
+export * from './provider-registry';
+export * from './server-provisioning';

@@ -1,0 +1,200 @@
+import { AgentClient } from '@platform/agent-client';
+import { MANAGED_SERVER_TAG } from '@platform/cloud';
+import type { CommandEnvelope, MessageMetadata } from '@platform/contracts';
+import { foldEvents } from '@platform/decider';
+import { FollowLoop, LeaderLease, type EventStore, type LogSink } from '@platform/event-store';
+import type { SecretBox } from '@platform/secrets';
+import { nameBasedUuid, type DeciderCommandHandler } from '@platform/service-kit';
+import { randomUUID } from 'node:crypto';
+import type { ProviderRegistry } from './provider-registry';
+import { serverDecider, serverStreamId, type KnownServer, type ServerCommand, type ServerEvent, type ServerProgressCommand, type ServerState } from './server-decider';
+import type { ServerQueries } from './server-queries';
+
+export interface ServerProvisioningOptions {
+  readonly store: EventStore;
+  readonly commands: DeciderCommandHandler<ServerCommand, ServerEvent, ServerState>;
+  readonly queries: ServerQueries;
+  readonly providers: ProviderRegistry;
+  readonly secrets: SecretBox;
+  /** A server not ready this long after it was requested ends `failed` (and its cloud server is deleted). */
+  readonly deadlineMs: number;
+  /** How often servers in progress are looked at. */
+  readonly pollMs?: number;
+  readonly logger: LogSink;
+}
+
+export function agentSecretContext(workspaceId: string, serverId: string): string {
+  return `${workspaceId}:server:${serverId}:agent-secret`;
+}
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The process manager of servers, whose state is each server's event stream: it creates the cloud server,
+ * waits for its agent, and destroys it, recording every step as an event. Whichever replica holds the lease
+ * carries on every server in progress, so a provisioner killed mid-way resumes from the last recorded step,
+ * or fails the server with a reason once its deadline has passed. Nothing stays "provisioning" for ever.
+ */
+export class ServerProvisioning {
+  private readonly loop: FollowLoop;
+  private readonly inFlight = new Map<string, Promise<void>>();
+
+  constructor(private readonly options: ServerProvisioningOptions) {
+    this.loop = new FollowLoop({
+      name: 'server provisioning',
+      lease: new LeaderLease(options.store.pool, `${options.store.schema}:provisioning`),
+      step: () => this.sweep(),
+      wake: options.store.appended,
+      idleMs: options.pollMs ?? 1000,
+      standbyMs: options.pollMs ?? 1000,
+      logger: options.logger,
+    });
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    await Promise.all(this.inFlight.values());
+  }
+
+  /**
+   * Starts a step for each server in progress that has none running. Always reports 0 (nothing left now),
+   * so the loop looks again after `pollMs`, or at once when this process records a step.
+   */
+  private async sweep(): Promise<number> {
+    for (const serverId of await this.options.queries.inProgress()) {
+      if (this.inFlight.has(serverId)) continue;
+      const step = this.advance(serverId)
+        .catch((error: unknown) => this.options.logger.error({ serverId, err: error }, 'a provisioning step failed; it is retried'))
+        .finally(() => this.inFlight.delete(serverId));
+      this.inFlight.set(serverId, step);
+    }
+    return 0;
+  }
+
+  /** Takes one server one step further, as its recorded state says. */
+  async advance(serverId: string): Promise<void> {
+    const { state, metadata } = await this.load(serverId);
+    if (state.status === 'absent' || !metadata) return;
+    switch (state.status) {
+      case 'provisioning':
+        return this.create(serverId, state, metadata);
+      case 'booting':
+        return this.boot(serverId, state, metadata);
+      case 'destroying':
+        return this.destroy(serverId, state, metadata);
+      default:
+        return;
+    }
+  }
+
+  /** `RefreshServer`: asks the agent for its version now and records what it said. */
+  async refresh(serverId: string): Promise<void> {
+    const { state, metadata } = await this.load(serverId);
+    if (state.status === 'absent' || !state.created || !metadata) return;
+    const version = await this.agentOf(serverId, state)
+      .version()
+      .then((info) => info.agentVersion, () => null);
+    await this.record(metadata, randomUUID(), {
+      type: 'RecordServerChecked',
+      data: { serverId, reachable: version !== null, agentVersion: version, checkedAt: new Date().toISOString() },
+    });
+  }
+
+  private async create(serverId: string, state: KnownServer, metadata: MessageMetadata): Promise<void> {
+    if (this.pastDeadline(state)) {
+      await this.fail(serverId, metadata, 'create', `the server was not created within ${this.options.deadlineMs / 1000} s`);
+      return;
+    }
+    const tag = `server-${serverId}`;
+    try {
+      const cloud = await this.options.providers.providerFor(state.workspaceId, state.spec.provider);
+      // A provisioner that died between creating and recording leaves a cloud server whose secret is lost: replace it.
+      for (const orphan of (await cloud.listServers()).filter((server) => server.tags.includes(tag))) await cloud.deleteServer(orphan.id);
+      const created = await cloud.createServer({ name: state.spec.name, tags: [MANAGED_SERVER_TAG, tag] });
+      await this.record(metadata, nameBasedUuid(`${serverId}:created`), {
+        type: 'RecordServerCreated',
+        data: {
+          serverId,
+          providerServerId: created.id,
+          publicIp: created.publicIp,
+          agentUrl: created.agentUrl,
+          edge: created.edge,
+          sealedAgentSecret: this.options.secrets.seal(created.agentSecret, agentSecretContext(state.workspaceId, serverId)),
+        },
+      });
+    } catch (error) {
+      await this.fail(serverId, metadata, 'create', describe(error));
+    }
+  }
+
+  private async boot(serverId: string, state: KnownServer, metadata: MessageMetadata): Promise<void> {
+    try {
+      const version = await this.agentOf(serverId, state).version();
+      await this.record(metadata, nameBasedUuid(`${serverId}:ready`), {
+        type: 'RecordServerReady',
+        data: { serverId, agentVersion: version.agentVersion },
+      });
+    } catch (error) {
+      if (!this.pastDeadline(state)) return;
+      await this.fail(serverId, metadata, 'boot', `its agent did not answer within ${this.options.deadlineMs / 1000} s: ${describe(error)}`);
+      await this.deleteCloudServer(state).catch((cleanup: unknown) =>
+        this.options.logger.warn({ serverId, err: cleanup }, 'deleting the cloud server of a failed provisioning failed'),
+      );
+    }
+  }
+
+  private async destroy(serverId: string, state: KnownServer, metadata: MessageMetadata): Promise<void> {
+    try {
+      await this.deleteCloudServer(state);
+      await this.record(metadata, nameBasedUuid(`${serverId}:destroyed`), { type: 'RecordServerDestroyed', data: { serverId } });
+    } catch (error) {
+      await this.record(metadata, randomUUID(), { type: 'RecordDestroyFailed', data: { serverId, reason: describe(error) } });
+    }
+  }
+
+  private async deleteCloudServer(state: KnownServer): Promise<void> {
+    if (!state.created) return;
+    const cloud = await this.options.providers.providerFor(state.workspaceId, state.spec.provider);
+    if (await cloud.getServer(state.created.providerServerId)) await cloud.deleteServer(state.created.providerServerId);
+  }
+
+  private agentOf(serverId: string, state: KnownServer): AgentClient {
+    if (!state.created) throw new Error(`server ${serverId} has no cloud server yet`);
+    const secret = this.options.secrets.open(state.created.sealedAgentSecret, agentSecretContext(state.workspaceId, serverId));
+    return new AgentClient({ baseUrl: state.created.agentUrl, secret, timeoutMs: 3000 });
+  }
+
+  private pastDeadline(state: KnownServer): boolean {
+    return Date.now() - Date.parse(state.requestedAt) > this.options.deadlineMs;
+  }
+
+  private fail(serverId: string, metadata: MessageMetadata, step: 'create' | 'boot', reason: string): Promise<unknown> {
+    this.options.logger.warn({ serverId, step, reason }, 'provisioning failed');
+    return this.record(metadata, nameBasedUuid(`${serverId}:failed`), { type: 'RecordProvisionFailed', data: { serverId, step, reason } });
+  }
+
+  private async load(serverId: string): Promise<{ state: ServerState; metadata: MessageMetadata | undefined }> {
+    const { events } = await this.options.store.readStream(serverStreamId(serverId));
+    const state = foldEvents(serverDecider, events.map((event) => ({ type: event.type, data: event.data }) as ServerEvent));
+    // Steps act for the provisioner, in the workspace and under the correlation id of the original request.
+    const requested = events[0]?.metadata;
+    const metadata = requested && { workspaceId: requested.workspaceId, actorId: 'provisioner', correlationId: requested.correlationId };
+    return { state, metadata };
+  }
+
+  private record(metadata: MessageMetadata, commandId: string, command: ServerProgressCommand) {
+    const envelope: CommandEnvelope = {
+      commandId,
+      type: command.type,
+      schemaVersion: 1,
+      data: command.data,
+      metadata,
+      issuedAt: new Date().toISOString(),
+    };
+    return this.options.commands.handle(envelope);
+  }
+}

@@ -63,6 +63,13 @@ describe('deploying a Node app from an uploaded archive', () => {
     let text = '';
     for await (const chunk of logs) text += String(chunk);
     expect(text).toContain('v1 listening on 3000');
+    const followed = await agent.client.containerLogs(container.name, { tail: 10, follow: true });
+    const first = await new Promise<string>((resolve, reject) => {
+      followed.once('data', (chunk: Buffer) => resolve(chunk.toString()));
+      followed.once('error', reject);
+    });
+    expect(first).toContain('v1 listening on 3000');
+    followed.destroy();
     expect((await agent.client.listContainers({ service: 'web' })).containers.map((item) => item.name)).toEqual([container.name]);
 
     await expect(agent.client.stopContainer(container.name, { graceSeconds: 5 })).resolves.toEqual({ name: container.name, stopped: true, removed: true });

@@ -145,7 +145,8 @@ export function buildAgentServer(agent: Agent, logger: Logger): FastifyInstance 
       const { name } = parseOrThrow(NameParams, request.params, 'the container name');
       const query = parseOrThrow(ContainerLogsQuerySchema, request.query, 'the logs query');
       const logs = await agent.containerLogs(name, query);
-      request.raw.on('close', () => logs.destroy());
+      // Following logs stays open until the caller goes away.
+      reply.raw.on('close', () => logs.destroy());
       return reply.type('text/plain; charset=utf-8').send(logs);
     },
   });

@@ -36,9 +36,12 @@ function depConstraints({ inTests }) {
     { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
     { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
     { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+    // End-to-end tests drive the whole stack, so a test may reach any context; production code may not.
     ...SCOPES.map((scope) => ({
       sourceTag: `scope:${scope}`,
-      onlyDependOnLibsWithTags: [`scope:${scope}`, 'scope:shared', ...(ALSO_ALLOWED[scope] ?? [])],
+      onlyDependOnLibsWithTags: inTests
+        ? ['scope:shared', ...SCOPES.map((other) => `scope:${other}`)]
+        : [`scope:${scope}`, 'scope:shared', ...(ALSO_ALLOWED[scope] ?? [])],
     })),
   ];
 }

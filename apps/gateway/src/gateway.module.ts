@@ -27,6 +27,7 @@ import { DeployConfigsController } from './controllers/deploy-configs.controller
 import { DocsController } from './controllers/docs.controller';
 import { EventsController } from './controllers/events.controller';
 import { HealthController } from './controllers/health.controller';
+import { ServersController } from './controllers/servers.controller';
 import { WorkspacesController } from './controllers/workspaces.controller';
 import { GatewayRuntime } from './gateway-runtime';
 import { BUS, COMMANDS, EVENT_FEED, EVENT_HUB, EVENT_STREAMS, GATEWAY_CONFIG, PG_POOL, REDIS } from './tokens';
@@ -36,7 +37,7 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [AuthController, WorkspacesController, ApiTokensController, DeployConfigsController, EventsController, DocsController, HealthController],
+      controllers: [AuthController, WorkspacesController, ApiTokensController, DeployConfigsController, EventsController, DocsController, HealthController, ServersController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GATEWAY_LOGGER, useValue: logger },

@@ -11,6 +11,7 @@ interface Tenant {
   deployConfigId: string;
   apiTokenId: string;
   apiToken: string;
+  serverId: string;
 }
 
 const fields = (name: string) => ({
@@ -30,7 +31,12 @@ async function tenant(api: ApiClient, label: string): Promise<Tenant> {
     token: user.token,
     body: { name: `${label}-token`, scopes: ['read', 'deploy'] },
   });
-  return { ...user, deployConfigId: config.body.deployConfigId, apiTokenId: token.body.id, apiToken: token.body.token };
+  const server = await api.request<{ serverId: string }>('POST', '/v1/servers', { token: user.token, body: { provider: 'local', name: `${label}-1` } });
+  await eventually(async () => {
+    const view = await api.request<{ status: string }>('GET', `/v1/servers/${server.body.serverId}`, { token: user.token });
+    expect(view.body.status).toBe('ready');
+  }, 30_000);
+  return { ...user, deployConfigId: config.body.deployConfigId, apiTokenId: token.body.id, apiToken: token.body.token, serverId: server.body.serverId };
 }
 
 /**
@@ -58,6 +64,13 @@ function attempts(a: Tenant, b: Tenant): Record<ApiRouteName, { path: string; bo
     getDeployConfig: { path: `/v1/deploy-configs/${a.deployConfigId}` },
     updateDeployConfig: { path: `/v1/deploy-configs/${a.deployConfigId}`, body: fields('hijacked') },
     deleteDeployConfig: { path: `/v1/deploy-configs/${a.deployConfigId}` },
+    listServers: { path: '/v1/servers' },
+    getServer: { path: `/v1/servers/${a.serverId}` },
+    provisionServer: { path: '/v1/servers', body: { provider: 'local', name: 'intruder' } },
+    destroyServer: { path: `/v1/servers/${a.serverId}?force=true` },
+    refreshServer: { path: `/v1/servers/${a.serverId}/refresh` },
+    listRegions: { path: '/v1/providers/local/regions' },
+    listSizes: { path: '/v1/providers/local/sizes' },
     events: { path: '/v1/events' },
   };
 }
@@ -66,7 +79,7 @@ describe('workspace isolation over the whole route table', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack('isolation');
-  }, 60_000);
+  }, 90_000);
   afterAll(() => stack.stop(), 30_000);
 
   async function snapshotOf(a: Tenant) {
@@ -74,8 +87,15 @@ describe('workspace isolation over the whole route table', () => {
     const config = await api.request('GET', `/v1/deploy-configs/${a.deployConfigId}`, { token: a.token });
     const members = await api.request('GET', `/v1/workspaces/${a.workspaceId}/members`, { token: a.token });
     const tokens = await api.request('GET', '/v1/api-tokens', { token: a.token });
+    const server = await api.request('GET', `/v1/servers/${a.serverId}`, { token: a.token });
     const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events`);
-    return { config: config.body, members: members.body, tokens: (tokens.body.items as { id: string }[]).map((t) => t.id), events: rows[0].n as number };
+    return {
+      config: config.body,
+      members: members.body,
+      tokens: (tokens.body.items as { id: string }[]).map((t) => t.id),
+      server: server.body,
+      events: rows[0].n as number,
+    };
   }
 
   it("lets no route of workspace B see or change workspace A's resources", async () => {
@@ -85,7 +105,7 @@ describe('workspace isolation over the whole route table', () => {
     const table = attempts(a, b);
     expect(Object.keys(table).sort()).toEqual(Object.keys(apiRoutes).sort());
     const before = await snapshotOf(a);
-    const secretsOfA = [a.workspaceId, a.deployConfigId, a.apiTokenId, a.email, 'alpha-config', 'alpha-token'];
+    const secretsOfA = [a.workspaceId, a.deployConfigId, a.apiTokenId, a.serverId, a.email, 'alpha-config', 'alpha-token', 'alpha-1'];
     const bEvents = await EventStreamReader.open(stack.gateway.url, b.token);
 
     for (const [name, attempt] of Object.entries(table) as [ApiRouteName, (typeof table)[ApiRouteName]][]) {
@@ -125,6 +145,7 @@ describe('workspace isolation over the whole route table', () => {
     expect(after.config).toEqual(before.config);
     expect(after.members).toEqual(before.members);
     expect(after.tokens).toEqual(before.tokens);
+    expect(after.server).toEqual(before.server);
     expect((await api.request('GET', '/v1/me', { token: a.apiToken })).status).toBe(200);
     const aEvents = await stack.db.pool.query(
       `SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events WHERE metadata->>'workspaceId' = $1`,
@@ -134,5 +155,5 @@ describe('workspace isolation over the whole route table', () => {
     expect(bEvents.events.every((event) => !secretsOfA.some((secret) => event.data.includes(secret)))).toBe(true);
     await bEvents.close();
     expect(after.events).toBeGreaterThanOrEqual(before.events);
-  }, 60_000);
+  }, 120_000);
 });

@@ -1,5 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Bus } from '@platform/bus';
+import { LocalCloudProvider } from '@platform/cloud';
 import { createTestSchema, freePort, spawnTypeScript, stopProcess, testServices, uniqueName, type TestSchema } from '@platform/testing';
 import { startGateway, type RunningGateway } from './start-gateway';
 
@@ -12,8 +17,12 @@ async function spawnService(app: string, env: NodeJS.ProcessEnv): Promise<ChildP
 export interface Stack {
   readonly gateway: RunningGateway;
   readonly deployer: ChildProcess;
+  readonly provisioner: ChildProcess;
+  /** Environment of the provisioner, to restart it the same way. */
+  readonly provisionerEnv: NodeJS.ProcessEnv;
+  restartProvisioner(kill?: 'SIGKILL'): Promise<void>;
   readonly db: TestSchema;
-  readonly schemas: { identity: string; gateway: string; deployments: string };
+  readonly schemas: { identity: string; gateway: string; deployments: string; servers: string };
   readonly prefix: string;
   readonly api: ApiClient;
   stop(): Promise<void>;
@@ -23,9 +32,22 @@ export interface Stack {
 export async function startStack(label: string, gatewayEnv: NodeJS.ProcessEnv = {}): Promise<Stack> {
   const db = createTestSchema(label);
   const prefix = uniqueName(label);
-  const schemas = { identity: `${db.schema}_id`, gateway: `${db.schema}_gw`, deployments: `${db.schema}_dep` };
+  const schemas = { identity: `${db.schema}_id`, gateway: `${db.schema}_gw`, deployments: `${db.schema}_dep`, servers: `${db.schema}_srv` };
   const common = { DATABASE_URL: testServices.databaseUrl, NATS_URL: testServices.natsUrl, NATS_PREFIX: prefix, LOG_LEVEL: 'silent' };
-  const deployer = await spawnService('deployer', { ...common, DATABASE_SCHEMA: schemas.deployments, REPLICA_ID: `${label}-deployer` });
+  const serversRoot = await mkdtemp(join(tmpdir(), `platform-${label}-servers-`));
+  const provisionerEnv = {
+    ...common,
+    DATABASE_SCHEMA: schemas.servers,
+    REPLICA_ID: `${label}-provisioner`,
+    PLATFORM_SECRET_KEY: randomBytes(32).toString('hex'),
+    LOCAL_SERVERS_ROOT: serversRoot,
+    PROVISION_POLL_MS: '200',
+  };
+  const [deployer, firstProvisioner] = await Promise.all([
+    spawnService('deployer', { ...common, DATABASE_SCHEMA: schemas.deployments, REPLICA_ID: `${label}-deployer` }),
+    spawnService('provisioner', provisionerEnv),
+  ]);
+  let provisioner = firstProvisioner;
   const gateway = await startGateway({
     handleSignals: false,
     env: {
@@ -43,13 +65,26 @@ export async function startStack(label: string, gatewayEnv: NodeJS.ProcessEnv = 
   return {
     gateway,
     deployer,
+    get provisioner() {
+      return provisioner;
+    },
+    provisionerEnv,
+    async restartProvisioner(kill?: 'SIGKILL') {
+      if (kill) provisioner.kill(kill);
+      await stopProcess(provisioner);
+      provisioner = await spawnService('provisioner', provisionerEnv);
+    },
     db,
     schemas,
     prefix,
     api: new ApiClient(gateway.url),
     async stop() {
       await gateway.stop();
-      await stopProcess(deployer);
+      await Promise.all([stopProcess(deployer), stopProcess(provisioner)]);
+      // Local servers are processes of their own (agent, nginx): remove every one this stack made.
+      const servers = new LocalCloudProvider({ root: serversRoot });
+      for (const server of await servers.listServers()) await servers.deleteServer(server.id);
+      await rm(serversRoot, { recursive: true, force: true });
       const cleanup = await Bus.connect({ servers: testServices.natsUrl, prefix });
       for (const stream of ['COMMANDS', 'EVENTS', 'DEADLETTERS'] as const) {
         await cleanup.manager.streams.delete(cleanup.subjects.stream(stream)).catch(() => undefined);

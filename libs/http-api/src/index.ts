@@ -13,3 +13,4 @@ export * from './events/event-hub';
 export * from './events/sse-connection';
 export * from './events/event-streams';
 export * from './commands';
+export * from './resources/servers';

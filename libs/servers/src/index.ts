@@ -1,3 +1,4 @@
+export * from './cloud-provider';
 export * from './server-decider';
 export * from './servers-projection';
 export * from './server-queries';

@@ -1,5 +1,5 @@
 import { DomainError, type Provider } from '@platform/contracts';
-import type { CloudProvider } from '@platform/cloud';
+import type { CloudProvider } from './cloud-provider';
 
 /** Which cloud a workspace's server lives on. DigitalOcean needs the workspace's saved token. */
 export interface ProviderRegistry {

@@ -35,8 +35,8 @@ describe('server decider', () => {
   });
 
   it('records the provisioning steps in order and ignores reports that no longer fit', () => {
-    spec.given([requested]).when({ type: 'RecordServerCreated', data: created.data as never }).then([created]);
-    spec.given([requested, created]).when({ type: 'RecordServerCreated', data: created.data as never }).thenNothingHappens();
+    spec.given([requested]).when({ type: 'RecordServerCreated', data: created.data }).then([created]);
+    spec.given([requested, created]).when({ type: 'RecordServerCreated', data: created.data }).thenNothingHappens();
     spec.given([requested, created]).when({ type: 'RecordServerReady', data: { serverId, agentVersion: '0.1.0' } }).then([ready]);
     spec.given([requested]).when({ type: 'RecordServerReady', data: { serverId, agentVersion: '0.1.0' } }).thenNothingHappens();
     spec
@@ -59,8 +59,8 @@ describe('server decider', () => {
 
   it('keeps the cloud server id when creation finishes after a destroy was asked, so it can be deleted', () => {
     const destroying: ServerEvent = { type: 'ServerDestroyRequested', data: { serverId, force: false } };
-    spec.given([requested, destroying]).when({ type: 'RecordServerCreated', data: created.data as never }).then([created]);
-    const state = [requested, destroying, created].reduce(serverDecider.evolve, serverDecider.initialState());
+    spec.given([requested, destroying]).when({ type: 'RecordServerCreated', data: created.data }).then([created]);
+    const state = [requested, destroying, created].reduce((state, event) => serverDecider.evolve(state, event), serverDecider.initialState());
     expect(state).toMatchObject({ status: 'destroying', created: { providerServerId: 'p-1' } });
   });
 });

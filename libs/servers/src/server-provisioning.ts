@@ -1,5 +1,5 @@
 import { AgentClient } from '@platform/agent-client';
-import { MANAGED_SERVER_TAG } from '@platform/cloud';
+import { MANAGED_SERVER_TAG } from './cloud-provider';
 import type { CommandEnvelope, MessageMetadata } from '@platform/contracts';
 import { foldEvents } from '@platform/decider';
 import { FollowLoop, LeaderLease, type EventStore, type LogSink } from '@platform/event-store';

@@ -7,3 +7,4 @@ export * from './api/identity';
 export * from './api/routes';
 export * from './agent';
 export * from './servers/servers';
+export * from './deployments/applications';

@@ -1,5 +1,5 @@
 import { DomainError } from '@platform/contracts';
-import { MANAGED_SERVER_TAG, type CloudProvider, type CloudServer, type CreatedServer, type ServerRequest } from './cloud-provider';
+import { MANAGED_SERVER_TAG, type CloudProvider, type CreatedServer, type ServerRequest } from './cloud-provider';
 
 /**
  * What the provisioner needs from a cloud that places servers in regions, boots them from snapshots and bills
@@ -75,10 +75,11 @@ export interface CloudAccount {
 }
 
 export interface ProvisioningCloudProvider extends CloudProvider {
-  /** Starts creating the server and returns at once (not yet running): follow it with `waitUntilRunning`. */
+  /**
+   * Creates the server and returns once it runs with a public address (its agent may still be starting). A server
+   * that does not get there is deleted again before the error is thrown.
+   */
   createServer(request: PlacedServerRequest): Promise<CreatedServer>;
-  /** Waits until the server runs and has a public address. */
-  waitUntilRunning(id: string, options?: WaitOptions): Promise<CloudServer>;
   /** Refuses a server without the managed tag unless `force`, with an UnmanagedResourceError. */
   deleteServer(id: string, options?: DeleteOptions): Promise<void>;
   /** Powers the server off (the snapshot is consistent), snapshots it and waits for the snapshot. */

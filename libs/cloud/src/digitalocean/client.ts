@@ -104,11 +104,9 @@ export class DigitalOceanApi {
     });
   }
 
-  /** The droplet, or undefined when DigitalOcean does not know it. */
-  async getDroplet(dropletId: number): Promise<Droplet | undefined> {
-    const result = await this.http.GET('/v2/droplets/{droplet_id}', { params: { path: { droplet_id: dropletId } } });
-    if (result.response.status === 404) return undefined;
-    const data = await this.ok(`read droplet ${dropletId}`, Promise.resolve(result));
+  /** The droplet; a droplet DigitalOcean does not know fails with `not_found`. */
+  async getDroplet(dropletId: number): Promise<Droplet> {
+    const data = await this.ok(`read droplet ${dropletId}`, this.http.GET('/v2/droplets/{droplet_id}', { params: { path: { droplet_id: dropletId } } }));
     if (!data.droplet) throw new DigitalOceanError('internal', `DigitalOcean answered without droplet ${dropletId}`);
     return data.droplet;
   }
@@ -163,6 +161,24 @@ export class DigitalOceanApi {
     }
   }
 
+  /** Polls the droplet until it is as wanted (`ready`); fails with `timeout` after the deadline. */
+  async waitForDroplet(dropletId: number, ready: (droplet: Droplet) => boolean, options: ActionWaitOptions & { readonly waitingFor: string }): Promise<Droplet> {
+    const deadlineMs = options.deadlineMs ?? DEFAULT_ACTION_DEADLINE_MS;
+    const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_ACTION_POLL_MS;
+    const deadline = this.clock.now() + deadlineMs;
+    for (;;) {
+      const droplet = await this.getDroplet(dropletId);
+      if (ready(droplet)) return droplet;
+      if (this.clock.now() + pollIntervalMs > deadline) {
+        throw new DigitalOceanError(
+          'timeout',
+          `droplet ${dropletId} (${droplet.name}) is still ${droplet.status} after ${Math.round(deadlineMs / 1000)} s of waiting for ${options.waitingFor}`,
+        );
+      }
+      await this.clock.sleep(pollIntervalMs);
+    }
+  }
+
   async listDropletSnapshots(dropletId: number): Promise<DropletSnapshot[]> {
     return this.everyPage(async (page) => {
       const data = await this.ok(
@@ -184,11 +200,9 @@ export class DigitalOceanApi {
     });
   }
 
-  /** The snapshot, or undefined when DigitalOcean does not know it. */
-  async getSnapshot(snapshotId: string): Promise<DigitalOceanSnapshot | undefined> {
-    const result = await this.http.GET('/v2/snapshots/{snapshot_id}', { params: { path: { snapshot_id: snapshotId } } });
-    if (result.response.status === 404) return undefined;
-    const data = await this.ok(`read snapshot ${snapshotId}`, Promise.resolve(result));
+  /** The snapshot; a snapshot DigitalOcean does not know fails with `not_found`. */
+  async getSnapshot(snapshotId: string): Promise<DigitalOceanSnapshot> {
+    const data = await this.ok(`read snapshot ${snapshotId}`, this.http.GET('/v2/snapshots/{snapshot_id}', { params: { path: { snapshot_id: snapshotId } } }));
     if (!data.snapshot) throw new DigitalOceanError('internal', `DigitalOcean answered without snapshot ${snapshotId}`);
     return data.snapshot;
   }

@@ -102,13 +102,12 @@ function repeatableAfterUnknownOutcome(method: string, path: string): boolean {
 }
 
 function describeNetworkFailure(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return 'no answer in time';
-    const cause = (error as Error & { cause?: unknown }).cause;
-    if (cause instanceof Error) return (cause as NodeJS.ErrnoException).code ?? cause.message;
-    return error.message;
-  }
-  return String(error);
+  // Duck-typed: fetch's errors may come from another realm (test runners), where instanceof fails.
+  const failure = error as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } } | undefined;
+  if (failure?.name === 'TimeoutError') return 'no answer in time';
+  if (typeof failure?.cause?.code === 'string') return failure.cause.code;
+  if (typeof failure?.cause?.message === 'string') return failure.cause.message;
+  return typeof failure?.message === 'string' ? failure.message : String(error);
 }
 
 /**
@@ -167,6 +166,8 @@ export class ResilientTransport {
           await response.body?.cancel();
           this.onEvent({ kind: 'rate_limited', method, path, waitMs });
           await this.clock.sleep(waitMs);
+          // The wait covered the reset; the next answer says what is left, and pacing would only wait twice.
+          this.rateLimit.remaining = undefined;
           continue;
         }
       }

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { parse } from 'yaml';
 import { DomainError } from '@platform/contracts';
 import { MANAGED_SERVER_TAG } from '../cloud-provider';
@@ -344,5 +345,8 @@ describe('DigitalOcean cloud provider (contract)', () => {
     expect((error as Error).message).toMatch(/^the DigitalOcean token is invalid or revoked; save a new one/);
     expect((error as Error).message).not.toContain(wrongToken);
     expect(fake.requestsTo('account_get')).toHaveLength(2);
+    const api = apiWith(wrongToken);
+    expect(inspect(api, { depth: 20, showHidden: true })).not.toContain(wrongToken);
+    expect(JSON.stringify(api)).not.toContain(wrongToken);
   });
 });

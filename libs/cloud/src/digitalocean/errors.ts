@@ -103,7 +103,7 @@ export function digitalOceanErrorFrom(response: Response, body: unknown, attempt
   if (status >= 500) {
     return new DigitalOceanError(
       'unavailable',
-      `DigitalOcean failed to ${attempt} after several attempts; the fault is on DigitalOcean's side, try again later (${said}${reference})`,
+      `DigitalOcean failed to ${attempt}; the fault is on DigitalOcean's side, try again later (${said}${reference})`,
       detail,
     );
   }

@@ -1,6 +1,6 @@
 import { AgentClient } from '@platform/agent-client';
 import { MANAGED_SERVER_TAG } from './cloud-provider';
-import type { CommandEnvelope, MessageMetadata } from '@platform/contracts';
+import { agentSecretContext, type CommandEnvelope, type MessageMetadata } from '@platform/contracts';
 import { foldEvents } from '@platform/decider';
 import { FollowLoop, LeaderLease, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
@@ -21,10 +21,6 @@ export interface ServerProvisioningOptions {
   /** How often servers in progress are looked at. */
   readonly pollMs?: number;
   readonly logger: LogSink;
-}
-
-export function agentSecretContext(workspaceId: string, serverId: string): string {
-  return `${workspaceId}:server:${serverId}:agent-secret`;
 }
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));

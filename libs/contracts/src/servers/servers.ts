@@ -4,6 +4,11 @@ import { pageOf, paginationParams } from '../messages';
 
 export const SERVERS = 'servers';
 
+/** The sealing context of a server's agent secret: the provisioner seals it, the deployer opens it. */
+export function agentSecretContext(workspaceId: string, serverId: string): string {
+  return `${workspaceId}:server:${serverId}:agent-secret`;
+}
+
 export const ProviderSchema = z.enum(['local', 'digitalocean']);
 export type Provider = z.infer<typeof ProviderSchema>;
 

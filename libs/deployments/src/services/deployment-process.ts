@@ -1,0 +1,327 @@
+import { randomUUID } from 'node:crypto';
+import { AgentClient } from '@platform/agent-client';
+import { agentSecretContext, type CommandEnvelope, type DeploymentTarget, type MessageMetadata } from '@platform/contracts';
+import { foldEvents } from '@platform/decider';
+import { FollowLoop, LeaderLease, type EventStore, type LogSink } from '@platform/event-store';
+import type { SecretBox } from '@platform/secrets';
+import { nameBasedUuid, type DeciderCommandHandler } from '@platform/service-kit';
+import type { ApplicationQueries } from './applications-queries';
+import { serviceHostname } from './applications-queries';
+import {
+  serviceDecider,
+  serviceStreamId,
+  type Deployment,
+  type DeploymentProgressCommand,
+  type KnownService,
+  type ServiceCommand,
+  type ServiceEvent,
+  type ServiceState,
+} from './service-decider';
+import type { SourceArchives } from './source-archives';
+
+export interface DeploymentProcessOptions {
+  readonly store: EventStore;
+  readonly commands: DeciderCommandHandler<ServiceCommand, ServiceEvent, ServiceState>;
+  readonly queries: ApplicationQueries;
+  readonly secrets: SecretBox;
+  readonly sources: SourceArchives;
+  /** Deployment tags kept per service on each server, so rollback to recent versions always works. */
+  readonly keepImages: number;
+  /** A deployment not ended this long after it was requested is failed (and rolled back). */
+  readonly deadlineMs: number;
+  readonly healthTimeoutMs?: number;
+  readonly pollMs?: number;
+  readonly logger: LogSink;
+}
+
+/** The sealing context of a service's environment variable. */
+export function envSecretContext(workspaceId: string, serviceId: string, name: string): string {
+  return `${workspaceId}:service:${serviceId}:env:${name}`;
+}
+
+/** The key grouping a service's images and containers on an agent. */
+export function serviceKey(serviceId: string): string {
+  return `s${serviceId.replace(/-/g, '').slice(0, 16)}`;
+}
+
+const short = (id: string) => id.replace(/-/g, '').slice(0, 8);
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The process manager of deployments, whose state is the service's event stream: it gets the image onto every
+ * target server (built once, then shipped), cuts each batch of servers over with zero downtime through their
+ * agents, and on a failure puts the servers already switched back on the previous version. Each step is an
+ * event; the replica holding the lease carries every unfinished deployment on from its last recorded step.
+ */
+export class DeploymentProcess {
+  private readonly loop: FollowLoop;
+  private readonly inFlight = new Map<string, Promise<void>>();
+
+  constructor(private readonly options: DeploymentProcessOptions) {
+    this.loop = new FollowLoop({
+      name: 'deployments',
+      lease: new LeaderLease(options.store.pool, `${options.store.schema}:deployments`),
+      step: () => this.sweep(),
+      wake: options.store.appended,
+      idleMs: options.pollMs ?? 1000,
+      standbyMs: options.pollMs ?? 1000,
+      logger: options.logger,
+    });
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    await Promise.all(this.inFlight.values());
+  }
+
+  /** Starts carrying on each unfinished deployment that has no step running here; looks again after `pollMs`. */
+  private async sweep(): Promise<number> {
+    for (const { deploymentId, serviceId } of await this.options.queries.inProgress()) {
+      if (this.inFlight.has(deploymentId)) continue;
+      const run = this.run(serviceId, deploymentId)
+        .catch((error: unknown) => this.options.logger.error({ deploymentId, err: error }, 'a deployment step failed; it is retried'))
+        .finally(() => this.inFlight.delete(deploymentId));
+      this.inFlight.set(deploymentId, run);
+    }
+    return 0;
+  }
+
+  /** Takes a deployment step by step until it ends or a step has to wait. */
+  async run(serviceId: string, deploymentId: string): Promise<void> {
+    for (;;) {
+      const { service, deployment, metadata } = await this.load(serviceId, deploymentId);
+      if (!service || !deployment || !metadata) return;
+      if (deployment.status === 'succeeded' || deployment.status === 'failed') return;
+      const progressed =
+        deployment.status === 'rolling_back'
+          ? await this.rollBack(service, deployment, metadata)
+          : await this.advance(service, deployment, metadata);
+      if (!progressed) return;
+    }
+  }
+
+  private async advance(service: KnownService, deployment: Deployment, metadata: MessageMetadata): Promise<boolean> {
+    const { deploymentId } = deployment;
+    if (Date.now() - Date.parse(deployment.requestedAt) > this.options.deadlineMs) {
+      const stuck = deployment.targets.find((t) => deployment.servers[t.serverId]?.status !== 'switched') ?? deployment.targets[0];
+      await this.record(metadata, randomUUID(), {
+        type: 'RecordServerDeployFailed',
+        data: { deploymentId, serverId: stuck.serverId, reason: `the deployment did not finish within ${this.options.deadlineMs / 1000} s` },
+      });
+      return true;
+    }
+    const waiting = deployment.targets.filter((t) => deployment.servers[t.serverId]?.status === 'pending');
+    if (waiting.length > 0) {
+      await this.prepareImage(service, deployment, waiting[0], metadata);
+      return true;
+    }
+    const ready = deployment.targets.filter((t) => deployment.servers[t.serverId]?.status === 'image_ready');
+    if (ready.length > 0) {
+      await Promise.all(ready.slice(0, deployment.batchSize).map((target) => this.cutOver(service, deployment, target, metadata)));
+      return true;
+    }
+    await Promise.all(deployment.targets.map((target) => this.prune(service, deployment, target, metadata)));
+    await this.record(metadata, nameBasedUuid(`${deploymentId}:succeeded`), {
+      type: 'RecordDeploymentSucceeded',
+      data: { deploymentId, durationMs: Date.now() - Date.parse(deployment.requestedAt) },
+    });
+    return false;
+  }
+
+  /** The deployment's image on one server: built or pulled on the first, shipped to the others. */
+  private async prepareImage(service: KnownService, deployment: Deployment, target: DeploymentTarget, metadata: MessageMetadata): Promise<void> {
+    const { deploymentId, serviceId } = deployment;
+    const agent = this.agentOf(deployment.workspaceId, target);
+    const [repository, tag] = [`srv-${short(target.serverId)}/${serviceKey(serviceId)}`, deployment.tag];
+    const image = `${repository}:${tag}`;
+    const log = (step: string, lines: string[]) =>
+      this.record(metadata, randomUUID(), { type: 'RecordLog', data: { deploymentId, serverId: target.serverId, step, lines } });
+    try {
+      const ready = Object.entries(deployment.servers).find(([, progress]) => progress.image);
+      const previous = deployment.rollbackOf ? service.deployments[deployment.rollbackOf] : undefined;
+      const earlierImage = previous?.servers[target.serverId]?.image ?? Object.values(previous?.servers ?? {}).find((s) => s.image)?.image;
+      let how: 'built' | 'pulled' | 'shipped';
+      if (ready) {
+        await agent.tagImage({ source: ready[1].image as string, repository, tag, service: serviceKey(serviceId) });
+        how = 'shipped';
+      } else if (earlierImage) {
+        // A rollback: the exact image that deployment ran, never a rebuild.
+        await agent.tagImage({ source: earlierImage, repository, tag, service: serviceKey(serviceId) });
+        how = 'shipped';
+      } else if (deployment.source.type === 'image') {
+        const sourceImage = deployment.source.image;
+        await agent.tagImage({ source: sourceImage, repository, tag, service: serviceKey(serviceId) }).catch(async () => {
+          await agent.pullImage({ image: sourceImage });
+          await agent.tagImage({ source: sourceImage, repository, tag, service: serviceKey(serviceId) });
+        });
+        how = 'pulled';
+      } else {
+        const archive = await this.options.sources.archiveOf(deployment.workspaceId, deployment.source);
+        try {
+          let buffered: string[] = [];
+          await agent.buildImage({ repository, tag, service: serviceKey(serviceId) }, archive, (line) => {
+            if (line.type === 'log') buffered.push(line.message.trimEnd());
+          });
+          buffered = buffered.filter(Boolean);
+          for (let i = 0; i < buffered.length; i += 200) await log('build', buffered.slice(i, i + 200));
+        } finally {
+          await archive.dispose();
+        }
+        how = 'built';
+      }
+      await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:image`), {
+        type: 'RecordImageReady',
+        data: { deploymentId, serverId: target.serverId, image, how },
+      });
+    } catch (error) {
+      await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:failed`), {
+        type: 'RecordServerDeployFailed',
+        data: { deploymentId, serverId: target.serverId, reason: `the image could not be prepared: ${describe(error)}` },
+      });
+    }
+  }
+
+  private async cutOver(service: KnownService, deployment: Deployment, target: DeploymentTarget, metadata: MessageMetadata): Promise<void> {
+    const { deploymentId } = deployment;
+    const image = deployment.servers[target.serverId]?.image as string;
+    const container = `${serviceKey(deployment.serviceId)}-${short(target.serverId)}-${short(deploymentId)}`;
+    const lines: string[] = [];
+    try {
+      const result = await this.switchTo(service, deployment, target, image, container, (line) => lines.push(line));
+      await this.record(metadata, randomUUID(), { type: 'RecordLog', data: { deploymentId, serverId: target.serverId, step: 'cutover', lines } });
+      await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:switched`), {
+        type: 'RecordServerSwitched',
+        data: { deploymentId, serverId: target.serverId, container, image, switchedAfterMs: result.switchedAfterMs },
+      });
+    } catch (error) {
+      if (lines.length) {
+        await this.record(metadata, randomUUID(), { type: 'RecordLog', data: { deploymentId, serverId: target.serverId, step: 'cutover', lines } });
+      }
+      await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:failed`), {
+        type: 'RecordServerDeployFailed',
+        data: { deploymentId, serverId: target.serverId, reason: describe(error) },
+      });
+    }
+  }
+
+  /** Starts `image` as `container` on the server, healthy before it takes the traffic, and retires what served. */
+  private async switchTo(
+    service: KnownService,
+    deployment: Deployment,
+    target: DeploymentTarget,
+    image: string,
+    container: string,
+    log: (line: string) => void,
+  ) {
+    const agent = this.agentOf(deployment.workspaceId, target);
+    const key = serviceKey(deployment.serviceId);
+    const running = (await agent.listContainers({ service: key })).containers
+      .filter((c) => c.state === 'running' && c.name !== container)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return agent.cutover(
+      {
+        container: {
+          name: container,
+          image,
+          service: key,
+          port: deployment.port,
+          env: this.openEnv(deployment, { PORT: String(deployment.port) }),
+          healthCheck: { path: deployment.healthCheckPath, intervalMs: 500, timeoutMs: 2000, retries: 3, startPeriodMs: 15_000 },
+        },
+        replaces: running[0]?.name,
+        hostnames: [serviceHostname(service.name)],
+        healthTimeoutMs: this.options.healthTimeoutMs ?? 60_000,
+      },
+      (line) => {
+        if (line.type === 'step') log(`${line.step}: ${line.status} ${line.message}`);
+      },
+    );
+  }
+
+  /** Puts every server this deployment switched back on the previous version, then ends it failed. */
+  private async rollBack(service: KnownService, deployment: Deployment, metadata: MessageMetadata): Promise<boolean> {
+    const { deploymentId } = deployment;
+    const previous = service.current && service.current !== deploymentId ? service.deployments[service.current] : undefined;
+    for (const target of deployment.targets) {
+      if (deployment.servers[target.serverId]?.status !== 'switched') continue;
+      let reason: string | null = null;
+      let container: string | null = null;
+      try {
+        const previousImage = previous?.servers[target.serverId]?.image;
+        if (previous && previousImage) {
+          container = `${serviceKey(deployment.serviceId)}-${short(target.serverId)}-${short(deploymentId)}-back`;
+          await this.switchTo(service, previous, target, previousImage, container, () => undefined);
+        } else {
+          // Nothing ran here before this deployment: stop what it started.
+          await this.agentOf(deployment.workspaceId, target).stopContainer(deployment.servers[target.serverId]?.container as string);
+        }
+      } catch (error) {
+        reason = `rolling back failed: ${describe(error)}`;
+      }
+      await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:rolled-back`), {
+        type: 'RecordServerRolledBack',
+        data: { deploymentId, serverId: target.serverId, container, reason },
+      });
+    }
+    const failure = deployment.failure ?? { serverId: null, reason: 'failed' };
+    await this.record(metadata, nameBasedUuid(`${deploymentId}:failed`), {
+      type: 'RecordDeploymentFailed',
+      data: {
+        deploymentId,
+        serverId: failure.serverId,
+        reason: failure.serverId ? `server ${failure.serverId}: ${failure.reason}` : failure.reason,
+        durationMs: Date.now() - Date.parse(deployment.requestedAt),
+      },
+    });
+    return false;
+  }
+
+  private async prune(service: KnownService, deployment: Deployment, target: DeploymentTarget, metadata: MessageMetadata): Promise<void> {
+    try {
+      const pruned = await this.agentOf(deployment.workspaceId, target).pruneImages({ keep: this.options.keepImages, service: serviceKey(deployment.serviceId) });
+      if (pruned.removed.length) {
+        await this.record(metadata, randomUUID(), {
+          type: 'RecordLog',
+          data: { deploymentId: deployment.deploymentId, serverId: target.serverId, step: 'prune', lines: pruned.removed.map((image) => `removed ${image}`) },
+        });
+      }
+    } catch (error) {
+      this.options.logger.warn({ deploymentId: deployment.deploymentId, serverId: target.serverId, service: service.name, err: error }, 'pruning old images failed');
+    }
+  }
+
+  private openEnv(deployment: Deployment, extra: Record<string, string>): Record<string, string> {
+    const env: Record<string, string> = { ...extra };
+    for (const [name, sealed] of Object.entries(deployment.env)) {
+      env[name] = this.options.secrets.open(sealed, envSecretContext(deployment.workspaceId, deployment.serviceId, name));
+    }
+    return env;
+  }
+
+  private agentOf(workspaceId: string, target: DeploymentTarget): AgentClient {
+    const secret = this.options.secrets.open(target.sealedAgentSecret, agentSecretContext(workspaceId, target.serverId));
+    return new AgentClient({ baseUrl: target.agentUrl, secret, timeoutMs: 30_000 });
+  }
+
+  private async load(serviceId: string, deploymentId: string) {
+    const { events } = await this.options.store.readStream(serviceStreamId(serviceId));
+    const state = foldEvents(serviceDecider, events.map((event) => ({ type: event.type, data: event.data }) as ServiceEvent));
+    if (state.status === 'absent') return { service: undefined, deployment: undefined, metadata: undefined };
+    const requested = events.find((event) => event.type === 'DeploymentRequested' && (event.data as { deploymentId: string }).deploymentId === deploymentId);
+    const metadata: MessageMetadata | undefined = requested && {
+      workspaceId: requested.metadata.workspaceId,
+      actorId: 'deployer',
+      correlationId: requested.metadata.correlationId,
+    };
+    return { service: state, deployment: state.deployments[deploymentId], metadata };
+  }
+
+  private record(metadata: MessageMetadata, commandId: string, command: DeploymentProgressCommand) {
+    const envelope: CommandEnvelope = { commandId, type: command.type, schemaVersion: 1, data: command.data, metadata, issuedAt: new Date().toISOString() };
+    return this.options.commands.handle(envelope);
+  }
+}

@@ -118,7 +118,7 @@ describe('deployer service (PostgreSQL + NATS JetStream)', () => {
         code: 'not_found',
       }),
     );
-    expect(eventsOf('DeployConfigDeleted')).toHaveLength(1);
+    await eventually(() => expect(eventsOf('DeployConfigDeleted')).toHaveLength(1));
     expect(eventsOf('DeployConfigDeleted')[0].metadata.workspaceId).toBe('ws_a');
   });
 

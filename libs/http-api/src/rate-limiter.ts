@@ -2,8 +2,9 @@ import { DomainError } from '@platform/contracts';
 import type { Redis } from 'ioredis';
 
 /**
- * Fixed-window counters in Redis, shared by every gateway replica: `limit` hits per `windowSeconds` per key.
- * Over the limit, a `rate_limited` error says when to try again.
+ * Sliding-window counters in Redis, shared by every gateway replica: at most about `limit` hits per
+ * `windowSeconds` per key. The previous window's count is weighed by how much of it still overlaps, so a burst
+ * across a window boundary is limited as well. Over the limit, `rate_limited` says when to try again.
  */
 export class RateLimiter {
   constructor(
@@ -12,11 +13,16 @@ export class RateLimiter {
   ) {}
 
   async hit(key: string, limit: number, windowSeconds: number): Promise<void> {
-    const window = Math.floor(Date.now() / 1000 / windowSeconds);
-    const redisKey = `${this.prefix}ratelimit:${key}:${window}`;
-    const [[, count]] = (await this.redis.multi().incr(redisKey).expire(redisKey, windowSeconds + 1).exec()) as [[Error | null, number]];
-    if (count > limit) {
-      const retryAfter = (window + 1) * windowSeconds - Math.floor(Date.now() / 1000);
+    const nowSeconds = Date.now() / 1000;
+    const window = Math.floor(nowSeconds / windowSeconds);
+    const current = `${this.prefix}ratelimit:${key}:${window}`;
+    const previous = `${this.prefix}ratelimit:${key}:${window - 1}`;
+    const results = await this.redis.multi().incr(current).expire(current, 2 * windowSeconds + 1).get(previous).exec();
+    const count = Number(results?.[0]?.[1] ?? 0);
+    const before = Number(results?.[2]?.[1] ?? 0);
+    const overlap = 1 - (nowSeconds / windowSeconds - window);
+    if (count + before * overlap > limit) {
+      const retryAfter = Math.max(1, Math.ceil((window + 1) * windowSeconds - nowSeconds));
       throw new DomainError('rate_limited', `too many attempts; try again in ${retryAfter} s`, [{ retryAfterSeconds: retryAfter }]);
     }
   }

@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
-import { deployConfigsProjection } from '@platform/deployments';
+import { applicationsProjection, deployConfigsProjection } from '@platform/deployments';
 import type { ServiceDefinition } from '@platform/service-kit';
+import { ApplicationsController } from './applications.controller';
 import { DeployConfigsController } from './deploy-configs.controller';
 import { deployerProviders } from './deployer.providers';
 
 export const deployerDefinition: ServiceDefinition = {
   context: 'deployments',
-  projections: [deployConfigsProjection],
+  projections: [deployConfigsProjection, applicationsProjection],
 };
 
-@Module({ controllers: [DeployConfigsController], providers: deployerProviders })
+@Module({ controllers: [DeployConfigsController, ApplicationsController], providers: deployerProviders })
 export class DeployerModule {}

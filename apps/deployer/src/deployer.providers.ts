@@ -1,12 +1,49 @@
-import type { Provider } from '@nestjs/common';
-import { deployConfigEvents } from '@platform/contracts';
-import { deployConfigDecider, DeployConfigQueries, deployConfigStreamId, type DeployConfigCommand } from '@platform/deployments';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { applicationEvents, deployConfigEvents } from '@platform/contracts';
+import {
+  ApplicationQueries,
+  deployConfigDecider,
+  DeployConfigQueries,
+  deployConfigStreamId,
+  DeploymentProcess,
+  projectDecider,
+  projectStreamId,
+  serviceDecider,
+  serviceStreamId,
+  type DeployConfigCommand,
+  type ServiceCommand,
+  type ServiceEvent,
+  type ServiceState,
+  type SourceArchives,
+} from '@platform/deployments';
 import type { EventStore } from '@platform/event-store';
-import { DeciderCommandHandler, EVENT_STORE, PG_POOL, SERVICE_CONFIG, type ServiceConfig } from '@platform/service-kit';
+import { SecretBox } from '@platform/secrets';
+import { DeciderCommandHandler, EVENT_STORE, PG_POOL, SERVICE_CONFIG, SERVICE_LOGGER, type ServiceConfig } from '@platform/service-kit';
 import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { loadDeployerConfig } from './deployer-config';
+import { BuildSourceArchives } from './source-archives';
 
 export const DEPLOY_CONFIG_COMMANDS = Symbol('DeployConfigCommands');
 export const DEPLOY_CONFIG_QUERIES = Symbol('DeployConfigQueries');
+export const PROJECT_COMMANDS = Symbol('ProjectCommands');
+export const SERVICE_COMMANDS = Symbol('ServiceCommands');
+export const APPLICATION_QUERIES = Symbol('ApplicationQueries');
+export const DEPLOYMENT_PROCESS = Symbol('DeploymentProcess');
+
+/** Runs the deployment process on start-up and stops it before the connections close. */
+@Injectable()
+export class DeploymentLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(DEPLOYMENT_PROCESS) private readonly process: DeploymentProcess) {}
+
+  onApplicationBootstrap(): void {
+    this.process.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.process.stop();
+  }
+}
 
 export const deployerProviders: Provider[] = [
   {
@@ -25,4 +62,58 @@ export const deployerProviders: Provider[] = [
     inject: [PG_POOL, SERVICE_CONFIG],
     useFactory: (pool: Pool, config: ServiceConfig) => new DeployConfigQueries(pool, config.database.schema),
   },
+  {
+    provide: PROJECT_COMMANDS,
+    inject: [EVENT_STORE],
+    useFactory: (store: EventStore) =>
+      new DeciderCommandHandler({
+        store,
+        decider: projectDecider,
+        streamIdOf: (command) => projectStreamId(command.data.projectId),
+        events: applicationEvents,
+      }),
+  },
+  {
+    provide: SERVICE_COMMANDS,
+    inject: [EVENT_STORE],
+    useFactory: (store: EventStore) =>
+      new DeciderCommandHandler<ServiceCommand, ServiceEvent, ServiceState>({
+        store,
+        decider: serviceDecider,
+        // The deployment process names the stream of its reports itself.
+        streamIdOf: (command) => serviceStreamId((command.data as { serviceId: string }).serviceId),
+        events: applicationEvents,
+      }),
+  },
+  {
+    provide: APPLICATION_QUERIES,
+    inject: [PG_POOL, SERVICE_CONFIG],
+    useFactory: (pool: Pool, config: ServiceConfig) => new ApplicationQueries(pool, config.database.schema),
+  },
+  {
+    provide: DEPLOYMENT_PROCESS,
+    inject: [EVENT_STORE, SERVICE_COMMANDS, APPLICATION_QUERIES, SERVICE_LOGGER],
+    useFactory: (
+      store: EventStore,
+      commands: DeciderCommandHandler<ServiceCommand, ServiceEvent, ServiceState>,
+      queries: ApplicationQueries,
+      logger: Logger,
+    ) => {
+      const config = loadDeployerConfig();
+      const sources: SourceArchives = new BuildSourceArchives(config.UPLOADS_DIR);
+      return new DeploymentProcess({
+        store,
+        commands,
+        queries,
+        secrets: SecretBox.fromEnv(),
+        sources,
+        keepImages: config.DEPLOY_KEEP_IMAGES,
+        deadlineMs: config.DEPLOY_DEADLINE_MS,
+        healthTimeoutMs: config.DEPLOY_HEALTH_TIMEOUT_MS,
+        pollMs: config.DEPLOY_POLL_MS,
+        logger: logger.child({ component: 'deployments' }),
+      });
+    },
+  },
+  DeploymentLifecycle,
 ];

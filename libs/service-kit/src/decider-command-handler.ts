@@ -33,16 +33,17 @@ export class DeciderCommandHandler<Command extends Message, Event extends Messag
     this.eventDefinitions = new Map(options.events.map((definition) => [definition.type, definition]));
   }
 
-  handle(envelope: CommandEnvelope): Promise<{ eventIds: string[] }> {
+  /** `streamId` names the stream for commands whose data does not (a process manager's reports). */
+  handle(envelope: CommandEnvelope, streamId?: string): Promise<{ eventIds: string[] }> {
     return withCorrelation({ correlationId: envelope.metadata.correlationId, commandId: envelope.commandId }, () =>
-      this.decideAndAppend(envelope),
+      this.decideAndAppend(envelope, streamId),
     );
   }
 
-  private async decideAndAppend(envelope: CommandEnvelope): Promise<{ eventIds: string[] }> {
+  private async decideAndAppend(envelope: CommandEnvelope, knownStreamId: string | undefined): Promise<{ eventIds: string[] }> {
     const { store, decider } = this.options;
     const command = { type: envelope.type, data: envelope.data } as Command;
-    const streamId = this.options.streamIdOf(command);
+    const streamId = knownStreamId ?? this.options.streamIdOf(command);
     const retries = this.options.conflictRetries ?? 3;
     for (let attempt = 0; ; attempt++) {
       const { events: stored, version } = await store.readStream(streamId);

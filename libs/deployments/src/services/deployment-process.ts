@@ -44,6 +44,9 @@ export function serviceKey(serviceId: string): string {
   return `s${serviceId.replace(/-/g, '').slice(0, 16)}`;
 }
 
+/** A step acts for the deployer, under the original request's workspace and correlation id, on its service. */
+type StepMetadata = MessageMetadata & { readonly serviceId: string };
+
 const short = (id: string) => id.replace(/-/g, '').slice(0, 8);
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -104,7 +107,7 @@ export class DeploymentProcess {
     }
   }
 
-  private async advance(service: KnownService, deployment: Deployment, metadata: MessageMetadata): Promise<boolean> {
+  private async advance(service: KnownService, deployment: Deployment, metadata: StepMetadata): Promise<boolean> {
     const { deploymentId } = deployment;
     if (Date.now() - Date.parse(deployment.requestedAt) > this.options.deadlineMs) {
       const stuck = deployment.targets.find((t) => deployment.servers[t.serverId]?.status !== 'switched') ?? deployment.targets[0];
@@ -133,7 +136,7 @@ export class DeploymentProcess {
   }
 
   /** The deployment's image on one server: built or pulled on the first, shipped to the others. */
-  private async prepareImage(service: KnownService, deployment: Deployment, target: DeploymentTarget, metadata: MessageMetadata): Promise<void> {
+  private async prepareImage(service: KnownService, deployment: Deployment, target: DeploymentTarget, metadata: StepMetadata): Promise<void> {
     const { deploymentId, serviceId } = deployment;
     const agent = this.agentOf(deployment.workspaceId, target);
     const [repository, tag] = [`srv-${short(target.serverId)}/${serviceKey(serviceId)}`, deployment.tag];
@@ -185,7 +188,7 @@ export class DeploymentProcess {
     }
   }
 
-  private async cutOver(service: KnownService, deployment: Deployment, target: DeploymentTarget, metadata: MessageMetadata): Promise<void> {
+  private async cutOver(service: KnownService, deployment: Deployment, target: DeploymentTarget, metadata: StepMetadata): Promise<void> {
     const { deploymentId } = deployment;
     const image = deployment.servers[target.serverId]?.image as string;
     const container = `${serviceKey(deployment.serviceId)}-${short(target.serverId)}-${short(deploymentId)}`;
@@ -243,7 +246,7 @@ export class DeploymentProcess {
   }
 
   /** Puts every server this deployment switched back on the previous version, then ends it failed. */
-  private async rollBack(service: KnownService, deployment: Deployment, metadata: MessageMetadata): Promise<boolean> {
+  private async rollBack(service: KnownService, deployment: Deployment, metadata: StepMetadata): Promise<boolean> {
     const { deploymentId } = deployment;
     const previous = service.current && service.current !== deploymentId ? service.deployments[service.current] : undefined;
     for (const target of deployment.targets) {
@@ -280,7 +283,7 @@ export class DeploymentProcess {
     return false;
   }
 
-  private async prune(service: KnownService, deployment: Deployment, target: DeploymentTarget, metadata: MessageMetadata): Promise<void> {
+  private async prune(service: KnownService, deployment: Deployment, target: DeploymentTarget, metadata: StepMetadata): Promise<void> {
     try {
       const pruned = await this.agentOf(deployment.workspaceId, target).pruneImages({ keep: this.options.keepImages, service: serviceKey(deployment.serviceId) });
       if (pruned.removed.length) {
@@ -312,16 +315,25 @@ export class DeploymentProcess {
     const state = foldEvents(serviceDecider, events.map((event) => ({ type: event.type, data: event.data }) as ServiceEvent));
     if (state.status === 'absent') return { service: undefined, deployment: undefined, metadata: undefined };
     const requested = events.find((event) => event.type === 'DeploymentRequested' && (event.data as { deploymentId: string }).deploymentId === deploymentId);
-    const metadata: MessageMetadata | undefined = requested && {
+    const metadata: StepMetadata | undefined = requested && {
       workspaceId: requested.metadata.workspaceId,
       actorId: 'deployer',
       correlationId: requested.metadata.correlationId,
+      serviceId,
     };
     return { service: state, deployment: state.deployments[deploymentId], metadata };
   }
 
-  private record(metadata: MessageMetadata, commandId: string, command: DeploymentProgressCommand) {
-    const envelope: CommandEnvelope = { commandId, type: command.type, schemaVersion: 1, data: command.data, metadata, issuedAt: new Date().toISOString() };
-    return this.options.commands.handle(envelope);
+  private record(metadata: StepMetadata, commandId: string, command: DeploymentProgressCommand) {
+    const { serviceId, ...messageMetadata } = metadata;
+    const envelope: CommandEnvelope = {
+      commandId,
+      type: command.type,
+      schemaVersion: 1,
+      data: command.data,
+      metadata: messageMetadata,
+      issuedAt: new Date().toISOString(),
+    };
+    return this.options.commands.handle(envelope, serviceStreamId(serviceId));
   }
 }

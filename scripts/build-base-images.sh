@@ -3,7 +3,9 @@
 #   node    platform/node:20         the host's Node.js runtime and npm, /bin/sh (dash), env and a few file
 #                                    tools, the shared libraries `ldd` names for them, the host CA bundle (about 120 MB)
 #   debian  platform/debian:bookworm a minimal Debian root filesystem made with debootstrap, plus the host CA bundle
-# Usage: scripts/build-base-images.sh [--force] [node] [debian]     (default: node debian)
+#   python  platform/python:3.11     the Debian image with Debian's Python 3.11, venv, pip, gunicorn and uvicorn, and
+#                                    a user "app" (uid 1000); builds the Debian image first when needed
+# Usage: scripts/build-base-images.sh [--force] [node] [debian] [python]     (default: node debian python)
 #
 # Idempotent and cached: each image carries a label with a hash of its inputs (the binaries, the CA bundle, this
 # script) and is rebuilt only when that changes or with --force. Runs at once from parallel test files are
@@ -12,8 +14,10 @@
 # Environment:
 #   PLATFORM_NODE_IMAGE     tag of the Node image built here (default platform/node:20)
 #   PLATFORM_DEBIAN_IMAGE   tag of the Debian image built here (default platform/debian:bookworm)
+#   PLATFORM_PYTHON_IMAGE   tag of the Python image built here (default platform/python:3.11)
 #   DEBIAN_MIRROR           debootstrap's mirror (default: the first URI in /etc/apt/sources.list.d/debian.sources)
-# Generated Dockerfiles read their base from PLATFORM_NODE_BASE_IMAGE (default platform/node:20), see libs/build.
+# Generated Dockerfiles read their base from PLATFORM_NODE_BASE_IMAGE (default platform/node:20) and
+# PLATFORM_PYTHON_BASE_IMAGE (default platform/python:3.11), see libs/build.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,6 +26,7 @@ source "$HERE/lib/common.sh"
 
 NODE_IMAGE=${PLATFORM_NODE_IMAGE:-platform/node:20}
 DEBIAN_IMAGE=${PLATFORM_DEBIAN_IMAGE:-platform/debian:bookworm}
+PYTHON_IMAGE=${PLATFORM_PYTHON_IMAGE:-platform/python:3.11}
 CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 INPUTS_LABEL=io.platform.base-inputs
 SCRIPT_HASH=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)
@@ -31,11 +36,11 @@ TARGETS=()
 for arg in "$@"; do
   case $arg in
     --force) FORCE=1 ;;
-    node | debian) TARGETS+=("$arg") ;;
-    *) say_fail "unknown argument: $arg"; say_hint "usage: $0 [--force] [node] [debian]"; exit 2 ;;
+    node | debian | python) TARGETS+=("$arg") ;;
+    *) say_fail "unknown argument: $arg"; say_hint "usage: $0 [--force] [node] [debian] [python]"; exit 2 ;;
   esac
 done
-(( ${#TARGETS[@]} )) || TARGETS=(node debian)
+(( ${#TARGETS[@]} )) || TARGETS=(node debian python)
 
 docker info >/dev/null 2>&1 || {
   say_fail "the Docker engine does not answer"
@@ -160,6 +165,47 @@ build_debian() {
     --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
     --change 'CMD ["bash"]'
   say_ok "$DEBIAN_IMAGE built (inputs $hash, $(elapsed_since "$started"))"
+}
+
+# ---- platform/python:3.11 ----------------------------------------------------------------------------------------
+# Debian's own packages on top of the Debian image: no Docker Hub and no PyPI needed to build it. gunicorn and
+# uvicorn come with it, so a generated Dockerfile starts an app even when its requirements do not list a server.
+PYTHON_PACKAGES="python3 python3-venv python3-pip gunicorn python3-uvicorn"
+
+build_python() {
+  local hash started previous
+  build_debian
+  hash=$( { echo "$SCRIPT_HASH $PYTHON_PACKAGES"; docker image inspect -f '{{.Id}}' "$DEBIAN_IMAGE"; } | sha256sum | cut -c1-16)
+  if up_to_date "$PYTHON_IMAGE" "$hash"; then
+    say_ok "$PYTHON_IMAGE is up to date (inputs $hash)"
+    return
+  fi
+  started=$(now_ms)
+  say_info "building $PYTHON_IMAGE from $DEBIAN_IMAGE and Debian's packages ($PYTHON_PACKAGES)"
+  previous=$(docker image inspect -f '{{.Id}}' "$PYTHON_IMAGE" 2>/dev/null || true)
+  if ! docker build --quiet --tag "$PYTHON_IMAGE" - >"$WORK/python-build.log" 2>&1 <<DOCKERFILE
+FROM $DEBIAN_IMAGE
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $PYTHON_PACKAGES \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
+ && useradd --uid 1000 --user-group --create-home --shell /bin/sh app
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+    PYTHONUNBUFFERED=1
+WORKDIR /app
+LABEL $INPUTS_LABEL=$hash
+CMD ["python3"]
+DOCKERFILE
+  then
+    tail -n 15 "$WORK/python-build.log" | sed 's/^/    /'
+    say_fail "building $PYTHON_IMAGE failed"; return 1
+  fi
+  # The image it replaces is left untagged (a --force rebuild from the cache keeps the same one).
+  [[ -n $previous && $previous != $(docker image inspect -f '{{.Id}}' "$PYTHON_IMAGE") ]] && docker image rm "$previous" >/dev/null 2>&1 || true
+  docker run --rm --network none "$PYTHON_IMAGE" python3 -c 'import gunicorn, uvicorn, ssl, venv' \
+    || { say_fail "$PYTHON_IMAGE was built but Python or its servers do not load in it"; return 1; }
+  say_ok "$PYTHON_IMAGE built (inputs $hash, $(docker image inspect -f '{{.Size}}' "$PYTHON_IMAGE" | awk '{printf "%d MB", $1/1e6}'), $(elapsed_since "$started"))"
 }
 
 for target in "${TARGETS[@]}"; do

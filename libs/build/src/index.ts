@@ -1,1 +1,2 @@
 export * from './base-images';
+export * from './upload-store';

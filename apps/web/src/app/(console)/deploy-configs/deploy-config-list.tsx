@@ -1,0 +1,129 @@
+'use client';
+
+import type { DeployConfigView } from '@platform/contracts';
+import type { Route } from 'next';
+import Link from 'next/link';
+import { useState } from 'react';
+import { ConfirmButton } from '../../../components/confirm-button';
+import { EmptyState } from '../../../components/empty-state';
+import { useEventListener } from '../../../components/live-events';
+import { useFailureReporter, useSession } from '../../../components/session-context';
+import { TimeAgo } from '../../../components/time-ago';
+import { useToast } from '../../../components/toasts';
+import type { ApiResponse } from '../../../lib/api';
+import { applyDeployConfigEvent } from '../../../lib/deploy-configs';
+import { SourceSummary } from './source-summary';
+
+export function DeployConfigList({ firstPage, pageSize }: { firstPage: ApiResponse<'listDeployConfigs'>; pageSize: number }) {
+  const { api, can } = useSession();
+  const toast = useToast();
+  const reportFailure = useFailureReporter();
+  const [items, setItems] = useState<readonly DeployConfigView[]>(firstPage.items);
+  const [nextCursor, setNextCursor] = useState(firstPage.nextCursor);
+  const [loadingMore, setLoadingMore] = useState(false);
+
+  useEventListener((event) => setItems((current) => applyDeployConfigEvent(current, event)));
+
+  async function loadMore() {
+    if (!nextCursor) return;
+    setLoadingMore(true);
+    try {
+      const page = await api.listDeployConfigs({ limit: pageSize, cursor: nextCursor });
+      setItems((current) => [...current, ...page.items.filter((item) => !current.some((known) => known.id === item.id))]);
+      setNextCursor(page.nextCursor);
+    } catch (error) {
+      reportFailure(error);
+    } finally {
+      setLoadingMore(false);
+    }
+  }
+
+  async function remove(config: DeployConfigView) {
+    await api.deleteDeployConfig(config.id);
+    setItems((current) => current.filter((item) => item.id !== config.id));
+    toast.success(`Deploy config “${config.name}” deleted.`);
+  }
+
+  if (items.length === 0) {
+    return (
+      <div className="card">
+        <EmptyState
+          icon="⇪"
+          title="No deploy configs yet"
+          action={
+            can('createDeployConfig') ? (
+              <Link href="/deploy-configs/new" className="button primary">
+                Create your first deploy config
+              </Link>
+            ) : (
+              <p className="muted">Your role can view deploy configs; a member, admin or owner can create them.</p>
+            )
+          }
+        >
+          <p>
+            A deploy config remembers what to deploy (an image, a git repository or an uploaded archive) and where (which
+            servers), so a deployment is one click away.
+          </p>
+        </EmptyState>
+      </div>
+    );
+  }
+
+  return (
+    <div className="card">
+      <table className="table">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Source</th>
+            <th scope="col">Servers</th>
+            <th scope="col">Updated</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((config) => (
+            <tr key={config.id}>
+              <td className="primary-cell" data-label="Name">
+                <Link href={`/deploy-configs/${config.id}` as Route}>{config.name}</Link>
+              </td>
+              <td data-label="Source">
+                <SourceSummary source={config.source} />
+              </td>
+              <td data-label="Servers">{config.serverIds.length}</td>
+              <td data-label="Updated">
+                <TimeAgo iso={config.updatedAt} />
+              </td>
+              <td className="cell-actions">
+                {can('updateDeployConfig') && (
+                  <Link href={`/deploy-configs/${config.id}` as Route} className="button small" aria-label={`Edit ${config.name}`}>
+                    Edit
+                  </Link>
+                )}
+                {can('deleteDeployConfig') && (
+                  <ConfirmButton
+                    label="Delete"
+                    accessibleLabel={`Delete ${config.name}`}
+                    title={`Delete “${config.name}”?`}
+                    description="The saved settings are removed. Deployments made from them are not affected."
+                    confirmLabel="Delete deploy config"
+                    onConfirm={() => remove(config)}
+                  />
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {nextCursor && (
+        <div className="load-more">
+          <button type="button" className="button" disabled={loadingMore} onClick={() => void loadMore()}>
+            {loadingMore ? 'Loading…' : 'Load more'}
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}

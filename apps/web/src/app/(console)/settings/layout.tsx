@@ -1,0 +1,13 @@
+import type { ReactNode } from 'react';
+import { PageHeader } from '../../../components/page-header';
+import { SettingsTabs } from './settings-tabs';
+
+export default function SettingsLayout({ children }: { children: ReactNode }) {
+  return (
+    <>
+      <PageHeader title="Settings" description="Who is in this workspace, the tokens programs use, and the cloud accounts servers run on." />
+      <SettingsTabs />
+      {children}
+    </>
+  );
+}

@@ -1,0 +1,221 @@
+'use client';
+
+import type { ApiTokenView, CreatedApiToken, Scope } from '@platform/contracts';
+import { useRef, useState, type FormEvent } from 'react';
+import { ConfirmButton } from '../../../../components/confirm-button';
+import { CopyButton } from '../../../../components/copy-button';
+import { Dialog } from '../../../../components/dialog';
+import { EmptyState } from '../../../../components/empty-state';
+import { focusFirstInvalid, formText, SelectField, TextField } from '../../../../components/fields';
+import { useFailureReporter, useSession } from '../../../../components/session-context';
+import { TimeAgo } from '../../../../components/time-ago';
+import { useToast } from '../../../../components/toasts';
+import { ApiRequestError, issuesByField, type ApiResponse } from '../../../../lib/api';
+
+const scopeDescriptions: Record<Scope, string> = {
+  read: 'read everything',
+  deploy: 'deploy and manage deploy configs',
+  infra: 'manage servers and snapshots',
+  admin: 'manage members and tokens',
+};
+
+const expiryChoices = [
+  { days: '', label: 'Never' },
+  { days: '30', label: '30 days' },
+  { days: '90', label: '90 days' },
+  { days: '365', label: '1 year' },
+];
+
+export function ApiTokens(props: { firstPage: ApiResponse<'listApiTokens'>; grantableScopes: readonly Scope[]; seesAllTokens: boolean }) {
+  const { api } = useSession();
+  const toast = useToast();
+  const reportFailure = useFailureReporter();
+  const [tokens, setTokens] = useState<readonly ApiTokenView[]>(props.firstPage.items);
+  const [nextCursor, setNextCursor] = useState(props.firstPage.nextCursor);
+  const [dialogOpen, setDialogOpen] = useState(false);
+  const [created, setCreated] = useState<CreatedApiToken>();
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [pending, setPending] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
+
+  function openDialog() {
+    setCreated(undefined);
+    setErrors({});
+    setDialogOpen(true);
+  }
+
+  function closeDialog() {
+    // The secret is forgotten with the dialog: it is shown this once only.
+    setDialogOpen(false);
+    setCreated(undefined);
+  }
+
+  async function create(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget);
+    const expiresInDays = formText(data, 'expiresInDays');
+    setPending(true);
+    setErrors({});
+    try {
+      const token = await api.createApiToken({
+        name: formText(data, 'name'),
+        scopes: data.getAll('scopes').map(String) as Scope[],
+        ...(expiresInDays ? { expiresInDays: Number(expiresInDays) } : {}),
+      });
+      const { token: _secret, ...view } = token;
+      setTokens((current) => [view, ...current]);
+      setCreated(token);
+      toast.success(`API token “${token.name}” created.`);
+    } catch (error) {
+      if (error instanceof ApiRequestError && error.fieldIssues.length > 0) {
+        setErrors(issuesByField(error.fieldIssues));
+        focusFirstInvalid(form.current);
+      } else reportFailure(error);
+    } finally {
+      setPending(false);
+    }
+  }
+
+  async function revoke(token: ApiTokenView) {
+    await api.revokeApiToken(token.id);
+    setTokens((current) => current.filter((item) => item.id !== token.id));
+    toast.success(`API token “${token.name}” revoked.`);
+  }
+
+  async function loadMore() {
+    if (!nextCursor) return;
+    try {
+      const page = await api.listApiTokens({ limit: 50, cursor: nextCursor });
+      setTokens((current) => [...current, ...page.items]);
+      setNextCursor(page.nextCursor);
+    } catch (error) {
+      reportFailure(error);
+    }
+  }
+
+  return (
+    <section className="card" aria-labelledby="tokens-title">
+      <div className="card-header">
+        <div>
+          <h2 id="tokens-title">API tokens</h2>
+          <p>
+            For CI and scripts: <code>Authorization: Bearer plt_…</code>.{' '}
+            {props.seesAllTokens ? 'You see every token of this workspace.' : 'You see the tokens you created.'}
+          </p>
+        </div>
+        <button type="button" className="button primary" onClick={openDialog}>
+          Create token
+        </button>
+      </div>
+
+      {tokens.length === 0 ? (
+        <EmptyState icon="⚿" title="No API tokens yet">
+          <p>Create a token for each program that calls the API, with only the scopes it needs, so you can revoke one without touching the others.</p>
+        </EmptyState>
+      ) : (
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Token</th>
+              <th scope="col">Scopes</th>
+              <th scope="col">Last used</th>
+              <th scope="col">Expires</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {tokens.map((token) => (
+              <tr key={token.id}>
+                <td className="primary-cell" data-label="Name">
+                  {token.name}
+                </td>
+                <td data-label="Token">
+                  <code>{token.prefix}…</code>
+                </td>
+                <td data-label="Scopes">
+                  {token.scopes.map((scope) => (
+                    <span key={scope} className="badge accent" style={{ marginRight: 4 }}>
+                      {scope}
+                    </span>
+                  ))}
+                </td>
+                <td data-label="Last used">{token.lastUsedAt ? <TimeAgo iso={token.lastUsedAt} /> : <span className="muted">never</span>}</td>
+                <td data-label="Expires">{token.expiresAt ? <TimeAgo iso={token.expiresAt} /> : <span className="muted">never</span>}</td>
+                <td className="cell-actions">
+                  <ConfirmButton
+                    label="Revoke"
+                    accessibleLabel={`Revoke ${token.name}`}
+                    title={`Revoke “${token.name}”?`}
+                    description="Programs using this token are refused from now on. This cannot be undone; create a new token to restore access."
+                    confirmLabel="Revoke token"
+                    onConfirm={() => revoke(token)}
+                  />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {nextCursor && (
+        <div className="load-more">
+          <button type="button" className="button" onClick={() => void loadMore()}>
+            Load more
+          </button>
+        </div>
+      )}
+
+      <Dialog open={dialogOpen} title={created ? 'Copy your new token' : 'Create an API token'} onClose={closeDialog}>
+        {created ? (
+          <>
+            <p>
+              This is the only time the token is shown. Store it in your CI&apos;s secrets now; if it is lost, revoke it and create
+              another.
+            </p>
+            <div className="secret">
+              <code aria-label="The new API token">{created.token}</code>
+              <CopyButton text={created.token} />
+            </div>
+            <div className="form-actions">
+              <button type="button" className="button primary" autoFocus onClick={closeDialog}>
+                Done
+              </button>
+            </div>
+          </>
+        ) : (
+          <form ref={form} className="form" onSubmit={(event) => void create(event)} noValidate>
+            <TextField label="Name" name="name" required maxLength={100} autoFocus placeholder="GitHub Actions (web)" error={errors.name} />
+            <fieldset className="field">
+              <legend>Scopes</legend>
+              {props.grantableScopes.map((scope) => (
+                <label key={scope} className="choice">
+                  <input type="checkbox" name="scopes" value={scope} defaultChecked={scope === 'read'} />
+                  <strong>{scope}</strong> <span className="muted">— {scopeDescriptions[scope]}</span>
+                </label>
+              ))}
+              <span className="hint">A token never gets more than your own role allows.</span>
+              {errors.scopes && <span className="error">{errors.scopes}</span>}
+            </fieldset>
+            <SelectField label="Expires" name="expiresInDays" defaultValue="90" error={errors.expiresInDays}>
+              {expiryChoices.map((choice) => (
+                <option key={choice.label} value={choice.days}>
+                  {choice.label}
+                </option>
+              ))}
+            </SelectField>
+            <div className="form-actions">
+              <button type="button" className="button" onClick={closeDialog}>
+                Cancel
+              </button>
+              <button type="submit" className="button primary" disabled={pending}>
+                {pending ? 'Creating…' : 'Create token'}
+              </button>
+            </div>
+          </form>
+        )}
+      </Dialog>
+    </section>
+  );
+}

@@ -1,0 +1,37 @@
+import type { EventEnvelope } from '@platform/contracts';
+import { describeEvent, eventFromMessage, humanizeType } from './activity';
+
+const envelope = (type: string, data: unknown): EventEnvelope => ({
+  eventId: '0b6943ab-0744-8242-aa42-3a733f3fcc78',
+  context: 'deployments',
+  type,
+  schemaVersion: 1,
+  streamId: 'deployConfig-1',
+  streamVersion: 1,
+  position: '1',
+  data,
+  metadata: { workspaceId: 'w', actorId: 'u', correlationId: 'c' },
+  occurredAt: '2026-11-27T03:43:02.600Z',
+});
+
+describe('activity', () => {
+  it('describes deploy config events with a link to the config', () => {
+    const id = '5127241c-1aaa-45d9-a896-a60322464bb6';
+    expect(describeEvent(envelope('DeployConfigCreated', { deployConfigId: id, workspaceId: 'w', fields: { name: 'web' } }))).toEqual({
+      title: 'Deploy config “web” created',
+      href: `/deploy-configs/${id}`,
+    });
+    expect(describeEvent(envelope('DeployConfigDeleted', { deployConfigId: id, workspaceId: 'w' })).title).toBe('Deploy config 5127241c deleted');
+  });
+
+  it('gives event types it does not know a readable title', () => {
+    expect(humanizeType('ServerProvisioned')).toBe('Server provisioned');
+    expect(describeEvent(envelope('DeploymentSucceeded', {})).title).toBe('Deployment succeeded');
+  });
+
+  it('reads events from stream messages and ignores anything else', () => {
+    expect(eventFromMessage(JSON.stringify(envelope('A', {})))?.type).toBe('A');
+    expect(eventFromMessage('{"error":{"code":"internal","message":"x"}}')).toBeUndefined();
+    expect(eventFromMessage('not json')).toBeUndefined();
+  });
+});

@@ -1,0 +1,46 @@
+/** How the console tells people what an event of the API means. */
+import type { DeployConfigCreated, DeployConfigDeleted, DeployConfigUpdated, EventData, EventEnvelope } from '@platform/contracts';
+import { shortId } from './format';
+
+export interface EventDescription {
+  readonly title: string;
+  /** Where to see the thing the event is about, when it still exists. */
+  readonly href?: string;
+}
+
+/** `ServerProvisioned` → `Server provisioned`: a readable title for event types this console does not know yet. */
+export function humanizeType(type: string): string {
+  const words = type.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return words[0].toUpperCase() + words.slice(1);
+}
+
+export function describeEvent(event: EventEnvelope): EventDescription {
+  switch (event.type) {
+    case 'DeployConfigCreated': {
+      const data = event.data as EventData<typeof DeployConfigCreated>;
+      return { title: `Deploy config “${data.fields.name}” created`, href: `/deploy-configs/${data.deployConfigId}` };
+    }
+    case 'DeployConfigUpdated': {
+      const data = event.data as EventData<typeof DeployConfigUpdated>;
+      return { title: `Deploy config “${data.fields.name}” updated`, href: `/deploy-configs/${data.deployConfigId}` };
+    }
+    case 'DeployConfigDeleted': {
+      const data = event.data as EventData<typeof DeployConfigDeleted>;
+      return { title: `Deploy config ${shortId(data.deployConfigId)} deleted` };
+    }
+    default:
+      return { title: humanizeType(event.type) };
+  }
+}
+
+/** The event in a server-sent message of `GET /v1/events`, or undefined for anything else (an `error` frame). */
+export function eventFromMessage(data: string): EventEnvelope | undefined {
+  try {
+    const value = JSON.parse(data) as Partial<EventEnvelope>;
+    return typeof value.eventId === 'string' && typeof value.type === 'string' && typeof value.occurredAt === 'string'
+      ? (value as EventEnvelope)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,2 +1,3 @@
 export * from './base-images';
 export * from './upload-store';
+export * from './git-source';

@@ -18,6 +18,8 @@ import {
   type GatewayConfig,
 } from '@platform/http-api';
 import { IdentityService } from '@platform/identity';
+import { SecretBox } from '@platform/secrets';
+import { UploadStore } from '@platform/build';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import type { Logger } from 'pino';
@@ -28,16 +30,18 @@ import { DocsController } from './controllers/docs.controller';
 import { EventsController } from './controllers/events.controller';
 import { HealthController } from './controllers/health.controller';
 import { ServersController } from './controllers/servers.controller';
+import { ApplicationsController } from './controllers/applications.controller';
+import { DeploymentsController } from './controllers/deployments.controller';
 import { WorkspacesController } from './controllers/workspaces.controller';
 import { GatewayRuntime } from './gateway-runtime';
-import { BUS, COMMANDS, EVENT_FEED, EVENT_HUB, EVENT_STREAMS, GATEWAY_CONFIG, PG_POOL, REDIS } from './tokens';
+import { BUS, COMMANDS, EVENT_FEED, EVENT_HUB, EVENT_STREAMS, GATEWAY_CONFIG, PG_POOL, REDIS, SECRETS, UPLOADS } from './tokens';
 
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [AuthController, WorkspacesController, ApiTokensController, DeployConfigsController, EventsController, DocsController, HealthController, ServersController],
+      controllers: [AuthController, WorkspacesController, ApiTokensController, DeployConfigsController, EventsController, DocsController, HealthController, ServersController, ApplicationsController, DeploymentsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GATEWAY_LOGGER, useValue: logger },
@@ -96,6 +100,8 @@ export class GatewayModule {
             new EventStreams(hub, feed, { heartbeatMs: config.SSE_HEARTBEAT_MS, maxBufferedBytes: config.SSE_CLIENT_BUFFER_BYTES }, logger),
         },
         { provide: COMMANDS, inject: [BUS], useFactory: (bus: Bus) => new CommandGateway(bus) },
+        { provide: SECRETS, useFactory: () => SecretBox.fromEnv({ PLATFORM_SECRET_KEY: config.PLATFORM_SECRET_KEY }) },
+        { provide: UPLOADS, useFactory: () => new UploadStore({ root: config.UPLOADS_DIR, maxBytes: config.UPLOAD_MAX_BYTES }) },
         GatewayRuntime,
         { provide: APP_GUARD, useClass: ApiGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },

@@ -12,6 +12,9 @@ interface Tenant {
   apiTokenId: string;
   apiToken: string;
   serverId: string;
+  projectId: string;
+  serviceId: string;
+  deploymentId: string;
 }
 
 const fields = (name: string) => ({
@@ -36,7 +39,32 @@ async function tenant(api: ApiClient, label: string): Promise<Tenant> {
     const view = await api.request<{ status: string }>('GET', `/v1/servers/${server.body.serverId}`, { token: user.token });
     expect(view.body.status).toBe('ready');
   }, 30_000);
-  return { ...user, deployConfigId: config.body.deployConfigId, apiTokenId: token.body.id, apiToken: token.body.token, serverId: server.body.serverId };
+  const project = await api.request<{ projectId: string }>('POST', '/v1/projects', { token: user.token, body: { name: `${label}-project` } });
+  await eventually(async () => expect((await api.request('GET', `/v1/projects/${project.body.projectId}`, { token: user.token })).status).toBe(200));
+  const service = await api.request<{ serviceId: string }>('POST', `/v1/projects/${project.body.projectId}/services`, {
+    token: user.token,
+    body: { name: `${label}-web`, port: 3000, env: { SECRET_NOTE: `${label}-secret-value` } },
+  });
+  await eventually(async () => expect((await api.request('GET', `/v1/services/${service.body.serviceId}`, { token: user.token })).status).toBe(200));
+  const deployment = await api.request<{ deploymentId: string }>('POST', '/v1/deployments', {
+    token: user.token,
+    body: { serviceId: service.body.serviceId, source: { type: 'image', image: 'platform-test/absent:1' }, serverIds: [server.body.serverId] },
+  });
+  expect(deployment.status).toBe(202);
+  await eventually(async () => {
+    const view = await api.request<{ status: string }>('GET', `/v1/deployments/${deployment.body.deploymentId}`, { token: user.token });
+    expect(view.body.status).toBe('failed');
+  }, 30_000);
+  return {
+    ...user,
+    deployConfigId: config.body.deployConfigId,
+    apiTokenId: token.body.id,
+    apiToken: token.body.token,
+    serverId: server.body.serverId,
+    projectId: project.body.projectId,
+    serviceId: service.body.serviceId,
+    deploymentId: deployment.body.deploymentId,
+  };
 }
 
 /**
@@ -70,6 +98,19 @@ function attempts(a: Tenant, b: Tenant): Record<ApiRouteName, { path: string; bo
     destroyServer: { path: `/v1/servers/${a.serverId}?force=true` },
     refreshServer: { path: `/v1/servers/${a.serverId}/refresh` },
     listRegions: { path: '/v1/providers/local/regions' },
+    listProjects: { path: '/v1/projects' },
+    createProject: { path: '/v1/projects', body: { name: 'intruder' } },
+    getProject: { path: `/v1/projects/${a.projectId}` },
+    listServices: { path: `/v1/projects/${a.projectId}/services` },
+    createService: { path: `/v1/projects/${a.projectId}/services`, body: { name: 'intruder', port: 3000 } },
+    getService: { path: `/v1/services/${a.serviceId}` },
+    updateService: { path: `/v1/services/${a.serviceId}`, body: { env: { SECRET_NOTE: 'hijacked' } } },
+    createUpload: { path: '/v1/uploads' },
+    listDeployments: { path: '/v1/deployments' },
+    createDeployment: { path: '/v1/deployments', body: { serviceId: a.serviceId, source: { type: 'image', image: 'web:1' }, serverIds: [a.serverId] } },
+    getDeployment: { path: `/v1/deployments/${a.deploymentId}` },
+    getDeploymentLogs: { path: `/v1/deployments/${a.deploymentId}/logs` },
+    rollbackDeployment: { path: `/v1/deployments/${a.deploymentId}/rollback` },
     listSizes: { path: '/v1/providers/local/sizes' },
     events: { path: '/v1/events' },
   };
@@ -88,13 +129,21 @@ describe('workspace isolation over the whole route table', () => {
     const members = await api.request('GET', `/v1/workspaces/${a.workspaceId}/members`, { token: a.token });
     const tokens = await api.request('GET', '/v1/api-tokens', { token: a.token });
     const server = await api.request('GET', `/v1/servers/${a.serverId}`, { token: a.token });
+    const service = await api.request('GET', `/v1/services/${a.serviceId}`, { token: a.token });
+    const deployment = await api.request('GET', `/v1/deployments/${a.deploymentId}`, { token: a.token });
     const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events`);
+    const own = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events WHERE metadata->>'workspaceId' = $1`, [
+      a.workspaceId,
+    ]);
     return {
       config: config.body,
       members: members.body,
       tokens: (tokens.body.items as { id: string }[]).map((t) => t.id),
       server: server.body,
+      service: service.body,
+      deployment: deployment.body,
       events: rows[0].n as number,
+      aEvents: own.rows[0].n as number,
     };
   }
 
@@ -105,14 +154,29 @@ describe('workspace isolation over the whole route table', () => {
     const table = attempts(a, b);
     expect(Object.keys(table).sort()).toEqual(Object.keys(apiRoutes).sort());
     const before = await snapshotOf(a);
-    const secretsOfA = [a.workspaceId, a.deployConfigId, a.apiTokenId, a.serverId, a.email, 'alpha-config', 'alpha-token', 'alpha-1'];
+    const secretsOfA = [
+      a.workspaceId,
+      a.deployConfigId,
+      a.apiTokenId,
+      a.serverId,
+      a.projectId,
+      a.serviceId,
+      a.deploymentId,
+      a.email,
+      'alpha-config',
+      'alpha-token',
+      'alpha-1',
+      'alpha-project',
+      'alpha-web',
+      'alpha-secret-value',
+    ];
     const bEvents = await EventStreamReader.open(stack.gateway.url, b.token);
 
     for (const [name, attempt] of Object.entries(table) as [ApiRouteName, (typeof table)[ApiRouteName]][]) {
       if (attempt === 'public' || attempt === 'own-session') continue;
       const route: ApiRoute = apiRoutes[name];
       const path = attempt.path.replace(/\?.*/, '');
-      const aimsAtA = secretsOfA.some((secret) => path.includes(secret));
+      const aimsAtA = secretsOfA.some((secret) => path.includes(secret) || JSON.stringify(attempt.body ?? {}).includes(secret));
 
       // B's own credential, and B's API token, against A's resource ids.
       for (const token of [b.token, b.apiToken]) {
@@ -146,12 +210,10 @@ describe('workspace isolation over the whole route table', () => {
     expect(after.members).toEqual(before.members);
     expect(after.tokens).toEqual(before.tokens);
     expect(after.server).toEqual(before.server);
+    expect(after.service).toEqual(before.service);
+    expect(after.deployment).toEqual(before.deployment);
     expect((await api.request('GET', '/v1/me', { token: a.apiToken })).status).toBe(200);
-    const aEvents = await stack.db.pool.query(
-      `SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events WHERE metadata->>'workspaceId' = $1`,
-      [a.workspaceId],
-    );
-    expect(aEvents.rows[0].n).toBe(1);
+    expect(after.aEvents).toBe(before.aEvents);
     expect(bEvents.events.every((event) => !secretsOfA.some((secret) => event.data.includes(secret)))).toBe(true);
     await bEvents.close();
     expect(after.events).toBeGreaterThanOrEqual(before.events);

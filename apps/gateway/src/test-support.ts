@@ -21,6 +21,7 @@ export interface Stack {
   /** Environment of the provisioner, to restart it the same way. */
   readonly provisionerEnv: NodeJS.ProcessEnv;
   restartProvisioner(kill?: 'SIGKILL'): Promise<void>;
+  restartDeployer(kill?: 'SIGKILL'): Promise<void>;
   readonly db: TestSchema;
   readonly schemas: { identity: string; gateway: string; deployments: string; servers: string };
   readonly prefix: string;
@@ -35,19 +36,29 @@ export async function startStack(label: string, gatewayEnv: NodeJS.ProcessEnv = 
   const schemas = { identity: `${db.schema}_id`, gateway: `${db.schema}_gw`, deployments: `${db.schema}_dep`, servers: `${db.schema}_srv` };
   const common = { DATABASE_URL: testServices.databaseUrl, NATS_URL: testServices.natsUrl, NATS_PREFIX: prefix, LOG_LEVEL: 'silent' };
   const serversRoot = await mkdtemp(join(tmpdir(), `platform-${label}-servers-`));
+  const uploadsDir = await mkdtemp(join(tmpdir(), `platform-${label}-uploads-`));
+  // One key for the whole stack: the gateway and the provisioner seal what the deployer opens.
+  const secretKey = randomBytes(32).toString('hex');
   const provisionerEnv = {
     ...common,
     DATABASE_SCHEMA: schemas.servers,
     REPLICA_ID: `${label}-provisioner`,
-    PLATFORM_SECRET_KEY: randomBytes(32).toString('hex'),
+    PLATFORM_SECRET_KEY: secretKey,
     LOCAL_SERVERS_ROOT: serversRoot,
     PROVISION_POLL_MS: '200',
   };
-  const [deployer, firstProvisioner] = await Promise.all([
-    spawnService('deployer', { ...common, DATABASE_SCHEMA: schemas.deployments, REPLICA_ID: `${label}-deployer` }),
-    spawnService('provisioner', provisionerEnv),
-  ]);
+  const deployerEnv = {
+    ...common,
+    DATABASE_SCHEMA: schemas.deployments,
+    REPLICA_ID: `${label}-deployer`,
+    PLATFORM_SECRET_KEY: secretKey,
+    UPLOADS_DIR: uploadsDir,
+    DEPLOY_POLL_MS: '200',
+    DEPLOY_HEALTH_TIMEOUT_MS: '20000',
+  };
+  const [firstDeployer, firstProvisioner] = await Promise.all([spawnService('deployer', deployerEnv), spawnService('provisioner', provisionerEnv)]);
   let provisioner = firstProvisioner;
+  let deployer = firstDeployer;
   const gateway = await startGateway({
     handleSignals: false,
     env: {
@@ -57,6 +68,8 @@ export async function startStack(label: string, gatewayEnv: NodeJS.ProcessEnv = 
       GATEWAY_SCHEMA: schemas.gateway,
       REDIS_URL: testServices.redisUrl,
       REDIS_PREFIX: `${prefix}:`,
+      PLATFORM_SECRET_KEY: secretKey,
+      UPLOADS_DIR: uploadsDir,
       AUTH_RATE_LIMIT_PER_MINUTE: '10000',
       SSE_HEARTBEAT_MS: '500',
       ...gatewayEnv,
@@ -64,7 +77,14 @@ export async function startStack(label: string, gatewayEnv: NodeJS.ProcessEnv = 
   });
   return {
     gateway,
-    deployer,
+    get deployer() {
+      return deployer;
+    },
+    async restartDeployer(kill?: 'SIGKILL') {
+      if (kill) deployer.kill(kill);
+      await stopProcess(deployer);
+      deployer = await spawnService('deployer', deployerEnv);
+    },
     get provisioner() {
       return provisioner;
     },
@@ -85,6 +105,7 @@ export async function startStack(label: string, gatewayEnv: NodeJS.ProcessEnv = 
       const servers = new LocalCloudProvider({ root: serversRoot });
       for (const server of await servers.listServers()) await servers.deleteServer(server.id);
       await rm(serversRoot, { recursive: true, force: true });
+      await rm(uploadsDir, { recursive: true, force: true });
       const cleanup = await Bus.connect({ servers: testServices.natsUrl, prefix });
       for (const stream of ['COMMANDS', 'EVENTS', 'DEADLETTERS'] as const) {
         await cleanup.manager.streams.delete(cleanup.subjects.stream(stream)).catch(() => undefined);

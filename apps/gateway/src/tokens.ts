@@ -7,3 +7,5 @@ export const EVENT_FEED = Symbol('EventFeed');
 export const EVENT_HUB = Symbol('EventHub');
 export const EVENT_STREAMS = Symbol('EventStreams');
 export const COMMANDS = Symbol('CommandGateway');
+export const SECRETS = Symbol('SecretBox');
+export const UPLOADS = Symbol('UploadStore');

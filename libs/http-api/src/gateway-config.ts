@@ -1,5 +1,6 @@
 import { configFields, parseEnv } from '@platform/service-kit';
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 const schema = z.object({
@@ -26,6 +27,11 @@ const schema = z.object({
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   SSE_CLIENT_BUFFER_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  PLATFORM_SECRET_KEY: z
+    .string({ message: 'is not set: give 32 random bytes as hex (`openssl rand -hex 32`); npm start makes one for you' })
+    .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'must be 32 random bytes as 64 hex characters or base64'),
+  UPLOADS_DIR: z.string().min(1).default(join(homedir(), '.platform', 'uploads')),
+  UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
   EVENT_FEED_RETENTION_DAYS: z.coerce.number().int().min(1).max(30).default(7),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   REPLICA_ID: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './gateway-config';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const ARCHIVE_TYPES = ['application/gzip', 'application/x-gzip', 'application/zip', 'application/octet-stream'];
 
 const API_SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
@@ -23,6 +24,8 @@ export async function configureHttp(fastify: FastifyInstance, config: Pick<Gatew
   await fastify.register(cookie);
   // The API speaks JSON only: any other body is refused with 415 instead of reaching validation as a string.
   fastify.removeContentTypeParser('text/plain');
+  // Archives (POST /v1/uploads) are streamed to disk as they arrive, never held in memory.
+  fastify.addContentTypeParser(ARCHIVE_TYPES, (_request, payload, done) => done(null, payload));
   fastify.decorateRequest('platform', null as never);
   const allowedOrigins = new Set(config.CORS_ORIGINS);
 

@@ -14,3 +14,4 @@ export * from './events/sse-connection';
 export * from './events/event-streams';
 export * from './commands';
 export * from './resources/servers';
+export * from './resources/deployments';

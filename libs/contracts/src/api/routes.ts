@@ -1,6 +1,18 @@
 import { z } from 'zod';
 import { DeployConfigFieldsSchema, DeployConfigViewSchema, ListDeployConfigs } from '../deployments/deploy-configs';
 import { pageOf, paginationParams } from '../messages';
+import {
+  CreateDeploymentRequestSchema,
+  CreateProjectRequestSchema,
+  CreateServiceRequestSchema,
+  DeploymentViewSchema,
+  GetDeploymentLogs,
+  ListDeployments,
+  ListProjects,
+  ProjectViewSchema,
+  ServiceViewSchema,
+  UpdateServiceRequestSchema,
+} from '../deployments/applications';
 import { ListServers, ProviderSchema, ProvisionServerRequestSchema, RegionSchema, ServerViewSchema, SizeSchema } from '../servers/servers';
 import {
   AddMemberRequestSchema,
@@ -40,6 +52,8 @@ export interface ApiRoute {
   readonly success: { readonly status: number; readonly description: string; readonly schema?: z.ZodType };
   /** Answers with a `text/event-stream` instead of JSON. */
   readonly stream?: boolean;
+  /** Takes an archive (tar.gz or zip) as the raw body instead of JSON. */
+  readonly upload?: boolean;
 }
 
 const id = z.strictObject({ id: z.uuid() });
@@ -305,6 +319,144 @@ export const apiRoutes = {
     auth: 'read',
     params: z.strictObject({ provider: ProviderSchema }),
     success: { status: 200, description: 'Sizes', schema: z.strictObject({ items: z.array(SizeSchema) }) },
+  },
+  listProjects: {
+    operationId: 'listProjects',
+    method: 'GET',
+    path: '/v1/projects',
+    summary: 'Projects, newest first',
+    tag: 'Applications',
+    auth: 'read',
+    query: ListProjects.params,
+    success: { status: 200, description: 'A page of projects', schema: pageOf(ProjectViewSchema) },
+  },
+  createProject: {
+    operationId: 'createProject',
+    method: 'POST',
+    path: '/v1/projects',
+    summary: 'Create a project to group services',
+    tag: 'Applications',
+    auth: 'deploy',
+    body: CreateProjectRequestSchema,
+    success: { status: 202, description: 'Accepted', schema: accepted('projectId') },
+  },
+  getProject: {
+    operationId: 'getProject',
+    method: 'GET',
+    path: '/v1/projects/:id',
+    summary: 'One project',
+    tag: 'Applications',
+    auth: 'read',
+    params: id,
+    success: { status: 200, description: 'The project', schema: ProjectViewSchema },
+  },
+  listServices: {
+    operationId: 'listServices',
+    method: 'GET',
+    path: '/v1/projects/:id/services',
+    summary: "A project's services",
+    tag: 'Applications',
+    auth: 'read',
+    params: id,
+    query: z.strictObject({ ...paginationParams }),
+    success: { status: 200, description: 'A page of services', schema: pageOf(ServiceViewSchema) },
+  },
+  createService: {
+    operationId: 'createService',
+    method: 'POST',
+    path: '/v1/projects/:id/services',
+    summary: 'Create a service: a deployable unit with a port, a health check and environment values (kept encrypted)',
+    tag: 'Applications',
+    auth: 'deploy',
+    params: id,
+    body: CreateServiceRequestSchema,
+    success: { status: 202, description: 'Accepted', schema: accepted('serviceId') },
+  },
+  getService: {
+    operationId: 'getService',
+    method: 'GET',
+    path: '/v1/services/:id',
+    summary: 'One service; environment values are masked, never returned',
+    tag: 'Applications',
+    auth: 'read',
+    params: id,
+    success: { status: 200, description: 'The service', schema: ServiceViewSchema },
+  },
+  updateService: {
+    operationId: 'updateService',
+    method: 'PATCH',
+    path: '/v1/services/:id',
+    summary: "Change a service's port, health check path or environment values (null removes a value)",
+    tag: 'Applications',
+    auth: 'deploy',
+    params: id,
+    body: UpdateServiceRequestSchema,
+    success: { status: 202, description: 'Accepted', schema: accepted('serviceId') },
+  },
+  createUpload: {
+    operationId: 'createUpload',
+    method: 'POST',
+    path: '/v1/uploads',
+    summary: 'Upload a source archive (tar.gz or zip, as the raw body) to deploy from',
+    tag: 'Applications',
+    auth: 'deploy',
+    upload: true,
+    success: {
+      status: 201,
+      description: 'The stored upload',
+      schema: z.strictObject({ uploadId: z.uuid(), size: z.int(), sha256: z.string() }),
+    },
+  },
+  listDeployments: {
+    operationId: 'listDeployments',
+    method: 'GET',
+    path: '/v1/deployments',
+    summary: 'Deployment history, newest first: status, image tag, servers, timings, who',
+    tag: 'Deployments',
+    auth: 'read',
+    query: ListDeployments.params,
+    success: { status: 200, description: 'A page of deployments', schema: pageOf(DeploymentViewSchema) },
+  },
+  createDeployment: {
+    operationId: 'createDeployment',
+    method: 'POST',
+    path: '/v1/deployments',
+    summary:
+      'Deploy a service to servers with zero downtime. With `Accept: text/event-stream` the answer streams the deployment’s events until it ends.',
+    tag: 'Deployments',
+    auth: 'deploy',
+    body: CreateDeploymentRequestSchema,
+    success: { status: 202, description: 'Accepted (or a text/event-stream of its progress)', schema: accepted('deploymentId') },
+  },
+  getDeployment: {
+    operationId: 'getDeployment',
+    method: 'GET',
+    path: '/v1/deployments/:id',
+    summary: 'One deployment, with the status of each server',
+    tag: 'Deployments',
+    auth: 'read',
+    params: id,
+    success: { status: 200, description: 'The deployment', schema: DeploymentViewSchema },
+  },
+  getDeploymentLogs: {
+    operationId: 'getDeploymentLogs',
+    method: 'GET',
+    path: '/v1/deployments/:id/logs',
+    summary: 'The build and cutover log of a deployment',
+    tag: 'Deployments',
+    auth: 'read',
+    params: id,
+    success: { status: 200, description: 'The log', schema: GetDeploymentLogs.result },
+  },
+  rollbackDeployment: {
+    operationId: 'rollbackDeployment',
+    method: 'POST',
+    path: '/v1/deployments/:id/rollback',
+    summary: "Deploy that deployment's exact image again, with its environment as it was, to its servers",
+    tag: 'Deployments',
+    auth: 'deploy',
+    params: id,
+    success: { status: 202, description: 'Accepted: a new deployment', schema: accepted('deploymentId') },
   },
   events: {
     operationId: 'streamEvents',

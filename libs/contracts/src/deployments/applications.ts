@@ -29,6 +29,11 @@ export const HealthCheckPathSchema = z
   .max(1024)
   .regex(/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*$/, 'must be a URL path starting with "/"');
 
+/** The sealing context of a service's environment variable: the gateway seals it, the deployer opens it. */
+export function envSecretContext(workspaceId: string, serviceId: string, name: string): string {
+  return `${workspaceId}:service:${serviceId}:env:${name}`;
+}
+
 /** Environment values as stored: each sealed (AES-256-GCM) for its service and name, never in plain text. */
 export const SealedEnvSchema = z.record(EnvNameSchema, z.string().startsWith('v1:'));
 export type SealedEnv = z.infer<typeof SealedEnvSchema>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AgentClient } from '@platform/agent-client';
-import { agentSecretContext, type CommandEnvelope, type DeploymentTarget, type MessageMetadata } from '@platform/contracts';
+import { agentSecretContext, envSecretContext, type CommandEnvelope, type DeploymentTarget, type MessageMetadata } from '@platform/contracts';
 import { foldEvents } from '@platform/decider';
 import { FollowLoop, LeaderLease, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
@@ -32,11 +32,6 @@ export interface DeploymentProcessOptions {
   readonly healthTimeoutMs?: number;
   readonly pollMs?: number;
   readonly logger: LogSink;
-}
-
-/** The sealing context of a service's environment variable. */
-export function envSecretContext(workspaceId: string, serviceId: string, name: string): string {
-  return `${workspaceId}:service:${serviceId}:env:${name}`;
 }
 
 /** The key grouping a service's images and containers on an agent. */

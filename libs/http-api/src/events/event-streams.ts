@@ -1,3 +1,4 @@
+import { DomainError } from '@platform/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { EventFeed, FeedFilter } from './event-feed';
@@ -17,6 +18,35 @@ export class EventStreams {
     private readonly options: EventStreamOptions,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * Streams the events matching `filter` from now on, until one of `endOn` was sent; `start` runs once the
+   * stream listens (so nothing it causes can be missed) and its result is announced as `accepted`.
+   */
+  async follow(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    filter: FeedFilter,
+    endOn: readonly string[],
+    start: () => Promise<unknown>,
+  ): Promise<void> {
+    const connection = new SseConnection(reply, filter, {
+      requestId: request.platform.requestId,
+      heartbeatMs: this.options.heartbeatMs,
+      maxBufferedBytes: this.options.maxBufferedBytes,
+      endOn,
+    });
+    const disconnect = await this.hub.connect(connection);
+    connection.onClose(disconnect);
+    try {
+      connection.announce('accepted', await start());
+    } catch (error) {
+      disconnect();
+      const body = error instanceof DomainError ? error.toBody() : { code: 'internal', message: 'starting failed; retry' };
+      if (!(error instanceof DomainError)) this.logger.error({ err: error, requestId: request.platform.requestId }, 'starting a followed command failed');
+      connection.fail(body.code, body.message);
+    }
+  }
 
   async open(request: FastifyRequest, reply: FastifyReply, filter: FeedFilter): Promise<void> {
     const header = request.headers['last-event-id'];

@@ -10,13 +10,16 @@ import type { FeedEntry, FeedFilter } from './event-feed';
 export class SseConnection implements EventClient {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly maxBufferedBytes: number;
+  /** Event types after which the stream is complete (a deployment's end, for its own progress stream). */
+  private readonly endOn: Set<string>;
   private open = true;
 
   constructor(
     private readonly reply: FastifyReply,
     readonly filter: FeedFilter,
-    options: { requestId: string; heartbeatMs: number; maxBufferedBytes: number },
+    options: { requestId: string; heartbeatMs: number; maxBufferedBytes: number; endOn?: readonly string[] },
   ) {
+    this.endOn = new Set(options.endOn ?? []);
     this.maxBufferedBytes = options.maxBufferedBytes;
     reply.hijack();
     reply.raw.writeHead(200, {
@@ -43,7 +46,14 @@ export class SseConnection implements EventClient {
 
   send(entry: FeedEntry): boolean {
     const { event } = entry;
-    return this.write(`id: ${event.eventId}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    const written = this.write(`id: ${event.eventId}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    if (written && this.endOn.has(event.type)) this.end();
+    return written;
+  }
+
+  /** A message of the gateway's own (not an event of the log), such as the accepted command. */
+  announce(name: string, data: unknown): void {
+    this.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
   private write(frame: string): boolean {

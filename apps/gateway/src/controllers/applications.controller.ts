@@ -1,0 +1,80 @@
+import { Controller, Inject, Req } from '@nestjs/common';
+import { UploadStore } from '@platform/build';
+import { apiRoutes, CreateProject, CreateService, GetProject, GetService, ListProjects, ListServices, UpdateService } from '@platform/contracts';
+import { accessOf, Input, Route, sealEnv, type CommandGateway, type RouteInput } from '@platform/http-api';
+import type { SecretBox } from '@platform/secrets';
+import type { FastifyRequest } from 'fastify';
+import { COMMANDS, SECRETS, UPLOADS } from '../tokens';
+
+@Controller()
+export class ApplicationsController {
+  constructor(
+    @Inject(COMMANDS) private readonly commands: CommandGateway,
+    @Inject(SECRETS) private readonly secrets: SecretBox,
+    @Inject(UPLOADS) private readonly uploads: UploadStore,
+  ) {}
+
+  @Route(apiRoutes.listProjects)
+  listProjects(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listProjects>) {
+    return this.commands.query(request, ListProjects, input.query);
+  }
+
+  @Route(apiRoutes.createProject)
+  async createProject(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.createProject>) {
+    const projectId = this.commands.newId(request, 'project');
+    const commandId = await this.commands.send(request, CreateProject, { projectId, name: input.body.name });
+    return { projectId, commandId };
+  }
+
+  @Route(apiRoutes.getProject)
+  getProject(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.getProject>) {
+    return this.commands.query(request, GetProject, { projectId: input.params.id });
+  }
+
+  @Route(apiRoutes.listServices)
+  listServices(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listServices>) {
+    return this.commands.query(request, ListServices, { projectId: input.params.id, ...input.query });
+  }
+
+  @Route(apiRoutes.createService)
+  async createService(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.createService>) {
+    const projectId = input.params.id;
+    await this.commands.query(request, GetProject, { projectId });
+    const serviceId = this.commands.newId(request, 'service');
+    const { env, ...settings } = input.body;
+    const commandId = await this.commands.send(request, CreateService, {
+      serviceId,
+      projectId,
+      ...settings,
+      env: sealEnv(this.secrets, request, serviceId, env),
+    });
+    return { serviceId, commandId };
+  }
+
+  @Route(apiRoutes.getService)
+  getService(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.getService>) {
+    return this.commands.query(request, GetService, { serviceId: input.params.id });
+  }
+
+  @Route(apiRoutes.updateService)
+  async updateService(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.updateService>) {
+    const serviceId = input.params.id;
+    await this.commands.query(request, GetService, { serviceId });
+    const changes = Object.entries(input.body.env ?? {});
+    const commandId = await this.commands.send(request, UpdateService, {
+      serviceId,
+      port: input.body.port,
+      healthCheckPath: input.body.healthCheckPath,
+      setEnv: sealEnv(this.secrets, request, serviceId, Object.fromEntries(changes.filter((entry): entry is [string, string] => entry[1] !== null))),
+      unsetEnv: changes.filter(([, value]) => value === null).map(([name]) => name),
+    });
+    return { serviceId, commandId };
+  }
+
+  @Route(apiRoutes.createUpload)
+  async upload(@Req() request: FastifyRequest) {
+    // The guard checked that the body is the archive's stream (see the route's `upload`).
+    const stored = await this.uploads.save(accessOf(request).workspaceId, request.body as NodeJS.ReadableStream, request.headers['content-type']);
+    return { uploadId: stored.uploadId, size: stored.size, sha256: stored.sha256 };
+  }
+}

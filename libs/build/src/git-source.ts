@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { lstat, mkdir, readdir, readlink, realpath, rm } from 'node:fs/promises';
-import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { DomainError, GitRefSchema, GitUrlSchema, parseOrThrow } from '@platform/contracts';
+import { isInside } from './paths';
 
 export interface GitSourceLimits {
   /** For the whole fetch, every git step together; git and its helpers are killed when it runs out. */
@@ -260,11 +261,6 @@ async function treeBytes(dir: string): Promise<number> {
     else if (entry.isFile()) bytes += (await lstat(path)).size;
   }
   return bytes;
-}
-
-function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !rel.startsWith(sep));
 }
 
 /**

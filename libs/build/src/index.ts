@@ -1,3 +1,5 @@
 export * from './base-images';
 export * from './upload-store';
 export * from './git-source';
+export * from './stack-detection';
+export * from './dockerfile';

@@ -1,0 +1,7 @@
+import { relative, sep } from 'node:path';
+
+/** Whether `path` is `root` or below it (both absolute and already resolved). */
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !rel.startsWith(sep));
+}

@@ -1,0 +1,240 @@
+import { DomainError } from '@platform/contracts';
+import { printable, ProjectFiles } from './project-files';
+
+export type NodePackageManager = 'npm' | 'yarn' | 'yarn-berry' | 'pnpm';
+export type NodeLockfile = 'package-lock.json' | 'npm-shrinkwrap.json' | 'yarn.lock' | 'pnpm-lock.yaml';
+
+export interface NodeStack {
+  readonly kind: 'node';
+  readonly packageManager: NodePackageManager;
+  /** The lockfile installed from; without one npm resolves the dependencies afresh. */
+  readonly lockfile?: NodeLockfile;
+  /** `npm start` when package.json has a start script, else `node <main>`. */
+  readonly start: { readonly script: 'start' } | { readonly main: string };
+  /** package.json has a build script, run after installing with development dependencies. */
+  readonly build: boolean;
+  /** npm or yarn workspaces, or a pnpm workspace: the whole project is needed before installing. */
+  readonly workspaces: boolean;
+  /** Package manager settings present beside package.json, copied in before installing. */
+  readonly configFiles: readonly string[];
+}
+
+export type PythonDependencies = 'requirements.txt' | 'pyproject.toml';
+
+export interface PythonStack {
+  readonly kind: 'python';
+  readonly dependencies: PythonDependencies;
+  /** gunicorn for a WSGI application, uvicorn for an ASGI one. */
+  readonly server: 'gunicorn' | 'uvicorn';
+  /** `module:variable`, as the server takes it; module and variable are Python identifiers. */
+  readonly app: string;
+  /** The file the application was found in. */
+  readonly entry: string;
+}
+
+export interface StaticStack {
+  readonly kind: 'static';
+  /** The directory served, relative to the project. */
+  readonly root: '.' | 'public' | 'dist';
+}
+
+export interface DockerfileStack {
+  readonly kind: 'dockerfile';
+}
+
+/** What a project is, and from what it was told; `notes` are for people (build logs), with project text in them. */
+export type DetectedStack = (DockerfileStack | NodeStack | PythonStack | StaticStack) & { readonly notes: readonly string[] };
+
+// ---- Node.js ------------------------------------------------------------------------------------------------
+
+const PackageJson = {
+  parse(text: string): Record<string, unknown> {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new DomainError('validation_failed', `package.json is not valid JSON: ${printable(error instanceof Error ? error.message : String(error), 200)}`, [
+        { file: 'package.json', reason: 'invalid_json' },
+      ]);
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new DomainError('validation_failed', 'package.json is not a JSON object', [{ file: 'package.json', reason: 'invalid_json' }]);
+    }
+    return value as Record<string, unknown>;
+  },
+  script(manifest: Record<string, unknown>, name: string): boolean {
+    const scripts = manifest.scripts;
+    if (typeof scripts !== 'object' || scripts === null) return false;
+    const script = (scripts as Record<string, unknown>)[name];
+    return typeof script === 'string' && script.trim() !== '';
+  },
+};
+
+/** A relative path that is safe to write into a Dockerfile's exec form and stays inside the project. */
+const SAFE_RELATIVE_PATH = /^(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9_@][A-Za-z0-9_@.\-/]*$/;
+
+const LOCKFILES: ReadonlyArray<{ file: NodeLockfile; manager: 'npm' | 'yarn' | 'pnpm' }> = [
+  // A stray package-lock.json beside another lockfile is the usual accident, so npm's come last.
+  { file: 'pnpm-lock.yaml', manager: 'pnpm' },
+  { file: 'yarn.lock', manager: 'yarn' },
+  { file: 'package-lock.json', manager: 'npm' },
+  { file: 'npm-shrinkwrap.json', manager: 'npm' },
+];
+
+const NODE_CONFIG_FILES = ['.npmrc', '.yarnrc', '.yarnrc.yml', 'pnpm-workspace.yaml'];
+
+async function packageManagerOf(
+  project: ProjectFiles,
+  manifest: Record<string, unknown>,
+  notes: string[],
+): Promise<{ packageManager: NodePackageManager; lockfile?: NodeLockfile }> {
+  const lockfiles = [];
+  for (const candidate of LOCKFILES) if (await project.isFile(candidate.file)) lockfiles.push(candidate);
+  // corepack's field: "pnpm@9.1.0", "yarn@4.2.2+sha512…"
+  const declared = typeof manifest.packageManager === 'string' ? /^(npm|yarn|pnpm)@(\d+)/.exec(manifest.packageManager) : null;
+  const manager = (declared?.[1] as 'npm' | 'yarn' | 'pnpm' | undefined) ?? lockfiles[0]?.manager ?? 'npm';
+  const lockfile = lockfiles.find((candidate) => candidate.manager === manager)?.file;
+  if (lockfiles.length > 1) {
+    notes.push(`several lockfiles (${lockfiles.map((candidate) => candidate.file).join(', ')}): installing with ${manager}`);
+  }
+  if (!lockfile) notes.push(`no lockfile for ${manager}: dependencies are resolved afresh on every build`);
+  if (manager !== 'yarn') return { packageManager: manager, lockfile };
+  const berry =
+    (declared !== null && Number(declared[2]) >= 2) ||
+    (await project.isFile('.yarnrc.yml')) ||
+    // Yarn 2+ lockfiles open with a __metadata block; Yarn 1's never have one.
+    (lockfile !== undefined && ((await project.readHead(lockfile, 4096)) ?? '').includes('__metadata:'));
+  return { packageManager: berry ? 'yarn-berry' : 'yarn', lockfile };
+}
+
+/** How npm would start the app: the start script, else `main` (resolved as `require` does), else server.js or index.js. */
+async function startOf(project: ProjectFiles, manifest: Record<string, unknown>, build: boolean): Promise<NodeStack['start'] | undefined> {
+  if (PackageJson.script(manifest, 'start')) return { script: 'start' };
+  if (typeof manifest.main === 'string' && manifest.main.trim() !== '') {
+    const main = manifest.main.trim().replace(/^\.\//, '');
+    if (!SAFE_RELATIVE_PATH.test(main)) {
+      throw new DomainError('validation_failed', `package.json's main "${printable(main)}" is not a plain relative path inside the project`, [
+        { file: 'package.json', field: 'main', reason: 'unsafe_path' },
+      ]);
+    }
+    for (const candidate of [main, `${main}.js`, `${main.replace(/\/$/, '')}/index.js`]) {
+      if (await project.isFile(candidate)) return { main: candidate };
+    }
+    // The build script may be what writes it (TypeScript into dist/, say).
+    if (build) return { main };
+    return undefined;
+  }
+  for (const main of ['server.js', 'index.js']) if (await project.isFile(main)) return { main };
+  return undefined;
+}
+
+async function detectNode(project: ProjectFiles, manifestText: string): Promise<(NodeStack & { notes: string[] }) | undefined> {
+  const manifest = PackageJson.parse(manifestText);
+  const notes: string[] = [];
+  const build = PackageJson.script(manifest, 'build');
+  const start = await startOf(project, manifest, build);
+  if (!start) return undefined;
+  const { packageManager, lockfile } = await packageManagerOf(project, manifest, notes);
+  const engines = manifest.engines;
+  if (typeof engines === 'object' && engines !== null && typeof (engines as Record<string, unknown>).node === 'string') {
+    notes.push(`package.json asks for Node.js "${printable((engines as Record<string, string>).node)}"; the app runs on the base image's Node.js`);
+  }
+  const workspaces = manifest.workspaces !== undefined || (await project.isFile('pnpm-workspace.yaml'));
+  return { kind: 'node', packageManager, lockfile, start, build, workspaces, configFiles: await project.existing(NODE_CONFIG_FILES), notes };
+}
+
+// ---- Python -------------------------------------------------------------------------------------------------
+
+/** Where applications usually live, in the order they are looked at, with the module each file is. */
+const PYTHON_ENTRIES: ReadonlyArray<{ file: string; module: string }> = [
+  { file: 'wsgi.py', module: 'wsgi' },
+  { file: 'asgi.py', module: 'asgi' },
+  { file: 'app.py', module: 'app' },
+  { file: 'main.py', module: 'main' },
+  { file: 'application.py', module: 'application' },
+  { file: 'server.py', module: 'server' },
+  { file: 'app/__init__.py', module: 'app' },
+  { file: 'app/main.py', module: 'app.main' },
+  { file: 'src/app.py', module: 'src.app' },
+  { file: 'src/main.py', module: 'src.main' },
+];
+
+/** `name = [module.]Factory(` at the start of a line; the name is what the server loads. */
+function assignment(factories: string): RegExp {
+  return new RegExp(`^([A-Za-z_][A-Za-z0-9_]*)\\s*(?::[^=\\n]+)?=\\s*(?:[A-Za-z_][A-Za-z0-9_.]*\\.)?(?:${factories})\\s*\\(`, 'm');
+}
+
+const ASGI_APP = assignment('FastAPI|Starlette|Quart|Litestar|get_asgi_application');
+const WSGI_APP = assignment('Flask|Bottle|falcon\\.App|falcon\\.API|get_wsgi_application|make_wsgi_app');
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+async function djangoEntry(project: ProjectFiles, manage: string): Promise<Pick<PythonStack, 'server' | 'app' | 'entry'> | undefined> {
+  // manage.py names the settings module: os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
+  const settings = /DJANGO_SETTINGS_MODULE["']\s*,\s*["']([A-Za-z_][A-Za-z0-9_]*)\.settings["']/.exec(manage);
+  if (!settings || !IDENTIFIER.test(settings[1])) return undefined;
+  const entry = `${settings[1]}/wsgi.py`;
+  const text = await project.read(entry);
+  const found = text === undefined ? null : WSGI_APP.exec(text);
+  return found ? { server: 'gunicorn', app: `${settings[1]}.wsgi:${found[1]}`, entry } : undefined;
+}
+
+async function detectPython(project: ProjectFiles, dependencies: PythonDependencies): Promise<(PythonStack & { notes: string[] }) | undefined> {
+  const manage = await project.read('manage.py');
+  const django = manage === undefined ? undefined : await djangoEntry(project, manage);
+  if (django) return { kind: 'python', dependencies, ...django, notes: [`a Django project: ${django.app} served by gunicorn`] };
+  for (const { file, module } of PYTHON_ENTRIES) {
+    const text = await project.read(file);
+    if (text === undefined) continue;
+    const asgi = ASGI_APP.exec(text);
+    if (asgi) return { kind: 'python', dependencies, server: 'uvicorn', app: `${module}:${asgi[1]}`, entry: file, notes: [] };
+    const wsgi = WSGI_APP.exec(text);
+    if (wsgi) return { kind: 'python', dependencies, server: 'gunicorn', app: `${module}:${wsgi[1]}`, entry: file, notes: [] };
+  }
+  return undefined;
+}
+
+// ---- static sites -------------------------------------------------------------------------------------------
+
+const STATIC_ROOTS: ReadonlyArray<StaticStack['root']> = ['dist', 'public', '.'];
+
+/**
+ * What the project in `dir` is: its own Dockerfile (which always wins), a Node.js app, a Python WSGI/ASGI app
+ * or a static site, in that order. Refuses with `validation_failed`, saying what was looked for and what was
+ * found, when it is none of them.
+ */
+export async function detectStack(dir: string): Promise<DetectedStack> {
+  const project = await ProjectFiles.open(dir);
+  if (await project.isFile('Dockerfile')) return { kind: 'dockerfile', notes: ['the project has its own Dockerfile, used as it is'] };
+
+  const found: string[] = [];
+  const manifest = await project.read('package.json');
+  if (manifest !== undefined) {
+    const node = await detectNode(project, manifest);
+    if (node) return node;
+    found.push('package.json without a start script, a main file, server.js or index.js');
+  }
+
+  const dependencies = (await project.existing(['requirements.txt', 'pyproject.toml']))[0] as PythonDependencies | undefined;
+  if (dependencies) {
+    const python = await detectPython(project, dependencies);
+    if (python) return python;
+    found.push(`${dependencies} without a WSGI or ASGI application`);
+  }
+
+  for (const root of STATIC_ROOTS) {
+    if (await project.isFile(root === '.' ? 'index.html' : `${root}/index.html`)) {
+      return { kind: 'static', root, notes: found.map((what) => `${what}: serving ${root === '.' ? 'the project' : `${root}/`} as a static site`) };
+    }
+  }
+
+  throw new DomainError(
+    'validation_failed',
+    'the platform cannot tell how to build this project; add a Dockerfile at its root, or make it one of: ' +
+      'a Node.js app (package.json with a "start" script or a "main" file); ' +
+      `a Python app (requirements.txt or pyproject.toml, and an application such as "app = Flask(__name__)" or "app = FastAPI()" in ${PYTHON_ENTRIES.map((entry) => entry.file).join(', ')}, or a Django project); ` +
+      'a static site (index.html at the root, in public/ or in dist/)' +
+      (found.length ? `. Found: ${found.join('; ')}` : '. Found none of these files'),
+    [{ reason: 'unknown_stack', lookedFor: ['Dockerfile', 'package.json', 'requirements.txt', 'pyproject.toml', 'index.html'], found }],
+  );
+}

@@ -1,6 +1,6 @@
 import { Controller, Inject, Req, Res } from '@nestjs/common';
 import { apiRoutes, DeployService, GetDeployment, GetDeploymentLogs, GetService, ListDeployments, RollbackDeployment } from '@platform/contracts';
-import { accessOf, deploymentTargets, Input, Route, sealEnv, type CommandGateway, type EventStreams, type RouteInput } from '@platform/http-api';
+import { accessOf, deploymentTargets, ensureNoRunningDeployment, Input, Route, sealEnv, type CommandGateway, type EventStreams, type RouteInput } from '@platform/http-api';
 import type { SecretBox } from '@platform/secrets';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { COMMANDS, EVENT_STREAMS, SECRETS } from '../tokens';
@@ -38,6 +38,7 @@ export class DeploymentsController {
   ) {
     const { serviceId, source, serverIds, env, strategy } = input.body;
     await this.commands.query(request, GetService, { serviceId });
+    await ensureNoRunningDeployment(this.commands, request, serviceId);
     const targets = await deploymentTargets(this.commands, request, serverIds);
     const deploymentId = this.commands.newId(request, 'deployment');
     const start = async () => {
@@ -61,6 +62,7 @@ export class DeploymentsController {
     @Input() input: RouteInput<typeof apiRoutes.rollbackDeployment>,
   ) {
     const earlier = await this.commands.query(request, GetDeployment, { deploymentId: input.params.id });
+    await ensureNoRunningDeployment(this.commands, request, earlier.serviceId);
     const targets = await deploymentTargets(this.commands, request, earlier.servers.map((server) => server.serverId));
     const deploymentId = this.commands.newId(request, 'deployment');
     const start = async () => {

@@ -2,6 +2,7 @@ import {
   DomainError,
   envSecretContext,
   GetServerAgent,
+  ListDeployments,
   type DeploymentTarget,
   type SealedEnv,
 } from '@platform/contracts';
@@ -40,4 +41,18 @@ export async function deploymentTargets(commands: CommandGateway, request: Fasti
       }
     }),
   );
+}
+
+/**
+ * A service deploys one at a time: a second deployment while one runs is refused at once with which one runs
+ * (the service's decider refuses it too, for two requests that race past this check).
+ */
+export async function ensureNoRunningDeployment(commands: CommandGateway, request: FastifyRequest, serviceId: string): Promise<void> {
+  const latest = await commands.query(request, ListDeployments, { serviceId, limit: 1 });
+  const running = latest.items.find((deployment) => deployment.status !== 'succeeded' && deployment.status !== 'failed');
+  if (running) {
+    throw new DomainError('conflict', `deployment ${running.id} of this service is still running; wait until it ends, then deploy again`, [
+      { deploymentId: running.id, status: running.status },
+    ]);
+  }
 }

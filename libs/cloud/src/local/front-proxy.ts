@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface FrontRoute {
+  /** e.g. `hello.localhost`. */
+  readonly hostname: string;
+  /** The edges serving it: `127.0.0.2:80`, `127.0.0.3:80`. */
+  readonly edges: readonly string[];
+}
+
+const HOSTNAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
+const EDGE = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/;
+
+/**
+ * In local mode, the stand-in for DNS with several A records: one nginx on 127.0.0.1 that spreads each app's
+ * requests over the edges of its servers, so `http://hello.localhost` opens in a browser. Its configuration is
+ * tested (`nginx -t`) before it replaces the running one.
+ */
+export class LocalFrontProxy {
+  constructor(
+    private readonly dir: string,
+    private readonly listen: { readonly address: string; readonly port: number } = { address: '127.0.0.1', port: 80 },
+  ) {}
+
+  get url(): (hostname: string) => string {
+    return (hostname) => `http://${hostname}${this.listen.port === 80 ? '' : `:${this.listen.port}`}`;
+  }
+
+  async apply(routes: readonly FrontRoute[]): Promise<void> {
+    for (const route of routes) {
+      if (!HOSTNAME.test(route.hostname) || route.edges.length === 0 || !route.edges.every((edge) => EDGE.test(edge))) {
+        throw new Error(`front route ${route.hostname} → ${route.edges.join(', ')} is not a hostname with loopback edges`);
+      }
+    }
+    await mkdir(join(this.dir, 'logs'), { recursive: true });
+    const config = join(this.dir, 'nginx.conf');
+    const next = join(this.dir, 'nginx.next.conf');
+    await writeFile(next, this.render(routes));
+    await run('nginx', ['-t', '-q', '-p', this.dir, '-c', next]);
+    await rename(next, config);
+    if (await this.running()) await run('nginx', ['-p', this.dir, '-c', config, '-s', 'reload']);
+    else await run('nginx', ['-p', this.dir, '-c', config]);
+  }
+
+  async stop(): Promise<void> {
+    if (await this.running()) await run('nginx', ['-p', this.dir, '-c', join(this.dir, 'nginx.conf'), '-s', 'quit']);
+  }
+
+  private async running(): Promise<boolean> {
+    const pid = Number((await readFile(join(this.dir, 'nginx.pid'), 'utf8').catch(() => '')).trim());
+    if (!pid) return false;
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private render(routes: readonly FrontRoute[]): string {
+    const { address, port } = this.listen;
+    const servers = routes
+      .map((route, index) => {
+        const upstream = `app_${index}`;
+        return `  upstream ${upstream} {\n${route.edges.map((edge) => `    server ${edge} max_fails=1 fail_timeout=2s;`).join('\n')}\n  }
+  server {
+    listen ${address}:${port};
+    server_name ${route.hostname};
+    location / {
+      proxy_pass http://${upstream};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_next_upstream error timeout http_502 http_503;
+    }
+  }`;
+      })
+      .join('\n');
+    return `pid nginx.pid;
+error_log logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server_names_hash_bucket_size 128;
+  server {
+    listen ${address}:${port} default_server;
+    return 404 "no app answers on this hostname\\n";
+  }
+${servers}
+}
+`;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Runs the whole platform on this machine: makes sure PostgreSQL, NATS, Redis, Docker and nginx run, keeps the
+ * platform's secret key, starts every service and waits until each is ready. Used by `npm start` and
+ * `npm run demo`.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pretty from 'pino-pretty';
+
+export const root = path.resolve(__dirname, '..');
+export const platformHome = process.env.PLATFORM_HOME ?? path.join(homedir(), '.platform');
+
+/** The services, the port they listen on and the variable that sets it. */
+const services: { name: string; port: number; portVariable: string }[] = [
+  { name: 'provisioner', port: 4101, portVariable: 'HTTP_PORT' },
+  { name: 'deployer', port: 4102, portVariable: 'HTTP_PORT' },
+  { name: 'gateway', port: Number(process.env.GATEWAY_PORT ?? 8080), portVariable: 'GATEWAY_PORT' },
+];
+
+export const gatewayUrl = `http://127.0.0.1:${services[2].port}`;
+
+export function runScript(script: string, failure: string): void {
+  const result = spawnSync('bash', [path.join(root, script)], { stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(failure);
+    process.exit(result.status ?? 1);
+  }
+}
+
+/**
+ * The key that seals secrets at rest, from PLATFORM_SECRET_KEY or else kept in ~/.platform/secret-key (made
+ * once, mode 0600): losing it makes saved tokens and environment values unreadable.
+ */
+function secretKey(): string {
+  if (process.env.PLATFORM_SECRET_KEY) return process.env.PLATFORM_SECRET_KEY;
+  const file = path.join(platformHome, 'secret-key');
+  if (!existsSync(file)) {
+    mkdirSync(platformHome, { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+    console.log(`… made a secret key for this platform in ${file}; keep it (secrets saved with it need it)`);
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+function startApp(name: string, port: number, portVariable: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, ['-r', path.join(root, 'scripts/register.js'), path.join(root, `apps/${name}/src/main.ts`)], {
+    cwd: root,
+    env: { ...process.env, ...env, [portVariable]: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  child.stdout?.pipe(pretty({ colorize: process.stdout.isTTY, ignore: 'pid,hostname,service', singleLine: true }));
+  return child;
+}
+
+async function waitReady(name: string, port: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}; its log above says why`);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return;
+    await sleep(250);
+  }
+  throw new Error(`${name} was not ready within 90 s at http://127.0.0.1:${port}/readyz`);
+}
+
+export interface RunningPlatform {
+  readonly children: { name: string; port: number; child: ChildProcess }[];
+  stop(): void;
+  /** Resolves when every service has exited. */
+  exited(): Promise<void>;
+}
+
+export async function startPlatform(): Promise<RunningPlatform> {
+  runScript('scripts/ensure-services.sh', 'The platform needs PostgreSQL, NATS, Redis, Docker and nginx; see above for what to install or start.');
+  runScript('scripts/build-base-images.sh', 'The base images for apps could not be built; see above.');
+  const env = {
+    PLATFORM_SECRET_KEY: secretKey(),
+    LOCAL_SERVERS_ROOT: path.join(platformHome, 'servers'),
+    UPLOADS_DIR: path.join(platformHome, 'uploads'),
+  };
+  const children = services.map((service) => ({ ...service, child: startApp(service.name, service.port, service.portVariable, env) }));
+  const stop = () => {
+    for (const { child } of children) child.kill('SIGTERM');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    await Promise.all(children.map(({ name, port, child }) => waitReady(name, port, child)));
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return {
+    children,
+    stop,
+    exited: () => Promise.all(children.map(({ child }) => new Promise((resolve) => child.once('exit', resolve)))).then(() => undefined),
+  };
+}

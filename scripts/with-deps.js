@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs a command after making sure the npm dependencies are installed, so `npm start` and `npm test` work on
 // a fresh clone: installs with `npm ci` when node_modules is missing or older than package-lock.json.
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -27,5 +27,7 @@ if (mtime(installed) < mtime(lock)) {
 }
 
 const [command, ...args] = process.argv.slice(2);
-const run = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
-process.exit(run.status ?? (run.signal ? 1 : 0));
+const child = spawn(command, args, { cwd: root, stdio: 'inherit' });
+// A supervisor's SIGTERM reaches this process only: pass it on so the platform's services stop too.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

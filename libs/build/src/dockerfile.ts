@@ -14,8 +14,12 @@ export const GENERATED_DIR = '.platform-build';
 /** uid 1000 is `node` in Node.js images (the platform's and the official ones) and `app` in platform/python. */
 const APP_USER = '1000:1000';
 
-/** corepack from npm: the base image may have none, and Node.js 20's own has signing keys that have since rotated. */
-const COREPACK_VERSION = '0.34.0';
+/** The npm package of each package manager, and the version installed when package.json names none. */
+const PACKAGE_MANAGER_PACKAGES: Record<Exclude<NodePackageManager, 'npm'>, { name: string; defaultVersion: string }> = {
+  yarn: { name: 'yarn', defaultVersion: '1' },
+  'yarn-berry': { name: '@yarnpkg/cli-dist', defaultVersion: '4' },
+  pnpm: { name: 'pnpm', defaultVersion: '9' },
+};
 
 const STATIC_SERVER_SOURCE = join(__dirname, 'static-server.js');
 const STATIC_SERVER_IN_IMAGE = '/usr/local/lib/platform/static-server.js';
@@ -88,7 +92,8 @@ function buildCommand(stack: NodeStack): string {
 
 function nodeDockerfile(stack: NodeStack, baseImage: string, port: number): string {
   const installedFrom = stack.lockfile ? ` from ${stack.lockfile}` : ' (no lockfile)';
-  const started = 'script' in stack.start ? '"npm start"' : `"node ${stack.start.main}"`;
+  const command = 'main' in stack.start ? ['node', stack.start.main] : (stack.start.command ?? ['npm', 'start']);
+  const started = 'script' in stack.start && stack.start.command ? `its start script "${command.join(' ')}"` : `"${command.join(' ')}"`;
   const lines = [
     ...header(`a Node.js app: dependencies installed with ${MANAGER_NAMES[stack.packageManager]}${installedFrom}${stack.build ? ', built with its build script' : ''}, started with ${started}`),
     `FROM ${baseImage}`,
@@ -96,10 +101,11 @@ function nodeDockerfile(stack: NodeStack, baseImage: string, port: number): stri
     'ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false',
   ];
   if (stack.packageManager !== 'npm') {
+    const { name, defaultVersion } = PACKAGE_MANAGER_PACKAGES[stack.packageManager];
     lines.push(
-      '# corepack provides the package manager, at the version package.json names if it names one.',
-      'ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0',
-      `RUN npm install --global corepack@${COREPACK_VERSION} && corepack enable`,
+      '# The package manager from the npm registry, which npm checks like any package (corepack is not used: it refuses',
+      "# registries that do not serve npm's signatures, as mirrors often do not).",
+      `RUN npm install --global ${name}@${stack.packageManagerVersion ?? defaultVersion}`,
     );
   }
   if (stack.packageManager === 'yarn-berry') {
@@ -107,13 +113,17 @@ function nodeDockerfile(stack: NodeStack, baseImage: string, port: number): stri
   }
   const install = `RUN ${installCommand(stack, !stack.build)}`;
   const build = stack.build ? [`RUN ${buildCommand(stack)}`] : [];
-  if (stack.workspaces) {
-    lines.push('# Workspaces: every package of the project is needed before installing.', 'COPY . .', install, ...build);
+  if (stack.installNeedsSources) {
+    lines.push('# Workspaces or local dependencies: the whole project is needed before installing.', 'COPY . .', install, ...build);
   } else {
     const manifests = ['package.json', ...(stack.lockfile ? [stack.lockfile] : []), ...stack.configFiles];
     lines.push('# The manifests first, so that the dependency layer is reused while they do not change.', `COPY ${manifests.join(' ')} ./`, install, 'COPY . .', ...build);
   }
-  lines.push('ENV NODE_ENV=production', ...runtime(port, 'script' in stack.start ? ['npm', 'start'] : ['node', stack.start.main]));
+  lines.push('ENV NODE_ENV=production');
+  if ('script' in stack.start && stack.start.command) {
+    lines.push('# The start script run directly, as npm would but without its shell, so that SIGTERM reaches the app.', 'ENV PATH=/app/node_modules/.bin:$PATH');
+  }
+  lines.push(...runtime(port, command));
   return `${lines.join('\n')}\n`;
 }
 

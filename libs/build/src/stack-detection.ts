@@ -7,14 +7,21 @@ export type NodeLockfile = 'package-lock.json' | 'npm-shrinkwrap.json' | 'yarn.l
 export interface NodeStack {
   readonly kind: 'node';
   readonly packageManager: NodePackageManager;
+  /** The exact yarn or pnpm version package.json's packageManager field names, if it names one. */
+  readonly packageManagerVersion?: string;
   /** The lockfile installed from; without one npm resolves the dependencies afresh. */
   readonly lockfile?: NodeLockfile;
-  /** `npm start` when package.json has a start script, else `node <main>`. */
-  readonly start: { readonly script: 'start' } | { readonly main: string };
+  /**
+   * The start script, else `node <main>`. A start script that is one plain command (`node server.js`, `next
+   * start -p 3000`) and has no prestart/poststart hooks comes with `command`, run directly rather than by
+   * `npm start`: npm runs scripts through /bin/sh, and Debian's dash does not pass SIGTERM on to the app, so
+   * the app could not shut down gracefully.
+   */
+  readonly start: { readonly script: 'start'; readonly command?: readonly string[] } | { readonly main: string };
   /** package.json has a build script, run after installing with development dependencies. */
   readonly build: boolean;
-  /** npm or yarn workspaces, or a pnpm workspace: the whole project is needed before installing. */
-  readonly workspaces: boolean;
+  /** Workspaces or local (file:, link:) dependencies: the whole project is needed before installing. */
+  readonly installNeedsSources: boolean;
   /** Package manager settings present beside package.json, copied in before installing. */
   readonly configFiles: readonly string[];
 }
@@ -62,11 +69,22 @@ const PackageJson = {
     }
     return value as Record<string, unknown>;
   },
+  /** A dependency installed from the project's own files rather than a registry. */
+  hasLocalDependency(manifest: Record<string, unknown>): boolean {
+    return ['dependencies', 'devDependencies', 'optionalDependencies'].some((field) => {
+      const dependencies = manifest[field];
+      if (typeof dependencies !== 'object' || dependencies === null) return false;
+      return Object.values(dependencies).some((spec) => typeof spec === 'string' && /^(file:|link:|portal:|workspace:|\.{0,2}\/)/.test(spec));
+    });
+  },
   script(manifest: Record<string, unknown>, name: string): boolean {
+    return PackageJson.scriptText(manifest, name) !== undefined;
+  },
+  scriptText(manifest: Record<string, unknown>, name: string): string | undefined {
     const scripts = manifest.scripts;
-    if (typeof scripts !== 'object' || scripts === null) return false;
+    if (typeof scripts !== 'object' || scripts === null) return undefined;
     const script = (scripts as Record<string, unknown>)[name];
-    return typeof script === 'string' && script.trim() !== '';
+    return typeof script === 'string' && script.trim() !== '' ? script.trim() : undefined;
   },
 };
 
@@ -83,33 +101,61 @@ const LOCKFILES: ReadonlyArray<{ file: NodeLockfile; manager: 'npm' | 'yarn' | '
 
 const NODE_CONFIG_FILES = ['.npmrc', '.yarnrc', '.yarnrc.yml', 'pnpm-workspace.yaml'];
 
+/** corepack's field, "pnpm@9.1.0" or "yarn@4.2.2+sha512.…": the name, and the version when it is a plain semver. */
+const PACKAGE_MANAGER_FIELD = /^(npm|yarn|pnpm)@(\d+)((?:\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)?)(?:\+.*)?$/;
+
 async function packageManagerOf(
   project: ProjectFiles,
   manifest: Record<string, unknown>,
   notes: string[],
-): Promise<{ packageManager: NodePackageManager; lockfile?: NodeLockfile }> {
+): Promise<Pick<NodeStack, 'packageManager' | 'packageManagerVersion' | 'lockfile'>> {
   const lockfiles = [];
   for (const candidate of LOCKFILES) if (await project.isFile(candidate.file)) lockfiles.push(candidate);
-  // corepack's field: "pnpm@9.1.0", "yarn@4.2.2+sha512…"
-  const declared = typeof manifest.packageManager === 'string' ? /^(npm|yarn|pnpm)@(\d+)/.exec(manifest.packageManager) : null;
+  const field = typeof manifest.packageManager === 'string' ? manifest.packageManager.trim() : undefined;
+  const declared = field === undefined ? null : PACKAGE_MANAGER_FIELD.exec(field);
+  if (field !== undefined && !declared) notes.push(`package.json's packageManager "${printable(field)}" is not understood: the lockfiles decide`);
   const manager = (declared?.[1] as 'npm' | 'yarn' | 'pnpm' | undefined) ?? lockfiles[0]?.manager ?? 'npm';
+  const version = declared?.[3] ? `${declared[2]}${declared[3]}` : undefined;
   const lockfile = lockfiles.find((candidate) => candidate.manager === manager)?.file;
   if (lockfiles.length > 1) {
     notes.push(`several lockfiles (${lockfiles.map((candidate) => candidate.file).join(', ')}): installing with ${manager}`);
   }
   if (!lockfile) notes.push(`no lockfile for ${manager}: dependencies are resolved afresh on every build`);
-  if (manager !== 'yarn') return { packageManager: manager, lockfile };
+  if (manager === 'npm') {
+    if (version) notes.push(`package.json names npm ${version}; the base image's npm is used`);
+    return { packageManager: manager, lockfile };
+  }
   const berry =
-    (declared !== null && Number(declared[2]) >= 2) ||
-    (await project.isFile('.yarnrc.yml')) ||
-    // Yarn 2+ lockfiles open with a __metadata block; Yarn 1's never have one.
-    (lockfile !== undefined && ((await project.readHead(lockfile, 4096)) ?? '').includes('__metadata:'));
-  return { packageManager: berry ? 'yarn-berry' : 'yarn', lockfile };
+    manager === 'yarn' &&
+    ((declared !== null && Number(declared[2]) >= 2) ||
+      (await project.isFile('.yarnrc.yml')) ||
+      // Yarn 2+ lockfiles open with a __metadata block; Yarn 1's never have one.
+      (lockfile !== undefined && ((await project.readHead(lockfile, 4096)) ?? '').includes('__metadata:')));
+  return { packageManager: berry ? 'yarn-berry' : manager, packageManagerVersion: version, lockfile };
+}
+
+/** Words a shell would pass on unchanged: no quoting, expansion, redirection or operators. */
+const PLAIN_WORD = /^[A-Za-z0-9_./@:,+=%-]+$/;
+const PLAIN_PROGRAM = /^[A-Za-z0-9_./@-]+$/;
+
+/** The start script as an argument list, when running it without a shell changes nothing. */
+function plainCommand(manifest: Record<string, unknown>, notes: string[]): string[] | undefined {
+  const script = PackageJson.scriptText(manifest, 'start') ?? '';
+  const words = script.split(/ +/);
+  const hooks = PackageJson.script(manifest, 'prestart') || PackageJson.script(manifest, 'poststart');
+  if (!hooks && PLAIN_PROGRAM.test(words[0]) && words.every((word) => PLAIN_WORD.test(word))) return words;
+  if (!/^exec\s/.test(script)) {
+    notes.push('the start script runs through npm and a shell that does not pass SIGTERM on: begin it with "exec" so the app can shut down gracefully');
+  }
+  return undefined;
 }
 
 /** How npm would start the app: the start script, else `main` (resolved as `require` does), else server.js or index.js. */
-async function startOf(project: ProjectFiles, manifest: Record<string, unknown>, build: boolean): Promise<NodeStack['start'] | undefined> {
-  if (PackageJson.script(manifest, 'start')) return { script: 'start' };
+async function startOf(project: ProjectFiles, manifest: Record<string, unknown>, build: boolean, notes: string[]): Promise<NodeStack['start'] | undefined> {
+  if (PackageJson.script(manifest, 'start')) {
+    const command = plainCommand(manifest, notes);
+    return command ? { script: 'start', command } : { script: 'start' };
+  }
   if (typeof manifest.main === 'string' && manifest.main.trim() !== '') {
     const main = manifest.main.trim().replace(/^\.\//, '');
     if (!SAFE_RELATIVE_PATH.test(main)) {
@@ -132,15 +178,15 @@ async function detectNode(project: ProjectFiles, manifestText: string): Promise<
   const manifest = PackageJson.parse(manifestText);
   const notes: string[] = [];
   const build = PackageJson.script(manifest, 'build');
-  const start = await startOf(project, manifest, build);
+  const start = await startOf(project, manifest, build, notes);
   if (!start) return undefined;
-  const { packageManager, lockfile } = await packageManagerOf(project, manifest, notes);
+  const { packageManager, packageManagerVersion, lockfile } = await packageManagerOf(project, manifest, notes);
   const engines = manifest.engines;
   if (typeof engines === 'object' && engines !== null && typeof (engines as Record<string, unknown>).node === 'string') {
     notes.push(`package.json asks for Node.js "${printable((engines as Record<string, string>).node)}"; the app runs on the base image's Node.js`);
   }
-  const workspaces = manifest.workspaces !== undefined || (await project.isFile('pnpm-workspace.yaml'));
-  return { kind: 'node', packageManager, lockfile, start, build, workspaces, configFiles: await project.existing(NODE_CONFIG_FILES), notes };
+  const installNeedsSources = manifest.workspaces !== undefined || (await project.isFile('pnpm-workspace.yaml')) || PackageJson.hasLocalDependency(manifest);
+  return { kind: 'node', packageManager, packageManagerVersion, lockfile, start, build, installNeedsSources, configFiles: await project.existing(NODE_CONFIG_FILES), notes };
 }
 
 // ---- Python -------------------------------------------------------------------------------------------------

@@ -121,6 +121,9 @@ describe('Node.js apps', () => {
     const execScript = await detectStack(await project({ 'package.json': packageJson({ scripts: { start: 'exec node "my server.js"' } }) }));
     expect(execScript.notes).toEqual(['no lockfile for npm: dependencies are resolved afresh on every build']);
 
+    expect(await detectStack(await project({ 'package.json': packageJson({ scripts: { start: 'exec node server.js' } }) }))).toMatchObject({
+      start: { script: 'start', command: ['node', 'server.js'] },
+    });
     const binary = await generateDockerfile(await project({ 'package.json': packageJson({ scripts: { start: 'next start -p 3000' } }) }));
     expect(binary.dockerfile).toContain('\nENV PATH=/app/node_modules/.bin:$PATH\n');
     expect(binary.dockerfile.endsWith('CMD ["next","start","-p","3000"]\n')).toBe(true);

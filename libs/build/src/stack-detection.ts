@@ -141,7 +141,8 @@ const PLAIN_PROGRAM = /^[A-Za-z0-9_./@-]+$/;
 /** The start script as an argument list, when running it without a shell changes nothing. */
 function plainCommand(manifest: Record<string, unknown>, notes: string[]): string[] | undefined {
   const script = PackageJson.scriptText(manifest, 'start') ?? '';
-  const words = script.split(/ +/);
+  // A leading exec is the shell's own word; without a shell, the program is what follows it.
+  const words = script.replace(/^exec +/, '').split(/ +/);
   const hooks = PackageJson.script(manifest, 'prestart') || PackageJson.script(manifest, 'poststart');
   if (!hooks && PLAIN_PROGRAM.test(words[0]) && words.every((word) => PLAIN_WORD.test(word))) return words;
   if (!/^exec\s/.test(script)) {
@@ -213,12 +214,10 @@ function assignment(factories: string): RegExp {
 const ASGI_APP = assignment('FastAPI|Starlette|Quart|Litestar|get_asgi_application');
 const WSGI_APP = assignment('Flask|Bottle|falcon\\.App|falcon\\.API|get_wsgi_application|make_wsgi_app');
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 async function djangoEntry(project: ProjectFiles, manage: string): Promise<Pick<PythonStack, 'server' | 'app' | 'entry'> | undefined> {
   // manage.py names the settings module: os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
   const settings = /DJANGO_SETTINGS_MODULE["']\s*,\s*["']([A-Za-z_][A-Za-z0-9_]*)\.settings["']/.exec(manage);
-  if (!settings || !IDENTIFIER.test(settings[1])) return undefined;
+  if (!settings) return undefined;
   const entry = `${settings[1]}/wsgi.py`;
   const text = await project.read(entry);
   const found = text === undefined ? null : WSGI_APP.exec(text);

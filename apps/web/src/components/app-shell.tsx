@@ -12,6 +12,8 @@ import { WorkspaceSwitcher } from './workspace-switcher';
 interface NavItem {
   readonly href: Route;
   readonly label: string;
+  /** The section the link stands for, when it links to a page inside it. */
+  readonly section?: string;
   /** Shown as "soon" while the API behind the page is still being built. */
   readonly soon?: boolean;
 }
@@ -37,7 +39,7 @@ const navigation: { section?: string; items: NavItem[] }[] = [
     section: 'Workspace',
     items: [
       { href: '/activity', label: 'Activity' },
-      { href: '/settings', label: 'Settings' },
+      { href: '/settings/members', label: 'Settings', section: '/settings' },
     ],
   },
 ];
@@ -92,7 +94,7 @@ export function AppShell({ children }: { children: ReactNode }) {
             <div key={group.section ?? index} className="nav">
               {group.section && <div className="nav-section">{group.section}</div>}
               {group.items.map((item) => (
-                <Link key={item.href} href={item.href} aria-current={isCurrent(pathname, item.href) ? 'page' : undefined}>
+                <Link key={item.href} href={item.href} aria-current={isCurrent(pathname, item.section ?? item.href) ? 'page' : undefined}>
                   {item.label}
                   {item.soon && <span className="soon">soon</span>}
                 </Link>

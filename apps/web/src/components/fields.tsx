@@ -1,6 +1,6 @@
 'use client';
 
-import { useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
+import { useEffect, useId, type InputHTMLAttributes, type ReactNode, type RefObject, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
 import { sentence } from '../lib/format';
 
 interface FieldProps {
@@ -68,7 +68,12 @@ export function formText(data: FormData, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
-/** Moves focus to the first field the API refused, so a keyboard user lands where the problem is. */
-export function focusFirstInvalid(form: HTMLFormElement | null): void {
-  requestAnimationFrame(() => form?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
+/**
+ * Moves focus to the first field the API refused whenever new field errors are shown, so a keyboard user
+ * lands where the problem is.
+ */
+export function useFocusOnFieldErrors(form: RefObject<HTMLFormElement | null>, errors: Readonly<Record<string, string>>): void {
+  useEffect(() => {
+    if (Object.keys(errors).length > 0) form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [form, errors]);
 }

@@ -2,11 +2,11 @@
 
 import type { Route } from 'next';
 import { usePathname, useRouter } from 'next/navigation';
-import { useRef, useState, type FormEvent } from 'react';
+import { useId, useRef, useState, type FormEvent } from 'react';
 import { ApiRequestError, issuesByField } from '../lib/api';
 import { WORKSPACE_COOKIE } from '../lib/cookies';
 import { Dialog } from './dialog';
-import { focusFirstInvalid, formText, TextField } from './fields';
+import { formText, TextField, useFocusOnFieldErrors } from './fields';
 import { useFailureReporter, useSession } from './session-context';
 import { useToast } from './toasts';
 
@@ -20,13 +20,17 @@ export function WorkspaceSwitcher() {
   const pathname = usePathname();
   const toast = useToast();
   const reportFailure = useFailureReporter();
-  const menu = useRef<HTMLDetailsElement>(null);
+  const toggle = useRef<HTMLButtonElement>(null);
+  const menuId = useId();
+  const [menuOpen, setMenuOpen] = useState(false);
   const [creating, setCreating] = useState(false);
   const [pending, setPending] = useState(false);
   const [errors, setErrors] = useState<Record<string, string>>({});
+  const form = useRef<HTMLFormElement>(null);
+  useFocusOnFieldErrors(form, errors);
 
   function switchTo(workspaceId: string) {
-    if (menu.current) menu.current.open = false;
+    setMenuOpen(false);
     if (workspaceId === me.workspace.id) return;
     document.cookie = `${WORKSPACE_COOKIE}=${workspaceId}; path=/; max-age=31536000; samesite=lax`;
     // A page about one thing (a deploy config) means nothing in another workspace: go to its section.
@@ -37,8 +41,7 @@ export function WorkspaceSwitcher() {
 
   async function create(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const form = event.currentTarget;
-    const name = formText(new FormData(form), 'name');
+    const name = formText(new FormData(event.currentTarget), 'name');
     setPending(true);
     try {
       const workspace = await api.createWorkspace({ name });
@@ -48,7 +51,6 @@ export function WorkspaceSwitcher() {
     } catch (error) {
       if (error instanceof ApiRequestError && error.fieldIssues.length > 0) {
         setErrors(issuesByField(error.fieldIssues));
-        focusFirstInvalid(form);
       } else reportFailure(error);
     } finally {
       setPending(false);
@@ -57,48 +59,61 @@ export function WorkspaceSwitcher() {
 
   return (
     <>
-      <details
-        ref={menu}
+      <div
         className="workspace-switcher"
+        onBlur={(event) => {
+          // Closes when focus moves anywhere outside the switcher (a click elsewhere, Tab past the end).
+          if (!event.currentTarget.contains(event.relatedTarget)) setMenuOpen(false);
+        }}
         onKeyDown={(event) => {
-          if (event.key === 'Escape' && menu.current?.open) {
-            menu.current.open = false;
-            menu.current.querySelector('summary')?.focus();
+          if (event.key === 'Escape' && menuOpen) {
+            setMenuOpen(false);
+            toggle.current?.focus();
           }
         }}
       >
-        <summary className="button" aria-label={`Workspace: ${me.workspace.name}. Switch workspace`}>
+        <button
+          ref={toggle}
+          type="button"
+          className="button"
+          aria-expanded={menuOpen}
+          aria-controls={menuId}
+          aria-label={`Workspace: ${me.workspace.name}. Switch workspace`}
+          onClick={() => setMenuOpen((open) => !open)}
+        >
           <span className="workspace-name">{me.workspace.name}</span>
           <span className="badge">{me.workspace.role}</span>
-        </summary>
-        <div className="workspace-menu" role="group" aria-label="Workspaces">
-          {me.workspaces.map((workspace) => (
+        </button>
+        {menuOpen && (
+          <div id={menuId} className="workspace-menu" role="group" aria-label="Workspaces">
+            {me.workspaces.map((workspace) => (
+              <button
+                key={workspace.id}
+                type="button"
+                className="button ghost"
+                aria-current={workspace.id === me.workspace.id ? 'true' : undefined}
+                onClick={() => switchTo(workspace.id)}
+              >
+                <span className="workspace-name">{workspace.name}</span>
+                <span className="badge">{workspace.role}</span>
+              </button>
+            ))}
             <button
-              key={workspace.id}
               type="button"
               className="button ghost"
-              aria-current={workspace.id === me.workspace.id ? 'true' : undefined}
-              onClick={() => switchTo(workspace.id)}
+              onClick={() => {
+                setMenuOpen(false);
+                setErrors({});
+                setCreating(true);
+              }}
             >
-              <span className="workspace-name">{workspace.name}</span>
-              <span className="badge">{workspace.role}</span>
+              + New workspace
             </button>
-          ))}
-          <button
-            type="button"
-            className="button ghost"
-            onClick={() => {
-              if (menu.current) menu.current.open = false;
-              setErrors({});
-              setCreating(true);
-            }}
-          >
-            + New workspace
-          </button>
-        </div>
-      </details>
+          </div>
+        )}
+      </div>
       <Dialog open={creating} title="New workspace" onClose={() => setCreating(false)}>
-        <form className="form" onSubmit={(event) => void create(event)} noValidate>
+        <form ref={form} className="form" onSubmit={(event) => void create(event)} noValidate>
           <p className="muted">A workspace has its own members, tokens, servers and deployments. You will be its owner.</p>
           <TextField label="Name" name="name" required maxLength={100} autoFocus error={errors.name} />
           <div className="form-actions">

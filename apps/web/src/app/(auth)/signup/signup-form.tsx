@@ -1,8 +1,8 @@
 'use client';
 
 import { useRouter } from 'next/navigation';
-import { useState, type FormEvent } from 'react';
-import { focusFirstInvalid, formText, TextField } from '../../../components/fields';
+import { useRef, useState, type FormEvent } from 'react';
+import { formText, TextField, useFocusOnFieldErrors } from '../../../components/fields';
 import { messageOf } from '../../../components/toasts';
 import { ApiRequestError, createApiClient, issuesByField } from '../../../lib/api';
 
@@ -11,11 +11,12 @@ export function SignupForm() {
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string>();
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const form = useRef<HTMLFormElement>(null);
+  useFocusOnFieldErrors(form, fieldErrors);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const form = event.currentTarget;
-    const data = new FormData(form);
+    const data = new FormData(event.currentTarget);
     const email = formText(data, 'email');
     const password = formText(data, 'password');
     setPending(true);
@@ -31,14 +32,13 @@ export function SignupForm() {
     } catch (failure) {
       if (failure instanceof ApiRequestError && failure.fieldIssues.length > 0) {
         setFieldErrors(issuesByField(failure.fieldIssues));
-        focusFirstInvalid(form);
       } else setError(messageOf(failure));
       setPending(false);
     }
   }
 
   return (
-    <form className="form" onSubmit={(event) => void submit(event)} noValidate>
+    <form ref={form} className="form" onSubmit={(event) => void submit(event)} noValidate>
       {error && (
         <p className="form-error" role="alert">
           {error}

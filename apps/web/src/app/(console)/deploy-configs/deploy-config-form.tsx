@@ -4,7 +4,7 @@ import type { DeployConfigView, DeploySource } from '@platform/contracts';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useRef, useState, type FormEvent } from 'react';
-import { focusFirstInvalid, formText, TextAreaField, TextField } from '../../../components/fields';
+import { formText, TextAreaField, TextField, useFocusOnFieldErrors } from '../../../components/fields';
 import { useFailureReporter, useSession } from '../../../components/session-context';
 import { useToast } from '../../../components/toasts';
 import { ApiRequestError, issuesByField, type ApiBody } from '../../../lib/api';
@@ -55,6 +55,7 @@ export function DeployConfigForm({ existing }: { existing?: DeployConfigView }) 
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string>();
   const [pending, setPending] = useState(false);
+  useFocusOnFieldErrors(form, errors);
   const source = existing?.source;
 
   async function submit(event: FormEvent<HTMLFormElement>) {
@@ -81,7 +82,6 @@ export function DeployConfigForm({ existing }: { existing?: DeployConfigView }) 
         const byField = issuesByField(error.fieldIssues);
         setErrors(byField);
         setFormError(`${sentence(error.message)}: check the fields marked below.`);
-        focusFirstInvalid(form.current);
       } else reportFailure(error);
     }
   }

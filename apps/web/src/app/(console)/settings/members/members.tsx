@@ -4,7 +4,7 @@ import type { MemberView, Role } from '@platform/contracts';
 import { useRouter } from 'next/navigation';
 import { useRef, useState, type FormEvent } from 'react';
 import { ConfirmButton } from '../../../../components/confirm-button';
-import { focusFirstInvalid, formText, SelectField, TextField } from '../../../../components/fields';
+import { formText, SelectField, TextField, useFocusOnFieldErrors } from '../../../../components/fields';
 import { useFailureReporter, useSession } from '../../../../components/session-context';
 import { TimeAgo } from '../../../../components/time-ago';
 import { useToast } from '../../../../components/toasts';
@@ -24,6 +24,7 @@ export function Members({ initialMembers }: { initialMembers: readonly MemberVie
   const [pending, setPending] = useState(false);
   const [changing, setChanging] = useState<string>();
   const form = useRef<HTMLFormElement>(null);
+  useFocusOnFieldErrors(form, errors);
   const workspaceId = me.workspace.id;
 
   async function add(event: FormEvent<HTMLFormElement>) {
@@ -41,7 +42,6 @@ export function Members({ initialMembers }: { initialMembers: readonly MemberVie
     } catch (error) {
       if (error instanceof ApiRequestError && error.fieldIssues.length > 0) {
         setErrors(issuesByField(error.fieldIssues));
-        focusFirstInvalid(form.current);
       } else if (error instanceof ApiRequestError && error.code !== 'unauthorized') {
         // Shown beside the form, where the person is looking ("no user with this email has signed up").
         setAddError(sentence(error.message));

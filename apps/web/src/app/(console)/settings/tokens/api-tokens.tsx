@@ -6,7 +6,7 @@ import { ConfirmButton } from '../../../../components/confirm-button';
 import { CopyButton } from '../../../../components/copy-button';
 import { Dialog } from '../../../../components/dialog';
 import { EmptyState } from '../../../../components/empty-state';
-import { focusFirstInvalid, formText, SelectField, TextField } from '../../../../components/fields';
+import { formText, SelectField, TextField, useFocusOnFieldErrors } from '../../../../components/fields';
 import { useFailureReporter, useSession } from '../../../../components/session-context';
 import { TimeAgo } from '../../../../components/time-ago';
 import { useToast } from '../../../../components/toasts';
@@ -37,6 +37,7 @@ export function ApiTokens(props: { firstPage: ApiResponse<'listApiTokens'>; gran
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [pending, setPending] = useState(false);
   const form = useRef<HTMLFormElement>(null);
+  useFocusOnFieldErrors(form, errors);
 
   function openDialog() {
     setCreated(undefined);
@@ -69,7 +70,6 @@ export function ApiTokens(props: { firstPage: ApiResponse<'listApiTokens'>; gran
     } catch (error) {
       if (error instanceof ApiRequestError && error.fieldIssues.length > 0) {
         setErrors(issuesByField(error.fieldIssues));
-        focusFirstInvalid(form.current);
       } else reportFailure(error);
     } finally {
       setPending(false);

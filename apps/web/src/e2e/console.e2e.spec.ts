@@ -1,0 +1,276 @@
+/**
+ * The web console end to end: Debian's Chromium drives the production build of the console in front of the
+ * real gateway and deployer. Screenshots of each main page, at 1280 and 390 px, land in test-results/web/.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { DESKTOP, firstLoadJavaScript, openBrowser, PHONE, resultsDir, screenshot, type BrowserSession } from './test-support/browser';
+import { startConsoleStack, type ConsoleStack } from './test-support/console-stack';
+
+const repoRoot = path.resolve(__dirname, '../../../..');
+const password = 'correct horse battery staple';
+const owner = { email: `owner-${randomUUID().slice(0, 8)}@example.com`, workspace: 'Acme' };
+const viewer = { email: `viewer-${randomUUID().slice(0, 8)}@example.com`, workspace: 'Viewer home' };
+const serviceId = randomUUID();
+const serverId = randomUUID();
+
+let stack: ConsoleStack;
+let ownerBrowser: BrowserSession;
+let viewerBrowser: BrowserSession | undefined;
+let page: Page;
+
+/** `GET /v1/me` with a token, straight at the gateway: what a program holding that token gets. */
+async function meStatus(token: string): Promise<number> {
+  const response = await fetch(`${stack.gatewayUrl}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+  await response.body?.cancel();
+  return response.status;
+}
+
+/**
+ * Most navigations here are client-side (the App Router); waiting for a 'load' event that only full page
+ * loads fire would wait forever, so waits end when the new URL is committed.
+ */
+async function logIn(target: Page, email: string): Promise<void> {
+  await target.goto(`${stack.consoleUrl}/login`);
+  await target.getByLabel('Email').fill(email);
+  await target.getByLabel('Password').fill(password);
+  await target.getByLabel('Password').press('Enter');
+  await target.waitForURL(`${stack.consoleUrl}/`, { waitUntil: 'commit' });
+}
+
+beforeAll(async () => {
+  execFileSync('bash', [path.join(repoRoot, 'scripts/ensure-chromium.sh')], { stdio: 'inherit' });
+  stack = await startConsoleStack('web');
+  ownerBrowser = await openBrowser('owner');
+  page = await ownerBrowser.newPage();
+  page.setDefaultTimeout(15_000);
+}, 240_000);
+
+afterAll(async () => {
+  await viewerBrowser?.close();
+  await ownerBrowser?.close();
+  await stack?.stop();
+}, 60_000);
+
+describe('web console', () => {
+  it('signs up, shows the empty state, and creates, edits and deletes a deploy config while the activity feed follows live', async () => {
+    await page.goto(`${stack.consoleUrl}/signup`);
+    await screenshot(page, 'signup');
+    await page.getByLabel('Email').fill(owner.email);
+    await page.getByLabel('Password').fill('too short');
+    await page.getByLabel('Workspace name').fill(owner.workspace);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    // The API's own message, under the field it is about.
+    await page.getByText('Must be at least 10 characters').waitFor();
+    await page.getByLabel('Password').fill(password);
+    await page.getByLabel('Password').press('Enter');
+    await page.waitForURL(`${stack.consoleUrl}/`, { waitUntil: 'commit' });
+    await page.getByRole('heading', { name: owner.workspace, level: 1 }).waitFor();
+    await page.getByText('Live', { exact: true }).filter({ visible: true }).waitFor();
+    await screenshot(page, 'overview');
+
+    await page.getByRole('link', { name: 'Deploy configs' }).click();
+    await page.getByText('No deploy configs yet').waitFor();
+    await screenshot(page, 'deploy-configs-empty');
+
+    await page.getByRole('link', { name: 'Create your first deploy config' }).click();
+    await page.waitForURL(`${stack.consoleUrl}/deploy-configs/new`, { waitUntil: 'commit' });
+    await page.getByLabel('Name').fill('web');
+    await page.getByLabel('Service id').fill(serviceId);
+    await page.getByLabel('Image reference').fill('Not An Image');
+    await page.getByLabel('Server ids').fill(serverId);
+    await page.getByRole('button', { name: 'Create deploy config' }).click();
+    await page.getByText(/must be an image reference/i).waitFor();
+    // Focus lands on the field the API refused.
+    expect(await page.evaluate('document.activeElement?.getAttribute("name")')).toBe('image');
+    await screenshot(page, 'deploy-config-errors');
+
+    await page.getByLabel('Image reference').fill('nginx:1.27');
+    await page.getByLabel('Image reference').press('Enter');
+    await page.waitForURL(`${stack.consoleUrl}/deploy-configs`, { waitUntil: 'commit' });
+    await page.getByRole('link', { name: 'web', exact: true }).waitFor();
+    await page.getByText('nginx:1.27').waitFor();
+    await screenshot(page, 'deploy-configs');
+
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await page.getByRole('link', { name: 'Deploy config “web” created' }).waitFor();
+    await page.evaluate(() => Object.assign(globalThis, { stillTheSamePage: true }));
+
+    // Someone edits the config in another tab; the activity page shows it without a reload.
+    const editor = await ownerBrowser.newPage();
+    await editor.goto(`${stack.consoleUrl}/deploy-configs`);
+    await editor.getByRole('link', { name: 'Edit web' }).click();
+    await editor.getByLabel('Image reference').fill('nginx:1.28');
+    await editor.getByRole('button', { name: 'Save changes' }).click();
+    await editor.waitForURL(`${stack.consoleUrl}/deploy-configs`, { waitUntil: 'commit' });
+    await editor.getByText('nginx:1.28').waitFor();
+    await editor.close();
+    await page.getByRole('link', { name: 'Deploy config “web” updated' }).waitFor();
+    expect(await page.evaluate(() => (globalThis as { stillTheSamePage?: boolean }).stillTheSamePage)).toBe(true);
+    await screenshot(page, 'activity');
+
+    await page.getByRole('link', { name: 'Deploy configs' }).click();
+    await page.getByRole('button', { name: 'Delete web' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete “web”?' });
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Delete web' }).click();
+    await dialog.getByRole('button', { name: 'Delete deploy config' }).click();
+    await page.getByText('No deploy configs yet').waitFor();
+    await page.getByText('Deploy config “web” deleted.').waitFor();
+  }, 60_000);
+
+  it('creates an API token that is shown once, copies it, and revokes it', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.waitForURL(`${stack.consoleUrl}/settings/members`, { waitUntil: 'commit' });
+    await page.getByRole('link', { name: 'API tokens' }).click();
+    await page.getByText('No API tokens yet').waitFor();
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.getByLabel('Name').fill('ci');
+    await page.getByLabel('Name').press('Enter');
+
+    const secret = page.getByLabel('The new API token');
+    await secret.waitFor();
+    const token = (await secret.textContent()) ?? '';
+    expect(token).toMatch(/^plt_/);
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByRole('button', { name: 'Copied' }).waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText())).toBe(
+      token,
+    );
+    await screenshot(page, 'api-token-created');
+    expect(await meStatus(token)).toBe(200);
+
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByRole('cell', { name: 'ci', exact: true }).waitFor();
+    expect(await page.content()).not.toContain(token);
+    await screenshot(page, 'api-tokens');
+
+    await page.getByRole('button', { name: 'Revoke ci' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke token' }).click();
+    await page.getByText('No API tokens yet').waitFor();
+    expect(await meStatus(token)).toBe(401);
+  }, 30_000);
+
+  it("adds a member, showing the API's refusals, and a viewer sees no mutating buttons while the API refuses anyway", async () => {
+    const signup = await fetch(`${stack.gatewayUrl}/v1/auth/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: viewer.email, password, workspaceName: viewer.workspace }),
+    });
+    expect(signup.status).toBe(201);
+
+    await page.getByRole('link', { name: 'Members' }).click();
+    await page.getByLabel('Email', { exact: true }).fill('nobody@example.com');
+    await page.getByLabel('Role', { exact: true }).selectOption('viewer');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.getByText('No account uses nobody@example.com; ask them to sign up first, then add them').waitFor();
+    await page.getByLabel('Email', { exact: true }).fill(viewer.email);
+    await page.getByLabel('Email', { exact: true }).press('Enter');
+    await page.getByRole('cell', { name: viewer.email, exact: true }).waitFor();
+    await screenshot(page, 'members');
+
+    viewerBrowser = await openBrowser('viewer');
+    const viewerPage = await viewerBrowser.newPage();
+    viewerPage.setDefaultTimeout(15_000);
+    await logIn(viewerPage, viewer.email);
+    await viewerPage.getByRole('heading', { name: viewer.workspace, level: 1 }).waitFor();
+    await viewerPage.getByRole('button', { name: /Switch workspace/ }).click();
+    await viewerPage.getByRole('button', { name: `${owner.workspace} viewer` }).click();
+    await viewerPage.getByRole('heading', { name: owner.workspace, level: 1 }).waitFor();
+
+    await viewerPage.getByRole('link', { name: 'Deploy configs' }).click();
+    await viewerPage.getByText('Your role can view deploy configs').waitFor();
+    expect(await viewerPage.getByRole('link', { name: /New deploy config|Create your first/ }).count()).toBe(0);
+    await viewerPage.goto(`${stack.consoleUrl}/deploy-configs/new`);
+    await viewerPage.getByText('Your role cannot create deploy configs').waitFor();
+    await viewerPage.goto(`${stack.consoleUrl}/settings/members`);
+    await viewerPage.getByRole('cell', { name: owner.email, exact: true }).waitFor();
+    expect(await viewerPage.getByRole('button', { name: /Remove|Add member/ }).count()).toBe(0);
+    expect(await viewerPage.getByRole('combobox').count()).toBe(0);
+    await screenshot(viewerPage, 'members-as-viewer');
+
+    // The buttons are hidden for clarity; the API is what refuses.
+    const workspaceId = await viewerPage.evaluate(async () => {
+      const response = await fetch('/v1/me');
+      return ((await response.json()) as { workspaces: { id: string; role: string }[] }).workspaces.find((workspace) => workspace.role === 'viewer')?.id;
+    });
+    const refusal = await viewerPage.evaluate(
+      async ({ workspaceId, serviceId, serverId }) => {
+        const response = await fetch('/v1/deploy-configs', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-workspace-id': workspaceId ?? '' },
+          body: JSON.stringify({ name: 'sneaky', serviceId, source: { type: 'image', image: 'nginx:1.27' }, serverIds: [serverId] }),
+        });
+        return { status: response.status, body: (await response.json()) as { error: { code: string } } };
+      },
+      { workspaceId, serviceId, serverId },
+    );
+    expect(refusal).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+
+    // A page whose data the API refuses shows the API's message.
+    const missing = randomUUID();
+    await viewerPage.goto(`${stack.consoleUrl}/deploy-configs/${missing}`);
+    // While the page streams in, the old and the new content may briefly both be there.
+    await viewerPage.getByRole('alert').getByText(`Deploy config ${missing} does not exist`).first().waitFor();
+    await screenshot(viewerPage, 'api-error');
+
+    await page.getByLabel(`Role of ${viewer.email}`).selectOption('member');
+    await page.getByText(`${viewer.email} is now member.`).waitFor();
+    await page.getByRole('button', { name: `Remove ${viewer.email}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Remove member' }).click();
+    await page.getByRole('cell', { name: viewer.email, exact: true }).waitFor({ state: 'detached' });
+  }, 60_000);
+
+  it('logs out and back in', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(`${stack.consoleUrl}/login`, { waitUntil: 'commit' });
+    await screenshot(page, 'login');
+    await page.goto(`${stack.consoleUrl}/deploy-configs`);
+    await page.waitForURL(`${stack.consoleUrl}/login`, { waitUntil: 'commit' });
+    await logIn(page, owner.email);
+    await page.getByRole('heading', { name: owner.workspace, level: 1 }).waitFor();
+  }, 30_000);
+
+  it('shows every main page at 1280 and 390 px, with a small first load', async () => {
+    const pages = [
+      ['overview', '/'],
+      ['deploy-configs', '/deploy-configs'],
+      ['deploy-config-new', '/deploy-configs/new'],
+      ['activity', '/activity'],
+      ['deploy', '/deploy'],
+      ['deployments', '/deployments'],
+      ['projects', '/projects'],
+      ['infrastructure', '/infrastructure'],
+      ['members', '/settings/members'],
+      ['api-tokens', '/settings/tokens'],
+      ['providers', '/settings/providers'],
+    ] as const;
+    for (const viewport of [DESKTOP, PHONE]) {
+      await page.setViewportSize(viewport);
+      for (const [name, pathname] of pages) {
+        await page.goto(`${stack.consoleUrl}${pathname}`);
+        await page.getByRole('heading', { level: 1 }).first().waitFor();
+        await screenshot(page, name);
+      }
+    }
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Activity' }).click();
+    await page.waitForURL(`${stack.consoleUrl}/activity`, { waitUntil: 'commit' });
+    await page.setViewportSize(DESKTOP);
+
+    const firstLoad = await firstLoadJavaScript(ownerBrowser, `${stack.consoleUrl}/deploy-configs`);
+    const gzipKb = Math.round((firstLoad.gzipBytes / 1024) * 10) / 10;
+    await writeFile(path.join(resultsDir, 'first-load-js.json'), `${JSON.stringify({ page: '/deploy-configs', ...firstLoad, gzipKb })}\n`);
+    console.log(`first load of /deploy-configs: ${firstLoad.files} scripts, ${gzipKb} kB gzipped (${Math.round(firstLoad.rawBytes / 1024)} kB raw)`);
+    expect(gzipKb).toBeLessThan(200);
+  }, 90_000);
+
+  it('logged no console error and no unhandled promise rejection on any page', () => {
+    expect([...ownerBrowser.problems, ...(viewerBrowser?.problems ?? [])]).toEqual([]);
+  });
+});

@@ -1,0 +1,142 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Bus } from '@platform/bus';
+import { createTestSchema, freePort, spawnTypeScript, stopProcess, testServices, uniqueName } from '@platform/testing';
+
+const repoRoot = path.resolve(__dirname, '../../../../..');
+const webRoot = path.join(repoRoot, 'apps/web');
+const nextBin = require.resolve('next/dist/bin/next', { paths: [webRoot] });
+/** The tests' own build directory, so a console served from the usual one is left alone. */
+const distDir = 'dist/e2e';
+
+export interface ConsoleStack {
+  /** The console, which also answers the API under /v1 (it forwards to the gateway). */
+  readonly consoleUrl: string;
+  readonly gatewayUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Runs `next` in apps/web and collects its output, for the error message when something fails. */
+function runNext(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
+  let output = '';
+  const child = spawn(process.execPath, [nextBin, ...args], {
+    cwd: webRoot,
+    env: { ...process.env, ...env, NEXT_DIST_DIR: distDir, NEXT_TELEMETRY_DISABLED: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return { child, output: () => output };
+}
+
+/** `next build` (production, with its type check of the .tsx sources). */
+function buildConsole(): { child: ChildProcess; done: Promise<void> } {
+  const build = runNext(['build'], { NODE_ENV: 'production' });
+  const done = new Promise<void>((resolve, reject) =>
+    build.child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`next build failed (exit ${code}):\n${build.output()}`)))),
+  );
+  return { child: build.child, done };
+}
+
+async function startConsole(port: number, gatewayUrl: string): Promise<{ child: ChildProcess; output: () => string }> {
+  const server = runNext(['start', '--hostname', '127.0.0.1', '--port', String(port)], { NODE_ENV: 'production', GATEWAY_URL: gatewayUrl });
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (server.child.exitCode !== null) throw new Error(`next start exited with code ${server.child.exitCode}:\n${server.output()}`);
+    const answered = await fetch(`http://127.0.0.1:${port}/login`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (answered) return server;
+    await sleep(100);
+  }
+  server.child.kill('SIGKILL');
+  throw new Error(`next start did not answer within 30 s:\n${server.output()}`);
+}
+
+/**
+ * The deployer and the gateway as processes on the real PostgreSQL, NATS and Redis, in a namespace of their
+ * own, and the console built for production and started in front of them. The build runs while the
+ * services start.
+ */
+export async function startConsoleStack(label: string): Promise<ConsoleStack> {
+  const db = createTestSchema(label, 2);
+  const prefix = uniqueName(label);
+  const schemas = { identity: `${db.schema}_id`, gateway: `${db.schema}_gw`, deployments: `${db.schema}_dep` };
+  const uploadsDir = await mkdtemp(path.join(tmpdir(), `platform-${label}-uploads-`));
+  const common = {
+    DATABASE_URL: testServices.databaseUrl,
+    NATS_URL: testServices.natsUrl,
+    NATS_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    UPLOADS_DIR: uploadsDir,
+    PLATFORM_SECRET_KEY: randomBytes(32).toString('hex'),
+  };
+  const [deployerPort, gatewayPort, consolePort] = [await freePort(), await freePort(), await freePort()];
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const children: ChildProcess[] = [];
+
+  const build = buildConsole();
+  // Settled here so a failed build that is awaited only later is never an unhandled rejection meanwhile.
+  build.done.catch(() => undefined);
+  children.push(build.child);
+  try {
+    children.push(
+      await spawnTypeScript(
+        'apps/deployer/src/main.ts',
+        { ...common, DATABASE_SCHEMA: schemas.deployments, HTTP_PORT: String(deployerPort), REPLICA_ID: `${label}-deployer` },
+        `http://127.0.0.1:${deployerPort}/readyz`,
+        { timeoutMs: 60_000 },
+      ),
+    );
+    children.push(
+      await spawnTypeScript(
+        'apps/gateway/src/main.ts',
+        {
+          ...common,
+          GATEWAY_PORT: String(gatewayPort),
+          IDENTITY_SCHEMA: schemas.identity,
+          GATEWAY_SCHEMA: schemas.gateway,
+          REDIS_URL: testServices.redisUrl,
+          REDIS_PREFIX: `${prefix}:`,
+          // Every browser request reaches the gateway from the console's address: one client, as far as it knows.
+          AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+          REPLICA_ID: `${label}-gateway`,
+        },
+        `${gatewayUrl}/readyz`,
+        { timeoutMs: 60_000 },
+      ),
+    );
+    await build.done;
+    const server = await startConsole(consolePort, gatewayUrl);
+    children.push(server.child);
+  } catch (error) {
+    await Promise.all(children.map(stopProcess));
+    await db.dispose();
+    await rm(uploadsDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  return {
+    consoleUrl: `http://127.0.0.1:${consolePort}`,
+    gatewayUrl,
+    async stop() {
+      await Promise.all(children.reverse().map(stopProcess));
+      const bus = await Bus.connect({ servers: testServices.natsUrl, prefix });
+      for (const stream of ['COMMANDS', 'EVENTS', 'DEADLETTERS'] as const) {
+        await bus.manager.streams.delete(bus.subjects.stream(stream)).catch(() => undefined);
+      }
+      await bus.close();
+      for (const schema of Object.values(schemas)) await db.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await db.dispose();
+      await rm(uploadsDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -122,6 +122,30 @@ describe('web console', () => {
     await dialog.getByRole('button', { name: 'Delete deploy config' }).click();
     await page.getByText('No deploy configs yet').waitFor();
     await page.getByText('Deploy config “web” deleted.').waitFor();
+
+    // Two more, through the API from the page (same origin, the session cookie): the list pages with a cursor.
+    await page.evaluate(
+      async ({ serviceId, serverId }) => {
+        for (const name of ['api', 'worker']) {
+          const response = await fetch('/v1/deploy-configs', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ name, serviceId, source: { type: 'git', url: 'https://github.com/acme/app', ref: 'main' }, serverIds: [serverId] }),
+          });
+          if (response.status !== 202) throw new Error(`create ${name}: HTTP ${response.status}`);
+        }
+      },
+      { serviceId, serverId },
+    );
+    // Both arrive on the event stream, and the open list shows them without a reload.
+    await page.getByRole('link', { name: 'api', exact: true }).waitFor();
+    await page.getByRole('link', { name: 'worker', exact: true }).waitFor();
+    await page.goto(`${stack.consoleUrl}/deploy-configs?limit=1`);
+    await page.getByRole('link', { name: 'worker', exact: true }).waitFor();
+    expect(await page.getByRole('link', { name: 'api', exact: true }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page.getByRole('link', { name: 'api', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Load more' }).waitFor({ state: 'detached' });
   }, 60_000);
 
   it('creates an API token that is shown once, copies it, and revokes it', async () => {
@@ -184,8 +208,10 @@ describe('web console', () => {
     await viewerPage.getByRole('heading', { name: owner.workspace, level: 1 }).waitFor();
 
     await viewerPage.getByRole('link', { name: 'Deploy configs' }).click();
-    await viewerPage.getByText('Your role can view deploy configs').waitFor();
-    expect(await viewerPage.getByRole('link', { name: /New deploy config|Create your first/ }).count()).toBe(0);
+    await viewerPage.getByRole('link', { name: 'worker', exact: true }).waitFor();
+    expect(await viewerPage.getByRole('link', { name: /New deploy config|Edit/ }).count()).toBe(0);
+    expect(await viewerPage.getByRole('button', { name: /Delete/ }).count()).toBe(0);
+    await screenshot(viewerPage, 'deploy-configs-as-viewer');
     await viewerPage.goto(`${stack.consoleUrl}/deploy-configs/new`);
     await viewerPage.getByText('Your role cannot create deploy configs').waitFor();
     await viewerPage.goto(`${stack.consoleUrl}/settings/members`);

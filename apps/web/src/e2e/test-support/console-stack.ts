@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Bus } from '@platform/bus';
 import { createTestSchema, freePort, spawnTypeScript, stopProcess, testServices, uniqueName } from '@platform/testing';
 
@@ -43,22 +42,6 @@ function buildConsole(): { child: ChildProcess; done: Promise<void> } {
     build.child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`next build failed (exit ${code}):\n${build.output()}`)))),
   );
   return { child: build.child, done };
-}
-
-async function startConsole(port: number, gatewayUrl: string): Promise<{ child: ChildProcess; output: () => string }> {
-  const server = runNext(['start', '--hostname', '127.0.0.1', '--port', String(port)], { NODE_ENV: 'production', GATEWAY_URL: gatewayUrl });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (server.child.exitCode !== null) throw new Error(`next start exited with code ${server.child.exitCode}:\n${server.output()}`);
-    const answered = await fetch(`http://127.0.0.1:${port}/login`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (answered) return server;
-    await sleep(100);
-  }
-  server.child.kill('SIGKILL');
-  throw new Error(`next start did not answer within 30 s:\n${server.output()}`);
 }
 
 /**
@@ -115,8 +98,15 @@ export async function startConsoleStack(label: string): Promise<ConsoleStack> {
       ),
     );
     await build.done;
-    const server = await startConsole(consolePort, gatewayUrl);
-    children.push(server.child);
+    // Served the way `npm start` serves it.
+    children.push(
+      await spawnTypeScript(
+        'apps/web/src/main.ts',
+        { NODE_ENV: 'production', WEB_PORT: String(consolePort), GATEWAY_URL: gatewayUrl, NEXT_DIST_DIR: distDir },
+        `http://127.0.0.1:${consolePort}/readyz`,
+        { timeoutMs: 60_000 },
+      ),
+    );
   } catch (error) {
     await Promise.all(children.map(stopProcess));
     await db.dispose();

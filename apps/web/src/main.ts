@@ -83,6 +83,9 @@ async function main(): Promise<void> {
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ready"}');
       return;
     }
+    // Next.js passes a client's X-Forwarded-For on to the gateway as it came; this makes it say who actually
+    // connected, so the gateway can tell callers apart (rate limits) once it trusts the console's address.
+    request.headers['x-forwarded-for'] = request.socket.remoteAddress ?? '';
     handle(request, response).catch((error: unknown) => {
       console.error('request failed', request.url, error);
       if (!response.headersSent) response.writeHead(500).end();

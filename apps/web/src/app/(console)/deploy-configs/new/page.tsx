@@ -16,7 +16,7 @@ export default async function NewDeployConfigPage() {
         <DeployConfigForm />
       ) : (
         <div className="card">
-          <EmptyState icon="🔒" title="Your role cannot create deploy configs" action={<Link href="/deploy-configs" className="button">Back to deploy configs</Link>}>
+          <EmptyState icon="⊘" title="Your role cannot create deploy configs" action={<Link href="/deploy-configs" className="button">Back to deploy configs</Link>}>
             <p>Viewers see everything but change nothing. An owner or admin can give you the member role under Settings → Members.</p>
           </EmptyState>
         </div>

@@ -109,7 +109,7 @@ export function ApiTokens(props: { firstPage: ApiResponse<'listApiTokens'>; gran
       </div>
 
       {tokens.length === 0 ? (
-        <EmptyState icon="⚿" title="No API tokens yet">
+        <EmptyState icon="⚷" title="No API tokens yet">
           <p>Create a token for each program that calls the API, with only the scopes it needs, so you can revoke one without touching the others.</p>
         </EmptyState>
       ) : (

@@ -86,6 +86,13 @@ async function main(): Promise<void> {
     // Next.js passes a client's X-Forwarded-For on to the gateway as it came; this makes it say who actually
     // connected, so the gateway can tell callers apart (rate limits) once it trusts the console's address.
     request.headers['x-forwarded-for'] = request.socket.remoteAddress ?? '';
+    // Next.js tells the browser where it forwarded a request (x-middleware-rewrite: the gateway's internal
+    // address); nobody outside needs that.
+    const writeHead = response.writeHead.bind(response);
+    response.writeHead = ((...args: Parameters<typeof response.writeHead>) => {
+      response.removeHeader('x-middleware-rewrite');
+      return writeHead(...args);
+    }) as typeof response.writeHead;
     handle(request, response).catch((error: unknown) => {
       console.error('request failed', request.url, error);
       if (!response.headersSent) response.writeHead(500).end();

@@ -66,6 +66,9 @@ export function AppShell({ children }: { children: ReactNode }) {
 
   return (
     <div className="shell">
+      <a href="#content" className="skip-link">
+        Skip to content
+      </a>
       <header className="topbar">
         <button
           type="button"

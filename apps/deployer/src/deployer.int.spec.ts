@@ -46,6 +46,7 @@ describe('deployer service (PostgreSQL + NATS JetStream)', () => {
         NATS_PREFIX: prefix,
         LOG_LEVEL: 'silent',
         REPLICA_ID: replicaId,
+        PLATFORM_SECRET_KEY: 'a'.repeat(64),
       },
     });
     replicas.push(service);

@@ -18,7 +18,7 @@ import {
 } from '@platform/deployments';
 import type { EventStore } from '@platform/event-store';
 import { SecretBox } from '@platform/secrets';
-import { DeciderCommandHandler, EVENT_STORE, PG_POOL, SERVICE_CONFIG, SERVICE_LOGGER, type ServiceConfig } from '@platform/service-kit';
+import { DeciderCommandHandler, EVENT_STORE, PG_POOL, SERVICE_CONFIG, SERVICE_ENV, SERVICE_LOGGER, type ServiceConfig } from '@platform/service-kit';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { loadDeployerConfig } from './deployer-config';
@@ -92,20 +92,21 @@ export const deployerProviders: Provider[] = [
   },
   {
     provide: DEPLOYMENT_PROCESS,
-    inject: [EVENT_STORE, SERVICE_COMMANDS, APPLICATION_QUERIES, SERVICE_LOGGER],
+    inject: [EVENT_STORE, SERVICE_COMMANDS, APPLICATION_QUERIES, SERVICE_LOGGER, SERVICE_ENV],
     useFactory: (
       store: EventStore,
       commands: DeciderCommandHandler<ServiceCommand, ServiceEvent, ServiceState>,
       queries: ApplicationQueries,
       logger: Logger,
+      env: NodeJS.ProcessEnv,
     ) => {
-      const config = loadDeployerConfig();
+      const config = loadDeployerConfig(env);
       const sources: SourceArchives = new BuildSourceArchives(config.UPLOADS_DIR);
       return new DeploymentProcess({
         store,
         commands,
         queries,
-        secrets: SecretBox.fromEnv(),
+        secrets: SecretBox.fromEnv(env),
         sources,
         keepImages: config.DEPLOY_KEEP_IMAGES,
         deadlineMs: config.DEPLOY_DEADLINE_MS,

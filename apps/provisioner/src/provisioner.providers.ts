@@ -13,7 +13,7 @@ import {
   type ServerEvent,
   type ServerState,
 } from '@platform/servers';
-import { DeciderCommandHandler, EVENT_STORE, PG_POOL, SERVICE_CONFIG, SERVICE_LOGGER, type ServiceConfig } from '@platform/service-kit';
+import { DeciderCommandHandler, EVENT_STORE, PG_POOL, SERVICE_CONFIG, SERVICE_ENV, SERVICE_LOGGER, type ServiceConfig } from '@platform/service-kit';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { loadProvisionerConfig } from './provisioner-config';
@@ -55,14 +55,15 @@ export const provisionerProviders: Provider[] = [
   },
   {
     provide: SERVER_PROVISIONING,
-    inject: [EVENT_STORE, SERVER_COMMANDS, SERVER_QUERIES, SERVICE_LOGGER],
+    inject: [EVENT_STORE, SERVER_COMMANDS, SERVER_QUERIES, SERVICE_LOGGER, SERVICE_ENV],
     useFactory: (
       store: EventStore,
       commands: DeciderCommandHandler<ServerCommand, ServerEvent, ServerState>,
       queries: ServerQueries,
       logger: Logger,
+      env: NodeJS.ProcessEnv,
     ) => {
-      const config = loadProvisionerConfig();
+      const config = loadProvisionerConfig(env);
       const local = new LocalCloudProvider({
         root: config.LOCAL_SERVERS_ROOT,
         agentPort: config.LOCAL_AGENT_PORT,
@@ -74,7 +75,7 @@ export const provisionerProviders: Provider[] = [
         commands,
         queries,
         providers: new StaticProviderRegistry({ local }),
-        secrets: SecretBox.fromEnv(),
+        secrets: SecretBox.fromEnv(env),
         deadlineMs: config.PROVISION_DEADLINE_MS,
         pollMs: config.PROVISION_POLL_MS,
         logger: logger.child({ component: 'provisioning' }),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { createTestSchema, testServices, type TestSchema } from '@platform/testing';
+import { createTestSchema, eventually, testServices, type TestSchema } from '@platform/testing';
 import { EventStore } from './event-store';
 import { StreamVersionConflictError, type NewEvent, type StoredEvent } from './types';
 
@@ -134,15 +134,21 @@ describe('EventStore (PostgreSQL)', () => {
         );
         seen.push(...batch);
       };
+      // Other tests' transactions may hold the reader back for a moment too; wait until it has 'Before'.
+      await eventually(async () => {
+        await readOn();
+        expect(seen.map((e) => e.type)).toContain('Before');
+      });
       await readOn();
       // B committed but sits behind A's open transaction: the reader stops before both.
       expect(seen.map((e) => e.type)).toEqual(['Before']);
       expect(seen[0].globalPosition).toBe(before.globalPositions[0]);
 
       await a.query('COMMIT');
-      await readOn();
-      await readOn();
-      expect(seen.map((e) => e.type)).toEqual(['Before', 'FromA', 'FromB']);
+      await eventually(async () => {
+        await readOn();
+        expect(seen.map((e) => e.type)).toEqual(['Before', 'FromA', 'FromB']);
+      });
       expect(Number(seen[1].globalPosition)).toBeLessThan(Number(seen[2].globalPosition));
     } finally {
       await a.end();
@@ -158,16 +164,21 @@ describe('EventStore (PostgreSQL)', () => {
     try {
       for (let i = 0; i < 25; i++) await local.append(`s-${i % 3}`, [event(i % 2 ? 'Odd' : 'Even', { i })]);
       const all: StoredEvent[] = [];
-      for (;;) {
+      // Reads in batches of 7 until all 25 are in (another test's open transaction may hold the reader back a moment).
+      await eventually(async () => {
         const last = all.at(-1);
         const batch = await local.readAll(last && { transactionId: last.transactionId, globalPosition: last.globalPosition }, {
           limit: 7,
         });
-        if (batch.length === 0) break;
         all.push(...batch);
-      }
+        expect(all).toHaveLength(25);
+      });
       expect(all.map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: 25 }, (_, i) => i));
-      const odd = await local.readAll(undefined, { types: ['Odd'], limit: 100 });
+      const odd = await eventually(async () => {
+        const found = await local.readAll(undefined, { types: ['Odd'], limit: 100 });
+        expect(found).toHaveLength(12);
+        return found;
+      });
       expect(odd.map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: 12 }, (_, i) => 2 * i + 1));
     } finally {
       await fresh.dispose();

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { ServiceConfig } from './config';
 import { HealthController } from './health.controller';
 import { SERVICE_DEFINITION, ServiceRuntime, type ServiceDefinition } from './service-runtime';
-import { BUS, EVENT_STORE, PG_POOL, SERVICE_CONFIG, SERVICE_LOGGER } from './tokens';
+import { BUS, EVENT_STORE, PG_POOL, SERVICE_CONFIG, SERVICE_ENV, SERVICE_LOGGER } from './tokens';
 
 /**
  * Gives a service its database pool, event store, bus connection, relay, projections and health routes,
@@ -14,7 +14,7 @@ import { BUS, EVENT_STORE, PG_POOL, SERVICE_CONFIG, SERVICE_LOGGER } from './tok
  */
 @Module({})
 export class ServiceKitModule {
-  static forRoot(definition: ServiceDefinition, config: ServiceConfig, logger: Logger): DynamicModule {
+  static forRoot(definition: ServiceDefinition, config: ServiceConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): DynamicModule {
     return {
       module: ServiceKitModule,
       global: true,
@@ -23,6 +23,7 @@ export class ServiceKitModule {
         { provide: SERVICE_DEFINITION, useValue: definition },
         { provide: SERVICE_CONFIG, useValue: config },
         { provide: SERVICE_LOGGER, useValue: logger },
+        { provide: SERVICE_ENV, useValue: env },
         {
           provide: PG_POOL,
           useFactory: () => {
@@ -47,7 +48,7 @@ export class ServiceKitModule {
         },
         ServiceRuntime,
       ],
-      exports: [SERVICE_CONFIG, SERVICE_LOGGER, PG_POOL, EVENT_STORE, BUS, ServiceRuntime],
+      exports: [SERVICE_CONFIG, SERVICE_LOGGER, SERVICE_ENV, PG_POOL, EVENT_STORE, BUS, ServiceRuntime],
     };
   }
 }

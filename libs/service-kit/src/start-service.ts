@@ -39,7 +39,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const logger = createLogger({ name: config.context, level: config.logLevel, replicaId: config.replicaId });
   const root: DynamicModule = {
     module: class ServiceRoot {},
-    imports: [ServiceKitModule.forRoot(options.definition, config, logger), options.module],
+    imports: [ServiceKitModule.forRoot(options.definition, config, logger, options.env), options.module],
   };
   const app = await NestFactory.create(root, new FastifyAdapter(), {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
@@ -65,8 +65,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
 
 /** For a service's main: a bad setting or a failed start ends the process with a message saying what to fix. */
 export function exitOnStartFailure(error: unknown): never {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
+  if (error instanceof ConfigError || (error as Error | undefined)?.name === 'SecretKeyError') {
+    console.error(`invalid configuration: ${(error as Error).message}`);
   } else {
     console.error('the service could not start:', error instanceof Error ? error.message : error);
     console.error('check that PostgreSQL and NATS are running: npm run services');

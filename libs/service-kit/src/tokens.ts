@@ -4,3 +4,5 @@ export const SERVICE_LOGGER = Symbol('ServiceLogger');
 export const PG_POOL = Symbol('PgPool');
 export const EVENT_STORE = Symbol('EventStore');
 export const BUS = Symbol('Bus');
+/** The environment the service was started with: for settings of its own, read with the same values as its config. */
+export const SERVICE_ENV = Symbol('ServiceEnv');

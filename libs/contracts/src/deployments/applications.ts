@@ -156,12 +156,27 @@ export const DeploymentLogged = defineEvent(
 export const ImageReady = defineEvent(
   DEPLOYMENTS,
   'ImageReady',
-  z.strictObject({ deploymentId, serverId: z.uuid(), image: z.string(), how: z.enum(['built', 'pulled', 'shipped']) }),
+  z.strictObject({
+    deploymentId,
+    serverId: z.uuid(),
+    image: z.string(),
+    how: z.enum(['built', 'pulled', 'shipped']),
+    /** Time spent waiting on the agent for this step. */
+    agentMs: z.number(),
+  }),
 );
 export const ServerSwitched = defineEvent(
   DEPLOYMENTS,
   'ServerSwitched',
-  z.strictObject({ deploymentId, serverId: z.uuid(), container: z.string(), image: z.string(), switchedAfterMs: z.number() }),
+  z.strictObject({
+    deploymentId,
+    serverId: z.uuid(),
+    container: z.string(),
+    image: z.string(),
+    switchedAfterMs: z.number(),
+    /** Time spent waiting on the agent for the cutover. */
+    agentMs: z.number(),
+  }),
 );
 export const ServerDeployFailed = defineEvent(
   DEPLOYMENTS,

@@ -122,11 +122,12 @@ export class DeploymentProcess {
       await Promise.all(ready.slice(0, deployment.batchSize).map((target) => this.cutOver(service, deployment, target, metadata)));
       return true;
     }
-    await Promise.all(deployment.targets.map((target) => this.prune(service, deployment, target, metadata)));
     await this.record(metadata, nameBasedUuid(`${deploymentId}:succeeded`), {
       type: 'RecordDeploymentSucceeded',
       data: { deploymentId, durationMs: Date.now() - Date.parse(deployment.requestedAt) },
     });
+    // Clean-up after the fact: the new version serves already, and a failed prune is retried next time.
+    await Promise.all(deployment.targets.map((target) => this.prune(service, deployment, target)));
     return false;
   }
 
@@ -138,6 +139,7 @@ export class DeploymentProcess {
     const image = `${repository}:${tag}`;
     const log = (step: string, lines: string[]) =>
       this.record(metadata, randomUUID(), { type: 'RecordLog', data: { deploymentId, serverId: target.serverId, step, lines } });
+    const agentStarted = performance.now();
     try {
       const ready = Object.entries(deployment.servers).find(([, progress]) => progress.image);
       const previous = deployment.rollbackOf ? service.deployments[deployment.rollbackOf] : undefined;
@@ -173,7 +175,7 @@ export class DeploymentProcess {
       }
       await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:image`), {
         type: 'RecordImageReady',
-        data: { deploymentId, serverId: target.serverId, image, how },
+        data: { deploymentId, serverId: target.serverId, image, how, agentMs: performance.now() - agentStarted },
       });
     } catch (error) {
       await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:failed`), {
@@ -189,11 +191,13 @@ export class DeploymentProcess {
     const container = `${serviceKey(deployment.serviceId)}-${short(target.serverId)}-${short(deploymentId)}`;
     const lines: string[] = [];
     try {
+      const agentStarted = performance.now();
       const result = await this.switchTo(service, deployment, target, image, container, (line) => lines.push(line));
+      const agentMs = performance.now() - agentStarted;
       await this.record(metadata, randomUUID(), { type: 'RecordLog', data: { deploymentId, serverId: target.serverId, step: 'cutover', lines } });
       await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:switched`), {
         type: 'RecordServerSwitched',
-        data: { deploymentId, serverId: target.serverId, container, image, switchedAfterMs: result.switchedAfterMs },
+        data: { deploymentId, serverId: target.serverId, container, image, switchedAfterMs: result.switchedAfterMs, agentMs },
       });
     } catch (error) {
       if (lines.length) {
@@ -278,14 +282,11 @@ export class DeploymentProcess {
     return false;
   }
 
-  private async prune(service: KnownService, deployment: Deployment, target: DeploymentTarget, metadata: StepMetadata): Promise<void> {
+  private async prune(service: KnownService, deployment: Deployment, target: DeploymentTarget): Promise<void> {
     try {
       const pruned = await this.agentOf(deployment.workspaceId, target).pruneImages({ keep: this.options.keepImages, service: serviceKey(deployment.serviceId) });
       if (pruned.removed.length) {
-        await this.record(metadata, randomUUID(), {
-          type: 'RecordLog',
-          data: { deploymentId: deployment.deploymentId, serverId: target.serverId, step: 'prune', lines: pruned.removed.map((image) => `removed ${image}`) },
-        });
+        this.options.logger.info({ deploymentId: deployment.deploymentId, serverId: target.serverId, removed: pruned.removed }, 'pruned old images');
       }
     } catch (error) {
       this.options.logger.warn({ deploymentId: deployment.deploymentId, serverId: target.serverId, service: service.name, err: error }, 'pruning old images failed');

@@ -87,7 +87,7 @@ describe('service decider', () => {
     expect(state).toMatchObject({ active: d2, current: d1, deployments: { [d2]: { status: 'rolling_back' } } });
     spec
       .given([created, requested(d1), succeeded(d1), requested(d2), { type: 'ServerDeployFailed', data: { deploymentId: d2, serverId, reason: 'unhealthy' } }])
-      .when({ type: 'RecordServerSwitched', data: { deploymentId: d2, serverId, container: 'c', image: 'i', switchedAfterMs: 1 } })
+      .when({ type: 'RecordServerSwitched', data: { deploymentId: d2, serverId, container: 'c', image: 'i', switchedAfterMs: 1, agentMs: 1 } })
       .thenNothingHappens();
   });
 

@@ -1,0 +1,180 @@
+/**
+ * Deploy and rollback times on the local cloud: from `POST /v1/deployments` (a prebuilt image) until every
+ * server serves the new version, for 1 and 3 servers; failed requests during 10 deploys under load; and the
+ * deployer's overhead (the deployment's duration minus the time spent waiting on agents).
+ * Run with `npm run bench:deploy`; the last line is a JSON summary.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Dockerode from 'dockerode';
+import { Pool } from 'pg';
+import { packDirectory } from '@platform/archive';
+import { Bus } from '@platform/bus';
+import { ensureBaseImages } from '@platform/build';
+import { LocalCloudProvider } from '@platform/cloud';
+import { freePort, spawnTypeScript, stopProcess } from '@platform/testing';
+
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const tag = `bench_deploy_${randomUUID().slice(0, 8)}`;
+const image = `platform-bench/hello:${tag.slice(-8)}`;
+const host = 'bench.localhost';
+
+interface Edge {
+  ip: string;
+}
+
+function get(edge: Edge): Promise<string | null> {
+  return new Promise((done) => {
+    const req = httpRequest({ host: edge.ip, port: 80, path: '/', headers: { host, connection: 'close' }, agent: false, timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => done(res.statusCode === 200 ? body.split(' ')[0] : null));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => done(null));
+    req.end();
+  });
+}
+
+async function main(): Promise<void> {
+  const pool = new Pool({ connectionString: databaseUrl });
+  const children: ChildProcess[] = [];
+  const serversRoot = await mkdtemp(join(tmpdir(), 'bench-servers-'));
+  const uploads = await mkdtemp(join(tmpdir(), 'bench-uploads-'));
+  const key = randomBytes(32).toString('hex');
+  const common = { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, NATS_PREFIX: tag, LOG_LEVEL: 'error', PLATFORM_SECRET_KEY: key };
+  try {
+    await ensureBaseImages(['node']);
+    const docker = new Dockerode();
+    const build = await docker.buildImage(packDirectory(resolve(__dirname, '../examples/hello')) as unknown as NodeJS.ReadableStream, { t: image });
+    await new Promise((done, fail) => docker.modem.followProgress(build, (error) => (error ? fail(error) : done(undefined))));
+
+    const ports = { provisioner: await freePort(), deployer: await freePort(), gateway: await freePort() };
+    children.push(
+      await spawnTypeScript('apps/provisioner/src/main.ts', { ...common, DATABASE_SCHEMA: `${tag}_srv`, HTTP_PORT: String(ports.provisioner), LOCAL_SERVERS_ROOT: serversRoot, PROVISION_POLL_MS: '200' }, `http://127.0.0.1:${ports.provisioner}/readyz`),
+      await spawnTypeScript('apps/deployer/src/main.ts', { ...common, DATABASE_SCHEMA: `${tag}_dep`, HTTP_PORT: String(ports.deployer), UPLOADS_DIR: uploads }, `http://127.0.0.1:${ports.deployer}/readyz`),
+      await spawnTypeScript('apps/gateway/src/main.ts', { ...common, GATEWAY_PORT: String(ports.gateway), IDENTITY_SCHEMA: `${tag}_id`, GATEWAY_SCHEMA: `${tag}_gw`, REDIS_PREFIX: `${tag}:`, UPLOADS_DIR: uploads }, `http://127.0.0.1:${ports.gateway}/readyz`),
+    );
+    const gateway = `http://127.0.0.1:${ports.gateway}`;
+    const call = async <T>(method: string, path: string, token?: string, body?: unknown): Promise<T> => {
+      const response = await fetch(`${gateway}${path}`, {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return (await response.json()) as T;
+    };
+    const until = async <T>(probe: () => Promise<T | undefined>): Promise<T> => {
+      for (;;) {
+        const value = await probe();
+        if (value !== undefined) return value;
+        await sleep(20);
+      }
+    };
+    const { token } = await call<{ token: string }>('POST', '/v1/auth/signup', undefined, { email: `${tag}@example.com`, password: 'benchmark password', workspaceName: 'bench' });
+    const serverIds = await Promise.all([1, 2, 3].map(async (n) => (await call<{ serverId: string }>('POST', '/v1/servers', token, { provider: 'local', name: `bench-${n}` })).serverId));
+    const edges = await Promise.all(
+      serverIds.map((id) => until(async () => {
+        const view = await call<{ status: string; publicIp: string }>('GET', `/v1/servers/${id}`, token);
+        return view.status === 'ready' ? { id, ip: view.publicIp } : undefined;
+      })),
+    );
+    const { projectId } = await call<{ projectId: string }>('POST', '/v1/projects', token, { name: 'bench' });
+    await until(async () => ((await fetch(`${gateway}/v1/projects/${projectId}`, { headers: { authorization: `Bearer ${token}` } })).ok ? true : undefined));
+    const makeService = async (name: string) => {
+      const { serviceId } = await call<{ serviceId: string }>('POST', `/v1/projects/${projectId}/services`, token, { name, port: 3000, healthCheckPath: '/health' });
+      await until(async () => ((await fetch(`${gateway}/v1/services/${serviceId}`, { headers: { authorization: `Bearer ${token}` } })).ok ? true : undefined));
+      return serviceId;
+    };
+
+    let version = 0;
+    /** Deploys (or rolls back) and returns the time until every edge serves `expected`, and the deployer's share. */
+    const measure = async (serviceId: string, targets: typeof edges, start: () => Promise<{ deploymentId: string }>, expected: string) => {
+      const started = performance.now();
+      const { deploymentId } = await start();
+      await until(async () => ((await Promise.all(targets.map((edge) => get(edge)))).every((answer) => answer === expected) ? true : undefined));
+      const servingMs = performance.now() - started;
+      const done = await until(async () => {
+        const view = await call<{ status: string; durationMs: number | null }>('GET', `/v1/deployments/${deploymentId}`, token);
+        return view.status === 'succeeded' ? view : view.status === 'failed' ? Promise.reject(new Error(`deployment ${deploymentId} failed`)) : undefined;
+      });
+      const { rows } = await pool.query<{ agent_ms: number }>(
+        `SELECT coalesce(sum((data->>'agentMs')::float8), 0) AS agent_ms FROM ${tag}_dep.events WHERE data->>'deploymentId' = $1 AND type IN ('ImageReady', 'ServerSwitched')`,
+        [deploymentId],
+      );
+      void serviceId;
+      return { deploymentId, servingMs, totalMs: done.durationMs ?? servingMs, agentMs: Number(rows[0].agent_ms) };
+    };
+    const deploy = (serviceId: string, targets: typeof edges) => {
+      version++;
+      const v = `v${version}`;
+      return measure(serviceId, targets, () => call('POST', '/v1/deployments', token, { serviceId, source: { type: 'image', image }, serverIds: targets.map((e) => e.id), env: { VERSION: v } }), v);
+    };
+
+    const single = await makeService('bench');
+    const one = await deploy(single, edges.slice(0, 1));
+    const triple = await makeService('bench3');
+    // The first deployment of a service on 3 servers has nothing to replace; measure the second, as in daily use.
+    const firstOfThree = await deploy(triple, edges);
+    const three = await deploy(triple, edges);
+    const rollback = await measure(triple, edges, () => call('POST', `/v1/deployments/${firstOfThree.deploymentId}/rollback`, token), `v${version - 1}`);
+    console.log(`deploy, 1 server:   serving after ${one.servingMs.toFixed(0)} ms`);
+    console.log(`deploy, 3 servers:  serving after ${three.servingMs.toFixed(0)} ms`);
+    console.log(`rollback, 3 servers: serving after ${rollback.servingMs.toFixed(0)} ms (target < 3000)`);
+
+    // Ten deploys under load, each edge asked ~20 times a second on fresh connections.
+    let failed = 0;
+    let requests = 0;
+    let loading = true;
+    const load = (async () => {
+      while (loading) {
+        const answers = await Promise.all(edges.map((edge) => get(edge)));
+        requests += answers.length;
+        failed += answers.filter((answer) => answer === null).length;
+        await sleep(50);
+      }
+    })();
+    const overheads: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const result = await deploy(triple, edges);
+      overheads.push((result.totalMs - result.agentMs) / result.totalMs);
+    }
+    loading = false;
+    await load;
+    const overhead = overheads.reduce((a, b) => a + b, 0) / overheads.length;
+    console.log(`10 deploys on 3 servers under load: ${failed} failed of ${requests} requests; deployer overhead ${(overhead * 100).toFixed(1)}% of the deployment time (target < 10%)`);
+    console.log(
+      JSON.stringify({
+        deploy_1_server_ms: Math.round(one.servingMs),
+        deploy_3_servers_ms: Math.round(three.servingMs),
+        rollback_3_servers_ms: Math.round(rollback.servingMs),
+        failed_requests: failed,
+        requests_under_load: requests,
+        overhead_ratio: Number(overhead.toFixed(3)),
+      }),
+    );
+  } finally {
+    await Promise.all(children.map(stopProcess));
+    const cloud = new LocalCloudProvider({ root: serversRoot });
+    for (const server of await cloud.listServers()) await cloud.deleteServer(server.id);
+    await rm(serversRoot, { recursive: true, force: true });
+    await rm(uploads, { recursive: true, force: true });
+    for (const suffix of ['srv', 'dep', 'id', 'gw']) await pool.query(`DROP SCHEMA IF EXISTS ${tag}_${suffix} CASCADE`);
+    await pool.end();
+    const bus = await Bus.connect({ servers: natsUrl, prefix: tag });
+    for (const stream of ['COMMANDS', 'EVENTS', 'DEADLETTERS'] as const) await bus.manager.streams.delete(bus.subjects.stream(stream)).catch(() => undefined);
+    await bus.close();
+    await new Dockerode().getImage(image).remove({ force: true }).catch(() => undefined);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -23,13 +23,12 @@ const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const tag = `bench_deploy_${randomUUID().slice(0, 8)}`;
 const image = `platform-bench/hello:${tag.slice(-8)}`;
-const host = 'bench.localhost';
 
 interface Edge {
   ip: string;
 }
 
-function get(edge: Edge): Promise<string | null> {
+function get(edge: Edge, host: string): Promise<string | null> {
   return new Promise((done) => {
     const req = httpRequest({ host: edge.ip, port: 80, path: '/', headers: { host, connection: 'close' }, agent: false, timeout: 3000 }, (res) => {
       let body = '';
@@ -51,6 +50,7 @@ async function main(): Promise<void> {
   const common = { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, NATS_PREFIX: tag, LOG_LEVEL: 'error', PLATFORM_SECRET_KEY: key };
   try {
     await ensureBaseImages(['node']);
+    console.error("· base image ready");
     const docker = new Dockerode();
     const build = await docker.buildImage(packDirectory(resolve(__dirname, '../examples/hello')) as unknown as NodeJS.ReadableStream, { t: image });
     await new Promise((done, fail) => docker.modem.followProgress(build, (error) => (error ? fail(error) : done(undefined))));
@@ -70,12 +70,14 @@ async function main(): Promise<void> {
       });
       return (await response.json()) as T;
     };
-    const until = async <T>(probe: () => Promise<T | undefined>): Promise<T> => {
-      for (;;) {
+    const until = async <T>(probe: () => Promise<T | undefined>, what = 'a step'): Promise<T> => {
+      const deadline = Date.now() + 180_000;
+      while (Date.now() < deadline) {
         const value = await probe();
         if (value !== undefined) return value;
         await sleep(20);
       }
+      throw new Error(`timed out waiting for ${what}`);
     };
     const { token } = await call<{ token: string }>('POST', '/v1/auth/signup', undefined, { email: `${tag}@example.com`, password: 'benchmark password', workspaceName: 'bench' });
     const serverIds = await Promise.all([1, 2, 3].map(async (n) => (await call<{ serverId: string }>('POST', '/v1/servers', token, { provider: 'local', name: `bench-${n}` })).serverId));
@@ -90,31 +92,33 @@ async function main(): Promise<void> {
     const makeService = async (name: string) => {
       const { serviceId } = await call<{ serviceId: string }>('POST', `/v1/projects/${projectId}/services`, token, { name, port: 3000, healthCheckPath: '/health' });
       await until(async () => ((await fetch(`${gateway}/v1/services/${serviceId}`, { headers: { authorization: `Bearer ${token}` } })).ok ? true : undefined));
-      return serviceId;
+      return { id: serviceId, host: `${name}.localhost` };
     };
 
     let version = 0;
     /** Deploys (or rolls back) and returns the time until every edge serves `expected`, and the deployer's share. */
-    const measure = async (serviceId: string, targets: typeof edges, start: () => Promise<{ deploymentId: string }>, expected: string) => {
+    const measure = async (host: string, targets: typeof edges, start: () => Promise<{ deploymentId: string }>, expected: string) => {
       const started = performance.now();
       const { deploymentId } = await start();
-      await until(async () => ((await Promise.all(targets.map((edge) => get(edge)))).every((answer) => answer === expected) ? true : undefined));
+      await until(async () => ((await Promise.all(targets.map((edge) => get(edge, host)))).every((answer) => answer === expected) ? true : undefined), `${expected} on every edge`);
       const servingMs = performance.now() - started;
       const done = await until(async () => {
         const view = await call<{ status: string; durationMs: number | null }>('GET', `/v1/deployments/${deploymentId}`, token);
         return view.status === 'succeeded' ? view : view.status === 'failed' ? Promise.reject(new Error(`deployment ${deploymentId} failed`)) : undefined;
       });
+      // Images are prepared on all servers at once (the longest counts); cutovers go batch after batch.
       const { rows } = await pool.query<{ agent_ms: number }>(
-        `SELECT coalesce(sum((data->>'agentMs')::float8), 0) AS agent_ms FROM ${tag}_dep.events WHERE data->>'deploymentId' = $1 AND type IN ('ImageReady', 'ServerSwitched')`,
+        `SELECT coalesce(max((data->>'agentMs')::float8) FILTER (WHERE type = 'ImageReady'), 0)
+              + coalesce(sum((data->>'agentMs')::float8) FILTER (WHERE type = 'ServerSwitched'), 0) AS agent_ms
+           FROM ${tag}_dep.events WHERE data->>'deploymentId' = $1`,
         [deploymentId],
       );
-      void serviceId;
       return { deploymentId, servingMs, totalMs: done.durationMs ?? servingMs, agentMs: Number(rows[0].agent_ms) };
     };
-    const deploy = (serviceId: string, targets: typeof edges) => {
+    const deploy = (service: { id: string; host: string }, targets: typeof edges) => {
       version++;
       const v = `v${version}`;
-      return measure(serviceId, targets, () => call('POST', '/v1/deployments', token, { serviceId, source: { type: 'image', image }, serverIds: targets.map((e) => e.id), env: { VERSION: v } }), v);
+      return measure(service.host, targets, () => call('POST', '/v1/deployments', token, { serviceId: service.id, source: { type: 'image', image }, serverIds: targets.map((e) => e.id), env: { VERSION: v } }), v);
     };
 
     const single = await makeService('bench');
@@ -123,7 +127,7 @@ async function main(): Promise<void> {
     // The first deployment of a service on 3 servers has nothing to replace; measure the second, as in daily use.
     const firstOfThree = await deploy(triple, edges);
     const three = await deploy(triple, edges);
-    const rollback = await measure(triple, edges, () => call('POST', `/v1/deployments/${firstOfThree.deploymentId}/rollback`, token), `v${version - 1}`);
+    const rollback = await measure(triple.host, edges, () => call('POST', `/v1/deployments/${firstOfThree.deploymentId}/rollback`, token), `v${version - 1}`);
     console.log(`deploy, 1 server:   serving after ${one.servingMs.toFixed(0)} ms`);
     console.log(`deploy, 3 servers:  serving after ${three.servingMs.toFixed(0)} ms`);
     console.log(`rollback, 3 servers: serving after ${rollback.servingMs.toFixed(0)} ms (target < 3000)`);
@@ -134,7 +138,7 @@ async function main(): Promise<void> {
     let loading = true;
     const load = (async () => {
       while (loading) {
-        const answers = await Promise.all(edges.map((edge) => get(edge)));
+        const answers = await Promise.all(edges.map((edge) => get(edge, triple.host)));
         requests += answers.length;
         failed += answers.filter((answer) => answer === null).length;
         await sleep(50);

@@ -45,8 +45,11 @@ export interface AppendOptions {
  * an append costs one round trip and one commit, like a bare INSERT.
  */
 export class EventStore {
-  /** Fires after an append commits, so in-process readers (projections, relay) wake without polling. */
-  readonly appended = new EventEmitter();
+  /**
+   * In-process signals, so readers wake without polling: 'appended' after an append commits (projections, the
+   * relay), 'projected' after a projection committed a batch (process managers that look at read models).
+   */
+  readonly signals = new EventEmitter();
   private readonly statements: Record<`${'exact' | 'any'}.${'one' | 'many'}`, string>;
 
   constructor(
@@ -54,7 +57,7 @@ export class EventStore {
     readonly schema: string,
   ) {
     assertSchemaName(schema);
-    this.appended.setMaxListeners(100);
+    this.signals.setMaxListeners(100);
     this.statements = {
       'exact.one': appendStatement(schema, 'exact', 'one'),
       'exact.many': appendStatement(schema, 'exact', 'many'),
@@ -114,7 +117,7 @@ export class EventStore {
         // The guard held the insert back: the stream is not at the expected version.
         throw new StreamVersionConflictError(streamId, expected, await this.streamVersion(streamId, db));
       }
-      if (!options.client) this.appended.emit('appended');
+      if (!options.client) this.signals.emit('appended');
       return resultOf(rows, false);
     }
   }

@@ -14,8 +14,10 @@ export interface FollowLoopOptions {
   readonly lease: LeaderLease;
   /** Handles one batch and returns how many events it handled; 0 means caught up. */
   readonly step: () => Promise<number>;
-  /** Emits 'appended' when this process appends, to skip the idle wait. */
+  /** Emits `wakeOn` when there may be new work, to skip the idle wait. */
   readonly wake?: EventEmitter;
+  /** The signal of `wake` to listen to; default 'appended'. */
+  readonly wakeOn?: 'appended' | 'projected';
   /** Longest wait for new events when caught up (other replicas' appends are only seen by polling). */
   readonly idleMs?: number;
   /** How often a standby replica tries to take the lease over. */
@@ -64,7 +66,7 @@ export class FollowLoop {
         this.leading = true;
         const handled = await step();
         failures = 0;
-        if (handled === 0) await this.pause(this.options.idleMs ?? 250, this.options.wake);
+        if (handled === 0) await this.pause(this.options.idleMs ?? 250, this.options.wake, this.options.wakeOn ?? 'appended');
       } catch (error) {
         failures++;
         logger?.error({ loop: name, err: error, failures }, 'batch failed; retrying');
@@ -73,19 +75,19 @@ export class FollowLoop {
     }
   }
 
-  private async pause(ms: number, wake?: EventEmitter): Promise<void> {
+  private async pause(ms: number, wake?: EventEmitter, wakeOn = 'appended'): Promise<void> {
     if (this.stopping.signal.aborted) return;
     const waiting = new AbortController();
     const abort = () => waiting.abort();
     this.stopping.signal.addEventListener('abort', abort, { once: true });
-    wake?.once('appended', abort);
+    wake?.once(wakeOn, abort);
     try {
       await sleep(ms, undefined, { signal: waiting.signal });
     } catch {
       // Woken early: by an append or by stop().
     } finally {
       this.stopping.signal.removeEventListener('abort', abort);
-      wake?.off('appended', abort);
+      wake?.off(wakeOn, abort);
     }
   }
 }

@@ -42,7 +42,7 @@ export class OutboxRelay {
       name: 'outbox relay',
       lease: new LeaderLease(store.pool, `${store.schema}:relay`),
       step: () => this.publishBatch(),
-      wake: store.appended,
+      wake: store.signals,
       idleMs: options.idleMs,
       standbyMs: options.standbyMs,
       logger: options.logger,

@@ -44,7 +44,7 @@ export class ProjectionRunner {
       name: `projection ${projection.name}`,
       lease: new LeaderLease(store.pool, `${store.schema}:projection:${projection.name}`),
       step: () => this.processBatch(),
-      wake: store.appended,
+      wake: store.signals,
       idleMs: options.idleMs,
       standbyMs: options.standbyMs,
       logger: options.logger,
@@ -90,6 +90,7 @@ export class ProjectionRunner {
         return 0;
       }
       await client.query('COMMIT');
+      store.signals.emit('projected', projection.name);
       return events.length;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);

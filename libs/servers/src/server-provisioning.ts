@@ -40,7 +40,9 @@ export class ServerProvisioning {
       name: 'server provisioning',
       lease: new LeaderLease(options.store.pool, `${options.store.schema}:provisioning`),
       step: () => this.sweep(),
-      wake: options.store.appended,
+      // Work is found in read models: look again as soon as a projection has moved.
+      wake: options.store.signals,
+      wakeOn: 'projected',
       idleMs: options.pollMs ?? 1000,
       standbyMs: options.pollMs ?? 1000,
       logger: options.logger,

@@ -60,7 +60,9 @@ export class DeploymentProcess {
       name: 'deployments',
       lease: new LeaderLease(options.store.pool, `${options.store.schema}:deployments`),
       step: () => this.sweep(),
-      wake: options.store.appended,
+      // Work is found in read models: look again as soon as a projection has moved.
+      wake: options.store.signals,
+      wakeOn: 'projected',
       idleMs: options.pollMs ?? 1000,
       standbyMs: options.pollMs ?? 1000,
       logger: options.logger,
@@ -114,7 +116,9 @@ export class DeploymentProcess {
     }
     const waiting = deployment.targets.filter((t) => deployment.servers[t.serverId]?.status === 'pending');
     if (waiting.length > 0) {
-      await this.prepareImage(service, deployment, waiting[0], metadata);
+      // A build happens once, on one server; an image that exists already is tagged on every server at once.
+      const oneAtATime = !Object.values(deployment.servers).some((server) => server.image) && deployment.source.type !== 'image' && !deployment.rollbackOf;
+      await Promise.all((oneAtATime ? waiting.slice(0, 1) : waiting).map((target) => this.prepareImage(service, deployment, target, metadata)));
       return true;
     }
     const ready = deployment.targets.filter((t) => deployment.servers[t.serverId]?.status === 'image_ready');
@@ -232,7 +236,7 @@ export class DeploymentProcess {
           service: key,
           port: deployment.port,
           env: this.openEnv(deployment, { PORT: String(deployment.port) }),
-          healthCheck: { path: deployment.healthCheckPath, intervalMs: 500, timeoutMs: 2000, retries: 3, startPeriodMs: 15_000 },
+          healthCheck: { path: deployment.healthCheckPath, intervalMs: 200, timeoutMs: 2000, retries: 3, startPeriodMs: 15_000 },
         },
         replaces: running[0]?.name,
         hostnames: [serviceHostname(service.name)],

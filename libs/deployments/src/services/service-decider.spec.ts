@@ -67,7 +67,7 @@ describe('service decider', () => {
     events.when({ type: 'RollbackDeployment', data: { deploymentId: rollback, serviceId, rollbackOf: d1, targets: [target] } }).then([
       {
         type: 'DeploymentRequested',
-        data: { ...(requested(d1).data as object), deploymentId: rollback, tag: deployTag(d1), rollbackOf: d1 } as never,
+        data: { ...(requested(d1).data as object), deploymentId: rollback, tag: deployTag(d1), rollbackOf: d1, batchSize: 1 } as never,
       },
     ]);
     spec

@@ -184,7 +184,8 @@ export const serviceDecider: Decider<ServiceCommand, ServiceEvent, ServiceState>
               env: target.env,
               port: target.port,
               healthCheckPath: target.healthCheckPath,
-              batchSize: target.batchSize,
+              // Back to a version known to work: every server at once (each still cuts over without downtime).
+              batchSize: command.data.targets.length,
               rollbackOf: command.data.rollbackOf,
               requestedAt: now.toISOString(),
             },

@@ -70,9 +70,9 @@ export default defineConfig(
   },
   { files: ['**/*.js', '**/*.cjs'], languageOptions: { sourceType: 'commonjs' } },
 
-  // TypeScript: type-aware rules, with the type information of the root tsconfig.json.
+  // TypeScript: type-aware rules, with the type information of each file's tsconfig (the root one, or apps/web's).
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       globals: { ...globals.node },
@@ -93,6 +93,9 @@ export default defineConfig(
       '@nx/enforce-module-boundaries': moduleBoundaries({ inTests: false }),
     },
   },
+
+  // The console's components run in the browser.
+  { files: ['apps/web/**/*.tsx'], languageOptions: { globals: { ...globals.browser } } },
 
   // Tests may use the shared test helpers (type:testing).
   {

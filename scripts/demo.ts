@@ -10,7 +10,7 @@ import { text } from 'node:stream/consumers';
 import { Readable } from 'node:stream';
 import { packDirectory } from '@platform/archive';
 import { LocalFrontProxy } from '@platform/cloud';
-import { gatewayUrl, platformHome, root, startPlatform } from './platform';
+import { consoleUrl, gatewayUrl, platformHome, root, startPlatform } from './platform';
 
 const account = { email: 'demo@platform.localhost', password: 'demo password, change me', workspaceName: 'Demo' };
 const serverNames = ['demo-1', 'demo-2'];
@@ -140,7 +140,8 @@ async function main(): Promise<void> {
     console.log(`
 ✔ The sample app runs on two local servers:
     App            ${front.url(hello.hostname)}   (or: curl -H 'Host: ${hello.hostname}' http://${targets[0].publicIp}/)
-    API            ${gatewayUrl}/v1   (log in as ${account.email} / "${account.password}")
+    Console        ${consoleUrl}   (log in as ${account.email} / "${account.password}")
+    API            ${gatewayUrl}/v1
     Documentation  ${gatewayUrl}/docs
 
 Press Ctrl-C to stop the platform (the local servers and the app keep running; \`npm run demo\` again picks them up).

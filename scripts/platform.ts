@@ -19,9 +19,12 @@ const services: { name: string; port: number; portVariable: string }[] = [
   { name: 'provisioner', port: 4101, portVariable: 'HTTP_PORT' },
   { name: 'deployer', port: 4102, portVariable: 'HTTP_PORT' },
   { name: 'gateway', port: Number(process.env.GATEWAY_PORT ?? 8080), portVariable: 'GATEWAY_PORT' },
+  // The console builds itself on first start (or when its sources changed), which takes a little while.
+  { name: 'web', port: Number(process.env.WEB_PORT ?? 3000), portVariable: 'WEB_PORT' },
 ];
 
 export const gatewayUrl = `http://127.0.0.1:${services[2].port}`;
+export const consoleUrl = `http://127.0.0.1:${services[3].port}`;
 
 export function runScript(script: string, failure: string): void {
   const result = spawnSync('bash', [path.join(root, script)], { stdio: 'inherit' });
@@ -57,7 +60,7 @@ function startApp(name: string, port: number, portVariable: string, env: NodeJS.
 }
 
 async function waitReady(name: string, port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}; its log above says why`);
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
@@ -67,7 +70,7 @@ async function waitReady(name: string, port: number, child: ChildProcess): Promi
     if (ready) return;
     await sleep(250);
   }
-  throw new Error(`${name} was not ready within 90 s at http://127.0.0.1:${port}/readyz`);
+  throw new Error(`${name} was not ready within 180 s at http://127.0.0.1:${port}/readyz`);
 }
 
 export interface RunningPlatform {
@@ -84,6 +87,9 @@ export async function startPlatform(): Promise<RunningPlatform> {
     PLATFORM_SECRET_KEY: secretKey(),
     LOCAL_SERVERS_ROOT: path.join(platformHome, 'servers'),
     UPLOADS_DIR: path.join(platformHome, 'uploads'),
+    GATEWAY_URL: gatewayUrl,
+    // The console on this machine forwards each browser's address; the gateway trusts it for rate limits.
+    TRUST_PROXY: '127.0.0.1',
   };
   const children = services.map((service) => ({ ...service, child: startApp(service.name, service.port, service.portVariable, env) }));
   const stop = () => {

@@ -31,7 +31,7 @@ step() {
 }
 
 step "services" "npm run services" bash scripts/ensure-services.sh
-step "typecheck" "npm run typecheck" npx tsc -p tsconfig.json --noEmit
+step "typecheck" "npm run typecheck" npm run -s typecheck
 step "lint" "npm run lint" npx eslint . --max-warnings 0
 # jest.config.js defines the projects unit, integration and e2e; all run unless arguments say otherwise.
 step "tests" "npx jest --ci --maxWorkers=2 [path | --selectProjects unit|integration|e2e]" \

@@ -18,7 +18,12 @@ export interface RunningGateway {
 export async function startGateway(options: { env?: NodeJS.ProcessEnv; handleSignals?: boolean } = {}): Promise<RunningGateway> {
   const config = loadGatewayConfig(options.env);
   const logger = createLogger({ name: 'gateway', level: config.LOG_LEVEL, replicaId: config.REPLICA_ID });
-  const adapter = new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES, return503OnClosing: true });
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    // Only the proxies named in TRUST_PROXY (the console, a load balancer) may say who the client is.
+    trustProxy: config.TRUST_PROXY.length ? config.TRUST_PROXY : false,
+  });
   await configureHttp(adapter.getInstance(), config);
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), adapter, {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),

@@ -18,6 +18,11 @@ const schema = z.object({
     .default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().max(50).default('platform:'),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  TRUST_PROXY: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((address) => address.trim()).filter(Boolean))
+    .pipe(z.array(z.union([z.ipv4(), z.ipv6()], { message: 'must be a comma-separated list of proxy addresses, e.g. 127.0.0.1' }))),
   CORS_ORIGINS: z
     .string()
     .default('')

@@ -68,7 +68,7 @@ export class IdentityService {
     await runMigrations(this.pool, this.schema, identityMigrations);
   }
 
-  async signup(request: SignupRequest): Promise<{ user: UserView; workspace: WorkspaceView; token: string }> {
+  async signup(request: SignupRequest): Promise<{ user: UserView; workspace: WorkspaceView; token: string; expiresAt: string }> {
     const passwordHash = await hashPassword(request.password);
     return this.transaction(async (tx) => {
       const userId = randomUUID();
@@ -88,8 +88,8 @@ export class IdentityService {
         throw error;
       }
       const workspace = await this.insertWorkspace(tx, workspaceId, request.workspaceName, userId);
-      const { token } = await this.insertSession(tx, userId, workspaceId);
-      return { user: { id: userId, email: request.email, createdAt: user.created_at.toISOString() }, workspace, token };
+      const { token, expiresAt } = await this.insertSession(tx, userId, workspaceId);
+      return { user: { id: userId, email: request.email, createdAt: user.created_at.toISOString() }, workspace, token, expiresAt };
     });
   }
 

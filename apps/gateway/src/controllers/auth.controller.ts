@@ -6,6 +6,17 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 const SESSION_COOKIE = 'session';
 
+/** The console's credential: httpOnly so scripts cannot read it, SameSite so other sites cannot send it. */
+function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string, expiresAt: string): void {
+  void reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: request.protocol === 'https',
+    path: '/',
+    expires: new Date(expiresAt),
+  });
+}
+
 @Controller()
 export class AuthController {
   constructor(
@@ -14,8 +25,15 @@ export class AuthController {
   ) {}
 
   @Route(apiRoutes.signup)
-  signup(@Input() input: RouteInput<typeof apiRoutes.signup>) {
-    return this.identity.signup(input.body);
+  async signup(
+    @Input() input: RouteInput<typeof apiRoutes.signup>,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const created = await this.identity.signup(input.body);
+    setSessionCookie(request, reply, created.token, created.expiresAt);
+    const { expiresAt: _expiresAt, ...answer } = created;
+    return answer;
   }
 
   @Route(apiRoutes.login)
@@ -27,13 +45,7 @@ export class AuthController {
     // Per account too, so guessing one password from many addresses is slowed as well.
     await this.rateLimiter.hit(`login-account:${input.body.email}`, 10, 15 * 60);
     const session = await this.identity.login(input.body);
-    void reply.setCookie(SESSION_COOKIE, session.token, {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: request.protocol === 'https',
-      path: '/',
-      expires: new Date(session.expiresAt),
-    });
+    setSessionCookie(request, reply, session.token, session.expiresAt);
     return session;
   }
 

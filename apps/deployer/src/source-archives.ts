@@ -1,8 +1,11 @@
-import { UploadStore } from '@platform/build';
-import { DomainError, type DeploySource } from '@platform/contracts';
-import type { SourceArchive, SourceArchives } from '@platform/deployments';
+import { prepareBuildContext, UploadStore, type BuildContextSource } from '@platform/build';
+import type { DeploySource } from '@platform/contracts';
+import type { SourceArchive, SourceArchiveOptions, SourceArchives } from '@platform/deployments';
 
-/** Upload and git sources as archives for the agents' builds. */
+/**
+ * Upload and git sources as build contexts for the agents' builds (see prepareBuildContext): always a tar.gz
+ * with a Dockerfile, generated for the detected stack when the project has none; disposing removes it.
+ */
 export class BuildSourceArchives implements SourceArchives {
   private readonly uploads: UploadStore;
 
@@ -10,12 +13,11 @@ export class BuildSourceArchives implements SourceArchives {
     this.uploads = new UploadStore({ root: uploadsDir });
   }
 
-  async archiveOf(workspaceId: string, source: Exclude<DeploySource, { type: 'image' }>): Promise<SourceArchive> {
-    if (source.type === 'upload') {
-      const upload = await this.uploads.get(workspaceId, source.uploadId);
-      // The upload stays: a later deployment may build from it again.
-      return { path: upload.path, contentType: upload.contentType, dispose: () => Promise.resolve() };
-    }
-    throw new DomainError('unavailable', 'git sources are not built yet; upload an archive or deploy an image');
+  async archiveOf(workspaceId: string, source: Exclude<DeploySource, { type: 'image' }>, options: SourceArchiveOptions = {}): Promise<SourceArchive> {
+    // The upload itself stays: a later deployment may build from it again.
+    const from: BuildContextSource =
+      source.type === 'upload' ? { type: 'archive', path: (await this.uploads.get(workspaceId, source.uploadId)).path } : { type: 'git', url: source.url, ref: source.ref };
+    const context = await prepareBuildContext(from, { port: options.port });
+    return { path: context.path, contentType: context.contentType, dockerfile: context.dockerfile, notes: context.notes, dispose: () => context.dispose() };
   }
 }

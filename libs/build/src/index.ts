@@ -3,3 +3,4 @@ export * from './upload-store';
 export * from './git-source';
 export * from './stack-detection';
 export * from './dockerfile';
+export * from './build-context';

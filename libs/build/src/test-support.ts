@@ -3,7 +3,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import Dockerode from 'dockerode';
 import { packDirectory } from '@platform/archive';
+import { eventually } from '@platform/testing';
 import { nodeBaseImage } from './base-images';
 
 /** A small app for tests that deploy something; not exported from the package. */
@@ -42,4 +44,56 @@ export async function writeTestApp(dir: string): Promise<void> {
 export async function tarGzOf(dir: string, file: string): Promise<string> {
   await pipeline(packDirectory(dir) as unknown as NodeJS.ReadableStream, createGzip(), createWriteStream(file));
   return file;
+}
+
+// ---- the real Docker engine, for integration tests ---------------------------------------------------------
+
+export const docker = new Dockerode({ socketPath: process.env.DOCKER_SOCKET ?? '/var/run/docker.sock' });
+
+/** Builds `image` from a build context (a tar stream, gzip-compressed or not); resolves with the builder's output. */
+export async function buildImage(context: NodeJS.ReadableStream, image: string, dockerfile: string): Promise<string[]> {
+  const stream = await docker.buildImage(context, { t: image, dockerfile, rm: true, forcerm: true });
+  const output = await new Promise<Array<{ stream?: string; error?: string }>>((resolve, reject) => {
+    docker.modem.followProgress(stream, (error: Error | null, result: Array<{ stream?: string; error?: string }>) => (error ? reject(error) : resolve(result)));
+  });
+  const failure = output.find((line) => line.error);
+  if (failure) throw new Error(`the build failed: ${failure.error}\n${output.map((line) => line.stream ?? '').join('')}`);
+  return output.map((line) => line.stream ?? '');
+}
+
+/** Starts a container of `image` with its `port` published on a free port of 127.0.0.1; resolves with that port. */
+export async function runPublished(image: string, port: number, env: string[] = []): Promise<{ container: Dockerode.Container; hostPort: string }> {
+  const container = await docker.createContainer({
+    Image: image,
+    Env: env,
+    ExposedPorts: { [`${port}/tcp`]: {} },
+    HostConfig: { PortBindings: { [`${port}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+  });
+  await container.start();
+  const hostPort = (await container.inspect()).NetworkSettings.Ports[`${port}/tcp`]?.[0]?.HostPort;
+  if (!hostPort || !/^\d+$/.test(hostPort)) throw new Error(`the container's port ${port} was not published`);
+  return { container, hostPort };
+}
+
+/** The JSON `url` answers with once it answers 2xx, retried for up to `timeoutMs`. */
+export function eventuallyJson(url: string, timeoutMs = 20_000): Promise<unknown> {
+  return eventually(
+    async () => {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+      const body: unknown = await response.json();
+      return body;
+    },
+    timeoutMs,
+    200,
+  );
+}
+
+/** Removes a container and an image, ignoring what is already gone. */
+export async function removeContainerAndImage(container: Dockerode.Container | undefined, image: string): Promise<void> {
+  await container?.remove({ force: true }).catch(() => undefined);
+  await docker
+    .getImage(image)
+    .remove({ force: true })
+    .catch(() => undefined);
 }

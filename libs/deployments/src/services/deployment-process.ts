@@ -164,10 +164,12 @@ export class DeploymentProcess {
         });
         how = 'pulled';
       } else {
-        const archive = await this.options.sources.archiveOf(deployment.workspaceId, deployment.source);
+        const archive = await this.options.sources.archiveOf(deployment.workspaceId, deployment.source, { port: deployment.port });
         try {
+          if (archive.notes && archive.notes.length > 0) await log('detect', [...archive.notes]);
           let buffered: string[] = [];
-          await agent.buildImage({ repository, tag, service: serviceKey(serviceId) }, archive, (line) => {
+          const dockerfile = archive.dockerfile ? { dockerfile: archive.dockerfile } : {};
+          await agent.buildImage({ repository, tag, service: serviceKey(serviceId), ...dockerfile }, archive, (line) => {
             if (line.type === 'log') buffered.push(line.message.trimEnd());
           });
           buffered = buffered.filter(Boolean);

@@ -23,16 +23,16 @@ const navigation: { section?: string; items: NavItem[] }[] = [
   {
     section: 'Deploy',
     items: [
-      { href: '/deploy', label: 'Deploy', soon: true },
-      { href: '/deployments', label: 'Deployments', soon: true },
+      { href: '/deploy', label: 'Deploy' },
+      { href: '/deployments', label: 'Deployments' },
       { href: '/deploy-configs', label: 'Deploy configs' },
     ],
   },
   {
     section: 'Build',
     items: [
-      { href: '/projects', label: 'Projects & services', soon: true },
-      { href: '/infrastructure', label: 'Infrastructure', soon: true },
+      { href: '/projects', label: 'Projects & services' },
+      { href: '/infrastructure', label: 'Infrastructure' },
     ],
   },
   {

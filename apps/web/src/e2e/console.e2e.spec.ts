@@ -1,12 +1,18 @@
 /**
  * The web console end to end: Debian's Chromium drives the production build of the console in front of the
- * real gateway and deployer. Screenshots of each main page, at 1280 and 390 px, land in test-results/web/.
+ * real gateway, deployer and provisioner (local servers: Docker and nginx on this machine). Screenshots of
+ * each main page, at 1280 and 390 px, land in test-results/web/.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { createGzip } from 'node:zlib';
 import type { Page } from 'playwright-core';
+import { packDirectory } from '@platform/archive';
+import { ensureBaseImages } from '@platform/build';
 import { DESKTOP, firstLoadJavaScript, openBrowser, PHONE, resultsDir, screenshot, type BrowserSession } from './test-support/browser';
 import { startConsoleStack, type ConsoleStack } from './test-support/console-stack';
 
@@ -21,12 +27,28 @@ let stack: ConsoleStack;
 let ownerBrowser: BrowserSession;
 let viewerBrowser: BrowserSession | undefined;
 let page: Page;
+/** examples/hello packed as a .tar.gz, as a person would upload it. */
+let helloArchive: Buffer;
 
 /** `GET /v1/me` with a token, straight at the gateway: what a program holding that token gets. */
 async function meStatus(token: string): Promise<number> {
   const response = await fetch(`${stack.gatewayUrl}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
   await response.body?.cancel();
   return response.status;
+}
+
+/** `GET /` through a server's edge with the service's hostname as Host, on a new connection. */
+function viaEdge(ip: string, host: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = httpRequest({ host: ip, port: 80, path: '/', headers: { host, connection: 'close' }, agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve(`${res.statusCode ?? 0} ${body}`));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (error) => resolve(`error ${error.message}`));
+    req.end();
+  });
 }
 
 /**
@@ -43,7 +65,8 @@ async function logIn(target: Page, email: string): Promise<void> {
 
 beforeAll(async () => {
   execFileSync('bash', [path.join(repoRoot, 'scripts/ensure-chromium.sh')], { stdio: 'inherit' });
-  stack = await startConsoleStack('web');
+  const pack = async () => buffer(packDirectory(path.join(repoRoot, 'examples/hello')).pipe(createGzip()));
+  [stack, helloArchive] = await Promise.all([startConsoleStack('web', { provisioner: true }), pack(), ensureBaseImages(['node'])]);
   ownerBrowser = await openBrowser('owner');
   page = await ownerBrowser.newPage();
   page.setDefaultTimeout(15_000);
@@ -261,6 +284,98 @@ describe('web console', () => {
     await logIn(page, owner.email);
     await page.getByRole('heading', { name: owner.workspace, level: 1 }).waitFor();
   }, 30_000);
+
+  it('provisions a local server, uploads and deploys the sample app live, deploys v2, and rolls back to v1 from the history', async () => {
+    // Infrastructure: provision a local server; its status follows the event stream without a reload.
+    await page.getByRole('link', { name: 'Infrastructure' }).click();
+    await page.getByText('No servers yet').waitFor();
+    await page.evaluate(() => Object.assign(globalThis, { stillTheSamePage: 'infrastructure' }));
+    await page.getByRole('button', { name: 'Provision a server' }).first().click();
+    await page.getByLabel('Server name').fill('edge-1');
+    await page.getByRole('button', { name: 'Provision server' }).click();
+    await page.getByLabel('Status of edge-1: provisioning').or(page.getByLabel('Status of edge-1: booting')).or(page.getByLabel('Status of edge-1: ready')).first().waitFor();
+    await page.getByLabel('Status of edge-1: ready').waitFor({ timeout: 90_000 });
+    expect(await page.evaluate(() => (globalThis as { stillTheSamePage?: string }).stillTheSamePage)).toBe('infrastructure');
+    const row = page.locator('tr[data-server="edge-1"]');
+    const ip = ((await row.locator('td[data-label="IP"]').textContent()) ?? '').trim();
+    expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    await screenshot(page, 'infrastructure-ready');
+
+    // Delete asks first and spells out the force option; cancelled here.
+    await page.getByRole('button', { name: 'Delete edge-1' }).click();
+    const deleteDialog = page.getByRole('dialog', { name: 'Delete “edge-1”?' });
+    await deleteDialog.getByText(/Force: also delete the cloud server/).waitFor();
+    await screenshot(page, 'server-delete-dialog');
+    await deleteDialog.getByRole('button', { name: 'Cancel' }).click();
+    await deleteDialog.waitFor({ state: 'hidden' });
+
+    // Projects and services: environment values are shown masked, never as written.
+    await page.getByRole('link', { name: 'Projects & services' }).click();
+    await page.getByText('No projects yet').waitFor();
+    await page.getByRole('button', { name: 'New project' }).click();
+    await page.getByLabel('Project name').fill('demo');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('heading', { name: 'demo', level: 2 }).waitFor();
+    await page.getByRole('button', { name: 'New service' }).click();
+    await page.getByLabel('Service name').fill('hello');
+    await page.getByLabel('Port').fill('3000');
+    await page.getByLabel('Health check path').fill('/health');
+    await page.getByLabel('Environment values').fill('VERSION=v1\nAPI_SECRET=hunter2-do-not-show');
+    await page.getByRole('button', { name: 'Create service' }).click();
+    await page.getByRole('cell', { name: 'hello', exact: true }).waitFor();
+    await page.getByText('API_SECRET=').waitFor();
+    expect(await page.content()).not.toContain('hunter2-do-not-show');
+    await page.getByRole('button', { name: 'Edit hello' }).click();
+    await page.getByLabel('Remove API_SECRET').check();
+    await page.getByRole('button', { name: 'Save service' }).click();
+    await page.getByText('Service “hello” saved.').waitFor();
+    await page.getByText('API_SECRET=').waitFor({ state: 'detached' });
+    const hostname = ((await page.locator('td[data-label="Hostname"]').first().textContent()) ?? '').trim();
+    expect(hostname).toContain('hello');
+    await screenshot(page, 'projects');
+
+    // Deploy: the archive dropped on the file input, the only ready server chosen; the live log reaches "succeeded".
+    await page.getByRole('link', { name: 'Deploy', exact: true }).click();
+    await page.getByLabel('Source archive').setInputFiles({ name: 'hello.tar.gz', mimeType: 'application/gzip', buffer: helloArchive });
+    await page.getByText('hello.tar.gz (').waitFor();
+    await page.getByRole('checkbox', { name: /edge-1/ }).check();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    const liveLog = page.getByLabel('Live log');
+    await liveLog.getByText(/uploaded hello\.tar\.gz/).waitFor();
+    await liveLog.getByText(/deployment succeeded/).waitFor({ timeout: 120_000 });
+    await page.getByLabel('edge-1: switched').waitFor();
+    await page.getByRole('status', { name: 'Your app' }).getByText(`http://${hostname}`).first().waitFor();
+    await screenshot(page, 'deploy-succeeded');
+    const firstDeployment = ((await page.getByRole('link', { name: 'Details' }).getAttribute('href')) ?? '').split('/').pop() ?? '';
+    expect(await viaEdge(ip, hostname)).toMatch(/^200 v1 /);
+
+    // A second version, with an extra environment value; the upload is reused.
+    await page.getByLabel('Extra environment values').fill('VERSION=v2');
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await liveLog.getByText(/deployment succeeded/).waitFor({ timeout: 120_000 });
+    expect(await liveLog.getByText(/uploaded hello/).count()).toBe(0);
+    expect(await viaEdge(ip, hostname)).toMatch(/^200 v2 /);
+
+    // The history: both, newest first; roll back to the first from it, with confirmation, and watch it live.
+    await page.getByRole('link', { name: 'Deployments', exact: true }).click();
+    const history = page.getByRole('table', { name: 'Deployment history' });
+    await history.locator('tbody tr').nth(1).waitFor();
+    expect(await history.locator('tbody tr').count()).toBe(2);
+    const firstTag = `deploy_${firstDeployment.replace(/-/g, '').slice(0, 8)}`;
+    await page.getByRole('button', { name: `Roll back to ${firstTag}` }).click();
+    await page.getByRole('dialog', { name: `Roll back to ${firstTag}?` }).getByRole('button', { name: 'Roll back' }).click();
+    const rollbackRow = history.locator('tbody tr').filter({ hasText: `rollback of ${firstDeployment.slice(0, 8)}` });
+    await rollbackRow.waitFor();
+    await rollbackRow.getByText('succeeded', { exact: true }).waitFor({ timeout: 60_000 });
+    expect(await viaEdge(ip, hostname)).toMatch(/^200 v1 /);
+    await screenshot(page, 'deployments-history');
+
+    // Details with the full log.
+    await page.getByRole('link', { name: firstDeployment.slice(0, 8), exact: true }).click();
+    await page.getByRole('heading', { name: `Deployment ${firstDeployment.slice(0, 8)}`, level: 1 }).waitFor();
+    await page.getByLabel('Deployment log').getByText(/\[build/).first().waitFor();
+    await screenshot(page, 'deployment-details');
+  }, 240_000);
 
   it('shows every main page at 1280 and 390 px, with a small first load', async () => {
     const pages = [

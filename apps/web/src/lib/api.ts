@@ -6,9 +6,9 @@
  * runs in the browser (same origin, the httpOnly `session` cookie goes along by itself) and in server
  * components (which forward the caller's cookie to the gateway).
  */
-import type { ApiError, apiRoutes, ErrorCode } from '@platform/contracts';
+import type { ApiError, apiRoutes, ErrorCode, Provider } from '@platform/contracts';
 import type { z } from 'zod';
-import { openEventStream, type EventStream, type EventStreamHandlers } from './event-stream';
+import { openEventStream, SseParser, type EventStream, type EventStreamHandlers, type SseMessage } from './event-stream';
 
 type Routes = typeof apiRoutes;
 export type RouteName = keyof Routes;
@@ -52,6 +52,26 @@ const routes = {
   updateDeployConfig: { method: 'PUT', path: '/v1/deploy-configs/:id' },
   deleteDeployConfig: { method: 'DELETE', path: '/v1/deploy-configs/:id' },
   events: { method: 'GET', path: '/v1/events' },
+  listServers: { method: 'GET', path: '/v1/servers' },
+  getServer: { method: 'GET', path: '/v1/servers/:id' },
+  provisionServer: { method: 'POST', path: '/v1/servers' },
+  destroyServer: { method: 'DELETE', path: '/v1/servers/:id' },
+  refreshServer: { method: 'POST', path: '/v1/servers/:id/refresh' },
+  listRegions: { method: 'GET', path: '/v1/providers/:provider/regions' },
+  listSizes: { method: 'GET', path: '/v1/providers/:provider/sizes' },
+  listProjects: { method: 'GET', path: '/v1/projects' },
+  createProject: { method: 'POST', path: '/v1/projects' },
+  getProject: { method: 'GET', path: '/v1/projects/:id' },
+  listServices: { method: 'GET', path: '/v1/projects/:id/services' },
+  createService: { method: 'POST', path: '/v1/projects/:id/services' },
+  getService: { method: 'GET', path: '/v1/services/:id' },
+  updateService: { method: 'PATCH', path: '/v1/services/:id' },
+  createUpload: { method: 'POST', path: '/v1/uploads' },
+  listDeployments: { method: 'GET', path: '/v1/deployments' },
+  createDeployment: { method: 'POST', path: '/v1/deployments' },
+  getDeployment: { method: 'GET', path: '/v1/deployments/:id' },
+  getDeploymentLogs: { method: 'GET', path: '/v1/deployments/:id/logs' },
+  rollbackDeployment: { method: 'POST', path: '/v1/deployments/:id/rollback' },
 } as const satisfies { [N in RouteName]?: Pick<Routes[N], 'method' | 'path'> };
 
 /** One problem with one field of the input, as the API reports it in `error.details`. */
@@ -125,8 +145,12 @@ export interface ApiClientOptions {
 
 interface CallInput {
   readonly params?: Readonly<Record<string, string>>;
-  readonly query?: Readonly<Record<string, string | number | undefined>>;
+  readonly query?: Readonly<Record<string, string | number | boolean | undefined>>;
   readonly body?: unknown;
+  /** A body sent as is (an upload), with its content type. */
+  readonly raw?: { readonly body: Blob | ArrayBuffer; readonly contentType: string };
+  readonly accept?: string;
+  readonly signal?: AbortSignal;
 }
 
 function fillPath(path: string, params: Readonly<Record<string, string>> = {}): string {
@@ -147,16 +171,17 @@ function queryString(query: CallInput['query'] = {}): string {
 export function createApiClient(options: ApiClientOptions = {}) {
   const baseUrl = options.baseUrl ?? '';
 
-  function headersFor(hasBody: boolean): Record<string, string> {
+  function headersFor(contentType: string | undefined, accept = 'application/json'): Record<string, string> {
     return {
-      accept: 'application/json',
-      ...(hasBody ? { 'content-type': 'application/json' } : {}),
+      accept,
+      ...(contentType ? { 'content-type': contentType } : {}),
       ...(options.workspaceId ? { 'x-workspace-id': options.workspaceId } : {}),
       ...options.headers,
     };
   }
 
-  async function call<N extends keyof typeof routes>(name: N, input: CallInput = {}): Promise<ApiResponse<N>> {
+  /** The raw answer of a route, refused answers thrown as `ApiRequestError`. */
+  async function send(name: keyof typeof routes, input: CallInput = {}): Promise<Response> {
     const route = routes[name];
     const url = `${baseUrl}${fillPath(route.path, input.params)}${queryString(input.query)}`;
     const hasBody = input.body !== undefined;
@@ -164,16 +189,43 @@ export function createApiClient(options: ApiClientOptions = {}) {
     try {
       response = await fetch(url, {
         method: route.method,
-        headers: headersFor(hasBody),
-        body: hasBody ? JSON.stringify(input.body) : undefined,
+        headers: headersFor(input.raw?.contentType ?? (hasBody ? 'application/json' : undefined), input.accept),
+        body: input.raw ? input.raw.body : hasBody ? JSON.stringify(input.body) : undefined,
         credentials: 'same-origin',
+        signal: input.signal,
       });
     } catch (error) {
       throw new ApiRequestError(0, 'network_error', `Could not reach the API (${(error as Error).message}). Check your connection and try again.`);
     }
     if (!response.ok) throw await errorFrom(response);
+    return response;
+  }
+
+  async function call<N extends keyof typeof routes>(name: N, input: CallInput = {}): Promise<ApiResponse<N>> {
+    const response = await send(name, input);
     if (response.status === 204) return undefined as ApiResponse<N>;
     return (await response.json()) as ApiResponse<N>;
+  }
+
+  /**
+   * `POST /v1/deployments` with `Accept: text/event-stream`: `onMessage` gets the `accepted` frame (with the
+   * deployment id) and then each of the deployment's events; resolves when the server ends the stream.
+   */
+  async function deployStreaming(body: ApiBody<'createDeployment'>, onMessage: (message: SseMessage) => void, signal?: AbortSignal): Promise<void> {
+    const response = await send('createDeployment', { body, accept: 'text/event-stream', signal });
+    if (!response.body || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
+      onMessage({ id: undefined, event: 'accepted', data: await response.text() });
+      return;
+    }
+    const parser = new SseParser(onMessage);
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parser.push(decoder.decode(value, { stream: true }));
+    }
+    parser.push('\n\n');
   }
 
   return {
@@ -198,6 +250,31 @@ export function createApiClient(options: ApiClientOptions = {}) {
     updateDeployConfig: (id: string, body: ApiBody<'updateDeployConfig'>) =>
       call('updateDeployConfig', { params: { id }, body }) as Promise<CommandAccepted<'deployConfigId'>>,
     deleteDeployConfig: (id: string) => call('deleteDeployConfig', { params: { id } }) as Promise<CommandAccepted<'deployConfigId'>>,
+    listServers: (query: ApiQuery<'listServers'> = {}) => call('listServers', { query }),
+    getServer: (id: string) => call('getServer', { params: { id } }),
+    provisionServer: (body: ApiBody<'provisionServer'>) => call('provisionServer', { body }) as Promise<CommandAccepted<'serverId'>>,
+    destroyServer: (id: string, force = false) =>
+      call('destroyServer', { params: { id }, query: force ? { force: 'true' } : {} }) as Promise<CommandAccepted<'serverId'>>,
+    refreshServer: (id: string) => call('refreshServer', { params: { id } }) as Promise<CommandAccepted<'serverId'>>,
+    listRegions: (provider: Provider) => call('listRegions', { params: { provider } }),
+    listSizes: (provider: Provider) => call('listSizes', { params: { provider } }),
+    listProjects: (query: ApiQuery<'listProjects'> = {}) => call('listProjects', { query }),
+    createProject: (body: ApiBody<'createProject'>) => call('createProject', { body }) as Promise<CommandAccepted<'projectId'>>,
+    getProject: (id: string) => call('getProject', { params: { id } }),
+    listServices: (projectId: string, query: ApiQuery<'listServices'> = {}) => call('listServices', { params: { id: projectId }, query }),
+    createService: (projectId: string, body: ApiBody<'createService'>) =>
+      call('createService', { params: { id: projectId }, body }) as Promise<CommandAccepted<'serviceId'>>,
+    getService: (id: string) => call('getService', { params: { id } }),
+    updateService: (id: string, body: ApiBody<'updateService'>) => call('updateService', { params: { id }, body }) as Promise<CommandAccepted<'serviceId'>>,
+    /** `POST /v1/uploads`: the archive as the raw body (tar.gz or zip). */
+    createUpload: (file: Blob, contentType: 'application/gzip' | 'application/zip') =>
+      call('createUpload', { raw: { body: file, contentType } }),
+    listDeployments: (query: ApiQuery<'listDeployments'> = {}) => call('listDeployments', { query }),
+    createDeployment: (body: ApiBody<'createDeployment'>) => call('createDeployment', { body }) as Promise<CommandAccepted<'deploymentId'>>,
+    deployStreaming,
+    getDeployment: (id: string) => call('getDeployment', { params: { id } }),
+    getDeploymentLogs: (id: string) => call('getDeploymentLogs', { params: { id } }),
+    rollbackDeployment: (id: string) => call('rollbackDeployment', { params: { id } }) as Promise<CommandAccepted<'deploymentId'>>,
     /** `GET /v1/events`: the workspace's events, live; reconnects and resumes with Last-Event-ID by itself. */
     events: (handlers: EventStreamHandlers, query: { types?: string; deploymentId?: string } = {}, lastEventId?: string): EventStream =>
       openEventStream({

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Bus } from '@platform/bus';
+import { LocalCloudProvider } from '@platform/cloud';
 import { createTestSchema, freePort, spawnTypeScript, stopProcess, testServices, uniqueName } from '@platform/testing';
 
 const repoRoot = path.resolve(__dirname, '../../../../..');
@@ -16,6 +17,8 @@ export interface ConsoleStack {
   /** The console, which also answers the API under /v1 (it forwards to the gateway). */
   readonly consoleUrl: string;
   readonly gatewayUrl: string;
+  /** The deployer's schema: its read model `deployments` lives there (the benchmark seeds history into it). */
+  readonly schemas: { readonly identity: string; readonly gateway: string; readonly deployments: string; readonly servers: string };
   stop(): Promise<void>;
 }
 
@@ -44,16 +47,22 @@ function buildConsole(): { child: ChildProcess; done: Promise<void> } {
   return { child: build.child, done };
 }
 
+export interface ConsoleStackOptions {
+  /** Also runs the provisioner, with local servers (Docker and nginx on this machine) under a directory of their own. */
+  readonly provisioner?: boolean;
+}
+
 /**
- * The deployer and the gateway as processes on the real PostgreSQL, NATS and Redis, in a namespace of their
+ * The deployer (and the provisioner when asked) and the gateway as processes on the real PostgreSQL, NATS and Redis, in a namespace of their
  * own, and the console built for production and started in front of them. The build runs while the
  * services start.
  */
-export async function startConsoleStack(label: string): Promise<ConsoleStack> {
+export async function startConsoleStack(label: string, options: ConsoleStackOptions = {}): Promise<ConsoleStack> {
   const db = createTestSchema(label, 2);
   const prefix = uniqueName(label);
-  const schemas = { identity: `${db.schema}_id`, gateway: `${db.schema}_gw`, deployments: `${db.schema}_dep` };
+  const schemas = { identity: `${db.schema}_id`, gateway: `${db.schema}_gw`, deployments: `${db.schema}_dep`, servers: `${db.schema}_srv` };
   const uploadsDir = await mkdtemp(path.join(tmpdir(), `platform-${label}-uploads-`));
+  const serversRoot = await mkdtemp(path.join(tmpdir(), `platform-${label}-servers-`));
   const common = {
     DATABASE_URL: testServices.databaseUrl,
     NATS_URL: testServices.natsUrl,
@@ -62,7 +71,7 @@ export async function startConsoleStack(label: string): Promise<ConsoleStack> {
     UPLOADS_DIR: uploadsDir,
     PLATFORM_SECRET_KEY: randomBytes(32).toString('hex'),
   };
-  const [deployerPort, gatewayPort, consolePort] = [await freePort(), await freePort(), await freePort()];
+  const [deployerPort, gatewayPort, consolePort, provisionerPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const children: ChildProcess[] = [];
 
@@ -71,14 +80,38 @@ export async function startConsoleStack(label: string): Promise<ConsoleStack> {
   build.done.catch(() => undefined);
   children.push(build.child);
   try {
-    children.push(
-      await spawnTypeScript(
+    const [deployer, provisioner] = await Promise.all([
+      spawnTypeScript(
         'apps/deployer/src/main.ts',
-        { ...common, DATABASE_SCHEMA: schemas.deployments, HTTP_PORT: String(deployerPort), REPLICA_ID: `${label}-deployer` },
+        {
+          ...common,
+          DATABASE_SCHEMA: schemas.deployments,
+          HTTP_PORT: String(deployerPort),
+          REPLICA_ID: `${label}-deployer`,
+          DEPLOY_POLL_MS: '200',
+          DEPLOY_HEALTH_TIMEOUT_MS: '20000',
+        },
         `http://127.0.0.1:${deployerPort}/readyz`,
         { timeoutMs: 60_000 },
       ),
-    );
+      options.provisioner
+        ? spawnTypeScript(
+            'apps/provisioner/src/main.ts',
+            {
+              ...common,
+              DATABASE_SCHEMA: schemas.servers,
+              HTTP_PORT: String(provisionerPort),
+              REPLICA_ID: `${label}-provisioner`,
+              LOCAL_SERVERS_ROOT: serversRoot,
+              PROVISION_POLL_MS: '200',
+            },
+            `http://127.0.0.1:${provisionerPort}/readyz`,
+            { timeoutMs: 60_000 },
+          )
+        : undefined,
+    ]);
+    children.push(deployer);
+    if (provisioner) children.push(provisioner);
     children.push(
       await spawnTypeScript(
         'apps/gateway/src/main.ts',
@@ -109,6 +142,7 @@ export async function startConsoleStack(label: string): Promise<ConsoleStack> {
     );
   } catch (error) {
     await Promise.all(children.map(stopProcess));
+    await removeLocalServers(serversRoot);
     await db.dispose();
     await rm(uploadsDir, { recursive: true, force: true });
     throw error;
@@ -117,8 +151,10 @@ export async function startConsoleStack(label: string): Promise<ConsoleStack> {
   return {
     consoleUrl: `http://127.0.0.1:${consolePort}`,
     gatewayUrl,
+    schemas,
     async stop() {
       await Promise.all(children.reverse().map(stopProcess));
+      await removeLocalServers(serversRoot);
       const bus = await Bus.connect({ servers: testServices.natsUrl, prefix });
       for (const stream of ['COMMANDS', 'EVENTS', 'DEADLETTERS'] as const) {
         await bus.manager.streams.delete(bus.subjects.stream(stream)).catch(() => undefined);
@@ -129,4 +165,11 @@ export async function startConsoleStack(label: string): Promise<ConsoleStack> {
       await rm(uploadsDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Local servers are processes of their own (agent, nginx) and containers: removes every one made under `root`. */
+async function removeLocalServers(root: string): Promise<void> {
+  const servers = new LocalCloudProvider({ root });
+  for (const server of await servers.listServers().catch(() => [])) await servers.deleteServer(server.id).catch(() => undefined);
+  await rm(root, { recursive: true, force: true });
 }

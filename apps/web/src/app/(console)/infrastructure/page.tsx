@@ -1,25 +1,27 @@
 import type { Metadata } from 'next';
+import { ApiErrorNotice } from '../../../components/api-error-notice';
 import { PageHeader } from '../../../components/page-header';
-import { PlannedFeature } from '../../../components/planned-feature';
+import { settle } from '../../../lib/api';
+import { serverApi } from '../../../lib/session';
+import { ServerList } from './server-list';
 
 export const metadata: Metadata = { title: 'Infrastructure' };
 
-export default function InfrastructurePage() {
+export default async function InfrastructurePage() {
+  const api = await serverApi();
+  const [servers, regions, sizes] = await Promise.all([settle(api.listServers({ limit: 200 })), settle(api.listRegions('local')), settle(api.listSizes('local'))]);
   return (
     <>
-      <PageHeader title="Infrastructure" description="The servers your applications run on, and the base images new servers start from." />
-      <div className="stack">
-        <PlannedFeature icon="▣" title="Servers" routes={['GET /v1/servers', 'POST /v1/servers', 'DELETE /v1/servers/{id}', 'GET /v1/providers/{provider}/regions · /sizes']}>
-          <p>
-            Every managed server with its provider, region, size, IP addresses, status and agent version (with a warning when the
-            agent is outdated); provision one on this machine or on DigitalOcean, delete one with confirmation. Status changes
-            appear live.
-          </p>
-        </PlannedFeature>
-        <PlannedFeature icon="◫" title="Snapshots" routes={['GET /v1/snapshots', 'POST /v1/snapshots', 'DELETE /v1/snapshots/{id}']}>
-          <p>Base images with Docker, nginx and the agent installed, so new servers are ready in seconds.</p>
-        </PlannedFeature>
-      </div>
+      <PageHeader title="Infrastructure" description="The servers your applications run on. Status changes show here as they happen." />
+      {servers.ok ? (
+        <ServerList
+          firstPage={servers.value}
+          localRegions={regions.ok ? regions.value.items : []}
+          localSizes={sizes.ok ? sizes.value.items : []}
+        />
+      ) : (
+        <ApiErrorNotice error={servers.error} what="the servers" />
+      )}
     </>
   );
 }

@@ -1,23 +1,36 @@
 import type { Metadata } from 'next';
+import { ApiErrorNotice } from '../../../components/api-error-notice';
 import { PageHeader } from '../../../components/page-header';
-import { PlannedFeature } from '../../../components/planned-feature';
+import { settle } from '../../../lib/api';
+import { serverApi } from '../../../lib/session';
+import { ProjectsView, type ProjectWithServices } from './projects-view';
 
 export const metadata: Metadata = { title: 'Projects & services' };
 
-export default function ProjectsPage() {
+export default async function ProjectsPage() {
+  const api = await serverApi();
+  const projects = await settle(api.listProjects({ limit: 100 }));
+  if (!projects.ok) {
+    return (
+      <>
+        <PageHeader title="Projects & services" />
+        <ApiErrorNotice error={projects.error} what="the projects" />
+      </>
+    );
+  }
+  const withServices: ProjectWithServices[] = await Promise.all(
+    projects.value.items.map(async (project) => {
+      const services = await settle(api.listServices(project.id, { limit: 200 }));
+      return { project, services: services.ok ? services.value.items : [], servicesError: services.ok ? undefined : services.error.message };
+    }),
+  );
   return (
     <>
-      <PageHeader title="Projects & services" description="Projects group the services you deploy." />
-      <PlannedFeature
-        icon="◇"
-        title="Projects and services"
-        routes={['POST /v1/projects · GET /v1/projects', 'POST /v1/projects/{id}/services', 'GET · PATCH /v1/services/{id}']}
-      >
-        <p>
-          Create projects and their services; set each service&apos;s port, health check path and environment values (masked, revealed
-          only on request).
-        </p>
-      </PlannedFeature>
+      <PageHeader
+        title="Projects & services"
+        description="A project groups services; a service is what you deploy: its port, health check and environment values."
+      />
+      <ProjectsView projects={withServices} />
     </>
   );
 }

@@ -5,7 +5,7 @@
  * Run with `npm run bench:gateway`; the last line is a JSON summary.
  */
 import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { Bus } from '@platform/bus';
@@ -28,7 +28,7 @@ async function load(name: string, options: autocannon.Options) {
 }
 
 async function main(): Promise<void> {
-  const common = { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, NATS_PREFIX: tag, LOG_LEVEL: 'error' };
+  const common = { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, NATS_PREFIX: tag, LOG_LEVEL: 'error', PLATFORM_SECRET_KEY: randomBytes(32).toString('hex') };
   const children: ChildProcess[] = [];
   const pool = new Pool({ connectionString: databaseUrl });
   try {

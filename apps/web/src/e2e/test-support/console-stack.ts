@@ -11,7 +11,7 @@ const repoRoot = path.resolve(__dirname, '../../../../..');
 const webRoot = path.join(repoRoot, 'apps/web');
 const nextBin = require.resolve('next/dist/bin/next', { paths: [webRoot] });
 /** The tests' own build directory, so a console served from the usual one is left alone. */
-const distDir = 'dist/e2e';
+const DEFAULT_DIST_DIR = 'dist/e2e';
 
 export interface ConsoleStack {
   /** The console, which also answers the API under /v1 (it forwards to the gateway). */
@@ -23,7 +23,7 @@ export interface ConsoleStack {
 }
 
 /** Runs `next` in apps/web and collects its output, for the error message when something fails. */
-function runNext(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
+function runNext(args: string[], env: NodeJS.ProcessEnv, distDir: string): { child: ChildProcess; output: () => string } {
   let output = '';
   const child = spawn(process.execPath, [nextBin, ...args], {
     cwd: webRoot,
@@ -39,8 +39,8 @@ function runNext(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess;
 }
 
 /** `next build` (production, with its type check of the .tsx sources). */
-function buildConsole(): { child: ChildProcess; done: Promise<void> } {
-  const build = runNext(['build'], { NODE_ENV: 'production' });
+function buildConsole(distDir: string): { child: ChildProcess; done: Promise<void> } {
+  const build = runNext(['build'], { NODE_ENV: 'production' }, distDir);
   const done = new Promise<void>((resolve, reject) =>
     build.child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`next build failed (exit ${code}):\n${build.output()}`)))),
   );
@@ -50,6 +50,8 @@ function buildConsole(): { child: ChildProcess; done: Promise<void> } {
 export interface ConsoleStackOptions {
   /** Also runs the provisioner, with local servers (Docker and nginx on this machine) under a directory of their own. */
   readonly provisioner?: boolean;
+  /** Where `next build` writes (under apps/web): one per kind of run, so a test and a benchmark never share one. */
+  readonly distDir?: string;
 }
 
 /**
@@ -75,7 +77,8 @@ export async function startConsoleStack(label: string, options: ConsoleStackOpti
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const children: ChildProcess[] = [];
 
-  const build = buildConsole();
+  const distDir = options.distDir ?? DEFAULT_DIST_DIR;
+  const build = buildConsole(distDir);
   // Settled here so a failed build that is awaited only later is never an unhandled rejection meanwhile.
   build.done.catch(() => undefined);
   children.push(build.child);

@@ -364,7 +364,7 @@ export function DeployForm(props: {
             {deployment && <DeploymentSummary deployment={deployment} />}
             {deployment && <ServerSteps deployment={deployment} serverName={serverName} />}
             {succeeded && service && (
-              <div className="notice" role="status" aria-label="Your app">
+              <div className="live-result" role="status" aria-label="Your app">
                 <h2>Your app is live</h2>
                 <p>
                   Through the front proxy: <a href={`http://${service.hostname}`}>http://{service.hostname}</a>

@@ -33,9 +33,18 @@ export function DeploymentList(props: {
   const [interactive, setInteractive] = useState(false);
   useEffect(() => setInteractive(true), []);
 
+  // Which deployment each service runs now: from the page's data, then from each success as it happens.
+  const [currentOf, setCurrentOf] = useState<Readonly<Record<string, string | null>>>(() =>
+    Object.fromEntries(props.services.map((service) => [service.id, service.currentDeploymentId])),
+  );
+
   useEventListener((event) => {
-    if (DEPLOYMENT_EVENT_TYPES.includes(event.type as (typeof DEPLOYMENT_EVENT_TYPES)[number])) {
-      setItems((current) => applyDeploymentEvent(current, event, props.serviceId));
+    if (!DEPLOYMENT_EVENT_TYPES.includes(event.type as (typeof DEPLOYMENT_EVENT_TYPES)[number])) return;
+    setItems((current) => applyDeploymentEvent(current, event, props.serviceId));
+    if (event.type === 'DeploymentSucceeded') {
+      const deploymentId = (event.data as { deploymentId: string }).deploymentId;
+      const serviceOf = items.find((item) => item.id === deploymentId)?.serviceId;
+      if (serviceOf) setCurrentOf((current) => ({ ...current, [serviceOf]: deploymentId }));
     }
   });
 
@@ -119,7 +128,7 @@ export function DeploymentList(props: {
             <tbody>
               {items.map((deployment) => {
                 const service = services.get(deployment.serviceId);
-                const current = service?.currentDeploymentId === deployment.id;
+                const current = currentOf[deployment.serviceId] === deployment.id;
                 return (
                   <tr key={deployment.id} data-deployment={deployment.id}>
                     <td className="primary-cell" data-label="Deployment">
@@ -140,7 +149,7 @@ export function DeploymentList(props: {
                     </td>
                     <td data-label="Duration">{formatDuration(deployment.durationMs)}</td>
                     <td className="cell-actions">
-                      {can('rollbackDeployment') && deployment.status === 'succeeded' && (
+                      {can('rollbackDeployment') && deployment.status === 'succeeded' && !current && (
                         <ConfirmButton
                           label="Roll back"
                           className="button small"

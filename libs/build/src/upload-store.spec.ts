@@ -185,6 +185,9 @@ describe('UploadStore reads and removals', () => {
     for (const path of [orphan, stalePartial, freshPartial]) await writeFile(path, archive);
     await utimes(orphan, longAgo, longAgo);
     await utimes(stalePartial, longAgo, longAgo);
+    // Explicitly after the cutoff: file systems with coarse timestamps may round a just-written file down.
+    const later = new Date(Date.now() + 60_000);
+    await utimes(freshPartial, later, later);
 
     expect(await store.prune(cutoff)).toEqual([old.uploadId]);
     expect((await refusal(store.get(WORKSPACE, old.uploadId))).code).toBe('not_found');

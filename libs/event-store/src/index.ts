@@ -6,3 +6,4 @@ export * from './leadership';
 export * from './follow-loop';
 export * from './projections';
 export * from './outbox-relay';
+export * from './work-sweeper';

@@ -2,7 +2,7 @@ import { AgentClient } from '@platform/agent-client';
 import { MANAGED_SERVER_TAG } from './cloud-provider';
 import { agentSecretContext, type CommandEnvelope, type MessageMetadata } from '@platform/contracts';
 import { foldEvents } from '@platform/decider';
-import { FollowLoop, LeaderLease, type EventStore, type LogSink } from '@platform/event-store';
+import { WorkSweeper, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, type DeciderCommandHandler } from '@platform/service-kit';
 import { randomUUID } from 'node:crypto';
@@ -32,45 +32,26 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  * or fails the server with a reason once its deadline has passed. Nothing stays "provisioning" for ever.
  */
 export class ServerProvisioning {
-  private readonly loop: FollowLoop;
-  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly sweeper: WorkSweeper<string>;
 
   constructor(private readonly options: ServerProvisioningOptions) {
-    this.loop = new FollowLoop({
-      name: 'server provisioning',
-      lease: new LeaderLease(options.store.pool, `${options.store.schema}:provisioning`),
-      step: () => this.sweep(),
-      // Work is found in read models: look again as soon as a projection has moved.
-      wake: options.store.signals,
-      wakeOn: 'projected',
-      idleMs: options.pollMs ?? 1000,
-      standbyMs: options.pollMs ?? 1000,
+    this.sweeper = new WorkSweeper({
+      name: 'provisioning',
+      store: options.store,
+      pending: () => options.queries.inProgress(),
+      keyOf: (serverId) => serverId,
+      work: (serverId) => this.advance(serverId),
+      pollMs: options.pollMs,
       logger: options.logger,
     });
   }
 
   start(): void {
-    this.loop.start();
+    this.sweeper.start();
   }
 
-  async stop(): Promise<void> {
-    await this.loop.stop();
-    await Promise.all(this.inFlight.values());
-  }
-
-  /**
-   * Starts a step for each server in progress that has none running. Always reports 0 (nothing left now),
-   * so the loop looks again after `pollMs`, or at once when this process records a step.
-   */
-  private async sweep(): Promise<number> {
-    for (const serverId of await this.options.queries.inProgress()) {
-      if (this.inFlight.has(serverId)) continue;
-      const step = this.advance(serverId)
-        .catch((error: unknown) => this.options.logger.error({ serverId, err: error }, 'a provisioning step failed; it is retried'))
-        .finally(() => this.inFlight.delete(serverId));
-      this.inFlight.set(serverId, step);
-    }
-    return 0;
+  stop(): Promise<void> {
+    return this.sweeper.stop();
   }
 
   /** Takes one server one step further, as its recorded state says. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AgentClient } from '@platform/agent-client';
 import { agentSecretContext, envSecretContext, type CommandEnvelope, type DeploymentTarget, type MessageMetadata } from '@platform/contracts';
 import { foldEvents } from '@platform/decider';
-import { FollowLoop, LeaderLease, type EventStore, type LogSink } from '@platform/event-store';
+import { WorkSweeper, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, type DeciderCommandHandler } from '@platform/service-kit';
 import type { ApplicationQueries } from './applications-queries';
@@ -52,42 +52,26 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  * event; the replica holding the lease carries every unfinished deployment on from its last recorded step.
  */
 export class DeploymentProcess {
-  private readonly loop: FollowLoop;
-  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly sweeper: WorkSweeper<{ deploymentId: string; serviceId: string }>;
 
   constructor(private readonly options: DeploymentProcessOptions) {
-    this.loop = new FollowLoop({
+    this.sweeper = new WorkSweeper({
       name: 'deployments',
-      lease: new LeaderLease(options.store.pool, `${options.store.schema}:deployments`),
-      step: () => this.sweep(),
-      // Work is found in read models: look again as soon as a projection has moved.
-      wake: options.store.signals,
-      wakeOn: 'projected',
-      idleMs: options.pollMs ?? 1000,
-      standbyMs: options.pollMs ?? 1000,
+      store: options.store,
+      pending: () => options.queries.inProgress(),
+      keyOf: (item) => item.deploymentId,
+      work: (item) => this.run(item.serviceId, item.deploymentId),
+      pollMs: options.pollMs,
       logger: options.logger,
     });
   }
 
   start(): void {
-    this.loop.start();
+    this.sweeper.start();
   }
 
-  async stop(): Promise<void> {
-    await this.loop.stop();
-    await Promise.all(this.inFlight.values());
-  }
-
-  /** Starts carrying on each unfinished deployment that has no step running here; looks again after `pollMs`. */
-  private async sweep(): Promise<number> {
-    for (const { deploymentId, serviceId } of await this.options.queries.inProgress()) {
-      if (this.inFlight.has(deploymentId)) continue;
-      const run = this.run(serviceId, deploymentId)
-        .catch((error: unknown) => this.options.logger.error({ deploymentId, err: error }, 'a deployment step failed; it is retried'))
-        .finally(() => this.inFlight.delete(deploymentId));
-      this.inFlight.set(deploymentId, run);
-    }
-    return 0;
+  stop(): Promise<void> {
+    return this.sweeper.stop();
   }
 
   /** Takes a deployment step by step until it ends or a step has to wait. */

@@ -39,8 +39,8 @@ if (( $# > 0 )); then
 else
   # The console's browser tests run on their own afterwards: Chromium aborts page loads (ERR_NETWORK_CHANGED)
   # when other tests' containers add network interfaces on this machine meanwhile.
-  step "tests" "npx jest --ci --maxWorkers=2 --testPathIgnorePatterns apps/web/src/e2e" \
-    npx jest --ci --maxWorkers=2 --testPathIgnorePatterns apps/web/src/e2e
+  step "tests" "npx jest --ci --maxWorkers=2 --testPathPatterns '^(?!.*apps/web/src/e2e/)'" \
+    npx jest --ci --maxWorkers=2 --testPathPatterns '^(?!.*apps/web/src/e2e/)'
   step "console tests" "npx jest --ci --runInBand apps/web/src/e2e" npx jest --ci --runInBand apps/web/src/e2e
 fi
 

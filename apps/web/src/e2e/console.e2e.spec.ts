@@ -147,22 +147,22 @@ describe('web console', () => {
     await page.getByText('Deploy config “web” deleted.').waitFor();
 
     // Two more, through the API from the page (same origin, the session cookie): the list pages with a cursor.
-    await page.evaluate(
-      async ({ serviceId, serverId }) => {
-        for (const name of ['api', 'worker']) {
+    // One after the other: commands are handled concurrently, so only this makes 'worker' the newer one.
+    for (const name of ['api', 'worker']) {
+      await page.evaluate(
+        async ({ name, serviceId, serverId }) => {
           const response = await fetch('/v1/deploy-configs', {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ name, serviceId, source: { type: 'git', url: 'https://github.com/acme/app', ref: 'main' }, serverIds: [serverId] }),
           });
           if (response.status !== 202) throw new Error(`create ${name}: HTTP ${response.status}`);
-        }
-      },
-      { serviceId, serverId },
-    );
-    // Both arrive on the event stream, and the open list shows them without a reload.
-    await page.getByRole('link', { name: 'api', exact: true }).waitFor();
-    await page.getByRole('link', { name: 'worker', exact: true }).waitFor();
+        },
+        { name, serviceId, serverId },
+      );
+      // It arrives on the event stream, and the open list shows it without a reload.
+      await page.getByRole('link', { name, exact: true }).waitFor();
+    }
     await page.goto(`${stack.consoleUrl}/deploy-configs?limit=1`);
     await page.getByRole('link', { name: 'worker', exact: true }).waitFor();
     expect(await page.getByRole('link', { name: 'api', exact: true }).count()).toBe(0);

@@ -3,9 +3,9 @@
 import type { DeployConfigView } from '@platform/contracts';
 import type { Route } from 'next';
 import Link from 'next/link';
-import { useState } from 'react';
 import { ConfirmButton } from '../../../components/confirm-button';
 import { EmptyState } from '../../../components/empty-state';
+import { LoadMore, usePagedList } from '../../../components/paged-list';
 import { useEventListener } from '../../../components/live-events';
 import { useFailureReporter, useSession } from '../../../components/session-context';
 import { TimeAgo } from '../../../components/time-ago';
@@ -18,25 +18,13 @@ export function DeployConfigList({ firstPage, pageSize }: { firstPage: ApiRespon
   const { api, can } = useSession();
   const toast = useToast();
   const reportFailure = useFailureReporter();
-  const [items, setItems] = useState<readonly DeployConfigView[]>(firstPage.items);
-  const [nextCursor, setNextCursor] = useState(firstPage.nextCursor);
-  const [loadingMore, setLoadingMore] = useState(false);
+  const { items, setItems, nextCursor, loadingMore, loadMore } = usePagedList<DeployConfigView>(
+    firstPage,
+    (cursor) => api.listDeployConfigs({ limit: pageSize, cursor }),
+    reportFailure,
+  );
 
   useEventListener((event) => setItems((current) => applyDeployConfigEvent(current, event)));
-
-  async function loadMore() {
-    if (!nextCursor) return;
-    setLoadingMore(true);
-    try {
-      const page = await api.listDeployConfigs({ limit: pageSize, cursor: nextCursor });
-      setItems((current) => [...current, ...page.items.filter((item) => !current.some((known) => known.id === item.id))]);
-      setNextCursor(page.nextCursor);
-    } catch (error) {
-      reportFailure(error);
-    } finally {
-      setLoadingMore(false);
-    }
-  }
 
   async function remove(config: DeployConfigView) {
     await api.deleteDeployConfig(config.id);
@@ -117,13 +105,7 @@ export function DeployConfigList({ firstPage, pageSize }: { firstPage: ApiRespon
           ))}
         </tbody>
       </table>
-      {nextCursor && (
-        <div className="load-more">
-          <button type="button" className="button" disabled={loadingMore} onClick={() => void loadMore()}>
-            {loadingMore ? 'Loading…' : 'Load more'}
-          </button>
-        </div>
-      )}
+      <LoadMore nextCursor={nextCursor} loadingMore={loadingMore} loadMore={loadMore} />
     </div>
   );
 }

@@ -8,6 +8,7 @@ import { useEffect, useState } from 'react';
 import { ConfirmButton } from '../../../components/confirm-button';
 import { DeploymentStatusBadge } from '../../../components/deployment-progress';
 import { EmptyState } from '../../../components/empty-state';
+import { LoadMore, usePagedList } from '../../../components/paged-list';
 import { useEventListener } from '../../../components/live-events';
 import { useFailureReporter, useSession } from '../../../components/session-context';
 import { TimeAgo } from '../../../components/time-ago';
@@ -27,9 +28,11 @@ export function DeploymentList(props: {
   const router = useRouter();
   const toast = useToast();
   const reportFailure = useFailureReporter();
-  const [items, setItems] = useState<readonly DeploymentView[]>(props.firstPage.items);
-  const [nextCursor, setNextCursor] = useState(props.firstPage.nextCursor);
-  const [loadingMore, setLoadingMore] = useState(false);
+  const { items, setItems, nextCursor, loadingMore, loadMore } = usePagedList<DeploymentView>(
+    props.firstPage,
+    (cursor) => api.listDeployments({ limit: props.pageSize, cursor, serviceId: props.serviceId }),
+    reportFailure,
+  );
   const [interactive, setInteractive] = useState(false);
   useEffect(() => setInteractive(true), []);
 
@@ -50,20 +53,6 @@ export function DeploymentList(props: {
 
   const services = new Map(props.services.map((service) => [service.id, service]));
   const who = (id: string) => (id === me.user.id ? 'you' : (props.people[id] ?? id.slice(0, 8)));
-
-  async function loadMore() {
-    if (!nextCursor) return;
-    setLoadingMore(true);
-    try {
-      const page = await api.listDeployments({ limit: props.pageSize, cursor: nextCursor, serviceId: props.serviceId });
-      setItems((current) => [...current, ...page.items.filter((item) => !current.some((known) => known.id === item.id))]);
-      setNextCursor(page.nextCursor);
-    } catch (error) {
-      reportFailure(error);
-    } finally {
-      setLoadingMore(false);
-    }
-  }
 
   async function rollback(deployment: DeploymentView) {
     const { deploymentId } = await api.rollbackDeployment(deployment.id);
@@ -172,13 +161,7 @@ export function DeploymentList(props: {
             </tbody>
           </table>
         )}
-        {nextCursor && (
-          <div className="load-more">
-            <button type="button" className="button" disabled={loadingMore} onClick={() => void loadMore()}>
-              {loadingMore ? 'Loading…' : 'Load more'}
-            </button>
-          </div>
-        )}
+        <LoadMore nextCursor={nextCursor} loadingMore={loadingMore} loadMore={loadMore} />
       </div>
     </div>
   );

@@ -4,6 +4,7 @@ import type { Provider, ServerView } from '@platform/contracts';
 import { useRef, useState, type FormEvent } from 'react';
 import { Dialog } from '../../../components/dialog';
 import { EmptyState } from '../../../components/empty-state';
+import { LoadMore, usePagedList } from '../../../components/paged-list';
 import { formText, SelectField, TextField, useFocusOnFieldErrors } from '../../../components/fields';
 import { useEventListener } from '../../../components/live-events';
 import { useFailureReporter, useSession } from '../../../components/session-context';
@@ -35,8 +36,11 @@ export function ServerList({ firstPage, localRegions, localSizes }: { firstPage:
   const { api, can } = useSession();
   const toast = useToast();
   const reportFailure = useFailureReporter();
-  const [items, setItems] = useState<readonly ServerView[]>(firstPage.items);
-  const [nextCursor, setNextCursor] = useState(firstPage.nextCursor);
+  const { items, setItems, nextCursor, loadingMore, loadMore } = usePagedList<ServerView>(
+    firstPage,
+    (cursor) => api.listServers({ limit: 200, cursor }),
+    reportFailure,
+  );
   const [provisioning, setProvisioning] = useState(false);
   const [deleting, setDeleting] = useState<ServerView>();
 
@@ -58,17 +62,6 @@ export function ServerList({ firstPage, localRegions, localSizes }: { firstPage:
       );
     }
   });
-
-  async function loadMore() {
-    if (!nextCursor) return;
-    try {
-      const page = await api.listServers({ limit: 200, cursor: nextCursor });
-      setItems((current) => [...current, ...page.items.filter((item) => !current.some((known) => known.id === item.id))]);
-      setNextCursor(page.nextCursor);
-    } catch (error) {
-      reportFailure(error);
-    }
-  }
 
   const canProvision = can('provisionServer');
   const provisionButton = canProvision && (
@@ -151,13 +144,7 @@ export function ServerList({ firstPage, localRegions, localSizes }: { firstPage:
             </tbody>
           </table>
         )}
-        {nextCursor && (
-          <div className="load-more">
-            <button type="button" className="button" onClick={() => void loadMore()}>
-              Load more
-            </button>
-          </div>
-        )}
+        <LoadMore nextCursor={nextCursor} loadingMore={loadingMore} loadMore={loadMore} />
       </div>
       <Dialog open={provisioning} title="Provision a server" onClose={() => setProvisioning(false)}>
         <ProvisionForm

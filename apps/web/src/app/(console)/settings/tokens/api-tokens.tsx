@@ -6,6 +6,7 @@ import { ConfirmButton } from '../../../../components/confirm-button';
 import { CopyButton } from '../../../../components/copy-button';
 import { Dialog } from '../../../../components/dialog';
 import { EmptyState } from '../../../../components/empty-state';
+import { LoadMore, usePagedList } from '../../../../components/paged-list';
 import { formText, SelectField, TextField, useFocusOnFieldErrors } from '../../../../components/fields';
 import { useFailureReporter, useSession } from '../../../../components/session-context';
 import { TimeAgo } from '../../../../components/time-ago';
@@ -30,8 +31,13 @@ export function ApiTokens(props: { firstPage: ApiResponse<'listApiTokens'>; gran
   const { api } = useSession();
   const toast = useToast();
   const reportFailure = useFailureReporter();
-  const [tokens, setTokens] = useState<readonly ApiTokenView[]>(props.firstPage.items);
-  const [nextCursor, setNextCursor] = useState(props.firstPage.nextCursor);
+  const {
+    items: tokens,
+    setItems: setTokens,
+    nextCursor,
+    loadingMore,
+    loadMore,
+  } = usePagedList<ApiTokenView>(props.firstPage, (cursor) => api.listApiTokens({ limit: 50, cursor }), reportFailure);
   const [dialogOpen, setDialogOpen] = useState(false);
   const [created, setCreated] = useState<CreatedApiToken>();
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -80,17 +86,6 @@ export function ApiTokens(props: { firstPage: ApiResponse<'listApiTokens'>; gran
     await api.revokeApiToken(token.id);
     setTokens((current) => current.filter((item) => item.id !== token.id));
     toast.success(`API token “${token.name}” revoked.`);
-  }
-
-  async function loadMore() {
-    if (!nextCursor) return;
-    try {
-      const page = await api.listApiTokens({ limit: 50, cursor: nextCursor });
-      setTokens((current) => [...current, ...page.items]);
-      setNextCursor(page.nextCursor);
-    } catch (error) {
-      reportFailure(error);
-    }
   }
 
   return (
@@ -159,13 +154,7 @@ export function ApiTokens(props: { firstPage: ApiResponse<'listApiTokens'>; gran
           </tbody>
         </table>
       )}
-      {nextCursor && (
-        <div className="load-more">
-          <button type="button" className="button" onClick={() => void loadMore()}>
-            Load more
-          </button>
-        </div>
-      )}
+      <LoadMore nextCursor={nextCursor} loadingMore={loadingMore} loadMore={loadMore} />
 
       <Dialog open={dialogOpen} title={created ? 'Copy your new token' : 'Create an API token'} onClose={closeDialog}>
         {created ? (

@@ -24,6 +24,19 @@ describe('activity', () => {
     expect(describeEvent(envelope('DeployConfigDeleted', { deployConfigId: id, workspaceId: 'w' })).title).toBe('Deploy config 5127241c deleted');
   });
 
+  it('describes provider and snapshot events with a link to where they show', () => {
+    expect(describeEvent(envelope('ProviderConnected', { provider: 'digitalocean', account: 'ops@example.test', verifiedAt: 'x' }))).toEqual({
+      title: 'DigitalOcean connected as ops@example.test',
+      href: '/settings/providers',
+    });
+    expect(describeEvent(envelope('ProviderDisconnected', { provider: 'cloudflare' })).title).toBe('Cloudflare disconnected');
+    const snapshotId = '5127241c-1aaa-45d9-a896-a60322464bb6';
+    expect(describeEvent(envelope('SnapshotFailed', { snapshotId, step: 'wait-for-agent', reason: 'x' }))).toEqual({
+      title: 'Snapshot 5127241c failed at wait-for-agent',
+      href: '/infrastructure#snapshots',
+    });
+  });
+
   it('gives event types it does not know a readable title', () => {
     expect(humanizeType('ServerProvisioned')).toBe('Server provisioned');
     expect(describeEvent(envelope('DeploymentSucceeded', {})).title).toBe('Deployment succeeded');

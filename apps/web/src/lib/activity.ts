@@ -1,6 +1,21 @@
 /** How the console tells people what an event of the API means. */
-import type { DeployConfigCreated, DeployConfigDeleted, DeployConfigUpdated, EventData, EventEnvelope } from '@platform/contracts';
+import type {
+  DeployConfigCreated,
+  DeployConfigDeleted,
+  DeployConfigUpdated,
+  EventData,
+  EventEnvelope,
+  ProviderConnected,
+  SnapshotFailed,
+  SnapshotRequested,
+} from '@platform/contracts';
 import { shortId } from './format';
+import { providerInfo } from './providers';
+
+/** Provider names as people write them; the raw name for one this console does not know. */
+function providerTitle(provider: string): string {
+  return (providerInfo as Record<string, { title: string } | undefined>)[provider]?.title ?? provider;
+}
 
 export interface EventDescription {
   readonly title: string;
@@ -27,6 +42,22 @@ export function describeEvent(event: EventEnvelope): EventDescription {
     case 'DeployConfigDeleted': {
       const data = event.data as EventData<typeof DeployConfigDeleted>;
       return { title: `Deploy config ${shortId(data.deployConfigId)} deleted` };
+    }
+    case 'ProviderConnected': {
+      const data = event.data as EventData<typeof ProviderConnected>;
+      return { title: `${providerTitle(data.provider)} connected as ${data.account}`, href: '/settings/providers' };
+    }
+    case 'ProviderDisconnected':
+      return { title: `${providerTitle((event.data as { provider: string }).provider)} disconnected`, href: '/settings/providers' };
+    case 'SnapshotRequested': {
+      const data = event.data as EventData<typeof SnapshotRequested>;
+      return { title: `Snapshot ${shortId(data.snapshotId)} requested in ${data.spec.region}`, href: '/infrastructure#snapshots' };
+    }
+    case 'SnapshotReady':
+      return { title: `Snapshot ${shortId((event.data as { snapshotId: string }).snapshotId)} ready`, href: '/infrastructure#snapshots' };
+    case 'SnapshotFailed': {
+      const data = event.data as EventData<typeof SnapshotFailed>;
+      return { title: `Snapshot ${shortId(data.snapshotId)} failed at ${data.step}`, href: '/infrastructure#snapshots' };
     }
     default:
       return { title: humanizeType(event.type) };

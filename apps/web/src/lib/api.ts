@@ -6,7 +6,7 @@
  * runs in the browser (same origin, the httpOnly `session` cookie goes along by itself) and in server
  * components (which forward the caller's cookie to the gateway).
  */
-import type { ApiError, apiRoutes, ErrorCode, Provider } from '@platform/contracts';
+import type { ApiError, apiRoutes, CredentialProvider, ErrorCode, Provider } from '@platform/contracts';
 import type { z } from 'zod';
 import { openEventStream, SseParser, type EventStream, type EventStreamHandlers, type SseMessage } from './event-stream';
 
@@ -59,6 +59,13 @@ const routes = {
   refreshServer: { method: 'POST', path: '/v1/servers/:id/refresh' },
   listRegions: { method: 'GET', path: '/v1/providers/:provider/regions' },
   listSizes: { method: 'GET', path: '/v1/providers/:provider/sizes' },
+  listProviders: { method: 'GET', path: '/v1/providers' },
+  saveProviderCredentials: { method: 'PUT', path: '/v1/providers/:provider' },
+  removeProviderCredentials: { method: 'DELETE', path: '/v1/providers/:provider' },
+  listSnapshots: { method: 'GET', path: '/v1/snapshots' },
+  getSnapshot: { method: 'GET', path: '/v1/snapshots/:id' },
+  createSnapshot: { method: 'POST', path: '/v1/snapshots' },
+  deleteSnapshot: { method: 'DELETE', path: '/v1/snapshots/:id' },
   listProjects: { method: 'GET', path: '/v1/projects' },
   createProject: { method: 'POST', path: '/v1/projects' },
   getProject: { method: 'GET', path: '/v1/projects/:id' },
@@ -258,6 +265,15 @@ export function createApiClient(options: ApiClientOptions = {}) {
     refreshServer: (id: string) => call('refreshServer', { params: { id } }) as Promise<CommandAccepted<'serverId'>>,
     listRegions: (provider: Provider) => call('listRegions', { params: { provider } }),
     listSizes: (provider: Provider) => call('listSizes', { params: { provider } }),
+    listProviders: () => call('listProviders'),
+    /** Verified with the provider before it is saved; a token the provider refuses is `validation_failed`. */
+    saveProviderCredentials: (provider: CredentialProvider, body: ApiBody<'saveProviderCredentials'>) =>
+      call('saveProviderCredentials', { params: { provider }, body }),
+    removeProviderCredentials: (provider: CredentialProvider) => call('removeProviderCredentials', { params: { provider } }),
+    listSnapshots: (query: ApiQuery<'listSnapshots'> = {}) => call('listSnapshots', { query }),
+    getSnapshot: (id: string) => call('getSnapshot', { params: { id } }),
+    createSnapshot: (body: ApiBody<'createSnapshot'>) => call('createSnapshot', { body }) as Promise<CommandAccepted<'snapshotId'>>,
+    deleteSnapshot: (id: string) => call('deleteSnapshot', { params: { id } }) as Promise<CommandAccepted<'snapshotId'>>,
     listProjects: (query: ApiQuery<'listProjects'> = {}) => call('listProjects', { query }),
     createProject: (body: ApiBody<'createProject'>) => call('createProject', { body }) as Promise<CommandAccepted<'projectId'>>,
     getProject: (id: string) => call('getProject', { params: { id } }),

@@ -1,6 +1,7 @@
 'use client';
 
-import type { Provider, ServerView } from '@platform/contracts';
+import type { Provider, ServerView, SnapshotView } from '@platform/contracts';
+import Link from 'next/link';
 import { useRef, useState, type FormEvent } from 'react';
 import { Dialog } from '../../../components/dialog';
 import { EmptyState } from '../../../components/empty-state';
@@ -13,9 +14,8 @@ import { useToast } from '../../../components/toasts';
 import { ApiRequestError, issuesByField, type ApiResponse } from '../../../lib/api';
 import { sentence } from '../../../lib/format';
 import { applyServerEvent, SERVER_EVENT_TYPES } from '../../../lib/servers';
-
-type Region = ApiResponse<'listRegions'>['items'][number];
-type Size = ApiResponse<'listSizes'>['items'][number];
+import { snapshotsForRegion } from '../../../lib/snapshots';
+import { CatalogProblem, sizeLabel, type Region, type Size } from './catalog';
 
 const statusTone: Record<ServerView['status'], string> = {
   provisioning: 'accent',
@@ -25,12 +25,6 @@ const statusTone: Record<ServerView['status'], string> = {
   destroying: 'warning',
   destroyed: 'warning',
 };
-
-function sizeLabel(size: Size): string {
-  const memory = size.memoryMb >= 1024 ? `${size.memoryMb / 1024} GB` : `${size.memoryMb} MB`;
-  const price = size.priceMonthly > 0 ? `, $${size.priceMonthly}/month` : '';
-  return `${size.slug} (${size.vcpus} vCPU, ${memory}, ${size.diskGb} GB disk${price})`;
-}
 
 export function ServerList({ firstPage, localRegions, localSizes }: { firstPage: ApiResponse<'listServers'>; localRegions: Region[]; localSizes: Size[] }) {
   const { api, can } = useSession();
@@ -182,6 +176,8 @@ function ProvisionForm({ localRegions, localSizes, onDone, onCancel }: { localRe
   const [sizes, setSizes] = useState(localSizes);
   const [region, setRegion] = useState(localRegions.find((item) => item.available)?.slug ?? '');
   const [catalogError, setCatalogError] = useState<string>();
+  /** The workspace's snapshots, for a DigitalOcean server to start from (loaded when DigitalOcean is chosen). */
+  const [snapshots, setSnapshots] = useState<readonly SnapshotView[]>([]);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [pending, setPending] = useState(false);
   useFocusOnFieldErrors(form, errors);
@@ -189,15 +185,21 @@ function ProvisionForm({ localRegions, localSizes, onDone, onCancel }: { localRe
   async function chooseProvider(next: Provider) {
     setProvider(next);
     setCatalogError(undefined);
+    setSnapshots([]);
     try {
-      const [nextRegions, nextSizes] = await Promise.all([api.listRegions(next), api.listSizes(next)]);
+      const [nextRegions, nextSizes, nextSnapshots] = await Promise.all([
+        api.listRegions(next),
+        api.listSizes(next),
+        next === 'digitalocean' ? api.listSnapshots({ limit: 100 }).catch(() => ({ items: [] })) : { items: [] },
+      ]);
       setRegions(nextRegions.items);
       setSizes(nextSizes.items);
+      setSnapshots(nextSnapshots.items);
       setRegion(nextRegions.items.find((item) => item.available)?.slug ?? '');
     } catch (error) {
       setRegions([]);
       setSizes([]);
-      setCatalogError(error instanceof ApiRequestError ? `${sentence(error.message)}. Save the provider's credentials under Settings → Providers first.` : String(error));
+      setCatalogError(error instanceof ApiRequestError ? sentence(error.message) : String(error));
     }
   }
 
@@ -208,7 +210,13 @@ function ProvisionForm({ localRegions, localSizes, onDone, onCancel }: { localRe
     setPending(true);
     setErrors({});
     try {
-      await api.provisionServer({ provider, name, region: formText(data, 'region') || undefined, size: formText(data, 'size') || undefined });
+      await api.provisionServer({
+        provider,
+        name,
+        region: formText(data, 'region') || undefined,
+        size: formText(data, 'size') || undefined,
+        snapshotId: provider === 'digitalocean' ? formText(data, 'snapshotId') || undefined : undefined,
+      });
       onDone(name);
     } catch (error) {
       setPending(false);
@@ -218,17 +226,14 @@ function ProvisionForm({ localRegions, localSizes, onDone, onCancel }: { localRe
   }
 
   const sizesHere = sizes.filter((size) => size.regions.length === 0 || size.regions.includes(region));
+  const snapshotsHere = snapshotsForRegion(snapshots, region);
   return (
     <form ref={form} className="form" onSubmit={(event) => void submit(event)} noValidate>
       <SelectField label="Provider" name="provider" value={provider} onChange={(event) => void chooseProvider(event.target.value as Provider)}>
         <option value="local">Local (this machine)</option>
         <option value="digitalocean">DigitalOcean</option>
       </SelectField>
-      {catalogError && (
-        <p className="form-error" role="alert">
-          {catalogError}
-        </p>
-      )}
+      {catalogError && <CatalogProblem message={catalogError} />}
       <TextField label="Server name" name="name" required autoFocus maxLength={63} error={errors.name} hint="Letters, digits and dashes: “edge-1”." />
       <div className="form-row">
         <SelectField label="Region" name="region" value={region} onChange={(event) => setRegion(event.target.value)} error={errors.region}>
@@ -246,6 +251,37 @@ function ProvisionForm({ localRegions, localSizes, onDone, onCancel }: { localRe
           ))}
         </SelectField>
       </div>
+      {provider === 'digitalocean' && regions.length > 0 && (
+        <SelectField
+          // A new list of choices per region: the choice starts over at "none" when the region changes.
+          key={region}
+          label="Snapshot"
+          name="snapshotId"
+          defaultValue=""
+          error={errors.snapshotId}
+          hint={
+            snapshotsHere.length > 0 ? (
+              'A server made from a snapshot is ready in about a minute; without one it installs everything while it boots.'
+            ) : (
+              <>
+                No ready snapshot in this region: the server installs everything while it boots.{' '}
+                <Link href="/infrastructure#snapshots" onClick={onCancel}>
+                  Build a snapshot
+                </Link>{' '}
+                to start servers faster.
+              </>
+            )
+          }
+        >
+          <option value="">None: install while booting</option>
+          {snapshotsHere.map((item) => (
+            <option key={item.id} value={item.id}>
+              {item.name}
+              {item.agentOutdated ? ' (outdated agent)' : ''}
+            </option>
+          ))}
+        </SelectField>
+      )}
       <div className="form-actions">
         <button type="button" className="button" onClick={onCancel}>
           Cancel

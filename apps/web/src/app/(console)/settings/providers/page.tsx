@@ -1,19 +1,15 @@
 import type { Metadata } from 'next';
-import { PlannedFeature } from '../../../../components/planned-feature';
+import { ApiErrorNotice } from '../../../../components/api-error-notice';
+import { settle } from '../../../../lib/api';
+import { getSession, serverApi } from '../../../../lib/session';
+import { Providers } from './providers';
 
 export const metadata: Metadata = { title: 'Cloud providers' };
 
-export default function ProvidersPage() {
-  return (
-    <PlannedFeature
-      icon="☁"
-      title="Cloud provider credentials"
-      routes={['PUT /v1/providers/digitalocean', 'PUT /v1/providers/cloudflare', 'GET /v1/providers']}
-    >
-      <p>
-        Save a DigitalOcean token to provision servers there, and a Cloudflare token for domains and certificates. Each is verified
-        when saved, stored encrypted, and never shown again — only whether it is set and when it was verified.
-      </p>
-    </PlannedFeature>
-  );
+export default async function ProvidersPage() {
+  const session = await getSession();
+  if (!session.ok) return <ApiErrorNotice error={session.error} what="the cloud providers" />;
+  const providers = await settle((await serverApi()).listProviders());
+  if (!providers.ok) return <ApiErrorNotice error={providers.error} what="the cloud providers" />;
+  return <Providers initialProviders={providers.value.items} />;
 }

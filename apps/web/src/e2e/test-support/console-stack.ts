@@ -50,6 +50,8 @@ function buildConsole(distDir: string): { child: ChildProcess; done: Promise<voi
 export interface ConsoleStackOptions {
   /** Also runs the provisioner, with local servers (Docker and nginx on this machine) under a directory of their own. */
   readonly provisioner?: boolean;
+  /** More settings of the provisioner: a fake cloud's URL (`DIGITALOCEAN_API_URL`), `PLATFORM_PUBLIC_ADDRESS`. */
+  readonly provisionerEnv?: Readonly<Record<string, string>>;
   /** Where `next build` writes (under apps/web): one per kind of run, so a test and a benchmark never share one. */
   readonly distDir?: string;
 }
@@ -107,6 +109,7 @@ export async function startConsoleStack(label: string, options: ConsoleStackOpti
               REPLICA_ID: `${label}-provisioner`,
               LOCAL_SERVERS_ROOT: serversRoot,
               PROVISION_POLL_MS: '200',
+              ...options.provisionerEnv,
             },
             `http://127.0.0.1:${provisionerPort}/readyz`,
             { timeoutMs: 60_000 },

@@ -139,9 +139,10 @@ export function SnapshotList({ firstPage, digitalOceanConnected }: { firstPage: 
                   </span>
                   <SnapshotProgress snapshot={snapshot} />
                   {snapshot.failureReason && (
-                    <div className="form-error small-text">
-                      {snapshot.status === 'failed' && snapshot.step ? `Failed at “${stepLabel(snapshot.step)}”: ` : ''}
-                      {sentence(snapshot.failureReason)}
+                    <div className="small-text danger-text">
+                      {snapshot.status === 'failed' && snapshot.step
+                        ? `Failed at “${stepLabel(snapshot.step)}”: ${snapshot.failureReason}`
+                        : sentence(snapshot.failureReason)}
                     </div>
                   )}
                 </td>
@@ -198,24 +199,16 @@ export function SnapshotList({ firstPage, digitalOceanConnected }: { firstPage: 
   );
 }
 
-/** Where a build is: its four steps, those done marked (the failed one in red). */
+/** Where a build is: its four steps, those done marked and the current one highlighted. */
 function SnapshotProgress({ snapshot }: { snapshot: SnapshotView }) {
-  if (snapshot.status !== 'building' && !(snapshot.status === 'failed' && snapshot.step)) return null;
+  if (snapshot.status !== 'building' || !snapshot.step) return null;
   const at = SNAPSHOT_STEPS.findIndex((item) => item.step === snapshot.step);
-  const label =
-    snapshot.status === 'building' && snapshot.step
-      ? `Step ${at + 1} of ${SNAPSHOT_STEPS.length}: ${stepLabel(snapshot.step)}`
-      : `Failed at step ${at + 1} of ${SNAPSHOT_STEPS.length}`;
+  const label = `Step ${at + 1} of ${SNAPSHOT_STEPS.length}: ${stepLabel(snapshot.step)}`;
   return (
-    <div className="small-text" aria-label={label} title={label}>
+    <div className="small-text" role="group" aria-label={label} title={label}>
       <span className="step-track">
         {SNAPSHOT_STEPS.map((item, index) => (
-          <span
-            key={item.step}
-            data-done={index < at ? 'true' : undefined}
-            data-failed={snapshot.status === 'failed' && index === at ? 'true' : undefined}
-            aria-current={snapshot.status === 'building' && index === at ? 'step' : undefined}
-          >
+          <span key={item.step} data-done={index < at ? 'true' : undefined} aria-current={index === at ? 'step' : undefined}>
             {item.label}
           </span>
         ))}

@@ -2,7 +2,7 @@
 
 import type { CredentialProvider, ProviderView } from '@platform/contracts';
 import Link from 'next/link';
-import { useRef, useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ConfirmButton } from '../../../../components/confirm-button';
 import { formText, TextField, useFocusOnFieldErrors } from '../../../../components/fields';
 import { useEventListener } from '../../../../components/live-events';
@@ -77,22 +77,25 @@ function ProviderCard({ provider, mayChange, onChange }: { provider: ProviderVie
             <dd>{provider.verifiedAt ? <TimeAgo iso={provider.verifiedAt} /> : <span className="muted">never</span>}</dd>
           </dl>
           {mayChange ? (
-            <TokenForm provider={provider} onSaved={onChange} />
+            <TokenForm
+              provider={provider}
+              onSaved={onChange}
+              disconnect={
+                provider.connected && (
+                  <ConfirmButton
+                    label="Disconnect"
+                    accessibleLabel={`Disconnect ${info.title}`}
+                    className="button danger"
+                    title={`Disconnect ${info.title}?`}
+                    description={`The saved token is forgotten: the platform can no longer create or delete anything in this ${info.title} account. The API refuses while servers still run there; delete them first.`}
+                    confirmLabel="Disconnect"
+                    onConfirm={() => disconnect(provider.provider as CredentialProvider)}
+                  />
+                )
+              }
+            />
           ) : (
             !provider.connected && <p className="muted">An owner or admin of this workspace can connect {info.title} here.</p>
-          )}
-          {mayChange && provider.connected && (
-            <div>
-              <ConfirmButton
-                label="Disconnect"
-                accessibleLabel={`Disconnect ${info.title}`}
-                className="button danger"
-                title={`Disconnect ${info.title}?`}
-                description={`The saved token is forgotten; the platform can no longer create or delete anything in this ${info.title} account. It refuses while servers still run there: delete them first.`}
-                confirmLabel="Disconnect"
-                onConfirm={() => disconnect(provider.provider as CredentialProvider)}
-              />
-            </div>
           )}
         </div>
       )}
@@ -104,7 +107,7 @@ function ProviderCard({ provider, mayChange, onChange }: { provider: ProviderVie
  * The token is typed into a password field and sent once: it is never shown again, and the field is emptied as
  * soon as the provider has accepted it (the form is uncontrolled, so the token never sits in the page's state).
  */
-function TokenForm({ provider, onSaved }: { provider: ProviderView; onSaved: (view: ProviderView) => void }) {
+function TokenForm({ provider, onSaved, disconnect }: { provider: ProviderView; onSaved: (view: ProviderView) => void; disconnect: ReactNode }) {
   const { api } = useSession();
   const toast = useToast();
   const reportFailure = useFailureReporter();
@@ -144,7 +147,7 @@ function TokenForm({ provider, onSaved }: { provider: ProviderView; onSaved: (vi
   }
 
   return (
-    <form ref={form} className="form" onSubmit={(event) => void save(event)} noValidate aria-label={`${info.title} token`}>
+    <form ref={form} className="form token-form" onSubmit={(event) => void save(event)} noValidate aria-label={`${info.title} token`}>
       <TextField
         label={`${info.title} API token`}
         name="token"
@@ -175,6 +178,7 @@ function TokenForm({ provider, onSaved }: { provider: ProviderView; onSaved: (vi
             Snapshots and servers →
           </Link>
         )}
+        {disconnect}
       </div>
     </form>
   );

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './gateway-config';
+import { toErrorResponse } from './http-errors';
+import { settleIdempotencyClaim } from './idempotency';
+import type { RequestState } from './request-state';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ARCHIVE_TYPES = ['application/gzip', 'application/x-gzip', 'application/zip', 'application/octet-stream'];
@@ -15,6 +18,7 @@ const API_SECURITY_HEADERS = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   'permissions-policy': 'camera=(), microphone=(), geolocation=()',
 };
+const SECURITY_HEADER_ENTRIES = Object.entries(API_SECURITY_HEADERS);
 
 /**
  * What every response gets, whatever route it comes from: an `X-Request-Id` (the caller's, when it is a
@@ -29,7 +33,8 @@ export async function configureHttp(fastify: FastifyInstance, config: Pick<Gatew
   fastify.decorateRequest('platform', null as never);
   const allowedOrigins = new Set(config.CORS_ORIGINS);
 
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Both hooks take `done` instead of being async: they run on every request, and a promise per hook is a cost.
+  fastify.addHook('onRequest', (request, reply, done) => {
     const offered = request.headers['x-request-id'];
     const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
     request.platform = { requestId };
@@ -46,15 +51,33 @@ export async function configureHttp(fastify: FastifyInstance, config: Pick<Gatew
           .header('access-control-max-age', '600')
           .code(204)
           .send();
+        return;
       }
     }
+    done();
   });
 
-  fastify.addHook('onSend', async (request, reply, payload) => {
-    for (const [name, value] of Object.entries(API_SECURITY_HEADERS)) {
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    for (const [name, value] of SECURITY_HEADER_ENTRIES) {
       if (!reply.hasHeader(name)) reply.header(name, value);
     }
     if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
-    return payload;
+    const state = request.platform as RequestState | null;
+    const claim = state?.idempotency;
+    if (!state || !claim) {
+      done(null, payload);
+      return;
+    }
+    // The answer to a POST that claimed an Idempotency-Key is recorded before it leaves, so a retry finds it.
+    state.idempotency = undefined;
+    settleIdempotencyClaim(claim, { status: reply.statusCode, payload, failedOnOurSide: state.failedOnOurSide === true }).then(
+      () => done(null, payload),
+      (error: unknown) => {
+        void claim.store.release(claim.scope, claim.key).catch(() => undefined);
+        const failure = toErrorResponse(error, state.requestId);
+        reply.code(failure.status).header('content-type', 'application/json; charset=utf-8');
+        done(null, JSON.stringify(failure.body));
+      },
+    );
   });
 }

@@ -10,6 +10,48 @@ export interface StoredResponse {
   readonly body: unknown;
 }
 
+/** A POST that claimed its Idempotency-Key: its answer is recorded under the key before it leaves. */
+export interface IdempotencyClaim {
+  readonly store: IdempotencyStore;
+  readonly scope: string;
+  readonly key: string;
+}
+
+/** Thrown when a retry is to get the first answer: the exception filter sends that answer. */
+export class IdempotentReplay extends Error {
+  constructor(readonly response: StoredResponse) {
+    super('a retry of an earlier request with the same Idempotency-Key');
+    this.name = 'IdempotentReplay';
+  }
+}
+
+function parsedPayload(payload: unknown): unknown {
+  const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Records the answer of a request that claimed an Idempotency-Key: a success or a refusal is kept for its retries
+ * (a refusal without its request id); a failure of ours is forgotten, so that a retry is handled afresh.
+ */
+export async function settleIdempotencyClaim(
+  claim: IdempotencyClaim,
+  answer: { status: number; payload: unknown; failedOnOurSide: boolean },
+): Promise<void> {
+  if (answer.failedOnOurSide) {
+    await claim.store.release(claim.scope, claim.key);
+    return;
+  }
+  const body = parsedPayload(answer.payload);
+  const stored = answer.status >= 400 ? { error: (body as { error?: unknown } | null)?.error } : body;
+  await claim.store.complete(claim.scope, claim.key, { status: answer.status, body: stored });
+}
+
 /**
  * Remembers the first answer to each `Idempotency-Key` (per workspace and user) for a day, so that a retry
  * gets that answer instead of doing the work twice. The same key with a different request is refused.

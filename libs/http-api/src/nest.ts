@@ -1,7 +1,6 @@
 import {
   applyDecorators,
   type ArgumentsHost,
-  type CallHandler,
   type CanActivate,
   Catch,
   createParamDecorator,
@@ -10,11 +9,9 @@ import {
   HttpCode,
   Inject,
   Injectable,
-  type NestInterceptor,
   RequestMapping,
   RequestMethod,
   SetMetadata,
-  UseInterceptors,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { ApiRoute } from '@platform/contracts';
@@ -22,9 +19,8 @@ import type { z } from 'zod';
 import { requireScope, resolveAccess, type IdentityService } from '@platform/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { from, lastValueFrom, type Observable } from 'rxjs';
 import { toErrorResponse } from './http-errors';
-import { IdempotencyStore } from './idempotency';
+import { IdempotencyStore, IdempotentReplay, settleIdempotencyClaim, type IdempotencyClaim } from './idempotency';
 import { parseInput } from './input';
 import type { RateLimiter } from './rate-limiter';
 import { accessOf, stateOf } from './request-state';
@@ -42,8 +38,6 @@ export function Route(route: ApiRoute) {
     RequestMapping({ path: route.path, method: RequestMethod[route.method] }),
     HttpCode(route.success.status),
     SetMetadata(API_ROUTE, route),
-    // Only POSTs take an Idempotency-Key; reads skip the interceptor's cost altogether.
-    ...(route.method === 'POST' ? [UseInterceptors(IdempotencyInterceptor)] : []),
   );
 }
 
@@ -71,7 +65,11 @@ function credentialOf(request: FastifyRequest): string | undefined {
 /**
  * Authorization in one place: rate limits the routes that need them, authenticates the credential, picks the
  * workspace (a path's `:workspaceId`, or `X-Workspace-Id`, or the credential's own), checks the route's scope,
- * and validates the input against the route's contract, before any handler runs.
+ * and validates the input against the route's contract, before any handler runs. Then a POST with an
+ * `Idempotency-Key` claims it: a retry gets the first answer (success or refusal) instead of being handled again.
+ * The answer is recorded by the onSend hook of `configureHttp` as it leaves; failures of ours are not remembered,
+ * so their retry is handled afresh. (A Nest interceptor would do the same at a cost on every POST: Nest binds two
+ * async resources and builds an observable chain per call, with or without the header.)
  */
 @Injectable()
 export class ApiGuard implements CanActivate {
@@ -80,6 +78,7 @@ export class ApiGuard implements CanActivate {
     @Inject(IDENTITY) private readonly identity: IdentityService,
     @Inject(RATE_LIMITER) private readonly rateLimiter: RateLimiter,
     @Inject(AUTH_RATE_LIMIT) private readonly authRateLimitPerMinute: number,
+    @Inject(IDEMPOTENCY) private readonly idempotency: IdempotencyStore,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -100,48 +99,31 @@ export class ApiGuard implements CanActivate {
       state.access = access;
     }
     state.input = parseInput(route, request);
+    if (route.method === 'POST') {
+      const header = request.headers['idempotency-key'];
+      if (typeof header === 'string') await this.claimIdempotencyKey(request, context.switchToHttp().getResponse<FastifyReply>(), header);
+    }
     return true;
   }
-}
 
-/**
- * A POST with `Idempotency-Key` answers a retry with the first answer (success or refusal) instead of
- * handling it again. Failures of ours are not remembered, so their retry is handled afresh.
- */
-@Injectable()
-export class IdempotencyInterceptor implements NestInterceptor {
-  constructor(@Inject(IDEMPOTENCY) private readonly store: IdempotencyStore) {}
-
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const header = request.headers['idempotency-key'];
-    if (typeof header !== 'string') return next.handle();
-    return from(this.handleOnce(context, next, request, header));
-  }
-
-  private async handleOnce(context: ExecutionContext, next: CallHandler, request: FastifyRequest, header: string): Promise<unknown> {
-    const reply = context.switchToHttp().getResponse<FastifyReply>();
+  private async claimIdempotencyKey(request: FastifyRequest, reply: FastifyReply, header: string): Promise<void> {
     const key = IdempotencyStore.validKey(header);
     const state = stateOf(request);
     const scope = state.access ? `${state.access.workspaceId}:${state.access.principal.userId}` : `public:${request.routeOptions.url}`;
     const fingerprint = IdempotencyStore.fingerprint(request.method, request.url, request.body);
-    const earlier = await this.store.claim(scope, key, fingerprint);
-    if (earlier) {
-      reply.header('idempotent-replayed', 'true');
-      reply.code(earlier.status);
-      return earlier.body;
-    }
+    const earlier = await this.idempotency.claim(scope, key, fingerprint);
+    if (earlier) throw new IdempotentReplay(earlier);
     state.idempotencyKey = `${scope}:${key}`;
-    try {
-      const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      await this.store.complete(scope, key, { status: reply.statusCode, body });
-      return body;
-    } catch (error) {
-      const { status, body, unexpected } = toErrorResponse(error, state.requestId);
-      if (unexpected) await this.store.release(scope, key);
-      else await this.store.complete(scope, key, { status, body: { error: body.error } });
-      throw error;
-    }
+    const claim: IdempotencyClaim = { store: this.idempotency, scope, key };
+    state.idempotency = claim;
+    // An answer streamed on the raw response (a followed deployment) never passes the onSend hook: record it at the end.
+    reply.raw.once('close', () => {
+      if (state.idempotency !== claim) return;
+      state.idempotency = undefined;
+      void settleIdempotencyClaim(claim, { status: reply.raw.statusCode, payload: undefined, failedOnOurSide: state.failedOnOurSide === true }).catch(
+        () => undefined,
+      );
+    });
   }
 }
 
@@ -153,8 +135,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (error instanceof IdempotentReplay) {
+      void reply.code(error.response.status).header('idempotent-replayed', 'true').send(error.response.body);
+      return;
+    }
     const requestId = request.platform?.requestId ?? 'unknown';
     const { status, body, unexpected } = toErrorResponse(error, requestId);
+    if (unexpected && request.platform) request.platform.failedOnOurSide = true;
     if (unexpected) this.logger.error({ err: error, requestId, method: request.method, url: request.url }, 'request failed');
     if (status === 429) {
       const retry = (body.error.details?.[0] as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;

@@ -1,5 +1,6 @@
 import type { Access } from '@platform/identity';
 import type { FastifyRequest } from 'fastify';
+import type { IdempotencyClaim } from './idempotency';
 
 /** What the gateway learned about a request on its way in, for the handler and the error filter. */
 export interface RequestState {
@@ -7,6 +8,10 @@ export interface RequestState {
   access?: Access;
   input?: { params: unknown; query: unknown; body: unknown };
   idempotencyKey?: string;
+  /** The claim of a POST's Idempotency-Key, until its answer is recorded (see `settleIdempotencyClaim`). */
+  idempotency?: IdempotencyClaim;
+  /** Set by the exception filter when the request failed on our side rather than being refused. */
+  failedOnOurSide?: boolean;
 }
 
 declare module 'fastify' {

@@ -69,7 +69,14 @@ export class Bus implements BusResources {
   static async connect(options: BusConnectOptions): Promise<Bus> {
     const subjects = new Subjects(options.prefix);
     // A service outlives NATS restarts and failovers: keep reconnecting instead of giving up.
-    const connection = await connect({ servers: options.servers, name: options.name, maxReconnectAttempts: -1 });
+    // No async traces: they cost every request and publish an Error (a captured stack) made up front in case it
+    // fails, and the failures this bus reports (timeouts, no responders, refused publishes) say what failed anyway.
+    const connection = await connect({
+      servers: options.servers,
+      name: options.name,
+      maxReconnectAttempts: -1,
+      noAsyncTraces: true,
+    });
     try {
       const manager: JetStreamManager = await jetstreamManager(connection);
       const logger = options.logger ?? defaultBusLogger(options.name ?? 'bus');

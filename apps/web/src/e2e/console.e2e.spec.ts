@@ -13,6 +13,7 @@ import { createGzip } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { packDirectory } from '@platform/archive';
 import { ensureBaseImages } from '@platform/build';
+import { FakeDigitalOcean } from '@platform/cloud/testing';
 import { DESKTOP, firstLoadJavaScript, openBrowser, PHONE, resultsDir, screenshot, type BrowserSession } from './test-support/browser';
 import { startConsoleStack, type ConsoleStack } from './test-support/console-stack';
 
@@ -24,6 +25,8 @@ const serviceId = randomUUID();
 const serverId = randomUUID();
 
 let stack: ConsoleStack;
+/** DigitalOcean as the provisioner sees it: checks every request against the official API document. */
+let digitalOcean: FakeDigitalOcean;
 let ownerBrowser: BrowserSession;
 let viewerBrowser: BrowserSession | undefined;
 let page: Page;
@@ -66,7 +69,15 @@ async function logIn(target: Page, email: string): Promise<void> {
 beforeAll(async () => {
   execFileSync('bash', [path.join(repoRoot, 'scripts/ensure-chromium.sh')], { stdio: 'inherit' });
   const pack = async () => buffer(packDirectory(path.join(repoRoot, 'examples/hello')).pipe(createGzip()));
-  [stack, helloArchive] = await Promise.all([startConsoleStack('web', { provisioner: true }), pack(), ensureBaseImages(['node'])]);
+  digitalOcean = await FakeDigitalOcean.start();
+  [stack, helloArchive] = await Promise.all([
+    startConsoleStack('web', {
+      provisioner: true,
+      provisionerEnv: { DIGITALOCEAN_API_URL: digitalOcean.url, PLATFORM_PUBLIC_ADDRESS: '127.0.0.1' },
+    }),
+    pack(),
+    ensureBaseImages(['node']),
+  ]);
   ownerBrowser = await openBrowser('owner');
   page = await ownerBrowser.newPage();
   page.setDefaultTimeout(15_000);
@@ -76,6 +87,7 @@ afterAll(async () => {
   await viewerBrowser?.close();
   await ownerBrowser?.close();
   await stack?.stop();
+  await digitalOcean?.close();
 }, 60_000);
 
 describe('web console', () => {
@@ -242,6 +254,12 @@ describe('web console', () => {
     expect(await viewerPage.getByRole('button', { name: /Remove|Add member/ }).count()).toBe(0);
     expect(await viewerPage.getByRole('combobox').count()).toBe(0);
     await screenshot(viewerPage, 'members-as-viewer');
+    await viewerPage.getByRole('link', { name: 'Cloud providers' }).click();
+    await viewerPage.getByLabel('DigitalOcean: not connected').waitFor();
+    await viewerPage.getByText('An owner or admin saves and removes their tokens').waitFor();
+    expect(await viewerPage.locator('input[type="password"]').count()).toBe(0);
+    expect(await viewerPage.getByRole('button', { name: /Save token|Disconnect/ }).count()).toBe(0);
+    await screenshot(viewerPage, 'providers-as-viewer');
 
     // The buttons are hidden for clarity; the API is what refuses.
     const workspaceId = await viewerPage.evaluate(async () => {
@@ -377,6 +395,77 @@ describe('web console', () => {
     await screenshot(page, 'deployment-details');
   }, 240_000);
 
+  it("connects DigitalOcean on the providers page: a refused token shows the API's message, the saved one is never shown, and snapshots offer its regions", async () => {
+    // Before a token: building a snapshot is disabled and says what to do first; DigitalOcean's catalogue says to save a token.
+    await page.getByRole('link', { name: 'Infrastructure' }).click();
+    const snapshots = page.locator('#snapshots');
+    await snapshots.getByText('No snapshots yet').waitFor();
+    expect(await snapshots.getByRole('button', { name: 'Build a snapshot' }).isDisabled()).toBe(true);
+    await snapshots.getByText('Snapshots are DigitalOcean images: connect DigitalOcean first').waitFor();
+    await page.getByRole('button', { name: 'Provision a server' }).first().click();
+    const provision = page.getByRole('dialog', { name: 'Provision a server' });
+    await provision.getByLabel('Provider').selectOption('digitalocean');
+    await provision.getByRole('alert').getByRole('link', { name: 'Settings → Cloud providers' }).waitFor();
+    await screenshot(page, 'provision-digitalocean-without-token');
+    await provision.getByRole('button', { name: 'Cancel' }).click();
+    await snapshots.getByRole('link', { name: 'Settings → Cloud providers' }).click();
+    await page.waitForURL(`${stack.consoleUrl}/settings/providers`, { waitUntil: 'commit' });
+
+    const card = page.locator('section[data-provider="digitalocean"]');
+    await card.getByLabel('DigitalOcean: not connected').waitFor();
+    await screenshot(page, 'providers-not-connected');
+    const field = card.getByLabel('DigitalOcean API token');
+    expect(await field.getAttribute('type')).toBe('password');
+
+    // A token DigitalOcean refuses: the API's own message, under the field, which gets the focus.
+    const wrongToken = `dop_v1_${'0'.repeat(64)}`;
+    await field.fill(wrongToken);
+    const refused = page.waitForResponse((response) => response.url().endsWith('/v1/providers/digitalocean') && response.request().method() === 'PUT');
+    await card.getByRole('button', { name: 'Save token' }).click();
+    const refusal = (await (await refused).json()) as { error: { code: string; message: string; details?: { path: string; message: string }[] } };
+    expect(refusal.error.code).toBe('validation_failed');
+    const shown = refusal.error.details?.find((detail) => detail.path === 'body.token')?.message ?? refusal.error.message;
+    await card.getByText(shown[0].toUpperCase() + shown.slice(1)).waitFor();
+    expect(await page.evaluate('document.activeElement?.getAttribute("name")')).toBe('token');
+    await card.getByLabel('DigitalOcean: not connected').waitFor();
+    await screenshot(page, 'providers-refused');
+
+    // The token it accepts: connected, with the account's email; the field is emptied and the token is nowhere on the page.
+    await field.fill(digitalOcean.token);
+    await field.press('Enter');
+    await card.getByLabel('DigitalOcean: connected').waitFor();
+    await card.locator('dd[data-field="account"]').getByText('ops@example.test').waitFor();
+    await card.getByRole('status').getByText('DigitalOcean accepted the token as ops@example.test').waitFor();
+    expect(await field.inputValue()).toBe('');
+    expect(await page.content()).not.toContain(digitalOcean.token);
+    const inputValues = await page.locator('input').evaluateAll((inputs) => inputs.map((input) => (input as unknown as { value: string }).value));
+    expect(inputValues.filter((value) => value.includes(digitalOcean.token))).toEqual([]);
+    await card.getByRole('button', { name: 'Replace token' }).waitFor();
+    await screenshot(page, 'providers-connected');
+
+    // Snapshots: building one now offers DigitalOcean's regions, fra1 among them.
+    await page.getByRole('link', { name: 'Infrastructure' }).click();
+    await snapshots.getByRole('button', { name: 'Build a snapshot' }).click();
+    const build = page.getByRole('dialog', { name: 'Build a snapshot' });
+    const region = build.getByLabel('Region');
+    await region.waitFor();
+    await region.locator('option[value="fra1"]').waitFor({ state: 'attached' });
+    await build.getByLabel('Builder size').locator('option[value="s-1vcpu-1gb"]').waitFor({ state: 'attached' });
+    await screenshot(page, 'snapshot-build-dialog');
+    await build.getByRole('button', { name: 'Cancel' }).click();
+    await build.waitFor({ state: 'hidden' });
+
+    // Provisioning on DigitalOcean offers its regions too, with the optional snapshot picker.
+    await page.getByRole('button', { name: 'Provision a server' }).first().click();
+    await provision.getByLabel('Provider').selectOption('digitalocean');
+    await provision.getByLabel('Region').locator('option[value="fra1"]').waitFor({ state: 'attached' });
+    await provision.getByLabel('Snapshot').waitFor();
+    await provision.getByText('No ready snapshot in this region').waitFor();
+    await screenshot(page, 'provision-digitalocean');
+    await provision.getByRole('button', { name: 'Cancel' }).click();
+    expect(digitalOcean.violations).toEqual([]);
+  }, 60_000);
+
   it('shows every main page at 1280 and 390 px, with a small first load', async () => {
     const pages = [
       ['overview', '/'],
@@ -413,5 +502,6 @@ describe('web console', () => {
 
   it('logged no console error and no unhandled promise rejection on any page', () => {
     expect([...ownerBrowser.problems, ...(viewerBrowser?.problems ?? [])]).toEqual([]);
+    expect(digitalOcean.violations).toEqual([]);
   });
 });

@@ -29,6 +29,7 @@ import { DeployConfigsController } from './controllers/deploy-configs.controller
 import { DocsController } from './controllers/docs.controller';
 import { EventsController } from './controllers/events.controller';
 import { HealthController } from './controllers/health.controller';
+import { InfrastructureController } from './controllers/infrastructure.controller';
 import { ServersController } from './controllers/servers.controller';
 import { ApplicationsController } from './controllers/applications.controller';
 import { DeploymentsController } from './controllers/deployments.controller';
@@ -41,7 +42,7 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [AuthController, WorkspacesController, ApiTokensController, DeployConfigsController, EventsController, DocsController, HealthController, ServersController, ApplicationsController, DeploymentsController],
+      controllers: [AuthController, WorkspacesController, ApiTokensController, DeployConfigsController, EventsController, DocsController, HealthController, ServersController, InfrastructureController, ApplicationsController, DeploymentsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GATEWAY_LOGGER, useValue: logger },

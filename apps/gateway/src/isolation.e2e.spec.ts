@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { DropletAgents, FakeDigitalOcean } from '@platform/cloud/testing';
 import { apiRoutes, type ApiRoute, type ApiRouteName } from '@platform/contracts';
-import { eventually } from '@platform/testing';
+import { eventually, freePort } from '@platform/testing';
 import { EventStreamReader, startStack, type ApiClient, type Stack } from './test-support';
 
 interface Tenant {
@@ -15,6 +16,7 @@ interface Tenant {
   projectId: string;
   serviceId: string;
   deploymentId: string;
+  snapshotId: string;
 }
 
 const fields = (name: string) => ({
@@ -24,8 +26,11 @@ const fields = (name: string) => ({
   serverIds: [randomUUID()],
 });
 
-async function tenant(api: ApiClient, label: string): Promise<Tenant> {
+async function tenant(api: ApiClient, label: string, digitalOceanToken: string): Promise<Tenant> {
   const user = await api.signup(label);
+  expect((await api.request('PUT', '/v1/providers/digitalocean', { token: user.token, body: { token: digitalOceanToken } })).status).toBe(200);
+  const snapshot = await api.request<{ snapshotId: string }>('POST', '/v1/snapshots', { token: user.token, body: { provider: 'digitalocean', region: 'fra1' } });
+  expect(snapshot.status).toBe(202);
   const config = await api.request<{ deployConfigId: string }>('POST', '/v1/deploy-configs', { token: user.token, body: fields(`${label}-config`) });
   await eventually(async () =>
     expect((await api.request('GET', `/v1/deploy-configs/${config.body.deployConfigId}`, { token: user.token })).status).toBe(200),
@@ -64,6 +69,7 @@ async function tenant(api: ApiClient, label: string): Promise<Tenant> {
     projectId: project.body.projectId,
     serviceId: service.body.serviceId,
     deploymentId: deployment.body.deploymentId,
+    snapshotId: snapshot.body.snapshotId,
   };
 }
 
@@ -71,7 +77,7 @@ async function tenant(api: ApiClient, label: string): Promise<Tenant> {
  * Every route of the API, aimed by workspace B at workspace A's resources. A new route without an entry here
  * fails the test, so isolation is checked for the whole route table, not a sample.
  */
-function attempts(a: Tenant, b: Tenant): Record<ApiRouteName, { path: string; body?: unknown } | 'public' | 'own-session'> {
+function attempts(a: Tenant, b: Tenant, digitalOceanToken: string): Record<ApiRouteName, { path: string; body?: unknown } | 'public' | 'own-session'> {
   return {
     signup: 'public',
     login: 'public',
@@ -112,16 +118,38 @@ function attempts(a: Tenant, b: Tenant): Record<ApiRouteName, { path: string; bo
     getDeploymentLogs: { path: `/v1/deployments/${a.deploymentId}/logs` },
     rollbackDeployment: { path: `/v1/deployments/${a.deploymentId}/rollback` },
     listSizes: { path: '/v1/providers/local/sizes' },
+    listProviders: { path: '/v1/providers' },
+    saveProviderCredentials: { path: '/v1/providers/digitalocean', body: { token: digitalOceanToken } },
+    removeProviderCredentials: { path: '/v1/providers/cloudflare' },
+    listSnapshots: { path: '/v1/snapshots' },
+    getSnapshot: { path: `/v1/snapshots/${a.snapshotId}` },
+    createSnapshot: { path: '/v1/snapshots', body: { provider: 'digitalocean', region: 'fra1' } },
+    deleteSnapshot: { path: `/v1/snapshots/${a.snapshotId}` },
     events: { path: '/v1/events' },
   };
 }
 
 describe('workspace isolation over the whole route table', () => {
   let stack: Stack;
+  let digitalOcean: FakeDigitalOcean;
+  let agents: DropletAgents;
   beforeAll(async () => {
-    stack = await startStack('isolation');
+    digitalOcean = await FakeDigitalOcean.start();
+    const agentPort = await freePort();
+    agents = new DropletAgents(digitalOcean, agentPort);
+    stack = await startStack('isolation', {}, {
+      DIGITALOCEAN_API_URL: digitalOcean.url,
+      DIGITALOCEAN_AGENT_PORT: String(agentPort),
+      PLATFORM_PUBLIC_ADDRESS: '127.0.0.1',
+      AGENT_RELEASE_URL: 'https://127.0.0.1:9/platform-agent.tar.gz',
+      AGENT_RELEASE_SHA256: 'a'.repeat(64),
+    });
   }, 90_000);
-  afterAll(() => stack.stop(), 30_000);
+  afterAll(async () => {
+    await stack.stop();
+    await agents.stopAll();
+    await digitalOcean.close();
+  }, 60_000);
 
   async function snapshotOf(a: Tenant) {
     const { api } = stack;
@@ -131,6 +159,8 @@ describe('workspace isolation over the whole route table', () => {
     const server = await api.request('GET', `/v1/servers/${a.serverId}`, { token: a.token });
     const service = await api.request('GET', `/v1/services/${a.serviceId}`, { token: a.token });
     const deployment = await api.request('GET', `/v1/deployments/${a.deploymentId}`, { token: a.token });
+    const snapshot = await api.request('GET', `/v1/snapshots/${a.snapshotId}`, { token: a.token });
+    const providers = await api.request('GET', '/v1/providers', { token: a.token });
     const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events`);
     const own = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events WHERE metadata->>'workspaceId' = $1`, [
       a.workspaceId,
@@ -142,6 +172,8 @@ describe('workspace isolation over the whole route table', () => {
       server: server.body,
       service: service.body,
       deployment: deployment.body,
+      snapshot: snapshot.body,
+      providers: providers.body,
       events: rows[0].n as number,
       aEvents: own.rows[0].n as number,
     };
@@ -149,9 +181,15 @@ describe('workspace isolation over the whole route table', () => {
 
   it("lets no route of workspace B see or change workspace A's resources", async () => {
     const { api } = stack;
-    const a = await tenant(api, 'alpha');
-    const b = await tenant(api, 'bravo');
-    const table = attempts(a, b);
+    const a = await tenant(api, 'alpha', digitalOcean.token);
+    const b = await tenant(api, 'bravo', digitalOcean.token);
+    for (const tenant of [a, b]) {
+      await eventually(async () => {
+        const view = await api.request<{ status: string }>('GET', `/v1/snapshots/${tenant.snapshotId}`, { token: tenant.token });
+        expect(view.body.status).toBe('ready');
+      }, 60_000);
+    }
+    const table = attempts(a, b, digitalOcean.token);
     expect(Object.keys(table).sort()).toEqual(Object.keys(apiRoutes).sort());
     const before = await snapshotOf(a);
     const secretsOfA = [
@@ -162,6 +200,7 @@ describe('workspace isolation over the whole route table', () => {
       a.projectId,
       a.serviceId,
       a.deploymentId,
+      a.snapshotId,
       a.email,
       'alpha-config',
       'alpha-token',
@@ -212,6 +251,9 @@ describe('workspace isolation over the whole route table', () => {
     expect(after.server).toEqual(before.server);
     expect(after.service).toEqual(before.service);
     expect(after.deployment).toEqual(before.deployment);
+    expect(after.snapshot).toEqual(before.snapshot);
+    expect(after.providers).toEqual(before.providers);
+    expect(digitalOcean.violations).toEqual([]);
     expect((await api.request('GET', '/v1/me', { token: a.apiToken })).status).toBe(200);
     expect(after.aEvents).toBe(before.aEvents);
     expect(bEvents.events.every((event) => !secretsOfA.some((secret) => event.data.includes(secret)))).toBe(true);

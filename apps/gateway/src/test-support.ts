@@ -30,7 +30,7 @@ export interface Stack {
 }
 
 /** The gateway and the deployer in this process, on the real PostgreSQL, NATS and Redis, in a namespace of their own. */
-export async function startStack(label: string, gatewayEnv: NodeJS.ProcessEnv = {}): Promise<Stack> {
+export async function startStack(label: string, gatewayEnv: NodeJS.ProcessEnv = {}, provisionerSettings: NodeJS.ProcessEnv = {}): Promise<Stack> {
   const db = createTestSchema(label);
   const prefix = uniqueName(label);
   const schemas = { identity: `${db.schema}_id`, gateway: `${db.schema}_gw`, deployments: `${db.schema}_dep`, servers: `${db.schema}_srv` };
@@ -46,6 +46,10 @@ export async function startStack(label: string, gatewayEnv: NodeJS.ProcessEnv = 
     PLATFORM_SECRET_KEY: secretKey,
     LOCAL_SERVERS_ROOT: serversRoot,
     PROVISION_POLL_MS: '200',
+    // Tests talk to loopback only: a test that needs a cloud points these at its fake.
+    DIGITALOCEAN_API_URL: 'http://127.0.0.1:9',
+    CLOUDFLARE_API_URL: 'http://127.0.0.1:9/client/v4',
+    ...provisionerSettings,
   };
   const deployerEnv = {
     ...common,

@@ -1,42 +1,78 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
-import { LocalCloudProvider } from '@platform/cloud';
-import { serverEvents } from '@platform/contracts';
+import { DigitalOceanApi, DigitalOceanCloudProvider, LocalCloudProvider, verifyCloudflareToken } from '@platform/cloud';
+import { serverEvents, snapshotEvents } from '@platform/contracts';
 import type { EventStore } from '@platform/event-store';
 import { SecretBox } from '@platform/secrets';
 import {
+  ProviderCatalogue,
+  ProviderCredentials,
   serverDecider,
   ServerProvisioning,
   ServerQueries,
   serverStreamId,
-  StaticProviderRegistry,
+  snapshotDecider,
+  SnapshotBuilding,
+  SnapshotQueries,
+  snapshotStreamId,
+  WorkspaceProviderRegistry,
   type ServerCommand,
   type ServerEvent,
   type ServerState,
+  type SnapshotCommand,
+  type SnapshotEvent,
+  type SnapshotState,
 } from '@platform/servers';
 import { DeciderCommandHandler, EVENT_STORE, PG_POOL, SERVICE_CONFIG, SERVICE_ENV, SERVICE_LOGGER, type ServiceConfig } from '@platform/service-kit';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { loadProvisionerConfig } from './provisioner-config';
+import { loadProvisionerConfig, type ProvisionerConfig } from './provisioner-config';
 
+export const PROVISIONER_CONFIG = Symbol('ProvisionerConfig');
 export const SERVER_COMMANDS = Symbol('ServerCommands');
+export const SNAPSHOT_COMMANDS = Symbol('SnapshotCommands');
 export const SERVER_QUERIES = Symbol('ServerQueries');
+export const SNAPSHOT_QUERIES = Symbol('SnapshotQueries');
+export const PROVIDER_CREDENTIALS = Symbol('ProviderCredentials');
+export const PROVIDER_REGISTRY = Symbol('ProviderRegistry');
+export const PROVIDER_CATALOGUE = Symbol('ProviderCatalogue');
 export const SERVER_PROVISIONING = Symbol('ServerProvisioning');
+export const SNAPSHOT_BUILDING = Symbol('SnapshotBuilding');
+const SECRETS = Symbol('Secrets');
 
-/** Runs the provisioning process on start-up and stops it before the connections close. */
+/** Runs the process managers on start-up and stops them before the connections close. */
 @Injectable()
 export class ProvisioningLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(SERVER_PROVISIONING) private readonly provisioning: ServerProvisioning) {}
+  constructor(
+    @Inject(SERVER_PROVISIONING) private readonly provisioning: ServerProvisioning,
+    @Inject(SNAPSHOT_BUILDING) private readonly snapshots: SnapshotBuilding,
+  ) {}
 
   onApplicationBootstrap(): void {
     this.provisioning.start();
+    this.snapshots.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.provisioning.stop();
+    await Promise.all([this.provisioning.stop(), this.snapshots.stop()]);
   }
 }
 
+function digitalOceanClient(config: ProvisionerConfig, logger: Logger) {
+  const tarball = config.AGENT_RELEASE_URL && config.AGENT_RELEASE_SHA256 ? { url: config.AGENT_RELEASE_URL, sha256: config.AGENT_RELEASE_SHA256 } : undefined;
+  return (token: string) =>
+    new DigitalOceanCloudProvider(
+      new DigitalOceanApi({ token, baseUrl: config.DIGITALOCEAN_API_URL, onEvent: (event) => logger.info({ digitalocean: event }, 'DigitalOcean API') }),
+      {
+        defaults: { region: 'nyc3', size: 's-1vcpu-1gb' },
+        agent: { port: config.DIGITALOCEAN_AGENT_PORT, platformAddress: config.PLATFORM_PUBLIC_ADDRESS, tarball },
+        timing: { pollIntervalMs: Math.min(5000, config.PROVISION_POLL_MS * 5) },
+      },
+    );
+}
+
 export const provisionerProviders: Provider[] = [
+  { provide: PROVISIONER_CONFIG, inject: [SERVICE_ENV], useFactory: (env: NodeJS.ProcessEnv) => loadProvisionerConfig(env) },
+  { provide: SECRETS, inject: [SERVICE_ENV], useFactory: (env: NodeJS.ProcessEnv) => SecretBox.fromEnv(env) },
   {
     provide: SERVER_COMMANDS,
     inject: [EVENT_STORE],
@@ -49,38 +85,108 @@ export const provisionerProviders: Provider[] = [
       }),
   },
   {
+    provide: SNAPSHOT_COMMANDS,
+    inject: [EVENT_STORE],
+    useFactory: (store: EventStore) =>
+      new DeciderCommandHandler<SnapshotCommand, SnapshotEvent, SnapshotState>({
+        store,
+        decider: snapshotDecider,
+        streamIdOf: (command) => snapshotStreamId(command.data.snapshotId),
+        events: snapshotEvents,
+      }),
+  },
+  {
     provide: SERVER_QUERIES,
     inject: [PG_POOL, SERVICE_CONFIG],
     useFactory: (pool: Pool, config: ServiceConfig) => new ServerQueries(pool, config.database.schema),
   },
   {
+    provide: SNAPSHOT_QUERIES,
+    inject: [PG_POOL, SERVICE_CONFIG],
+    useFactory: (pool: Pool, config: ServiceConfig) => new SnapshotQueries(pool, config.database.schema),
+  },
+  {
+    provide: PROVIDER_CREDENTIALS,
+    inject: [PG_POOL, SERVICE_CONFIG, EVENT_STORE, SECRETS, PROVISIONER_CONFIG, SERVICE_LOGGER],
+    useFactory: (pool: Pool, service: ServiceConfig, store: EventStore, secrets: SecretBox, config: ProvisionerConfig, logger: Logger) => {
+      const digitalOcean = digitalOceanClient(config, logger);
+      return new ProviderCredentials({
+        pool,
+        schema: service.database.schema,
+        store,
+        secrets,
+        verifiers: {
+          digitalocean: async (token) => (await digitalOcean(token).verifyCredentials()).email,
+          cloudflare: (token) => verifyCloudflareToken(token, { baseUrl: config.CLOUDFLARE_API_URL }),
+        },
+      });
+    },
+  },
+  {
+    provide: PROVIDER_REGISTRY,
+    inject: [PROVIDER_CREDENTIALS, PROVISIONER_CONFIG, SERVICE_LOGGER],
+    useFactory: (credentials: ProviderCredentials, config: ProvisionerConfig, logger: Logger) =>
+      new WorkspaceProviderRegistry({
+        local: new LocalCloudProvider({
+          root: config.LOCAL_SERVERS_ROOT,
+          agentPort: config.LOCAL_AGENT_PORT,
+          edgeHttpPort: config.LOCAL_EDGE_HTTP_PORT,
+          edgeHttpsPort: config.LOCAL_EDGE_HTTPS_PORT,
+        }),
+        credentials,
+        digitalOcean: digitalOceanClient(config, logger),
+      }),
+  },
+  { provide: PROVIDER_CATALOGUE, inject: [PROVIDER_REGISTRY], useFactory: (providers: WorkspaceProviderRegistry) => new ProviderCatalogue(providers) },
+  {
     provide: SERVER_PROVISIONING,
-    inject: [EVENT_STORE, SERVER_COMMANDS, SERVER_QUERIES, SERVICE_LOGGER, SERVICE_ENV],
+    inject: [EVENT_STORE, SERVER_COMMANDS, SERVER_QUERIES, SNAPSHOT_QUERIES, PROVIDER_REGISTRY, SECRETS, PROVISIONER_CONFIG, SERVICE_LOGGER],
     useFactory: (
       store: EventStore,
       commands: DeciderCommandHandler<ServerCommand, ServerEvent, ServerState>,
       queries: ServerQueries,
+      snapshots: SnapshotQueries,
+      providers: WorkspaceProviderRegistry,
+      secrets: SecretBox,
+      config: ProvisionerConfig,
       logger: Logger,
-      env: NodeJS.ProcessEnv,
-    ) => {
-      const config = loadProvisionerConfig(env);
-      const local = new LocalCloudProvider({
-        root: config.LOCAL_SERVERS_ROOT,
-        agentPort: config.LOCAL_AGENT_PORT,
-        edgeHttpPort: config.LOCAL_EDGE_HTTP_PORT,
-        edgeHttpsPort: config.LOCAL_EDGE_HTTPS_PORT,
-      });
-      return new ServerProvisioning({
+    ) =>
+      new ServerProvisioning({
         store,
         commands,
         queries,
-        providers: new StaticProviderRegistry({ local }),
-        secrets: SecretBox.fromEnv(env),
+        providers,
+        snapshots,
+        baseImage: config.DIGITALOCEAN_BASE_IMAGE,
+        secrets,
         deadlineMs: config.PROVISION_DEADLINE_MS,
         pollMs: config.PROVISION_POLL_MS,
         logger: logger.child({ component: 'provisioning' }),
-      });
-    },
+      }),
+  },
+  {
+    provide: SNAPSHOT_BUILDING,
+    inject: [EVENT_STORE, SNAPSHOT_COMMANDS, SNAPSHOT_QUERIES, PROVIDER_REGISTRY, SECRETS, PROVISIONER_CONFIG, SERVICE_LOGGER],
+    useFactory: (
+      store: EventStore,
+      commands: DeciderCommandHandler<SnapshotCommand, SnapshotEvent, SnapshotState>,
+      queries: SnapshotQueries,
+      providers: WorkspaceProviderRegistry,
+      secrets: SecretBox,
+      config: ProvisionerConfig,
+      logger: Logger,
+    ) =>
+      new SnapshotBuilding({
+        store,
+        commands,
+        queries,
+        providers,
+        secrets,
+        baseImage: config.DIGITALOCEAN_BASE_IMAGE,
+        deadlineMs: config.SNAPSHOT_DEADLINE_MS,
+        pollMs: config.PROVISION_POLL_MS,
+        logger: logger.child({ component: 'snapshots' }),
+      }),
   },
   ProvisioningLifecycle,
 ];

@@ -1,31 +1,52 @@
+import { randomUUID } from 'node:crypto';
 import { Controller, Inject } from '@nestjs/common';
 import { OnCommand, OnQuery, type CommandMessage, type QueryMessage } from '@platform/bus';
 import {
+  CreateSnapshot,
+  DeleteSnapshot,
   DestroyServer,
-  DomainError,
   GetServer,
+  GetSnapshot,
+  ListProviders,
+  ListSnapshots,
+  RemoveProviderCredentials,
+  SaveProviderCredentials,
   GetServerAgent,
   ListRegions,
   ListServers,
   ListSizes,
   ProvisionServer,
   RefreshServer,
-  type Provider,
+  type MessageMetadata,
+  type QueryDefinition,
 } from '@platform/contracts';
-import type { ServerCommand, ServerEvent, ServerProvisioning, ServerQueries, ServerState } from '@platform/servers';
+import type {
+  ProviderCatalogue,
+  ProviderCredentials,
+  ServerCommand,
+  ServerEvent,
+  ServerProvisioning,
+  ServerQueries,
+  ServerState,
+  SnapshotCommand,
+  SnapshotEvent,
+  SnapshotQueries,
+  SnapshotState,
+} from '@platform/servers';
 import type { DeciderCommandHandler } from '@platform/service-kit';
-import { SERVER_COMMANDS, SERVER_PROVISIONING, SERVER_QUERIES } from './provisioner.providers';
+import {
+  PROVIDER_CATALOGUE,
+  PROVIDER_CREDENTIALS,
+  SERVER_COMMANDS,
+  SERVER_PROVISIONING,
+  SERVER_QUERIES,
+  SNAPSHOT_COMMANDS,
+  SNAPSHOT_QUERIES,
+} from './provisioner.providers';
 
-const LOCAL_CATALOGUE = {
-  regions: [{ slug: 'local', name: 'This machine', available: true }],
-  sizes: [{ slug: 'local', memoryMb: 0, vcpus: 0, diskGb: 0, priceMonthly: 0, regions: ['local'] }],
-};
-
-function catalogueOf(provider: Provider) {
-  if (provider !== 'local') {
-    throw new DomainError('validation_failed', `the ${provider} provider is not set up on this platform yet; use "local"`);
-  }
-  return LOCAL_CATALOGUE;
+/** Who changed a provider's credentials, for the events that record it. */
+function metadataOf(query: QueryMessage<QueryDefinition>): MessageMetadata {
+  return { workspaceId: query.workspaceId, actorId: query.actorId ?? 'unknown', correlationId: query.correlationId ?? randomUUID() };
 }
 
 @Controller()
@@ -34,6 +55,10 @@ export class ServersController {
     @Inject(SERVER_COMMANDS) private readonly commands: DeciderCommandHandler<ServerCommand, ServerEvent, ServerState>,
     @Inject(SERVER_QUERIES) private readonly queries: ServerQueries,
     @Inject(SERVER_PROVISIONING) private readonly provisioning: ServerProvisioning,
+    @Inject(SNAPSHOT_COMMANDS) private readonly snapshotCommands: DeciderCommandHandler<SnapshotCommand, SnapshotEvent, SnapshotState>,
+    @Inject(SNAPSHOT_QUERIES) private readonly snapshots: SnapshotQueries,
+    @Inject(PROVIDER_CREDENTIALS) private readonly credentials: ProviderCredentials,
+    @Inject(PROVIDER_CATALOGUE) private readonly catalogue: ProviderCatalogue,
   ) {}
 
   @OnCommand(ProvisionServer)
@@ -69,12 +94,56 @@ export class ServersController {
   }
 
   @OnQuery(ListRegions)
-  regions(query: QueryMessage<typeof ListRegions>) {
-    return { items: catalogueOf(query.params.provider).regions };
+  async regions(query: QueryMessage<typeof ListRegions>) {
+    return { items: await this.catalogue.regions(query.workspaceId, query.params.provider) };
   }
 
   @OnQuery(ListSizes)
-  sizes(query: QueryMessage<typeof ListSizes>) {
-    return { items: catalogueOf(query.params.provider).sizes };
+  async sizes(query: QueryMessage<typeof ListSizes>) {
+    return { items: await this.catalogue.sizes(query.workspaceId, query.params.provider) };
+  }
+
+  @OnQuery(ListProviders)
+  async providers(query: QueryMessage<typeof ListProviders>) {
+    return { items: await this.credentials.list(query.workspaceId) };
+  }
+
+  @OnQuery(SaveProviderCredentials)
+  async saveCredentials(query: QueryMessage<typeof SaveProviderCredentials>) {
+    const saved = await this.credentials.save(metadataOf(query), query.params.provider, query.params.sealedToken);
+    this.catalogue.forget(query.workspaceId);
+    return saved;
+  }
+
+  @OnQuery(RemoveProviderCredentials)
+  async removeCredentials(query: QueryMessage<typeof RemoveProviderCredentials>) {
+    const { provider } = query.params;
+    const removed = await this.credentials.remove(metadataOf(query), provider, async () => {
+      if (provider !== 'digitalocean') return undefined;
+      const servers = await this.queries.countOn(query.workspaceId, provider);
+      return servers > 0 ? `${servers} server${servers === 1 ? '' : 's'} of this workspace still run on DigitalOcean` : undefined;
+    });
+    this.catalogue.forget(query.workspaceId);
+    return removed;
+  }
+
+  @OnCommand(CreateSnapshot)
+  createSnapshot(command: CommandMessage<typeof CreateSnapshot>) {
+    return this.snapshotCommands.handle(command);
+  }
+
+  @OnCommand(DeleteSnapshot)
+  deleteSnapshot(command: CommandMessage<typeof DeleteSnapshot>) {
+    return this.snapshotCommands.handle(command);
+  }
+
+  @OnQuery(ListSnapshots)
+  listSnapshots(query: QueryMessage<typeof ListSnapshots>) {
+    return this.snapshots.list(query.workspaceId, query.params);
+  }
+
+  @OnQuery(GetSnapshot)
+  getSnapshot(query: QueryMessage<typeof GetSnapshot>) {
+    return this.snapshots.get(query.workspaceId, query.params.snapshotId);
   }
 }

@@ -3,7 +3,6 @@ export { LocalCloudProvider, type LocalCloudOptions } from './local/local-cloud'
 export { LocalFrontProxy, type FrontRoute } from './local/front-proxy';
 
 // DigitalOcean, the provisioner's extended port, and cloud-init for platform servers.
-export * from './provider-capabilities';
 export {
   DigitalOceanApi,
   DIGITALOCEAN_API_URL,
@@ -31,3 +30,4 @@ export {
   type PlatformServerOptions,
   type ServerBase,
 } from './cloud-init/platform-server';
+export { CLOUDFLARE_API_URL, verifyCloudflareToken } from './cloudflare/verify-token';

@@ -70,7 +70,10 @@ export function describeIssues(error: z.ZodError): { path: string; message: stri
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new DomainError('validation_failed', `${what} is not valid`, describeIssues(result.error));
+    const issues = describeIssues(result.error);
+    // The message alone must say what to fix: it is what ends up in a failure reason or a log line.
+    const said = issues.slice(0, 3).map((issue) => `${issue.path} ${issue.message}`).join('; ');
+    throw new DomainError('validation_failed', `${what} is not valid: ${said}${issues.length > 3 ? '; …' : ''}`, issues);
   }
   return result.data;
 }

@@ -7,4 +7,6 @@ export * from './api/identity';
 export * from './api/routes';
 export * from './agent';
 export * from './servers/servers';
+export * from './servers/providers';
+export * from './servers/snapshots';
 export * from './deployments/applications';

@@ -32,13 +32,18 @@ export class CommandGateway {
     return sent.commandId;
   }
 
-  query<D extends QueryDefinition>(request: FastifyRequest, definition: D, params: QueryParams<D>): Promise<QueryResult<D>> {
+  query<D extends QueryDefinition>(
+    request: FastifyRequest,
+    definition: D,
+    params: QueryParams<D>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<QueryResult<D>> {
     const access = accessOf(request);
     return this.bus.query(definition, {
       workspaceId: access.workspaceId,
       actorId: access.principal.userId,
       correlationId: stateOf(request).requestId,
       params: params as z.input<D['params']>,
-    });
+    }, options);
   }
 }

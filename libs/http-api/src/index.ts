@@ -15,3 +15,4 @@ export * from './events/event-streams';
 export * from './commands';
 export * from './resources/servers';
 export * from './resources/deployments';
+export * from './resources/infrastructure';

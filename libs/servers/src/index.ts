@@ -4,3 +4,8 @@ export * from './servers-projection';
 export * from './server-queries';
 export * from './provider-registry';
 export * from './server-provisioning';
+export * from './provider-credentials';
+export * from './provider-catalogue';
+export * from './snapshot-decider';
+export * from './snapshots';
+export * from './snapshot-building';

@@ -1,22 +1,40 @@
 import { DomainError, type Provider } from '@platform/contracts';
-import type { CloudProvider } from './cloud-provider';
+import type { CloudProvider, ProvisioningCloudProvider } from './cloud-provider';
+import type { ProviderCredentials } from './provider-credentials';
 
 /** Which cloud a workspace's server lives on. DigitalOcean needs the workspace's saved token. */
 export interface ProviderRegistry {
   providerFor(workspaceId: string, provider: Provider): Promise<CloudProvider>;
+  /** DigitalOcean with the workspace's token: placement, snapshots and the catalogue besides servers. */
+  digitalOceanFor(workspaceId: string): Promise<ProvisioningCloudProvider>;
 }
 
-/** The providers this installation offers; a provider it does not offer is refused with a clear reason. */
-export class StaticProviderRegistry implements ProviderRegistry {
-  constructor(private readonly providers: Partial<Record<Provider, CloudProvider>>) {}
+export interface WorkspaceProviderRegistryOptions {
+  readonly local: CloudProvider;
+  readonly credentials: ProviderCredentials;
+  readonly digitalOcean: (token: string) => ProvisioningCloudProvider;
+}
 
-  providerFor(_workspaceId: string, provider: Provider): Promise<CloudProvider> {
-    const found = this.providers[provider];
-    if (!found) {
-      return Promise.reject(
-        new DomainError('validation_failed', `the ${provider} provider is not set up on this platform; use one of: ${Object.keys(this.providers).join(', ')}`),
-      );
+/** Clients are kept per saved token: a new token (or none) is seen on the next call, on every replica. */
+export class WorkspaceProviderRegistry implements ProviderRegistry {
+  private readonly clients = new Map<string, ProvisioningCloudProvider>();
+
+  constructor(private readonly options: WorkspaceProviderRegistryOptions) {}
+
+  providerFor(workspaceId: string, provider: Provider): Promise<CloudProvider> {
+    return provider === 'local' ? Promise.resolve(this.options.local) : this.digitalOceanFor(workspaceId);
+  }
+
+  async digitalOceanFor(workspaceId: string): Promise<ProvisioningCloudProvider> {
+    const sealed = await this.options.credentials.sealedTokenOf(workspaceId, 'digitalocean');
+    if (!sealed) {
+      throw new DomainError('validation_failed', 'this workspace has no DigitalOcean token: save one first (PUT /v1/providers/digitalocean, or Settings → Providers)');
     }
-    return Promise.resolve(found);
+    const cached = this.clients.get(sealed);
+    if (cached) return cached;
+    const client = this.options.digitalOcean(this.options.credentials.open(workspaceId, 'digitalocean', sealed));
+    if (this.clients.size >= 1000) this.clients.clear();
+    this.clients.set(sealed, client);
+    return client;
   }
 }

@@ -9,12 +9,17 @@ import { randomUUID } from 'node:crypto';
 import type { ProviderRegistry } from './provider-registry';
 import { serverDecider, serverStreamId, type KnownServer, type ServerCommand, type ServerEvent, type ServerProgressCommand, type ServerState } from './server-decider';
 import type { ServerQueries } from './server-queries';
+import type { SnapshotQueries } from './snapshots';
+import type { ServerSource } from './cloud-provider';
 
 export interface ServerProvisioningOptions {
   readonly store: EventStore;
   readonly commands: DeciderCommandHandler<ServerCommand, ServerEvent, ServerState>;
   readonly queries: ServerQueries;
   readonly providers: ProviderRegistry;
+  readonly snapshots: SnapshotQueries;
+  /** What a cloud server boots when the workspace has no ready snapshot in its region (cloud-init installs everything). */
+  readonly baseImage: string;
   readonly secrets: SecretBox;
   /** A server not ready this long after it was requested ends `failed` (and its cloud server is deleted). */
   readonly deadlineMs: number;
@@ -93,7 +98,9 @@ export class ServerProvisioning {
       const cloud = await this.options.providers.providerFor(state.workspaceId, state.spec.provider);
       // A provisioner that died between creating and recording leaves a cloud server whose secret is lost: replace it.
       for (const orphan of (await cloud.listServers()).filter((server) => server.tags.includes(tag))) await cloud.deleteServer(orphan.id);
-      const created = await cloud.createServer({ name: state.spec.name, tags: [MANAGED_SERVER_TAG, tag] });
+      const { name, region, size } = state.spec;
+      const source = state.spec.provider === 'local' ? undefined : await this.sourceOf(state);
+      const created = await cloud.createServer({ name, region, size, source, tags: [MANAGED_SERVER_TAG, tag] });
       await this.record(metadata, nameBasedUuid(`${serverId}:created`), {
         type: 'RecordServerCreated',
         data: {
@@ -108,6 +115,15 @@ export class ServerProvisioning {
     } catch (error) {
       await this.fail(serverId, metadata, 'create', describe(error));
     }
+  }
+
+  /** The snapshot named, else the workspace's newest ready one in the region, else the stock image. */
+  private async sourceOf(state: KnownServer): Promise<ServerSource> {
+    const { workspaceId, spec } = state;
+    const snapshot = spec.snapshotId ? await this.options.snapshots.get(workspaceId, spec.snapshotId) : await this.options.snapshots.newestReady(workspaceId, spec.region);
+    if (!snapshot) return { baseImage: this.options.baseImage };
+    if (snapshot.status !== 'ready' || !snapshot.providerSnapshotId) throw new Error(`snapshot ${snapshot.id} is ${snapshot.status}, not ready`);
+    return { snapshotId: snapshot.providerSnapshotId };
   }
 
   private async boot(serverId: string, state: KnownServer, metadata: MessageMetadata): Promise<void> {

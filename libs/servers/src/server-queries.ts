@@ -69,6 +69,15 @@ export class ServerQueries {
     return { serverId: params.serverId, agentUrl: row.agent_url, sealedAgentSecret: row.sealed_agent_secret, publicIp: row.public_ip, edge: row.edge };
   }
 
+  /** How many of the workspace's servers are on the provider and not yet destroyed. */
+  async countOn(workspaceId: string, provider: ServerView['provider']): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.schema}.servers WHERE workspace_id = $1 AND provider = $2`, [
+      workspaceId,
+      provider,
+    ]);
+    return rows[0]?.n ?? 0;
+  }
+
   /** Servers with work in progress, for the provisioning process to carry on. */
   async inProgress(): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>(

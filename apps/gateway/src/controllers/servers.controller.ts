@@ -1,6 +1,6 @@
 import { Controller, Inject, Req } from '@nestjs/common';
 import { apiRoutes, DestroyServer, GetServer, ListRegions, ListServers, ListSizes, ProvisionServer, RefreshServer } from '@platform/contracts';
-import { completeServerRequest, Input, Route, type CommandGateway, type RouteInput } from '@platform/http-api';
+import { checkSnapshotForServer, completeServerRequest, Input, Route, type CommandGateway, type RouteInput } from '@platform/http-api';
 import type { FastifyRequest } from 'fastify';
 import { COMMANDS } from '../tokens';
 
@@ -21,6 +21,7 @@ export class ServersController {
   @Route(apiRoutes.provisionServer)
   async provision(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.provisionServer>) {
     const spec = await completeServerRequest(this.commands, request, input.body);
+    if (spec.snapshotId) await checkSnapshotForServer(this.commands, request, spec.snapshotId, spec);
     const serverId = this.commands.newId(request, 'server');
     const commandId = await this.commands.send(request, ProvisionServer, { serverId, spec });
     return { serverId, commandId };

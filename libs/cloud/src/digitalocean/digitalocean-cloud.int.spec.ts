@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { parse } from 'yaml';
 import { DomainError } from '@platform/contracts';
 import { MANAGED_SERVER_TAG } from '../cloud-provider';
-import { UnmanagedResourceError } from '../provider-capabilities';
+import { UnmanagedResourceError } from '../cloud-provider';
 import { DigitalOceanApi, PAGE_SIZE } from './client';
 import { DigitalOceanCloudProvider } from './digitalocean-cloud';
 import { DigitalOceanActionError, DigitalOceanError } from './errors';

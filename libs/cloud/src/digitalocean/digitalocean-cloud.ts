@@ -2,19 +2,21 @@ import { z } from 'zod';
 import { generateAgentSecret } from '@platform/agent-client';
 import { DomainError, parseOrThrow } from '@platform/contracts';
 import { DEFAULT_AGENT_PORT, renderPlatformServerUserData, type AgentTarball, type ServerBase } from '../cloud-init/platform-server';
-import { MANAGED_SERVER_TAG, type CloudServer, type CreatedServer } from '../cloud-provider';
 import {
+  MANAGED_SERVER_TAG,
   UnmanagedResourceError,
+  type CloudServer,
+  type CreatedServer,
   type CloudAccount,
   type CloudRegion,
   type CloudSize,
   type CloudSnapshot,
   type DeleteOptions,
-  type PlacedServerRequest,
+  type ServerRequest,
   type ProvisioningCloudProvider,
   type ServerSource,
   type WaitOptions,
-} from '../provider-capabilities';
+} from '../cloud-provider';
 import type { DigitalOceanApi, DigitalOceanSnapshot, Droplet, DropletSnapshot } from './client';
 import { DigitalOceanActionError, DigitalOceanError } from './errors';
 
@@ -28,8 +30,11 @@ export interface DigitalOceanCloudOptions {
   };
   readonly agent: {
     readonly port?: number;
-    /** The address or CIDR block the platform reaches agents from; the firewall opens the agent port to it alone. */
-    readonly platformAddress: string;
+    /**
+     * The address or CIDR block the platform reaches agents from; the firewall opens the agent port to it alone.
+     * Without it the adapter still reads (account, catalogue, snapshots) but makes no server.
+     */
+    readonly platformAddress?: string;
     /** The agent release to install on servers made from a base image (snapshot builders). */
     readonly tarball?: AgentTarball;
     /** The agent version those servers get; the platform's expected version by default. */
@@ -112,14 +117,18 @@ export class DigitalOceanCloudProvider implements ProvisioningCloudProvider {
     return this.options.timing?.pollIntervalMs ?? 5_000;
   }
 
-  async createServer(request: PlacedServerRequest): Promise<DigitalOceanCreatedServer> {
+  async createServer(request: ServerRequest): Promise<DigitalOceanCreatedServer> {
     const valid = parseOrThrow(CreateRequestSchema, request, 'the server request');
     const source = valid.source ?? this.defaultSource();
+    const { platformAddress } = this.options.agent;
+    if (!platformAddress) {
+      throw new DomainError('validation_failed', "no platform address to open the servers' agent port to: set the provisioner's PLATFORM_PUBLIC_ADDRESS");
+    }
     const agentSecret = generateAgentSecret();
     const userData = renderPlatformServerUserData({
       base: this.baseOf(source),
       agent: { secret: agentSecret, port: this.agentPort, version: this.options.agent.version },
-      platformAddress: this.options.agent.platformAddress,
+      platformAddress,
     });
     const { droplet, actionId } = await this.api.createDroplet({
       name: valid.name,

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { components } from '../generated/do-api';
-import { OpenApiContract, type MatchedOperation } from './openapi-contract';
+import { OpenApiContract, type MatchedOperation } from '../../test-support/openapi-contract';
 
 type Schemas = components['schemas'];
 type Droplet = Schemas['droplet'];
@@ -73,6 +73,13 @@ export class FakeDigitalOcean {
   readonly snapshots = new Map<string, Snapshot>();
   /** Action scripts by action type (`create`, `snapshot`, `shutdown`, …); in progress once, then completed, by default. */
   readonly actionScripts = new Map<string, ActionScript>();
+  /** The user data each droplet was created with, by droplet id (a test can read its agent secret). */
+  readonly userData = new Map<number, string>();
+  /** The public address a droplet gets once it runs; a test that runs the droplet's agent itself points it at loopback. */
+  addressOf: (dropletId: number) => string = (dropletId) => `203.0.113.${dropletId % 250}`;
+  /** Called when a created droplet runs (with its address), and when a droplet is destroyed: a test can run its agent. */
+  onDropletActive?: (droplet: Droplet, userData: string | undefined) => void;
+  onDropletDestroyed?: (droplet: Droplet) => void;
   /** What `ratelimit-remaining` says; it counts down with every request. */
   rateLimitRemaining = 4999;
   private readonly scripted = new Map<string, FakeResponse[]>();
@@ -287,8 +294,11 @@ export class FakeDigitalOcean {
       case 'droplets_create': {
         const request = body as Schemas['droplet_single_create'];
         const created = this.addDroplet({ name: request.name, status: 'new', tags: request.tags ?? [], networks: { v4: [], v6: [] } });
+        if (request.user_data) this.userData.set(created.id, request.user_data);
         const action = this.startAction('create', created.id, () => {
-          this.droplets.set(created.id, this.addressed({ ...created, status: 'active' }));
+          const running = this.addressed({ ...created, status: 'active' });
+          this.droplets.set(created.id, running);
+          this.onDropletActive?.(running, this.userData.get(created.id));
         });
         return { status: 202, body: { droplet: created, links: { actions: [{ id: action.id, rel: 'create', href: `https://api.digitalocean.com/v2/actions/${action.id}` }] } } };
       }
@@ -297,6 +307,7 @@ export class FakeDigitalOcean {
       case 'droplets_destroy':
         if (!droplet) return this.notFound();
         this.droplets.delete(droplet.id);
+        this.onDropletDestroyed?.(droplet);
         return { status: 204 };
       case 'dropletActions_post': {
         if (!droplet) return this.notFound();
@@ -349,7 +360,7 @@ export class FakeDigitalOcean {
   private addressed(droplet: Droplet): Droplet {
     return {
       ...droplet,
-      networks: { v4: [{ ip_address: `203.0.113.${droplet.id % 250}`, netmask: '255.255.240.0', gateway: '203.0.113.1', type: 'public' }], v6: [] },
+      networks: { v4: [{ ip_address: this.addressOf(droplet.id), netmask: '255.255.240.0', gateway: '203.0.113.1', type: 'public' }], v6: [] },
     };
   }
 

@@ -164,6 +164,11 @@ export class OpenApiContract {
     return problems;
   }
 
+  /** What is wrong with the value, by one of the document's named schemas (`components.schemas[name]`). */
+  checkComponent(name: string, value: unknown): string[] {
+    return this.validate(`${DOCUMENT_ID}#/components/schemas/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, value, name);
+  }
+
   private operation(operation: MatchedOperation): OperationObject {
     return this.document.paths[operation.template]?.[operation.method] as OperationObject;
   }

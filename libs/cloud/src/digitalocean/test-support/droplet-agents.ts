@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { SERVER_PATHS } from '../../cloud-init/platform-server';
+import type { FakeDigitalOcean } from './fake-digitalocean';
+
+const AGENT_RUNNER = resolve(__dirname, '../../../../../apps/agent/run.js');
+
+interface CloudConfig {
+  write_files?: { path: string; content: string }[];
+}
+
+/**
+ * Plays the part of the droplets' operating system for a FakeDigitalOcean: each droplet gets a loopback address,
+ * and once it runs, a real agent listens there with the secret its cloud-init user data carries — so what the
+ * platform sends DigitalOcean is what the agent then accepts. Destroying the droplet stops its agent.
+ */
+export class DropletAgents {
+  private readonly agents = new Map<number, { child: ChildProcess; exited: Promise<void>; dir: string }>();
+  /** A /16 of loopback of its own, so fakes in parallel test files do not share addresses. */
+  private readonly network = randomInt(64, 127);
+
+  constructor(
+    private readonly fake: FakeDigitalOcean,
+    private readonly agentPort: number,
+  ) {
+    fake.addressOf = (dropletId) => `127.${this.network}.${(dropletId >> 8) & 255}.${dropletId & 255}`;
+    fake.onDropletActive = (droplet, userData) => void this.start(droplet.id, userData);
+    fake.onDropletDestroyed = (droplet) => void this.stop(droplet.id);
+  }
+
+  /** Agents that could not start (no user data, no secret in it). */
+  readonly problems: string[] = [];
+
+  /** The agent secret cloud-init writes on the droplet, from its user data. */
+  static secretOf(userData: string | undefined): string | undefined {
+    return userData ? (parse(userData) as CloudConfig).write_files?.find((file) => file.path === SERVER_PATHS.secretFile)?.content.trim() : undefined;
+  }
+
+  private async start(dropletId: number, userData: string | undefined): Promise<void> {
+    const secret = DropletAgents.secretOf(userData);
+    if (!secret) {
+      this.problems.push(`droplet ${dropletId} has no agent secret in its user data`);
+      return;
+    }
+    const dir = await mkdtemp(join(tmpdir(), `droplet-${dropletId}-`));
+    await writeFile(join(dir, 'agent.secret'), `${secret}\n`, { mode: 0o600 });
+    const address = this.fake.addressOf(dropletId);
+    const child = spawn(process.execPath, [AGENT_RUNNER], {
+      stdio: 'ignore',
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        AGENT_ID: `droplet-${dropletId}`,
+        AGENT_HOST: address,
+        AGENT_PORT: String(this.agentPort),
+        AGENT_SECRET_FILE: join(dir, 'agent.secret'),
+        AGENT_DATA_DIR: dir,
+        EDGE_ADDRESS: address,
+        EDGE_HTTP_PORT: '8080',
+        EDGE_HTTPS_PORT: '8443',
+        LOG_LEVEL: 'silent',
+      },
+    });
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    this.agents.set(dropletId, { child, exited, dir });
+  }
+
+  private async stop(dropletId: number): Promise<void> {
+    const agent = this.agents.get(dropletId);
+    if (!agent) return;
+    this.agents.delete(dropletId);
+    agent.child.kill('SIGTERM');
+    const killed = setTimeout(() => agent.child.kill('SIGKILL'), 5000);
+    await agent.exited;
+    clearTimeout(killed);
+    await rm(agent.dir, { recursive: true, force: true });
+  }
+
+  /** Droplets whose agent runs now. */
+  running(): number[] {
+    return [...this.agents.keys()];
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.agents.keys()].map((id) => this.stop(id)));
+  }
+}

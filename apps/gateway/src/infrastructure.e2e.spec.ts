@@ -151,7 +151,7 @@ describe('providers, snapshots and DigitalOcean servers through the gateway', ()
   it('builds a snapshot on a builder droplet, boots a DigitalOcean server from it, and removes both again', async () => {
     const { api } = stack;
     const owner = await connected('snapshots');
-    const live = await EventStreamReader.open(stack.gateway.url, owner.token, '?types=SnapshotReady,ServerReady');
+    const live = await EventStreamReader.open(stack.gateway.url, owner.token, '?types=SnapshotBuilderCreated,SnapshotReady,ServerCreated,ServerReady');
 
     const requested = await api.request<{ snapshotId: string }>('POST', '/v1/snapshots', { token: owner.token, body: { provider: 'digitalocean', region: 'fra1' } });
     expect(requested.status).toBe(202);
@@ -195,7 +195,11 @@ describe('providers, snapshots and DigitalOcean servers through the gateway', ()
       expect(text).not.toContain(secret!);
       expect(live.events.map((event) => event.data).join('\n')).not.toContain(secret!);
     }
-    await eventually(async () => expect(live.events.map((event) => event.event)).toEqual(expect.arrayContaining(['SnapshotReady', 'ServerReady'])));
+    await eventually(async () =>
+      expect(live.events.map((event) => event.event)).toEqual(expect.arrayContaining(['SnapshotBuilderCreated', 'SnapshotReady', 'ServerCreated', 'ServerReady'])),
+    );
+    // Sealed secrets are for the services: clients see the events without them.
+    expect(live.events.filter((event) => event.data.includes('sealed'))).toEqual([]);
     await live.close();
 
     const inUse = await api.request<ErrorBody>('DELETE', '/v1/providers/digitalocean', { token: owner.token });

@@ -19,6 +19,21 @@ export function deploymentIdOf(event: EventEnvelope): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
+/**
+ * An event as API clients see it: without the sealed secrets some events carry for the services (an agent's
+ * secret, sealed for the deployer). Sealed values are useless without the platform's key, but they are not the
+ * caller's to hold either.
+ */
+export function publicEvent(event: EventEnvelope): EventEnvelope {
+  const data = event.data;
+  if (data === null || typeof data !== 'object' || Array.isArray(data) || !Object.keys(data).some(isSealed)) return event;
+  return { ...event, data: Object.fromEntries(Object.entries(data).filter(([key]) => !isSealed(key))) };
+}
+
+function isSealed(key: string): boolean {
+  return key.startsWith('sealed');
+}
+
 export function matches(filter: FeedFilter, event: EventEnvelope): boolean {
   return (
     event.metadata.workspaceId === filter.workspaceId &&

@@ -1,6 +1,6 @@
 import type { Bus, EventSubscription } from '@platform/bus';
 import type { Logger } from 'pino';
-import type { EventFeed, FeedEntry, FeedFilter } from './event-feed';
+import { publicEvent, type EventFeed, type FeedEntry, type FeedFilter } from './event-feed';
 import { matches } from './event-feed';
 
 /** One SSE connection: what it wants, and where its bytes go. */
@@ -46,7 +46,7 @@ export class EventHub {
     this.subscription = await this.bus.subscribeEvents({
       start: last > 0 ? { afterSequence: last } : 'all',
       handle: async (event, delivery) => {
-        this.pending.push({ event, sequence: delivery.sequence });
+        this.pending.push({ event: publicEvent(event), sequence: delivery.sequence });
         this.flushing ??= this.flush();
       },
     });

@@ -217,6 +217,37 @@ describe('providers, snapshots and DigitalOcean servers through the gateway', ()
     expect(agents.running()).toEqual([]);
   }, 180_000);
 
+  it('boots the stock image without a snapshot, and deletes a droplet that lost its managed tag only when forced', async () => {
+    const { api } = stack;
+    const owner = await connected('unmanaged');
+    const created = await api.request<{ serverId: string }>('POST', '/v1/servers', {
+      token: owner.token,
+      body: { provider: 'digitalocean', name: 'do-plain', region: 'fra1', size: 's-1vcpu-1gb' },
+    });
+    const waitFor = (status: string) =>
+      eventually(async () => {
+        const view = await api.request<ServerView>('GET', `/v1/servers/${created.body.serverId}`, { token: owner.token });
+        expect(view.body.status).toBe(status);
+        return view.body;
+      }, 60_000);
+    await waitFor('ready');
+    const droplet = [...digitalOcean.droplets.values()].find((each) => each.tags.includes(`server-${created.body.serverId}`));
+    expect(digitalOcean.requestsTo('droplets_create').find((request) => (request.body as { name: string }).name === 'do-plain')?.body).toMatchObject({
+      image: 'ubuntu-24-04-x64',
+    });
+    // Someone removed the platform's tag in DigitalOcean: it is no longer known to be the platform's to delete.
+    digitalOcean.droplets.set(droplet!.id, { ...droplet!, tags: [] });
+
+    expect((await api.request('DELETE', `/v1/servers/${created.body.serverId}`, { token: owner.token })).status).toBe(202);
+    const refused = await waitFor('failed');
+    expect(refused.failureReason).toMatch(/lacks the managed tag.*force=true/);
+    expect(digitalOcean.droplets.has(droplet!.id)).toBe(true);
+
+    expect((await api.request('DELETE', `/v1/servers/${created.body.serverId}?force=true`, { token: owner.token })).status).toBe(202);
+    await eventually(async () => expect((await api.request('GET', `/v1/servers/${created.body.serverId}`, { token: owner.token })).status).toBe(404), 30_000);
+    expect(digitalOcean.droplets.has(droplet!.id)).toBe(false);
+  }, 120_000);
+
   it('fails a snapshot whose imaging errors, with the reason, and deletes its builder', async () => {
     const { api } = stack;
     const owner = await connected('snapshot-fails');

@@ -43,7 +43,8 @@ export interface CloudProvider {
   getServer(id: string): Promise<CloudServer | undefined>;
   stopServer(id: string): Promise<CloudServer>;
   startServer(id: string): Promise<CloudServer>;
-  deleteServer(id: string): Promise<void>;
+  /** Refuses a server without the managed tag unless `force` (where a cloud holds servers the platform did not make). */
+  deleteServer(id: string, options?: DeleteOptions): Promise<void>;
 }
 
 /** Every server the platform creates carries this tag; only those are listed as managed. */
@@ -119,8 +120,6 @@ export interface ProvisioningCloudProvider extends CloudProvider {
    * that does not get there is deleted again before the error is thrown.
    */
   createServer(request: ServerRequest): Promise<CreatedServer>;
-  /** Refuses a server without the managed tag unless `force`, with an UnmanagedResourceError. */
-  deleteServer(id: string, options?: DeleteOptions): Promise<void>;
   /** Powers the server off (the snapshot is consistent), snapshots it and waits for the snapshot. */
   snapshotServer(id: string, name: string, options?: WaitOptions): Promise<CloudSnapshot>;
   /** The managed snapshots. */

@@ -154,7 +154,7 @@ export class ServerProvisioning {
   private async deleteCloudServer(state: KnownServer): Promise<void> {
     if (!state.created) return;
     const cloud = await this.options.providers.providerFor(state.workspaceId, state.spec.provider);
-    if (await cloud.getServer(state.created.providerServerId)) await cloud.deleteServer(state.created.providerServerId);
+    if (await cloud.getServer(state.created.providerServerId)) await cloud.deleteServer(state.created.providerServerId, { force: state.destroyForce });
   }
 
   private agentOf(serverId: string, state: KnownServer): AgentClient {

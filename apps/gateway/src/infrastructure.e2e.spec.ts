@@ -248,6 +248,26 @@ describe('providers, snapshots and DigitalOcean servers through the gateway', ()
     expect(digitalOcean.droplets.has(droplet!.id)).toBe(false);
   }, 120_000);
 
+  it('finishes a snapshot after the provisioner was killed while building it', async () => {
+    const { api } = stack;
+    const owner = await connected('snapshot-crash');
+    const requested = await api.request<{ snapshotId: string }>('POST', '/v1/snapshots', { token: owner.token, body: { provider: 'digitalocean', region: 'fra1' } });
+    const stream = `snapshot-${requested.body.snapshotId}`;
+    await eventually(async () => {
+      const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.servers}.events WHERE stream_id = $1`, [stream]);
+      expect(rows[0].n).toBeGreaterThanOrEqual(2);
+    }, 30_000, 5);
+    await stack.restartProvisioner('SIGKILL');
+    await eventually(async () => {
+      const view = await api.request<SnapshotView>('GET', `/v1/snapshots/${requested.body.snapshotId}`, { token: owner.token });
+      expect(view.body.status).toBe('ready');
+    }, 90_000);
+    const { rows } = await stack.db.pool.query(`SELECT type FROM ${stack.schemas.servers}.events WHERE stream_id = $1 ORDER BY stream_version`, [stream]);
+    expect(rows.map((row: { type: string }) => row.type)).toEqual(['SnapshotRequested', 'SnapshotBuilderCreated', 'SnapshotBuilderReady', 'SnapshotTaken', 'SnapshotReady']);
+    expect([...digitalOcean.droplets.values()].filter((droplet) => droplet.tags.includes(stream))).toEqual([]);
+    expect([...digitalOcean.snapshots.values()].filter((snapshot) => snapshot.name.endsWith(requested.body.snapshotId.slice(0, 8)))).toHaveLength(1);
+  }, 150_000);
+
   it('fails a snapshot whose imaging errors, with the reason, and deletes its builder', async () => {
     const { api } = stack;
     const owner = await connected('snapshot-fails');

@@ -96,6 +96,46 @@ describe('deploy configs and live events through the gateway', () => {
     expect(bogus.status).toBe(400);
   });
 
+  it('starts a new client with the last events it asks for, then live; Last-Event-ID takes precedence', async () => {
+    const { api } = stack;
+    const erin = await api.signup('erin');
+    const ids: string[] = [];
+    for (const name of ['r1', 'r2', 'r3']) {
+      const response = await api.request<{ deployConfigId: string }>('POST', '/v1/deploy-configs', { token: erin.token, body: fields(name) });
+      ids.push(response.body.deployConfigId);
+      await eventually(async () => expect((await api.request('GET', `/v1/deploy-configs/${response.body.deployConfigId}`, { token: erin.token })).status).toBe(200));
+    }
+    await eventually(async () => {
+      const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.gateway}.event_feed WHERE workspace_id = $1`, [erin.workspaceId]);
+      expect(rows[0].n).toBe(3);
+    });
+    const configIdOf = (event: { data: string }) => (JSON.parse(event.data) as { data: { deployConfigId: string } }).data.deployConfigId;
+
+    const lastTwo = await EventStreamReader.open(stack.gateway.url, erin.token, '?replay=2');
+    const all = await EventStreamReader.open(stack.gateway.url, erin.token, '?replay=500');
+    try {
+      await eventually(() => expect(lastTwo.events).toHaveLength(2));
+      await eventually(() => expect(all.events).toHaveLength(3));
+      expect(lastTwo.events.map(configIdOf)).toEqual(ids.slice(1));
+      expect(all.events.map(configIdOf)).toEqual(ids);
+      const live = await api.request<{ deployConfigId: string }>('POST', '/v1/deploy-configs', { token: erin.token, body: fields('r4') });
+      await eventually(() => expect(lastTwo.events.map(configIdOf)).toEqual([...ids.slice(1), live.body.deployConfigId]));
+    } finally {
+      await lastTwo.close();
+      await all.close();
+    }
+    const resumed = await EventStreamReader.open(stack.gateway.url, erin.token, '?replay=3', all.events[2]?.id);
+    try {
+      await eventually(() => expect(resumed.events).toHaveLength(1));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(resumed.events).toHaveLength(1);
+    } finally {
+      await resumed.close();
+    }
+    expect((await EventStreamReader.open(stack.gateway.url, erin.token, '?replay=501')).status).toBe(400);
+    expect((await EventStreamReader.open(stack.gateway.url, erin.token, '?replay=0')).status).toBe(400);
+  });
+
   it('filters by type and never shows another workspace its events', async () => {
     const { api } = stack;
     const carol = await api.signup('carol');

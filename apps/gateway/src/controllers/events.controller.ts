@@ -10,6 +10,7 @@ export class EventsController {
 
   @Route(apiRoutes.events)
   stream(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @Input() input: RouteInput<typeof apiRoutes.events>) {
-    return this.streams.open(request, reply, { workspaceId: accessOf(request).workspaceId, ...input.query });
+    const { replay, ...filter } = input.query;
+    return this.streams.open(request, reply, { workspaceId: accessOf(request).workspaceId, ...filter }, replay);
   }
 }

@@ -535,10 +535,16 @@ export const apiRoutes = {
     method: 'GET',
     path: '/v1/events',
     summary:
-      "The workspace's events, live, as server-sent events (id = event id). Send Last-Event-ID to resume right after that event.",
+      "The workspace's events, live, as server-sent events (id = event id). Send Last-Event-ID to resume right after that event; " +
+      'a new client may ask for the last `replay` events first.',
     tag: 'Events',
     auth: 'read',
-    query: z.strictObject({ types: commaList.optional(), deploymentId: z.uuid().optional() }),
+    query: z.strictObject({
+      types: commaList.optional(),
+      deploymentId: z.uuid().optional(),
+      /** Without Last-Event-ID: start with this many of the latest matching events (at most 500). */
+      replay: z.coerce.number().int().min(1).max(500).optional(),
+    }),
     success: { status: 200, description: 'text/event-stream of events' },
     stream: true,
   },

@@ -110,6 +110,19 @@ export class EventFeed {
     return Number(rows[0].sequence);
   }
 
+  /** The position to follow from so that the last `count` events matching the filter come first. */
+  async sequenceBeforeLast(filter: FeedFilter, count: number): Promise<number> {
+    const { rows } = await this.pool.query<{ sequence: string }>(
+      `SELECT sequence FROM ${this.schema}.event_feed
+        WHERE workspace_id = $1
+          AND ($2::text[] IS NULL OR type = ANY($2::text[]))
+          AND ($3::text IS NULL OR deployment_id = $3)
+        ORDER BY sequence DESC OFFSET $4 LIMIT 1`,
+      [filter.workspaceId, filter.types?.length ? filter.types : null, filter.deploymentId ?? null, count - 1],
+    );
+    return rows[0] ? Number(rows[0].sequence) - 1 : 0;
+  }
+
   async after(filter: FeedFilter, sequence: number, limit = 500): Promise<FeedEntry[]> {
     const { rows } = await this.pool.query<{ sequence: string; envelope: EventEnvelope }>(
       `SELECT sequence, envelope FROM ${this.schema}.event_feed

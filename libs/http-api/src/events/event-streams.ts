@@ -48,10 +48,15 @@ export class EventStreams {
     }
   }
 
-  async open(request: FastifyRequest, reply: FastifyReply, filter: FeedFilter): Promise<void> {
+  /** Live events; after `Last-Event-ID` when sent (a reconnect resumes exactly), else after the last `replay` ones. */
+  async open(request: FastifyRequest, reply: FastifyReply, filter: FeedFilter, replay?: number): Promise<void> {
     const header = request.headers['last-event-id'];
     const lastEventId = typeof header === 'string' && header.trim() ? header.trim() : undefined;
-    const afterSequence = lastEventId ? await this.feed.sequenceOf(filter.workspaceId, lastEventId) : undefined;
+    const afterSequence = lastEventId
+      ? await this.feed.sequenceOf(filter.workspaceId, lastEventId)
+      : replay
+        ? await this.feed.sequenceBeforeLast(filter, replay)
+        : undefined;
     const connection = new SseConnection(reply, filter, {
       requestId: request.platform.requestId,
       heartbeatMs: this.options.heartbeatMs,

@@ -75,7 +75,8 @@ export const DeployConfigUpdated = defineEvent(
 export const DeployConfigDeleted = defineEvent(
   DEPLOYMENTS,
   'DeployConfigDeleted',
-  z.strictObject({ deployConfigId, workspaceId: z.string() }),
+  // `name` says what was deleted to those who never saw it created; events recorded before it was added lack it.
+  z.strictObject({ deployConfigId, workspaceId: z.string(), name: z.string().optional() }),
 );
 
 export const DeployConfigViewSchema = DeployConfigFieldsSchema.extend({

@@ -45,8 +45,8 @@ describe('deploy config decider', () => {
     spec.given([created]).when({ type: 'UpdateDeployConfig', data: { deployConfigId: id, fields } }).thenNothingHappens();
   });
 
-  it('deletes once; afterwards it is gone', () => {
-    const deleted = { type: 'DeployConfigDeleted' as const, data: { deployConfigId: id, workspaceId: 'ws_a' } };
+  it('deletes once, naming what it deleted; afterwards it is gone', () => {
+    const deleted = { type: 'DeployConfigDeleted' as const, data: { deployConfigId: id, workspaceId: 'ws_a', name: fields.name } };
     spec.given([created]).when({ type: 'DeleteDeployConfig', data: { deployConfigId: id } }).then([deleted]);
     spec
       .given([created, deleted])

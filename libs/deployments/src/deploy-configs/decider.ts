@@ -61,8 +61,8 @@ export const deployConfigDecider: Decider<DeployConfigCommand, DeployConfigEvent
       }
       case 'DeleteDeployConfig': {
         const { deployConfigId } = command.data;
-        ownedActive(state, deployConfigId, context);
-        return [{ type: 'DeployConfigDeleted', data: { deployConfigId, workspaceId } }];
+        const active = ownedActive(state, deployConfigId, context);
+        return [{ type: 'DeployConfigDeleted', data: { deployConfigId, workspaceId, name: active.fields.name } }];
       }
     }
   },

@@ -61,8 +61,8 @@ export interface ApiRoute {
 const id = z.strictObject({ id: z.uuid() });
 const workspaceParams = z.strictObject({ workspaceId: z.uuid() });
 const memberParams = z.strictObject({ workspaceId: z.uuid(), userId: z.uuid() });
-const accepted = (idField: string) =>
-  z.strictObject({ [idField]: z.uuid(), commandId: z.uuid() }) as z.ZodObject;
+const accepted = <const IdField extends string>(idField: IdField) =>
+  z.strictObject({ [idField]: z.uuid(), commandId: z.uuid() } as Record<IdField | 'commandId', z.ZodUUID>);
 
 const commaList = z
   .string()

@@ -102,6 +102,14 @@ describe('servers through the gateway, on the local cloud', () => {
       expect(response.body.error.code).toBe('validation_failed');
       if (path) expect(JSON.stringify(response.body.error.details ?? [])).toContain(path);
     }
+    // This stack's DigitalOcean cannot be reached: the token is neither verified nor saved, and the answer says to retry.
+    const unverified = await api.request<{ error: { code: string; message: string } }>('PUT', '/v1/providers/digitalocean', {
+      token: owner.token,
+      body: { token: `dop_v1_${'a'.repeat(64)}` },
+    });
+    expect(unverified.status).toBe(503);
+    expect(unverified.body.error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/could not verify the token now.*try again/) });
+    expect((await api.request<{ items: { connected: boolean }[] }>('GET', '/v1/providers', { token: owner.token })).body.items[1]?.connected).toBe(false);
     const viewer = await api.request('POST', `/v1/workspaces/${owner.workspaceId}/members`, { token: owner.token, body: { email: other.email, role: 'viewer' } });
     expect(viewer.status).toBe(201);
     const asViewer = await api.request('POST', '/v1/servers', { token: other.token, headers: { 'x-workspace-id': owner.workspaceId }, body: { provider: 'local', name: 'x' } });

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
-import { DigitalOceanApi, DigitalOceanCloudProvider, LocalCloudProvider, verifyCloudflareToken } from '@platform/cloud';
+import { DigitalOceanApi, DigitalOceanCloudProvider, LocalCloudProvider, verifyCloudflareToken, type RetryPolicy } from '@platform/cloud';
 import { serverEvents, snapshotEvents } from '@platform/contracts';
 import type { EventStore } from '@platform/event-store';
 import { SecretBox } from '@platform/secrets';
@@ -57,11 +57,14 @@ export class ProvisioningLifecycle implements OnApplicationBootstrap, OnApplicat
   }
 }
 
-function digitalOceanClient(config: ProvisionerConfig, logger: Logger) {
+/** Someone waits for a token to be verified: fail within the gateway's wait, not after DigitalOcean's full retry budget. */
+const VERIFY_RETRY: Partial<RetryPolicy> = { maxAttempts: 2, requestTimeoutMs: 7000, maxRateLimitWaits: 1, maxRateLimitWaitMs: 5000 };
+
+function digitalOceanClient(config: ProvisionerConfig, logger: Logger, retry?: Partial<RetryPolicy>) {
   const tarball = config.AGENT_RELEASE_URL && config.AGENT_RELEASE_SHA256 ? { url: config.AGENT_RELEASE_URL, sha256: config.AGENT_RELEASE_SHA256 } : undefined;
   return (token: string) =>
     new DigitalOceanCloudProvider(
-      new DigitalOceanApi({ token, baseUrl: config.DIGITALOCEAN_API_URL, onEvent: (event) => logger.info({ digitalocean: event }, 'DigitalOcean API') }),
+      new DigitalOceanApi({ token, baseUrl: config.DIGITALOCEAN_API_URL, retry, onEvent: (event) => logger.info({ digitalocean: event }, 'DigitalOcean API') }),
       {
         defaults: { region: 'nyc3', size: 's-1vcpu-1gb' },
         agent: { port: config.DIGITALOCEAN_AGENT_PORT, platformAddress: config.PLATFORM_PUBLIC_ADDRESS, tarball },
@@ -109,7 +112,7 @@ export const provisionerProviders: Provider[] = [
     provide: PROVIDER_CREDENTIALS,
     inject: [PG_POOL, SERVICE_CONFIG, EVENT_STORE, SECRETS, PROVISIONER_CONFIG, SERVICE_LOGGER],
     useFactory: (pool: Pool, service: ServiceConfig, store: EventStore, secrets: SecretBox, config: ProvisionerConfig, logger: Logger) => {
-      const digitalOcean = digitalOceanClient(config, logger);
+      const digitalOcean = digitalOceanClient(config, logger, VERIFY_RETRY);
       return new ProviderCredentials({
         pool,
         schema: service.database.schema,

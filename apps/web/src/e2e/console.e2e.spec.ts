@@ -15,6 +15,7 @@ import { packDirectory } from '@platform/archive';
 import { ensureBaseImages } from '@platform/build';
 import { FakeDigitalOcean } from '@platform/cloud/testing';
 import { DESKTOP, firstLoadJavaScript, openBrowser, PHONE, resultsDir, screenshot, type BrowserSession } from './test-support/browser';
+import { freePort } from '@platform/testing';
 import { startConsoleStack, type ConsoleStack } from './test-support/console-stack';
 
 const repoRoot = path.resolve(__dirname, '../../../..');
@@ -70,10 +71,21 @@ beforeAll(async () => {
   execFileSync('bash', [path.join(repoRoot, 'scripts/ensure-chromium.sh')], { stdio: 'inherit' });
   const pack = async () => buffer(packDirectory(path.join(repoRoot, 'examples/hello')).pipe(createGzip()));
   digitalOcean = await FakeDigitalOcean.start();
+  // Its droplets are on this machine, where no agent answers (a port nobody listens on): a snapshot's build fails
+  // at its (short) deadline, which the console shows live.
+  digitalOcean.addressOf = () => '127.0.0.1';
   [stack, helloArchive] = await Promise.all([
     startConsoleStack('web', {
       provisioner: true,
-      provisionerEnv: { DIGITALOCEAN_API_URL: digitalOcean.url, PLATFORM_PUBLIC_ADDRESS: '127.0.0.1' },
+      provisionerEnv: {
+        DIGITALOCEAN_API_URL: digitalOcean.url,
+        PLATFORM_PUBLIC_ADDRESS: '127.0.0.1',
+        DIGITALOCEAN_AGENT_PORT: String(await freePort()),
+        SNAPSHOT_DEADLINE_MS: '8000',
+        // What cloud-init would install on a stock image; the fake's droplets run nothing.
+        AGENT_RELEASE_URL: 'https://127.0.0.1:9/platform-agent.tar.gz',
+        AGENT_RELEASE_SHA256: '0'.repeat(64),
+      },
     }),
     pack(),
     ensureBaseImages(['node']),
@@ -452,8 +464,24 @@ describe('web console', () => {
     await region.locator('option[value="fra1"]').waitFor({ state: 'attached' });
     await build.getByLabel('Builder size').locator('option[value="s-1vcpu-1gb"]').waitFor({ state: 'attached' });
     await screenshot(page, 'snapshot-build-dialog');
-    await build.getByRole('button', { name: 'Cancel' }).click();
+
+    // Build one: the row appears and moves on live, from the event stream; the build fails (no agent answers),
+    // saying where and why; deleting it asks first.
+    await build.getByRole('button', { name: 'Build snapshot' }).click();
     await build.waitFor({ state: 'hidden' });
+    await page.getByText('A snapshot is being built in fra1').waitFor();
+    const snapshotRow = snapshots.locator('tr[data-snapshot]');
+    await snapshotRow.getByText('building', { exact: true }).waitFor();
+    await snapshotRow.getByRole('group', { name: 'Step 2 of 4: wait for agent' }).waitFor();
+    await screenshot(page, 'snapshot-building');
+    await snapshotRow.getByText('failed', { exact: true }).waitFor({ timeout: 60_000 });
+    await snapshotRow.locator('.danger-text').getByText(/within 8 s/).waitFor();
+    await snapshotRow.getByText(/^platform-agent-/).waitFor();
+    await screenshot(page, 'snapshot-failed');
+    await snapshotRow.getByRole('button', { name: /^Delete platform-agent-/ }).click();
+    const deleteSnapshot = page.getByRole('dialog', { name: /^Delete “platform-agent-/ });
+    await deleteSnapshot.getByRole('button', { name: 'Delete snapshot' }).click();
+    await snapshots.getByText('No snapshots yet').waitFor({ timeout: 30_000 });
 
     // Provisioning on DigitalOcean offers its regions too, with the optional snapshot picker.
     await page.getByRole('button', { name: 'Provision a server' }).first().click();
@@ -463,6 +491,15 @@ describe('web console', () => {
     await provision.getByText('No ready snapshot in this region').waitFor();
     await screenshot(page, 'provision-digitalocean');
     await provision.getByRole('button', { name: 'Cancel' }).click();
+
+    // Disconnecting asks first; the page then says so, and building snapshots waits for a token again.
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('link', { name: 'Cloud providers' }).click();
+    await card.getByRole('button', { name: 'Disconnect DigitalOcean' }).click();
+    await page.getByRole('dialog', { name: 'Disconnect DigitalOcean?' }).getByRole('button', { name: 'Disconnect' }).click();
+    await card.getByLabel('DigitalOcean: not connected').waitFor();
+    await page.getByRole('link', { name: 'Infrastructure' }).click();
+    expect(await snapshots.getByRole('button', { name: 'Build a snapshot' }).isDisabled()).toBe(true);
     expect(digitalOcean.violations).toEqual([]);
   }, 60_000);
 

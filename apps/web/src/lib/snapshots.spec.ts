@@ -40,14 +40,14 @@ describe('snapshots', () => {
     expect(items[0].status).toBe('deleting');
     expect(snapshotsForRegion(items, 'fra1')).toEqual([]);
     const failedDelete = applySnapshotEvent(items, envelope('SnapshotDeleteFailed', { snapshotId: id, reason: 'the API is down' }));
-    expect(failedDelete[0]).toMatchObject({ status: 'ready', failureReason: 'deleting failed: the API is down' });
+    expect(failedDelete[0]).toMatchObject({ status: 'failed', failureReason: 'deleting failed: the API is down; delete it again' });
     expect(applySnapshotEvent(items, envelope('SnapshotDeleted', { snapshotId: id }))).toEqual([]);
   });
 
-  it('keeps the step a build failed at, with the reason', () => {
+  it('keeps the reason a build failed for', () => {
     let items = applySnapshotEvent([], envelope('SnapshotRequested', { snapshotId: id, workspaceId: 'w', spec, agentVersion: '1', requestedAt: 'x' }));
     items = applySnapshotEvent(items, envelope('SnapshotFailed', { snapshotId: id, step: 'wait-for-agent', reason: 'the agent never answered' }));
-    expect(items[0]).toMatchObject({ status: 'failed', step: 'wait-for-agent', failureReason: 'the agent never answered' });
+    expect(items[0]).toMatchObject({ status: 'failed', step: null, failureReason: 'the agent never answered' });
   });
 
   it("takes the API's view over the row built from events, unless an event is newer", () => {

@@ -60,7 +60,8 @@ function update(items: readonly SnapshotView[], snapshotId: string, at: string, 
 }
 
 /**
- * Applies a snapshot event to a list of snapshots, newest first, as the read model does. A snapshot requested
+ * Applies a snapshot event to a list of snapshots, newest first, as the read model does (so a reload shows the
+ * same: a failed build keeps its reason, not its step). A snapshot requested
  * elsewhere appears from its `SnapshotRequested` under a placeholder name (the page then asks the API for it);
  * a deleted one leaves the list.
  */
@@ -104,7 +105,7 @@ export function applySnapshotEvent(items: readonly SnapshotView[], event: EventE
       return update(items, snapshotId, at, { status: 'ready', step: null, failureReason: null });
     case 'SnapshotFailed': {
       const data = event.data as EventData<typeof SnapshotFailed>;
-      return update(items, snapshotId, at, { status: 'failed', step: data.step, failureReason: data.reason });
+      return update(items, snapshotId, at, { status: 'failed', step: null, failureReason: data.reason });
     }
     case 'SnapshotDeleteRequested':
       return update(items, snapshotId, at, { status: 'deleting', step: null });
@@ -112,12 +113,7 @@ export function applySnapshotEvent(items: readonly SnapshotView[], event: EventE
       return items.filter((item) => item.id !== snapshotId);
     case 'SnapshotDeleteFailed': {
       const data = event.data as EventData<typeof SnapshotDeleteFailed>;
-      // The image is still there: usable again if it was built, failed otherwise. The API's answer then settles it.
-      return items.map((item) =>
-        item.id === snapshotId
-          ? { ...item, status: item.providerSnapshotId ? 'ready' : 'failed', failureReason: `deleting failed: ${data.reason}`, updatedAt: at }
-          : item,
-      );
+      return update(items, snapshotId, at, { status: 'failed', failureReason: `deleting failed: ${data.reason}; delete it again` });
     }
     default:
       return items;

@@ -139,11 +139,7 @@ export function SnapshotList({ firstPage, digitalOceanConnected }: { firstPage: 
                   </span>
                   <SnapshotProgress snapshot={snapshot} />
                   {snapshot.failureReason && (
-                    <div className="small-text danger-text">
-                      {snapshot.status === 'failed' && snapshot.step
-                        ? `Failed at “${stepLabel(snapshot.step)}”: ${snapshot.failureReason}`
-                        : sentence(snapshot.failureReason)}
-                    </div>
+                    <div className="small-text danger-text">{sentence(snapshot.failureReason)}</div>
                   )}
                 </td>
                 <td data-label="Region">
@@ -162,7 +158,8 @@ export function SnapshotList({ firstPage, digitalOceanConnected }: { firstPage: 
                   <TimeAgo iso={snapshot.createdAt} />
                 </td>
                 <td className="cell-actions">
-                  {can('deleteSnapshot') && snapshot.status !== 'deleting' && (
+                  {/* A build in progress cannot be deleted (the API refuses): it ends ready or failed first. */}
+                  {can('deleteSnapshot') && (snapshot.status === 'ready' || snapshot.status === 'failed') && (
                     <button type="button" className="button small danger" aria-label={`Delete ${snapshot.name}`} onClick={() => setDeleting(snapshot)}>
                       Delete
                     </button>
@@ -329,9 +326,8 @@ function DeleteSnapshot({ snapshot, onDone, onCancel }: { snapshot: SnapshotView
     <>
       <p>
         The snapshot <strong>{snapshot.name}</strong>
-        {snapshot.providerSnapshotId ? ` (DigitalOcean image ${snapshot.providerSnapshotId})` : ''} is deleted from DigitalOcean
-        {snapshot.status === 'building' ? ', and its build stops' : ''}. Servers already made from it keep running; new ones can no longer start
-        from it.
+        {snapshot.providerSnapshotId ? ` (DigitalOcean image ${snapshot.providerSnapshotId})` : ''} is deleted
+        {snapshot.providerSnapshotId ? ' from DigitalOcean' : ''}. Servers already made from it keep running; new ones can no longer start from it.
       </p>
       <div className="form-actions">
         <button type="button" className="button" disabled={pending} autoFocus onClick={onCancel}>

@@ -164,7 +164,8 @@ function TokenForm({ provider, onSaved, disconnect }: { provider: ProviderView; 
           </>
         }
       />
-      {verified && (
+      {/* Said until the provider is disconnected (here or elsewhere). */}
+      {verified && provider.connected && (
         <p className="form-success" role="status">
           ✓ {verified}
         </p>

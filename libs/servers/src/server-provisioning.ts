@@ -1,13 +1,12 @@
 import { AgentClient } from '@platform/agent-client';
 import { MANAGED_SERVER_TAG } from './cloud-provider';
-import { agentSecretContext, type CommandEnvelope, type MessageMetadata } from '@platform/contracts';
-import { foldEvents } from '@platform/decider';
+import { agentSecretContext, type MessageMetadata } from '@platform/contracts';
 import { WorkSweeper, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
-import { nameBasedUuid, type DeciderCommandHandler } from '@platform/service-kit';
+import { nameBasedUuid, stepMetadata, type DeciderCommandHandler } from '@platform/service-kit';
 import { randomUUID } from 'node:crypto';
 import type { ProviderRegistry } from './provider-registry';
-import { serverDecider, serverStreamId, type KnownServer, type ServerCommand, type ServerEvent, type ServerProgressCommand, type ServerState } from './server-decider';
+import { serverStreamId, type KnownServer, type ServerCommand, type ServerEvent, type ServerProgressCommand, type ServerState } from './server-decider';
 import type { ServerQueries } from './server-queries';
 import type { SnapshotQueries } from './snapshots';
 import type { ServerSource } from './cloud-provider';
@@ -173,23 +172,11 @@ export class ServerProvisioning {
   }
 
   private async load(serverId: string): Promise<{ state: ServerState; metadata: MessageMetadata | undefined }> {
-    const { events } = await this.options.store.readStream(serverStreamId(serverId));
-    const state = foldEvents(serverDecider, events.map((event) => ({ type: event.type, data: event.data }) as ServerEvent));
-    // Steps act for the provisioner, in the workspace and under the correlation id of the original request.
-    const requested = events[0]?.metadata;
-    const metadata = requested && { workspaceId: requested.workspaceId, actorId: 'provisioner', correlationId: requested.correlationId };
-    return { state, metadata };
+    const { state, events } = await this.options.commands.load(serverStreamId(serverId));
+    return { state, metadata: stepMetadata(events[0], 'provisioner') };
   }
 
   private record(metadata: MessageMetadata, commandId: string, command: ServerProgressCommand) {
-    const envelope: CommandEnvelope = {
-      commandId,
-      type: command.type,
-      schemaVersion: 1,
-      data: command.data,
-      metadata,
-      issuedAt: new Date().toISOString(),
-    };
-    return this.options.commands.handle(envelope);
+    return this.options.commands.record(metadata, commandId, command);
   }
 }

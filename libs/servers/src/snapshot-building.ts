@@ -1,13 +1,12 @@
 import { AgentClient } from '@platform/agent-client';
-import type { CommandEnvelope, MessageMetadata, SnapshotStep } from '@platform/contracts';
-import { foldEvents } from '@platform/decider';
+import type { MessageMetadata, SnapshotStep } from '@platform/contracts';
 import { WorkSweeper, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
-import { nameBasedUuid, type DeciderCommandHandler } from '@platform/service-kit';
+import { nameBasedUuid, stepMetadata, type DeciderCommandHandler } from '@platform/service-kit';
 import { randomUUID } from 'node:crypto';
 import { MANAGED_SERVER_TAG, type ProvisioningCloudProvider } from './cloud-provider';
 import type { ProviderRegistry } from './provider-registry';
-import { snapshotDecider, snapshotStreamId, type KnownSnapshot, type SnapshotCommand, type SnapshotEvent, type SnapshotProgressCommand, type SnapshotState } from './snapshot-decider';
+import { snapshotStreamId, type KnownSnapshot, type SnapshotCommand, type SnapshotEvent, type SnapshotProgressCommand, type SnapshotState } from './snapshot-decider';
 import { snapshotName, type SnapshotQueries } from './snapshots';
 
 export interface SnapshotBuildingOptions {
@@ -173,16 +172,12 @@ export class SnapshotBuilding {
   }
 
   private async load(snapshotId: string): Promise<{ state: SnapshotState; metadata: MessageMetadata | undefined }> {
-    const { events } = await this.options.store.readStream(snapshotStreamId(snapshotId));
-    const state = foldEvents(snapshotDecider, events.map((event) => ({ type: event.type, data: event.data }) as SnapshotEvent));
-    const requested = events[0]?.metadata;
-    const metadata = requested && { workspaceId: requested.workspaceId, actorId: 'provisioner', correlationId: requested.correlationId };
-    return { state, metadata };
+    const { state, events } = await this.options.commands.load(snapshotStreamId(snapshotId));
+    return { state, metadata: stepMetadata(events[0], 'provisioner') };
   }
 
   private record(metadata: MessageMetadata, commandId: string, command: SnapshotProgressCommand) {
-    const envelope: CommandEnvelope = { commandId, type: command.type, schemaVersion: 1, data: command.data, metadata, issuedAt: new Date().toISOString() };
-    return this.options.commands.handle(envelope);
+    return this.options.commands.record(metadata, commandId, command);
   }
 }
 

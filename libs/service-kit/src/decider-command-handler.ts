@@ -2,9 +2,10 @@ import {
   describeIssues,
   type CommandEnvelope,
   type EventDefinition,
+  type MessageMetadata,
 } from '@platform/contracts';
 import { foldEvents, type Decider, type Message } from '@platform/decider';
-import { StreamVersionConflictError, type EventStore } from '@platform/event-store';
+import { StreamVersionConflictError, type EventStore, type StoredEvent } from '@platform/event-store';
 import { eventIdFor } from './event-ids';
 import { withCorrelation } from './logging';
 
@@ -38,6 +39,20 @@ export class DeciderCommandHandler<Command extends Message, Event extends Messag
     return withCorrelation({ correlationId: envelope.metadata.correlationId, commandId: envelope.commandId }, () =>
       this.decideAndAppend(envelope, streamId),
     );
+  }
+
+  /** A stream's state as the decider folds it, and its events: how a process manager reads where it is. */
+  async load(streamId: string): Promise<{ state: State; events: StoredEvent[] }> {
+    const { events } = await this.options.store.readStream(streamId);
+    return { state: foldEvents(this.options.decider, events.map((event) => ({ type: event.type, data: event.data }) as Event)), events };
+  }
+
+  /**
+   * A process manager reporting a step as a command of its own; `commandId` (derived from the step) makes a
+   * report repeated after a crash change nothing.
+   */
+  record(metadata: MessageMetadata, commandId: string, command: Command, streamId?: string): Promise<{ eventIds: string[] }> {
+    return this.handle({ commandId, type: command.type, schemaVersion: 1, data: command.data, metadata, issuedAt: new Date().toISOString() }, streamId);
   }
 
   private async decideAndAppend(envelope: CommandEnvelope, knownStreamId: string | undefined): Promise<{ eventIds: string[] }> {
@@ -93,4 +108,9 @@ export class DeciderCommandHandler<Command extends Message, Event extends Messag
     }
     return result.data;
   }
+}
+
+/** A process manager's steps act as `actorId`, in the workspace and under the correlation id of the event that began the work. */
+export function stepMetadata(began: StoredEvent | undefined, actorId: string): MessageMetadata | undefined {
+  return began && { workspaceId: began.metadata.workspaceId, actorId, correlationId: began.metadata.correlationId };
 }

@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { AgentClient } from '@platform/agent-client';
-import { agentSecretContext, envSecretContext, type CommandEnvelope, type DeploymentTarget, type MessageMetadata } from '@platform/contracts';
-import { foldEvents } from '@platform/decider';
+import { agentSecretContext, envSecretContext, type DeploymentTarget, type MessageMetadata } from '@platform/contracts';
 import { WorkSweeper, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, type DeciderCommandHandler } from '@platform/service-kit';
 import type { ApplicationQueries } from './applications-queries';
 import { serviceHostname } from './applications-queries';
 import {
-  serviceDecider,
   serviceStreamId,
   type Deployment,
   type DeploymentProgressCommand,
@@ -297,8 +295,7 @@ export class DeploymentProcess {
   }
 
   private async load(serviceId: string, deploymentId: string) {
-    const { events } = await this.options.store.readStream(serviceStreamId(serviceId));
-    const state = foldEvents(serviceDecider, events.map((event) => ({ type: event.type, data: event.data }) as ServiceEvent));
+    const { state, events } = await this.options.commands.load(serviceStreamId(serviceId));
     if (state.status === 'absent') return { service: undefined, deployment: undefined, metadata: undefined };
     const requested = events.find((event) => event.type === 'DeploymentRequested' && (event.data as { deploymentId: string }).deploymentId === deploymentId);
     const metadata: StepMetadata | undefined = requested && {
@@ -312,14 +309,6 @@ export class DeploymentProcess {
 
   private record(metadata: StepMetadata, commandId: string, command: DeploymentProgressCommand) {
     const { serviceId, ...messageMetadata } = metadata;
-    const envelope: CommandEnvelope = {
-      commandId,
-      type: command.type,
-      schemaVersion: 1,
-      data: command.data,
-      metadata: messageMetadata,
-      issuedAt: new Date().toISOString(),
-    };
-    return this.options.commands.handle(envelope, serviceStreamId(serviceId));
+    return this.options.commands.record(messageMetadata, commandId, command, serviceStreamId(serviceId));
   }
 }

@@ -1,8 +1,8 @@
-import { DropletAgents, FakeCloudflare, FakeDigitalOcean } from '@platform/cloud/testing';
+import { DropletAgents, type FakeCloudflare, type FakeDigitalOcean } from '@platform/cloud/testing';
 import { MANAGED_SERVER_TAG } from '@platform/cloud';
 import { EXPECTED_AGENT_VERSION } from '@platform/contracts';
-import { eventually, freePort } from '@platform/testing';
-import { EventStreamReader, startStack, type Stack } from './test-support';
+import { eventually } from '@platform/testing';
+import { EventStreamReader, startCloudFakes, startStack, type CloudFakes, type Stack } from './test-support';
 
 interface ProviderView {
   provider: string;
@@ -39,27 +39,19 @@ interface ErrorBody {
  */
 describe('providers, snapshots and DigitalOcean servers through the gateway', () => {
   let stack: Stack;
+  let fakes: CloudFakes;
   let digitalOcean: FakeDigitalOcean;
   let cloudflare: FakeCloudflare;
   let agents: DropletAgents;
 
   beforeAll(async () => {
-    [digitalOcean, cloudflare] = await Promise.all([FakeDigitalOcean.start(), FakeCloudflare.start()]);
-    const agentPort = await freePort();
-    agents = new DropletAgents(digitalOcean, agentPort);
-    stack = await startStack('infra', {}, {
-      DIGITALOCEAN_API_URL: digitalOcean.url,
-      CLOUDFLARE_API_URL: cloudflare.url,
-      DIGITALOCEAN_AGENT_PORT: String(agentPort),
-      PLATFORM_PUBLIC_ADDRESS: '127.0.0.1',
-      AGENT_RELEASE_URL: 'https://127.0.0.1:9/platform-agent.tar.gz',
-      AGENT_RELEASE_SHA256: 'a'.repeat(64),
-    });
+    fakes = await startCloudFakes();
+    ({ digitalOcean, cloudflare, agents } = fakes);
+    stack = await startStack('infra', {}, fakes.provisionerSettings);
   }, 90_000);
   afterAll(async () => {
     await stack?.stop();
-    await agents?.stopAll();
-    await Promise.all([digitalOcean?.close(), cloudflare?.close()]);
+    await fakes?.close();
   }, 60_000);
   afterEach(() => {
     expect(digitalOcean.violations).toEqual([]);

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { DropletAgents, FakeDigitalOcean } from '@platform/cloud/testing';
 import { apiRoutes, type ApiRoute, type ApiRouteName } from '@platform/contracts';
-import { eventually, freePort } from '@platform/testing';
-import { EventStreamReader, startStack, type ApiClient, type Stack } from './test-support';
+import { eventually } from '@platform/testing';
+import { EventStreamReader, startCloudFakes, startStack, type ApiClient, type CloudFakes, type Stack } from './test-support';
 
 interface Tenant {
   token: string;
@@ -131,24 +130,14 @@ function attempts(a: Tenant, b: Tenant, digitalOceanToken: string): Record<ApiRo
 
 describe('workspace isolation over the whole route table', () => {
   let stack: Stack;
-  let digitalOcean: FakeDigitalOcean;
-  let agents: DropletAgents;
+  let fakes: CloudFakes;
   beforeAll(async () => {
-    digitalOcean = await FakeDigitalOcean.start();
-    const agentPort = await freePort();
-    agents = new DropletAgents(digitalOcean, agentPort);
-    stack = await startStack('isolation', {}, {
-      DIGITALOCEAN_API_URL: digitalOcean.url,
-      DIGITALOCEAN_AGENT_PORT: String(agentPort),
-      PLATFORM_PUBLIC_ADDRESS: '127.0.0.1',
-      AGENT_RELEASE_URL: 'https://127.0.0.1:9/platform-agent.tar.gz',
-      AGENT_RELEASE_SHA256: 'a'.repeat(64),
-    });
+    fakes = await startCloudFakes();
+    stack = await startStack('isolation', {}, fakes.provisionerSettings);
   }, 90_000);
   afterAll(async () => {
     await stack.stop();
-    await agents.stopAll();
-    await digitalOcean.close();
+    await fakes.close();
   }, 60_000);
 
   async function snapshotOf(a: Tenant) {
@@ -181,15 +170,15 @@ describe('workspace isolation over the whole route table', () => {
 
   it("lets no route of workspace B see or change workspace A's resources", async () => {
     const { api } = stack;
-    const a = await tenant(api, 'alpha', digitalOcean.token);
-    const b = await tenant(api, 'bravo', digitalOcean.token);
+    const a = await tenant(api, 'alpha', fakes.digitalOcean.token);
+    const b = await tenant(api, 'bravo', fakes.digitalOcean.token);
     for (const tenant of [a, b]) {
       await eventually(async () => {
         const view = await api.request<{ status: string }>('GET', `/v1/snapshots/${tenant.snapshotId}`, { token: tenant.token });
         expect(view.body.status).toBe('ready');
       }, 60_000);
     }
-    const table = attempts(a, b, digitalOcean.token);
+    const table = attempts(a, b, fakes.digitalOcean.token);
     expect(Object.keys(table).sort()).toEqual(Object.keys(apiRoutes).sort());
     const before = await snapshotOf(a);
     const secretsOfA = [
@@ -253,7 +242,7 @@ describe('workspace isolation over the whole route table', () => {
     expect(after.deployment).toEqual(before.deployment);
     expect(after.snapshot).toEqual(before.snapshot);
     expect(after.providers).toEqual(before.providers);
-    expect(digitalOcean.violations).toEqual([]);
+    expect(fakes.digitalOcean.violations).toEqual([]);
     expect((await api.request('GET', '/v1/me', { token: a.apiToken })).status).toBe(200);
     expect(after.aEvents).toBe(before.aEvents);
     expect(bEvents.events.every((event) => !secretsOfA.some((secret) => event.data.includes(secret)))).toBe(true);

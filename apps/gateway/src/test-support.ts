@@ -5,8 +5,42 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bus } from '@platform/bus';
 import { LocalCloudProvider } from '@platform/cloud';
+import { DropletAgents, FakeCloudflare, FakeDigitalOcean } from '@platform/cloud/testing';
 import { createTestSchema, freePort, spawnTypeScript, stopProcess, testServices, uniqueName, type TestSchema } from '@platform/testing';
 import { startGateway, type RunningGateway } from './start-gateway';
+
+/** Fakes of DigitalOcean and Cloudflare (held to their official documents), droplets running real agents on loopback. */
+export interface CloudFakes {
+  readonly digitalOcean: FakeDigitalOcean;
+  readonly cloudflare: FakeCloudflare;
+  readonly agents: DropletAgents;
+  /** The provisioner's settings that point it at the fakes (the third argument of startStack). */
+  readonly provisionerSettings: NodeJS.ProcessEnv;
+  close(): Promise<void>;
+}
+
+export async function startCloudFakes(): Promise<CloudFakes> {
+  const [digitalOcean, cloudflare, agentPort] = await Promise.all([FakeDigitalOcean.start(), FakeCloudflare.start(), freePort()]);
+  const agents = new DropletAgents(digitalOcean, agentPort);
+  return {
+    digitalOcean,
+    cloudflare,
+    agents,
+    provisionerSettings: {
+      DIGITALOCEAN_API_URL: digitalOcean.url,
+      CLOUDFLARE_API_URL: cloudflare.url,
+      DIGITALOCEAN_AGENT_PORT: String(agentPort),
+      PLATFORM_PUBLIC_ADDRESS: '127.0.0.1',
+      // Never downloaded: the fake droplets run the agent from this repository.
+      AGENT_RELEASE_URL: 'https://127.0.0.1:9/platform-agent.tar.gz',
+      AGENT_RELEASE_SHA256: 'a'.repeat(64),
+    },
+    async close() {
+      await agents.stopAll();
+      await Promise.all([digitalOcean.close(), cloudflare.close()]);
+    },
+  };
+}
 
 /** Runs a service app as its own process, as in production, and waits for its /readyz. */
 async function spawnService(app: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {

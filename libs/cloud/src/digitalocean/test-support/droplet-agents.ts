@@ -3,6 +3,7 @@ import { randomInt } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '@platform/testing';
 import { parse } from 'yaml';
 import { SERVER_PATHS } from '../../cloud-init/platform-server';
 import type { FakeDigitalOcean } from './fake-digitalocean';
@@ -49,6 +50,8 @@ export class DropletAgents {
     const dir = await mkdtemp(join(tmpdir(), `droplet-${dropletId}-`));
     await writeFile(join(dir, 'agent.secret'), `${secret}\n`, { mode: 0o600 });
     const address = this.fake.addressOf(dropletId);
+    // Ports of their own: droplets of fakes in other test files may share an address.
+    const [edgeHttp, edgeHttps] = [await freePort(), await freePort()];
     const child = spawn(process.execPath, [AGENT_RUNNER], {
       stdio: 'ignore',
       env: {
@@ -60,8 +63,8 @@ export class DropletAgents {
         AGENT_SECRET_FILE: join(dir, 'agent.secret'),
         AGENT_DATA_DIR: dir,
         EDGE_ADDRESS: address,
-        EDGE_HTTP_PORT: '8080',
-        EDGE_HTTPS_PORT: '8443',
+        EDGE_HTTP_PORT: String(edgeHttp),
+        EDGE_HTTPS_PORT: String(edgeHttps),
         LOG_LEVEL: 'silent',
       },
     });

@@ -22,6 +22,9 @@ describe('activity', () => {
       href: `/deploy-configs/${id}`,
     });
     expect(describeEvent(envelope('DeployConfigDeleted', { deployConfigId: id, workspaceId: 'w' })).title).toBe('Deploy config 5127241c deleted');
+    expect(describeEvent(envelope('DeployConfigDeleted', { deployConfigId: id, workspaceId: 'w', name: 'web to prod' })).title).toBe(
+      'Deploy config “web to prod” deleted',
+    );
   });
 
   it('describes provider and snapshot events with a link to where they show', () => {

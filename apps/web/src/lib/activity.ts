@@ -41,7 +41,7 @@ export function describeEvent(event: EventEnvelope): EventDescription {
     }
     case 'DeployConfigDeleted': {
       const data = event.data as EventData<typeof DeployConfigDeleted>;
-      return { title: `Deploy config ${shortId(data.deployConfigId)} deleted` };
+      return { title: data.name ? `Deploy config “${data.name}” deleted` : `Deploy config ${shortId(data.deployConfigId)} deleted` };
     }
     case 'ProviderConnected': {
       const data = event.data as EventData<typeof ProviderConnected>;

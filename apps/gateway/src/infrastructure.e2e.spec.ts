@@ -148,6 +148,10 @@ describe('providers, snapshots and DigitalOcean servers through the gateway', ()
     const requested = await api.request<{ snapshotId: string }>('POST', '/v1/snapshots', { token: owner.token, body: { provider: 'digitalocean', region: 'fra1' } });
     expect(requested.status).toBe(202);
     const { snapshotId } = requested.body;
+    await eventually(async () => expect((await api.request('GET', `/v1/snapshots/${snapshotId}`, { token: owner.token })).status).toBe(200));
+    const tooEarly = await api.request<ErrorBody>('DELETE', `/v1/snapshots/${snapshotId}`, { token: owner.token });
+    expect(tooEarly.status).toBe(409);
+    expect(tooEarly.body.error.message).toMatch(/still being built/);
     const snapshot = await eventually(async () => {
       const view = await api.request<SnapshotView>('GET', `/v1/snapshots/${snapshotId}`, { token: owner.token });
       expect(view.body.status).toBe('ready');

@@ -1,6 +1,6 @@
 import { Controller, Inject, Req } from '@nestjs/common';
 import { apiRoutes, CreateSnapshot, DeleteSnapshot, GetSnapshot, ListProviders, ListSnapshots, RemoveProviderCredentials } from '@platform/contracts';
-import { completeSnapshotRequest, Input, Route, saveProviderToken, type CommandGateway, type RouteInput } from '@platform/http-api';
+import { checkSnapshotDeletable, completeSnapshotRequest, Input, Route, saveProviderToken, type CommandGateway, type RouteInput } from '@platform/http-api';
 import type { SecretBox } from '@platform/secrets';
 import type { FastifyRequest } from 'fastify';
 import { COMMANDS, SECRETS } from '../tokens';
@@ -49,7 +49,7 @@ export class InfrastructureController {
   @Route(apiRoutes.deleteSnapshot)
   async deleteSnapshot(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.deleteSnapshot>) {
     const snapshotId = input.params.id;
-    await this.commands.query(request, GetSnapshot, { snapshotId });
+    await checkSnapshotDeletable(this.commands, request, snapshotId);
     const commandId = await this.commands.send(request, DeleteSnapshot, { snapshotId });
     return { snapshotId, commandId };
   }

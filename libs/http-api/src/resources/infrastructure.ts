@@ -70,3 +70,11 @@ export async function checkSnapshotForServer(
           : undefined;
   if (problem) throw new DomainError('validation_failed', `snapshot ${snapshotId} ${problem}`, [{ path: 'body.snapshotId', message: problem }]);
 }
+
+/** A snapshot still being built is refused now, not after a 202 (the builder droplet is cleaned up by the build). */
+export async function checkSnapshotDeletable(commands: CommandGateway, request: FastifyRequest, snapshotId: string): Promise<void> {
+  const snapshot = await commands.query(request, GetSnapshot, { snapshotId });
+  if (snapshot.status === 'building') {
+    throw new DomainError('conflict', `snapshot ${snapshotId} is still being built (${snapshot.step ?? 'starting'}); delete it once it is ready or failed`);
+  }
+}

@@ -117,7 +117,11 @@ export class DeploymentProcess {
     return false;
   }
 
-  /** The deployment's image on one server: built or pulled on the first, shipped to the others. */
+  /**
+   * The deployment's image on one server: built or pulled on the first, shipped to the others. Servers that share
+   * a Docker engine (this machine's) just tag it; a server with an engine of its own (a droplet) does not have
+   * it, and gets it the way the first one did.
+   */
   private async prepareImage(service: KnownService, deployment: Deployment, target: DeploymentTarget, metadata: StepMetadata): Promise<void> {
     const { deploymentId, serviceId } = deployment;
     const agent = this.agentOf(deployment.workspaceId, target);
@@ -131,13 +135,18 @@ export class DeploymentProcess {
       const previous = deployment.rollbackOf ? service.deployments[deployment.rollbackOf] : undefined;
       const earlierImage = previous?.servers[target.serverId]?.image ?? Object.values(previous?.servers ?? {}).find((s) => s.image)?.image;
       let how: 'built' | 'pulled' | 'shipped';
-      if (ready) {
-        await agent.tagImage({ source: ready[1].image as string, repository, tag, service: serviceKey(serviceId) });
+      const tagged = (source: string | undefined) =>
+        source === undefined
+          ? Promise.resolve(false)
+          : agent.tagImage({ source, repository, tag, service: serviceKey(serviceId) }).then(
+              () => true,
+              () => false,
+            );
+      if ((await tagged(ready?.[1].image)) || (await tagged(earlierImage))) {
         how = 'shipped';
-      } else if (earlierImage) {
-        // A rollback: the exact image that deployment ran, never a rebuild.
-        await agent.tagImage({ source: earlierImage, repository, tag, service: serviceKey(serviceId) });
-        how = 'shipped';
+      } else if (earlierImage && deployment.source.type !== 'image') {
+        // A rollback runs the exact image that deployment ran, never a rebuild.
+        throw new Error(`the image ${earlierImage} is no longer on this server; deploy the source again instead of rolling back`);
       } else if (deployment.source.type === 'image') {
         const sourceImage = deployment.source.image;
         await agent.tagImage({ source: sourceImage, repository, tag, service: serviceKey(serviceId) }).catch(async () => {

@@ -152,6 +152,9 @@ describe('providers, snapshots and DigitalOcean servers through the gateway', ()
     const tooEarly = await api.request<ErrorBody>('DELETE', `/v1/snapshots/${snapshotId}`, { token: owner.token });
     expect(tooEarly.status).toBe(409);
     expect(tooEarly.body.error.message).toMatch(/still being built/);
+    const disconnecting = await api.request<ErrorBody>('DELETE', '/v1/providers/digitalocean', { token: owner.token });
+    expect(disconnecting.status).toBe(409);
+    expect(disconnecting.body.error.message).toMatch(/1 snapshot is being built or deleted/);
     const snapshot = await eventually(async () => {
       const view = await api.request<SnapshotView>('GET', `/v1/snapshots/${snapshotId}`, { token: owner.token });
       expect(view.body.status).toBe('ready');

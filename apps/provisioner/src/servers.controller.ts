@@ -120,8 +120,10 @@ export class ServersController {
     const { provider } = query.params;
     const removed = await this.credentials.remove(metadataOf(query), provider, async () => {
       if (provider !== 'digitalocean') return undefined;
-      const servers = await this.queries.countOn(query.workspaceId, provider);
-      return servers > 0 ? `${servers} server${servers === 1 ? '' : 's'} of this workspace still run on DigitalOcean` : undefined;
+      const [servers, snapshots] = await Promise.all([this.queries.countOn(query.workspaceId, provider), this.snapshots.countInProgress(query.workspaceId)]);
+      if (servers > 0) return `${servers} server${servers === 1 ? '' : 's'} of this workspace still run on DigitalOcean; destroy them before disconnecting it`;
+      if (snapshots > 0) return `${snapshots} snapshot${snapshots === 1 ? ' is' : 's are'} being built or deleted on DigitalOcean; disconnect it once that has finished`;
+      return undefined;
     });
     this.catalogue.forget(query.workspaceId);
     return removed;

@@ -76,10 +76,10 @@ export class ProviderCredentials {
     return { provider, purpose: PURPOSE[provider], connected: true, account, verifiedAt };
   }
 
-  /** Forgets the token; `inUse` says why it may not be forgotten yet (servers still running on it). */
+  /** Forgets the token; `inUse` says why it may not be forgotten yet (servers still running on it), and what to do. */
   async remove(metadata: MessageMetadata, provider: CredentialProvider, inUse: () => Promise<string | undefined>): Promise<ProviderView> {
     const blocker = await inUse();
-    if (blocker) throw new DomainError('conflict', `${blocker}; destroy them before disconnecting ${LABEL[provider]}`);
+    if (blocker) throw new DomainError('conflict', blocker);
     const { rowCount } = await this.options.pool.query(`DELETE FROM ${this.options.schema}.provider_credentials WHERE workspace_id = $1 AND provider = $2`, [
       metadata.workspaceId,
       provider,

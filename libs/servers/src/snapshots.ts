@@ -169,6 +169,15 @@ export class SnapshotQueries {
     return rows[0] && toView(rows[0]);
   }
 
+  /** How many of the workspace's snapshots are being built or deleted (both need its DigitalOcean token). */
+  async countInProgress(workspaceId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${this.schema}.snapshots WHERE workspace_id = $1 AND status IN ('building', 'deleting')`,
+      [workspaceId],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   /** Snapshots with work in progress, for the building process to carry on. */
   async inProgress(): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>(`SELECT id FROM ${this.schema}.snapshots WHERE status IN ('building', 'deleting') ORDER BY updated_at`);

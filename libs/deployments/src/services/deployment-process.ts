@@ -15,6 +15,7 @@ import {
   type ServiceEvent,
   type ServiceState,
 } from './service-decider';
+import { imagePlan, type ImageStep } from './image-plan';
 import type { SourceArchives } from './source-archives';
 
 export interface DeploymentProcessOptions {
@@ -131,45 +132,27 @@ export class DeploymentProcess {
       this.record(metadata, randomUUID(), { type: 'RecordLog', data: { deploymentId, serverId: target.serverId, step, lines } });
     const agentStarted = performance.now();
     try {
-      const ready = Object.entries(deployment.servers).find(([, progress]) => progress.image);
-      const previous = deployment.rollbackOf ? service.deployments[deployment.rollbackOf] : undefined;
-      const earlierImage = previous?.servers[target.serverId]?.image ?? Object.values(previous?.servers ?? {}).find((s) => s.image)?.image;
-      let how: 'built' | 'pulled' | 'shipped';
-      const tagged = (source: string | undefined) =>
-        source === undefined
-          ? Promise.resolve(false)
-          : agent.tagImage({ source, repository, tag, service: serviceKey(serviceId) }).then(
-              () => true,
-              () => false,
-            );
-      if ((await tagged(ready?.[1].image)) || (await tagged(earlierImage))) {
-        how = 'shipped';
-      } else if (earlierImage && deployment.source.type !== 'image') {
-        // A rollback runs the exact image that deployment ran, never a rebuild.
-        throw new Error(`the image ${earlierImage} is no longer on this server; deploy the source again instead of rolling back`);
-      } else if (deployment.source.type === 'image') {
-        const sourceImage = deployment.source.image;
-        await agent.tagImage({ source: sourceImage, repository, tag, service: serviceKey(serviceId) }).catch(async () => {
-          await agent.pullImage({ image: sourceImage });
-          await agent.tagImage({ source: sourceImage, repository, tag, service: serviceKey(serviceId) });
-        });
-        how = 'pulled';
-      } else {
-        const archive = await this.options.sources.archiveOf(deployment.workspaceId, deployment.source, { port: deployment.port });
-        try {
-          if (archive.notes && archive.notes.length > 0) await log('detect', [...archive.notes]);
-          let buffered: string[] = [];
-          const dockerfile = archive.dockerfile ? { dockerfile: archive.dockerfile } : {};
-          await agent.buildImage({ repository, tag, service: serviceKey(serviceId), ...dockerfile }, archive, (line) => {
-            if (line.type === 'log') buffered.push(line.message.trimEnd());
-          });
-          buffered = buffered.filter(Boolean);
-          for (let i = 0; i < buffered.length; i += 200) await log('build', buffered.slice(i, i + 200));
-        } finally {
-          await archive.dispose();
+      let how: 'built' | 'pulled' | 'shipped' | undefined;
+      for (const step of imagePlan(service, deployment, target.serverId)) {
+        if (step.kind === 'tag') {
+          const present = await agent.tagImage({ source: step.source, repository, tag, service: serviceKey(serviceId) }).then(
+            () => true,
+            () => false,
+          );
+          if (present) how = step.how;
+        } else if (step.kind === 'pull') {
+          await agent.pullImage({ image: step.image });
+          await agent.tagImage({ source: step.image, repository, tag, service: serviceKey(serviceId) });
+          how = 'pulled';
+        } else if (step.kind === 'build') {
+          await this.build(agent, deployment, step.source, { repository, tag }, log);
+          how = 'built';
+        } else {
+          throw new Error(step.reason);
         }
-        how = 'built';
+        if (how) break;
       }
+      if (!how) throw new Error('no way to get the image onto this server');
       await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:image`), {
         type: 'RecordImageReady',
         data: { deploymentId, serverId: target.serverId, image, how, agentMs: performance.now() - agentStarted },
@@ -179,6 +162,28 @@ export class DeploymentProcess {
         type: 'RecordServerDeployFailed',
         data: { deploymentId, serverId: target.serverId, reason: `the image could not be prepared: ${describe(error)}` },
       });
+    }
+  }
+
+  private async build(
+    agent: AgentClient,
+    deployment: Deployment,
+    source: Extract<ImageStep, { kind: 'build' }>['source'],
+    image: { repository: string; tag: string },
+    log: (step: string, lines: string[]) => Promise<unknown>,
+  ): Promise<void> {
+    const archive = await this.options.sources.archiveOf(deployment.workspaceId, source, { port: deployment.port });
+    try {
+      if (archive.notes && archive.notes.length > 0) await log('detect', [...archive.notes]);
+      const lines: string[] = [];
+      const dockerfile = archive.dockerfile ? { dockerfile: archive.dockerfile } : {};
+      await agent.buildImage({ ...image, service: serviceKey(deployment.serviceId), ...dockerfile }, archive, (line) => {
+        if (line.type === 'log') lines.push(line.message.trimEnd());
+      });
+      const printed = lines.filter(Boolean);
+      for (let i = 0; i < printed.length; i += 200) await log('build', printed.slice(i, i + 200));
+    } finally {
+      await archive.dispose();
     }
   }
 

@@ -9,6 +9,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LocalFrontProxy } from '@platform/cloud';
+import { FrontRoutes } from '@platform/deployments';
+import { Pool } from 'pg';
 import pretty from 'pino-pretty';
 
 export const root = path.resolve(__dirname, '..');
@@ -73,8 +76,30 @@ async function waitReady(name: string, port: number, child: ChildProcess): Promi
   throw new Error(`${name} was not ready within 180 s at http://127.0.0.1:${port}/readyz`);
 }
 
+/**
+ * Where apps on local servers open in a browser: http://<service>.localhost, on port 80 when the platform runs as
+ * root, else 8081.
+ */
+const frontDoor = new LocalFrontProxy(path.join(platformHome, 'front'), { address: '127.0.0.1', port: process.getuid?.() === 0 ? 80 : 8081 });
+
+/** Keeps the front door routing each service's hostname to the local servers it was deployed to. */
+function followDeployments(): { start(): void; stop(): Promise<void> } {
+  const pool = new Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', max: 2 });
+  pool.on('error', () => undefined);
+  const quiet = () => undefined;
+  const routes = new FrontRoutes({
+    pool,
+    schema: 'deployments',
+    door: frontDoor,
+    logger: { info: quiet, warn: quiet, error: (details, message) => console.error(`front door: ${message}`, details) },
+  });
+  return { start: () => routes.start(), stop: () => routes.stop().then(() => pool.end()) };
+}
+
 export interface RunningPlatform {
   readonly children: { name: string; port: number; child: ChildProcess }[];
+  /** Where an app of a local server opens in a browser. */
+  appUrl(hostname: string): string;
   stop(): void;
   /** Resolves when every service has exited. */
   exited(): Promise<void>;
@@ -92,7 +117,9 @@ export async function startPlatform(): Promise<RunningPlatform> {
     TRUST_PROXY: '127.0.0.1',
   };
   const children = services.map((service) => ({ ...service, child: startApp(service.name, service.port, service.portVariable, env) }));
+  const front = followDeployments();
   const stop = () => {
+    void front.stop();
     for (const { child } of children) child.kill('SIGTERM');
   };
   process.on('SIGINT', stop);
@@ -103,8 +130,11 @@ export async function startPlatform(): Promise<RunningPlatform> {
     stop();
     throw error;
   }
+  // The deployer's read model exists once it is ready; apps keep opening after a stop (nginx stays up).
+  front.start();
   return {
     children,
+    appUrl: (hostname) => frontDoor.url(hostname),
     stop,
     exited: () => Promise.all(children.map(({ child }) => new Promise((resolve) => child.once('exit', resolve)))).then(() => undefined),
   };

@@ -7,3 +7,4 @@ export * from './services/applications-projection';
 export * from './services/applications-queries';
 export * from './services/source-archives';
 export * from './services/deployment-process';
+export * from './services/front-routes';

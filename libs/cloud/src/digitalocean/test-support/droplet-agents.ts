@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '@platform/testing';
@@ -80,6 +80,15 @@ export class DropletAgents {
     const killed = setTimeout(() => agent.child.kill('SIGKILL'), 5000);
     await agent.exited;
     clearTimeout(killed);
+    // The agent leaves its nginx serving when it stops (as on a server, where it may restart): a droplet's end ends it.
+    const nginx = Number((await readFile(join(agent.dir, 'nginx', 'nginx.pid'), 'utf8').catch(() => '')).trim());
+    if (nginx > 0) {
+      try {
+        process.kill(nginx, 'SIGQUIT');
+      } catch {
+        // gone already
+      }
+    }
     await rm(agent.dir, { recursive: true, force: true });
   }
 

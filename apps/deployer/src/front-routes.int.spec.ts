@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, get, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalFrontProxy } from '@platform/cloud';
+import { applicationsProjection, FrontRoutes } from '@platform/deployments';
+import { runMigrations } from '@platform/event-store';
+import { createTestSchema, eventually, freePort, type TestSchema } from '@platform/testing';
+
+/** A server edge: answers with the Host it was asked for and its own name. */
+async function edge(name: string): Promise<{ server: Server; address: string }> {
+  const server = createServer((request, response) => response.end(`${name} ${request.headers.host}`));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, address: `127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+describe('the local front door follows what serves', () => {
+  let db: TestSchema;
+  let dir: string;
+  let front: LocalFrontProxy;
+  let port: number;
+  let routes: FrontRoutes;
+  const edges: Server[] = [];
+
+  beforeAll(async () => {
+    db = createTestSchema('front_routes');
+    await runMigrations(db.pool, db.schema, applicationsProjection.migrations ?? []);
+    dir = await mkdtemp(join(tmpdir(), 'front-door-'));
+    port = await freePort();
+    front = new LocalFrontProxy(dir, { address: '127.0.0.1', port });
+    routes = new FrontRoutes({ pool: db.pool, schema: db.schema, door: front, pollMs: 100, logger: { info: () => {}, warn: () => {}, error: () => {} } });
+    routes.start();
+  });
+  afterAll(async () => {
+    await routes.stop();
+    await front.stop();
+    for (const server of edges) server.close();
+    await rm(dir, { recursive: true, force: true });
+    await db.dispose();
+  });
+
+  async function deployed(serviceName: string, servers: Record<string, { status: string; url: string }>): Promise<void> {
+    const [serviceId, deploymentId] = [randomUUID(), randomUUID()];
+    await db.pool.query(
+      `INSERT INTO ${db.schema}.deployments (id, workspace_id, service_id, status, image_tag, source, servers, requested_by, requested_at, finished_at)
+       VALUES ($1, 'ws', $2, 'succeeded', 'deploy_x', '{}', $3, 'u', now(), now())`,
+      [deploymentId, serviceId, JSON.stringify(servers)],
+    );
+    await db.pool.query(
+      `INSERT INTO ${db.schema}.services (id, workspace_id, project_id, name, port, health_check_path, env_names, current_deployment_id, created_at, updated_at)
+       VALUES ($1, 'ws', $2, $3, 3000, '/', '{}', $4, now(), now())`,
+      [serviceId, randomUUID(), serviceName, deploymentId],
+    );
+  }
+
+  /** As a browser asks for http://<hostname>/ (fetch may not set Host itself). */
+  const through = (hostname: string) =>
+    new Promise<string>((resolve) => {
+      const request = get({ host: '127.0.0.1', port, path: '/', headers: { host: hostname } }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve(`${response.statusCode} ${body.trim()}`));
+      });
+      request.on('error', () => resolve('down'));
+    });
+
+  it("opens each app by its hostname on the edges its current deployment switched to, and only this machine's", async () => {
+    const [one, two] = [await edge('one'), await edge('two')];
+    edges.push(one.server, two.server);
+    await deployed('hello', {
+      [randomUUID()]: { status: 'switched', url: `http://${one.address}` },
+      [randomUUID()]: { status: 'failed', url: `http://${two.address}` },
+      [randomUUID()]: { status: 'switched', url: 'http://203.0.113.7:80' },
+    });
+    await eventually(async () => expect(await through('hello.localhost')).toBe('200 one hello.localhost'));
+    expect(await routes.routes()).toEqual([{ hostname: 'hello.localhost', edges: [one.address] }]);
+
+    await deployed('shop', { [randomUUID()]: { status: 'switched', url: `http://${two.address}` } });
+    await eventually(async () => expect(await through('shop.localhost')).toBe('200 two shop.localhost'));
+    expect(await through('hello.localhost')).toBe('200 one hello.localhost');
+    // A deployment with no server of this machine gets no route.
+    await deployed('far', { [randomUUID()]: { status: 'switched', url: 'http://203.0.113.8:80' } });
+    expect((await routes.routes()).map((route) => route.hostname)).toEqual(['hello.localhost', 'shop.localhost']);
+  });
+});

@@ -80,7 +80,8 @@ async function waitReady(name: string, port: number, child: ChildProcess): Promi
  * Where apps on local servers open in a browser: http://<service>.localhost, on port 80 when the platform runs as
  * root, else 8081.
  */
-const frontDoor = new LocalFrontProxy(path.join(platformHome, 'front'), { address: '127.0.0.1', port: process.getuid?.() === 0 ? 80 : 8081 });
+const frontDoorPort = process.getuid?.() === 0 ? 80 : 8081;
+const frontDoor = new LocalFrontProxy(path.join(platformHome, 'front'), { address: '127.0.0.1', port: frontDoorPort });
 
 /** Keeps the front door routing each service's hostname to the local servers it was deployed to. */
 function followDeployments(): { start(): void; stop(): Promise<void> } {
@@ -115,6 +116,7 @@ export async function startPlatform(): Promise<RunningPlatform> {
     GATEWAY_URL: gatewayUrl,
     // The console on this machine forwards each browser's address; the gateway trusts it for rate limits.
     TRUST_PROXY: '127.0.0.1',
+    LOCAL_FRONT_DOOR_PORT: String(frontDoorPort),
   };
   const children = services.map((service) => ({ ...service, child: startApp(service.name, service.port, service.portVariable, env) }));
   const front = followDeployments();

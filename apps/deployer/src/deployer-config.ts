@@ -9,6 +9,8 @@ const schema = z.object({
   DEPLOY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   DEPLOY_KEEP_IMAGES: z.coerce.number().int().min(1).max(100).default(5),
   UPLOADS_DIR: z.string().min(1).default(join(homedir(), '.platform', 'uploads')),
+  /** The port of this machine's front door (see scripts/platform.ts): the apps' URLs carry it unless it is 80. */
+  LOCAL_FRONT_DOOR_PORT: z.coerce.number().int().min(1).max(65535).default(80),
 });
 
 export type DeployerConfig = z.infer<typeof schema>;

@@ -87,8 +87,9 @@ export const deployerProviders: Provider[] = [
   },
   {
     provide: APPLICATION_QUERIES,
-    inject: [PG_POOL, SERVICE_CONFIG],
-    useFactory: (pool: Pool, config: ServiceConfig) => new ApplicationQueries(pool, config.database.schema),
+    inject: [PG_POOL, SERVICE_CONFIG, SERVICE_ENV],
+    useFactory: (pool: Pool, config: ServiceConfig, env: NodeJS.ProcessEnv) =>
+      new ApplicationQueries(pool, config.database.schema, loadDeployerConfig(env).LOCAL_FRONT_DOOR_PORT),
   },
   {
     provide: DEPLOYMENT_PROCESS,

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalFrontProxy } from '@platform/cloud';
-import { applicationsProjection, FrontRoutes } from '@platform/deployments';
+import { ApplicationQueries, applicationsProjection, FrontRoutes } from '@platform/deployments';
 import { runMigrations } from '@platform/event-store';
 import { createTestSchema, eventually, freePort, type TestSchema } from '@platform/testing';
 
@@ -41,7 +41,7 @@ describe('the local front door follows what serves', () => {
     await db.dispose();
   });
 
-  async function deployed(serviceName: string, servers: Record<string, { status: string; url: string }>): Promise<void> {
+  async function deployed(serviceName: string, servers: Record<string, { status: string; url: string }>): Promise<string> {
     const [serviceId, deploymentId] = [randomUUID(), randomUUID()];
     await db.pool.query(
       `INSERT INTO ${db.schema}.deployments (id, workspace_id, service_id, status, image_tag, source, servers, requested_by, requested_at, finished_at)
@@ -53,6 +53,7 @@ describe('the local front door follows what serves', () => {
        VALUES ($1, 'ws', $2, $3, 3000, '/', '{}', $4, now(), now())`,
       [serviceId, randomUUID(), serviceName, deploymentId],
     );
+    return serviceId;
   }
 
   /** As a browser asks for http://<hostname>/ (fetch may not set Host itself). */
@@ -76,6 +77,10 @@ describe('the local front door follows what serves', () => {
     });
     await eventually(async () => expect(await through('hello.localhost')).toBe('200 one hello.localhost'));
     expect(await routes.routes()).toEqual([{ hostname: 'hello.localhost', edges: [one.address] }]);
+    // The service's URL, as the API gives it, is this front door's.
+    const hello = (await db.pool.query<{ id: string }>(`SELECT id FROM ${db.schema}.services WHERE name = 'hello'`)).rows[0]?.id ?? '';
+    expect((await new ApplicationQueries(db.pool, db.schema, port).getService('ws', hello)).url).toBe(`http://hello.localhost:${port}`);
+    expect((await new ApplicationQueries(db.pool, db.schema).getService('ws', hello)).url).toBe('http://hello.localhost');
 
     await deployed('shop', { [randomUUID()]: { status: 'switched', url: `http://${two.address}` } });
     await eventually(async () => expect(await through('shop.localhost')).toBe('200 two shop.localhost'));

@@ -7,11 +7,13 @@ export interface ServiceChoice {
   readonly name: string;
   readonly projectName: string;
   readonly hostname: string;
+  /** Where the app opens in a browser. */
+  readonly url: string;
   readonly currentDeploymentId: string | null;
 }
 
 function choiceOf(service: ServiceView, projectName: string): ServiceChoice {
-  return { id: service.id, name: service.name, projectName, hostname: service.hostname, currentDeploymentId: service.currentDeploymentId };
+  return { id: service.id, name: service.name, projectName, hostname: service.hostname, url: service.url, currentDeploymentId: service.currentDeploymentId };
 }
 
 /** Every service of the workspace's projects (up to 100 projects of 200 services), for pickers and names. */

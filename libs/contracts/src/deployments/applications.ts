@@ -220,6 +220,8 @@ export const ServiceViewSchema = z.strictObject({
   /** Names only, values masked: the API never sends a secret back. */
   env: z.array(EnvVariableViewSchema),
   hostname: z.string(),
+  /** Where it opens in a browser once deployed: `http://<hostname>` through this machine's front door. */
+  url: z.string(),
   currentDeploymentId: deploymentId.nullable(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),

@@ -54,6 +54,8 @@ export class ApplicationQueries {
   constructor(
     private readonly pool: Pool,
     private readonly schema: string,
+    /** The port of the front door apps open through (80 unless the platform runs it elsewhere). */
+    private readonly frontDoorPort = 80,
   ) {}
 
   async listProjects(workspaceId: string, params: QueryParams<typeof ListProjects>): Promise<QueryResult<typeof ListProjects>> {
@@ -83,7 +85,7 @@ export class ApplicationQueries {
           ${after ? 'AND (created_at, id) < ($4::timestamptz, $5::uuid)' : ''} ORDER BY created_at DESC, id DESC LIMIT $3`,
       after ? [workspaceId, params.projectId, params.limit + 1, after[0], after[1]] : [workspaceId, params.projectId, params.limit + 1],
     );
-    return pageFromRows(rows, params.limit, (r) => [r.created_at.toISOString(), r.id], toServiceView);
+    return pageFromRows(rows, params.limit, (r) => [r.created_at.toISOString(), r.id], (row) => this.toServiceView(row));
   }
 
   async getService(workspaceId: string, serviceId: string): Promise<ServiceView> {
@@ -92,7 +94,7 @@ export class ApplicationQueries {
       serviceId,
     ]);
     if (!rows[0]) throw new DomainError('not_found', `service ${serviceId} does not exist`);
-    return toServiceView(rows[0]);
+    return this.toServiceView(rows[0]);
   }
 
   async listDeployments(workspaceId: string, params: QueryParams<typeof ListDeployments>): Promise<QueryResult<typeof ListDeployments>> {
@@ -134,21 +136,23 @@ export class ApplicationQueries {
     );
     return rows.map((row) => ({ deploymentId: row.id, serviceId: row.service_id }));
   }
-}
 
-function toServiceView(row: ServiceRow): ServiceView {
-  return {
-    id: row.id,
-    projectId: row.project_id,
-    name: row.name,
-    port: row.port,
-    healthCheckPath: row.health_check_path,
-    env: row.env_names.map((name) => ({ name, masked: '••••••••' })),
-    hostname: serviceHostname(row.name),
-    currentDeploymentId: row.current_deployment_id,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
-  };
+  private toServiceView(row: ServiceRow): ServiceView {
+    const hostname = serviceHostname(row.name);
+    return {
+      id: row.id,
+      projectId: row.project_id,
+      name: row.name,
+      port: row.port,
+      healthCheckPath: row.health_check_path,
+      env: row.env_names.map((name) => ({ name, masked: '••••••••' })),
+      hostname,
+      url: `http://${hostname}${this.frontDoorPort === 80 ? '' : `:${this.frontDoorPort}`}`,
+      currentDeploymentId: row.current_deployment_id,
+      createdAt: row.created_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+    };
+  }
 }
 
 function toDeploymentView(row: DeploymentRow): DeploymentView {

@@ -367,7 +367,7 @@ export function DeployForm(props: {
               <div className="live-result" role="status" aria-label="Your app">
                 <h2>Your app is live</h2>
                 <p>
-                  Through the front proxy: <a href={`http://${service.hostname}`}>http://{service.hostname}</a>
+                  Through the front proxy: <a href={service.url}>{service.url}</a>
                 </p>
                 <ul>
                   {deployment.servers.map((server) => {

@@ -18,7 +18,7 @@ export function DeploymentDetails(props: {
   initial: DeploymentView;
   initialLog: LogLine[];
   logError?: string;
-  service?: { name: string; hostname: string };
+  service?: { name: string; hostname: string; url: string };
   serverNames: Record<string, string>;
   people: Record<string, string>;
 }) {
@@ -97,7 +97,7 @@ export function DeploymentDetails(props: {
               <>
                 <dt>App URL</dt>
                 <dd>
-                  <a href={`http://${props.service.hostname}`}>http://{props.service.hostname}</a>
+                  <a href={props.service.url}>{props.service.url}</a>
                   {deployment.servers.map((server) => (
                     <div key={server.serverId} className="muted small-text">
                       {serverName(server.serverId)}: <code>{server.url}</code> with <code>Host: {props.service?.hostname}</code>

@@ -40,7 +40,7 @@ export default async function DeploymentPage({ params }: { params: Promise<{ id:
         initial={deployment.value}
         initialLog={logs.ok ? logs.value.lines : []}
         logError={logs.ok ? undefined : logs.error.message}
-        service={service.ok ? { name: service.value.name, hostname: service.value.hostname } : undefined}
+        service={service.ok ? { name: service.value.name, hostname: service.value.hostname, url: service.value.url } : undefined}
         serverNames={servers.ok ? Object.fromEntries(servers.value.items.map((server) => [server.id, server.name])) : {}}
         people={people}
       />

@@ -20,18 +20,19 @@ import {
   type MessageMetadata,
   type QueryDefinition,
 } from '@platform/contracts';
-import type {
-  ProviderCatalogue,
-  ProviderCredentials,
-  ServerCommand,
-  ServerEvent,
-  ServerProvisioning,
-  ServerQueries,
-  ServerState,
-  SnapshotCommand,
-  SnapshotEvent,
-  SnapshotQueries,
-  SnapshotState,
+import {
+  providerInUse,
+  type ProviderCatalogue,
+  type ProviderCredentials,
+  type ServerCommand,
+  type ServerEvent,
+  type ServerProvisioning,
+  type ServerQueries,
+  type ServerState,
+  type SnapshotCommand,
+  type SnapshotEvent,
+  type SnapshotQueries,
+  type SnapshotState,
 } from '@platform/servers';
 import type { DeciderCommandHandler } from '@platform/service-kit';
 import {
@@ -118,13 +119,9 @@ export class ServersController {
   @OnQuery(RemoveProviderCredentials)
   async removeCredentials(query: QueryMessage<typeof RemoveProviderCredentials>) {
     const { provider } = query.params;
-    const removed = await this.credentials.remove(metadataOf(query), provider, async () => {
-      if (provider !== 'digitalocean') return undefined;
-      const [servers, snapshots] = await Promise.all([this.queries.countOn(query.workspaceId, provider), this.snapshots.countInProgress(query.workspaceId)]);
-      if (servers > 0) return `${servers} server${servers === 1 ? '' : 's'} of this workspace still run on DigitalOcean; destroy them before disconnecting it`;
-      if (snapshots > 0) return `${snapshots} snapshot${snapshots === 1 ? ' is' : 's are'} being built or deleted on DigitalOcean; disconnect it once that has finished`;
-      return undefined;
-    });
+    const removed = await this.credentials.remove(metadataOf(query), provider, () =>
+      providerInUse({ servers: this.queries, snapshots: this.snapshots }, query.workspaceId, provider),
+    );
     this.catalogue.forget(query.workspaceId);
     return removed;
   }

@@ -10,6 +10,8 @@ import type { EventStore, Migration } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid } from '@platform/service-kit';
 import type { Pool } from 'pg';
+import type { ServerQueries } from './server-queries';
+import type { SnapshotQueries } from './snapshots';
 
 /** Checks a token with its provider; resolves to the account it belongs to, or rejects saying why it does not work. */
 export type CredentialVerifier = (token: string) => Promise<string>;
@@ -130,4 +132,17 @@ function refused(provider: CredentialProvider, error: unknown): DomainError {
     return new DomainError('unavailable', `${LABEL[provider]} could not verify the token now (${reason}); try again in a minute`);
   }
   return new DomainError('validation_failed', `${LABEL[provider]} did not accept the token: ${reason}`, [{ path: 'body.token', message: reason }]);
+}
+
+/** What still needs a workspace's token for the provider, said as the reason it may not be forgotten yet. */
+export async function providerInUse(
+  readModels: { servers: ServerQueries; snapshots: SnapshotQueries },
+  workspaceId: string,
+  provider: CredentialProvider,
+): Promise<string | undefined> {
+  if (provider !== 'digitalocean') return undefined;
+  const [servers, snapshots] = await Promise.all([readModels.servers.countOn(workspaceId, provider), readModels.snapshots.countInProgress(workspaceId)]);
+  if (servers > 0) return `${servers} server${servers === 1 ? '' : 's'} of this workspace still run on DigitalOcean; destroy them before disconnecting it`;
+  if (snapshots > 0) return `${snapshots} snapshot${snapshots === 1 ? ' is' : 's are'} being built or deleted on DigitalOcean; disconnect it once that has finished`;
+  return undefined;
 }

@@ -60,3 +60,25 @@ export class WorkSweeper<Item> {
     return 0;
   }
 }
+
+/**
+ * A process manager the sweeper carries on: `advance` takes one unfinished item as far as it can go now, from the
+ * steps recorded so far, and `start`/`stop` run and end the sweeping (on the replica holding the lease).
+ */
+export abstract class SweptProcess<Item> {
+  private readonly sweeper: WorkSweeper<Item>;
+
+  protected constructor(options: Omit<WorkSweeperOptions<Item>, 'work'>) {
+    this.sweeper = new WorkSweeper({ ...options, work: (item) => this.advance(item) });
+  }
+
+  abstract advance(item: Item): Promise<void>;
+
+  start(): void {
+    this.sweeper.start();
+  }
+
+  stop(): Promise<void> {
+    return this.sweeper.stop();
+  }
+}

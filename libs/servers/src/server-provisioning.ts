@@ -1,7 +1,7 @@
 import { AgentClient } from '@platform/agent-client';
 import { MANAGED_SERVER_TAG } from './cloud-provider';
 import { agentSecretContext, type MessageMetadata } from '@platform/contracts';
-import { WorkSweeper, type EventStore, type LogSink } from '@platform/event-store';
+import { SweptProcess, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, stepMetadata, type DeciderCommandHandler } from '@platform/service-kit';
 import { randomUUID } from 'node:crypto';
@@ -35,27 +35,16 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  * carries on every server in progress, so a provisioner killed mid-way resumes from the last recorded step,
  * or fails the server with a reason once its deadline has passed. Nothing stays "provisioning" for ever.
  */
-export class ServerProvisioning {
-  private readonly sweeper: WorkSweeper<string>;
-
+export class ServerProvisioning extends SweptProcess<string> {
   constructor(private readonly options: ServerProvisioningOptions) {
-    this.sweeper = new WorkSweeper({
+    super({
       name: 'provisioning',
       store: options.store,
       pending: () => options.queries.inProgress(),
       keyOf: (serverId) => serverId,
-      work: (serverId) => this.advance(serverId),
       pollMs: options.pollMs,
       logger: options.logger,
     });
-  }
-
-  start(): void {
-    this.sweeper.start();
-  }
-
-  stop(): Promise<void> {
-    return this.sweeper.stop();
   }
 
   /** Takes one server one step further, as its recorded state says. */

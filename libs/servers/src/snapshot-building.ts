@@ -1,6 +1,6 @@
 import { AgentClient } from '@platform/agent-client';
 import type { MessageMetadata, SnapshotStep } from '@platform/contracts';
-import { WorkSweeper, type EventStore, type LogSink } from '@platform/event-store';
+import { SweptProcess, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, stepMetadata, type DeciderCommandHandler } from '@platform/service-kit';
 import { randomUUID } from 'node:crypto';
@@ -37,27 +37,16 @@ export function builderSecretContext(workspaceId: string, snapshotId: string): s
  * builder and ends the snapshot `failed` with the reason; a provisioner restarted mid-way carries on from the last
  * recorded step (a snapshot already taken under the snapshot's name is found again, not taken twice).
  */
-export class SnapshotBuilding {
-  private readonly sweeper: WorkSweeper<string>;
-
+export class SnapshotBuilding extends SweptProcess<string> {
   constructor(private readonly options: SnapshotBuildingOptions) {
-    this.sweeper = new WorkSweeper({
+    super({
       name: 'snapshots',
       store: options.store,
       pending: () => options.queries.inProgress(),
       keyOf: (snapshotId) => snapshotId,
-      work: (snapshotId) => this.advance(snapshotId),
       pollMs: options.pollMs,
       logger: options.logger,
     });
-  }
-
-  start(): void {
-    this.sweeper.start();
-  }
-
-  stop(): Promise<void> {
-    return this.sweeper.stop();
   }
 
   /** Takes one snapshot one step further, as its recorded state says. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AgentClient } from '@platform/agent-client';
 import { agentSecretContext, envSecretContext, type DeploymentTarget, type MessageMetadata } from '@platform/contracts';
-import { WorkSweeper, type EventStore, type LogSink } from '@platform/event-store';
+import { SweptProcess, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, type DeciderCommandHandler } from '@platform/service-kit';
 import type { ApplicationQueries } from './applications-queries';
@@ -50,31 +50,20 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  * agents, and on a failure puts the servers already switched back on the previous version. Each step is an
  * event; the replica holding the lease carries every unfinished deployment on from its last recorded step.
  */
-export class DeploymentProcess {
-  private readonly sweeper: WorkSweeper<{ deploymentId: string; serviceId: string }>;
-
+export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serviceId: string }> {
   constructor(private readonly options: DeploymentProcessOptions) {
-    this.sweeper = new WorkSweeper({
+    super({
       name: 'deployments',
       store: options.store,
       pending: () => options.queries.inProgress(),
       keyOf: (item) => item.deploymentId,
-      work: (item) => this.run(item.serviceId, item.deploymentId),
       pollMs: options.pollMs,
       logger: options.logger,
     });
   }
 
-  start(): void {
-    this.sweeper.start();
-  }
-
-  stop(): Promise<void> {
-    return this.sweeper.stop();
-  }
-
   /** Takes a deployment step by step until it ends or a step has to wait. */
-  async run(serviceId: string, deploymentId: string): Promise<void> {
+  async advance({ serviceId, deploymentId }: { deploymentId: string; serviceId: string }): Promise<void> {
     for (;;) {
       const { service, deployment, metadata } = await this.load(serviceId, deploymentId);
       if (!service || !deployment || !metadata) return;
@@ -82,12 +71,12 @@ export class DeploymentProcess {
       const progressed =
         deployment.status === 'rolling_back'
           ? await this.rollBack(service, deployment, metadata)
-          : await this.advance(service, deployment, metadata);
+          : await this.rollOut(service, deployment, metadata);
       if (!progressed) return;
     }
   }
 
-  private async advance(service: KnownService, deployment: Deployment, metadata: StepMetadata): Promise<boolean> {
+  private async rollOut(service: KnownService, deployment: Deployment, metadata: StepMetadata): Promise<boolean> {
     const { deploymentId } = deployment;
     if (Date.now() - Date.parse(deployment.requestedAt) > this.options.deadlineMs) {
       const stuck = deployment.targets.find((t) => deployment.servers[t.serverId]?.status !== 'switched') ?? deployment.targets[0];

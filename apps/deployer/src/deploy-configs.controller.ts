@@ -34,12 +34,12 @@ export class DeployConfigsController {
     return this.commands.handle(command);
   }
 
-  @OnQuery(ListDeployConfigs)
+  @OnQuery(ListDeployConfigs, { cached: true })
   list(query: QueryMessage<typeof ListDeployConfigs>) {
     return this.queries.list(query.workspaceId, query.params);
   }
 
-  @OnQuery(GetDeployConfig)
+  @OnQuery(GetDeployConfig, { cached: true })
   get(query: QueryMessage<typeof GetDeployConfig>) {
     return this.queries.get(query.workspaceId, query.params);
   }

@@ -18,7 +18,7 @@ import { CommandOutcomeWatch } from './command-outcomes';
 import { EventSubscription, type EventSubscriptionOptions } from './event-subscription';
 import { encodeJson } from './json';
 import { defaultBusLogger, type BusLogger } from './logger';
-import { QueryServer, requestQuery, type QueryInput, type QueryOptions, type QueryRoute } from './queries';
+import { QueryServer, requestQuery, requestQueryJson, type QueryInput, type QueryOptions, type QueryRoute, type QueryServerOptions } from './queries';
 import type { BusResources, Stoppable } from './resources';
 import { streamSettings, upsertStream, type StreamOptions } from './streams';
 
@@ -178,9 +178,14 @@ export class Bus implements BusResources {
     return requestQuery(this.whileOpen(), definition, input, options);
   }
 
+  /** As `query`, but the result's JSON text as the owning service checked it, to pass on without parsing. */
+  queryJson<D extends QueryDefinition>(definition: D, input: QueryInput<D>, options: QueryOptions = {}): Promise<string> {
+    return requestQueryJson(this.whileOpen(), definition, input, options);
+  }
+
   /** Answers the context's queries, sharing the load with the other replicas (queue group = context). */
-  async serveQueries(context: string, routes: readonly QueryRoute[]): Promise<QueryServer> {
-    return this.track(await QueryServer.start(this.whileOpen(), context, routes));
+  async serveQueries(context: string, routes: readonly QueryRoute[], options: QueryServerOptions = {}): Promise<QueryServer> {
+    return this.track(await QueryServer.start(this.whileOpen(), context, routes, options));
   }
 
   /** Stops everything started through this bus (letting running handlers finish), then drains the connection. */

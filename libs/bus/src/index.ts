@@ -24,7 +24,9 @@ export {
   type QueryInput,
   type QueryOptions,
   type QueryRoute,
+  type QueryServerOptions,
 } from './queries';
+export { QueryCache, type CacheStamp, type QueryCacheLimits } from './query-cache';
 export { DEFAULT_EVENTS_MAX_AGE_MS, DUPLICATE_WINDOW_MS, type StreamOptions } from './streams';
 export { JetStreamCommandContext, NatsQueryContext } from './nest/contexts';
 export { OnCommand, OnQuery, type CommandMessage, type QueryMessage } from './nest/decorators';

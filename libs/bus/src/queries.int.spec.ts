@@ -1,9 +1,10 @@
-import { defineQuery, DomainError, QueryReplySchema } from '@platform/contracts';
+import { defineQuery, DomainError, ErrorBodySchema } from '@platform/contracts';
 import { uniqueName } from '@platform/testing';
 import { z } from 'zod';
 import type { Bus } from './bus';
 import { decodeMessage, encodeJson } from './json';
 import { queryRoute } from './queries';
+import { QueryCache } from './query-cache';
 import { connectTestBus, sleep } from './test-support';
 
 jest.setTimeout(30_000);
@@ -93,13 +94,10 @@ it('answers a request with invalid params with validation_failed, without callin
     { timeout: 2000 },
   );
 
-  const reply = decodeMessage(QueryReplySchema, answer.data, 'reply');
-  expect(reply).toEqual({
+  expect(answer.headers?.get('Platform-Query-Refused')).toBe('true');
+  expect(decodeMessage(ErrorBodySchema, answer.data, 'refusal')).toEqual({
     ok: true,
-    value: {
-      ok: false,
-      error: { code: 'validation_failed', message: expect.any(String), details: [{ path: 'serverId', message: expect.any(String) }] },
-    },
+    value: { code: 'validation_failed', message: expect.any(String), details: [{ path: 'serverId', message: expect.any(String) }] },
   });
   expect(calls.getServer).toBe(before);
 });
@@ -152,3 +150,92 @@ it('refuses to serve a query of another context', async () => {
     /does not belong to context deployments/,
   );
 });
+
+it('answers with JSON the answering service checked, ready to pass on unparsed', async () => {
+  const Defaulted = defineQuery('defaults', 'Defaulted', z.strictObject({}), z.object({ name: z.string(), tier: z.string().default('free') }));
+  const server = await connectTestBus(prefix);
+  try {
+    await server.serveQueries('defaults', [queryRoute(Defaulted, async () => ({ name: 'web', internalNote: 'not in the contract' }) as never)]);
+
+    const json = await client.queryJson(Defaulted, { workspaceId, params: {} });
+    // The contract's output: defaults applied, keys outside it dropped.
+    expect(JSON.parse(json)).toEqual({ name: 'web', tier: 'free' });
+  } finally {
+    await server.close();
+  }
+});
+
+describe('cached routes', () => {
+  const Count = defineQuery('counted', 'Count', z.strictObject({ of: z.string() }), z.strictObject({ of: z.string(), reads: z.number() }));
+  let reads = 0;
+  const gate: { release?: () => void } = {};
+  let cache: QueryCache;
+  let server: Bus;
+
+  beforeEach(async () => {
+    reads = 0;
+    cache = new QueryCache();
+    cache.resume();
+    server = await connectTestBus(prefix);
+    const route = queryRoute(
+      Count,
+      async (request) => {
+        reads++;
+        const answer = { of: request.params.of, reads };
+        if (request.params.of === 'slow') await new Promise<void>((resolve) => (gate.release = resolve));
+        return answer;
+      },
+      { cached: true },
+    );
+    await server.serveQueries('counted', [route], { cache });
+  });
+
+  afterEach(() => server.close());
+
+  function releaseRead(): void {
+    const release = gate.release;
+    gate.release = undefined;
+    release?.();
+  }
+
+  const ask = (of: string, inWorkspace = workspaceId) => client.query(Count, { workspaceId: inWorkspace, params: { of } });
+
+  it('answers again from the cache until the workspace changes, per workspace and params', async () => {
+    await expect(ask('a')).resolves.toEqual({ of: 'a', reads: 1 });
+    await expect(ask('a')).resolves.toEqual({ of: 'a', reads: 1 });
+    await expect(ask('b')).resolves.toEqual({ of: 'b', reads: 2 });
+    await expect(ask('a', 'ws-other')).resolves.toEqual({ of: 'a', reads: 3 });
+
+    cache.changed([workspaceId]);
+    await expect(ask('a')).resolves.toEqual({ of: 'a', reads: 4 });
+    await expect(ask('a', 'ws-other')).resolves.toEqual({ of: 'a', reads: 3 });
+  });
+
+  it('does not keep an answer read before a change that landed while it was read', async () => {
+    const answering = ask('slow');
+    await waitUntil(() => gate.release !== undefined);
+    cache.changed([workspaceId]);
+    releaseRead();
+    await expect(answering).resolves.toEqual({ of: 'slow', reads: 1 });
+
+    const again = ask('slow');
+    await waitUntil(() => gate.release !== undefined);
+    releaseRead();
+    await expect(again).resolves.toEqual({ of: 'slow', reads: 2 });
+  });
+
+  it('serves nothing from the cache while change notices may be missed', async () => {
+    await ask('a');
+    cache.suspend();
+    await expect(ask('a')).resolves.toEqual({ of: 'a', reads: 2 });
+    await expect(ask('a')).resolves.toEqual({ of: 'a', reads: 3 });
+    cache.resume();
+    await expect(ask('a')).resolves.toEqual({ of: 'a', reads: 4 });
+    await expect(ask('a')).resolves.toEqual({ of: 'a', reads: 4 });
+  });
+});
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let attempt = 0; attempt < 200 && !condition(); attempt++) await sleep(10);
+  if (!condition()) throw new Error('condition not met in 2 s');
+}

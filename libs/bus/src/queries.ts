@@ -1,20 +1,20 @@
-import { RequestError, TimeoutError, type Msg, type Subscription } from '@nats-io/transport-node';
+import { headers, RequestError, TimeoutError, type Msg, type MsgHdrs, type Subscription } from '@nats-io/transport-node';
 import {
   describeIssues,
   DomainError,
+  ErrorBodySchema,
   parseOrThrow,
-  QueryReplySchema,
   QueryRequestSchema,
   type ErrorBody,
   type QueryDefinition,
   type QueryParams,
-  type QueryReply,
   type QueryRequest,
   type QueryResult,
 } from '@platform/contracts';
 import type { z } from 'zod';
 import { decodeMessage, encodeJson } from './json';
 import { describeError } from './logger';
+import type { QueryCache } from './query-cache';
 import type { BusResources, Stoppable } from './resources';
 
 /** A query as the caller states it: who asks, and the parameters before their schema's defaults apply. */
@@ -26,16 +26,17 @@ export interface QueryOptions {
 }
 
 /**
- * Asks the service owning the query over NATS request/reply and returns its result checked against the contract.
- * Throws DomainError: the answering service's own error, `validation_failed` for bad params (nothing is sent),
- * `timeout`, `unavailable` when no replica listens, `invalid_message` when the answer breaks the contract.
+ * Asks the service owning the query over NATS request/reply and returns its result's JSON text, as the answering
+ * service checked it against the contract (so it can go out as is, unparsed). Throws DomainError: the answering
+ * service's own error, `validation_failed` for bad params (nothing is sent), `timeout`, `unavailable` when no
+ * replica listens, `invalid_message` when the answer cannot be read.
  */
-export async function requestQuery<D extends QueryDefinition>(
+export async function requestQueryJson<D extends QueryDefinition>(
   resources: BusResources,
   definition: D,
   input: QueryInput<D>,
   options: QueryOptions = {},
-): Promise<QueryResult<D>> {
+): Promise<string> {
   const params: unknown = parseOrThrow(definition.params, input.params, `${definition.name} params`);
   const request = parseOrThrow(QueryRequestSchema, { ...input, params }, `${definition.name} request`);
   const timeoutMs = options.timeoutMs ?? 5000;
@@ -53,18 +54,26 @@ export async function requestQuery<D extends QueryDefinition>(
     }
     throw error;
   }
-  const reply = decodeMessage(QueryReplySchema, answer.data, `${definition.name} reply`);
-  if (!reply.ok) throw new DomainError('invalid_message', reply.reason);
-  if (!reply.value.ok) throw DomainError.fromBody(reply.value.error);
-  const result = safeParseWith<D['result']>(definition.result, reply.value.result);
-  if (!result.success) {
-    throw new DomainError(
-      'invalid_message',
-      `${definition.name} result does not match its contract`,
-      describeIssues(result.error),
-    );
+  if (answer.headers?.has(REFUSED_HEADER)) {
+    const refusal = decodeMessage(ErrorBodySchema, answer.data, `${definition.name} refusal`);
+    throw refusal.ok ? DomainError.fromBody(refusal.value) : new DomainError('invalid_message', refusal.reason);
   }
-  return result.data;
+  return decoder.decode(answer.data);
+}
+
+/** As requestQueryJson, parsed. */
+export async function requestQuery<D extends QueryDefinition>(
+  resources: BusResources,
+  definition: D,
+  input: QueryInput<D>,
+  options: QueryOptions = {},
+): Promise<QueryResult<D>> {
+  const json = await requestQueryJson(resources, definition, input, options);
+  try {
+    return JSON.parse(json) as QueryResult<D>;
+  } catch {
+    throw new DomainError('invalid_message', `${definition.name} result is not JSON`);
+  }
 }
 
 /** Answers one query: resolve with the result, or throw a DomainError to refuse. */
@@ -74,18 +83,28 @@ export type QueryHandler<D extends QueryDefinition> = (
 
 export interface QueryRoute<D extends QueryDefinition = QueryDefinition> {
   readonly definition: D;
+  /**
+   * The answer depends only on the workspace and the params, and only on read models that projections write:
+   * it may be served from the QueryCache until a projection commits a change in that workspace.
+   */
+  readonly cached: boolean;
   // Method syntax on purpose: a route for one query must fit in a list of routes for any query.
   handle(request: QueryRequest<QueryParams<D>>): Promise<z.input<D['result']>>;
 }
 
 /** Pairs a query definition with its handler, keeping the handler's types tied to the definition. */
-export function queryRoute<D extends QueryDefinition>(definition: D, handle: QueryHandler<D>): QueryRoute<D> {
-  return { definition, handle };
+export function queryRoute<D extends QueryDefinition>(
+  definition: D,
+  handle: QueryHandler<D>,
+  options: { cached?: boolean } = {},
+): QueryRoute<D> {
+  return { definition, handle, cached: options.cached ?? false };
 }
 
 /**
  * Answers a context's queries. Every replica subscribes in the queue group named after the context, so each
- * request is answered by exactly one replica.
+ * request is answered by exactly one replica. Results are checked against their contract here, before they leave,
+ * so that callers can pass the JSON on without parsing it again.
  */
 export class QueryServer implements Stoppable {
   private readonly inFlight = new Set<Promise<void>>();
@@ -97,9 +116,15 @@ export class QueryServer implements Stoppable {
   private constructor(
     private readonly resources: BusResources,
     private readonly context: string,
+    private readonly cache: QueryCache | undefined,
   ) {}
 
-  static async start(resources: BusResources, context: string, routes: readonly QueryRoute[]): Promise<QueryServer> {
+  static async start(
+    resources: BusResources,
+    context: string,
+    routes: readonly QueryRoute[],
+    options: QueryServerOptions = {},
+  ): Promise<QueryServer> {
     const names = new Set<string>();
     for (const { definition } of routes) {
       if (definition.context !== context) {
@@ -108,7 +133,7 @@ export class QueryServer implements Stoppable {
       if (names.has(definition.name)) throw new Error(`query ${context}.${definition.name} has two handlers`);
       names.add(definition.name);
     }
-    const server = new QueryServer(resources, context);
+    const server = new QueryServer(resources, context, options.cache);
     for (const route of routes) {
       server.subscriptions.push(
         resources.connection.subscribe(resources.subjects.query(route.definition), {
@@ -157,10 +182,11 @@ export class QueryServer implements Stoppable {
 
   private async answer(msg: Msg, route: QueryRoute): Promise<void> {
     const reply = await this.replyTo(msg, route);
-    msg.respond(encodeJson(reply));
+    if (reply.ok) msg.respond(encoder.encode(reply.json));
+    else msg.respond(encodeJson(reply.error), { headers: refusedHeaders() });
   }
 
-  private async replyTo(msg: Msg, route: QueryRoute): Promise<QueryReply> {
+  private async replyTo(msg: Msg, route: QueryRoute): Promise<Reply> {
     const { definition } = route;
     const request = decodeMessage(QueryRequestSchema, msg.data, `${definition.name} request`);
     if (!request.ok) return refusal({ code: 'validation_failed', message: request.reason });
@@ -172,9 +198,15 @@ export class QueryServer implements Stoppable {
         details: describeIssues(params.error),
       });
     }
+    const { workspaceId } = request.value;
+    const cache = route.cached ? this.cache : undefined;
+    const key = cache ? `${definition.name}\n${workspaceId}\n${JSON.stringify(params.data)}` : '';
+    const hit = cache?.get(key, workspaceId);
+    if (hit !== undefined) return { ok: true, json: hit };
+    const stamp = cache?.stamp(workspaceId);
+    let value: unknown;
     try {
-      const result: unknown = await route.handle({ ...request.value, params: params.data });
-      return { ok: true, result };
+      value = await route.handle({ ...request.value, params: params.data });
     } catch (error) {
       if (error instanceof DomainError) return refusal(error.toBody());
       // The caller learns that it failed, not how: messages and stacks can carry internals.
@@ -184,6 +216,15 @@ export class QueryServer implements Stoppable {
       );
       return refusal({ code: 'internal', message: `query ${definition.name} failed` });
     }
+    const result = safeParseWith<QueryDefinition['result']>(definition.result, value);
+    if (!result.success) {
+      const details = describeIssues(result.error);
+      this.resources.logger.error({ query: `${this.context}.${definition.name}`, details }, 'query result breaks its contract');
+      return refusal({ code: 'invalid_message', message: `${definition.name} result does not match its contract`, details });
+    }
+    const json = JSON.stringify(result.data) ?? 'null';
+    if (cache && stamp) cache.put(key, workspaceId, stamp, json);
+    return { ok: true, json };
   }
 }
 
@@ -192,6 +233,24 @@ function safeParseWith<S extends z.ZodType>(schema: S, value: unknown) {
   return schema.safeParse(value);
 }
 
-function refusal(error: ErrorBody): QueryReply {
+/** Marks a refusal: its body is an ErrorBody. Without it, the body is the result's JSON. */
+const REFUSED_HEADER = 'Platform-Query-Refused';
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function refusedHeaders(): MsgHdrs {
+  const marked = headers();
+  marked.set(REFUSED_HEADER, 'true');
+  return marked;
+}
+
+type Reply = { ok: true; json: string } | { ok: false; error: ErrorBody };
+
+function refusal(error: ErrorBody): Reply {
   return { ok: false, error };
+}
+
+export interface QueryServerOptions {
+  /** Serves the routes marked `cached` from here while their read models stay unchanged. */
+  readonly cache?: QueryCache;
 }

@@ -47,12 +47,6 @@ export const QueryRequestSchema = z.strictObject({
 });
 export type QueryRequest<Params = unknown> = Omit<z.infer<typeof QueryRequestSchema>, 'params'> & { params: Params };
 
-export const QueryReplySchema = z.discriminatedUnion('ok', [
-  z.strictObject({ ok: z.literal(true), result: z.unknown() }),
-  z.strictObject({ ok: z.literal(false), error: ErrorBodySchema }),
-]);
-export type QueryReply = z.infer<typeof QueryReplySchema>;
-
 /** What a command's handler concluded; published for callers that wait for the outcome of their command. */
 export const CommandOutcomeSchema = z.discriminatedUnion('ok', [
   z.strictObject({ ok: z.literal(true), commandId: z.uuid(), eventIds: z.array(z.uuid()) }),

@@ -7,3 +7,4 @@ export * from './follow-loop';
 export * from './projections';
 export * from './outbox-relay';
 export * from './work-sweeper';
+export * from './read-model-changes';

@@ -5,11 +5,14 @@ import { checkpointOf } from './event-store';
 import { FollowLoop, type LogSink } from './follow-loop';
 import { LeaderLease } from './leadership';
 import type { Migration } from './migrations';
+import { announceReadModelChange } from './read-model-changes';
 import type { StoredEvent } from './types';
 
 /**
  * A read model built from the log. `handle` writes with the given transaction, which also records the
- * checkpoint, so a crash replays the whole batch and never skips or doubles a row.
+ * checkpoint, so a crash replays the whole batch and never skips or doubles a row. The transaction also announces
+ * the workspaces of the batch's events (see ReadModelChanges): a read model's rows must belong to the workspace of
+ * the events that wrote them, so that caches of its queries learn of every change.
  */
 export interface Projection {
   readonly name: string;
@@ -84,6 +87,11 @@ export class ProjectionRunner {
         return 0;
       }
       await projection.handle(events, client);
+      await announceReadModelChange(
+        client,
+        store.schema,
+        events.map((event) => event.metadata.workspaceId),
+      );
       const moved = await this.checkpoints.advance(client, checkpointName, from, checkpointOf(events[events.length - 1]));
       if (!moved) {
         await client.query('ROLLBACK');
@@ -118,6 +126,7 @@ export class ProjectionRunner {
     try {
       await this.beginInSchema(client);
       await this.projection.reset(client);
+      await announceReadModelChange(client, this.store.schema, 'all');
       await this.checkpoints.reset(client, projectionCheckpointName(this.projection.name));
       await client.query('COMMIT');
     } catch (error) {

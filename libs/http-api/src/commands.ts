@@ -4,6 +4,7 @@ import type { CommandDefinition, QueryDefinition, QueryParams, QueryResult } fro
 import { nameBasedUuid } from '@platform/service-kit';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import { JsonText } from './json-text';
 import { accessOf, stateOf } from './request-state';
 
 /**
@@ -38,12 +39,24 @@ export class CommandGateway {
     params: QueryParams<D>,
     options: { timeoutMs?: number } = {},
   ): Promise<QueryResult<D>> {
+    return this.bus.query(definition, this.queryInput(request, params), options);
+  }
+
+  /**
+   * The query's answer as the response body, in the JSON the owning service wrote and checked against the
+   * contract: passed on without being parsed and serialized again.
+   */
+  async relay<D extends QueryDefinition>(request: FastifyRequest, definition: D, params: QueryParams<D>): Promise<JsonText> {
+    return new JsonText(await this.bus.queryJson(definition, this.queryInput(request, params)));
+  }
+
+  private queryInput<D extends QueryDefinition>(request: FastifyRequest, params: QueryParams<D>) {
     const access = accessOf(request);
-    return this.bus.query(definition, {
+    return {
       workspaceId: access.workspaceId,
       actorId: access.principal.userId,
       correlationId: stateOf(request).requestId,
       params: params as z.input<D['params']>,
-    }, options);
+    };
   }
 }

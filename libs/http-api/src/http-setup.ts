@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from './gateway-config';
 import { toErrorResponse } from './http-errors';
 import { settleIdempotencyClaim } from './idempotency';
+import { serializeReply } from './json-text';
 import type { RequestState } from './request-state';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -31,6 +32,7 @@ export async function configureHttp(fastify: FastifyInstance, config: Pick<Gatew
   // Archives (POST /v1/uploads) are streamed to disk as they arrive, never held in memory.
   fastify.addContentTypeParser(ARCHIVE_TYPES, (_request, payload, done) => done(null, payload));
   fastify.decorateRequest('platform', null as never);
+  fastify.setReplySerializer(serializeReply);
   const allowedOrigins = new Set(config.CORS_ORIGINS);
 
   // Both hooks take `done` instead of being async: they run on every request, and a promise per hook is a cost.

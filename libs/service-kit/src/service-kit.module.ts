@@ -1,12 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { Bus } from '@platform/bus';
+import { Bus, QueryCache } from '@platform/bus';
 import { EventStore } from '@platform/event-store';
 import { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config';
 import { HealthController } from './health.controller';
 import { SERVICE_DEFINITION, ServiceRuntime, type ServiceDefinition } from './service-runtime';
-import { BUS, EVENT_STORE, PG_POOL, SERVICE_CONFIG, SERVICE_ENV, SERVICE_LOGGER } from './tokens';
+import { BUS, EVENT_STORE, PG_POOL, QUERY_CACHE, SERVICE_CONFIG, SERVICE_ENV, SERVICE_LOGGER } from './tokens';
 
 /**
  * Gives a service its database pool, event store, bus connection, relay, projections and health routes,
@@ -46,9 +46,10 @@ export class ServiceKitModule {
             return bus;
           },
         },
+        { provide: QUERY_CACHE, useFactory: () => new QueryCache() },
         ServiceRuntime,
       ],
-      exports: [SERVICE_CONFIG, SERVICE_LOGGER, SERVICE_ENV, PG_POOL, EVENT_STORE, BUS, ServiceRuntime],
+      exports: [SERVICE_CONFIG, SERVICE_LOGGER, SERVICE_ENV, PG_POOL, EVENT_STORE, BUS, QUERY_CACHE, ServiceRuntime],
     };
   }
 }

@@ -1,10 +1,18 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Bus } from '@platform/bus';
-import { EventStore, OutboxRelay, ProjectionRunner, runMigrations, type Migration, type Projection } from '@platform/event-store';
+import type { Bus, QueryCache } from '@platform/bus';
+import {
+  EventStore,
+  OutboxRelay,
+  ProjectionRunner,
+  ReadModelChanges,
+  runMigrations,
+  type Migration,
+  type Projection,
+} from '@platform/event-store';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from './config';
-import { BUS, EVENT_STORE, PG_POOL, SERVICE_CONFIG, SERVICE_LOGGER } from './tokens';
+import { BUS, EVENT_STORE, PG_POOL, QUERY_CACHE, SERVICE_CONFIG, SERVICE_LOGGER } from './tokens';
 
 export const SERVICE_DEFINITION = Symbol('ServiceDefinition');
 
@@ -17,13 +25,15 @@ export interface ServiceDefinition {
 
 /**
  * The moving parts every service has beyond its handlers: migrations at start-up, the outbox relay and the
- * projections (each run by one replica at a time), and an orderly stop.
+ * projections (each run by one replica at a time), the change notices that keep the query cache true, and an
+ * orderly stop.
  */
 @Injectable()
 export class ServiceRuntime implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly relay: OutboxRelay;
   private readonly projectionRunners: ProjectionRunner[];
   private migrated = false;
+  private readModelChanges?: ReadModelChanges;
 
   constructor(
     @Inject(SERVICE_DEFINITION) private readonly definition: ServiceDefinition,
@@ -32,6 +42,7 @@ export class ServiceRuntime implements OnModuleInit, OnApplicationBootstrap, OnA
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(BUS) private readonly bus: Bus,
+    @Inject(QUERY_CACHE) private readonly queryCache: QueryCache,
   ) {
     const shared = { replicaId: config.replicaId, logger: logger.child({ component: 'event-log' }) };
     this.relay = new OutboxRelay(store, bus, { ...shared, context: definition.context });
@@ -57,14 +68,20 @@ export class ServiceRuntime implements OnModuleInit, OnApplicationBootstrap, OnA
     this.migrated = true;
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    this.readModelChanges = await ReadModelChanges.start({
+      connection: this.pool.options,
+      schema: this.config.database.schema,
+      listener: this.queryCache,
+      logger: this.logger.child({ component: 'query-cache' }),
+    });
     this.relay.start();
     for (const runner of this.projectionRunners) runner.start();
   }
 
   /** Runs after Nest closed the transports, so no handler is still writing when the pool closes. */
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.relay.stop(), ...this.projectionRunners.map((runner) => runner.stop())]);
+    await Promise.all([this.relay.stop(), ...this.projectionRunners.map((runner) => runner.stop()), this.readModelChanges?.stop()]);
     await this.bus.close();
     await this.pool.end();
     this.logger.info('stopped');

@@ -7,7 +7,7 @@ import { ConfigError, loadServiceConfig, type ServiceConfig } from './config';
 import { createLogger, PinoNestLogger } from './logging';
 import type { ServiceDefinition } from './service-runtime';
 import { ServiceKitModule } from './service-kit.module';
-import { BUS } from './tokens';
+import { BUS, QUERY_CACHE } from './tokens';
 
 export interface StartServiceOptions {
   readonly definition: ServiceDefinition;
@@ -51,6 +51,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
         bus: app.get(BUS),
         context: config.context,
         commands: options.commands,
+        queryCache: app.get(QUERY_CACHE),
       }),
     },
     { inheritAppConfig: true },

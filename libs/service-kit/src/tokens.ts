@@ -6,3 +6,5 @@ export const EVENT_STORE = Symbol('EventStore');
 export const BUS = Symbol('Bus');
 /** The environment the service was started with: for settings of its own, read with the same values as its config. */
 export const SERVICE_ENV = Symbol('ServiceEnv');
+/** The service's QueryCache: answers of `@OnQuery(..., { cached: true })` handlers, kept true by the projections' change notices. */
+export const QUERY_CACHE = Symbol('QueryCache');

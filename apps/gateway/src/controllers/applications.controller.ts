@@ -16,7 +16,7 @@ export class ApplicationsController {
 
   @Route(apiRoutes.listProjects)
   listProjects(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listProjects>) {
-    return this.commands.query(request, ListProjects, input.query);
+    return this.commands.relay(request, ListProjects, input.query);
   }
 
   @Route(apiRoutes.createProject)
@@ -28,12 +28,12 @@ export class ApplicationsController {
 
   @Route(apiRoutes.getProject)
   getProject(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.getProject>) {
-    return this.commands.query(request, GetProject, { projectId: input.params.id });
+    return this.commands.relay(request, GetProject, { projectId: input.params.id });
   }
 
   @Route(apiRoutes.listServices)
   listServices(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listServices>) {
-    return this.commands.query(request, ListServices, { projectId: input.params.id, ...input.query });
+    return this.commands.relay(request, ListServices, { projectId: input.params.id, ...input.query });
   }
 
   @Route(apiRoutes.createService)
@@ -53,7 +53,7 @@ export class ApplicationsController {
 
   @Route(apiRoutes.getService)
   getService(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.getService>) {
-    return this.commands.query(request, GetService, { serviceId: input.params.id });
+    return this.commands.relay(request, GetService, { serviceId: input.params.id });
   }
 
   @Route(apiRoutes.updateService)

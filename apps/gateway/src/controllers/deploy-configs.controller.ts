@@ -10,12 +10,12 @@ export class DeployConfigsController {
 
   @Route(apiRoutes.listDeployConfigs)
   list(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listDeployConfigs>) {
-    return this.commands.query(request, ListDeployConfigs, input.query);
+    return this.commands.relay(request, ListDeployConfigs, input.query);
   }
 
   @Route(apiRoutes.getDeployConfig)
   get(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.getDeployConfig>) {
-    return this.commands.query(request, GetDeployConfig, { deployConfigId: input.params.id });
+    return this.commands.relay(request, GetDeployConfig, { deployConfigId: input.params.id });
   }
 
   @Route(apiRoutes.createDeployConfig)

@@ -17,17 +17,17 @@ export class DeploymentsController {
 
   @Route(apiRoutes.listDeployments)
   list(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listDeployments>) {
-    return this.commands.query(request, ListDeployments, input.query);
+    return this.commands.relay(request, ListDeployments, input.query);
   }
 
   @Route(apiRoutes.getDeployment)
   get(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.getDeployment>) {
-    return this.commands.query(request, GetDeployment, { deploymentId: input.params.id });
+    return this.commands.relay(request, GetDeployment, { deploymentId: input.params.id });
   }
 
   @Route(apiRoutes.getDeploymentLogs)
   logs(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.getDeploymentLogs>) {
-    return this.commands.query(request, GetDeploymentLogs, { deploymentId: input.params.id });
+    return this.commands.relay(request, GetDeploymentLogs, { deploymentId: input.params.id });
   }
 
   @Route(apiRoutes.createDeployment)

@@ -15,7 +15,7 @@ export class InfrastructureController {
 
   @Route(apiRoutes.listProviders)
   providers(@Req() request: FastifyRequest) {
-    return this.commands.query(request, ListProviders, {});
+    return this.commands.relay(request, ListProviders, {});
   }
 
   @Route(apiRoutes.saveProviderCredentials)
@@ -25,17 +25,17 @@ export class InfrastructureController {
 
   @Route(apiRoutes.removeProviderCredentials)
   removeCredentials(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.removeProviderCredentials>) {
-    return this.commands.query(request, RemoveProviderCredentials, { provider: input.params.provider });
+    return this.commands.relay(request, RemoveProviderCredentials, { provider: input.params.provider });
   }
 
   @Route(apiRoutes.listSnapshots)
   snapshots(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listSnapshots>) {
-    return this.commands.query(request, ListSnapshots, input.query);
+    return this.commands.relay(request, ListSnapshots, input.query);
   }
 
   @Route(apiRoutes.getSnapshot)
   snapshot(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.getSnapshot>) {
-    return this.commands.query(request, GetSnapshot, { snapshotId: input.params.id });
+    return this.commands.relay(request, GetSnapshot, { snapshotId: input.params.id });
   }
 
   @Route(apiRoutes.createSnapshot)

@@ -10,12 +10,12 @@ export class ServersController {
 
   @Route(apiRoutes.listServers)
   list(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listServers>) {
-    return this.commands.query(request, ListServers, input.query);
+    return this.commands.relay(request, ListServers, input.query);
   }
 
   @Route(apiRoutes.getServer)
   get(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.getServer>) {
-    return this.commands.query(request, GetServer, { serverId: input.params.id });
+    return this.commands.relay(request, GetServer, { serverId: input.params.id });
   }
 
   @Route(apiRoutes.provisionServer)
@@ -45,11 +45,11 @@ export class ServersController {
 
   @Route(apiRoutes.listRegions)
   regions(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listRegions>) {
-    return this.commands.query(request, ListRegions, { provider: input.params.provider });
+    return this.commands.relay(request, ListRegions, { provider: input.params.provider });
   }
 
   @Route(apiRoutes.listSizes)
   sizes(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listSizes>) {
-    return this.commands.query(request, ListSizes, { provider: input.params.provider });
+    return this.commands.relay(request, ListSizes, { provider: input.params.provider });
   }
 }

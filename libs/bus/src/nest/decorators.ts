@@ -17,7 +17,7 @@ export type QueryMessage<D extends QueryDefinition> = QueryRequest<QueryParams<D
 
 export type BusRoute =
   | { kind: 'command'; definition: CommandDefinition }
-  | { kind: 'query'; definition: QueryDefinition };
+  | { kind: 'query'; definition: QueryDefinition; cached: boolean };
 
 const BUS_ROUTE = 'platformBusRoute';
 
@@ -44,9 +44,13 @@ export function OnCommand(definition: CommandDefinition) {
   );
 }
 
-/** Answers one query of the JetStreamTransport's context. The payload is a QueryMessage<typeof definition>. */
-export function OnQuery(definition: QueryDefinition) {
-  const route: BusRoute = { kind: 'query', definition };
+/**
+ * Answers one query of the JetStreamTransport's context. The payload is a QueryMessage<typeof definition>.
+ * `cached`: the answer depends only on the workspace, the params and read models written by projections, so it
+ * may be served from the service's QueryCache until a projection commits a change in that workspace.
+ */
+export function OnQuery(definition: QueryDefinition, options: { cached?: boolean } = {}) {
+  const route: BusRoute = { kind: 'query', definition, cached: options.cached ?? false };
   return applyDecorators(
     MessagePattern({ kind: 'query', context: definition.context, name: definition.name }, { [BUS_ROUTE]: route }),
     UseFilters(new PassErrorsToTransport()),

@@ -12,6 +12,7 @@ import {
 } from '../command-consumer';
 import { formatIssues } from '../json';
 import { queryRoute, type QueryRoute } from '../queries';
+import type { QueryCache } from '../query-cache';
 import type { Stoppable } from '../resources';
 import type { StreamOptions } from '../streams';
 import { JetStreamCommandContext, NatsQueryContext } from './contexts';
@@ -24,6 +25,8 @@ interface TransportSettings {
   durable?: string;
   streams?: StreamOptions;
   commands?: Pick<CommandConsumerOptions, 'maxDeliver' | 'ackWaitMs' | 'concurrency' | 'retryDelayMs' | 'shutdownGraceMs'>;
+  /** Where `@OnQuery(definition, { cached: true })` answers are kept; without it, every query is answered afresh. */
+  queryCache?: QueryCache;
 }
 
 /** Connect a bus of its own, or use one the application already holds (then `close()` leaves it open). */
@@ -98,7 +101,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
           }),
         );
       }
-      if (queries.length > 0) this.started.push(await bus.serveQueries(context, queries));
+      if (queries.length > 0) this.started.push(await bus.serveQueries(context, queries, { cache: this.options.queryCache }));
     } catch (error) {
       await this.close();
       throw error;
@@ -121,8 +124,10 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       } else {
         const { definition } = route;
         queries.push(
-          queryRoute(definition, (request) =>
-            this.invoke(handler, request, new NatsQueryContext([this.bus.subjects.query(definition)])),
+          queryRoute(
+            definition,
+            (request) => this.invoke(handler, request, new NatsQueryContext([this.bus.subjects.query(definition)])),
+            { cached: route.cached },
           ),
         );
       }

@@ -53,37 +53,37 @@ export class ApplicationsController {
     return this.services.handle(command);
   }
 
-  @OnQuery(ListProjects)
+  @OnQuery(ListProjects, { cached: true })
   listProjects(query: QueryMessage<typeof ListProjects>) {
     return this.queries.listProjects(query.workspaceId, query.params);
   }
 
-  @OnQuery(GetProject)
+  @OnQuery(GetProject, { cached: true })
   getProject(query: QueryMessage<typeof GetProject>) {
     return this.queries.getProject(query.workspaceId, query.params.projectId);
   }
 
-  @OnQuery(ListServices)
+  @OnQuery(ListServices, { cached: true })
   listServices(query: QueryMessage<typeof ListServices>) {
     return this.queries.listServices(query.workspaceId, query.params);
   }
 
-  @OnQuery(GetService)
+  @OnQuery(GetService, { cached: true })
   getService(query: QueryMessage<typeof GetService>) {
     return this.queries.getService(query.workspaceId, query.params.serviceId);
   }
 
-  @OnQuery(ListDeployments)
+  @OnQuery(ListDeployments, { cached: true })
   listDeployments(query: QueryMessage<typeof ListDeployments>) {
     return this.queries.listDeployments(query.workspaceId, query.params);
   }
 
-  @OnQuery(GetDeployment)
+  @OnQuery(GetDeployment, { cached: true })
   getDeployment(query: QueryMessage<typeof GetDeployment>) {
     return this.queries.getDeployment(query.workspaceId, query.params.deploymentId);
   }
 
-  @OnQuery(GetDeploymentLogs)
+  @OnQuery(GetDeploymentLogs, { cached: true })
   logs(query: QueryMessage<typeof GetDeploymentLogs>) {
     return this.queries.deploymentLogs(query.workspaceId, query.params);
   }

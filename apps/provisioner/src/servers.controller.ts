@@ -79,12 +79,12 @@ export class ServersController {
     return handled;
   }
 
-  @OnQuery(ListServers)
+  @OnQuery(ListServers, { cached: true })
   list(query: QueryMessage<typeof ListServers>) {
     return this.queries.list(query.workspaceId, query.params);
   }
 
-  @OnQuery(GetServer)
+  @OnQuery(GetServer, { cached: true })
   get(query: QueryMessage<typeof GetServer>) {
     return this.queries.get(query.workspaceId, query.params.serverId);
   }
@@ -136,12 +136,12 @@ export class ServersController {
     return this.snapshotCommands.handle(command);
   }
 
-  @OnQuery(ListSnapshots)
+  @OnQuery(ListSnapshots, { cached: true })
   listSnapshots(query: QueryMessage<typeof ListSnapshots>) {
     return this.snapshots.list(query.workspaceId, query.params);
   }
 
-  @OnQuery(GetSnapshot)
+  @OnQuery(GetSnapshot, { cached: true })
   getSnapshot(query: QueryMessage<typeof GetSnapshot>) {
     return this.snapshots.get(query.workspaceId, query.params.snapshotId);
   }

@@ -19,7 +19,9 @@ import { EventSubscription, type EventSubscriptionOptions } from './event-subscr
 import { encodeJson } from './json';
 import { defaultBusLogger, type BusLogger } from './logger';
 import { QueryServer, requestQuery, requestQueryJson, type QueryInput, type QueryOptions, type QueryRoute, type QueryServerOptions } from './queries';
+import { ReplyInbox } from './reply-inbox';
 import type { BusResources, Stoppable } from './resources';
+import { storeOnStream } from './stream-store';
 import { streamSettings, upsertStream, type StreamOptions } from './streams';
 
 export interface BusConnectOptions {
@@ -57,6 +59,7 @@ export interface PublishedEvent {
 export class Bus implements BusResources {
   private readonly active = new Set<Stoppable>();
   private closing?: Promise<void>;
+  readonly replies: ReplyInbox;
 
   private constructor(
     readonly connection: NatsConnection,
@@ -64,7 +67,9 @@ export class Bus implements BusResources {
     readonly manager: JetStreamManager,
     readonly subjects: Subjects,
     readonly logger: BusLogger,
-  ) {}
+  ) {
+    this.replies = new ReplyInbox(connection);
+  }
 
   static async connect(options: BusConnectOptions): Promise<Bus> {
     const subjects = new Subjects(options.prefix);
@@ -119,10 +124,8 @@ export class Bus implements BusResources {
       `${definition.type} command`,
     );
     // The command id as message id: JetStream stores a command sent twice within the duplicate window once.
-    const ack = await this.jetstream.publish(this.subjects.command(definition), encodeJson(envelope), {
-      msgID: envelope.commandId,
-    });
-    return { commandId: envelope.commandId, duplicate: ack.duplicate, sequence: ack.seq };
+    const stored = await storeOnStream(this, this.subjects.command(definition), encodeJson(envelope), envelope.commandId);
+    return { commandId: envelope.commandId, duplicate: stored.duplicate, sequence: stored.sequence };
   }
 
   /** Starts listening for a command's outcome; call it before `sendCommand` so the outcome cannot slip past. */
@@ -148,15 +151,13 @@ export class Bus implements BusResources {
   async publishEvents(events: readonly EventEnvelope[]): Promise<PublishedEvent[]> {
     const valid = events.map((event, index) => parseOrThrow(EventEnvelopeSchema, event, `event ${index}`));
     const acks = await Promise.allSettled(
-      valid.map((event) =>
-        this.jetstream.publish(this.subjects.event(event), encodeJson(event), { msgID: event.eventId }),
-      ),
+      valid.map((event) => storeOnStream(this, this.subjects.event(event), encodeJson(event), event.eventId)),
     );
     const published: PublishedEvent[] = [];
     const failures: unknown[] = [];
     acks.forEach((ack, index) => {
       if (ack.status === 'rejected') failures.push(ack.reason);
-      else published.push({ eventId: valid[index].eventId, duplicate: ack.value.duplicate, sequence: ack.value.seq });
+      else published.push({ eventId: valid[index].eventId, duplicate: ack.value.duplicate, sequence: ack.value.sequence });
     });
     if (failures.length > 0) {
       throw new AggregateError(failures, `${failures.length} of ${events.length} events were not stored`);
@@ -196,6 +197,7 @@ export class Bus implements BusResources {
 
   private async shutDown(): Promise<void> {
     await Promise.all([...this.active].map((resource) => resource.stop()));
+    this.replies.close();
     if (!this.connection.isClosed()) await this.connection.drain();
   }
 

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { defineCommand, DomainError, type CommandEnvelope } from '@platform/contracts';
+import { defineCommand, defineQuery, DomainError, type CommandEnvelope } from '@platform/contracts';
 import { uniqueName } from '@platform/testing';
 import { z } from 'zod';
 import type { Bus } from './bus';
 import type { CommandConsumerOptions, CommandDelivery } from './command-consumer';
 import { DeadLetterHeaders } from './dead-letters';
 import { encodeJson } from './json';
+import { queryRoute } from './queries';
 import {
   connectTestBus,
   consumerInfo,
@@ -82,6 +83,43 @@ describe('sendCommand', () => {
     await expect(
       sender.sendCommand(StartDeploy, { service: 'web', replicas: 1 }, testMetadata(), { commandId: 'key-1' }),
     ).rejects.toMatchObject({ code: 'validation_failed' });
+  });
+
+  it('answers unavailable, saying to try again, when no stream takes commands', async () => {
+    const elsewhere = await connectTestBus(uniqueName('bus-nostream'));
+    try {
+      await expect(elsewhere.sendCommand(commandsOf('nostream'), { service: 'web', replicas: 1 }, testMetadata())).rejects.toMatchObject({
+        code: 'unavailable',
+        message: expect.stringContaining('try again'),
+      });
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it('stores many commands sent at once, each acknowledged under its own sequence', async () => {
+    const StartDeploy = commandsOf('burst');
+    const sent = await Promise.all(
+      Array.from({ length: 200 }, (_, index) => sender.sendCommand(StartDeploy, { service: `web-${index}`, replicas: 1 }, testMetadata())),
+    );
+    expect(new Set(sent.map((command) => command.sequence)).size).toBe(200);
+    expect(sent.every((command) => !command.duplicate)).toBe(true);
+    expect(await countOnSubject(sender, 'COMMANDS', sender.subjects.command(StartDeploy))).toBe(200);
+  });
+
+  it('fails the requests still waiting when the bus closes, instead of leaving them to time out', async () => {
+    const Silent = defineQuery('silent', 'Silent', z.strictObject({}), z.null());
+    let answer: (value: null) => void = () => undefined;
+    const server = await replica();
+    await server.serveQueries('silent', [queryRoute(Silent, () => new Promise<null>((resolve) => (answer = resolve)))]);
+    const closing = await connectTestBus(prefix);
+    const asking = closing.query(Silent, { workspaceId: 'ws-1', params: {} }, { timeoutMs: 60_000 }).catch((error: unknown) => error);
+    await sleep(200);
+    const started = Date.now();
+    await closing.close();
+    await expect(asking).resolves.toEqual(new Error('the bus is closing'));
+    expect(Date.now() - started).toBeLessThan(5000);
+    answer(null);
   });
 });
 

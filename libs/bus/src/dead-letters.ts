@@ -1,6 +1,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import type { BusResources } from './resources';
+import { storeOnStream } from './stream-store';
 
 /** Headers a dead letter carries besides the original headers, so whoever inspects it knows why it is there. */
 export const DeadLetterHeaders = {
@@ -38,8 +39,7 @@ export async function publishDeadLetter(resources: BusResources, msg: JsMsg, rea
   deadLetterHeaders.set(DeadLetterHeaders.OriginalStream, msg.info.stream);
   deadLetterHeaders.set(DeadLetterHeaders.OriginalSequence, String(msg.info.streamSequence));
   deadLetterHeaders.set(DeadLetterHeaders.Consumer, msg.info.consumer);
-  await resources.jetstream.publish(resources.subjects.deadLetter(msg.subject), msg.data, {
+  await storeOnStream(resources, resources.subjects.deadLetter(msg.subject), msg.data, `${msg.info.stream}:${msg.info.streamSequence}`, {
     headers: deadLetterHeaders,
-    msgID: `${msg.info.stream}:${msg.info.streamSequence}`,
   });
 }

@@ -1,4 +1,4 @@
-import { headers, RequestError, TimeoutError, type Msg, type MsgHdrs, type Subscription } from '@nats-io/transport-node';
+import { headers, type Msg, type MsgHdrs, type Subscription } from '@nats-io/transport-node';
 import {
   describeIssues,
   DomainError,
@@ -15,6 +15,7 @@ import type { z } from 'zod';
 import { decodeMessage, encodeJson } from './json';
 import { describeError } from './logger';
 import type { QueryCache } from './query-cache';
+import { NoResponders, ReplyTimeout } from './reply-inbox';
 import type { BusResources, Stoppable } from './resources';
 
 /** A query as the caller states it: who asks, and the parameters before their schema's defaults apply. */
@@ -42,14 +43,12 @@ export async function requestQueryJson<D extends QueryDefinition>(
   const timeoutMs = options.timeoutMs ?? 5000;
   let answer: Msg;
   try {
-    answer = await resources.connection.request(resources.subjects.query(definition), encodeJson(request), {
-      timeout: timeoutMs,
-    });
+    answer = await resources.replies.request(resources.subjects.query(definition), encodeJson(request), { timeoutMs });
   } catch (error) {
-    if (error instanceof TimeoutError) {
+    if (error instanceof ReplyTimeout) {
       throw new DomainError('timeout', `query ${definition.context}.${definition.name} got no answer in ${timeoutMs} ms`);
     }
-    if (error instanceof RequestError && error.isNoResponders()) {
+    if (error instanceof NoResponders) {
       throw new DomainError('unavailable', `no service answers query ${definition.context}.${definition.name}`);
     }
     throw error;

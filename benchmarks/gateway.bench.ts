@@ -44,17 +44,23 @@ async function paced(name: string, options: Omit<PacedLoadOptions, 'connections'
   return result;
 }
 
-/** Waits until the services have handled every command sent so far, so that the next run does not pay for a backlog. */
-async function commandsHandled(bus: Bus, timeoutMs = 60_000): Promise<void> {
-  const stream = bus.subjects.stream('COMMANDS');
+/**
+ * Waits until the services have handled every command sent so far and the events those commands produced have
+ * reached every consumer, the gateway's event feed included, so that the next run does not pay for a backlog.
+ */
+async function backlogHandled(bus: Bus, pool: Pool, feedSchema: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     let pending = 0;
-    for await (const consumer of bus.manager.consumers.list(stream)) pending += consumer.num_pending + consumer.num_ack_pending;
-    if (pending === 0) return;
+    for (const name of ['COMMANDS', 'EVENTS'] as const) {
+      for await (const consumer of bus.manager.consumers.list(bus.subjects.stream(name))) pending += consumer.num_pending + consumer.num_ack_pending;
+    }
+    const published = (await bus.manager.streams.info(bus.subjects.stream('EVENTS'))).state.last_seq;
+    const { rows } = await pool.query<{ last: string | null }>(`SELECT max(sequence) AS last FROM ${feedSchema}.event_feed`);
+    if (pending === 0 && Number(rows[0].last ?? 0) >= published) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`the services still had commands to handle after ${timeoutMs} ms`);
+  throw new Error(`the services still had commands or events to handle after ${timeoutMs} ms`);
 }
 
 async function main(): Promise<void> {
@@ -119,7 +125,7 @@ async function main(): Promise<void> {
     // Saturated, the gateway accepts commands faster than the deployer handles them (a backlog builds, and the CPU
     // it would take goes to accepting more): the rate the platform sustains counts the time to handle them all.
     const drainStarted = Date.now();
-    await commandsHandled(bus);
+    await backlogHandled(bus, pool, `${tag}_gw`);
     const sustained = command.total / (seconds + (Date.now() - drainStarted) / 1000);
     console.log(`  (commands handled by the deployer: ${sustained.toFixed(0)}/s sustained)`);
     const commandPaced = await paced('gateway POST /v1/deploy-configs', { ...commandRequest, rate: Math.round(sustained / 2) });

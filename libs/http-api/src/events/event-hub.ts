@@ -12,6 +12,8 @@ export interface EventClient {
   end(): void;
 }
 
+const YIELD_EVERY = 50;
+
 interface Registration {
   readonly client: EventClient;
   /** Events that arrived while the client was still replaying what it missed. */
@@ -30,6 +32,7 @@ export class EventHub {
   private pending: FeedEntry[] = [];
   private flushing: Promise<void> | undefined;
   private stopped = false;
+  private received = 0;
 
   constructor(
     private readonly bus: Bus,
@@ -48,6 +51,8 @@ export class EventHub {
       handle: async (event, delivery) => {
         this.pending.push({ event: publicEvent(event), sequence: delivery.sequence });
         this.flushing ??= this.flush();
+        // A burst of events (a relay publishing hundreds at once) arrives in one read: let requests in between.
+        if (++this.received % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
       },
     });
     void this.subscription.closed().then((error) => {

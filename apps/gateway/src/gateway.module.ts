@@ -1,10 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { Bus } from '@platform/bus';
 import {
   ApiExceptionFilter,
-  ApiGuard,
-  AUTH_RATE_LIMIT,
+  ApiRouter,
   CommandGateway,
   EventFeed,
   EventHub,
@@ -35,18 +34,31 @@ import { ApplicationsController } from './controllers/applications.controller';
 import { DeploymentsController } from './controllers/deployments.controller';
 import { WorkspacesController } from './controllers/workspaces.controller';
 import { GatewayRuntime } from './gateway-runtime';
-import { BUS, COMMANDS, EVENT_FEED, EVENT_HUB, EVENT_STREAMS, GATEWAY_CONFIG, PG_POOL, REDIS, SECRETS, UPLOADS } from './tokens';
+import { API_ROUTER, BUS, COMMANDS, EVENT_FEED, EVENT_HUB, EVENT_STREAMS, GATEWAY_CONFIG, PG_POOL, REDIS, SECRETS, UPLOADS } from './tokens';
+
+/** The public API's routes, registered on Fastify by the ApiRouter (see `startGateway`). */
+export const API_CONTROLLERS = [
+  AuthController,
+  WorkspacesController,
+  ApiTokensController,
+  DeployConfigsController,
+  EventsController,
+  ServersController,
+  InfrastructureController,
+  ApplicationsController,
+  DeploymentsController,
+];
 
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [AuthController, WorkspacesController, ApiTokensController, DeployConfigsController, EventsController, DocsController, HealthController, ServersController, InfrastructureController, ApplicationsController, DeploymentsController],
+      // Outside the public API, and outside its conventions: served by Nest's router.
+      controllers: [DocsController, HealthController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GATEWAY_LOGGER, useValue: logger },
-        { provide: AUTH_RATE_LIMIT, useValue: config.AUTH_RATE_LIMIT_PER_MINUTE },
         {
           provide: PG_POOL,
           useFactory: () => {
@@ -103,8 +115,14 @@ export class GatewayModule {
         { provide: COMMANDS, inject: [BUS], useFactory: (bus: Bus) => new CommandGateway(bus) },
         { provide: SECRETS, useFactory: () => SecretBox.fromEnv({ PLATFORM_SECRET_KEY: config.PLATFORM_SECRET_KEY }) },
         { provide: UPLOADS, useFactory: () => new UploadStore({ root: config.UPLOADS_DIR, maxBytes: config.UPLOAD_MAX_BYTES }) },
+        {
+          provide: API_ROUTER,
+          inject: [IDENTITY, RATE_LIMITER, IDEMPOTENCY],
+          useFactory: (identity: IdentityService, rateLimiter: RateLimiter, idempotency: IdempotencyStore) =>
+            new ApiRouter({ identity, rateLimiter, idempotency, authRateLimitPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE, logger }),
+        },
+        ...API_CONTROLLERS,
         GatewayRuntime,
-        { provide: APP_GUARD, useClass: ApiGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],
     };

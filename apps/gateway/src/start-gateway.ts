@@ -1,10 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { configureHttp, loadGatewayConfig, type GatewayConfig } from '@platform/http-api';
+import { configureHttp, loadGatewayConfig, type ApiRouter, type GatewayConfig } from '@platform/http-api';
 import { createLogger, PinoNestLogger } from '@platform/service-kit';
 import type { Logger } from 'pino';
-import { GatewayModule } from './gateway.module';
+import { API_CONTROLLERS, GatewayModule } from './gateway.module';
+import { API_ROUTER } from './tokens';
 
 export interface RunningGateway {
   readonly app: INestApplication;
@@ -29,6 +30,10 @@ export async function startGateway(options: { env?: NodeJS.ProcessEnv; handleSig
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     abortOnError: false,
   });
+  app.get<ApiRouter>(API_ROUTER).register(
+    adapter.getInstance(),
+    API_CONTROLLERS.map((controller) => app.get<object>(controller)),
+  );
   if (options.handleSignals ?? true) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

@@ -9,3 +9,4 @@ export const EVENT_STREAMS = Symbol('EventStreams');
 export const COMMANDS = Symbol('CommandGateway');
 export const SECRETS = Symbol('SecretBox');
 export const UPLOADS = Symbol('UploadStore');
+export const API_ROUTER = Symbol('ApiRouter');

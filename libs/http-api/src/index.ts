@@ -3,7 +3,7 @@ export * from './http-errors';
 export * from './http-setup';
 export * from './idempotency';
 export * from './input';
-export * from './nest';
+export * from './api-router';
 export * from './openapi';
 export * from './docs-page';
 export * from './rate-limiter';

@@ -1,12 +1,11 @@
-import { Controller, Inject, Req } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { UploadStore } from '@platform/build';
 import { apiRoutes, CreateProject, CreateService, GetProject, GetService, ListProjects, ListServices, UpdateService } from '@platform/contracts';
-import { accessOf, Input, Route, sealEnv, type CommandGateway, type RouteInput } from '@platform/http-api';
+import { accessOf, Route, sealEnv, type CommandGateway, type RouteCall } from '@platform/http-api';
 import type { SecretBox } from '@platform/secrets';
-import type { FastifyRequest } from 'fastify';
 import { COMMANDS, SECRETS, UPLOADS } from '../tokens';
 
-@Controller()
+@Injectable()
 export class ApplicationsController {
   constructor(
     @Inject(COMMANDS) private readonly commands: CommandGateway,
@@ -15,29 +14,29 @@ export class ApplicationsController {
   ) {}
 
   @Route(apiRoutes.listProjects)
-  listProjects(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listProjects>) {
+  listProjects({ request, input }: RouteCall<typeof apiRoutes.listProjects>) {
     return this.commands.relay(request, ListProjects, input.query);
   }
 
   @Route(apiRoutes.createProject)
-  async createProject(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.createProject>) {
+  async createProject({ request, input }: RouteCall<typeof apiRoutes.createProject>) {
     const projectId = this.commands.newId(request, 'project');
     const commandId = await this.commands.send(request, CreateProject, { projectId, name: input.body.name });
     return { projectId, commandId };
   }
 
   @Route(apiRoutes.getProject)
-  getProject(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.getProject>) {
+  getProject({ request, input }: RouteCall<typeof apiRoutes.getProject>) {
     return this.commands.relay(request, GetProject, { projectId: input.params.id });
   }
 
   @Route(apiRoutes.listServices)
-  listServices(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listServices>) {
+  listServices({ request, input }: RouteCall<typeof apiRoutes.listServices>) {
     return this.commands.relay(request, ListServices, { projectId: input.params.id, ...input.query });
   }
 
   @Route(apiRoutes.createService)
-  async createService(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.createService>) {
+  async createService({ request, input }: RouteCall<typeof apiRoutes.createService>) {
     const projectId = input.params.id;
     await this.commands.query(request, GetProject, { projectId });
     const serviceId = this.commands.newId(request, 'service');
@@ -52,12 +51,12 @@ export class ApplicationsController {
   }
 
   @Route(apiRoutes.getService)
-  getService(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.getService>) {
+  getService({ request, input }: RouteCall<typeof apiRoutes.getService>) {
     return this.commands.relay(request, GetService, { serviceId: input.params.id });
   }
 
   @Route(apiRoutes.updateService)
-  async updateService(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.updateService>) {
+  async updateService({ request, input }: RouteCall<typeof apiRoutes.updateService>) {
     const serviceId = input.params.id;
     await this.commands.query(request, GetService, { serviceId });
     const changes = Object.entries(input.body.env ?? {});
@@ -72,7 +71,7 @@ export class ApplicationsController {
   }
 
   @Route(apiRoutes.createUpload)
-  async upload(@Req() request: FastifyRequest) {
+  async upload({ request }: RouteCall<typeof apiRoutes.createUpload>) {
     // The guard checked that the body is the archive's stream (see the route's `upload`).
     const stored = await this.uploads.save(accessOf(request).workspaceId, request.body as NodeJS.ReadableStream, request.headers['content-type']);
     return { uploadId: stored.uploadId, size: stored.size, sha256: stored.sha256 };

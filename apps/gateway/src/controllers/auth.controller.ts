@@ -1,6 +1,6 @@
-import { Controller, Inject, Req, Res } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { apiRoutes } from '@platform/contracts';
-import { accessOf, IDENTITY, Input, RATE_LIMITER, Route, type RateLimiter, type RouteInput } from '@platform/http-api';
+import { accessOf, IDENTITY, RATE_LIMITER, Route, type RateLimiter, type RouteCall } from '@platform/http-api';
 import type { IdentityService } from '@platform/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -17,7 +17,7 @@ function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: s
   });
 }
 
-@Controller()
+@Injectable()
 export class AuthController {
   constructor(
     @Inject(IDENTITY) private readonly identity: IdentityService,
@@ -25,11 +25,7 @@ export class AuthController {
   ) {}
 
   @Route(apiRoutes.signup)
-  async signup(
-    @Input() input: RouteInput<typeof apiRoutes.signup>,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
+  async signup({ input, request, reply }: RouteCall<typeof apiRoutes.signup>) {
     const created = await this.identity.signup(input.body);
     setSessionCookie(request, reply, created.token, created.expiresAt);
     const { expiresAt: _expiresAt, ...answer } = created;
@@ -37,11 +33,7 @@ export class AuthController {
   }
 
   @Route(apiRoutes.login)
-  async login(
-    @Input() input: RouteInput<typeof apiRoutes.login>,
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
+  async login({ input, request, reply }: RouteCall<typeof apiRoutes.login>) {
     // Per account too, so guessing one password from many addresses is slowed as well.
     await this.rateLimiter.hit(`login-account:${input.body.email}`, 10, 15 * 60);
     const session = await this.identity.login(input.body);
@@ -50,7 +42,7 @@ export class AuthController {
   }
 
   @Route(apiRoutes.logout)
-  async logout(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async logout({ request, reply }: RouteCall<typeof apiRoutes.logout>) {
     await this.identity.logout(accessOf(request).principal);
     void reply.clearCookie(SESSION_COOKIE, { path: '/' });
   }

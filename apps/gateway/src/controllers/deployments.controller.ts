@@ -1,13 +1,13 @@
-import { Controller, Inject, Req, Res } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { apiRoutes, DeployService, GetDeployment, GetDeploymentLogs, GetService, ListDeployments, RollbackDeployment } from '@platform/contracts';
-import { accessOf, deploymentTargets, ensureNoRunningDeployment, Input, Route, sealEnv, type CommandGateway, type EventStreams, type RouteInput } from '@platform/http-api';
+import { accessOf, deploymentTargets, ensureNoRunningDeployment, Route, sealEnv, type CommandGateway, type EventStreams, type RouteCall } from '@platform/http-api';
 import type { SecretBox } from '@platform/secrets';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { COMMANDS, EVENT_STREAMS, SECRETS } from '../tokens';
 
 const DEPLOYMENT_ENDS = ['DeploymentSucceeded', 'DeploymentFailed'];
 
-@Controller()
+@Injectable()
 export class DeploymentsController {
   constructor(
     @Inject(COMMANDS) private readonly commands: CommandGateway,
@@ -16,26 +16,22 @@ export class DeploymentsController {
   ) {}
 
   @Route(apiRoutes.listDeployments)
-  list(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listDeployments>) {
+  list({ request, input }: RouteCall<typeof apiRoutes.listDeployments>) {
     return this.commands.relay(request, ListDeployments, input.query);
   }
 
   @Route(apiRoutes.getDeployment)
-  get(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.getDeployment>) {
+  get({ request, input }: RouteCall<typeof apiRoutes.getDeployment>) {
     return this.commands.relay(request, GetDeployment, { deploymentId: input.params.id });
   }
 
   @Route(apiRoutes.getDeploymentLogs)
-  logs(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.getDeploymentLogs>) {
+  logs({ request, input }: RouteCall<typeof apiRoutes.getDeploymentLogs>) {
     return this.commands.relay(request, GetDeploymentLogs, { deploymentId: input.params.id });
   }
 
   @Route(apiRoutes.createDeployment)
-  async create(
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @Input() input: RouteInput<typeof apiRoutes.createDeployment>,
-  ) {
+  async create({ request, reply, input }: RouteCall<typeof apiRoutes.createDeployment>) {
     const { serviceId, source, serverIds, env, strategy } = input.body;
     await this.commands.query(request, GetService, { serviceId });
     await ensureNoRunningDeployment(this.commands, request, serviceId);
@@ -56,11 +52,7 @@ export class DeploymentsController {
   }
 
   @Route(apiRoutes.rollbackDeployment)
-  async rollback(
-    @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-    @Input() input: RouteInput<typeof apiRoutes.rollbackDeployment>,
-  ) {
+  async rollback({ request, reply, input }: RouteCall<typeof apiRoutes.rollbackDeployment>) {
     const earlier = await this.commands.query(request, GetDeployment, { deploymentId: input.params.id });
     await ensureNoRunningDeployment(this.commands, request, earlier.serviceId);
     const targets = await deploymentTargets(this.commands, request, earlier.servers.map((server) => server.serverId));

@@ -1,15 +1,14 @@
-import { Controller, Inject, Req, Res } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { apiRoutes } from '@platform/contracts';
-import { accessOf, Input, Route, type EventStreams, type RouteInput } from '@platform/http-api';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { accessOf, Route, type EventStreams, type RouteCall } from '@platform/http-api';
 import { EVENT_STREAMS } from '../tokens';
 
-@Controller()
+@Injectable()
 export class EventsController {
   constructor(@Inject(EVENT_STREAMS) private readonly streams: EventStreams) {}
 
   @Route(apiRoutes.events)
-  stream(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @Input() input: RouteInput<typeof apiRoutes.events>) {
+  stream({ request, reply, input }: RouteCall<typeof apiRoutes.events>) {
     const { replay, ...filter } = input.query;
     return this.streams.open(request, reply, { workspaceId: accessOf(request).workspaceId, ...filter }, replay);
   }

@@ -1,25 +1,24 @@
-import { Controller, Inject, Req } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { apiRoutes, DestroyServer, GetServer, ListRegions, ListServers, ListSizes, ProvisionServer, RefreshServer } from '@platform/contracts';
-import { checkSnapshotForServer, completeServerRequest, Input, Route, type CommandGateway, type RouteInput } from '@platform/http-api';
-import type { FastifyRequest } from 'fastify';
+import { checkSnapshotForServer, completeServerRequest, Route, type CommandGateway, type RouteCall } from '@platform/http-api';
 import { COMMANDS } from '../tokens';
 
-@Controller()
+@Injectable()
 export class ServersController {
   constructor(@Inject(COMMANDS) private readonly commands: CommandGateway) {}
 
   @Route(apiRoutes.listServers)
-  list(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listServers>) {
+  list({ request, input }: RouteCall<typeof apiRoutes.listServers>) {
     return this.commands.relay(request, ListServers, input.query);
   }
 
   @Route(apiRoutes.getServer)
-  get(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.getServer>) {
+  get({ request, input }: RouteCall<typeof apiRoutes.getServer>) {
     return this.commands.relay(request, GetServer, { serverId: input.params.id });
   }
 
   @Route(apiRoutes.provisionServer)
-  async provision(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.provisionServer>) {
+  async provision({ request, input }: RouteCall<typeof apiRoutes.provisionServer>) {
     const spec = await completeServerRequest(this.commands, request, input.body);
     if (spec.snapshotId) await checkSnapshotForServer(this.commands, request, spec.snapshotId, spec);
     const serverId = this.commands.newId(request, 'server');
@@ -28,7 +27,7 @@ export class ServersController {
   }
 
   @Route(apiRoutes.destroyServer)
-  async destroy(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.destroyServer>) {
+  async destroy({ request, input }: RouteCall<typeof apiRoutes.destroyServer>) {
     const serverId = input.params.id;
     await this.commands.query(request, GetServer, { serverId });
     const commandId = await this.commands.send(request, DestroyServer, { serverId, force: input.query.force ?? false });
@@ -36,7 +35,7 @@ export class ServersController {
   }
 
   @Route(apiRoutes.refreshServer)
-  async refresh(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.refreshServer>) {
+  async refresh({ request, input }: RouteCall<typeof apiRoutes.refreshServer>) {
     const serverId = input.params.id;
     await this.commands.query(request, GetServer, { serverId });
     const commandId = await this.commands.send(request, RefreshServer, { serverId });
@@ -44,12 +43,12 @@ export class ServersController {
   }
 
   @Route(apiRoutes.listRegions)
-  regions(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listRegions>) {
+  regions({ request, input }: RouteCall<typeof apiRoutes.listRegions>) {
     return this.commands.relay(request, ListRegions, { provider: input.params.provider });
   }
 
   @Route(apiRoutes.listSizes)
-  sizes(@Req() request: FastifyRequest, @Input() input: RouteInput<typeof apiRoutes.listSizes>) {
+  sizes({ request, input }: RouteCall<typeof apiRoutes.listSizes>) {
     return this.commands.relay(request, ListSizes, { provider: input.params.provider });
   }
 }

@@ -1,44 +1,44 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { apiRoutes } from '@platform/contracts';
-import { CallerAccess, IDENTITY, Input, Route, type RouteInput } from '@platform/http-api';
-import type { Access, IdentityService } from '@platform/identity';
+import { IDENTITY, Route, type RouteCall } from '@platform/http-api';
+import type { IdentityService } from '@platform/identity';
 
-@Controller()
+@Injectable()
 export class WorkspacesController {
   constructor(@Inject(IDENTITY) private readonly identity: IdentityService) {}
 
   @Route(apiRoutes.me)
-  me(@CallerAccess() access: Access) {
+  me({ access }: RouteCall<typeof apiRoutes.me>) {
     return this.identity.me(access);
   }
 
   @Route(apiRoutes.listWorkspaces)
-  listWorkspaces(@CallerAccess() access: Access) {
+  listWorkspaces({ access }: RouteCall<typeof apiRoutes.listWorkspaces>) {
     return { items: this.identity.listWorkspaces(access.principal) };
   }
 
   @Route(apiRoutes.createWorkspace)
-  createWorkspace(@CallerAccess() access: Access, @Input() input: RouteInput<typeof apiRoutes.createWorkspace>) {
+  createWorkspace({ access, input }: RouteCall<typeof apiRoutes.createWorkspace>) {
     return this.identity.createWorkspace(access, input.body.name);
   }
 
   @Route(apiRoutes.listMembers)
-  async listMembers(@CallerAccess() access: Access) {
+  async listMembers({ access }: RouteCall<typeof apiRoutes.listMembers>) {
     return { items: await this.identity.listMembers(access) };
   }
 
   @Route(apiRoutes.addMember)
-  addMember(@CallerAccess() access: Access, @Input() input: RouteInput<typeof apiRoutes.addMember>) {
+  addMember({ access, input }: RouteCall<typeof apiRoutes.addMember>) {
     return this.identity.addMember(access, input.body.email, input.body.role);
   }
 
   @Route(apiRoutes.updateMember)
-  updateMember(@CallerAccess() access: Access, @Input() input: RouteInput<typeof apiRoutes.updateMember>) {
+  updateMember({ access, input }: RouteCall<typeof apiRoutes.updateMember>) {
     return this.identity.updateMember(access, input.params.userId, input.body.role);
   }
 
   @Route(apiRoutes.removeMember)
-  removeMember(@CallerAccess() access: Access, @Input() input: RouteInput<typeof apiRoutes.removeMember>) {
+  removeMember({ access, input }: RouteCall<typeof apiRoutes.removeMember>) {
     return this.identity.removeMember(access, input.params.userId);
   }
 }

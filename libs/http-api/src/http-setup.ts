@@ -25,13 +25,19 @@ const SECURITY_HEADER_ENTRIES = Object.entries(API_SECURITY_HEADERS);
  * What every response gets, whatever route it comes from: an `X-Request-Id` (the caller's, when it is a
  * sane one), security headers, and CORS answers only for the origins configured (none by default).
  */
-export async function configureHttp(fastify: FastifyInstance, config: Pick<GatewayConfig, 'CORS_ORIGINS'>): Promise<void> {
+export async function configureHttp(fastify: FastifyInstance, config: Pick<GatewayConfig, 'CORS_ORIGINS' | 'SHUTDOWN_GRACE_MS'>): Promise<void> {
   await fastify.register(cookie);
   // The API speaks JSON only: any other body is refused with 415 instead of reaching validation as a string.
   fastify.removeContentTypeParser('text/plain');
   // Archives (POST /v1/uploads) are streamed to disk as they arrive, never held in memory.
   fastify.addContentTypeParser(ARCHIVE_TYPES, (_request, payload, done) => done(null, payload));
   fastify.decorateRequest('platform', null as never);
+  // A stop waits for requests in progress, but not for ever: a client that never finishes its request (or a
+  // long upload) would hold the process for the server's whole header timeout. Past the grace, they are cut.
+  fastify.addHook('preClose', (done) => {
+    setTimeout(() => fastify.server.closeAllConnections(), config.SHUTDOWN_GRACE_MS).unref();
+    done();
+  });
   fastify.setReplySerializer(serializeReply);
   const allowedOrigins = new Set(config.CORS_ORIGINS);
 

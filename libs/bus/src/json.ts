@@ -5,7 +5,16 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encodeJson(value: unknown): Uint8Array {
-  return encoder.encode(JSON.stringify(value));
+  return encodeText(JSON.stringify(value));
+}
+
+/** JSON text that is ready already (a cached or relayed answer), as message bytes. */
+export function encodeText(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+export function decodeText(data: Uint8Array): string {
+  return decoder.decode(data);
 }
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -14,7 +23,7 @@ export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
 export function decodeMessage<S extends z.ZodType>(schema: S, data: Uint8Array, what: string): Decoded<z.infer<S>> {
   let body: unknown;
   try {
-    body = JSON.parse(decoder.decode(data));
+    body = JSON.parse(decodeText(data));
   } catch {
     return { ok: false, reason: `${what} is not JSON` };
   }

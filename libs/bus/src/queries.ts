@@ -12,7 +12,7 @@ import {
   type QueryResult,
 } from '@platform/contracts';
 import type { z } from 'zod';
-import { decodeMessage, encodeJson } from './json';
+import { decodeMessage, decodeText, encodeJson, encodeText } from './json';
 import { describeError } from './logger';
 import type { QueryCache } from './query-cache';
 import { NoResponders, ReplyTimeout } from './reply-inbox';
@@ -57,7 +57,7 @@ export async function requestQueryJson<D extends QueryDefinition>(
     const refusal = decodeMessage(ErrorBodySchema, answer.data, `${definition.name} refusal`);
     throw refusal.ok ? DomainError.fromBody(refusal.value) : new DomainError('invalid_message', refusal.reason);
   }
-  return decoder.decode(answer.data);
+  return decodeText(answer.data);
 }
 
 /** As requestQueryJson, parsed. */
@@ -181,7 +181,7 @@ export class QueryServer implements Stoppable {
 
   private async answer(msg: Msg, route: QueryRoute): Promise<void> {
     const reply = await this.replyTo(msg, route);
-    if (reply.ok) msg.respond(encoder.encode(reply.json));
+    if (reply.ok) msg.respond(encodeText(reply.json));
     else msg.respond(encodeJson(reply.error), { headers: refusedHeaders() });
   }
 
@@ -234,8 +234,6 @@ function safeParseWith<S extends z.ZodType>(schema: S, value: unknown) {
 
 /** Marks a refusal: its body is an ErrorBody. Without it, the body is the result's JSON. */
 const REFUSED_HEADER = 'Platform-Query-Refused';
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 function refusedHeaders(): MsgHdrs {
   const marked = headers();

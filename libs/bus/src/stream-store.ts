@@ -1,5 +1,6 @@
 import { headers as newHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import { DomainError } from '@platform/contracts';
+import { decodeText } from './json';
 import { NoResponders, ReplyTimeout } from './reply-inbox';
 import type { BusResources } from './resources';
 
@@ -14,8 +15,6 @@ interface PubAck {
   duplicate?: boolean;
   error?: { code?: number; description?: string };
 }
-
-const decoder = new TextDecoder();
 
 /**
  * Stores a message on the stream that takes its subject and resolves once JetStream acknowledged it, under
@@ -42,7 +41,7 @@ export async function storeOnStream(
   }
   let ack: PubAck;
   try {
-    ack = JSON.parse(decoder.decode(answer.data)) as PubAck;
+    ack = JSON.parse(decodeText(answer.data)) as PubAck;
   } catch {
     throw new Error(`JetStream answered ${subject} with something other than an acknowledgement`);
   }

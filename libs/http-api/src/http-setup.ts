@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
+import { dropDeprecatedAsyncResourceAccessor } from './async-resource-bind';
 import type { GatewayConfig } from './gateway-config';
 import { toErrorResponse } from './http-errors';
 import { settleIdempotencyClaim } from './idempotency';
@@ -26,6 +27,7 @@ const SECURITY_HEADER_ENTRIES = Object.entries(API_SECURITY_HEADERS);
  * sane one), security headers, and CORS answers only for the origins configured (none by default).
  */
 export async function configureHttp(fastify: FastifyInstance, config: Pick<GatewayConfig, 'CORS_ORIGINS' | 'SHUTDOWN_GRACE_MS'>): Promise<void> {
+  dropDeprecatedAsyncResourceAccessor();
   await fastify.register(cookie);
   // The API speaks JSON only: any other body is refused with 415 instead of reaching validation as a string.
   fastify.removeContentTypeParser('text/plain');

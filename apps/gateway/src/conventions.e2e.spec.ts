@@ -77,7 +77,11 @@ describe('API conventions', () => {
     expect(response.headers.get('x-request-id')).toBe('trace-123');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
+    const unknownRoute = await fetch(`${stack.gateway.url}/v1/no-such-route`);
+    expect(unknownRoute.status).toBe(404);
+    expect(unknownRoute.headers.get('x-content-type-options')).toBe('nosniff');
     const generated = await fetch(`${stack.gateway.url}/v1/me`, { headers: { 'x-request-id': 'bad id with spaces' } });
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const preflight = await fetch(`${stack.gateway.url}/v1/deploy-configs`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
@@ -131,6 +135,8 @@ describe('API conventions', () => {
     expect(document.paths['/v1/deploy-configs/{id}']).toBeDefined();
     const docs = await fetch(`${stack.gateway.url}/docs`);
     expect(docs.headers.get('content-type')).toMatch(/text\/html/);
+    // The page's own policy (its inline styles) replaces the API's, which allows nothing.
+    expect(docs.headers.get('content-security-policy')).toContain("style-src 'unsafe-inline'");
     const html = await docs.text();
     expect(html).toContain('/v1/deploy-configs/{id}');
     expect(html).not.toMatch(/<script/i);

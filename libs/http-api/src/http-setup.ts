@@ -20,7 +20,6 @@ const API_SECURITY_HEADERS = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
   'permissions-policy': 'camera=(), microphone=(), geolocation=()',
 };
-const SECURITY_HEADER_ENTRIES = Object.entries(API_SECURITY_HEADERS);
 
 /**
  * What every response gets, whatever route it comes from: an `X-Request-Id` (the caller's, when it is a
@@ -44,11 +43,14 @@ export async function configureHttp(fastify: FastifyInstance, config: Pick<Gatew
   const allowedOrigins = new Set(config.CORS_ORIGINS);
 
   // Both hooks take `done` instead of being async: they run on every request, and a promise per hook is a cost.
+  // The security headers are set before the route runs, so a route that needs others (the docs page's CSP)
+  // replaces them, without a check per header on the way out.
   fastify.addHook('onRequest', (request, reply, done) => {
     const offered = request.headers['x-request-id'];
     const requestId = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : randomUUID();
     request.platform = { requestId };
-    reply.header('x-request-id', requestId);
+    reply.header('x-request-id', requestId).headers(API_SECURITY_HEADERS);
+    if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
     const origin = request.headers.origin;
     if (origin && allowedOrigins.has(origin)) {
       reply.header('access-control-allow-origin', origin);
@@ -68,10 +70,6 @@ export async function configureHttp(fastify: FastifyInstance, config: Pick<Gatew
   });
 
   fastify.addHook('onSend', (request, reply, payload, done) => {
-    for (const [name, value] of SECURITY_HEADER_ENTRIES) {
-      if (!reply.hasHeader(name)) reply.header(name, value);
-    }
-    if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
     const state = request.platform as RequestState | null;
     const claim = state?.idempotency;
     if (!state || !claim) {

@@ -4,9 +4,11 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   CommandEnvelopeSchema,
   EventEnvelopeSchema,
+  MessageMetadataSchema,
   parseOrThrow,
   Subjects,
   type CommandDefinition,
+  type CommandEnvelope,
   type EventEnvelope,
   type MessageMetadata,
   type QueryDefinition,
@@ -110,19 +112,16 @@ export class Bus implements BusResources {
     metadata: MessageMetadata,
     options: SendCommandOptions = {},
   ): Promise<SentCommand> {
-    const validData: unknown = parseOrThrow(definition.data, data, `${definition.type} data`);
-    const envelope = parseOrThrow(
-      CommandEnvelopeSchema,
-      {
-        commandId: options.commandId ?? randomUUID(),
-        type: definition.type,
-        schemaVersion: definition.schemaVersion,
-        data: validData,
-        metadata,
-        issuedAt: new Date().toISOString(),
-      },
-      `${definition.type} command`,
-    );
+    // The envelope is built here from checked parts (definitions check their type when defined); what the caller
+    // supplies is checked, and the receiver checks the whole envelope again, trusting no sender.
+    const envelope: CommandEnvelope = {
+      commandId: options.commandId === undefined ? randomUUID() : parseOrThrow(CommandEnvelopeSchema.shape.commandId, options.commandId, 'command id'),
+      type: definition.type,
+      schemaVersion: definition.schemaVersion,
+      data: parseOrThrow(definition.data, data, `${definition.type} data`),
+      metadata: parseOrThrow(MessageMetadataSchema, metadata, `${definition.type} metadata`),
+      issuedAt: new Date().toISOString(),
+    };
     // The command id as message id: JetStream stores a command sent twice within the duplicate window once.
     const stored = await storeOnStream(this, this.subjects.command(definition), encodeJson(envelope), envelope.commandId);
     return { commandId: envelope.commandId, duplicate: stored.duplicate, sequence: stored.sequence };

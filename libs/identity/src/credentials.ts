@@ -16,11 +16,16 @@ export function tokenKindOf(token: string): TokenKind | undefined {
 
 /**
  * Tokens are 256 random bits, so a fast hash is enough to store them: nobody can guess their way back, and
- * the lookup on every request stays cheap. (Passwords, which people choose, get argon2.)
+ * the lookup on every request stays cheap. (Passwords, which people choose, get argon2.) As hex, it is the key
+ * of the credential cache: a string straight from the one-shot hash, with no Buffer made on every request.
  */
+export function hashTokenHex(token: string): string {
+  return hash('sha256', token, 'hex');
+}
+
+/** The stored form (a bytea column). */
 export function hashToken(token: string): Buffer {
-  // One-shot: no Hash object per call (this runs on every authenticated request).
-  return hash('sha256', token, 'buffer');
+  return Buffer.from(hashTokenHex(token), 'hex');
 }
 
 /** Shown in lists so a person can tell tokens apart; reveals 8 of the 43 random characters. */

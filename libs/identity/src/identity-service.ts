@@ -19,7 +19,7 @@ import { runMigrations } from '@platform/event-store';
 import type { Pool, PoolClient } from 'pg';
 import { checkMemberChange, type Access, type Principal } from './access';
 import { CredentialCache } from './credential-cache';
-import { hashToken, newToken, tokenKindOf, tokenPrefix } from './credentials';
+import { hashToken, hashTokenHex, newToken, tokenKindOf, tokenPrefix } from './credentials';
 import { identityMigrations } from './migrations';
 import { hashPassword, verifyPassword } from './passwords';
 
@@ -111,12 +111,13 @@ export class IdentityService {
   async authenticate(token: string): Promise<Principal> {
     const kind = tokenKindOf(token);
     if (!kind || token.length > 100) throw unauthorized();
-    const hash = hashToken(token);
-    const key = hash.toString('hex');
+    const key = hashTokenHex(token);
     const cached = this.cache.get(key);
     if (cached) return cached;
 
-    const { rows } = await this.pool.query<PrincipalRow>(kind === 'session' ? this.sessionQuery() : this.apiTokenQuery(), [hash]);
+    const { rows } = await this.pool.query<PrincipalRow>(kind === 'session' ? this.sessionQuery() : this.apiTokenQuery(), [
+      Buffer.from(key, 'hex'),
+    ]);
     const row = rows[0];
     if (!row) throw unauthorized();
     const principal: Principal = {

@@ -82,6 +82,12 @@ describe('API conventions', () => {
     const unknownRoute = await fetch(`${stack.gateway.url}/v1/no-such-route`);
     expect(unknownRoute.status).toBe(404);
     expect(unknownRoute.headers.get('x-content-type-options')).toBe('nosniff');
+    // Refused by Fastify before any hook runs, yet in the same shape and with the same headers.
+    const malformedUrl = await fetch(`${stack.gateway.url}/v1/deploy-configs/%zz`, { headers: { authorization: `Bearer ${(await stack.api.signup('badurl')).token}` } });
+    expect(malformedUrl.status).toBe(400);
+    expect(malformedUrl.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(malformedUrl.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await malformedUrl.json()).toMatchObject({ error: { code: 'malformed_request' }, requestId: expect.any(String) });
     const generated = await fetch(`${stack.gateway.url}/v1/me`, { headers: { 'x-request-id': 'bad id with spaces' } });
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     const preflight = await fetch(`${stack.gateway.url}/v1/deploy-configs`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });

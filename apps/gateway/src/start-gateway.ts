@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { configureHttp, loadGatewayConfig, type ApiRouter, type GatewayConfig } from '@platform/http-api';
+import { answerFrameworkError, configureHttp, loadGatewayConfig, type ApiRouter, type GatewayConfig } from '@platform/http-api';
 import { createLogger, PinoNestLogger } from '@platform/service-kit';
 import type { Logger } from 'pino';
 import { API_CONTROLLERS, GatewayModule } from './gateway.module';
@@ -22,6 +22,7 @@ export async function startGateway(options: { env?: NodeJS.ProcessEnv; handleSig
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    frameworkErrors: answerFrameworkError,
     // Only the proxies named in TRUST_PROXY (the console, a load balancer) may say who the client is.
     trustProxy: config.TRUST_PROXY.length ? config.TRUST_PROXY : false,
   });

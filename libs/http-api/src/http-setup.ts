@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dropDeprecatedAsyncResourceAccessor } from './async-resource-bind';
 import type { GatewayConfig } from './gateway-config';
 import { toErrorResponse } from './http-errors';
@@ -88,4 +88,19 @@ export async function configureHttp(fastify: FastifyInstance, config: Pick<Gatew
       },
     );
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: it refuses a malformed URL (a broken percent-encoding, an over-long parameter)
+ * before any hook runs; the answer still takes the API's error shape, its request id and its headers.
+ */
+export function answerFrameworkError(error: Error, _request: FastifyRequest, reply: FastifyReply): void {
+  const requestId = randomUUID();
+  const { status, body } = toErrorResponse(error, requestId);
+  void reply
+    .code(status)
+    .header('x-request-id', requestId)
+    .headers(API_SECURITY_HEADERS)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(body);
 }

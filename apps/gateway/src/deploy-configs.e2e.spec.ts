@@ -38,6 +38,8 @@ describe('deploy configs and live events through the gateway', () => {
       const list = await api.request<{ items: { id: string }[]; nextCursor: string | null }>('GET', '/v1/deploy-configs?limit=10', { token: alice.token });
       expect(list.body.items.map((item) => item.id)).toEqual([id]);
       expect(list.body.nextCursor).toBeNull();
+      // Relayed as the deployer wrote it, still labelled as the JSON it is.
+      expect(list.headers.get('content-type')).toBe('application/json; charset=utf-8');
 
       expect((await api.request('PUT', `/v1/deploy-configs/${id}`, { token: alice.token, body: fields('web to staging') })).status).toBe(202);
       await eventually(async () => {

@@ -178,8 +178,8 @@ export class Bus implements BusResources {
     return requestQuery(this.whileOpen(), definition, input, options);
   }
 
-  /** As `query`, but the result's JSON text as the owning service checked it, to pass on without parsing. */
-  queryJson<D extends QueryDefinition>(definition: D, input: QueryInput<D>, options: QueryOptions = {}): Promise<string> {
+  /** As `query`, but the result's JSON as the owning service checked it, in bytes to pass on without parsing. */
+  queryJson<D extends QueryDefinition>(definition: D, input: QueryInput<D>, options: QueryOptions = {}): Promise<Buffer> {
     return requestQueryJson(this.whileOpen(), definition, input, options);
   }
 

@@ -5,12 +5,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encodeJson(value: unknown): Uint8Array {
-  return encodeText(JSON.stringify(value));
-}
-
-/** JSON text that is ready already (a cached or relayed answer), as message bytes. */
-export function encodeText(text: string): Uint8Array {
-  return encoder.encode(text);
+  return encoder.encode(JSON.stringify(value));
 }
 
 export function decodeText(data: Uint8Array): string {

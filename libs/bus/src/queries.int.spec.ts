@@ -159,7 +159,7 @@ it('answers with JSON the answering service checked, ready to pass on unparsed',
 
     const json = await client.queryJson(Defaulted, { workspaceId, params: {} });
     // The contract's output: defaults applied, keys outside it dropped.
-    expect(JSON.parse(json)).toEqual({ name: 'web', tier: 'free' });
+    expect(JSON.parse(json.toString('utf8'))).toEqual({ name: 'web', tier: 'free' });
   } finally {
     await server.close();
   }

@@ -12,10 +12,10 @@ import {
   type QueryResult,
 } from '@platform/contracts';
 import type { z } from 'zod';
-import { decodeMessage, decodeText, encodeJson, encodeText } from './json';
+import { decodeMessage, decodeText, encodeJson } from './json';
 import { describeError } from './logger';
 import type { QueryCache } from './query-cache';
-import { NoResponders, ReplyTimeout } from './reply-inbox';
+import { NoResponders, ReplyTimeout, type InboxReply } from './reply-inbox';
 import type { BusResources, Stoppable } from './resources';
 
 /** A query as the caller states it: who asks, and the parameters before their schema's defaults apply. */
@@ -27,21 +27,47 @@ export interface QueryOptions {
 }
 
 /**
- * Asks the service owning the query over NATS request/reply and returns its result's JSON text, as the answering
- * service checked it against the contract (so it can go out as is, unparsed). Throws DomainError: the answering
- * service's own error, `validation_failed` for bad params (nothing is sent), `timeout`, `unavailable` when no
- * replica listens, `invalid_message` when the answer cannot be read.
+ * Asks the service owning the query over NATS request/reply and returns its result's JSON, as the answering service
+ * checked it against the contract, in bytes of its own (so it can go out as a response body as is: neither parsed
+ * nor decoded into a string, and not holding on to the connection's read buffer). Throws DomainError: the
+ * answering service's own error, `validation_failed` for bad params (nothing is sent), `timeout`, `unavailable`
+ * when no replica listens, `invalid_message` when the answer cannot be read.
  */
-export async function requestQueryJson<D extends QueryDefinition>(
+export function requestQueryJson<D extends QueryDefinition>(
   resources: BusResources,
   definition: D,
   input: QueryInput<D>,
   options: QueryOptions = {},
-): Promise<string> {
+): Promise<Buffer> {
+  return ask(resources, definition, input, options);
+}
+
+/** As requestQueryJson, parsed. */
+export async function requestQuery<D extends QueryDefinition>(
+  resources: BusResources,
+  definition: D,
+  input: QueryInput<D>,
+  options: QueryOptions = {},
+): Promise<QueryResult<D>> {
+  const json = decodeText(await ask(resources, definition, input, options));
+  try {
+    return JSON.parse(json) as QueryResult<D>;
+  } catch {
+    throw new DomainError('invalid_message', `${definition.name} result is not JSON`);
+  }
+}
+
+/** The answer's payload: the result's JSON. */
+async function ask<D extends QueryDefinition>(
+  resources: BusResources,
+  definition: D,
+  input: QueryInput<D>,
+  options: QueryOptions,
+): Promise<Buffer> {
   const params: unknown = parseOrThrow(definition.params, input.params, `${definition.name} params`);
   const request = parseOrThrow(QueryRequestSchema, { ...input, params }, `${definition.name} request`);
   const timeoutMs = options.timeoutMs ?? 5000;
-  let answer: Msg;
+  let answer: InboxReply;
   try {
     answer = await resources.replies.request(resources.subjects.query(definition), encodeJson(request), { timeoutMs });
   } catch (error) {
@@ -57,22 +83,7 @@ export async function requestQueryJson<D extends QueryDefinition>(
     const refusal = decodeMessage(ErrorBodySchema, answer.data, `${definition.name} refusal`);
     throw refusal.ok ? DomainError.fromBody(refusal.value) : new DomainError('invalid_message', refusal.reason);
   }
-  return decodeText(answer.data);
-}
-
-/** As requestQueryJson, parsed. */
-export async function requestQuery<D extends QueryDefinition>(
-  resources: BusResources,
-  definition: D,
-  input: QueryInput<D>,
-  options: QueryOptions = {},
-): Promise<QueryResult<D>> {
-  const json = await requestQueryJson(resources, definition, input, options);
-  try {
-    return JSON.parse(json) as QueryResult<D>;
-  } catch {
-    throw new DomainError('invalid_message', `${definition.name} result is not JSON`);
-  }
+  return answer.data;
 }
 
 /** Answers one query: resolve with the result, or throw a DomainError to refuse. */
@@ -181,7 +192,7 @@ export class QueryServer implements Stoppable {
 
   private async answer(msg: Msg, route: QueryRoute): Promise<void> {
     const reply = await this.replyTo(msg, route);
-    if (reply.ok) msg.respond(encodeText(reply.json));
+    if (reply.ok) msg.respond(reply.json);
     else msg.respond(encodeJson(reply.error), { headers: refusedHeaders() });
   }
 
@@ -221,7 +232,7 @@ export class QueryServer implements Stoppable {
       this.resources.logger.error({ query: `${this.context}.${definition.name}`, details }, 'query result breaks its contract');
       return refusal({ code: 'invalid_message', message: `${definition.name} result does not match its contract`, details });
     }
-    const json = JSON.stringify(result.data) ?? 'null';
+    const json = encodeJson(result.data ?? null);
     if (cache && stamp) cache.put(key, workspaceId, stamp, json);
     return { ok: true, json };
   }
@@ -241,7 +252,7 @@ function refusedHeaders(): MsgHdrs {
   return marked;
 }
 
-type Reply = { ok: true; json: string } | { ok: false; error: ErrorBody };
+type Reply = { ok: true; json: Uint8Array } | { ok: false; error: ErrorBody };
 
 function refusal(error: ErrorBody): Reply {
   return { ok: false, error };

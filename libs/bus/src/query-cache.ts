@@ -20,7 +20,7 @@ export class QueryCache {
     return this.live ? { epoch: this.epoch, version: this.versions.get(workspaceId) ?? 0 } : undefined;
   }
 
-  get(key: string, workspaceId: string): string | undefined {
+  get(key: string, workspaceId: string): Uint8Array | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (!this.live || !this.current(entry, workspaceId)) {
@@ -33,9 +33,9 @@ export class QueryCache {
     return entry.answer;
   }
 
-  put(key: string, workspaceId: string, stamp: CacheStamp, answer: string): void {
+  put(key: string, workspaceId: string, stamp: CacheStamp, answer: Uint8Array): void {
     if (!this.live || stamp.epoch !== this.epoch || stamp.version !== (this.versions.get(workspaceId) ?? 0)) return;
-    const size = answer.length * 2 + key.length * 2;
+    const size = answer.byteLength + key.length * 2;
     if (size > this.limits.maxBytes / 16) return;
     const earlier = this.entries.get(key);
     if (earlier) this.remove(key, earlier);
@@ -93,7 +93,7 @@ export class QueryCache {
 
 export interface QueryCacheLimits {
   readonly maxEntries: number;
-  /** Approximate: strings counted at two bytes a character. */
+  /** Approximate: keys counted at two bytes a character. */
   readonly maxBytes: number;
 }
 
@@ -104,6 +104,7 @@ export interface CacheStamp {
 
 interface CachedAnswer extends CacheStamp {
   readonly workspaceId: string;
-  readonly answer: string;
+  /** The answer's JSON as message bytes, encoded once and sent as they are on every hit. */
+  readonly answer: Uint8Array;
   readonly size: number;
 }

@@ -23,8 +23,15 @@ export interface InboxRequest {
   readonly headers?: MsgHdrs;
 }
 
+/** An answer as the requester gets it. */
+export interface InboxReply {
+  /** The payload, in bytes of its own (see `settle`). */
+  readonly data: Buffer;
+  readonly headers?: MsgHdrs;
+}
+
 interface Waiting {
-  readonly resolve: (msg: Msg) => void;
+  readonly resolve: (reply: InboxReply) => void;
   readonly reject: (error: Error) => void;
   readonly timer: NodeJS.Timeout;
   readonly subject: string;
@@ -52,14 +59,14 @@ export class ReplyInbox {
 
   constructor(private readonly connection: NatsConnection) {}
 
-  request(subject: string, data: Uint8Array, options: InboxRequest): Promise<Msg> {
+  request(subject: string, data: Uint8Array, options: InboxRequest): Promise<InboxReply> {
     this.subscription ??= this.connection.subscribe(`${this.prefix}*`, {
       callback: (error, msg) => {
         if (!error) this.settle(msg);
       },
     });
     const token = (this.next++).toString(36);
-    return new Promise<Msg>((resolve, reject) => {
+    return new Promise<InboxReply>((resolve, reject) => {
       const timer = setTimeout(() => this.fail(token, new ReplyTimeout(subject, options.timeoutMs)), options.timeoutMs);
       this.waiting.set(token, { resolve, reject, timer, subject });
       const queued = this.outgoing.push({ subject, data, reply: this.prefix + token, headers: options.headers, token });
@@ -93,7 +100,10 @@ export class ReplyInbox {
     this.waiting.delete(token);
     clearTimeout(waiting.timer);
     if (msg.data.length === 0 && msg.headers?.code === 503) waiting.reject(new NoResponders(waiting.subject));
-    else waiting.resolve(msg);
+    // A message's data is a view on the connection's read buffer, which holds the messages around it as well: the
+    // answer is copied out, so that a slow caller keeps its own few bytes, not the whole buffer, and the caller gets
+    // bytes it may send on as they are (a relayed query answer).
+    else waiting.resolve({ data: Buffer.from(msg.data), headers: msg.headers });
   }
 
   private fail(token: string, error: Error): void {

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { toErrorResponse } from './http-errors';
 import { IdempotencyStore, IdempotentReplay, settleIdempotencyClaim, type IdempotencyClaim } from './idempotency';
 import { parseInput } from './input';
+import { JsonBody } from './json-body';
 import type { RateLimiter } from './rate-limiter';
 import { accessOf, stateOf } from './request-state';
 
@@ -17,6 +18,7 @@ export const IDEMPOTENCY = Symbol('IdempotencyStore');
 export const GATEWAY_LOGGER = Symbol('GatewayLogger');
 
 const API_ROUTE = Symbol('ApiRoute');
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** What a route's method gets: the request and its reply, the validated input, and the caller's access. */
 export interface RouteCall<R extends ApiRoute> {
@@ -105,6 +107,7 @@ export class ApiRouter {
       const result = await call(new Call(request, reply, stateOf(request).input as RouteInput<ApiRoute>));
       // A streamed answer (events, a followed deployment) took the response over.
       if (reply.sent) return reply;
+      if (result instanceof JsonBody) return reply.code(route.success.status).header('content-type', JSON_CONTENT_TYPE).send(result.bytes);
       return reply.code(route.success.status).send(result);
     } catch (error) {
       return sendError(request, reply, error, this.dependencies.logger);
@@ -167,7 +170,7 @@ function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown,
     const retry = (body.error.details?.[0] as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
     if (retry !== undefined) void reply.header('retry-after', String(retry));
   }
-  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(body);
+  return reply.code(status).header('content-type', JSON_CONTENT_TYPE).send(body);
 }
 
 /** Errors Fastify raises before a route runs (a body it cannot parse, an unknown route) leave in the error shape too. */

@@ -4,7 +4,7 @@ import type { CommandDefinition, QueryDefinition, QueryParams, QueryResult } fro
 import { nameBasedUuid } from '@platform/service-kit';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { JsonText } from './json-text';
+import { JsonBody } from './json-body';
 import { accessOf, stateOf } from './request-state';
 
 /**
@@ -46,8 +46,8 @@ export class CommandGateway {
    * The query's answer as the response body, in the JSON the owning service wrote and checked against the
    * contract: passed on without being parsed and serialized again.
    */
-  async relay<D extends QueryDefinition>(request: FastifyRequest, definition: D, params: QueryParams<D>): Promise<JsonText> {
-    return new JsonText(await this.bus.queryJson(definition, this.queryInput(request, params)));
+  async relay<D extends QueryDefinition>(request: FastifyRequest, definition: D, params: QueryParams<D>): Promise<JsonBody> {
+    return new JsonBody(await this.bus.queryJson(definition, this.queryInput(request, params)));
   }
 
   private queryInput<D extends QueryDefinition>(request: FastifyRequest, params: QueryParams<D>) {

@@ -5,7 +5,6 @@ import { dropDeprecatedAsyncResourceAccessor } from './async-resource-bind';
 import type { GatewayConfig } from './gateway-config';
 import { toErrorResponse } from './http-errors';
 import { settleIdempotencyClaim } from './idempotency';
-import { serializeReply } from './json-text';
 import type { RequestState } from './request-state';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -39,7 +38,6 @@ export async function configureHttp(fastify: FastifyInstance, config: Pick<Gatew
     setTimeout(() => fastify.server.closeAllConnections(), config.SHUTDOWN_GRACE_MS).unref();
     done();
   });
-  fastify.setReplySerializer(serializeReply);
   const allowedOrigins = new Set(config.CORS_ORIGINS);
 
   // Both hooks take `done` instead of being async: they run on every request, and a promise per hook is a cost.

@@ -1,4 +1,5 @@
 import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { WaitingRequests } from './waiting-requests';
 
 /** No subscriber took the request (NATS answered 503 for the subject). */
 export class NoResponders extends Error {
@@ -42,7 +43,7 @@ interface Outgoing {
   readonly data: Uint8Array;
   readonly reply: string;
   readonly headers?: MsgHdrs;
-  readonly token: string;
+  readonly token: number;
 }
 
 /**
@@ -52,10 +53,9 @@ interface Outgoing {
  */
 export class ReplyInbox {
   private readonly prefix = `${createInbox()}.`;
-  private readonly waiting = new Map<string, Waiting>();
+  private readonly waiting = new WaitingRequests<Waiting>();
   private outgoing: Outgoing[] = [];
   private subscription?: Subscription;
-  private next = 0;
 
   constructor(private readonly connection: NatsConnection) {}
 
@@ -65,18 +65,19 @@ export class ReplyInbox {
         if (!error) this.settle(msg);
       },
     });
-    const token = (this.next++).toString(36);
     return new Promise<InboxReply>((resolve, reject) => {
+      let token = 0;
       const timer = setTimeout(() => this.fail(token, new ReplyTimeout(subject, options.timeoutMs)), options.timeoutMs);
-      this.waiting.set(token, { resolve, reject, timer, subject });
-      const queued = this.outgoing.push({ subject, data, reply: this.prefix + token, headers: options.headers, token });
+      token = this.waiting.add({ resolve, reject, timer, subject });
+      const reply = this.prefix + token.toString(36);
+      const queued = this.outgoing.push({ subject, data, reply, headers: options.headers, token });
       if (queued === 1) setImmediate(() => this.send());
     });
   }
 
   /** Fails every request still waiting; the connection is closing. */
   close(): void {
-    for (const token of [...this.waiting.keys()]) this.fail(token, new Error('the bus is closing'));
+    for (const token of this.waiting.tokens()) this.fail(token, new Error('the bus is closing'));
     this.outgoing = [];
     this.subscription?.unsubscribe();
   }
@@ -94,10 +95,11 @@ export class ReplyInbox {
   }
 
   private settle(msg: Msg): void {
-    const token = msg.subject.slice(this.prefix.length);
-    const waiting = this.waiting.get(token);
+    const tokenText = msg.subject.slice(this.prefix.length);
+    const token = Number.parseInt(tokenText, 36);
+    if (token.toString(36) !== tokenText) return;
+    const waiting = this.waiting.take(token);
     if (!waiting) return;
-    this.waiting.delete(token);
     clearTimeout(waiting.timer);
     if (msg.data.length === 0 && msg.headers?.code === 503) waiting.reject(new NoResponders(waiting.subject));
     // A message's data is a view on the connection's read buffer, which holds the messages around it as well: the
@@ -106,10 +108,9 @@ export class ReplyInbox {
     else waiting.resolve({ data: Buffer.from(msg.data), headers: msg.headers });
   }
 
-  private fail(token: string, error: Error): void {
-    const waiting = this.waiting.get(token);
+  private fail(token: number, error: Error): void {
+    const waiting = this.waiting.take(token);
     if (!waiting) return;
-    this.waiting.delete(token);
     clearTimeout(waiting.timer);
     waiting.reject(error);
   }

@@ -13,6 +13,7 @@ import { publishDeadLetter } from './dead-letters';
 import { upsertDurableConsumer } from './durable-consumer';
 import { decodeMessage, encodeJson } from './json';
 import { describeError } from './logger';
+import { PendingWork } from './pending-work';
 import type { BusResources, Stoppable } from './resources';
 
 /** Where and how often a command has been delivered; a redelivered command must find its work already done. */
@@ -70,7 +71,7 @@ type Settings = Required<CommandConsumerOptions>;
 export class CommandConsumer implements Stoppable {
   private readonly heartbeatMs: number;
   private readonly slots: Semaphore;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new PendingWork();
   private readonly running: Promise<void>;
   private stopping?: Promise<void>;
   private markStopped!: () => void;
@@ -142,7 +143,7 @@ export class CommandConsumer implements Stoppable {
       this.abandoned = true;
     } else {
       const finished = await settlesWithin(
-        Promise.all([this.messages.close(), this.running, ...this.inFlight]),
+        Promise.all([this.messages.close(), this.running, this.inFlight.settled()]),
         this.settings.shutdownGraceMs,
       );
       if (!finished) {
@@ -168,18 +169,15 @@ export class CommandConsumer implements Stoppable {
         this.handBack(msg);
         continue;
       }
-      const work: Promise<void> = this.process(msg)
+      const work = this.process(msg)
         .catch((error: unknown) => {
           this.resources.logger.error(
             { durable: this.settings.durable, subject: msg.subject, error: describeError(error) },
             'could not settle a command delivery; JetStream will redeliver it',
           );
         })
-        .finally(() => {
-          this.inFlight.delete(work);
-          this.slots.release();
-        });
-      this.inFlight.add(work);
+        .finally(() => this.slots.release());
+      this.inFlight.track(work);
     }
   }
 

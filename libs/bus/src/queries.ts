@@ -14,6 +14,7 @@ import {
 import type { z } from 'zod';
 import { decodeMessage, decodeText, encodeJson } from './json';
 import { describeError } from './logger';
+import { PendingWork } from './pending-work';
 import type { QueryCache } from './query-cache';
 import { NoResponders, ReplyTimeout, type InboxReply } from './reply-inbox';
 import type { BusResources, Stoppable } from './resources';
@@ -117,7 +118,7 @@ export function queryRoute<D extends QueryDefinition>(
  * so that callers can pass the JSON on without parsing it again.
  */
 export class QueryServer implements Stoppable {
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new PendingWork();
   private readonly subscriptions: Subscription[] = [];
   private stopping?: Promise<void>;
   private markStopped!: () => void;
@@ -177,17 +178,16 @@ export class QueryServer implements Stoppable {
     if (!this.resources.connection.isClosed()) {
       await Promise.all(this.subscriptions.map((subscription) => subscription.drain()));
     }
-    await Promise.all(this.inFlight);
+    await this.inFlight.settled();
     this.markStopped();
   }
 
   private track(work: Promise<void>): void {
-    const tracked = work
-      .catch((error: unknown) => {
+    this.inFlight.track(
+      work.catch((error: unknown) => {
         this.resources.logger.error({ context: this.context, error: describeError(error) }, 'could not answer a query');
-      })
-      .finally(() => this.inFlight.delete(tracked));
-    this.inFlight.add(tracked);
+      }),
+    );
   }
 
   private async answer(msg: Msg, route: QueryRoute): Promise<void> {

@@ -27,9 +27,9 @@ export class QueryCache {
       this.remove(key, entry);
       return undefined;
     }
-    // Most recently used last: eviction takes the first.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    // Marked rather than moved to the end: a delete and a set on every hit would have the map rehash every few hits
+    // (see WaitingRequests). Eviction gives a marked entry a second chance instead.
+    entry.used = true;
     return entry.answer;
   }
 
@@ -39,11 +39,18 @@ export class QueryCache {
     if (size > this.limits.maxBytes / 16) return;
     const earlier = this.entries.get(key);
     if (earlier) this.remove(key, earlier);
-    this.entries.set(key, { workspaceId, epoch: stamp.epoch, version: stamp.version, answer, size });
+    this.entries.set(key, { workspaceId, epoch: stamp.epoch, version: stamp.version, answer, size, used: false });
     this.bytes += size;
+    // Oldest first; one used since it came (or since its last chance) goes to the end, unmarked.
     for (const [oldest, entry] of this.entries) {
       if (this.entries.size <= this.limits.maxEntries && this.bytes <= this.limits.maxBytes) break;
-      this.remove(oldest, entry);
+      this.entries.delete(oldest);
+      if (entry.used) {
+        entry.used = false;
+        this.entries.set(oldest, entry);
+      } else {
+        this.bytes -= entry.size;
+      }
     }
   }
 
@@ -107,4 +114,6 @@ interface CachedAnswer extends CacheStamp {
   /** The answer's JSON as message bytes, encoded once and sent as they are on every hit. */
   readonly answer: Uint8Array;
   readonly size: number;
+  /** Served since it was stored or last passed over by eviction. */
+  used: boolean;
 }

@@ -27,22 +27,6 @@ export interface QueryOptions {
   timeoutMs?: number;
 }
 
-/**
- * Asks the service owning the query over NATS request/reply and returns its result's JSON, as the answering service
- * checked it against the contract, in bytes of its own (so it can go out as a response body as is: neither parsed
- * nor decoded into a string, and not holding on to the connection's read buffer). Throws DomainError: the
- * answering service's own error, `validation_failed` for bad params (nothing is sent), `timeout`, `unavailable`
- * when no replica listens, `invalid_message` when the answer cannot be read.
- */
-export function requestQueryJson<D extends QueryDefinition>(
-  resources: BusResources,
-  definition: D,
-  input: QueryInput<D>,
-  options: QueryOptions = {},
-): Promise<Buffer> {
-  return ask(resources, definition, input, options);
-}
-
 /** As requestQueryJson, parsed. */
 export async function requestQuery<D extends QueryDefinition>(
   resources: BusResources,
@@ -50,7 +34,7 @@ export async function requestQuery<D extends QueryDefinition>(
   input: QueryInput<D>,
   options: QueryOptions = {},
 ): Promise<QueryResult<D>> {
-  const json = decodeText(await ask(resources, definition, input, options));
+  const json = decodeText(await requestQueryJson(resources, definition, input, options));
   try {
     return JSON.parse(json) as QueryResult<D>;
   } catch {
@@ -58,12 +42,18 @@ export async function requestQuery<D extends QueryDefinition>(
   }
 }
 
-/** The answer's payload: the result's JSON. */
-async function ask<D extends QueryDefinition>(
+/**
+ * Asks the service owning the query over NATS request/reply and returns its result's JSON, as the answering service
+ * checked it against the contract, in bytes of its own (so it can go out as a response body as is: neither parsed
+ * nor decoded into a string, and not holding on to the connection's read buffer). Throws DomainError: the
+ * answering service's own error, `validation_failed` for bad params (nothing is sent), `timeout`, `unavailable`
+ * when no replica listens, `invalid_message` when the answer cannot be read.
+ */
+export async function requestQueryJson<D extends QueryDefinition>(
   resources: BusResources,
   definition: D,
   input: QueryInput<D>,
-  options: QueryOptions,
+  options: QueryOptions = {},
 ): Promise<Buffer> {
   const params: unknown = parseOrThrow(definition.params, input.params, `${definition.name} params`);
   const request = parseOrThrow(QueryRequestSchema, { ...input, params }, `${definition.name} request`);

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { toErrorResponse } from './http-errors';
 import { IdempotencyStore, IdempotentReplay, settleIdempotencyClaim, type IdempotencyClaim } from './idempotency';
 import { parseInput } from './input';
-import { JsonBody } from './json-body';
+import { JSON_CONTENT_TYPE, JsonBody } from './json-body';
 import type { RateLimiter } from './rate-limiter';
 import { accessOf, stateOf } from './request-state';
 
@@ -18,7 +18,6 @@ export const IDEMPOTENCY = Symbol('IdempotencyStore');
 export const GATEWAY_LOGGER = Symbol('GatewayLogger');
 
 const API_ROUTE = Symbol('ApiRoute');
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** What a route's method gets: the request and its reply, the validated input, and the caller's access. */
 export interface RouteCall<R extends ApiRoute> {

@@ -5,6 +5,7 @@ import { dropDeprecatedAsyncResourceAccessor } from './async-resource-bind';
 import type { GatewayConfig } from './gateway-config';
 import { toErrorResponse } from './http-errors';
 import { settleIdempotencyClaim } from './idempotency';
+import { JSON_CONTENT_TYPE } from './json-body';
 import type { RequestState } from './request-state';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -81,7 +82,7 @@ export async function configureHttp(fastify: FastifyInstance, config: Pick<Gatew
       (error: unknown) => {
         void claim.store.release(claim.scope, claim.key).catch(() => undefined);
         const failure = toErrorResponse(error, state.requestId);
-        reply.code(failure.status).header('content-type', 'application/json; charset=utf-8');
+        reply.code(failure.status).header('content-type', JSON_CONTENT_TYPE);
         done(null, JSON.stringify(failure.body));
       },
     );
@@ -99,6 +100,6 @@ export function answerFrameworkError(error: Error, _request: FastifyRequest, rep
     .code(status)
     .header('x-request-id', requestId)
     .headers(API_SECURITY_HEADERS)
-    .header('content-type', 'application/json; charset=utf-8')
+    .header('content-type', JSON_CONTENT_TYPE)
     .send(body);
 }

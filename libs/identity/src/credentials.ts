@@ -25,7 +25,12 @@ export function hashTokenHex(token: string): string {
 
 /** The stored form (a bytea column). */
 export function hashToken(token: string): Buffer {
-  return Buffer.from(hashTokenHex(token), 'hex');
+  return storedTokenHash(hashTokenHex(token));
+}
+
+/** The stored form of a hash already taken as hex. */
+export function storedTokenHash(hex: string): Buffer {
+  return Buffer.from(hex, 'hex');
 }
 
 /** Shown in lists so a person can tell tokens apart; reveals 8 of the 43 random characters. */

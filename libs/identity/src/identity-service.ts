@@ -19,7 +19,7 @@ import { runMigrations } from '@platform/event-store';
 import type { Pool, PoolClient } from 'pg';
 import { checkMemberChange, type Access, type Principal } from './access';
 import { CredentialCache } from './credential-cache';
-import { hashToken, hashTokenHex, newToken, tokenKindOf, tokenPrefix } from './credentials';
+import { hashToken, hashTokenHex, newToken, storedTokenHash, tokenKindOf, tokenPrefix } from './credentials';
 import { identityMigrations } from './migrations';
 import { hashPassword, verifyPassword } from './passwords';
 
@@ -116,7 +116,7 @@ export class IdentityService {
     if (cached) return cached;
 
     const { rows } = await this.pool.query<PrincipalRow>(kind === 'session' ? this.sessionQuery() : this.apiTokenQuery(), [
-      Buffer.from(key, 'hex'),
+      storedTokenHash(key),
     ]);
     const row = rows[0];
     if (!row) throw unauthorized();

@@ -11,14 +11,6 @@ export class CheckpointStore {
     private readonly replicaId: string,
   ) {}
 
-  async load(db: Queryable, name: string): Promise<Checkpoint> {
-    const { rows } = await db.query<{ transaction_id: string; global_position: string }>(
-      `SELECT transaction_id::text AS transaction_id, global_position FROM ${this.schema}.checkpoints WHERE name = $1`,
-      [name],
-    );
-    return rows[0] ? { transactionId: rows[0].transaction_id, globalPosition: rows[0].global_position } : START_OF_LOG;
-  }
-
   /**
    * Moves a checkpoint from `from` to `to`, only if it is still at `from`: a reader that lost a race to
    * another replica (or to a rebuild) gets false and must roll its work back.

@@ -20,6 +20,23 @@ interface EventRow extends QueryResultRow {
   created_at: Date;
 }
 
+/** An event beside its reader's checkpoint; a checkpoint with no event after it comes with the event columns null. */
+type CheckpointedEventRow = { checkpoint_transaction_id: string; checkpoint_global_position: string } & (
+  | (EventRow & { wanted: boolean })
+  | { event_id: null }
+);
+
+/** A reader's checkpoint and what follows it (see `EventStore.readAfterCheckpoint`). */
+export interface CheckpointedRead<Data = unknown> {
+  readonly checkpoint: Checkpoint;
+  /** The events read, of the types asked for. */
+  readonly events: StoredEvent<Data>[];
+  /** How many events the read covered, of any type; as many as the limit means more may follow. */
+  readonly read: number;
+  /** Where the read ended, of any type (absent when nothing followed the checkpoint). */
+  readonly through?: Checkpoint;
+}
+
 const EVENT_COLUMNS =
   'event_id, type, schema_version, stream_id, stream_version, global_position, transaction_id::text AS transaction_id, data, metadata, created_at';
 
@@ -169,6 +186,51 @@ export class EventStore {
     return rows.map((row) => toStoredEvent<Data>(row));
   }
 
+  /**
+   * What a reader of the log (a projection, the relay) has to do next, in one round trip: where its checkpoint
+   * `name` stands (the start of the log when it has none) and the next `limit` events after it, in commit order as
+   * `readAll` reads them. With `types`, only events of those types come back whole, but `read` and `through` still
+   * count every event the window covered, so a reader moves its checkpoint past events it has no use for instead
+   * of scanning them again at every read.
+   */
+  async readAfterCheckpoint<Data = unknown>(
+    name: string,
+    options: { limit?: number; types?: readonly string[] } = {},
+  ): Promise<CheckpointedRead<Data>> {
+    const filtered = options.types !== undefined;
+    const columns = filtered
+      ? `event_id, type, schema_version, stream_id, stream_version, global_position, transaction_id::text AS transaction_id,
+         CASE WHEN type = ANY($3::text[]) THEN data END AS data, CASE WHEN type = ANY($3::text[]) THEN metadata END AS metadata,
+         created_at, type = ANY($3::text[]) AS wanted`
+      : `${EVENT_COLUMNS}, true AS wanted`;
+    const { rows } = await this.pool.query<CheckpointedEventRow>({
+      name: `${this.schema}.readAfterCheckpoint${filtered ? '.types' : ''}`,
+      text: `SELECT c.transaction_id::text AS checkpoint_transaction_id, c.global_position::text AS checkpoint_global_position, e.*
+               FROM (SELECT coalesce(cp.transaction_id, '0'::xid8) AS transaction_id, coalesce(cp.global_position, 0) AS global_position
+                       FROM (VALUES (1)) AS one (x) LEFT JOIN ${this.schema}.checkpoints cp ON cp.name = $1) AS c
+               LEFT JOIN LATERAL (
+                 SELECT ${columns}, events.transaction_id AS commit_order FROM ${this.schema}.events
+                  WHERE (events.transaction_id, events.global_position) > (c.transaction_id, c.global_position)
+                    AND events.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                  ORDER BY events.transaction_id, events.global_position
+                  LIMIT $2
+               ) AS e ON true
+              ORDER BY e.commit_order, e.global_position`,
+      values: filtered ? [name, options.limit ?? 1000, options.types] : [name, options.limit ?? 1000],
+    });
+    const checkpoint = { transactionId: rows[0].checkpoint_transaction_id, globalPosition: rows[0].checkpoint_global_position };
+    const last = rows[rows.length - 1];
+    // Without events the one row, left-joined to nothing, carries only the checkpoint.
+    if (last.event_id === null) return { checkpoint, events: [], read: 0 };
+    const read = rows as (EventRow & { wanted: boolean })[];
+    return {
+      checkpoint,
+      events: read.filter((row) => row.wanted).map((row) => toStoredEvent<Data>(row)),
+      read: read.length,
+      through: { transactionId: last.transaction_id, globalPosition: last.global_position },
+    };
+  }
+
   private async findByEventIds(db: Queryable, eventIds: string[]): Promise<AppendedRow[]> {
     const { rows } = await db.query<AppendedRow>(
       `SELECT global_position, stream_version, event_id FROM ${this.schema}.events WHERE event_id = ANY($1::uuid[])`,
@@ -231,8 +293,4 @@ function toStoredEvent<Data>(row: EventRow): StoredEvent<Data> {
     metadata: row.metadata,
     createdAt: row.created_at,
   };
-}
-
-export function checkpointOf(event: Pick<StoredEvent, 'transactionId' | 'globalPosition'>): Checkpoint {
-  return { transactionId: event.transactionId, globalPosition: event.globalPosition };
 }

@@ -1,7 +1,6 @@
 import type { EventEnvelope } from '@platform/contracts';
 import { CheckpointStore } from './checkpoints';
 import type { EventStore } from './event-store';
-import { checkpointOf } from './event-store';
 import { FollowLoop, type LogSink } from './follow-loop';
 import { LeaderLease } from './leadership';
 import type { StoredEvent } from './types';
@@ -41,7 +40,7 @@ export class OutboxRelay {
     this.loop = new FollowLoop({
       name: 'outbox relay',
       lease: new LeaderLease(store.pool, `${store.schema}:relay`),
-      step: () => this.publishBatch(),
+      step: async () => (await this.publishBatch()) >= this.batchSize,
       wake: store.signals,
       idleMs: options.idleMs,
       standbyMs: options.standbyMs,
@@ -61,13 +60,16 @@ export class OutboxRelay {
     return this.loop.stop();
   }
 
+  private get batchSize(): number {
+    return this.options.batchSize ?? 500;
+  }
+
   async publishBatch(): Promise<number> {
     const { store } = this;
-    const from = await this.checkpoints.load(store.pool, RELAY_CHECKPOINT);
-    const events = await store.readAll(from, { limit: this.options.batchSize ?? 500 });
-    if (events.length === 0) return 0;
+    const { checkpoint: from, events, through } = await store.readAfterCheckpoint(RELAY_CHECKPOINT, { limit: this.batchSize });
+    if (!through) return 0;
     await this.publisher.publishEvents(events.map((event) => toEnvelope(this.options.context, event)));
-    await this.checkpoints.advance(store.pool, RELAY_CHECKPOINT, from, checkpointOf(events[events.length - 1]));
+    await this.checkpoints.advance(store.pool, RELAY_CHECKPOINT, from, through);
     return events.length;
   }
 }

@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { Client } from 'pg';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestSchema, eventually, testServices, type TestSchema } from '@platform/testing';
 import { EventStore } from './event-store';
 import { runMigrations } from './migrations';
-import { projectionCheckpointName, ProjectionRunner } from './projections';
+import { projectedSignal, projectionCheckpointName, ProjectionRunner } from './projections';
+import { readModelChannel } from './read-model-changes';
 import { ledgerProjection } from './test-fixtures/ledger-projection';
 
 const metadata = { workspaceId: 'ws_1', actorId: 'user_1', correlationId: 'corr_1' };
@@ -114,5 +117,39 @@ describe('projections', () => {
     expect(handled.sort()).toEqual([0, 10]);
     expect((await ledgerState(db)).doubled).toBe(0);
     expect((await ledgerState(db)).distinct).toBe(10);
+  });
+
+  it('moves past events of types it does not project without a transaction, a change notice or a wake-up', async () => {
+    const runner = new ProjectionRunner(store, { ...ledgerProjection(), eventTypes: ['Deposited'] }, { replicaId: 'a', batchSize: 4 });
+    const projected: string[] = [];
+    store.signals.on(projectedSignal('ledger'), () => projected.push('ledger'));
+    const listener = new Client({ connectionString: testServices.databaseUrl });
+    await listener.connect();
+    const notices: string[] = [];
+    listener.on('notification', (notice) => notices.push(notice.payload ?? ''));
+    await listener.query(`LISTEN ${readModelChannel(db.schema)}`);
+    try {
+      const noise = (n: number) => Array.from({ length: n }, () => ({ type: 'Audited', data: {}, metadata }));
+      await store.append('audit', noise(3));
+      expect(await runner.processBatch()).toBe(3);
+      expect(await runner.processBatch()).toBe(0);
+
+      await store.append('account-1', [{ type: 'Deposited', data: { amount: 5 }, metadata }]);
+      await store.append('audit', noise(4));
+      // A full window (4 of the 5 new events): one deposit and three others; then the last other one alone.
+      expect(await runner.processBatch()).toBe(4);
+      expect(await runner.processBatch()).toBe(1);
+      expect(await runner.processBatch()).toBe(0);
+
+      expect((await ledgerState(db)).distinct).toBe(1);
+      expect(projected).toEqual(['ledger']);
+      await sleep(200);
+      expect(notices).toEqual([JSON.stringify(['ws_1'])]);
+      const { rows } = await db.pool.query(`SELECT global_position FROM ${db.schema}.checkpoints WHERE name = $1`, [projectionCheckpointName('ledger')]);
+      const last = await db.pool.query(`SELECT max(global_position) AS last FROM ${db.schema}.events`);
+      expect(rows[0].global_position).toBe(last.rows[0].last);
+    } finally {
+      await listener.end();
+    }
   });
 });

@@ -1,7 +1,6 @@
 import type { PoolClient } from 'pg';
 import { CheckpointStore } from './checkpoints';
 import type { EventStore } from './event-store';
-import { checkpointOf } from './event-store';
 import { FollowLoop, type LogSink } from './follow-loop';
 import { LeaderLease } from './leadership';
 import type { Migration } from './migrations';
@@ -46,7 +45,7 @@ export class ProjectionRunner {
     this.loop = new FollowLoop({
       name: `projection ${projection.name}`,
       lease: new LeaderLease(store.pool, `${store.schema}:projection:${projection.name}`),
-      step: () => this.processBatch(),
+      step: async () => (await this.processBatch()) >= this.batchSize,
       wake: store.signals,
       idleMs: options.idleMs,
       standbyMs: options.standbyMs,
@@ -66,40 +65,42 @@ export class ProjectionRunner {
     return this.loop.stop();
   }
 
+  private get batchSize(): number {
+    return this.options.batchSize ?? 1000;
+  }
+
   /**
-   * Applies the next batch in one transaction with its checkpoint. The checkpoint moves only from the value
-   * this batch started at, so even two replicas racing (a lease lost mid-batch) cannot apply a batch twice.
+   * Applies the next batch in one transaction with its checkpoint, and returns how many events of the log it
+   * went past. The checkpoint moves only from the value this batch was read at, so even two replicas racing (a
+   * lease lost mid-batch) cannot apply a batch twice. Nothing new costs one read; only events of other types, one
+   * read and a checkpoint move, with no transaction and no read-model change announced.
    */
   async processBatch(): Promise<number> {
     const { store, projection } = this;
     const checkpointName = projectionCheckpointName(projection.name);
+    const { checkpoint: from, events, read, through } = await store.readAfterCheckpoint(checkpointName, {
+      limit: this.batchSize,
+      types: projection.eventTypes,
+    });
+    if (!through) return 0;
+    if (events.length === 0) return (await this.checkpoints.advance(store.pool, checkpointName, from, through)) ? read : 0;
     const client = await store.pool.connect();
     try {
       await this.beginInSchema(client);
-      const from = await this.checkpoints.load(client, checkpointName);
-      const events = await store.readAll(from, {
-        limit: this.options.batchSize ?? 1000,
-        types: projection.eventTypes,
-        client,
-      });
-      if (events.length === 0) {
-        await client.query('ROLLBACK');
-        return 0;
-      }
       await projection.handle(events, client);
       await announceReadModelChange(
         client,
         store.schema,
         events.map((event) => event.metadata.workspaceId),
       );
-      const moved = await this.checkpoints.advance(client, checkpointName, from, checkpointOf(events[events.length - 1]));
+      const moved = await this.checkpoints.advance(client, checkpointName, from, through);
       if (!moved) {
         await client.query('ROLLBACK');
         return 0;
       }
       await client.query('COMMIT');
-      store.signals.emit('projected', projection.name);
-      return events.length;
+      store.signals.emit(projectedSignal(projection.name));
+      return read;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -139,6 +140,11 @@ export class ProjectionRunner {
       client.release();
     }
   }
+}
+
+/** What `store.signals` emits after the projection of this name committed a batch. */
+export function projectedSignal(projectionName: string): string {
+  return `projected:${projectionName}`;
 }
 
 export function projectionCheckpointName(projectionName: string): string {

@@ -1,6 +1,7 @@
 import type { EventStore } from './event-store';
 import { FollowLoop, type LogSink } from './follow-loop';
 import { LeaderLease } from './leadership';
+import { projectedSignal } from './projections';
 
 export interface WorkSweeperOptions<Item> {
   readonly name: string;
@@ -10,7 +11,9 @@ export interface WorkSweeperOptions<Item> {
   readonly keyOf: (item: Item) => string;
   /** Carries one item on as far as it can go now; errors are logged and the item is tried again later. */
   readonly work: (item: Item) => Promise<void>;
-  /** How often the read models are looked at again (sooner when a projection moves in this process). */
+  /** The projections whose read models `pending` looks at: a batch committed by one of them wakes the sweeper. */
+  readonly projections: readonly string[];
+  /** How often the read models are looked at again (sooner when one of `projections` moves in this process). */
   readonly pollMs?: number;
   readonly logger: LogSink;
 }
@@ -30,7 +33,7 @@ export class WorkSweeper<Item> {
       lease: new LeaderLease(options.store.pool, `${options.store.schema}:${options.name}`),
       step: () => this.sweep(),
       wake: options.store.signals,
-      wakeOn: 'projected',
+      wakeOn: options.projections.map(projectedSignal),
       idleMs: options.pollMs ?? 1000,
       standbyMs: options.pollMs ?? 1000,
       logger: options.logger,
@@ -46,8 +49,8 @@ export class WorkSweeper<Item> {
     await Promise.all(this.inFlight.values());
   }
 
-  /** Always reports 0 (nothing left now), so the loop waits for `pollMs` or the next projected batch. */
-  private async sweep(): Promise<number> {
+  /** Always reports nothing left now, so the loop waits for `pollMs` or the next projected batch. */
+  private async sweep(): Promise<boolean> {
     for (const item of await this.options.pending()) {
       const key = this.options.keyOf(item);
       if (this.inFlight.has(key)) continue;
@@ -57,7 +60,7 @@ export class WorkSweeper<Item> {
         .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, running);
     }
-    return 0;
+    return false;
   }
 }
 

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { ProviderRegistry } from './provider-registry';
 import { serverStreamId, type KnownServer, type ServerCommand, type ServerEvent, type ServerProgressCommand, type ServerState } from './server-decider';
 import type { ServerQueries } from './server-queries';
-import type { SnapshotQueries } from './snapshots';
+import { snapshotsProjection, type SnapshotQueries } from './snapshots';
+import { serversProjection } from './servers-projection';
 import type { ServerSource } from './cloud-provider';
 
 export interface ServerProvisioningOptions {
@@ -42,6 +43,8 @@ export class ServerProvisioning extends SweptProcess<string> {
       store: options.store,
       pending: () => options.queries.inProgress(),
       keyOf: (serverId) => serverId,
+      // A server waiting for its snapshot carries on when the snapshot is ready.
+      projections: [serversProjection.name, snapshotsProjection.name],
       pollMs: options.pollMs,
       logger: options.logger,
     });

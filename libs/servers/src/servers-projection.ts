@@ -1,3 +1,4 @@
+import { serverEvents } from '@platform/contracts';
 import type { Projection, StoredEvent } from '@platform/event-store';
 import type { PoolClient } from 'pg';
 import type { ServerEvent } from './server-decider';
@@ -5,6 +6,7 @@ import type { ServerEvent } from './server-decider';
 /** The `servers` read model: one row per server, its status and how to reach it. */
 export const serversProjection: Projection = {
   name: 'servers',
+  eventTypes: serverEvents.map((definition) => definition.type),
   migrations: [
     {
       id: 'servers/001-read-model',

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { MANAGED_SERVER_TAG, type ProvisioningCloudProvider } from './cloud-provider';
 import type { ProviderRegistry } from './provider-registry';
 import { snapshotStreamId, type KnownSnapshot, type SnapshotCommand, type SnapshotEvent, type SnapshotProgressCommand, type SnapshotState } from './snapshot-decider';
-import { snapshotName, type SnapshotQueries } from './snapshots';
+import { snapshotName, snapshotsProjection, type SnapshotQueries } from './snapshots';
 
 export interface SnapshotBuildingOptions {
   readonly store: EventStore;
@@ -44,6 +44,7 @@ export class SnapshotBuilding extends SweptProcess<string> {
       store: options.store,
       pending: () => options.queries.inProgress(),
       keyOf: (snapshotId) => snapshotId,
+      projections: [snapshotsProjection.name],
       pollMs: options.pollMs,
       logger: options.logger,
     });

@@ -3,6 +3,7 @@ import {
   decodeCursor,
   DomainError,
   pageFromRows,
+  snapshotEvents,
   type ListSnapshots,
   type QueryParams,
   type QueryResult,
@@ -20,6 +21,7 @@ export function snapshotName(snapshotId: string, agentVersion: string): string {
 /** The `snapshots` read model: one row per snapshot not yet deleted. */
 export const snapshotsProjection: Projection = {
   name: 'snapshots',
+  eventTypes: snapshotEvents.map((definition) => definition.type),
   migrations: [
     {
       id: 'snapshots/001-read-model',

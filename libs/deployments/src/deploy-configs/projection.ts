@@ -1,4 +1,4 @@
-import type { DeployConfigFields } from '@platform/contracts';
+import { deployConfigEvents, type DeployConfigFields } from '@platform/contracts';
 import type { Projection, StoredEvent } from '@platform/event-store';
 import type { PoolClient } from 'pg';
 import type { DeployConfigEvent } from './decider';
@@ -6,7 +6,7 @@ import type { DeployConfigEvent } from './decider';
 /** The `deploy_configs` read model: one row per live deploy config, answering the list and get queries. */
 export const deployConfigsProjection: Projection = {
   name: 'deploy_configs',
-  eventTypes: ['DeployConfigCreated', 'DeployConfigUpdated', 'DeployConfigDeleted'],
+  eventTypes: deployConfigEvents.map((definition) => definition.type),
   migrations: [
     {
       id: 'deploy-configs/001-read-model',

@@ -1,3 +1,4 @@
+import { applicationEvents } from '@platform/contracts';
 import type { Projection, StoredEvent } from '@platform/event-store';
 import type { PoolClient } from 'pg';
 import type { ServiceEvent } from './service-decider';
@@ -10,6 +11,7 @@ type ProjectEvent = { type: 'ProjectCreated'; data: { projectId: string; workspa
  */
 export const applicationsProjection: Projection = {
   name: 'applications',
+  eventTypes: applicationEvents.map((definition) => definition.type),
   migrations: [
     {
       id: 'applications/001-read-models',

@@ -6,6 +6,7 @@ import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, type DeciderCommandHandler } from '@platform/service-kit';
 import type { ApplicationQueries } from './applications-queries';
 import { serviceHostname } from './applications-queries';
+import { applicationsProjection } from './applications-projection';
 import {
   serviceStreamId,
   type Deployment,
@@ -57,6 +58,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
       store: options.store,
       pending: () => options.queries.inProgress(),
       keyOf: (item) => item.deploymentId,
+      projections: [applicationsProjection.name],
       pollMs: options.pollMs,
       logger: options.logger,
     });

@@ -72,14 +72,14 @@ export class FrontRoutes {
     return [...routes.values()].sort((a, b) => a.hostname.localeCompare(b.hostname));
   }
 
-  /** Applies the routes when they changed; always reports 0 (caught up), so the loop waits for the next batch. */
-  private async refresh(): Promise<number> {
+  /** Applies the routes when they changed; always reports caught up, so the loop waits `pollMs`. */
+  private async refresh(): Promise<boolean> {
     const routes = await this.routes();
     const fingerprint = JSON.stringify(routes);
-    if (fingerprint === this.applied) return 0;
+    if (fingerprint === this.applied) return false;
     await this.options.door.apply(routes);
     this.applied = fingerprint;
     this.options.logger.info({ routes: routes.length }, 'front door routes applied');
-    return 0;
+    return false;
   }
 }

@@ -28,21 +28,34 @@ export const deployConfigsProjection: Projection = {
     },
   ],
 
+  /**
+   * A batch costs two statements whatever its size: each config's events fold into where the batch leaves it (its
+   * row, or gone), then one upsert and one delete apply that. A statement per event made a burst of commands cost
+   * the deployer a round trip each.
+   */
   async handle(events: readonly StoredEvent[], tx: PoolClient) {
+    const outcomes = new Map<string, ConfigRow | 'deleted'>();
     for (const stored of events) {
       const event = { type: stored.type, data: stored.data } as DeployConfigEvent;
-      switch (event.type) {
-        case 'DeployConfigCreated':
-          await upsert(tx, event.data.deployConfigId, event.data.workspaceId, event.data.fields, stored);
-          break;
-        case 'DeployConfigUpdated':
-          await upsert(tx, event.data.deployConfigId, event.data.workspaceId, event.data.fields, stored);
-          break;
-        case 'DeployConfigDeleted':
-          await tx.query('DELETE FROM deploy_configs WHERE id = $1', [event.data.deployConfigId]);
-          break;
+      const id = event.data.deployConfigId;
+      if (event.type === 'DeployConfigDeleted') {
+        outcomes.set(id, 'deleted');
+        continue;
       }
+      const earlier = outcomes.get(id);
+      outcomes.set(id, {
+        id,
+        workspaceId: event.data.workspaceId,
+        fields: event.data.fields,
+        version: stored.streamVersion,
+        createdAt: earlier && earlier !== 'deleted' ? earlier.createdAt : stored.createdAt,
+        updatedAt: stored.createdAt,
+      });
     }
+    const rows = [...outcomes.values()].filter((outcome): outcome is ConfigRow => outcome !== 'deleted');
+    const deleted = [...outcomes].filter(([, outcome]) => outcome === 'deleted').map(([id]) => id);
+    if (rows.length > 0) await upsert(tx, rows);
+    if (deleted.length > 0) await tx.query('DELETE FROM deploy_configs WHERE id = ANY($1::uuid[])', [deleted]);
   },
 
   async reset(tx: PoolClient) {
@@ -50,23 +63,35 @@ export const deployConfigsProjection: Projection = {
   },
 };
 
-async function upsert(tx: PoolClient, id: string, workspaceId: string, fields: DeployConfigFields, stored: StoredEvent) {
+interface ConfigRow {
+  id: string;
+  workspaceId: string;
+  fields: DeployConfigFields;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Inserts new configs and brings known ones up to date; a known config keeps its creation time. */
+async function upsert(tx: PoolClient, rows: readonly ConfigRow[]) {
   await tx.query(
     `INSERT INTO deploy_configs (id, workspace_id, name, service_id, source, server_ids, strategy, version, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::jsonb[], $6::jsonb[], $7::jsonb[], $8::int[],
+                          $9::timestamptz[], $10::timestamptz[])
      ON CONFLICT (id) DO UPDATE SET name = excluded.name, service_id = excluded.service_id, source = excluded.source,
        server_ids = excluded.server_ids, strategy = excluded.strategy, version = excluded.version,
        updated_at = excluded.updated_at`,
     [
-      id,
-      workspaceId,
-      fields.name,
-      fields.serviceId,
-      JSON.stringify(fields.source),
-      JSON.stringify(fields.serverIds),
-      fields.strategy ? JSON.stringify(fields.strategy) : null,
-      stored.streamVersion,
-      stored.createdAt,
+      rows.map((row) => row.id),
+      rows.map((row) => row.workspaceId),
+      rows.map((row) => row.fields.name),
+      rows.map((row) => row.fields.serviceId),
+      rows.map((row) => JSON.stringify(row.fields.source)),
+      rows.map((row) => JSON.stringify(row.fields.serverIds)),
+      rows.map((row) => (row.fields.strategy ? JSON.stringify(row.fields.strategy) : null)),
+      rows.map((row) => row.version),
+      rows.map((row) => row.createdAt),
+      rows.map((row) => row.updatedAt),
     ],
   );
 }

@@ -1,11 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { createTestSchema, eventually, testServices, type TestSchema } from '@platform/testing';
+import { CheckpointStore } from './checkpoints';
 import { EventStore } from './event-store';
 import { StreamVersionConflictError, type NewEvent, type StoredEvent } from './types';
 
 const metadata = { workspaceId: 'ws_1', actorId: 'user_1', correlationId: 'corr_1' };
 const event = (type: string, data: unknown = {}, eventId?: string): NewEvent => ({ type, data, metadata, eventId });
+
+/** Reads what follows checkpoint `name` and moves the checkpoint past it, as the relay and the projections do. */
+async function readOnAndAdvance(store: EventStore, name: string, options: { limit?: number; types?: string[] } = {}) {
+  const batch = await store.readAfterCheckpoint(name, options);
+  if (batch.through) await new CheckpointStore(store.schema, 'test').advance(store.pool, name, batch.checkpoint, batch.through);
+  return batch;
+}
 
 describe('EventStore (PostgreSQL)', () => {
   let db: TestSchema;
@@ -127,13 +135,7 @@ describe('EventStore (PostgreSQL)', () => {
       await b.query('COMMIT');
 
       const seen: StoredEvent[] = [];
-      const readOn = async () => {
-        const last = seen.at(-1);
-        const batch = await gapStore.readAll(
-          last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : undefined,
-        );
-        seen.push(...batch);
-      };
+      const readOn = async () => seen.push(...(await readOnAndAdvance(gapStore, 'reader')).events);
       // Other tests' transactions may hold the reader back for a moment too; wait until it has 'Before'.
       await eventually(async () => {
         await readOn();
@@ -166,20 +168,21 @@ describe('EventStore (PostgreSQL)', () => {
       const all: StoredEvent[] = [];
       // Reads in batches of 7 until all 25 are in (another test's open transaction may hold the reader back a moment).
       await eventually(async () => {
-        const last = all.at(-1);
-        const batch = await local.readAll(last && { transactionId: last.transactionId, globalPosition: last.globalPosition }, {
-          limit: 7,
-        });
-        all.push(...batch);
+        all.push(...(await readOnAndAdvance(local, 'all', { limit: 7 })).events);
         expect(all).toHaveLength(25);
       });
       expect(all.map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: 25 }, (_, i) => i));
-      const odd = await eventually(async () => {
-        const found = await local.readAll(undefined, { types: ['Odd'], limit: 100 });
-        expect(found).toHaveLength(12);
-        return found;
+      // Of other types, only the position comes back: the reader goes past all 25, with the 12 it asked for.
+      const odd: StoredEvent[] = [];
+      let read = 0;
+      await eventually(async () => {
+        const batch = await readOnAndAdvance(local, 'odd', { types: ['Odd'], limit: 10 });
+        odd.push(...batch.events);
+        read += batch.read;
+        expect(read).toBe(25);
       });
       expect(odd.map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: 12 }, (_, i) => 2 * i + 1));
+      expect(await readOnAndAdvance(local, 'odd', { types: ['Odd'] })).toMatchObject({ events: [], read: 0 });
     } finally {
       await fresh.dispose();
     }

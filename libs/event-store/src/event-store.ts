@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { ClientBase, Pool, QueryResultRow } from 'pg';
 import { assertSchemaName, eventStoreMigrations, runMigrations } from './migrations';
 import type { AppendResult, Checkpoint, ExpectedVersion, NewEvent, StoredEvent } from './types';
-import { START_OF_LOG, StreamVersionConflictError } from './types';
+import { StreamVersionConflictError } from './types';
 
 type Queryable = Pick<Pool | ClientBase, 'query'>;
 
@@ -161,35 +161,12 @@ export class EventStore {
   }
 
   /**
-   * Events after `after` in commit order, never skipping one that a slower transaction commits later: only
-   * transactions older than the oldest one still running are read (their set can no longer change), ordered
-   * by transaction id then position. A bare `ORDER BY global_position` would move past a position that an
-   * open transaction took and commits afterwards, losing that event for good.
-   */
-  async readAll<Data = unknown>(
-    after: Checkpoint = START_OF_LOG,
-    options: { limit?: number; types?: readonly string[]; client?: Queryable } = {},
-  ): Promise<StoredEvent<Data>[]> {
-    const filtered = options.types !== undefined;
-    const { rows } = await (options.client ?? this.pool).query<EventRow>({
-      name: `${this.schema}.readAll${filtered ? '.types' : ''}`,
-      text: `SELECT ${EVENT_COLUMNS} FROM ${this.schema}.events
-              WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-                AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-                ${filtered ? 'AND type = ANY($4::text[])' : ''}
-              ORDER BY transaction_id, global_position
-              LIMIT $3`,
-      values: filtered
-        ? [after.transactionId, after.globalPosition, options.limit ?? 1000, options.types]
-        : [after.transactionId, after.globalPosition, options.limit ?? 1000],
-    });
-    return rows.map((row) => toStoredEvent<Data>(row));
-  }
-
-  /**
    * What a reader of the log (a projection, the relay) has to do next, in one round trip: where its checkpoint
-   * `name` stands (the start of the log when it has none) and the next `limit` events after it, in commit order as
-   * `readAll` reads them. With `types`, only events of those types come back whole, but `read` and `through` still
+   * `name` stands (the start of the log when it has none) and the next `limit` events after it, in commit order,
+   * never skipping one that a slower transaction commits later: only transactions older than the oldest one still
+   * running are read (their set can no longer change), ordered by transaction id then position. A bare `ORDER BY
+   * global_position` would move past a position that an open transaction took and commits afterwards, losing that
+   * event for good. With `types`, only events of those types come back whole, but `read` and `through` still
    * count every event the window covered, so a reader moves its checkpoint past events it has no use for instead
    * of scanning them again at every read.
    */

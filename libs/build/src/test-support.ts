@@ -50,9 +50,13 @@ export async function tarGzOf(dir: string, file: string): Promise<string> {
 
 export const docker = new Dockerode({ socketPath: process.env.DOCKER_SOCKET ?? '/var/run/docker.sock' });
 
-/** Builds `image` from a build context (a tar stream, gzip-compressed or not); resolves with the builder's output. */
+/**
+ * Builds `image` from a build context (a tar stream, gzip-compressed or not); resolves with the builder's output.
+ * Without the layer cache: a cached intermediate image is shared with other images, and a test removing one of
+ * those at the same moment removes it too, failing this build with "unknown parent image ID".
+ */
 export async function buildImage(context: NodeJS.ReadableStream, image: string, dockerfile: string): Promise<string[]> {
-  const stream = await docker.buildImage(context, { t: image, dockerfile, rm: true, forcerm: true });
+  const stream = await docker.buildImage(context, { t: image, dockerfile, rm: true, forcerm: true, nocache: true });
   const output = await new Promise<Array<{ stream?: string; error?: string }>>((resolve, reject) => {
     docker.modem.followProgress(stream, (error: Error | null, result: Array<{ stream?: string; error?: string }>) => (error ? reject(error) : resolve(result)));
   });

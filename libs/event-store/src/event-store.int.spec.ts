@@ -96,8 +96,9 @@ describe('EventStore (PostgreSQL)', () => {
     const streamId = `hot-${randomUUID()}`;
     await store.append(streamId, [event('Opened')], { expectedVersion: 'no_stream' });
 
+    // One store per writer, as replicas would be: one store never sends two appends to a stream at once.
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 32 }, (_, i) => store.append(streamId, [event('Raced', { i })], { expectedVersion: 1 })),
+      Array.from({ length: 32 }, (_, i) => new EventStore(db.pool, db.schema).append(streamId, [event('Raced', { i })], { expectedVersion: 1 })),
     );
     const won = outcomes.filter((o) => o.status === 'fulfilled');
     const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -111,10 +112,74 @@ describe('EventStore (PostgreSQL)', () => {
 
   it('keeps versions contiguous when 32 writers append with "any"', async () => {
     const streamId = `hot-${randomUUID()}`;
-    await Promise.all(Array.from({ length: 32 }, (_, i) => store.append(streamId, [event('Any', { i })])));
+    await Promise.all(Array.from({ length: 32 }, (_, i) => new EventStore(db.pool, db.schema).append(streamId, [event('Any', { i })])));
     const { events } = await store.readStream(streamId);
     expect(events.map((e) => e.streamVersion)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
     expect(new Set(events.map((e) => (e.data as { i: number }).i)).size).toBe(32);
+  });
+
+  it('appends made at the same time go through or fail each on its own guard', async () => {
+    const [fresh, existing, exact, ahead, anyVersion] = Array.from({ length: 5 }, () => `cart-${randomUUID()}`);
+    for (const streamId of [existing, exact, ahead, anyVersion]) await store.append(streamId, [event('Opened')]);
+
+    const outcomes = await Promise.allSettled([
+      store.append(fresh, [event('A'), event('B')], { expectedVersion: 'no_stream' }),
+      store.append(exact, [event('C')], { expectedVersion: 1 }),
+      store.append(ahead, [event('D')], { expectedVersion: 4 }),
+      store.append(anyVersion, [event('E'), event('F')]),
+    ]);
+    expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.nextExpectedVersion : (outcome.reason as StreamVersionConflictError).actual))).toEqual([2, 2, 1, 3]);
+    expect(outcomes[2]).toMatchObject({ status: 'rejected', reason: expect.any(StreamVersionConflictError) });
+
+    // Among good appends, one refused by a unique index (its stream exists) and one repeating stored events.
+    const storedIds = (await store.readStream(fresh)).events.map((e) => e.eventId);
+    const again = await Promise.allSettled([
+      store.append(existing, [event('G')], { expectedVersion: 'no_stream' }),
+      store.append(fresh, [event('A', {}, storedIds[0]), event('B', {}, storedIds[1])], { expectedVersion: 'no_stream' }),
+      store.append(exact, [event('H')], { expectedVersion: 2 }),
+      store.append(anyVersion, [event('I')]),
+    ]);
+    expect(again[0]).toMatchObject({ status: 'rejected', reason: { code: 'stream_version_conflict', actual: 1 } });
+    expect(again[1]).toMatchObject({ status: 'fulfilled', value: { alreadyAppended: true, nextExpectedVersion: 2 } });
+    expect(again[2]).toMatchObject({ status: 'fulfilled', value: { alreadyAppended: false, nextExpectedVersion: 3 } });
+    expect(again[3]).toMatchObject({ status: 'fulfilled', value: { alreadyAppended: false, nextExpectedVersion: 4 } });
+
+    const versions = async (streamId: string) => (await store.readStream(streamId)).events.map((e) => `${e.streamVersion}:${e.type}`);
+    expect(await versions(fresh)).toEqual(['1:A', '2:B']);
+    expect(await versions(existing)).toEqual(['1:Opened']);
+    expect(await versions(exact)).toEqual(['1:Opened', '2:C', '3:H']);
+    expect(await versions(ahead)).toEqual(['1:Opened']);
+    expect(await versions(anyVersion)).toEqual(['1:Opened', '2:E', '3:F', '4:I']);
+  });
+
+  it('appends to one stream made at the same time still build on each other', async () => {
+    const streamId = `cart-${randomUUID()}`;
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => store.append(streamId, [event('N', { i })])));
+    expect(results.map((result) => result.nextExpectedVersion).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect((await store.readStream(streamId)).events.map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('reads of several streams made at the same time each get their own stream, from their own version', async () => {
+    const streams = Array.from({ length: 4 }, () => `cart-${randomUUID()}`);
+    for (const [index, streamId] of streams.entries()) {
+      await store.append(streamId, Array.from({ length: index + 1 }, (_, n) => event(`E${n + 1}`, { streamId })));
+    }
+    const reads = await Promise.all([
+      ...streams.map((streamId) => store.readStream(streamId)),
+      store.readStream(streams[3], { fromVersion: 2 }),
+      store.readStream(`none-${randomUUID()}`),
+      store.readStream(streams[0], { fromVersion: 1 }),
+    ]);
+    expect(reads.map((read) => [read.version, read.events.map((e) => e.type).join(',')])).toEqual([
+      [1, 'E1'],
+      [2, 'E1,E2'],
+      [3, 'E1,E2,E3'],
+      [4, 'E1,E2,E3,E4'],
+      [4, 'E3,E4'],
+      [0, ''],
+      [1, ''],
+    ]);
+    for (const [index, streamId] of streams.entries()) expect(reads[index].events.every((e) => e.streamId === streamId && (e.data as { streamId: string }).streamId === streamId)).toBe(true);
   });
 
   it('never reads past an event that a slower transaction commits later (the sequence-gap case)', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ClientBase, Pool, QueryResultRow } from 'pg';
+import { CallGroups } from './call-groups';
 import { assertSchemaName, eventStoreMigrations, runMigrations } from './migrations';
 import type { AppendResult, Checkpoint, ExpectedVersion, NewEvent, StoredEvent } from './types';
 import { StreamVersionConflictError } from './types';
@@ -48,6 +49,8 @@ interface AppendedRow {
   event_id: string;
 }
 const ANY_VERSION_RETRIES = 20;
+/** The most commands' appends (or stream reads) one statement carries. */
+const MAX_GROUP_SIZE = 64;
 
 export interface AppendOptions {
   readonly expectedVersion?: ExpectedVersion;
@@ -55,11 +58,24 @@ export interface AppendOptions {
   readonly client?: ClientBase;
 }
 
+interface AppendRequest {
+  readonly streamId: string;
+  readonly expected: ExpectedVersion;
+  readonly eventIds: string[];
+  readonly events: readonly NewEvent[];
+}
+
+interface StreamRead {
+  readonly streamId: string;
+  readonly fromVersion: number;
+}
+
 /**
  * The append-only event log of one service, in its own PostgreSQL schema.
  *
  * An append is one statement: the version guard, the idempotency check and the insert travel together, so
- * an append costs one round trip and one commit, like a bare INSERT.
+ * an append costs one round trip and one commit, like a bare INSERT. Appends (and stream reads) made at the same
+ * time go together in one statement (see `CallGroups`); each append still stands or falls on its own guard.
  */
 export class EventStore {
   /**
@@ -67,7 +83,9 @@ export class EventStore {
    * relay), 'projected' after a projection committed a batch (process managers that look at read models).
    */
   readonly signals = new EventEmitter();
-  private readonly statements: Record<`${'exact' | 'any'}.${'one' | 'many'}`, string>;
+  private readonly appendStatement: string;
+  private readonly appends: CallGroups<AppendRequest, AppendResult>;
+  private readonly streamReads: CallGroups<StreamRead, StoredEvent[]>;
 
   constructor(
     readonly pool: Pool,
@@ -75,12 +93,10 @@ export class EventStore {
   ) {
     assertSchemaName(schema);
     this.signals.setMaxListeners(100);
-    this.statements = {
-      'exact.one': appendStatement(schema, 'exact', 'one'),
-      'exact.many': appendStatement(schema, 'exact', 'many'),
-      'any.one': appendStatement(schema, 'any', 'one'),
-      'any.many': appendStatement(schema, 'any', 'many'),
-    };
+    this.appendStatement = appendStatement(schema);
+    // Two appends to one stream in one statement would both build on the version before either.
+    this.appends = new CallGroups({ run: (requests) => this.appendGroup(requests), maxGroupSize: MAX_GROUP_SIZE, keyOf: (request) => request.streamId });
+    this.streamReads = new CallGroups({ run: (reads) => this.readStreams(reads), maxGroupSize: MAX_GROUP_SIZE });
   }
 
   async migrate(): Promise<void> {
@@ -93,27 +109,45 @@ export class EventStore {
     if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
       throw new Error(`expected version must be a non-negative integer, "any" or "no_stream", not ${expected}`);
     }
-    const eventIds = events.map((event) => event.eventId ?? randomUUID());
-    const one = events.length === 1;
-    const values = [
-      streamId,
-      expected === 'no_stream' ? 0 : expected === 'any' ? null : expected,
-      one ? eventIds[0] : eventIds,
-      one ? events[0].type : events.map((event) => event.type),
-      one ? events[0].schemaVersion ?? 1 : events.map((event) => event.schemaVersion ?? 1),
-      one ? JSON.stringify(events[0].data) : events.map((event) => JSON.stringify(event.data)),
-      one ? JSON.stringify(events[0].metadata) : events.map((event) => JSON.stringify(event.metadata)),
-    ];
-    const db = options.client ?? this.pool;
-    const statement = `${expected === 'any' ? 'any' : 'exact'}.${one ? 'one' : 'many'}` as const;
+    const request: AppendRequest = { streamId, expected, eventIds: events.map((event) => event.eventId ?? randomUUID()), events };
+    if (options.client) return this.appendAlone(request, options.client);
+    return this.appends.call(request);
+  }
+
+  /**
+   * Appends a group in one statement. Each append's guard holds back only its own events, so the statement
+   * answers which went through. A unique violation (a repeated append, or a writer that took a version in
+   * between) aborts them all; each then goes alone, to tell which it was.
+   */
+  private async appendGroup(requests: readonly AppendRequest[]): Promise<(AppendResult | Error)[]> {
+    let rows: AppendedRow[];
+    try {
+      rows = await this.insertEvents(this.pool, requests);
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      const results: (AppendResult | Error)[] = [];
+      for (const request of requests) results.push(await this.appendAlone(request, this.pool).catch(asError));
+      return results;
+    }
+    if (rows.length > 0) this.signals.emit('appended');
+    const byEventId = new Map(rows.map((row) => [row.event_id, row]));
+    return Promise.all(
+      requests.map(async (request) => {
+        const own = request.eventIds.flatMap((eventId) => byEventId.get(eventId) ?? []);
+        if (own.length > 0) return resultOf(own, false);
+        // The guard held the insert back: the stream is not at the expected version.
+        return new StreamVersionConflictError(request.streamId, request.expected, await this.streamVersion(request.streamId));
+      }),
+    );
+  }
+
+  private async appendAlone(request: AppendRequest, db: Pool | ClientBase): Promise<AppendResult> {
+    const { streamId, expected, eventIds } = request;
+    const inCallersTransaction = db !== this.pool;
     for (let attempt = 1; ; attempt++) {
       let rows: AppendedRow[];
       try {
-        ({ rows } = await db.query<AppendedRow>({
-          name: `${this.schema}.append.${statement}`,
-          text: this.statements[statement],
-          values,
-        }));
+        rows = await this.insertEvents(db, [request]);
       } catch (error) {
         if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
         // Either these events are stored already (a retry) or a concurrent writer took the version. A caller's
@@ -125,7 +159,7 @@ export class EventStore {
             `append to ${streamId} repeats ${stored.length} of ${eventIds.length} stored event ids; event ids must be all new or all repeated`,
           );
         }
-        if (expected !== 'any' || attempt >= ANY_VERSION_RETRIES || options.client) {
+        if (expected !== 'any' || attempt >= ANY_VERSION_RETRIES || inCallersTransaction) {
           throw new StreamVersionConflictError(streamId, expected, await this.streamVersion(streamId));
         }
         continue;
@@ -134,9 +168,40 @@ export class EventStore {
         // The guard held the insert back: the stream is not at the expected version.
         throw new StreamVersionConflictError(streamId, expected, await this.streamVersion(streamId, db));
       }
-      if (!options.client) this.signals.emit('appended');
+      if (!inCallersTransaction) this.signals.emit('appended');
       return resultOf(rows, false);
     }
+  }
+
+  private async insertEvents(db: Queryable, requests: readonly AppendRequest[]): Promise<AppendedRow[]> {
+    const columns = {
+      streamId: [] as string[],
+      expected: [] as (number | null)[],
+      n: [] as number[],
+      eventId: [] as string[],
+      type: [] as string[],
+      schemaVersion: [] as number[],
+      data: [] as string[],
+      metadata: [] as string[],
+    };
+    for (const { streamId, expected, eventIds, events } of requests) {
+      events.forEach((event, index) => {
+        columns.streamId.push(streamId);
+        columns.expected.push(expected === 'no_stream' ? 0 : expected === 'any' ? null : expected);
+        columns.n.push(index + 1);
+        columns.eventId.push(eventIds[index]);
+        columns.type.push(event.type);
+        columns.schemaVersion.push(event.schemaVersion ?? 1);
+        columns.data.push(JSON.stringify(event.data));
+        columns.metadata.push(JSON.stringify(event.metadata));
+      });
+    }
+    const { rows } = await db.query<AppendedRow>({
+      name: `${this.schema}.append`,
+      text: this.appendStatement,
+      values: Object.values(columns),
+    });
+    return rows;
   }
 
   async streamVersion(streamId: string, db: Queryable = this.pool): Promise<number> {
@@ -151,13 +216,30 @@ export class EventStore {
     streamId: string,
     options: { fromVersion?: number; client?: ClientBase } = {},
   ): Promise<{ events: StoredEvent<Data>[]; version: number }> {
-    const { rows } = await (options.client ?? this.pool).query<EventRow>({
-      name: `${this.schema}.readStream`,
-      text: `SELECT ${EVENT_COLUMNS} FROM ${this.schema}.events WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version`,
-      values: [streamId, options.fromVersion ?? 0],
+    const read = { streamId, fromVersion: options.fromVersion ?? 0 };
+    const events = (options.client ? (await this.readStreams([read], options.client))[0] : await this.streamReads.call(read)) as StoredEvent<Data>[];
+    return { events, version: events.length ? events[events.length - 1].streamVersion : read.fromVersion };
+  }
+
+  /** Several streams' events in one statement, each in version order. */
+  private async readStreams(reads: readonly StreamRead[], db: Queryable = this.pool): Promise<StoredEvent[][]> {
+    const { rows } = await db.query<EventRow & { read: string }>({
+      name: `${this.schema}.readStreams`,
+      // Each stream is looked up by its index: as a plain join (or a LATERAL the planner flattens into one, which
+      // OFFSET 0 prevents) the cached plan, planned for an array of unknown length, hashed the whole log at every read.
+      text: `SELECT r.read, e.*
+               FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS r (stream_id, from_version, read)
+               CROSS JOIN LATERAL (
+                 SELECT ${EVENT_COLUMNS} FROM ${this.schema}.events
+                  WHERE events.stream_id = r.stream_id AND events.stream_version > r.from_version
+                 OFFSET 0
+               ) AS e
+              ORDER BY r.read, e.stream_version`,
+      values: [reads.map((read) => read.streamId), reads.map((read) => read.fromVersion)],
     });
-    const events = rows.map((row) => toStoredEvent<Data>(row));
-    return { events, version: events.length ? events[events.length - 1].streamVersion : options.fromVersion ?? 0 };
+    const events: StoredEvent[][] = reads.map(() => []);
+    for (const row of rows) events[Number(row.read) - 1].push(toStoredEvent(row));
+    return events;
   }
 
   /**
@@ -218,28 +300,28 @@ export class EventStore {
 }
 
 /**
- * The version guard rides in the INSERT's WHERE: an exact expected version N needs event N to exist, and
- * the unique (stream_id, stream_version) index refuses N+1 if a concurrent writer got there first. A
- * repeated event id is refused by the unique event_id index; `append` then reports the stored originals.
+ * One statement for the appends of a group, each event a row: its stream, the version its append expects (null
+ * for any, 0 for no stream) and its place in its append. The version guard rides in the WHERE: an exact expected
+ * version N needs event N to exist, and the unique (stream_id, stream_version) index refuses N+1 if a concurrent
+ * writer got there first. A repeated event id is refused by the unique event_id index; `append` then reports the
+ * stored originals.
  */
-function appendStatement(schema: string, mode: 'exact' | 'any', shape: 'one' | 'many'): string {
-  const base =
-    mode === 'any' ? `(SELECT coalesce(max(stream_version), 0) FROM ${schema}.events WHERE stream_id = $1)` : '$2::bigint';
-  const guard =
-    mode === 'any'
-      ? '$2::bigint IS NULL'
-      : `($2::bigint = 0 OR EXISTS (SELECT 1 FROM ${schema}.events WHERE stream_id = $1 AND stream_version = $2::bigint))`;
-  const source =
-    shape === 'one'
-      ? 'SELECT $3::uuid, $4::text, $5::int, $6::jsonb, $7::jsonb, 1'
-      : 'SELECT * FROM unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[]) WITH ORDINALITY';
+function appendStatement(schema: string): string {
   return `
     INSERT INTO ${schema}.events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
-    SELECT $1, ${base} + e.n, e.event_id, e.type, e.schema_version, e.data, e.metadata
-      FROM (${source}) AS e(event_id, type, schema_version, data, metadata, n)
-     WHERE ${guard}
-     ORDER BY e.n
+    SELECT e.stream_id,
+           coalesce(e.expected, (SELECT coalesce(max(stream_version), 0) FROM ${schema}.events WHERE stream_id = e.stream_id)) + e.n,
+           e.event_id, e.type, e.schema_version, e.data, e.metadata
+      FROM unnest($1::text[], $2::bigint[], $3::int[], $4::uuid[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[]) WITH ORDINALITY
+           AS e (stream_id, expected, n, event_id, type, schema_version, data, metadata, position)
+     WHERE e.expected IS NULL OR e.expected = 0
+        OR EXISTS (SELECT 1 FROM ${schema}.events WHERE stream_id = e.stream_id AND stream_version = e.expected)
+     ORDER BY e.position
     RETURNING global_position, stream_version, event_id`;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function sortByIds(rows: AppendedRow[], eventIds: string[]): AppendedRow[] {

@@ -36,7 +36,7 @@ export interface AppendResult {
   readonly alreadyAppended: boolean;
 }
 
-/** A place in the log in commit order. Both parts matter: see `EventStore.readAll`. */
+/** A place in the log in commit order. Both parts matter: see `EventStore.readAfterCheckpoint`. */
 export interface Checkpoint {
   readonly transactionId: string;
   readonly globalPosition: string;

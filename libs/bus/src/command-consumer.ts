@@ -54,7 +54,7 @@ export interface CommandConsumerOptions {
   maxDeliver?: number;
   /** How long a delivery may go without ack or heartbeat before JetStream gives it to another replica. Default 30 s. */
   ackWaitMs?: number;
-  /** Commands handled at once by this replica. Default 8. */
+  /** Commands handled at once by this replica. Default 32. */
   concurrency?: number;
   /** Delay before a failed command is delivered again, by the delivery count that failed. Default 1 s doubling to 1 min. */
   retryDelayMs?: (deliveryCount: number) => number;
@@ -100,7 +100,7 @@ export class CommandConsumer implements Stoppable {
       ...options,
       maxDeliver: options.maxDeliver ?? 5,
       ackWaitMs: options.ackWaitMs ?? 30_000,
-      concurrency: options.concurrency ?? 8,
+      concurrency: options.concurrency ?? 32,
       retryDelayMs: options.retryDelayMs ?? exponentialRetryDelayMs,
       shutdownGraceMs: options.shutdownGraceMs ?? 30_000,
     };

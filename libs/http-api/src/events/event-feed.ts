@@ -75,20 +75,27 @@ export class EventFeed {
     return Number(rows[0].last ?? 0);
   }
 
+  /**
+   * Records events in one insert. The rows travel as one JSON document, not as six arrays: an array of JSON texts
+   * is escaped character by character on the way in and parsed twice by PostgreSQL (the array, then each text).
+   */
   async record(entries: readonly FeedEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    const rows = entries.map((entry) => ({
+      sequence: entry.sequence,
+      event_id: entry.event.eventId,
+      workspace_id: entry.event.metadata.workspaceId,
+      type: entry.event.type,
+      deployment_id: deploymentIdOf(entry.event) ?? null,
+      envelope: entry.event,
+    }));
     await this.pool.query(
       `INSERT INTO ${this.schema}.event_feed (sequence, event_id, workspace_id, type, deployment_id, envelope)
-       SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+       SELECT sequence, event_id, workspace_id, type, deployment_id, envelope
+         FROM jsonb_to_recordset($1::jsonb)
+           AS r (sequence bigint, event_id uuid, workspace_id text, type text, deployment_id text, envelope jsonb)
        ON CONFLICT DO NOTHING`,
-      [
-        entries.map((entry) => entry.sequence),
-        entries.map((entry) => entry.event.eventId),
-        entries.map((entry) => entry.event.metadata.workspaceId),
-        entries.map((entry) => entry.event.type),
-        entries.map((entry) => deploymentIdOf(entry.event) ?? null),
-        entries.map((entry) => JSON.stringify(entry.event)),
-      ],
+      [JSON.stringify(rows)],
     );
   }
 

@@ -152,6 +152,18 @@ describe('EventStore (PostgreSQL)', () => {
     expect(await versions(anyVersion)).toEqual(['1:Opened', '2:E', '3:F', '4:I']);
   });
 
+  it('stores event data and metadata exactly as given', async () => {
+    const streamId = `cart-${randomUUID()}`;
+    const tricky = { quote: 'say "hi"\\n', unicode: 'zażółć 🚀', nested: [1, [2, { deep: null }], true], empty: {}, number: 1.5e-7 };
+    const special = { ...metadata, correlationId: 'with "quotes" and \\ backslash' };
+    await store.append(streamId, [event('Tricky', tricky), { type: 'Nothing', data: null, metadata: special }]);
+    const { events } = await store.readStream(streamId);
+    expect(events.map((e) => [e.type, e.data, e.metadata])).toEqual([
+      ['Tricky', tricky, metadata],
+      ['Nothing', null, special],
+    ]);
+  });
+
   it('appends to one stream made at the same time still build on each other', async () => {
     const streamId = `cart-${randomUUID()}`;
     const results = await Promise.all(Array.from({ length: 5 }, (_, i) => store.append(streamId, [event('N', { i })])));

@@ -174,34 +174,24 @@ export class EventStore {
   }
 
   private async insertEvents(db: Queryable, requests: readonly AppendRequest[]): Promise<AppendedRow[]> {
-    const columns = {
-      streamId: [] as string[],
-      expected: [] as (number | null)[],
-      n: [] as number[],
-      eventId: [] as string[],
-      type: [] as string[],
-      schemaVersion: [] as number[],
-      data: [] as string[],
-      metadata: [] as string[],
-    };
-    for (const { streamId, expected, eventIds, events } of requests) {
-      events.forEach((event, index) => {
-        columns.streamId.push(streamId);
-        columns.expected.push(expected === 'no_stream' ? 0 : expected === 'any' ? null : expected);
-        columns.n.push(index + 1);
-        columns.eventId.push(eventIds[index]);
-        columns.type.push(event.type);
-        columns.schemaVersion.push(event.schemaVersion ?? 1);
-        columns.data.push(JSON.stringify(event.data));
-        columns.metadata.push(JSON.stringify(event.metadata));
-      });
-    }
-    const { rows } = await db.query<AppendedRow>({
+    const rows = requests.flatMap(({ streamId, expected, eventIds, events }) =>
+      events.map((event, index) => ({
+        stream_id: streamId,
+        expected: expected === 'no_stream' ? 0 : expected === 'any' ? null : expected,
+        n: index + 1,
+        event_id: eventIds[index],
+        type: event.type,
+        schema_version: event.schemaVersion ?? 1,
+        data: event.data,
+        metadata: event.metadata,
+      })),
+    );
+    const { rows: appended } = await db.query<AppendedRow>({
       name: `${this.schema}.append`,
       text: this.appendStatement,
-      values: Object.values(columns),
+      values: [JSON.stringify(rows)],
     });
-    return rows;
+    return appended;
   }
 
   async streamVersion(streamId: string, db: Queryable = this.pool): Promise<number> {
@@ -307,13 +297,16 @@ export class EventStore {
  * stored originals.
  */
 function appendStatement(schema: string): string {
+  // The rows travel as one JSON document: an array of JSON texts would be escaped character by character on the
+  // way in and parsed twice by PostgreSQL (the array, then each text).
   return `
     INSERT INTO ${schema}.events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
     SELECT e.stream_id,
            coalesce(e.expected, (SELECT coalesce(max(stream_version), 0) FROM ${schema}.events WHERE stream_id = e.stream_id)) + e.n,
-           e.event_id, e.type, e.schema_version, e.data, e.metadata
-      FROM unnest($1::text[], $2::bigint[], $3::int[], $4::uuid[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[]) WITH ORDINALITY
-           AS e (stream_id, expected, n, event_id, type, schema_version, data, metadata, position)
+           e.event_id, e.type, e.schema_version, coalesce(e.data, 'null'), e.metadata
+      FROM ROWS FROM (jsonb_to_recordset($1::jsonb)
+             AS (stream_id text, expected bigint, n int, event_id uuid, type text, schema_version int, data jsonb, metadata jsonb))
+           WITH ORDINALITY AS e (stream_id, expected, n, event_id, type, schema_version, data, metadata, position)
      WHERE e.expected IS NULL OR e.expected = 0
         OR EXISTS (SELECT 1 FROM ${schema}.events WHERE stream_id = e.stream_id AND stream_version = e.expected)
      ORDER BY e.position

@@ -57,4 +57,26 @@ describe('deploy_configs projection', () => {
     expect(await runner.processBatch()).toBe(2);
     expect(await rows()).toEqual([{ id: kept, name: 'api-final', version: 3, created_at: keptCreated, updated_at: keptUpdatedAgain }]);
   });
+
+  it('keeps every field of a config as its event gave it', async () => {
+    const [withStrategy, without] = [randomUUID(), randomUUID()];
+    const given = { ...fields('api "quoted"'), serverIds: [randomUUID(), randomUUID()], strategy: { batchSize: 3 } };
+    await record(withStrategy, 'DeployConfigCreated', { fields: given });
+    await record(without, 'DeployConfigCreated', { fields: fields('web') });
+    await new ProjectionRunner(store, deployConfigsProjection, { replicaId: 'test' }).processBatch();
+
+    const { rows: stored } = await db.pool.query(
+      `SELECT id, workspace_id, name, service_id, source, server_ids, strategy FROM ${db.schema}.deploy_configs ORDER BY name`,
+    );
+    expect(stored[0]).toEqual({
+      id: withStrategy,
+      workspace_id: 'ws_1',
+      name: given.name,
+      service_id: given.serviceId,
+      source: given.source,
+      server_ids: given.serverIds,
+      strategy: given.strategy,
+    });
+    expect(stored[1]).toMatchObject({ id: without, strategy: null });
+  });
 });

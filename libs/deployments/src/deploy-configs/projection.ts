@@ -72,26 +72,35 @@ interface ConfigRow {
   updatedAt: Date;
 }
 
-/** Inserts new configs and brings known ones up to date; a known config keeps its creation time. */
+/**
+ * Inserts new configs and brings known ones up to date; a known config keeps its creation time. The rows travel as
+ * one JSON document: arrays of JSON texts would be escaped character by character and parsed twice.
+ */
 async function upsert(tx: PoolClient, rows: readonly ConfigRow[]) {
   await tx.query(
     `INSERT INTO deploy_configs (id, workspace_id, name, service_id, source, server_ids, strategy, version, created_at, updated_at)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::jsonb[], $6::jsonb[], $7::jsonb[], $8::int[],
-                          $9::timestamptz[], $10::timestamptz[])
+     SELECT id, workspace_id, name, service_id, source, server_ids, strategy, version, created_at, updated_at
+       FROM jsonb_to_recordset($1::jsonb)
+         AS r (id uuid, workspace_id text, name text, service_id uuid, source jsonb, server_ids jsonb, strategy jsonb, version int,
+               created_at timestamptz, updated_at timestamptz)
      ON CONFLICT (id) DO UPDATE SET name = excluded.name, service_id = excluded.service_id, source = excluded.source,
        server_ids = excluded.server_ids, strategy = excluded.strategy, version = excluded.version,
        updated_at = excluded.updated_at`,
     [
-      rows.map((row) => row.id),
-      rows.map((row) => row.workspaceId),
-      rows.map((row) => row.fields.name),
-      rows.map((row) => row.fields.serviceId),
-      rows.map((row) => JSON.stringify(row.fields.source)),
-      rows.map((row) => JSON.stringify(row.fields.serverIds)),
-      rows.map((row) => (row.fields.strategy ? JSON.stringify(row.fields.strategy) : null)),
-      rows.map((row) => row.version),
-      rows.map((row) => row.createdAt),
-      rows.map((row) => row.updatedAt),
+      JSON.stringify(
+        rows.map((row) => ({
+          id: row.id,
+          workspace_id: row.workspaceId,
+          name: row.fields.name,
+          service_id: row.fields.serviceId,
+          source: row.fields.source,
+          server_ids: row.fields.serverIds,
+          strategy: row.fields.strategy,
+          version: row.version,
+          created_at: row.createdAt,
+          updated_at: row.updatedAt,
+        })),
+      ),
     ],
   );
 }

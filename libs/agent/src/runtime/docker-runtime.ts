@@ -17,7 +17,7 @@ import {
   type TagImageRequest,
 } from '@platform/contracts';
 import { packDirectory } from '@platform/archive';
-import { demultiplexLogs, DockerStreamError, followProgress } from './docker-streams';
+import { buildAgainIfLayerVanished, demultiplexLogs, DockerStreamError, followProgress } from './docker-streams';
 
 /** Label on platform images: when the agent built or tagged them, in ms, to order deployments within a second. */
 const CREATED_AT_LABEL = 'io.platform.created-at';
@@ -109,6 +109,16 @@ export class DockerRuntime {
 
   /** Builds `image` from a directory (the extracted archive), streaming the builder's output to `onLog`. */
   async build(contextDir: string, options: { image: string; service: string; dockerfile: string }, onLog: (line: string) => void): Promise<ImageResult> {
+    await buildAgainIfLayerVanished(() => this.buildOnce(contextDir, options, onLog), onLog).catch((error: unknown) => {
+      if (error instanceof DockerStreamError) {
+        throw new DomainError('validation_failed', `the image build failed: ${error.message}`, [{ reason: 'build_failed' }]);
+      }
+      throw error;
+    });
+    return this.imageResult(options.image);
+  }
+
+  private async buildOnce(contextDir: string, options: { image: string; service: string; dockerfile: string }, onLog: (line: string) => void): Promise<void> {
     let stream: NodeJS.ReadableStream;
     try {
       stream = await this.docker.buildImage(packDirectory(contextDir) as unknown as NodeJS.ReadableStream, {
@@ -127,12 +137,9 @@ export class DockerRuntime {
         if (text) onLog(text);
       });
     } catch (error) {
-      if (error instanceof DockerStreamError) {
-        throw new DomainError('validation_failed', `the image build failed: ${error.message}`, [{ reason: 'build_failed' }]);
-      }
+      if (error instanceof DockerStreamError) throw error;
       throw fromEngine(error, 'the image build failed');
     }
-    return this.imageResult(options.image);
   }
 
   async pull(image: string): Promise<ImageResult> {

@@ -58,3 +58,27 @@ export function demultiplexLogs(): Transform {
     },
   });
 }
+
+/**
+ * What the classic builder reports when a cached layer it was building on was deleted meanwhile: removing an image
+ * also removes its untagged parents, which may be the cache another build of the same server is standing on.
+ */
+const VANISHED_LAYER = /unknown parent image ID|No such image: sha256:/;
+
+/** How many times a build runs when a cached layer vanishes under it (the next attempt builds that layer afresh). */
+const BUILD_ATTEMPTS = 3;
+
+/**
+ * Runs `build` again when the engine lost a cached layer under it, saying so in the build's log; any other failure,
+ * or the same one `BUILD_ATTEMPTS` times, is the build's failure.
+ */
+export async function buildAgainIfLayerVanished<T>(build: () => Promise<T>, onLog: (line: string) => void): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await build();
+    } catch (error) {
+      if (!(error instanceof DockerStreamError) || !VANISHED_LAYER.test(error.message) || attempt >= BUILD_ATTEMPTS) throw error;
+      onLog(`a cached layer was removed during the build (an old image was cleaned up on this server); building again (attempt ${attempt + 1} of ${BUILD_ATTEMPTS})`);
+    }
+  }
+}

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Bus } from '@platform/bus';
 import type { EventEnvelope } from '@platform/contracts';
-import { createTestSchema, eventually, testServices, uniqueName, type TestSchema } from '@platform/testing';
+import { createTestSchema, eventsVisibleToReaders, eventually, testServices, uniqueName, type TestSchema } from '@platform/testing';
 import { EventStore } from './event-store';
 import { OutboxRelay, RELAY_CHECKPOINT } from './outbox-relay';
 
@@ -98,6 +98,7 @@ describe('outbox relay (PostgreSQL → NATS JetStream)', () => {
     expect(rows).toHaveLength(1);
 
     const relay = new OutboxRelay(store, bus, { context: 'ledger', replicaId: 'survivor', batchSize: 20 });
+    await eventsVisibleToReaders(db);
     let published = 0;
     for (let handled = await relay.publishBatch(); handled > 0; handled = await relay.publishBatch()) published += handled;
     expect(published).toBe(60); // the third batch again, then the last two

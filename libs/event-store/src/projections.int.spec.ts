@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Client } from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestSchema, eventually, testServices, type TestSchema } from '@platform/testing';
+import { createTestSchema, eventsVisibleToReaders, eventually, testServices, type TestSchema } from '@platform/testing';
 import { EventStore } from './event-store';
 import { runMigrations } from './migrations';
 import { projectedSignal, projectionCheckpointName, ProjectionRunner } from './projections';
@@ -69,6 +69,7 @@ describe('projections', () => {
     expect(afterCrash.doubled).toBe(0);
 
     const runner = new ProjectionRunner(store, ledgerProjection(), { replicaId: 'survivor', batchSize: 50 });
+    await eventsVisibleToReaders(db);
     expect(await runner.catchUp()).toBe(250);
     const caughtUp = await ledgerState(db);
     expect(caughtUp.distinct).toBe(500);
@@ -113,6 +114,7 @@ describe('projections', () => {
     await appendLedgerEvents(store, 10);
     const a = new ProjectionRunner(store, ledgerProjection(), { replicaId: 'a', batchSize: 10 });
     const b = new ProjectionRunner(store, ledgerProjection(), { replicaId: 'b', batchSize: 10 });
+    await eventsVisibleToReaders(db);
     const handled = await Promise.all([a.processBatch(), b.processBatch()]);
     expect(handled.sort()).toEqual([0, 10]);
     expect((await ledgerState(db)).doubled).toBe(0);
@@ -131,11 +133,13 @@ describe('projections', () => {
     try {
       const noise = (n: number) => Array.from({ length: n }, () => ({ type: 'Audited', data: {}, metadata }));
       await store.append('audit', noise(3));
+      await eventsVisibleToReaders(db);
       expect(await runner.processBatch()).toBe(3);
       expect(await runner.processBatch()).toBe(0);
 
       await store.append('account-1', [{ type: 'Deposited', data: { amount: 5 }, metadata }]);
       await store.append('audit', noise(4));
+      await eventsVisibleToReaders(db);
       // A full window (4 of the 5 new events): one deposit and three others; then the last other one alone.
       expect(await runner.processBatch()).toBe(4);
       expect(await runner.processBatch()).toBe(1);

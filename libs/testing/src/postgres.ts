@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
 import { testServices, uniqueName } from './environment';
+import { eventually } from './eventually';
 
 export interface TestSchema {
   readonly pool: Pool;
@@ -21,4 +22,18 @@ export function createTestSchema(label: string, poolSize = 10): TestSchema {
       await pool.end();
     },
   };
+}
+
+/**
+ * Waits until readers of an event log (projections, the relay) may see every event appended to `db`'s log so far:
+ * they read only transactions older than the oldest one still running in the cluster, and the tests of other
+ * workers hold transactions open at any moment. Call it before asserting how much one read or batch takes.
+ */
+export async function eventsVisibleToReaders(db: TestSchema): Promise<void> {
+  await eventually(async () => {
+    const { rows } = await db.pool.query<{ visible: boolean }>(
+      `SELECT coalesce(max(transaction_id) < pg_snapshot_xmin(pg_current_snapshot()), true) AS visible FROM ${db.schema}.events`,
+    );
+    if (!rows[0].visible) throw new Error(`events of ${db.schema} are still held back by a transaction that started before them`);
+  });
 }

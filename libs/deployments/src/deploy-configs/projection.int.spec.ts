@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventStore, ProjectionRunner, runMigrations } from '@platform/event-store';
-import { createTestSchema, type TestSchema } from '@platform/testing';
+import { createTestSchema, eventsVisibleToReaders, type TestSchema } from '@platform/testing';
 import { deployConfigsProjection } from './projection';
 
 const metadata = { workspaceId: 'ws_1', actorId: 'user_1', correlationId: 'corr_1' };
@@ -45,6 +45,7 @@ describe('deploy_configs projection', () => {
     await record(added, 'DeployConfigCreated', { fields: fields('web') });
 
     const runner = new ProjectionRunner(store, deployConfigsProjection, { replicaId: 'test' });
+    await eventsVisibleToReaders(db);
     expect(await runner.processBatch()).toBe(5);
     expect(await rows()).toEqual([
       { id: kept, name: 'api-renamed', version: 2, created_at: keptCreated, updated_at: keptUpdated },
@@ -54,6 +55,7 @@ describe('deploy_configs projection', () => {
     // A later batch updates a known row without touching its creation time, and deletes another.
     const keptUpdatedAgain = await record(kept, 'DeployConfigUpdated', { fields: fields('api-final') });
     await record(added, 'DeployConfigDeleted', { name: 'web' });
+    await eventsVisibleToReaders(db);
     expect(await runner.processBatch()).toBe(2);
     expect(await rows()).toEqual([{ id: kept, name: 'api-final', version: 3, created_at: keptCreated, updated_at: keptUpdatedAgain }]);
   });
@@ -63,6 +65,7 @@ describe('deploy_configs projection', () => {
     const given = { ...fields('api "quoted"'), serverIds: [randomUUID(), randomUUID()], strategy: { batchSize: 3 } };
     await record(withStrategy, 'DeployConfigCreated', { fields: given });
     await record(without, 'DeployConfigCreated', { fields: fields('web') });
+    await eventsVisibleToReaders(db);
     await new ProjectionRunner(store, deployConfigsProjection, { replicaId: 'test' }).processBatch();
 
     const { rows: stored } = await db.pool.query(

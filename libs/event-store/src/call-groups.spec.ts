@@ -69,6 +69,24 @@ describe('CallGroups', () => {
     expect(groups).toEqual([[1, 2, 3], [11, 4], [21]]);
   });
 
+  it('answers a waiting call early when refuseEarly says so, without running it, and tells when it is idle', async () => {
+    const { groups, run, finishNext } = recordingRun();
+    let idle = 0;
+    const refused = new Set<number>();
+    const calls = new CallGroups({ run, maxGroupSize: 10, refuseEarly: (n: number) => (refused.has(n) ? new Error(`refused ${n}`) : undefined), onIdle: () => idle++ });
+    const first = calls.call(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Decided while the first group runs: 2 is refused when the next group forms, 3 goes.
+    const later = Promise.allSettled([2, 3].map((n) => calls.call(n)));
+    refused.add(2);
+    await finishNext();
+    await finishNext();
+    await first;
+    expect((await later).map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as Error).message))).toEqual(['refused 2', 'answer 3']);
+    expect(groups).toEqual([[1], [3]]);
+    expect(idle).toBe(1);
+  });
+
   it('refuses a group size that is not a positive integer', () => {
     expect(() => new CallGroups({ run: async () => [], maxGroupSize: 0 })).toThrow('maxGroupSize must be a positive integer');
   });

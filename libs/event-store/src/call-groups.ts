@@ -8,6 +8,13 @@ export interface CallGroupsOptions<Input, Output> {
   readonly maxGroupSize: number;
   /** Calls with the same key never share a group; a later one waits for the next group. */
   readonly keyOf?: (input: Input) => string;
+  /**
+   * Looked at when a waiting call is about to join a group: an Error answers it at once, without running it (what
+   * the groups before it settled may already decide it).
+   */
+  readonly refuseEarly?: (input: Input) => Error | undefined;
+  /** Called when no call is left waiting or running: what was kept for `refuseEarly` can go. */
+  readonly onIdle?: () => void;
 }
 
 interface Waiting<Input, Output> {
@@ -45,6 +52,7 @@ export class CallGroups<Input, Output> {
   private async runGroups(): Promise<void> {
     while (this.waiting.length > 0) {
       const group = this.takeGroup();
+      if (group.length === 0) continue;
       try {
         const outputs = await this.options.run(group.map((call) => call.input));
         if (outputs.length !== group.length) throw new Error(`a group of ${group.length} calls got ${outputs.length} answers`);
@@ -58,20 +66,27 @@ export class CallGroups<Input, Output> {
       }
     }
     this.running = false;
+    this.options.onIdle?.();
   }
 
   private takeGroup(): Waiting<Input, Output>[] {
-    const { keyOf, maxGroupSize } = this.options;
-    if (!keyOf) return this.waiting.splice(0, maxGroupSize);
+    const { keyOf, maxGroupSize, refuseEarly } = this.options;
     const group: Waiting<Input, Output>[] = [];
     const keys = new Set<string>();
     for (let index = 0; index < this.waiting.length && group.length < maxGroupSize; ) {
-      const key = keyOf(this.waiting[index].input);
-      if (keys.has(key)) {
+      const call = this.waiting[index];
+      const refusal = refuseEarly?.(call.input);
+      if (refusal) {
+        this.waiting.splice(index, 1);
+        call.reject(refusal);
+        continue;
+      }
+      const key = keyOf?.(call.input);
+      if (key !== undefined && keys.has(key)) {
         index++;
         continue;
       }
-      keys.add(key);
+      if (key !== undefined) keys.add(key);
       group.push(...this.waiting.splice(index, 1));
     }
     return group;

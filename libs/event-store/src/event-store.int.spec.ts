@@ -110,6 +110,20 @@ describe('EventStore (PostgreSQL)', () => {
     expect(events.map((e) => e.streamVersion)).toEqual([1, 2]);
   });
 
+  it('answers writers of one process racing on one stream each with the conflict or the append it gets', async () => {
+    const streamId = `hot-${randomUUID()}`;
+    await store.append(streamId, [event('Opened')]);
+    const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.append(streamId, [event('Raced', { i })], { expectedVersion: 1 })));
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    for (const outcome of outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')) {
+      expect(outcome.reason).toBeInstanceOf(StreamVersionConflictError);
+      expect(outcome.reason).toMatchObject({ actual: 2 });
+    }
+    // The loser that reloads and tries again at the new version gets through.
+    await expect(store.append(streamId, [event('Again')], { expectedVersion: 2 })).resolves.toMatchObject({ nextExpectedVersion: 3 });
+    expect((await store.readStream(streamId)).events.map((e) => e.type)).toEqual(['Opened', 'Raced', 'Again']);
+  });
+
   it('keeps versions contiguous when 32 writers append with "any"', async () => {
     const streamId = `hot-${randomUUID()}`;
     await Promise.all(Array.from({ length: 32 }, (_, i) => new EventStore(db.pool, db.schema).append(streamId, [event('Any', { i })])));
@@ -156,11 +170,16 @@ describe('EventStore (PostgreSQL)', () => {
     const streamId = `cart-${randomUUID()}`;
     const tricky = { quote: 'say "hi"\\n', unicode: 'zażółć 🚀', nested: [1, [2, { deep: null }], true], empty: {}, number: 1.5e-7 };
     const special = { ...metadata, correlationId: 'with "quotes" and \\ backslash' };
+    // Several events travel as one JSON document, a single one as plain parameters: both keep everything.
     await store.append(streamId, [event('Tricky', tricky), { type: 'Nothing', data: null, metadata: special }]);
+    await store.append(streamId, [{ type: 'TrickyAlone', data: tricky, metadata: special }]);
+    await store.append(streamId, [{ type: 'NothingAlone', data: null, metadata }]);
     const { events } = await store.readStream(streamId);
     expect(events.map((e) => [e.type, e.data, e.metadata])).toEqual([
       ['Tricky', tricky, metadata],
       ['Nothing', null, special],
+      ['TrickyAlone', tricky, special],
+      ['NothingAlone', null, metadata],
     ]);
   });
 

@@ -51,6 +51,8 @@ interface AppendedRow {
 const ANY_VERSION_RETRIES = 20;
 /** The most commands' appends (or stream reads) one statement carries. */
 const MAX_GROUP_SIZE = 64;
+/** The most stream versions kept for refusing appends early (see `EventStore.reachedVersions`). */
+const MAX_REACHED_VERSIONS = 10_000;
 
 export interface AppendOptions {
   readonly expectedVersion?: ExpectedVersion;
@@ -62,6 +64,8 @@ interface AppendRequest {
   readonly streamId: string;
   readonly expected: ExpectedVersion;
   readonly eventIds: string[];
+  /** Whether the caller chose any of the event ids (a retry repeats them). */
+  readonly idsGiven: boolean;
   readonly events: readonly NewEvent[];
 }
 
@@ -84,7 +88,10 @@ export class EventStore {
    */
   readonly signals = new EventEmitter();
   private readonly appendStatement: string;
+  private readonly appendOneStatement: string;
   private readonly appends: CallGroups<AppendRequest, AppendResult>;
+  /** The versions streams reached in the appends since the event store was last idle (see `refuseEarly`). */
+  private readonly reachedVersions = new Map<string, number>();
   private readonly streamReads: CallGroups<StreamRead, StoredEvent[]>;
 
   constructor(
@@ -94,8 +101,22 @@ export class EventStore {
     assertSchemaName(schema);
     this.signals.setMaxListeners(100);
     this.appendStatement = appendStatement(schema);
-    // Two appends to one stream in one statement would both build on the version before either.
-    this.appends = new CallGroups({ run: (requests) => this.appendGroup(requests), maxGroupSize: MAX_GROUP_SIZE, keyOf: (request) => request.streamId });
+    this.appendOneStatement = appendOneStatement(schema);
+    this.appends = new CallGroups({
+      run: (requests) => this.appendGroup(requests),
+      maxGroupSize: MAX_GROUP_SIZE,
+      // Two appends to one stream in one statement would both build on the version before either.
+      keyOf: (request) => request.streamId,
+      // Writers racing on one stream: once one of them moved it past the version another expects, that one is
+      // answered with the conflict it would get, without a statement (versions never go back). Not an append of
+      // given event ids: it may repeat stored events, and that is answered with them, not with a conflict.
+      refuseEarly: ({ streamId, expected, idsGiven }) => {
+        const reached = this.reachedVersions.get(streamId);
+        if (reached === undefined || idsGiven || expected === 'any' || (expected === 'no_stream' ? 0 : expected) >= reached) return undefined;
+        return new StreamVersionConflictError(streamId, expected, reached);
+      },
+      onIdle: () => this.reachedVersions.clear(),
+    });
     this.streamReads = new CallGroups({ run: (reads) => this.readStreams(reads), maxGroupSize: MAX_GROUP_SIZE });
   }
 
@@ -109,17 +130,36 @@ export class EventStore {
     if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
       throw new Error(`expected version must be a non-negative integer, "any" or "no_stream", not ${expected}`);
     }
-    const request: AppendRequest = { streamId, expected, eventIds: events.map((event) => event.eventId ?? randomUUID()), events };
+    const request: AppendRequest = {
+      streamId,
+      expected,
+      eventIds: events.map((event) => event.eventId ?? randomUUID()),
+      idsGiven: events.some((event) => event.eventId !== undefined),
+      events,
+    };
     if (options.client) return this.appendAlone(request, options.client);
     return this.appends.call(request);
   }
 
-  /**
-   * Appends a group in one statement. Each append's guard holds back only its own events, so the statement
-   * answers which went through. A unique violation (a repeated append, or a writer that took a version in
-   * between) aborts them all; each then goes alone, to tell which it was.
-   */
+  /** Appends a group and keeps the versions its streams reached, for the appends still waiting. */
   private async appendGroup(requests: readonly AppendRequest[]): Promise<(AppendResult | Error)[]> {
+    const results = await this.appendTogether(requests);
+    // Only an optimisation: under a load that never lets the store go idle, start again rather than grow.
+    if (this.reachedVersions.size > MAX_REACHED_VERSIONS) this.reachedVersions.clear();
+    results.forEach((result, index) => {
+      const reached = result instanceof StreamVersionConflictError ? result.actual : result instanceof Error ? undefined : result.nextExpectedVersion;
+      if (reached !== undefined) this.reachedVersions.set(requests[index].streamId, reached);
+    });
+    return results;
+  }
+
+  /**
+   * Appends a group in one statement (an append alone goes as one). Each append's guard holds back only its own
+   * events, so the statement answers which went through. A unique violation (a repeated append, or a writer that
+   * took a version in between) aborts them all; each then goes alone, to tell which it was.
+   */
+  private async appendTogether(requests: readonly AppendRequest[]): Promise<(AppendResult | Error)[]> {
+    if (requests.length === 1) return [await this.appendAlone(requests[0], this.pool).catch(asError)];
     let rows: AppendedRow[];
     try {
       rows = await this.insertEvents(this.pool, requests);
@@ -186,6 +226,16 @@ export class EventStore {
         metadata: event.metadata,
       })),
     );
+    if (rows.length === 1) {
+      const [row] = rows;
+      // One event (the common command) goes as plain parameters: a JSON document costs more to build and unpack.
+      const { rows: appended } = await db.query<AppendedRow>({
+        name: `${this.schema}.appendOne`,
+        text: this.appendOneStatement,
+        values: [row.stream_id, row.expected, row.event_id, row.type, row.schema_version, JSON.stringify(row.data), JSON.stringify(row.metadata)],
+      });
+      return appended;
+    }
     const { rows: appended } = await db.query<AppendedRow>({
       name: `${this.schema}.append`,
       text: this.appendStatement,
@@ -310,6 +360,17 @@ function appendStatement(schema: string): string {
      WHERE e.expected IS NULL OR e.expected = 0
         OR EXISTS (SELECT 1 FROM ${schema}.events WHERE stream_id = e.stream_id AND stream_version = e.expected)
      ORDER BY e.position
+    RETURNING global_position, stream_version, event_id`;
+}
+
+/** `appendStatement` for a single event, in plain parameters: $1 stream, $2 expected version, then the event. */
+function appendOneStatement(schema: string): string {
+  return `
+    INSERT INTO ${schema}.events (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+    SELECT $1, coalesce($2::bigint, (SELECT coalesce(max(stream_version), 0) FROM ${schema}.events WHERE stream_id = $1)) + 1,
+           $3::uuid, $4, $5::int, $6::jsonb, $7::jsonb
+     WHERE $2::bigint IS NULL OR $2::bigint = 0
+        OR EXISTS (SELECT 1 FROM ${schema}.events WHERE stream_id = $1 AND stream_version = $2::bigint)
     RETURNING global_position, stream_version, event_id`;
 }
 

@@ -83,8 +83,9 @@ interface StreamRead {
  */
 export class EventStore {
   /**
-   * In-process signals, so readers wake without polling: 'appended' after an append commits (projections, the
-   * relay), 'projected' after a projection committed a batch (process managers that look at read models).
+   * In-process signals, so readers wake without polling: 'appended' after an append commits (the relay,
+   * projections of every type), `appendedSignal(type)` for each type it stored (projections of some types only),
+   * `projectedSignal(name)` after a projection committed a batch (process managers that look at read models).
    */
   readonly signals = new EventEmitter();
   private readonly appendStatement: string;
@@ -169,8 +170,8 @@ export class EventStore {
       for (const request of requests) results.push(await this.appendAlone(request, this.pool).catch(asError));
       return results;
     }
-    if (rows.length > 0) this.signals.emit('appended');
     const byEventId = new Map(rows.map((row) => [row.event_id, row]));
+    this.announceAppended(requests.filter((request) => byEventId.has(request.eventIds[0])).flatMap((request) => request.events));
     return Promise.all(
       requests.map(async (request) => {
         const own = request.eventIds.flatMap((eventId) => byEventId.get(eventId) ?? []);
@@ -208,9 +209,16 @@ export class EventStore {
         // The guard held the insert back: the stream is not at the expected version.
         throw new StreamVersionConflictError(streamId, expected, await this.streamVersion(streamId, db));
       }
-      if (!inCallersTransaction) this.signals.emit('appended');
+      if (!inCallersTransaction) this.announceAppended(request.events);
       return resultOf(rows, false);
     }
+  }
+
+  /** Wakes the readers of the log: all of them ('appended'), and those that read only some types (`appendedSignal`). */
+  private announceAppended(events: readonly NewEvent[]): void {
+    if (events.length === 0) return;
+    this.signals.emit('appended');
+    for (const type of new Set(events.map((event) => event.type))) this.signals.emit(appendedSignal(type));
   }
 
   private async insertEvents(db: Queryable, requests: readonly AppendRequest[]): Promise<AppendedRow[]> {
@@ -337,6 +345,11 @@ export class EventStore {
     );
     return sortByIds(rows, eventIds);
   }
+}
+
+/** What `EventStore.signals` emits after an append of an event of this type committed. */
+export function appendedSignal(type: string): string {
+  return `appended:${type}`;
 }
 
 /**

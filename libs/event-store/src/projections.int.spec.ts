@@ -156,4 +156,27 @@ describe('projections', () => {
       await listener.end();
     }
   });
+
+  it('wakes, when it projects some types only, for appends of those types and not for others', async () => {
+    const runner = new ProjectionRunner(store, { ...ledgerProjection(), eventTypes: ['Deposited'] }, { replicaId: 'a', idleMs: 60_000 });
+    const checkpoint = async () =>
+      (await db.pool.query(`SELECT global_position FROM ${db.schema}.checkpoints WHERE name = $1`, [projectionCheckpointName('ledger')])).rows[0]
+        ?.global_position as string | undefined;
+    runner.start();
+    try {
+      // The first step runs as the loop starts (nothing to read yet); then only a signal can wake it (idle: 60 s).
+      await sleep(300);
+      const before = await checkpoint();
+      await store.append('audit', [{ type: 'Audited', data: {}, metadata }]);
+      await sleep(300);
+      expect(await checkpoint()).toBe(before);
+
+      await store.append('account-1', [{ type: 'Deposited', data: { amount: 5 }, metadata }]);
+      await eventually(async () => expect((await ledgerState(db)).distinct).toBe(1));
+      const last = await db.pool.query(`SELECT max(global_position) AS last FROM ${db.schema}.events`);
+      await eventually(async () => expect(await checkpoint()).toBe(last.rows[0].last));
+    } finally {
+      await runner.stop();
+    }
+  });
 });

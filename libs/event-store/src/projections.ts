@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { CheckpointStore } from './checkpoints';
-import type { EventStore } from './event-store';
+import { appendedSignal, type EventStore } from './event-store';
 import { FollowLoop, type LogSink } from './follow-loop';
 import { LeaderLease } from './leadership';
 import type { Migration } from './migrations';
@@ -47,6 +47,9 @@ export class ProjectionRunner {
       lease: new LeaderLease(store.pool, `${store.schema}:projection:${projection.name}`),
       step: async () => (await this.processBatch()) >= this.batchSize,
       wake: store.signals,
+      // A projection of some types only wakes for those: events of other types are stepped over at the next wake
+      // or idle check, not read and checkpointed at every append.
+      wakeOn: projection.eventTypes?.map(appendedSignal),
       idleMs: options.idleMs,
       standbyMs: options.standbyMs,
       logger: options.logger,

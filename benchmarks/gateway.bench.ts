@@ -11,15 +11,20 @@
  * commands are both accepted and handled by the deployer), requests spread evenly and each latency counted from
  * when it was due (see paced-load.ts): the p99 a caller sees under a steady load the platform sustains. Each of
  * these four is the round of median p99 out of three, every round printed (see `medianRound`).
+ * Two more explain the command's figures: the CPU one command costs each process, accepted and handled (the
+ * services, NATS and PostgreSQL share the machine's cores, so this bounds the rate it sustains), and the
+ * saturated command load again with the deployer paused: the gateway's own part (`command_accept_only_*`).
  * Run with `npm run bench:gateway`; the last line is a JSON summary.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { Bus } from '@platform/bus';
 import { freePort, spawnTypeScript, stopProcess } from '@platform/testing';
 import { pacedLoad, type PacedLoadOptions } from './paced-load';
+import { cpuMeter, processGroups } from './process-cpu';
 
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -115,16 +120,17 @@ async function main(): Promise<void> {
   const bus = await Bus.connect({ servers: natsUrl, prefix: tag });
   try {
     const deployerPort = await freePort();
-    children.push(await spawnTypeScript('apps/deployer/src/main.ts', { ...common, DATABASE_SCHEMA: `${tag}_dep`, HTTP_PORT: String(deployerPort) }, `http://127.0.0.1:${deployerPort}/readyz`));
+    const deployer = await spawnTypeScript('apps/deployer/src/main.ts', { ...common, DATABASE_SCHEMA: `${tag}_dep`, HTTP_PORT: String(deployerPort) }, `http://127.0.0.1:${deployerPort}/readyz`);
+    children.push(deployer);
     const gatewayPort = await freePort();
     const gateway = `http://127.0.0.1:${gatewayPort}`;
-    children.push(
-      await spawnTypeScript(
-        'apps/gateway/src/main.ts',
-        { ...common, GATEWAY_PORT: String(gatewayPort), IDENTITY_SCHEMA: `${tag}_id`, GATEWAY_SCHEMA: `${tag}_gw`, REDIS_PREFIX: `${tag}:` },
-        `${gateway}/v1/openapi.json`,
-      ),
+    const gatewayProcess = await spawnTypeScript(
+      'apps/gateway/src/main.ts',
+      { ...common, GATEWAY_PORT: String(gatewayPort), IDENTITY_SCHEMA: `${tag}_id`, GATEWAY_SCHEMA: `${tag}_gw`, REDIS_PREFIX: `${tag}:` },
+      `${gateway}/v1/openapi.json`,
     );
+    children.push(gatewayProcess);
+    const serviceProcesses = processGroups({ gateway: gatewayProcess.pid, deployer: deployer.pid }, { 'nats-server': 'nats-server', postgres: 'postgres' });
 
     const signup = await fetch(`${gateway}/v1/auth/signup`, {
       method: 'POST',
@@ -171,21 +177,45 @@ async function main(): Promise<void> {
     // it would take goes to accepting more): the rate the platform sustains counts the time to handle them all.
     // Each round starts with that backlog handled.
     const sustainedRounds: number[] = [];
+    let commandsAccepted = 0;
+    await backlogHandled(bus, pool, `${tag}_gw`);
+    const commandCpu = cpuMeter(serviceProcesses);
     const command = await medianRound(commandName, 'saturated', async () => {
       await backlogHandled(bus, pool, `${tag}_gw`);
       const accepted = await load(commandName, commandRequest);
       const drainStarted = Date.now();
       await backlogHandled(bus, pool, `${tag}_gw`);
       sustainedRounds.push(accepted.total / (seconds + (Date.now() - drainStarted) / 1000));
+      commandsAccepted += accepted.total;
       return accepted;
     });
+    const cpuPerCommand = commandCpu(commandsAccepted);
+    const cpuTotal = Object.values(cpuPerCommand).reduce((sum, ms) => sum + ms, 0);
     const sustained = sustainedRounds.sort((a, b) => a - b)[Math.floor(sustainedRounds.length / 2)];
     console.log(`  (commands handled by the deployer: ${sustained.toFixed(0)}/s sustained, median of ${sustainedRounds.map((r) => r.toFixed(0)).join(', ')})`);
+    // What one command costs, accepted and handled, by process: with every process on the same cores, this bounds
+    // the rate the machine sustains, and the saturated p99 with it (32 connections queue at that rate).
+    console.log(
+      `  (CPU per command, accepted and handled, in ms: ${Object.entries(cpuPerCommand).map(([name, ms]) => `${name} ${ms}`).join(', ')}; ` +
+        `total ${cpuTotal.toFixed(2)}, so at most ${Math.round((availableParallelism() * 1000) / cpuTotal)} commands/s on ${availableParallelism()} cores)`,
+    );
     const commandPaced = await medianRound(commandName, 'paced', () => paced(commandName, { ...commandRequest, rate: Math.round(sustained / 2) }));
+    // The gateway's own part: the same saturated load with the deployer paused, so that no command is handled while
+    // commands are accepted (handled afterwards, before the next round).
+    const acceptedAlone = await medianRound(`${commandName} (deployer paused)`, 'saturated', async () => {
+      await backlogHandled(bus, pool, `${tag}_gw`);
+      deployer.kill('SIGSTOP');
+      try {
+        return await load(commandName, commandRequest);
+      } finally {
+        deployer.kill('SIGCONT');
+        await backlogHandled(bus, pool, `${tag}_gw`, 300_000);
+      }
+    });
     const ratio = meFigures.perSecond / bare.perSecond;
     console.log(
       `GET /v1/me: ${ratio.toFixed(2)}x bare Fastify (target 0.5x); at half the saturated rate: query p99 ${queryPaced.p99} ms (target < 10), ` +
-        `command p99 ${commandPaced.p99} ms (target < 15); saturated p99: query ${query.p99} ms, command ${command.p99} ms`,
+        `command p99 ${commandPaced.p99} ms (target < 15); saturated p99: query ${query.p99} ms, command ${command.p99} ms (${acceptedAlone.p99} ms with the deployer paused)`,
     );
     console.log(
       JSON.stringify({
@@ -201,6 +231,9 @@ async function main(): Promise<void> {
         command_sustained_per_s: Math.round(sustained),
         command_paced_requests_per_s: commandPaced.rate,
         command_paced_p99_ms: commandPaced.p99,
+        command_accept_only_requests_per_s: Math.round(acceptedAlone.perSecond),
+        command_accept_only_p99_ms: acceptedAlone.p99,
+        command_cpu_ms: { ...cpuPerCommand, total: Number(cpuTotal.toFixed(3)) },
       }),
     );
   } finally {

@@ -59,6 +59,7 @@ describe('API conventions', () => {
       const body = (await response.json()) as { error: { code: string; message: string }; requestId: string };
       expect({ case: c.name, status: response.status, code: body.error?.code }).toEqual({ case: c.name, status: c.status, code: c.code });
       expect(body.error.message.length).toBeGreaterThan(5);
+      if (c.status === 415) expect(body.error.message).toContain('Content-Type: application/json');
       expect(body.requestId).toBe(response.headers.get('x-request-id'));
     }
     const details = await api.request<{ error: { details: { path: string }[] } }>('POST', '/v1/deploy-configs', {

@@ -34,6 +34,12 @@ function codeOfHttpStatus(status: number): ErrorCode {
   return 'malformed_request';
 }
 
+/** Fastify's own wording for these says what is wrong but not what to send instead. */
+const layerRefusalMessages: Partial<Record<ErrorCode, string>> = {
+  not_found: 'no such route; see /v1/openapi.json for the routes there are',
+  unsupported_media_type: 'send the body as JSON with Content-Type: application/json (archive uploads: application/gzip or application/zip)',
+};
+
 /** Turns anything thrown while handling a request into the API's error shape, with a fitting status. */
 export function toErrorResponse(error: unknown, requestId: string): ErrorResponse {
   if (error instanceof DomainError) {
@@ -43,8 +49,7 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   const status = error instanceof HttpException ? error.getStatus() : (error as { statusCode?: unknown }).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const code = codeOfHttpStatus(status);
-    const message =
-      code === 'not_found' ? 'no such route; see /v1/openapi.json for the routes there are' : (error as Error).message || 'the request is malformed';
+    const message = layerRefusalMessages[code] ?? ((error as Error).message || 'the request is malformed');
     return { status, body: { error: { code, message }, requestId }, unexpected: false };
   }
   return {

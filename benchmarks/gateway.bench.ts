@@ -199,7 +199,22 @@ async function main(): Promise<void> {
       `  (CPU per command, accepted and handled, in ms: ${Object.entries(cpuPerCommand).map(([name, ms]) => `${name} ${ms}`).join(', ')}; ` +
         `total ${cpuTotal.toFixed(2)}, so at most ${Math.round((availableParallelism() * 1000) / cpuTotal)} commands/s on ${availableParallelism()} cores)`,
     );
-    const commandPaced = await medianRound(commandName, 'paced', () => paced(commandName, { ...commandRequest, rate: Math.round(sustained / 2) }));
+    const commandPacedRate = Math.round(sustained / 2);
+    let pacedCommands = 0;
+    const pacedCpu = cpuMeter(serviceProcesses);
+    const commandPaced = await medianRound(commandName, 'paced', async () => {
+      const result = await paced(commandName, { ...commandRequest, rate: commandPacedRate });
+      pacedCommands += result.sent;
+      await backlogHandled(bus, pool, `${tag}_gw`);
+      return result;
+    });
+    // Commands spread out are handled in smaller groups than a backlog is, so each costs more: half the saturated
+    // rate may keep the cores busier than half.
+    const pacedCpuTotal = Object.values(pacedCpu(pacedCommands)).reduce((sum, ms) => sum + ms, 0);
+    console.log(
+      `  (CPU per command at ${commandPacedRate}/s: ${pacedCpuTotal.toFixed(2)} ms in all, ` +
+        `so ${Math.round((pacedCpuTotal * commandPacedRate) / (10 * availableParallelism()))}% of the machine's cores while paced)`,
+    );
     // The gateway's own part: the same saturated load with the deployer paused, so that no command is handled while
     // commands are accepted (handled afterwards, before the next round).
     const acceptedAlone = await medianRound(`${commandName} (deployer paused)`, 'saturated', async () => {

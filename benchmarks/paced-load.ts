@@ -28,6 +28,8 @@ export interface PacedLoadOptions {
 
 export interface PacedLoadResult {
   rate: number;
+  /** Requests sent, the warm-up's included. */
+  sent: number;
   completed: number;
   /** Non-2xx answers, broken connections and requests still unanswered 10 s after the last was due. */
   failed: number;
@@ -176,6 +178,7 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
   const round = (ms: number) => Math.round(ms * 10) / 10;
   return {
     rate: options.rate,
+    sent,
     completed: latencies.length,
     failed,
     perSecond: latencies.length / (options.durationMs / 1000),

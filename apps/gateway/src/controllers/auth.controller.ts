@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { apiRoutes } from '@platform/contracts';
-import { accessOf, IDENTITY, RATE_LIMITER, Route, type RateLimiter, type RouteCall } from '@platform/http-api';
+import { accessOf, IDENTITY, LoginThrottle, RATE_LIMITER, Route, type RateLimiter, type RouteCall } from '@platform/http-api';
 import type { IdentityService } from '@platform/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -19,10 +19,14 @@ function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: s
 
 @Injectable()
 export class AuthController {
+  private readonly logins: LoginThrottle;
+
   constructor(
     @Inject(IDENTITY) private readonly identity: IdentityService,
-    @Inject(RATE_LIMITER) private readonly rateLimiter: RateLimiter,
-  ) {}
+    @Inject(RATE_LIMITER) rateLimiter: RateLimiter,
+  ) {
+    this.logins = new LoginThrottle(rateLimiter);
+  }
 
   @Route(apiRoutes.signup)
   async signup({ input, request, reply }: RouteCall<typeof apiRoutes.signup>) {
@@ -34,9 +38,7 @@ export class AuthController {
 
   @Route(apiRoutes.login)
   async login({ input, request, reply }: RouteCall<typeof apiRoutes.login>) {
-    // Per account too, so guessing one password from many addresses is slowed as well.
-    await this.rateLimiter.hit(`login-account:${input.body.email}`, 10, 15 * 60);
-    const session = await this.identity.login(input.body);
+    const session = await this.logins.attempt(input.body.email, request.ip, () => this.identity.login(input.body));
     setSessionCookie(request, reply, session.token, session.expiresAt);
     return session;
   }

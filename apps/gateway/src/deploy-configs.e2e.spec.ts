@@ -12,7 +12,7 @@ const fields = (name: string) => ({
 describe('deploy configs and live events through the gateway', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack('configs');
+    stack = await startStack('configs', { SSE_MAX_STREAMS_PER_WORKSPACE: '3' });
   }, 60_000);
   afterAll(() => stack.stop(), 30_000);
 
@@ -156,6 +156,33 @@ describe('deploy configs and live events through the gateway', () => {
     } finally {
       await carolDeletes.close();
       await daveAll.close();
+    }
+  });
+  it('holds a workspace to its most event streams at once, opened together or not, leaving other workspaces theirs', async () => {
+    const { api } = stack;
+    const url = stack.gateway.url;
+    const frank = await api.signup('frank');
+    const grace = await api.signup('grace');
+    const readers = await Promise.all(Array.from({ length: 5 }, () => EventStreamReader.open(url, frank.token)));
+    try {
+      expect(readers.map((reader) => reader.status).sort()).toEqual([200, 200, 200, 429, 429]);
+      const refused = await fetch(`${url}/v1/events`, { headers: { authorization: `Bearer ${frank.token}`, accept: 'text/event-stream' } });
+      expect(refused.status).toBe(429);
+      expect(await refused.json()).toMatchObject({ error: { code: 'rate_limited', details: [{ openStreams: 3, limit: 3 }] } });
+
+      const graces = await EventStreamReader.open(url, grace.token);
+      expect(graces.status).toBe(200);
+      await graces.close();
+
+      await readers.find((reader) => reader.status === 200)?.close();
+      const again = await eventually(async () => {
+        const reader = await EventStreamReader.open(url, frank.token);
+        if (reader.status !== 200) throw new Error(`still refused: ${reader.status}`);
+        return reader;
+      });
+      await again.close();
+    } finally {
+      await Promise.all(readers.map((reader) => reader.close()));
     }
   });
 });

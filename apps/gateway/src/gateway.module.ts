@@ -110,7 +110,7 @@ export class GatewayModule {
           provide: EVENT_STREAMS,
           inject: [EVENT_HUB, EVENT_FEED],
           useFactory: (hub: EventHub, feed: EventFeed) =>
-            new EventStreams(hub, feed, { heartbeatMs: config.SSE_HEARTBEAT_MS, maxBufferedBytes: config.SSE_CLIENT_BUFFER_BYTES }, logger),
+            new EventStreams(hub, feed, { heartbeatMs: config.SSE_HEARTBEAT_MS, maxBufferedBytes: config.SSE_CLIENT_BUFFER_BYTES, maxStreamsPerWorkspace: config.SSE_MAX_STREAMS_PER_WORKSPACE }, logger),
         },
         { provide: COMMANDS, inject: [BUS], useFactory: (bus: Bus) => new CommandGateway(bus) },
         { provide: SECRETS, useFactory: () => SecretBox.fromEnv({ PLATFORM_SECRET_KEY: config.PLATFORM_SECRET_KEY }) },

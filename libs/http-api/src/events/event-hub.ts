@@ -49,6 +49,13 @@ export class EventHub {
     return this.registrations.size;
   }
 
+  /** The clients of one workspace connected now. */
+  clientsOf(workspaceId: string): number {
+    let count = 0;
+    for (const registration of this.registrations) if (registration.client.filter.workspaceId === workspaceId) count++;
+    return count;
+  }
+
   async start(): Promise<void> {
     const last = await this.feed.lastSequence();
     this.subscription = await this.bus.subscribeEvents({

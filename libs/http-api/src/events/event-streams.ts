@@ -8,6 +8,8 @@ import { SseConnection } from './sse-connection';
 export interface EventStreamOptions {
   readonly heartbeatMs: number;
   readonly maxBufferedBytes: number;
+  /** Streams one workspace may hold open on this gateway at once: one tenant cannot take every connection. */
+  readonly maxStreamsPerWorkspace: number;
 }
 
 /** `GET /v1/events`: checks the resume point while an error can still be a plain response, then streams. */
@@ -30,6 +32,7 @@ export class EventStreams {
     endOn: readonly string[],
     start: () => Promise<unknown>,
   ): Promise<void> {
+    this.refuseOverLimit(filter.workspaceId);
     const connection = new SseConnection(reply, filter, {
       requestId: request.platform.requestId,
       heartbeatMs: this.options.heartbeatMs,
@@ -48,6 +51,17 @@ export class EventStreams {
     }
   }
 
+  private refuseOverLimit(workspaceId: string): void {
+    const open = this.hub.clientsOf(workspaceId);
+    if (open >= this.options.maxStreamsPerWorkspace) {
+      throw new DomainError(
+        'rate_limited',
+        `this workspace has ${open} event streams open, the most it may; close one (a console tab, a followed deployment) and retry`,
+        [{ openStreams: open, limit: this.options.maxStreamsPerWorkspace }],
+      );
+    }
+  }
+
   /** Live events; after `Last-Event-ID` when sent (a reconnect resumes exactly), else after the last `replay` ones. */
   async open(request: FastifyRequest, reply: FastifyReply, filter: FeedFilter, replay?: number): Promise<void> {
     const header = request.headers['last-event-id'];
@@ -57,6 +71,8 @@ export class EventStreams {
       : replay
         ? await this.feed.sequenceBeforeLast(filter, replay)
         : undefined;
+    // Checked with nothing awaited before the hub registers the stream, so concurrent opens cannot all pass.
+    this.refuseOverLimit(filter.workspaceId);
     const connection = new SseConnection(reply, filter, {
       requestId: request.platform.requestId,
       heartbeatMs: this.options.heartbeatMs,

@@ -185,4 +185,56 @@ describe('deploy configs and live events through the gateway', () => {
       await Promise.all(readers.map((reader) => reader.close()));
     }
   });
+  it('ends a stream once its credential loses access (a member removed, a token revoked, a session logged out), telling why', async () => {
+    const { api } = stack;
+    const url = stack.gateway.url;
+    const owner = await api.signup('henry');
+    const member = await api.signup('iris');
+    const added = await api.request('POST', `/v1/workspaces/${owner.workspaceId}/members`, { token: owner.token, body: { email: member.email, role: 'viewer' } });
+    expect(added.status).toBe(201);
+    const endedWith = async (reader: EventStreamReader) =>
+      eventually(() => {
+        const error = reader.events.find((event) => event.event === 'error');
+        if (!error) throw new Error('the stream has not ended');
+        return (JSON.parse(error.data) as { error: { code: string } }).error.code;
+      });
+    const configCreated = (reader: EventStreamReader) => reader.events.filter((event) => event.event === 'DeployConfigCreated').length;
+
+    const removed = await EventStreamReader.open(url, member.token, '', undefined, { 'x-workspace-id': owner.workspaceId });
+    const staying = await EventStreamReader.open(url, owner.token);
+    try {
+      expect([removed.status, staying.status]).toEqual([200, 200]);
+      expect((await api.request('DELETE', `/v1/workspaces/${owner.workspaceId}/members/${member.userId}`, { token: owner.token })).status).toBe(204);
+      expect(await endedWith(removed)).toBe('not_found');
+      expect((await api.request('POST', '/v1/deploy-configs', { token: owner.token, body: fields('after the removal') })).status).toBe(202);
+      await eventually(() => expect(configCreated(staying)).toBe(1));
+      expect(configCreated(removed)).toBe(0);
+    } finally {
+      await Promise.all([removed.close(), staying.close()]);
+    }
+
+    const created = await api.request<{ id: string; token: string }>('POST', '/v1/api-tokens', { token: owner.token, body: { name: 'feed', scopes: ['read'] } });
+    const byToken = await EventStreamReader.open(url, created.body.token);
+    try {
+      expect(byToken.status).toBe(200);
+      expect((await api.request('DELETE', `/v1/api-tokens/${created.body.id}`, { token: owner.token })).status).toBe(204);
+      expect(await endedWith(byToken)).toBe('unauthorized');
+    } finally {
+      await byToken.close();
+    }
+
+    const session = await api.request<{ token: string }>('POST', '/v1/auth/login', { body: { email: owner.email, password: owner.password } });
+    const bySession = await EventStreamReader.open(url, session.body.token);
+    const byOtherSession = await EventStreamReader.open(url, owner.token);
+    try {
+      expect((await api.request('POST', '/v1/auth/logout', { token: session.body.token })).status).toBe(204);
+      expect(await endedWith(bySession)).toBe('unauthorized');
+      // The user's other sessions keep their streams.
+      expect((await api.request('POST', '/v1/deploy-configs', { token: owner.token, body: fields('after the logout') })).status).toBe(202);
+      await eventually(() => expect(configCreated(byOtherSession)).toBe(1));
+      expect(byOtherSession.events.some((event) => event.event === 'error')).toBe(false);
+    } finally {
+      await Promise.all([bySession.close(), byOtherSession.close()]);
+    }
+  });
 });

@@ -44,22 +44,29 @@ export class GatewayRuntime implements OnModuleInit, OnApplicationBootstrap, Bef
   }
 
   private maintenance: NodeJS.Timeout | undefined;
+  private streamChecks: NodeJS.Timeout | undefined;
 
   async onApplicationBootstrap(): Promise<void> {
     this.maintenance = setInterval(() => void this.pruneOldRecords(), 3_600_000).unref();
     this.bus.connection.subscribe(this.bus.subjects.identityChanges(), {
       callback: (error, message) => {
         if (error) return;
-        const userIds = message.json<string[]>();
-        if (Array.isArray(userIds)) this.identity.cache.forgetUsers(userIds.filter((id) => typeof id === 'string'));
+        const notice = message.json<unknown>();
+        if (!Array.isArray(notice)) return;
+        const userIds = notice.filter((id): id is string => typeof id === 'string');
+        this.identity.cache.forgetUsers(userIds);
+        void this.hub.recheck(userIds);
       },
     });
+    // Notices are best effort, and credentials expire without one: every stream is checked again now and then too.
+    this.streamChecks = setInterval(() => void this.hub.recheck(), this.config.SSE_RECHECK_MS).unref();
     await this.hub.start();
   }
 
   /** Event streams never end by themselves: end them before the HTTP server waits for its connections. */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.maintenance);
+    clearInterval(this.streamChecks);
     await this.hub.stop();
   }
 

@@ -211,10 +211,10 @@ export class EventStreamReader {
   private readonly abort = new AbortController();
   private done: Promise<void> = Promise.resolve();
 
-  static async open(baseUrl: string, token: string, query = '', lastEventId?: string): Promise<EventStreamReader> {
+  static async open(baseUrl: string, token: string, query = '', lastEventId?: string, headers: Record<string, string> = {}): Promise<EventStreamReader> {
     const reader = new EventStreamReader();
     const response = await fetch(`${baseUrl}/v1/events${query}`, {
-      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}), ...headers },
       signal: reader.abort.signal,
     });
     reader.status = response.status;

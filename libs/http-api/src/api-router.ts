@@ -119,13 +119,18 @@ export class ApiRouter {
     if (route.auth === 'public') {
       await rateLimiter.hit(`${route.operationId}:${request.ip}`, authRateLimitPerMinute, 60);
     } else {
-      const principal = await identity.authenticate(credentialOf(request) ?? '');
-      const params = request.params as Record<string, string | undefined>;
-      const header = request.headers['x-workspace-id'];
-      const requested = params.workspaceId ?? (typeof header === 'string' && header ? header : undefined);
-      const access = resolveAccess(principal, requested);
-      requireScope(access, route.auth);
-      state.access = access;
+      const scope = route.auth;
+      const authorize = async () => {
+        const principal = await identity.authenticate(credentialOf(request) ?? '');
+        const params = request.params as Record<string, string | undefined>;
+        const header = request.headers['x-workspace-id'];
+        const requested = params.workspaceId ?? (typeof header === 'string' && header ? header : undefined);
+        const access = resolveAccess(principal, requested);
+        requireScope(access, scope);
+        return access;
+      };
+      state.access = await authorize();
+      state.reauthorize = authorize;
     }
     state.input = parseInput(route, request);
     if (route.method === 'POST') {

@@ -33,6 +33,7 @@ const schema = z.object({
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
   SSE_CLIENT_BUFFER_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   SSE_MAX_STREAMS_PER_WORKSPACE: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  SSE_RECHECK_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   PLATFORM_SECRET_KEY: z
     .string({ message: 'is not set: give 32 random bytes as hex (`openssl rand -hex 32`); npm start makes one for you' })
     .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'must be 32 random bytes as 64 hex characters or base64'),

@@ -6,6 +6,11 @@ import type { IdempotencyClaim } from './idempotency';
 export interface RequestState {
   requestId: string;
   access?: Access;
+  /**
+   * The route's authorization run again with the request's credential, for an answer that outlives the moment it
+   * was authorized (an event stream): refuses as the first check would, if access was lost since.
+   */
+  reauthorize?: () => Promise<Access>;
   input?: { params: unknown; query: unknown; body: unknown };
   idempotencyKey?: string;
   /** The claim of a POST's Idempotency-Key, until its answer is recorded (see `settleIdempotencyClaim`). */

@@ -1,4 +1,5 @@
 import type { Bus, EventSubscription } from '@platform/bus';
+import { DomainError } from '@platform/contracts';
 import type { Logger } from 'pino';
 import { publicEvent, type EventFeed, type FeedEntry, type FeedFilter } from './event-feed';
 import { matches } from './event-feed';
@@ -6,10 +7,16 @@ import { matches } from './event-feed';
 /** One SSE connection: what it wants, and where its bytes go. */
 export interface EventClient {
   readonly filter: FeedFilter;
+  /** The user whose credential opened the stream. */
+  readonly userId: string;
+  /** Checks again that the credential that opened the stream may still read it; refuses (DomainError) if not. */
+  reauthorize(): Promise<unknown>;
   /** Writes one event; false means the client fell too far behind and was disconnected. */
   send(entry: FeedEntry): boolean;
   /** Ends the stream (the gateway is stopping); the client reconnects with Last-Event-ID. */
   end(): void;
+  /** Ends the stream with an error the client can read. */
+  fail(code: string, message: string): void;
 }
 
 const YIELD_EVERY = 50;
@@ -70,6 +77,30 @@ export class EventHub {
     void this.subscription.closed().then((error) => {
       if (error) this.logger.error({ err: error }, 'the event feed stopped; live events stop until the gateway restarts');
     });
+  }
+
+  /**
+   * Checks again that each stream of these users (of everyone when none are named) may stay open, and ends those
+   * whose credential lost access since it was opened: a token revoked, a session ended or expired, a member removed.
+   * A check that fails for another reason (the database unreachable) leaves the stream open until the next one.
+   */
+  async recheck(userIds?: readonly string[]): Promise<void> {
+    const users = userIds && new Set(userIds);
+    const checked = [...this.registrations].filter((registration) => !users || users.has(registration.client.userId));
+    await Promise.all(
+      checked.map(async (registration) => {
+        try {
+          await registration.client.reauthorize();
+        } catch (error) {
+          if (!(error instanceof DomainError)) {
+            this.logger.warn({ err: error }, 'could not check an event stream’s access again; it stays open until the next check');
+            return;
+          }
+          this.registrations.delete(registration);
+          registration.client.fail(error.code, `this stream's credential no longer gives access: ${error.message}`);
+        }
+      }),
+    );
   }
 
   /** Stops following the stream and ends every client's stream, so the HTTP server can close. */

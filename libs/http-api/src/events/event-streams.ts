@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { EventFeed, FeedFilter } from './event-feed';
 import type { EventHub } from './event-hub';
+import { accessOf, stateOf } from '../request-state';
 import { SseConnection } from './sse-connection';
 
 export interface EventStreamOptions {
@@ -33,12 +34,7 @@ export class EventStreams {
     start: () => Promise<unknown>,
   ): Promise<void> {
     this.refuseOverLimit(filter.workspaceId);
-    const connection = new SseConnection(reply, filter, {
-      requestId: request.platform.requestId,
-      heartbeatMs: this.options.heartbeatMs,
-      maxBufferedBytes: this.options.maxBufferedBytes,
-      endOn,
-    });
+    const connection = this.connectionFor(request, reply, filter, endOn);
     const disconnect = await this.hub.connect(connection);
     connection.onClose(disconnect);
     try {
@@ -49,6 +45,19 @@ export class EventStreams {
       if (!(error instanceof DomainError)) this.logger.error({ err: error, requestId: request.platform.requestId }, 'starting a followed command failed');
       connection.fail(body.code, body.message);
     }
+  }
+
+  private connectionFor(request: FastifyRequest, reply: FastifyReply, filter: FeedFilter, endOn?: readonly string[]): SseConnection {
+    const { requestId, reauthorize } = stateOf(request);
+    if (!reauthorize) throw new Error('an event stream on a public route: the route definition and its handler disagree');
+    return new SseConnection(reply, filter, {
+      requestId,
+      heartbeatMs: this.options.heartbeatMs,
+      maxBufferedBytes: this.options.maxBufferedBytes,
+      endOn,
+      userId: accessOf(request).principal.userId,
+      reauthorize,
+    });
   }
 
   private refuseOverLimit(workspaceId: string): void {
@@ -73,11 +82,7 @@ export class EventStreams {
         : undefined;
     // Checked with nothing awaited before the hub registers the stream, so concurrent opens cannot all pass.
     this.refuseOverLimit(filter.workspaceId);
-    const connection = new SseConnection(reply, filter, {
-      requestId: request.platform.requestId,
-      heartbeatMs: this.options.heartbeatMs,
-      maxBufferedBytes: this.options.maxBufferedBytes,
-    });
+    const connection = this.connectionFor(request, reply, filter);
     try {
       const disconnect = await this.hub.connect(connection, afterSequence);
       connection.onClose(disconnect);

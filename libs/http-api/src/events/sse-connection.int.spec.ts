@@ -42,7 +42,7 @@ describe('SSE connection over a real socket', () => {
     server = Fastify();
     server.decorateRequest('platform', null as never);
     server.get('/events', (_request, reply) => {
-      connections.push(new SseConnection(reply, { workspaceId: 'ws' }, { requestId: 'r', heartbeatMs: 60_000, maxBufferedBytes: 256 * 1024 }));
+      connections.push(new SseConnection(reply, { workspaceId: 'ws' }, { requestId: 'r', heartbeatMs: 60_000, maxBufferedBytes: 256 * 1024, userId: 'u', reauthorize: async () => undefined }));
     });
     await server.listen({ port: 0, host: '127.0.0.1' });
   });

@@ -14,11 +14,24 @@ export class SseConnection implements EventClient {
   private readonly endOn: Set<string>;
   private open = true;
 
+  readonly userId: string;
+  readonly reauthorize: () => Promise<unknown>;
+
   constructor(
     private readonly reply: FastifyReply,
     readonly filter: FeedFilter,
-    options: { requestId: string; heartbeatMs: number; maxBufferedBytes: number; endOn?: readonly string[] },
+    options: {
+      requestId: string;
+      heartbeatMs: number;
+      maxBufferedBytes: number;
+      endOn?: readonly string[];
+      /** Whose credential opened the stream, and how to check it again (see EventClient). */
+      userId: string;
+      reauthorize: () => Promise<unknown>;
+    },
   ) {
+    this.userId = options.userId;
+    this.reauthorize = options.reauthorize;
     this.endOn = new Set(options.endOn ?? []);
     this.maxBufferedBytes = options.maxBufferedBytes;
     reply.hijack();

@@ -32,7 +32,7 @@ step() {
 
 step "services" "npm run services" bash scripts/ensure-services.sh
 step "typecheck" "npm run typecheck" npm run -s typecheck
-step "lint" "npm run lint" npx eslint . --max-warnings 0
+step "lint" "npm run lint" npm run -s lint
 # jest.config.js defines the projects unit, integration and e2e; all run unless arguments say otherwise.
 if (( $# > 0 )); then
   step "tests" "npx jest --ci --maxWorkers=2 $*" npx jest --ci --maxWorkers=2 "$@"

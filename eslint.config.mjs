@@ -28,7 +28,10 @@ const ALSO_ALLOWED = { gateway: ['scope:identity'] };
 function depConstraints({ inTests }) {
   const testing = inTests ? ['type:testing'] : [];
   return [
-    { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:util', 'type:contracts', ...testing] },
+    {
+      sourceTag: 'type:app',
+      onlyDependOnLibsWithTags: ['type:domain', 'type:adapter', 'type:util', 'type:contracts', ...testing],
+    },
     { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:util', 'type:contracts', ...testing] },
     { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:domain', 'type:util', 'type:contracts', ...testing] },
     { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts', ...testing] },

@@ -28,7 +28,9 @@ function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -53,11 +55,20 @@ function load(server: CreatedServer, clients: number, keepAlive: boolean) {
   const get = () =>
     new Promise<string>((resolve) => {
       const req = request(
-        { host: server.publicIp, port: server.edge.httpPort, path: '/', headers: keepAlive ? { host: HOST } : { host: HOST, connection: 'close' }, agent, timeout: 10_000 },
+        {
+          host: server.publicIp,
+          port: server.edge.httpPort,
+          path: '/',
+          headers: keepAlive ? { host: HOST } : { host: HOST, connection: 'close' },
+          agent,
+          timeout: 10_000,
+        },
         (response) => {
           let body = '';
           response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-          response.on('end', () => resolve(response.statusCode === 200 ? body.split(' ')[0] : `failed:${response.statusCode ?? 0}`));
+          response.on('end', () =>
+            resolve(response.statusCode === 200 ? body.split(' ')[0] : `failed:${response.statusCode ?? 0}`),
+          );
           response.on('error', (error) => resolve(`failed:${error.message}`));
         },
       );
@@ -76,7 +87,11 @@ function load(server: CreatedServer, clients: number, keepAlive: boolean) {
       await Promise.all(loops);
       if (agent) agent.destroy();
       const answers = sequences.flat();
-      return { requests: answers.length, failed: answers.filter((answer) => answer.startsWith('failed')).length, perSecond: answers.length / ((performance.now() - started) / 1000) };
+      return {
+        requests: answers.length,
+        failed: answers.filter((answer) => answer.startsWith('failed')).length,
+        perSecond: answers.length / ((performance.now() - started) / 1000),
+      };
     },
   };
 }
@@ -85,7 +100,12 @@ function load(server: CreatedServer, clients: number, keepAlive: boolean) {
 function extraSwitches(sequence: readonly string[], expected: number): number {
   let switches = 0;
   for (let index = 1; index < sequence.length; index++) {
-    if (!sequence[index].startsWith('failed') && !sequence[index - 1].startsWith('failed') && sequence[index] !== sequence[index - 1]) switches++;
+    if (
+      !sequence[index].startsWith('failed') &&
+      !sequence[index - 1].startsWith('failed') &&
+      sequence[index] !== sequence[index - 1]
+    )
+      switches++;
   }
   return Math.max(0, switches - expected);
 }
@@ -93,10 +113,17 @@ function extraSwitches(sequence: readonly string[], expected: number): number {
 async function main(): Promise<void> {
   console.log(await ensureBaseImages(['node']));
   const root = await mkdtemp(join(tmpdir(), 'bench-agent-'));
-  const cloud = new LocalCloudProvider({ root, agentPort: await freePort(), edgeHttpPort: await freePort(), edgeHttpsPort: await freePort() });
+  const cloud = new LocalCloudProvider({
+    root,
+    agentPort: await freePort(),
+    edgeHttpPort: await freePort(),
+    edgeHttpsPort: await freePort(),
+  });
   const server = await cloud.createServer({ name: 'bench' });
   const agent = new AgentClient({ baseUrl: server.agentUrl, secret: server.agentSecret });
-  const { agent: agentProcess } = JSON.parse(await readFile(join(root, server.id, 'server.json'), 'utf8')) as { agent: { pid: number } };
+  const { agent: agentProcess } = JSON.parse(await readFile(join(root, server.id, 'server.json'), 'utf8')) as {
+    agent: { pid: number };
+  };
   console.log(`local server ${server.id} on ${server.publicIp} (agent pid ${agentProcess.pid})`);
   try {
     await sleep(3000);
@@ -110,7 +137,14 @@ async function main(): Promise<void> {
       { path: await tarGzOf(source, join(root, 'app.tar.gz')), contentType: ArchiveContentTypes.tarGzip },
     );
     const spec = (version: number, replaces?: string): CutoverRequest => ({
-      container: { name: `bench-${server.id.slice(0, 8)}-v${version}`, image, service: 'web', port: 3000, env: { VERSION: `v${version}` }, healthCheck: { path: '/health', intervalMs: 50, timeoutMs: 1000, startPeriodMs: 10_000 } },
+      container: {
+        name: `bench-${server.id.slice(0, 8)}-v${version}`,
+        image,
+        service: 'web',
+        port: 3000,
+        env: { VERSION: `v${version}` },
+        healthCheck: { path: '/health', intervalMs: 50, timeoutMs: 1000, startPeriodMs: 10_000 },
+      },
       replaces,
       hostnames: [HOST],
       drainTimeoutMs: 10_000,
@@ -125,12 +159,16 @@ async function main(): Promise<void> {
     const reloadMs: number[] = [];
     const testMs: number[] = [];
     for (let index = 0; index < reloads; index++) {
-      const applied = await agent.applyRoutes({ routes: table.routes.map((route) => ({ hostname: route.hostname, upstream: route.upstream })) });
+      const applied = await agent.applyRoutes({
+        routes: table.routes.map((route) => ({ hostname: route.hostname, upstream: route.upstream })),
+      });
       reloadMs.push(applied.reloadMs);
       testMs.push(applied.testMs);
       await sleep(250);
     }
-    console.log(`nginx reload: p50 ${round(percentile(reloadMs, 50))} ms, p95 ${round(percentile(reloadMs, 95))} ms (nginx -t p50 ${round(percentile(testMs, 50))} ms)`);
+    console.log(
+      `nginx reload: p50 ${round(percentile(reloadMs, 50))} ms, p95 ${round(percentile(reloadMs, 95))} ms (nginx -t p50 ${round(percentile(testMs, 50))} ms)`,
+    );
 
     // Cutovers under load, a new connection per request (as the deployer's health checks and most proxies do).
     const traffic = load(server, 2, false);
@@ -150,7 +188,9 @@ async function main(): Promise<void> {
       `${cutovers} cutovers: new container started → serving through nginx p50 ${round(percentile(cutoverMs, 50))} ms, p95 ${round(percentile(cutoverMs, 95))} ms; ` +
         `whole cutover (with drain and stop) p50 ${round(percentile(totalMs, 50))} ms`,
     );
-    console.log(`load during the cutovers: ${underLoad.requests} requests at ${round(underLoad.perSecond)}/s, ${underLoad.failed} failed, ${anomalies} answers out of order`);
+    console.log(
+      `load during the cutovers: ${underLoad.requests} requests at ${round(underLoad.perSecond)}/s, ${underLoad.failed} failed, ${anomalies} answers out of order`,
+    );
 
     // The same with keep-alive clients, for information: nginx closes idle kept-alive connections of the
     // workers a reload retires, and a request racing that close fails unless the client retries it.
@@ -162,7 +202,9 @@ async function main(): Promise<void> {
       await sleep(200);
     }
     const keepAlive = await keptAlive.stop();
-    console.log(`keep-alive clients, ${keepAliveCutovers} cutovers: ${keepAlive.requests} requests at ${round(keepAlive.perSecond)}/s, ${keepAlive.failed} failed`);
+    console.log(
+      `keep-alive clients, ${keepAliveCutovers} cutovers: ${keepAlive.requests} requests at ${round(keepAlive.perSecond)}/s, ${keepAlive.failed} failed`,
+    );
 
     await sleep(2000);
     const rssAfter = await rssMb(agentProcess.pid);

@@ -30,11 +30,14 @@ interface Edge {
 
 function get(edge: Edge, host: string): Promise<string | null> {
   return new Promise((done) => {
-    const req = httpRequest({ host: edge.ip, port: 80, path: '/', headers: { host, connection: 'close' }, agent: false, timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => done(res.statusCode === 200 ? body.split(' ')[0] : null));
-    });
+    const req = httpRequest(
+      { host: edge.ip, port: 80, path: '/', headers: { host, connection: 'close' }, agent: false, timeout: 3000 },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => done(res.statusCode === 200 ? body.split(' ')[0] : null));
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => done(null));
     req.end();
@@ -47,25 +50,64 @@ async function main(): Promise<void> {
   const serversRoot = await mkdtemp(join(tmpdir(), 'bench-servers-'));
   const uploads = await mkdtemp(join(tmpdir(), 'bench-uploads-'));
   const key = randomBytes(32).toString('hex');
-  const common = { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, NATS_PREFIX: tag, LOG_LEVEL: 'error', PLATFORM_SECRET_KEY: key };
+  const common = {
+    DATABASE_URL: databaseUrl,
+    NATS_URL: natsUrl,
+    NATS_PREFIX: tag,
+    LOG_LEVEL: 'error',
+    PLATFORM_SECRET_KEY: key,
+  };
   try {
     await ensureBaseImages(['node']);
-    console.error("· base image ready");
+    console.error('· base image ready');
     const docker = new Dockerode();
-    const build = await docker.buildImage(packDirectory(resolve(__dirname, '../examples/hello')) as unknown as NodeJS.ReadableStream, { t: image });
-    await new Promise((done, fail) => docker.modem.followProgress(build, (error) => (error ? fail(error) : done(undefined))));
+    const build = await docker.buildImage(
+      packDirectory(resolve(__dirname, '../examples/hello')) as unknown as NodeJS.ReadableStream,
+      { t: image },
+    );
+    await new Promise((done, fail) =>
+      docker.modem.followProgress(build, (error) => (error ? fail(error) : done(undefined))),
+    );
 
     const ports = { provisioner: await freePort(), deployer: await freePort(), gateway: await freePort() };
     children.push(
-      await spawnTypeScript('apps/provisioner/src/main.ts', { ...common, DATABASE_SCHEMA: `${tag}_srv`, HTTP_PORT: String(ports.provisioner), LOCAL_SERVERS_ROOT: serversRoot, PROVISION_POLL_MS: '200' }, `http://127.0.0.1:${ports.provisioner}/readyz`),
-      await spawnTypeScript('apps/deployer/src/main.ts', { ...common, DATABASE_SCHEMA: `${tag}_dep`, HTTP_PORT: String(ports.deployer), UPLOADS_DIR: uploads }, `http://127.0.0.1:${ports.deployer}/readyz`),
-      await spawnTypeScript('apps/gateway/src/main.ts', { ...common, GATEWAY_PORT: String(ports.gateway), IDENTITY_SCHEMA: `${tag}_id`, GATEWAY_SCHEMA: `${tag}_gw`, REDIS_PREFIX: `${tag}:`, UPLOADS_DIR: uploads }, `http://127.0.0.1:${ports.gateway}/readyz`),
+      await spawnTypeScript(
+        'apps/provisioner/src/main.ts',
+        {
+          ...common,
+          DATABASE_SCHEMA: `${tag}_srv`,
+          HTTP_PORT: String(ports.provisioner),
+          LOCAL_SERVERS_ROOT: serversRoot,
+          PROVISION_POLL_MS: '200',
+        },
+        `http://127.0.0.1:${ports.provisioner}/readyz`,
+      ),
+      await spawnTypeScript(
+        'apps/deployer/src/main.ts',
+        { ...common, DATABASE_SCHEMA: `${tag}_dep`, HTTP_PORT: String(ports.deployer), UPLOADS_DIR: uploads },
+        `http://127.0.0.1:${ports.deployer}/readyz`,
+      ),
+      await spawnTypeScript(
+        'apps/gateway/src/main.ts',
+        {
+          ...common,
+          GATEWAY_PORT: String(ports.gateway),
+          IDENTITY_SCHEMA: `${tag}_id`,
+          GATEWAY_SCHEMA: `${tag}_gw`,
+          REDIS_PREFIX: `${tag}:`,
+          UPLOADS_DIR: uploads,
+        },
+        `http://127.0.0.1:${ports.gateway}/readyz`,
+      ),
     );
     const gateway = `http://127.0.0.1:${ports.gateway}`;
     const call = async <T>(method: string, path: string, token?: string, body?: unknown): Promise<T> => {
       const response = await fetch(`${gateway}${path}`, {
         method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
         body: body ? JSON.stringify(body) : undefined,
       });
       return (await response.json()) as T;
@@ -79,32 +121,75 @@ async function main(): Promise<void> {
       }
       throw new Error(`timed out waiting for ${what}`);
     };
-    const { token } = await call<{ token: string }>('POST', '/v1/auth/signup', undefined, { email: `${tag}@example.com`, password: 'benchmark password', workspaceName: 'bench' });
-    const serverIds = await Promise.all([1, 2, 3].map(async (n) => (await call<{ serverId: string }>('POST', '/v1/servers', token, { provider: 'local', name: `bench-${n}` })).serverId));
+    const { token } = await call<{ token: string }>('POST', '/v1/auth/signup', undefined, {
+      email: `${tag}@example.com`,
+      password: 'benchmark password',
+      workspaceName: 'bench',
+    });
+    const serverIds = await Promise.all(
+      [1, 2, 3].map(
+        async (n) =>
+          (await call<{ serverId: string }>('POST', '/v1/servers', token, { provider: 'local', name: `bench-${n}` }))
+            .serverId,
+      ),
+    );
     const edges = await Promise.all(
-      serverIds.map((id) => until(async () => {
-        const view = await call<{ status: string; publicIp: string }>('GET', `/v1/servers/${id}`, token);
-        return view.status === 'ready' ? { id, ip: view.publicIp } : undefined;
-      })),
+      serverIds.map((id) =>
+        until(async () => {
+          const view = await call<{ status: string; publicIp: string }>('GET', `/v1/servers/${id}`, token);
+          return view.status === 'ready' ? { id, ip: view.publicIp } : undefined;
+        }),
+      ),
     );
     const { projectId } = await call<{ projectId: string }>('POST', '/v1/projects', token, { name: 'bench' });
-    await until(async () => ((await fetch(`${gateway}/v1/projects/${projectId}`, { headers: { authorization: `Bearer ${token}` } })).ok ? true : undefined));
+    await until(async () =>
+      (await fetch(`${gateway}/v1/projects/${projectId}`, { headers: { authorization: `Bearer ${token}` } })).ok
+        ? true
+        : undefined,
+    );
     const makeService = async (name: string) => {
-      const { serviceId } = await call<{ serviceId: string }>('POST', `/v1/projects/${projectId}/services`, token, { name, port: 3000, healthCheckPath: '/health' });
-      await until(async () => ((await fetch(`${gateway}/v1/services/${serviceId}`, { headers: { authorization: `Bearer ${token}` } })).ok ? true : undefined));
+      const { serviceId } = await call<{ serviceId: string }>('POST', `/v1/projects/${projectId}/services`, token, {
+        name,
+        port: 3000,
+        healthCheckPath: '/health',
+      });
+      await until(async () =>
+        (await fetch(`${gateway}/v1/services/${serviceId}`, { headers: { authorization: `Bearer ${token}` } })).ok
+          ? true
+          : undefined,
+      );
       return { id: serviceId, host: `${name}.localhost` };
     };
 
     let version = 0;
     /** Deploys (or rolls back) and returns the time until every edge serves `expected`, and the deployer's share. */
-    const measure = async (host: string, targets: typeof edges, start: () => Promise<{ deploymentId: string }>, expected: string) => {
+    const measure = async (
+      host: string,
+      targets: typeof edges,
+      start: () => Promise<{ deploymentId: string }>,
+      expected: string,
+    ) => {
       const started = performance.now();
       const { deploymentId } = await start();
-      await until(async () => ((await Promise.all(targets.map((edge) => get(edge, host)))).every((answer) => answer === expected) ? true : undefined), `${expected} on every edge`);
+      await until(
+        async () =>
+          (await Promise.all(targets.map((edge) => get(edge, host)))).every((answer) => answer === expected)
+            ? true
+            : undefined,
+        `${expected} on every edge`,
+      );
       const servingMs = performance.now() - started;
       const done = await until(async () => {
-        const view = await call<{ status: string; durationMs: number | null }>('GET', `/v1/deployments/${deploymentId}`, token);
-        return view.status === 'succeeded' ? view : view.status === 'failed' ? Promise.reject(new Error(`deployment ${deploymentId} failed`)) : undefined;
+        const view = await call<{ status: string; durationMs: number | null }>(
+          'GET',
+          `/v1/deployments/${deploymentId}`,
+          token,
+        );
+        return view.status === 'succeeded'
+          ? view
+          : view.status === 'failed'
+            ? Promise.reject(new Error(`deployment ${deploymentId} failed`))
+            : undefined;
       });
       // Images are prepared on all servers at once (the longest counts); cutovers go batch after batch.
       const { rows } = await pool.query<{ agent_ms: number }>(
@@ -118,7 +203,18 @@ async function main(): Promise<void> {
     const deploy = (service: { id: string; host: string }, targets: typeof edges) => {
       version++;
       const v = `v${version}`;
-      return measure(service.host, targets, () => call('POST', '/v1/deployments', token, { serviceId: service.id, source: { type: 'image', image }, serverIds: targets.map((e) => e.id), env: { VERSION: v } }), v);
+      return measure(
+        service.host,
+        targets,
+        () =>
+          call('POST', '/v1/deployments', token, {
+            serviceId: service.id,
+            source: { type: 'image', image },
+            serverIds: targets.map((e) => e.id),
+            env: { VERSION: v },
+          }),
+        v,
+      );
     };
 
     const single = await makeService('bench');
@@ -127,7 +223,12 @@ async function main(): Promise<void> {
     // The first deployment of a service on 3 servers has nothing to replace; measure the second, as in daily use.
     const firstOfThree = await deploy(triple, edges);
     const three = await deploy(triple, edges);
-    const rollback = await measure(triple.host, edges, () => call('POST', `/v1/deployments/${firstOfThree.deploymentId}/rollback`, token), `v${version - 1}`);
+    const rollback = await measure(
+      triple.host,
+      edges,
+      () => call('POST', `/v1/deployments/${firstOfThree.deploymentId}/rollback`, token),
+      `v${version - 1}`,
+    );
     console.log(`deploy, 1 server:   serving after ${one.servingMs.toFixed(0)} ms`);
     console.log(`deploy, 3 servers:  serving after ${three.servingMs.toFixed(0)} ms`);
     console.log(`rollback, 3 servers: serving after ${rollback.servingMs.toFixed(0)} ms (target < 3000)`);
@@ -152,7 +253,9 @@ async function main(): Promise<void> {
     loading = false;
     await load;
     const overhead = overheads.reduce((a, b) => a + b, 0) / overheads.length;
-    console.log(`10 deploys on 3 servers under load: ${failed} failed of ${requests} requests; deployer overhead ${(overhead * 100).toFixed(1)}% of the deployment time (target < 10%)`);
+    console.log(
+      `10 deploys on 3 servers under load: ${failed} failed of ${requests} requests; deployer overhead ${(overhead * 100).toFixed(1)}% of the deployment time (target < 10%)`,
+    );
     console.log(
       JSON.stringify({
         deploy_1_server_ms: Math.round(one.servingMs),
@@ -172,9 +275,13 @@ async function main(): Promise<void> {
     for (const suffix of ['srv', 'dep', 'id', 'gw']) await pool.query(`DROP SCHEMA IF EXISTS ${tag}_${suffix} CASCADE`);
     await pool.end();
     const bus = await Bus.connect({ servers: natsUrl, prefix: tag });
-    for (const stream of ['COMMANDS', 'EVENTS', 'DEADLETTERS'] as const) await bus.manager.streams.delete(bus.subjects.stream(stream)).catch(() => undefined);
+    for (const stream of ['COMMANDS', 'EVENTS', 'DEADLETTERS'] as const)
+      await bus.manager.streams.delete(bus.subjects.stream(stream)).catch(() => undefined);
     await bus.close();
-    await new Dockerode().getImage(image).remove({ force: true }).catch(() => undefined);
+    await new Dockerode()
+      .getImage(image)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
 }
 

@@ -6,7 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { Client, Pool, type PoolClient } from 'pg';
 import { STREAM_DOES_NOT_EXIST } from '@event-driven-io/emmett';
 import { getPostgreSQLEventStore } from '@event-driven-io/emmett-postgresql';
-import { EventStore, ProjectionRunner, runMigrations, StreamVersionConflictError, type StoredEvent } from '@platform/event-store';
+import {
+  EventStore,
+  ProjectionRunner,
+  runMigrations,
+  StreamVersionConflictError,
+  type StoredEvent,
+} from '@platform/event-store';
 
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const database = 'platform_bench_event_store';
@@ -73,7 +79,12 @@ async function newStreams(append: Append, concurrency: number, total: number): P
  * `total` successful appends to one stream, each at the version its writer last saw; losers reload and retry.
  * The bare INSERT checks no version, so its hot-stream figure is only a ceiling, not a like-for-like rival.
  */
-async function hotStream(append: Append, readVersion: (s: string) => Promise<number>, concurrency: number, total: number): Promise<Figures> {
+async function hotStream(
+  append: Append,
+  readVersion: (s: string) => Promise<number>,
+  concurrency: number,
+  total: number,
+): Promise<Figures> {
   const streamId = `hot-${randomUUID()}`;
   const latencies: number[] = [];
   let done = 0;
@@ -100,7 +111,11 @@ async function hotStream(append: Append, readVersion: (s: string) => Promise<num
 }
 
 function isConflict(error: unknown): boolean {
-  return error instanceof StreamVersionConflictError || (error as Error).name === 'ExpectedVersionConflictError' || (error as { errorCode?: number }).errorCode === 412;
+  return (
+    error instanceof StreamVersionConflictError ||
+    (error as Error).name === 'ExpectedVersionConflictError' ||
+    (error as { errorCode?: number }).errorCode === 412
+  );
 }
 
 async function main(): Promise<void> {
@@ -109,12 +124,16 @@ async function main(): Promise<void> {
   const ours = new EventStore(pool, 'bench');
   await ours.migrate();
   const emmett = getPostgreSQLEventStore(benchUrl, { connectionOptions: { pooled: true } as never });
-  await pool.query(`CREATE TABLE bench_insert (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, stream_id text NOT NULL, type text NOT NULL, data jsonb NOT NULL, metadata jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+  await pool.query(
+    `CREATE TABLE bench_insert (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, stream_id text NOT NULL, type text NOT NULL, data jsonb NOT NULL, metadata jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+  );
 
   const contenders: Record<string, { append: Append; version: (s: string) => Promise<number> }> = {
     ours: {
       append: async (streamId, expected) => {
-        await ours.append(streamId, [{ type: 'DeploymentRequested', data: payload, metadata }], { expectedVersion: expected });
+        await ours.append(streamId, [{ type: 'DeploymentRequested', data: payload, metadata }], {
+          expectedVersion: expected,
+        });
       },
       version: (streamId) => ours.streamVersion(streamId),
     },
@@ -147,7 +166,12 @@ async function main(): Promise<void> {
     for (const [name, contender] of Object.entries(contenders)) {
       const total = concurrency === 1 ? appendsPerRun / 4 : appendsPerRun;
       const fresh = await newStreams(contender.append, concurrency, total);
-      const hot = await hotStream(contender.append, contender.version, concurrency, concurrency === 1 ? total : total / 4);
+      const hot = await hotStream(
+        contender.append,
+        contender.version,
+        concurrency,
+        concurrency === 1 ? total : total / 4,
+      );
       results[`${name}.new.c${concurrency}`] = fresh;
       results[`${name}.hot.c${concurrency}`] = hot;
       console.log(
@@ -204,7 +228,10 @@ async function projectionCatchUp(pool: Pool): Promise<number> {
   const projection = {
     name: 'deployments_per_stream',
     migrations: [
-      { id: 'bench/001', sql: 'CREATE TABLE stream_counts (stream_id text PRIMARY KEY, events int NOT NULL, last_image text)' },
+      {
+        id: 'bench/001',
+        sql: 'CREATE TABLE stream_counts (stream_id text PRIMARY KEY, events int NOT NULL, last_image text)',
+      },
     ],
     async handle(events: readonly StoredEvent[], tx: PoolClient) {
       const counts = new Map<string, { events: number; image: string }>();

@@ -38,7 +38,12 @@ async function load(name: string, options: autocannon.Options) {
   const result = await autocannon({ connections, duration: seconds, ...options });
   const failed = result.non2xx + result.errors + result.timeouts;
   if (failed > 0) throw new Error(`${name}: ${failed} requests failed`);
-  return { perSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, total: result.requests.total };
+  return {
+    perSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    total: result.requests.total,
+  };
 }
 
 /**
@@ -65,12 +70,18 @@ async function medianRound<R extends { perSecond: number; p50: number; p99: numb
  * Runs the loads in turns, ROUNDS times, and reports each one's median round: a shared machine's speed drifts
  * from one second to the next, and a ratio of two runs made at different moments measures that drift as well.
  */
-async function alternated<K extends string>(loads: Record<K, [string, autocannon.Options]>): Promise<Record<K, { perSecond: number; p99: number }>> {
+async function alternated<K extends string>(
+  loads: Record<K, [string, autocannon.Options]>,
+): Promise<Record<K, { perSecond: number; p99: number }>> {
   const rounds: Record<string, { perSecond: number; p99: number }[]> = {};
   const names = Object.keys(loads) as K[];
   for (let round = 0; round < ROUNDS; round++) {
     for (const name of round % 2 === 0 ? names : [...names].reverse()) {
-      const result = await autocannon({ connections, duration: Math.max(1, Math.round((seconds * 2) / ROUNDS)), ...loads[name][1] });
+      const result = await autocannon({
+        connections,
+        duration: Math.max(1, Math.round((seconds * 2) / ROUNDS)),
+        ...loads[name][1],
+      });
       const failed = result.non2xx + result.errors + result.timeouts;
       if (failed > 0) throw new Error(`${loads[name][0]}: ${failed} requests failed`);
       (rounds[name] ??= []).push({ perSecond: result.requests.average, p99: result.latency.p99 });
@@ -103,10 +114,13 @@ async function backlogHandled(bus: Bus, pool: Pool, feedSchema: string, timeoutM
   while (Date.now() < deadline) {
     let pending = 0;
     for (const name of ['COMMANDS', 'EVENTS'] as const) {
-      for await (const consumer of bus.manager.consumers.list(bus.subjects.stream(name))) pending += consumer.num_pending + consumer.num_ack_pending;
+      for await (const consumer of bus.manager.consumers.list(bus.subjects.stream(name)))
+        pending += consumer.num_pending + consumer.num_ack_pending;
     }
     const published = (await bus.manager.streams.info(bus.subjects.stream('EVENTS'))).state.last_seq;
-    const { rows } = await pool.query<{ last: string | null }>(`SELECT max(sequence) AS last FROM ${feedSchema}.event_feed`);
+    const { rows } = await pool.query<{ last: string | null }>(
+      `SELECT max(sequence) AS last FROM ${feedSchema}.event_feed`,
+    );
     if (pending === 0 && Number(rows[0].last ?? 0) >= published) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -114,23 +128,42 @@ async function backlogHandled(bus: Bus, pool: Pool, feedSchema: string, timeoutM
 }
 
 async function main(): Promise<void> {
-  const common = { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, NATS_PREFIX: tag, LOG_LEVEL: 'error', PLATFORM_SECRET_KEY: randomBytes(32).toString('hex') };
+  const common = {
+    DATABASE_URL: databaseUrl,
+    NATS_URL: natsUrl,
+    NATS_PREFIX: tag,
+    LOG_LEVEL: 'error',
+    PLATFORM_SECRET_KEY: randomBytes(32).toString('hex'),
+  };
   const children: ChildProcess[] = [];
   const pool = new Pool({ connectionString: databaseUrl });
   const bus = await Bus.connect({ servers: natsUrl, prefix: tag });
   try {
     const deployerPort = await freePort();
-    const deployer = await spawnTypeScript('apps/deployer/src/main.ts', { ...common, DATABASE_SCHEMA: `${tag}_dep`, HTTP_PORT: String(deployerPort) }, `http://127.0.0.1:${deployerPort}/readyz`);
+    const deployer = await spawnTypeScript(
+      'apps/deployer/src/main.ts',
+      { ...common, DATABASE_SCHEMA: `${tag}_dep`, HTTP_PORT: String(deployerPort) },
+      `http://127.0.0.1:${deployerPort}/readyz`,
+    );
     children.push(deployer);
     const gatewayPort = await freePort();
     const gateway = `http://127.0.0.1:${gatewayPort}`;
     const gatewayProcess = await spawnTypeScript(
       'apps/gateway/src/main.ts',
-      { ...common, GATEWAY_PORT: String(gatewayPort), IDENTITY_SCHEMA: `${tag}_id`, GATEWAY_SCHEMA: `${tag}_gw`, REDIS_PREFIX: `${tag}:` },
+      {
+        ...common,
+        GATEWAY_PORT: String(gatewayPort),
+        IDENTITY_SCHEMA: `${tag}_id`,
+        GATEWAY_SCHEMA: `${tag}_gw`,
+        REDIS_PREFIX: `${tag}:`,
+      },
       `${gateway}/v1/openapi.json`,
     );
     children.push(gatewayProcess);
-    const serviceProcesses = processGroups({ gateway: gatewayProcess.pid, deployer: deployer.pid }, { 'nats-server': 'nats-server', postgres: 'postgres' });
+    const serviceProcesses = processGroups(
+      { gateway: gatewayProcess.pid, deployer: deployer.pid },
+      { 'nats-server': 'nats-server', postgres: 'postgres' },
+    );
 
     const signup = await fetch(`${gateway}/v1/auth/signup`, {
       method: 'POST',
@@ -147,11 +180,21 @@ async function main(): Promise<void> {
       serverIds: [randomUUID()],
     });
     for (let i = 0; i < 20; i++) {
-      await fetch(`${gateway}/v1/deploy-configs`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: configBody });
+      await fetch(`${gateway}/v1/deploy-configs`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: configBody,
+      });
     }
 
     const barePort = await freePort();
-    children.push(await spawnTypeScript('benchmarks/bare-fastify.ts', { PORT: String(barePort), BODY: me }, `http://127.0.0.1:${barePort}/v1/me`));
+    children.push(
+      await spawnTypeScript(
+        'benchmarks/bare-fastify.ts',
+        { PORT: String(barePort), BODY: me },
+        `http://127.0.0.1:${barePort}/v1/me`,
+      ),
+    );
 
     // Warm up every path before measuring.
     await autocannon({ url: `${gateway}/v1/me`, headers: auth, connections, duration: 1 });
@@ -165,7 +208,9 @@ async function main(): Promise<void> {
     const queryName = 'gateway GET /v1/deploy-configs (NATS)';
     const queryRequest = { url: `${gateway}/v1/deploy-configs?limit=20`, headers: auth };
     const query = await medianRound(queryName, 'saturated', () => load(queryName, queryRequest));
-    const queryPaced = await medianRound(queryName, 'paced', () => paced(queryName, { ...queryRequest, rate: Math.round(query.perSecond / 2) }));
+    const queryPaced = await medianRound(queryName, 'paced', () =>
+      paced(queryName, { ...queryRequest, rate: Math.round(query.perSecond / 2) }),
+    );
     const commandName = 'gateway POST /v1/deploy-configs';
     const commandRequest = {
       url: `${gateway}/v1/deploy-configs`,
@@ -192,11 +237,15 @@ async function main(): Promise<void> {
     const cpuPerCommand = commandCpu(commandsAccepted);
     const cpuTotal = Object.values(cpuPerCommand).reduce((sum, ms) => sum + ms, 0);
     const sustained = sustainedRounds.sort((a, b) => a - b)[Math.floor(sustainedRounds.length / 2)];
-    console.log(`  (commands handled by the deployer: ${sustained.toFixed(0)}/s sustained, median of ${sustainedRounds.map((r) => r.toFixed(0)).join(', ')})`);
+    console.log(
+      `  (commands handled by the deployer: ${sustained.toFixed(0)}/s sustained, median of ${sustainedRounds.map((r) => r.toFixed(0)).join(', ')})`,
+    );
     // What one command costs, accepted and handled, by process: with every process on the same cores, this bounds
     // the rate the machine sustains, and the saturated p99 with it (32 connections queue at that rate).
     console.log(
-      `  (CPU per command, accepted and handled, in ms: ${Object.entries(cpuPerCommand).map(([name, ms]) => `${name} ${ms}`).join(', ')}; ` +
+      `  (CPU per command, accepted and handled, in ms: ${Object.entries(cpuPerCommand)
+        .map(([name, ms]) => `${name} ${ms}`)
+        .join(', ')}; ` +
         `total ${cpuTotal.toFixed(2)}, so at most ${Math.round((availableParallelism() * 1000) / cpuTotal)} commands/s on ${availableParallelism()} cores)`,
     );
     const commandPacedRate = Math.round(sustained / 2);
@@ -253,9 +302,11 @@ async function main(): Promise<void> {
     );
   } finally {
     await Promise.all(children.map(stopProcess));
-    for (const schema of [`${tag}_dep`, `${tag}_id`, `${tag}_gw`]) await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    for (const schema of [`${tag}_dep`, `${tag}_id`, `${tag}_gw`])
+      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await pool.end();
-    for (const stream of ['COMMANDS', 'EVENTS', 'DEADLETTERS'] as const) await bus.manager.streams.delete(bus.subjects.stream(stream)).catch(() => undefined);
+    for (const stream of ['COMMANDS', 'EVENTS', 'DEADLETTERS'] as const)
+      await bus.manager.streams.delete(bus.subjects.stream(stream)).catch(() => undefined);
     await bus.close();
   }
 }

@@ -25,19 +25,24 @@ function pidsNamed(name: string): number[] {
   } catch {
     return [];
   }
-  return entries.filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
-    } catch {
-      return false;
-    }
-  }).map(Number);
+  return entries
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 export type ProcessGroups = Record<string, () => number[]>;
 
 /** Groups of processes by name: given pids, or every process with a command name (looked up at each reading). */
-export function processGroups(pids: Record<string, number | undefined>, commandNames: Record<string, string>): ProcessGroups {
+export function processGroups(
+  pids: Record<string, number | undefined>,
+  commandNames: Record<string, string>,
+): ProcessGroups {
   const groups: ProcessGroups = {};
   for (const [label, pid] of Object.entries(pids)) if (pid !== undefined) groups[label] = () => [pid];
   for (const [label, name] of Object.entries(commandNames)) groups[label] = () => pidsNamed(name);

@@ -35,7 +35,9 @@ function median(values: number[]): number {
 const round = (value: number) => Math.round(value * 10) / 10;
 
 async function main(): Promise<void> {
-  execFileSync('bash', [path.resolve(__dirname, '../scripts/ensure-chromium.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('bash', [path.resolve(__dirname, '../scripts/ensure-chromium.sh')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   console.error('· building the console and starting the stack…');
   const stack = await startConsoleStack('webbench');
   const pool = new Pool({ connectionString: testServices.databaseUrl, max: 2 });
@@ -43,7 +45,10 @@ async function main(): Promise<void> {
     const call = async <T>(method: string, route: string, token: string | undefined, body?: unknown): Promise<T> => {
       const response = await fetch(`${stack.gatewayUrl}${route}`, {
         method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
         body: body ? JSON.stringify(body) : undefined,
       });
       if (!response.ok) throw new Error(`${method} ${route}: HTTP ${response.status} ${await response.text()}`);
@@ -51,22 +56,36 @@ async function main(): Promise<void> {
     };
     const email = `bench-${randomUUID().slice(0, 8)}@example.com`;
     const password = 'correct horse battery staple';
-    const signup = await call<{ token: string; user: { id: string }; workspace: { id: string } }>('POST', '/v1/auth/signup', undefined, {
-      email,
-      password,
-      workspaceName: 'Bench',
-    });
+    const signup = await call<{ token: string; user: { id: string }; workspace: { id: string } }>(
+      'POST',
+      '/v1/auth/signup',
+      undefined,
+      {
+        email,
+        password,
+        workspaceName: 'Bench',
+      },
+    );
     const { projectId } = await call<{ projectId: string }>('POST', '/v1/projects', signup.token, { name: 'shop' });
     for (let i = 0; ; i++) {
-      const response = await fetch(`${stack.gatewayUrl}/v1/projects/${projectId}`, { headers: { authorization: `Bearer ${signup.token}` } });
+      const response = await fetch(`${stack.gatewayUrl}/v1/projects/${projectId}`, {
+        headers: { authorization: `Bearer ${signup.token}` },
+      });
       await response.body?.cancel();
       if (response.ok) break;
       if (i > 100) throw new Error('the project never showed');
       await sleep(100);
     }
-    const { serviceId } = await call<{ serviceId: string }>('POST', `/v1/projects/${projectId}/services`, signup.token, { name: 'web', port: 3000 });
+    const { serviceId } = await call<{ serviceId: string }>(
+      'POST',
+      `/v1/projects/${projectId}/services`,
+      signup.token,
+      { name: 'web', port: 3000 },
+    );
     for (let i = 0; ; i++) {
-      const response = await fetch(`${stack.gatewayUrl}/v1/services/${serviceId}`, { headers: { authorization: `Bearer ${signup.token}` } });
+      const response = await fetch(`${stack.gatewayUrl}/v1/services/${serviceId}`, {
+        headers: { authorization: `Bearer ${signup.token}` },
+      });
       await response.body?.cancel();
       if (response.ok) break;
       if (i > 100) throw new Error('the service never showed');
@@ -87,7 +106,14 @@ async function main(): Promise<void> {
       [
         signup.workspace.id,
         serviceId,
-        JSON.stringify(Object.fromEntries(servers.map((id, index) => [id, { status: 'switched', reason: null, url: `http://10.0.0.${index + 1}:80` }]))),
+        JSON.stringify(
+          Object.fromEntries(
+            servers.map((id, index) => [
+              id,
+              { status: 'switched', reason: null, url: `http://10.0.0.${index + 1}:80` },
+            ]),
+          ),
+        ),
         signup.user.id,
         DEPLOYMENTS,
       ],
@@ -96,7 +122,13 @@ async function main(): Promise<void> {
 
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+      ],
     });
     // The session cookie, set for the console's origin as the login page gets it; each run starts from it.
     const setup = await browser.newContext();
@@ -113,7 +145,15 @@ async function main(): Promise<void> {
       `;
     const url = `${stack.consoleUrl}/deployments?serviceId=${serviceId}`;
 
-    const runs: { firstRender: number; tti: number; jsGzip: number; jsRaw: number; scripts: number; rows: number; serverMs: number }[] = [];
+    const runs: {
+      firstRender: number;
+      tti: number;
+      jsGzip: number;
+      jsRaw: number;
+      scripts: number;
+      rows: number;
+      serverMs: number;
+    }[] = [];
     for (let run = 0; run <= RUNS; run++) {
       // Every run is a first visit: a fresh context (no cache) holding only the session cookie.
       const context = await browser.newContext({ storageState, viewport: { width: 1280, height: 800 } });
@@ -139,9 +179,16 @@ async function main(): Promise<void> {
       const scripts = await Promise.all(bodies);
       // The page works, not just paints: "Load more" fetches the next page of the 500.
       await page.getByRole('button', { name: 'Load more' }).click();
-      await page.waitForFunction(`document.querySelectorAll(${JSON.stringify(ROWS)}).length > ${timing.rows}`, undefined, { timeout: 15_000 }).catch(async (error: unknown) => {
-        throw new Error(`"Load more" added no rows; the page says: ${(await page.locator('.toasts').textContent()) ?? ''}`, { cause: error });
-      });
+      await page
+        .waitForFunction(`document.querySelectorAll(${JSON.stringify(ROWS)}).length > ${timing.rows}`, undefined, {
+          timeout: 15_000,
+        })
+        .catch(async (error: unknown) => {
+          throw new Error(
+            `"Load more" added no rows; the page says: ${(await page.locator('.toasts').textContent()) ?? ''}`,
+            { cause: error },
+          );
+        });
       await context.close();
       const result = {
         ...timing,

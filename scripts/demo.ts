@@ -18,7 +18,10 @@ const serverNames = ['demo-1', 'demo-2'];
 async function api<T>(token: string | undefined, method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${gatewayUrl}${path}`, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const answer = (await response.json().catch(() => ({}))) as T & { error?: { message: string } };
@@ -38,7 +41,12 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 
 async function session(): Promise<string> {
   try {
-    return (await api<{ token: string }>(undefined, 'POST', '/v1/auth/login', { email: account.email, password: account.password })).token;
+    return (
+      await api<{ token: string }>(undefined, 'POST', '/v1/auth/login', {
+        email: account.email,
+        password: account.password,
+      })
+    ).token;
   } catch {
     return (await api<{ token: string }>(undefined, 'POST', '/v1/auth/signup', account)).token;
   }
@@ -60,7 +68,9 @@ async function servers(token: string): Promise<Server[]> {
     await api(token, 'POST', '/v1/servers', { provider: 'local', name });
   }
   return until('the servers to be ready', async () => {
-    const all = (await api<{ items: Server[] }>(token, 'GET', '/v1/servers?limit=200')).items.filter((s) => serverNames.includes(s.name));
+    const all = (await api<{ items: Server[] }>(token, 'GET', '/v1/servers?limit=200')).items.filter((s) =>
+      serverNames.includes(s.name),
+    );
     const ready = serverNames.map((name) => all.find((server) => server.name === name && server.status === 'ready'));
     return ready.every(Boolean) ? (ready as Server[]) : undefined;
   });
@@ -69,11 +79,16 @@ async function servers(token: string): Promise<Server[]> {
 async function service(token: string): Promise<{ id: string; hostname: string }> {
   const projects = (await api<{ items: { id: string; name: string }[] }>(token, 'GET', '/v1/projects?limit=200')).items;
   const projectId =
-    projects.find((project) => project.name === 'demo')?.id ?? (await api<{ projectId: string }>(token, 'POST', '/v1/projects', { name: 'demo' })).projectId;
+    projects.find((project) => project.name === 'demo')?.id ??
+    (await api<{ projectId: string }>(token, 'POST', '/v1/projects', { name: 'demo' })).projectId;
   await until('the project', () => api(token, 'GET', `/v1/projects/${projectId}`).catch(() => undefined));
-  const existing = (await api<{ items: { id: string; name: string; hostname: string }[] }>(token, 'GET', `/v1/projects/${projectId}/services`)).items.find(
-    (candidate) => candidate.name === 'hello',
-  );
+  const existing = (
+    await api<{ items: { id: string; name: string; hostname: string }[] }>(
+      token,
+      'GET',
+      `/v1/projects/${projectId}/services`,
+    )
+  ).items.find((candidate) => candidate.name === 'hello');
   if (existing) return existing;
   const { serviceId } = await api<{ serviceId: string }>(token, 'POST', `/v1/projects/${projectId}/services`, {
     name: 'hello',
@@ -81,11 +96,15 @@ async function service(token: string): Promise<{ id: string; hostname: string }>
     healthCheckPath: '/health',
     env: { GREETING: 'Hello from your own platform' },
   });
-  return until('the service', () => api<{ id: string; hostname: string }>(token, 'GET', `/v1/services/${serviceId}`).catch(() => undefined));
+  return until('the service', () =>
+    api<{ id: string; hostname: string }>(token, 'GET', `/v1/services/${serviceId}`).catch(() => undefined),
+  );
 }
 
 async function deploy(token: string, serviceId: string, targets: Server[]): Promise<void> {
-  const archive = Readable.from(packDirectory(path.join(root, 'examples/hello')) as AsyncIterable<Buffer>).pipe(createGzip());
+  const archive = Readable.from(packDirectory(path.join(root, 'examples/hello')) as AsyncIterable<Buffer>).pipe(
+    createGzip(),
+  );
   const chunks: Buffer[] = [];
   for await (const chunk of archive) chunks.push(chunk as Buffer);
   const upload = await fetch(`${gatewayUrl}/v1/uploads`, {
@@ -100,7 +119,8 @@ async function deploy(token: string, serviceId: string, targets: Server[]): Prom
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'text/event-stream' },
     body: JSON.stringify({ serviceId, source: { type: 'upload', uploadId }, serverIds: targets.map((s) => s.id) }),
   });
-  if (!response.ok || !response.body) throw new Error(`the deployment was refused: ${await text(response.body as never)}`);
+  if (!response.ok || !response.body)
+    throw new Error(`the deployment was refused: ${await text(response.body as never)}`);
   const names = new Map(targets.map((server) => [server.id, server.name]));
   let outcome = '';
   for await (const frame of streamFrames(response.body)) {
@@ -109,10 +129,12 @@ async function deploy(token: string, serviceId: string, targets: Server[]): Prom
     if (!event || !data) continue;
     const payload = JSON.parse(data) as { data?: { serverId?: string; reason?: string } };
     const server = payload.data?.serverId ? ` on ${names.get(payload.data.serverId) ?? payload.data.serverId}` : '';
-    if (event !== 'DeploymentLogged') console.log(`  · ${event}${server}${payload.data?.reason ? `: ${payload.data.reason}` : ''}`);
+    if (event !== 'DeploymentLogged')
+      console.log(`  · ${event}${server}${payload.data?.reason ? `: ${payload.data.reason}` : ''}`);
     if (event === 'DeploymentSucceeded' || event === 'DeploymentFailed' || event === 'error') outcome = event;
   }
-  if (outcome !== 'DeploymentSucceeded') throw new Error(`the deployment ended with ${outcome || 'no result'}; see the log above`);
+  if (outcome !== 'DeploymentSucceeded')
+    throw new Error(`the deployment ended with ${outcome || 'no result'}; see the log above`);
 }
 
 async function* streamFrames(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {

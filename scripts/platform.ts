@@ -53,11 +53,15 @@ function secretKey(): string {
 }
 
 function startApp(name: string, port: number, portVariable: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['-r', path.join(root, 'scripts/register.js'), path.join(root, `apps/${name}/src/main.ts`)], {
-    cwd: root,
-    env: { ...process.env, ...env, [portVariable]: String(port) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', path.join(root, 'scripts/register.js'), path.join(root, `apps/${name}/src/main.ts`)],
+    {
+      cwd: root,
+      env: { ...process.env, ...env, [portVariable]: String(port) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   child.stdout?.pipe(pretty({ colorize: process.stdout.isTTY, ignore: 'pid,hostname,service', singleLine: true }));
   return child;
 }
@@ -85,7 +89,10 @@ const frontDoor = new LocalFrontProxy(path.join(platformHome, 'front'), { addres
 
 /** Keeps the front door routing each service's hostname to the local servers it was deployed to. */
 function followDeployments(): { start(): void; stop(): Promise<void> } {
-  const pool = new Pool({ connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', max: 2 });
+  const pool = new Pool({
+    connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    max: 2,
+  });
   pool.on('error', () => undefined);
   const quiet = () => undefined;
   const routes = new FrontRoutes({
@@ -107,7 +114,10 @@ export interface RunningPlatform {
 }
 
 export async function startPlatform(): Promise<RunningPlatform> {
-  runScript('scripts/ensure-services.sh', 'The platform needs PostgreSQL, NATS, Redis, Docker and nginx; see above for what to install or start.');
+  runScript(
+    'scripts/ensure-services.sh',
+    'The platform needs PostgreSQL, NATS, Redis, Docker and nginx; see above for what to install or start.',
+  );
   runScript('scripts/build-base-images.sh', 'The base images for apps could not be built; see above.');
   const env = {
     PLATFORM_SECRET_KEY: secretKey(),
@@ -118,7 +128,10 @@ export async function startPlatform(): Promise<RunningPlatform> {
     TRUST_PROXY: '127.0.0.1',
     LOCAL_FRONT_DOOR_PORT: String(frontDoorPort),
   };
-  const children = services.map((service) => ({ ...service, child: startApp(service.name, service.port, service.portVariable, env) }));
+  const children = services.map((service) => ({
+    ...service,
+    child: startApp(service.name, service.port, service.portVariable, env),
+  }));
   const front = followDeployments();
   const stop = () => {
     void front.stop();
@@ -138,6 +151,9 @@ export async function startPlatform(): Promise<RunningPlatform> {
     children,
     appUrl: (hostname) => frontDoor.url(hostname),
     stop,
-    exited: () => Promise.all(children.map(({ child }) => new Promise((resolve) => child.once('exit', resolve)))).then(() => undefined),
+    exited: () =>
+      Promise.all(children.map(({ child }) => new Promise((resolve) => child.once('exit', resolve)))).then(
+        () => undefined,
+      ),
   };
 }

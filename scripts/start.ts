@@ -9,7 +9,9 @@ async function main(): Promise<void> {
   console.log(`  API            ${gatewayUrl}/v1`);
   console.log(`  Documentation  ${gatewayUrl}/docs`);
   console.log(`  Try it:        curl -X POST ${gatewayUrl}/v1/auth/signup -H 'content-type: application/json' \\`);
-  console.log(`                   -d '{"email":"you@example.com","password":"a long password","workspaceName":"mine"}'`);
+  console.log(
+    `                   -d '{"email":"you@example.com","password":"a long password","workspaceName":"mine"}'`,
+  );
   console.log('  Or run `npm run demo` for servers and a deployed sample app.');
   console.log('\nPress Ctrl-C to stop.\n');
   await platform.exited();

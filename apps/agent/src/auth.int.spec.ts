@@ -16,14 +16,29 @@ interface RawAnswer {
   readonly body: { error?: { code: string; message: string; details?: Array<{ reason?: string }> } };
 }
 
-function send(method: string, path: string, headers: Record<string, string>, body?: Buffer, contentType = 'application/json'): Promise<RawAnswer> {
+function send(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+  contentType = 'application/json',
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: agent.config.http.port, method, path, headers: { ...headers, ...(body ? { 'content-type': contentType } : {}) }, agent: false },
+      {
+        host: '127.0.0.1',
+        port: agent.config.http.port,
+        method,
+        path,
+        headers: { ...headers, ...(body ? { 'content-type': contentType } : {}) },
+        agent: false,
+      },
       (response) => {
         let text = '';
         response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text ? (JSON.parse(text) as RawAnswer['body']) : {} }));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: text ? (JSON.parse(text) as RawAnswer['body']) : {} }),
+        );
       },
     );
     req.on('error', reject);
@@ -35,7 +50,10 @@ function routeTable(hostname: string): Buffer {
   return Buffer.from(JSON.stringify({ routes: [{ hostname, upstream: { host: '127.0.0.1', port: 9 } }] }));
 }
 
-function signed(body: Buffer, options: { secret?: string; now?: number; path?: string; method?: string } = {}): Record<string, string> {
+function signed(
+  body: Buffer,
+  options: { secret?: string; now?: number; path?: string; method?: string } = {},
+): Record<string, string> {
   return signRequest(
     options.secret ?? agent.secret,
     { method: options.method ?? 'PUT', pathWithQuery: options.path ?? '/v1/edge/routes', bodySha256: sha256Hex(body) },
@@ -49,7 +67,9 @@ async function hostnames(): Promise<string[]> {
 
 beforeAll(async () => {
   agent = await startTestAgent('auth');
-  await agent.client.applyRoutes({ routes: [{ hostname: 'before.localhost', upstream: { host: '127.0.0.1', port: 9 } }] });
+  await agent.client.applyRoutes({
+    routes: [{ hostname: 'before.localhost', upstream: { host: '127.0.0.1', port: 9 } }],
+  });
 });
 afterAll(async () => {
   await agent?.close();
@@ -62,11 +82,61 @@ describe('requests the agent refuses with 401, changing nothing', () => {
 
   it.each<[string, () => Promise<RawAnswer>, string]>([
     ['unsigned', () => send('PUT', '/v1/edge/routes', {}, routeTable('evil.localhost')), 'missing_headers'],
-    ['signed with another secret', () => send('PUT', '/v1/edge/routes', signed(routeTable('evil.localhost'), { secret: 'f'.repeat(64) }), routeTable('evil.localhost')), 'bad_signature'],
-    ['signed a minute ago', () => send('PUT', '/v1/edge/routes', signed(routeTable('evil.localhost'), { now: Date.now() - 60_000 }), routeTable('evil.localhost')), 'stale'],
-    ['signed for a minute from now', () => send('PUT', '/v1/edge/routes', signed(routeTable('evil.localhost'), { now: Date.now() + 60_000 }), routeTable('evil.localhost')), 'stale'],
-    ['signed for another path', () => send('PUT', '/v1/edge/routes', signed(routeTable('evil.localhost'), { path: '/v1/edge/routes?x=1' }), routeTable('evil.localhost')), 'bad_signature'],
-    ['signed for another method', () => send('PUT', '/v1/edge/routes', signed(routeTable('evil.localhost'), { method: 'POST' }), routeTable('evil.localhost')), 'bad_signature'],
+    [
+      'signed with another secret',
+      () =>
+        send(
+          'PUT',
+          '/v1/edge/routes',
+          signed(routeTable('evil.localhost'), { secret: 'f'.repeat(64) }),
+          routeTable('evil.localhost'),
+        ),
+      'bad_signature',
+    ],
+    [
+      'signed a minute ago',
+      () =>
+        send(
+          'PUT',
+          '/v1/edge/routes',
+          signed(routeTable('evil.localhost'), { now: Date.now() - 60_000 }),
+          routeTable('evil.localhost'),
+        ),
+      'stale',
+    ],
+    [
+      'signed for a minute from now',
+      () =>
+        send(
+          'PUT',
+          '/v1/edge/routes',
+          signed(routeTable('evil.localhost'), { now: Date.now() + 60_000 }),
+          routeTable('evil.localhost'),
+        ),
+      'stale',
+    ],
+    [
+      'signed for another path',
+      () =>
+        send(
+          'PUT',
+          '/v1/edge/routes',
+          signed(routeTable('evil.localhost'), { path: '/v1/edge/routes?x=1' }),
+          routeTable('evil.localhost'),
+        ),
+      'bad_signature',
+    ],
+    [
+      'signed for another method',
+      () =>
+        send(
+          'PUT',
+          '/v1/edge/routes',
+          signed(routeTable('evil.localhost'), { method: 'POST' }),
+          routeTable('evil.localhost'),
+        ),
+      'bad_signature',
+    ],
   ])('%s', async (_what, attempt, reason) => {
     const answer = await attempt();
     expect(answer.status).toBe(401);
@@ -81,7 +151,10 @@ describe('requests the agent refuses with 401, changing nothing', () => {
   });
 
   it('a body hash header changed to match another body', async () => {
-    const headers = { ...signed(routeTable('innocent.localhost')), [AgentAuthHeaders.contentSha256]: sha256Hex(routeTable('evil.localhost')) };
+    const headers = {
+      ...signed(routeTable('innocent.localhost')),
+      [AgentAuthHeaders.contentSha256]: sha256Hex(routeTable('evil.localhost')),
+    };
     expect((await send('PUT', '/v1/edge/routes', headers, routeTable('evil.localhost'))).status).toBe(401);
   });
 
@@ -90,7 +163,11 @@ describe('requests the agent refuses with 401, changing nothing', () => {
     const otherArchive = await tarOf([{ name: 'Dockerfile', content: 'FROM scratch\nLABEL x=2\n' }]);
     const repository = agent.name('swapped');
     const path = `/v1/images/build?repository=${repository}&tag=deploy_swap&service=swap`;
-    const headers = signRequest(agent.secret, { method: 'POST', pathWithQuery: path, bodySha256: sha256Hex(signedArchive) });
+    const headers = signRequest(agent.secret, {
+      method: 'POST',
+      pathWithQuery: path,
+      bodySha256: sha256Hex(signedArchive),
+    });
     const answer = await send('POST', path, headers, otherArchive, 'application/gzip');
     expect(answer.status).toBe(401);
     expect(answer.body.error?.message).toMatch(/not the one the request signed/);
@@ -103,7 +180,9 @@ describe('replays', () => {
     const first = routeTable('first.localhost');
     const headers = signed(first);
     expect((await send('PUT', '/v1/edge/routes', headers, first)).status).toBe(200);
-    await agent.client.applyRoutes({ routes: [{ hostname: 'before.localhost', upstream: { host: '127.0.0.1', port: 9 } }] });
+    await agent.client.applyRoutes({
+      routes: [{ hostname: 'before.localhost', upstream: { host: '127.0.0.1', port: 9 } }],
+    });
 
     const replay = await send('PUT', '/v1/edge/routes', headers, first);
     expect(replay.status).toBe(401);
@@ -112,7 +191,11 @@ describe('replays', () => {
   });
 
   it('of a read are refused as well', async () => {
-    const headers = signRequest(agent.secret, { method: 'GET', pathWithQuery: '/v1/version', bodySha256: EMPTY_BODY_SHA256 });
+    const headers = signRequest(agent.secret, {
+      method: 'GET',
+      pathWithQuery: '/v1/version',
+      bodySha256: EMPTY_BODY_SHA256,
+    });
     expect((await send('GET', '/v1/version', headers)).status).toBe(200);
     expect((await send('GET', '/v1/version', headers)).status).toBe(401);
   });
@@ -130,16 +213,33 @@ describe('the secret file', () => {
 describe('errors in the platform shape', () => {
   it('answers bad input with 400 and the fields at fault', async () => {
     const body = Buffer.from(JSON.stringify({ name: 'x', image: 'BAD IMAGE', service: 'web', port: 70000 }));
-    const headers = signRequest(agent.secret, { method: 'POST', pathWithQuery: '/v1/containers', bodySha256: sha256Hex(body) });
+    const headers = signRequest(agent.secret, {
+      method: 'POST',
+      pathWithQuery: '/v1/containers',
+      bodySha256: sha256Hex(body),
+    });
     const answer = await send('POST', '/v1/containers', headers, body);
     expect(answer.status).toBe(400);
-    expect(answer.body.error).toMatchObject({ code: 'validation_failed', message: expect.stringMatching(/^the container is not valid: /) });
-    expect(answer.body.error?.details?.map((detail) => (detail as { path: string }).path).sort()).toEqual(['image', 'port']);
+    expect(answer.body.error).toMatchObject({
+      code: 'validation_failed',
+      message: expect.stringMatching(/^the container is not valid: /),
+    });
+    expect(answer.body.error?.details?.map((detail) => (detail as { path: string }).path).sort()).toEqual([
+      'image',
+      'port',
+    ]);
   });
 
   it('answers an unknown route with 404 and a container of another server with 404', async () => {
     await expect(agent.client.containerHealth('not-ours')).rejects.toMatchObject({ code: 'not_found' });
-    const headers = signRequest(agent.secret, { method: 'GET', pathWithQuery: '/v1/nothing', bodySha256: EMPTY_BODY_SHA256 });
-    expect(await send('GET', '/v1/nothing', headers)).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    const headers = signRequest(agent.secret, {
+      method: 'GET',
+      pathWithQuery: '/v1/nothing',
+      bodySha256: EMPTY_BODY_SHA256,
+    });
+    expect(await send('GET', '/v1/nothing', headers)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'not_found' } },
+    });
   });
 });

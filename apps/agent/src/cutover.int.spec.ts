@@ -10,7 +10,11 @@ const HOST = 'app.localhost';
 let agent: TestAgent;
 let image: string;
 
-function cutoverTo(version: string, replaces: string | undefined, extra: Partial<CutoverRequest['container']> = {}): CutoverRequest {
+function cutoverTo(
+  version: string,
+  replaces: string | undefined,
+  extra: Partial<CutoverRequest['container']> = {},
+): CutoverRequest {
   return {
     container: {
       name: agent.name(`web-${version}`),
@@ -69,11 +73,28 @@ describe('cutover', () => {
     expect(perSecond).toBeGreaterThanOrEqual(50);
     for (const sequence of load.sequences) expect(runsOf(sequence)).toEqual(['v1', 'v2']);
 
-    expect(result).toMatchObject({ type: 'result', replaced: agent.name('web-v1'), container: { name: agent.name('web-v2'), state: 'running' } });
+    expect(result).toMatchObject({
+      type: 'result',
+      replaced: agent.name('web-v1'),
+      container: { name: agent.name('web-v2'), state: 'running' },
+    });
     const steps = progress.filter((line) => line.type === 'step').map((line) => `${line.step}:${line.status}`);
-    expect(steps).toEqual(['start:started', 'start:done', 'health:started', 'health:done', 'switch:started', 'switch:done', 'drain:started', 'drain:done', 'stop:started', 'stop:done']);
+    expect(steps).toEqual([
+      'start:started',
+      'start:done',
+      'health:started',
+      'health:done',
+      'switch:started',
+      'switch:done',
+      'drain:started',
+      'drain:done',
+      'stop:started',
+      'stop:done',
+    ]);
     expect(await running(agent.name('web-v1'))).toBe(false);
-    expect((await agent.client.routes()).routes).toEqual([{ hostname: HOST, upstream: { container: agent.name('web-v2') }, tls: false, maxBodyMb: 100 }]);
+    expect((await agent.client.routes()).routes).toEqual([
+      { hostname: HOST, upstream: { container: agent.name('web-v2') }, tls: false, maxBodyMb: 100 },
+    ]);
   });
 
   it('fails with a clear reason when the new version never becomes healthy, and the old one keeps serving', async () => {
@@ -81,15 +102,21 @@ describe('cutover', () => {
     await sleep(300);
     const progress: CutoverProgressLine[] = [];
     const failure = await agent.client
-      .cutover(cutoverTo('v3', agent.name('web-v2'), { env: { VERSION: 'v3', HEALTHY: 'false' }, healthCheck: { path: '/health', intervalMs: 100, timeoutMs: 500, retries: 3, startPeriodMs: 1500 } }), (line) =>
-        progress.push(line),
+      .cutover(
+        cutoverTo('v3', agent.name('web-v2'), {
+          env: { VERSION: 'v3', HEALTHY: 'false' },
+          healthCheck: { path: '/health', intervalMs: 100, timeoutMs: 500, retries: 3, startPeriodMs: 1500 },
+        }),
+        (line) => progress.push(line),
       )
       .catch((error: unknown) => error);
     await sleep(300);
     const { answers, perSecond } = await load.stop();
 
     expect(failure).toBeInstanceOf(DomainError);
-    expect((failure as DomainError).message).toMatch(/web-v3 is unhealthy: its health check failed 3 times in a row \(last: GET \/health answered 500\)/);
+    expect((failure as DomainError).message).toMatch(
+      /web-v3 is unhealthy: its health check failed 3 times in a row \(last: GET \/health answered 500\)/,
+    );
     expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
     expect(perSecond).toBeGreaterThanOrEqual(50);
     for (const sequence of load.sequences) expect(runsOf(sequence)).toEqual(['v2']);
@@ -107,14 +134,22 @@ describe('cutover', () => {
 
   it('fails with the exit code and last output of a new version that crashes on start', async () => {
     const failure = await agent.client
-      .cutover(cutoverTo('v4', agent.name('web-v2'), { command: ['node', '-e', 'console.error("cannot connect to the database"); process.exit(7)'] }))
+      .cutover(
+        cutoverTo('v4', agent.name('web-v2'), {
+          command: ['node', '-e', 'console.error("cannot connect to the database"); process.exit(7)'],
+        }),
+      )
       .catch((error: unknown) => error);
-    expect((failure as DomainError).message).toMatch(/web-v4 stopped \(exit code 7\) before it became healthy; its last output:\ncannot connect to the database/);
+    expect((failure as DomainError).message).toMatch(
+      /web-v4 stopped \(exit code 7\) before it became healthy; its last output:\ncannot connect to the database/,
+    );
     expect(await running(agent.name('web-v2'))).toBe(true);
   });
 
   it('refuses to replace a container this server does not run', async () => {
-    await expect(agent.client.cutover(cutoverTo('v5', 'no-such-container'))).rejects.toThrow(/no container no-such-container/);
+    await expect(agent.client.cutover(cutoverTo('v5', 'no-such-container'))).rejects.toThrow(
+      /no container no-such-container/,
+    );
     expect(await running(agent.name('web-v5'))).toBe(false);
   });
 });

@@ -5,7 +5,15 @@ import { ensureBaseImages, nodeBaseImage } from '@platform/build';
 import { ArchiveContentTypes, DomainError, type BuildProgressLine } from '@platform/contracts';
 import { tarOf, zipOf } from '@platform/archive/src/test-support';
 import { eventually } from '@platform/testing';
-import { docker, getThroughEdge, startTestAgent, tarGzOf, TEST_APP_SERVER, writeTestApp, type TestAgent } from './test-support';
+import {
+  docker,
+  getThroughEdge,
+  startTestAgent,
+  tarGzOf,
+  TEST_APP_SERVER,
+  writeTestApp,
+  type TestAgent,
+} from './test-support';
 
 jest.setTimeout(120_000);
 
@@ -34,7 +42,9 @@ describe('deploying a Node app from an uploaded archive', () => {
     );
     expect(built.image).toBe(`${repository}:deploy_aaaa0001`);
     expect(progress.some((line) => line.type === 'log' && /Step 1\/\d+ : FROM/.test(line.message))).toBe(true);
-    expect((await agent.client.listImages({ service: 'web' })).images.flatMap((image) => image.tags)).toContain(built.image);
+    expect((await agent.client.listImages({ service: 'web' })).images.flatMap((image) => image.tags)).toContain(
+      built.image,
+    );
 
     const container = await agent.client.runContainer({
       name: agent.name('web-1'),
@@ -52,8 +62,14 @@ describe('deploying a Node app from an uploaded archive', () => {
     expect(inspected.HostConfig.NanoCpus).toBe(0.5e9);
     expect(inspected.HostConfig.RestartPolicy?.Name).toBe('unless-stopped');
 
-    await eventually(async () => expect((await agent.client.containerHealth(container.name)).status).toBe('healthy'), 15_000, 100);
-    await agent.client.applyRoutes({ routes: [{ hostname: 'app.localhost', upstream: { container: container.name } }] });
+    await eventually(
+      async () => expect((await agent.client.containerHealth(container.name)).status).toBe('healthy'),
+      15_000,
+      100,
+    );
+    await agent.client.applyRoutes({
+      routes: [{ hostname: 'app.localhost', upstream: { container: container.name } }],
+    });
 
     const answer = await getThroughEdge(agent.edgePort, 'app.localhost');
     expect(answer).toMatchObject({ status: 200, body: 'v1 app.localhost' });
@@ -70,9 +86,15 @@ describe('deploying a Node app from an uploaded archive', () => {
     });
     expect(first).toContain('v1 listening on 3000');
     followed.destroy();
-    expect((await agent.client.listContainers({ service: 'web' })).containers.map((item) => item.name)).toEqual([container.name]);
+    expect((await agent.client.listContainers({ service: 'web' })).containers.map((item) => item.name)).toEqual([
+      container.name,
+    ]);
 
-    await expect(agent.client.stopContainer(container.name, { graceSeconds: 5 })).resolves.toEqual({ name: container.name, stopped: true, removed: true });
+    await expect(agent.client.stopContainer(container.name, { graceSeconds: 5 })).resolves.toEqual({
+      name: container.name,
+      stopped: true,
+      removed: true,
+    });
     expect((await agent.client.listContainers({ service: 'web' })).containers).toEqual([]);
   });
 
@@ -81,11 +103,17 @@ describe('deploying a Node app from an uploaded archive', () => {
     await writeFile(
       archive,
       await zipOf([
-        { name: 'Dockerfile', content: `FROM ${nodeBaseImage()}\nCOPY server.js /app/server.js\nCMD ["node", "/app/server.js"]\n` },
+        {
+          name: 'Dockerfile',
+          content: `FROM ${nodeBaseImage()}\nCOPY server.js /app/server.js\nCMD ["node", "/app/server.js"]\n`,
+        },
         { name: 'server.js', content: TEST_APP_SERVER },
       ]),
     );
-    const built = await agent.client.buildImage({ repository: agent.name('zipped'), tag: 'deploy_aaaa0002', service: 'zipped' }, { path: archive, contentType: ArchiveContentTypes.zip });
+    const built = await agent.client.buildImage(
+      { repository: agent.name('zipped'), tag: 'deploy_aaaa0002', service: 'zipped' },
+      { path: archive, contentType: ArchiveContentTypes.zip },
+    );
     expect(built.imageId).toMatch(/^sha256:/);
   });
 
@@ -93,7 +121,10 @@ describe('deploying a Node app from an uploaded archive', () => {
     const archive = join(agent.dataDir, 'broken.tar.gz');
     await writeFile(archive, await tarOf([{ name: 'Dockerfile', content: `FROM ${nodeBaseImage()}\nRUN exit 3\n` }]));
     const failure = await agent.client
-      .buildImage({ repository: agent.name('broken'), tag: 'deploy_aaaa0003', service: 'broken' }, { path: archive, contentType: ArchiveContentTypes.tarGzip })
+      .buildImage(
+        { repository: agent.name('broken'), tag: 'deploy_aaaa0003', service: 'broken' },
+        { path: archive, contentType: ArchiveContentTypes.tarGzip },
+      )
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(DomainError);
     expect((failure as DomainError).message).toMatch(/the image build failed: .*returned a non-zero code: 3/);
@@ -104,16 +135,43 @@ describe('hostile archives sent to the agent', () => {
   const outside = `agent-evil-${Date.now()}`;
 
   it.each([
-    ['../ entries', async () => tarOf([{ name: 'Dockerfile', content: 'FROM scratch' }, { name: `../../${outside}`, content: 'x' }]), /"\.\.\/\.\.\/agent-evil-\d+" is refused/],
-    ['absolute paths', async () => tarOf([{ name: `/tmp/${outside}`, content: 'x' }]), /absolute paths are not allowed/],
-    ['a symlink to /etc', async () => tarOf([{ name: 'etc', type: 'symlink', linkname: '/etc' }]), /points outside the archive/],
-    ['a hard link out', async () => tarOf([{ name: 'passwd', type: 'link', linkname: '/etc/passwd' }]), /hard link points outside/],
-    ['a zip symlink out', async () => zipOf([{ name: 'up', content: '../../..', mode: 0o120777 }]), /points outside the archive/],
+    [
+      '../ entries',
+      async () =>
+        tarOf([
+          { name: 'Dockerfile', content: 'FROM scratch' },
+          { name: `../../${outside}`, content: 'x' },
+        ]),
+      /"\.\.\/\.\.\/agent-evil-\d+" is refused/,
+    ],
+    [
+      'absolute paths',
+      async () => tarOf([{ name: `/tmp/${outside}`, content: 'x' }]),
+      /absolute paths are not allowed/,
+    ],
+    [
+      'a symlink to /etc',
+      async () => tarOf([{ name: 'etc', type: 'symlink', linkname: '/etc' }]),
+      /points outside the archive/,
+    ],
+    [
+      'a hard link out',
+      async () => tarOf([{ name: 'passwd', type: 'link', linkname: '/etc/passwd' }]),
+      /hard link points outside/,
+    ],
+    [
+      'a zip symlink out',
+      async () => zipOf([{ name: 'up', content: '../../..', mode: 0o120777 }]),
+      /points outside the archive/,
+    ],
   ])('refuses %s with 400 and writes nothing outside the build directory', async (_what, make, message) => {
     const file = join(agent.dataDir, 'hostile.bin');
     await writeFile(file, await make());
     const failure = await agent.client
-      .buildImage({ repository: agent.name('hostile'), tag: 'deploy_bad', service: 'hostile' }, { path: file, contentType: ArchiveContentTypes.tarGzip })
+      .buildImage(
+        { repository: agent.name('hostile'), tag: 'deploy_bad', service: 'hostile' },
+        { path: file, contentType: ArchiveContentTypes.tarGzip },
+      )
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(DomainError);
     expect((failure as DomainError).code).toBe('validation_failed');
@@ -126,11 +184,20 @@ describe('hostile archives sent to the agent', () => {
 
   it('refuses a decompression bomb with 413', async () => {
     const file = join(agent.dataDir, 'bomb.tar.gz');
-    await writeFile(file, await tarOf([{ name: 'Dockerfile', content: 'FROM scratch' }, { name: 'zeros', content: Buffer.alloc(64 * 1024 * 1024) }]));
+    await writeFile(
+      file,
+      await tarOf([
+        { name: 'Dockerfile', content: 'FROM scratch' },
+        { name: 'zeros', content: Buffer.alloc(64 * 1024 * 1024) },
+      ]),
+    );
     const limited = await startTestAgent('bomb', { ARCHIVE_MAX_UNPACKED_BYTES: String(8 * 1024 * 1024) });
     try {
       const failure = await limited.client
-        .buildImage({ repository: limited.name('bomb'), tag: 'deploy_bomb', service: 'bomb' }, { path: file, contentType: ArchiveContentTypes.tarGzip })
+        .buildImage(
+          { repository: limited.name('bomb'), tag: 'deploy_bomb', service: 'bomb' },
+          { path: file, contentType: ArchiveContentTypes.tarGzip },
+        )
         .catch((error: unknown) => error);
       expect((failure as DomainError).code).toBe('payload_too_large');
       expect(await readdir(join(limited.dataDir, 'builds'))).toEqual([]);
@@ -143,11 +210,17 @@ describe('hostile archives sent to the agent', () => {
     const file = join(agent.dataDir, 'garbage.bin');
     await writeFile(file, 'this is not an archive at all, just text '.repeat(100));
     await expect(
-      agent.client.buildImage({ repository: agent.name('junk'), tag: 'deploy_junk', service: 'junk' }, { path: file, contentType: ArchiveContentTypes.tarGzip }),
+      agent.client.buildImage(
+        { repository: agent.name('junk'), tag: 'deploy_junk', service: 'junk' },
+        { path: file, contentType: ArchiveContentTypes.tarGzip },
+      ),
     ).rejects.toThrow(/corrupt/);
     await writeFile(file, await tarOf([{ name: 'README', content: 'hello' }]));
     await expect(
-      agent.client.buildImage({ repository: agent.name('junk'), tag: 'deploy_junk', service: 'junk' }, { path: file, contentType: ArchiveContentTypes.tarGzip }),
+      agent.client.buildImage(
+        { repository: agent.name('junk'), tag: 'deploy_junk', service: 'junk' },
+        { path: file, contentType: ArchiveContentTypes.tarGzip },
+      ),
     ).rejects.toThrow(/has no Dockerfile/);
   });
 });

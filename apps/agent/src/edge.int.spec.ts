@@ -20,19 +20,43 @@ async function selfSignedCertificate(hostname: string): Promise<{ certificatePem
   const dir = join(agent.dataDir, `cert-${hostname}`);
   await promisify(execFile)('mkdir', ['-p', dir]);
   await promisify(execFile)('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${hostname}`,
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${hostname}`,
+    '-keyout',
+    join(dir, 'key.pem'),
+    '-out',
+    join(dir, 'cert.pem'),
   ]);
-  return { certificatePem: await readFile(join(dir, 'cert.pem'), 'utf8'), privateKeyPem: await readFile(join(dir, 'key.pem'), 'utf8') };
+  return {
+    certificatePem: await readFile(join(dir, 'cert.pem'), 'utf8'),
+    privateKeyPem: await readFile(join(dir, 'key.pem'), 'utf8'),
+  };
 }
 
 function getHttps(port: number, hostname: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, servername: hostname, headers: { host: hostname }, rejectUnauthorized: false, agent: false }, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        servername: hostname,
+        headers: { host: hostname },
+        rejectUnauthorized: false,
+        agent: false,
+      },
+      (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -53,10 +77,26 @@ beforeAll(async () => {
     { repository: agent.name('web'), tag: 'deploy_e0000001', service: 'web' },
     { path: await tarGzOf(source, join(agent.dataDir, 'app.tar.gz')), contentType: ArchiveContentTypes.tarGzip },
   );
-  web = (await agent.client.runContainer({ name: agent.name('web'), image: built.image, service: 'web', port: 3000, env: { VERSION: 'v1' } })).name;
+  web = (
+    await agent.client.runContainer({
+      name: agent.name('web'),
+      image: built.image,
+      service: 'web',
+      port: 3000,
+      env: { VERSION: 'v1' },
+    })
+  ).name;
   await agent.client.applyRoutes({ routes: [{ hostname: 'app.localhost', upstream: { container: web } }] });
   // Routed without a health check, so wait for the app to listen.
-  await eventually(async () => expect(await getThroughEdge(agent.edgePort, 'app.localhost')).toMatchObject({ status: 200, body: 'v1 app.localhost' }), 10_000, 50);
+  await eventually(
+    async () =>
+      expect(await getThroughEdge(agent.edgePort, 'app.localhost')).toMatchObject({
+        status: 200,
+        body: 'v1 app.localhost',
+      }),
+    10_000,
+    50,
+  );
 });
 afterAll(async () => {
   await agent?.close();
@@ -69,37 +109,62 @@ describe('a broken route table is refused and the previous configuration keeps s
   });
   afterEach(async () => {
     expect(await readFile(nginxLayout(agent.config.nginx.prefix).routesConfig, 'utf8')).toBe(routesBefore);
-    expect((await agent.client.routes()).routes).toEqual([{ hostname: 'app.localhost', upstream: { container: web }, tls: false, maxBodyMb: 100 }]);
-    await expect(getThroughEdge(agent.edgePort, 'app.localhost')).resolves.toMatchObject({ status: 200, body: 'v1 app.localhost' });
+    expect((await agent.client.routes()).routes).toEqual([
+      { hostname: 'app.localhost', upstream: { container: web }, tls: false, maxBodyMb: 100 },
+    ]);
+    await expect(getThroughEdge(agent.edgePort, 'app.localhost')).resolves.toMatchObject({
+      status: 200,
+      body: 'v1 app.localhost',
+    });
   });
 
   it('an upstream host nginx cannot resolve', async () => {
-    const error = await refusal({ routes: [{ hostname: 'app.localhost', upstream: { host: 'upstream.invalid', port: 80 } }] });
+    const error = await refusal({
+      routes: [{ hostname: 'app.localhost', upstream: { host: 'upstream.invalid', port: 80 } }],
+    });
     expect(error.code).toBe('validation_failed');
-    expect(error.message).toMatch(/nginx refused the configuration: .*host not found in upstream "upstream.invalid:80"/);
+    expect(error.message).toMatch(
+      /nginx refused the configuration: .*host not found in upstream "upstream.invalid:80"/,
+    );
   });
 
   it('an upstream container that does not run here', async () => {
-    const error = await refusal({ routes: [{ hostname: 'app.localhost', upstream: { container: 'not-running-here' } }] });
+    const error = await refusal({
+      routes: [{ hostname: 'app.localhost', upstream: { container: 'not-running-here' } }],
+    });
     expect(error.message).toBe('the upstream container not-running-here is not running on this server');
   });
 
   it('a certificate that is not one', async () => {
     const garbage = `-----BEGIN CERTIFICATE-----\n${Buffer.from('not a certificate at all').toString('base64')}\n-----END CERTIFICATE-----\n`;
     const { privateKeyPem } = await selfSignedCertificate('bad.localhost');
-    const error = await refusal({ routes: [{ hostname: 'app.localhost', upstream: { container: web }, tls: { certificatePem: garbage, privateKeyPem } }] });
+    const error = await refusal({
+      routes: [
+        { hostname: 'app.localhost', upstream: { container: web }, tls: { certificatePem: garbage, privateKeyPem } },
+      ],
+    });
     expect(error.message).toMatch(/nginx refused the configuration: .*cannot load certificate/);
   });
 
   it('a key that does not belong to the certificate', async () => {
     const one = await selfSignedCertificate('one.localhost');
     const two = await selfSignedCertificate('two.localhost');
-    const error = await refusal({ routes: [{ hostname: 'app.localhost', upstream: { container: web }, tls: { certificatePem: one.certificatePem, privateKeyPem: two.privateKeyPem } }] });
+    const error = await refusal({
+      routes: [
+        {
+          hostname: 'app.localhost',
+          upstream: { container: web },
+          tls: { certificatePem: one.certificatePem, privateKeyPem: two.privateKeyPem },
+        },
+      ],
+    });
     expect(error.message).toMatch(/nginx refused the configuration: .*(key values mismatch|PrivateKey)/);
   });
 
   it('input that could inject nginx directives, before nginx sees it', async () => {
-    const error = await refusal({ routes: [{ hostname: 'app.localhost; include /etc/passwd', upstream: { container: web } }] });
+    const error = await refusal({
+      routes: [{ hostname: 'app.localhost; include /etc/passwd', upstream: { container: web } }],
+    });
     expect(error.code).toBe('validation_failed');
     expect(error.details).toEqual([expect.objectContaining({ path: 'routes.0.hostname' })]);
   });
@@ -116,8 +181,13 @@ describe('the edge', () => {
     });
     const redirect = await getThroughEdge(agent.edgePort, 'secure.localhost', '/path?q=1');
     expect(redirect.status).toBe(301);
-    await expect(getHttps(agent.edgeHttpsPort, 'secure.localhost')).resolves.toEqual({ status: 200, body: 'v1 secure.localhost' });
-    expect((await agent.client.routes()).routes.find((route) => route.hostname === 'secure.localhost')).toMatchObject({ tls: true });
+    await expect(getHttps(agent.edgeHttpsPort, 'secure.localhost')).resolves.toEqual({
+      status: 200,
+      body: 'v1 secure.localhost',
+    });
+    expect((await agent.client.routes()).routes.find((route) => route.hostname === 'secure.localhost')).toMatchObject({
+      tls: true,
+    });
     expect(JSON.stringify(await agent.client.routes())).not.toContain('PRIVATE KEY');
   });
 
@@ -127,10 +197,23 @@ describe('the edge', () => {
     const long = (index: number) => `${'a'.repeat(60)}.${'b'.repeat(20)}-${index}.localhost`;
     const longest = `${'c'.repeat(63)}.${'d'.repeat(63)}.${'e'.repeat(63)}.${'f'.repeat(50)}.localhost`;
     const routes = Array.from({ length: 40 }, (_, index) => ({ hostname: long(index), upstream: { container: web } }));
-    await agent.client.applyRoutes({ routes: [{ hostname: 'app.localhost', upstream: { container: web } }, ...routes] });
-    await expect(getThroughEdge(agent.edgePort, long(7))).resolves.toMatchObject({ status: 200, body: `v1 ${long(7)}` });
-    await agent.client.applyRoutes({ routes: [{ hostname: 'app.localhost', upstream: { container: web } }, { hostname: longest, upstream: { container: web } }] });
-    await expect(getThroughEdge(agent.edgePort, longest)).resolves.toMatchObject({ status: 200, body: `v1 ${longest}` });
+    await agent.client.applyRoutes({
+      routes: [{ hostname: 'app.localhost', upstream: { container: web } }, ...routes],
+    });
+    await expect(getThroughEdge(agent.edgePort, long(7))).resolves.toMatchObject({
+      status: 200,
+      body: `v1 ${long(7)}`,
+    });
+    await agent.client.applyRoutes({
+      routes: [
+        { hostname: 'app.localhost', upstream: { container: web } },
+        { hostname: longest, upstream: { container: web } },
+      ],
+    });
+    await expect(getThroughEdge(agent.edgePort, longest)).resolves.toMatchObject({
+      status: 200,
+      body: `v1 ${longest}`,
+    });
   });
 
   it('keeps serving while the agent restarts, and the restarted agent re-attaches to the same nginx with the same routes', async () => {
@@ -145,7 +228,9 @@ describe('the edge', () => {
     const server = buildAgentServer(restarted, pino({ level: 'silent' }));
     try {
       expect(await nginx.masterPid()).toBe(masterBefore);
-      expect(restarted.routes()).toEqual([{ hostname: 'app.localhost', upstream: { container: web }, tls: false, maxBodyMb: 100 }]);
+      expect(restarted.routes()).toEqual([
+        { hostname: 'app.localhost', upstream: { container: web }, tls: false, maxBodyMb: 100 },
+      ]);
       const version = await server.inject({ method: 'GET', url: '/v1/health' });
       expect(version.statusCode).toBe(401);
     } finally {

@@ -74,12 +74,16 @@ export function buildAgentServer(agent: Agent, logger: Logger): FastifyInstance 
 
   app.setErrorHandler(async (error: FastifyError | DomainError, request, reply) => {
     const domain = toDomainError(error);
-    if (domain.code === 'internal') logger.error({ err: error, method: request.method, url: request.url }, 'request failed');
+    if (domain.code === 'internal')
+      logger.error({ err: error, method: request.method, url: request.url }, 'request failed');
     else logger.debug({ code: domain.code, method: request.method, url: request.url }, domain.message);
     return reply.status(agentHttpStatus(domain.code)).send({ error: domain.toBody() });
   });
 
-  const route = <P extends string>(endpoint: { method: string; path: P }) => ({ method: endpoint.method as 'GET', url: endpoint.path });
+  const route = <P extends string>(endpoint: { method: string; path: P }) => ({
+    method: endpoint.method as 'GET',
+    url: endpoint.path,
+  });
 
   app.route({ ...route(AgentEndpoints.health), handler: () => agent.status() });
   app.route({ ...route(AgentEndpoints.version), handler: () => agent.version() });
@@ -89,7 +93,10 @@ export function buildAgentServer(agent: Agent, logger: Logger): FastifyInstance 
     handler: async (request, reply) => {
       const query = parseOrThrow(BuildImageQuerySchema, request.query, 'the build query');
       if (!isStream(request.body)) {
-        throw new DomainError('unsupported_media_type', `send the archive as ${Object.values(ArchiveContentTypes).join(', ')}`);
+        throw new DomainError(
+          'unsupported_media_type',
+          `send the archive as ${Object.values(ArchiveContentTypes).join(', ')}`,
+        );
       }
       const prepared = await agent.prepareBuild(query, request.body, request.signedSha256);
       const send = ndjson(reply);
@@ -108,13 +115,24 @@ export function buildAgentServer(agent: Agent, logger: Logger): FastifyInstance 
     },
   });
 
-  app.route({ ...route(AgentEndpoints.pullImage), handler: (request) => agent.pullImage(parseOrThrow(PullImageRequestSchema, request.body, 'the pull request').image) });
-  app.route({ ...route(AgentEndpoints.tagImage), handler: (request) => agent.tagImage(parseOrThrow(TagImageRequestSchema, request.body, 'the tag request')) });
+  app.route({
+    ...route(AgentEndpoints.pullImage),
+    handler: (request) => agent.pullImage(parseOrThrow(PullImageRequestSchema, request.body, 'the pull request').image),
+  });
+  app.route({
+    ...route(AgentEndpoints.tagImage),
+    handler: (request) => agent.tagImage(parseOrThrow(TagImageRequestSchema, request.body, 'the tag request')),
+  });
   app.route({
     ...route(AgentEndpoints.listImages),
-    handler: async (request) => ({ images: await agent.listImages(parseOrThrow(ListImagesQuerySchema, request.query, 'the query').service) }),
+    handler: async (request) => ({
+      images: await agent.listImages(parseOrThrow(ListImagesQuerySchema, request.query, 'the query').service),
+    }),
   });
-  app.route({ ...route(AgentEndpoints.removeImage), handler: (request) => agent.removeImage(parseOrThrow(RemoveImageRequestSchema, request.body, 'the request').image) });
+  app.route({
+    ...route(AgentEndpoints.removeImage),
+    handler: (request) => agent.removeImage(parseOrThrow(RemoveImageRequestSchema, request.body, 'the request').image),
+  });
   app.route({
     ...route(AgentEndpoints.pruneImages),
     handler: (request) => {
@@ -125,11 +143,18 @@ export function buildAgentServer(agent: Agent, logger: Logger): FastifyInstance 
 
   app.route({
     ...route(AgentEndpoints.runContainer),
-    handler: async (request, reply) => reply.status(201).send(await agent.runContainer(parseOrThrow(RunContainerRequestSchema, request.body, 'the container'))),
+    handler: async (request, reply) =>
+      reply
+        .status(201)
+        .send(await agent.runContainer(parseOrThrow(RunContainerRequestSchema, request.body, 'the container'))),
   });
   app.route({
     ...route(AgentEndpoints.listContainers),
-    handler: async (request) => ({ containers: await agent.listContainers(parseOrThrow(ListContainersQuerySchema, request.query, 'the query').service) }),
+    handler: async (request) => ({
+      containers: await agent.listContainers(
+        parseOrThrow(ListContainersQuerySchema, request.query, 'the query').service,
+      ),
+    }),
   });
   app.route({
     ...route(AgentEndpoints.stopContainer),
@@ -157,7 +182,8 @@ export function buildAgentServer(agent: Agent, logger: Logger): FastifyInstance 
 
   app.route({
     ...route(AgentEndpoints.applyRoutes),
-    handler: (request) => agent.applyRoutes(parseOrThrow(ApplyRoutesRequestSchema, request.body, 'the route table').routes),
+    handler: (request) =>
+      agent.applyRoutes(parseOrThrow(ApplyRoutesRequestSchema, request.body, 'the route table').routes),
   });
   app.route({ ...route(AgentEndpoints.getRoutes), handler: () => ({ routes: agent.routes() }) });
 
@@ -176,7 +202,15 @@ export function buildAgentServer(agent: Agent, logger: Logger): FastifyInstance 
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    logger.debug({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    logger.debug(
+      {
+        method: request.method,
+        url: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
   });
   return app;
 }
@@ -210,4 +244,3 @@ function toDomainError(error: unknown): DomainError {
   if (code && FASTIFY_CODES[code]) return new DomainError(FASTIFY_CODES[code], (error as Error).message);
   return new DomainError('internal', 'the agent failed to handle the request');
 }
-

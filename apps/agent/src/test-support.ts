@@ -21,7 +21,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -89,15 +91,29 @@ export async function startTestAgent(label: string, settings: Record<string, str
 }
 
 export async function removeContainersOf(agentId: string): Promise<void> {
-  const containers = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${AgentLabels.agent}=${agentId}`] }) });
-  await Promise.all(containers.map((container) => docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined)));
+  const containers = await docker.listContainers({
+    all: true,
+    filters: JSON.stringify({ label: [`${AgentLabels.agent}=${agentId}`] }),
+  });
+  await Promise.all(
+    containers.map((container) =>
+      docker
+        .getContainer(container.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
 }
 
 /** Removes every image tag whose repository contains `fragment` (the test's unique prefix). */
 export async function removeImagesNamed(fragment: string): Promise<void> {
   for (const image of await docker.listImages()) {
     for (const tag of image.RepoTags ?? []) {
-      if (tag.includes(fragment)) await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+      if (tag.includes(fragment))
+        await docker
+          .getImage(tag)
+          .remove({ force: true })
+          .catch(() => undefined);
     }
   }
 }
@@ -115,13 +131,16 @@ export interface EdgeAnswer {
 export function getThroughEdge(port: number, host: string, path = '/', address = '127.0.0.1'): Promise<EdgeAnswer> {
   const startedAt = performance.now();
   return new Promise((resolve) => {
-    const req = httpRequest({ host: address, port, path, headers: { host, connection: 'close' }, agent: false, timeout: 10_000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ startedAt, status: response.statusCode ?? 0, body }));
-      response.on('error', (error) => resolve({ startedAt, status: 0, body, error: error.message }));
-    });
+    const req = httpRequest(
+      { host: address, port, path, headers: { host, connection: 'close' }, agent: false, timeout: 10_000 },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ startedAt, status: response.statusCode ?? 0, body }));
+        response.on('error', (error) => resolve({ startedAt, status: 0, body, error: error.message }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (error) => resolve({ startedAt, status: 0, body: '', error: error.message }));
     req.end();
@@ -155,9 +174,11 @@ export function loadThroughEdge(options: { port: number; host: string; clients: 
 export function runsOf(sequence: readonly EdgeAnswer[]): string[] {
   const runs: string[] = [];
   for (const answer of sequence) {
-    const value = answer.status === 200 ? answer.body.split(' ')[0] : `failed(${answer.status} ${answer.error ?? answer.body.slice(0, 40)})`;
+    const value =
+      answer.status === 200
+        ? answer.body.split(' ')[0]
+        : `failed(${answer.status} ${answer.error ?? answer.body.slice(0, 40)})`;
     if (runs.at(-1) !== value) runs.push(value);
   }
   return runs;
 }
-

@@ -14,7 +14,13 @@ import {
   RollbackDeployment,
   UpdateService,
 } from '@platform/contracts';
-import type { ApplicationQueries, ProjectState, ServiceCommand, ServiceEvent, ServiceState } from '@platform/deployments';
+import type {
+  ApplicationQueries,
+  ProjectState,
+  ServiceCommand,
+  ServiceEvent,
+  ServiceState,
+} from '@platform/deployments';
 import type { DeciderCommandHandler } from '@platform/service-kit';
 import type { CommandOf, EventOf, ProjectCreated } from '@platform/contracts';
 import { APPLICATION_QUERIES, PROJECT_COMMANDS, SERVICE_COMMANDS } from './deployer.providers';
@@ -23,8 +29,13 @@ import { APPLICATION_QUERIES, PROJECT_COMMANDS, SERVICE_COMMANDS } from './deplo
 export class ApplicationsController {
   constructor(
     @Inject(PROJECT_COMMANDS)
-    private readonly projects: DeciderCommandHandler<CommandOf<typeof CreateProject>, EventOf<typeof ProjectCreated>, ProjectState>,
-    @Inject(SERVICE_COMMANDS) private readonly services: DeciderCommandHandler<ServiceCommand, ServiceEvent, ServiceState>,
+    private readonly projects: DeciderCommandHandler<
+      CommandOf<typeof CreateProject>,
+      EventOf<typeof ProjectCreated>,
+      ProjectState
+    >,
+    @Inject(SERVICE_COMMANDS)
+    private readonly services: DeciderCommandHandler<ServiceCommand, ServiceEvent, ServiceState>,
     @Inject(APPLICATION_QUERIES) private readonly queries: ApplicationQueries,
   ) {}
 

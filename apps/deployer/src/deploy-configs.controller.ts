@@ -7,7 +7,12 @@ import {
   ListDeployConfigs,
   UpdateDeployConfig,
 } from '@platform/contracts';
-import type { DeployConfigCommand, DeployConfigEvent, DeployConfigQueries, DeployConfigState } from '@platform/deployments';
+import type {
+  DeployConfigCommand,
+  DeployConfigEvent,
+  DeployConfigQueries,
+  DeployConfigState,
+} from '@platform/deployments';
 import type { DeciderCommandHandler } from '@platform/service-kit';
 import { DEPLOY_CONFIG_COMMANDS, DEPLOY_CONFIG_QUERIES } from './deployer.providers';
 

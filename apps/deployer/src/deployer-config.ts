@@ -4,11 +4,19 @@ import { parseEnv } from '@platform/service-kit';
 import { z } from 'zod';
 
 const schema = z.object({
-  DEPLOY_DEADLINE_MS: z.coerce.number().int().min(10_000).max(6 * 3_600_000).default(1_800_000),
+  DEPLOY_DEADLINE_MS: z.coerce
+    .number()
+    .int()
+    .min(10_000)
+    .max(6 * 3_600_000)
+    .default(1_800_000),
   DEPLOY_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(1000).max(900_000).default(60_000),
   DEPLOY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   DEPLOY_KEEP_IMAGES: z.coerce.number().int().min(1).max(100).default(5),
-  UPLOADS_DIR: z.string().min(1).default(join(homedir(), '.platform', 'uploads')),
+  UPLOADS_DIR: z
+    .string()
+    .min(1)
+    .default(join(homedir(), '.platform', 'uploads')),
   /** The port of this machine's front door (see scripts/platform.ts): the apps' URLs carry it unless it is 80. */
   LOCAL_FRONT_DOOR_PORT: z.coerce.number().int().min(1).max(65535).default(80),
 });

@@ -87,24 +87,44 @@ describe('deployer service (PostgreSQL + NATS JetStream)', () => {
   it('takes a deploy config through its whole life: command, events on NATS, read model, queries', async () => {
     await startReplica('r1');
     const id = randomUUID();
-    const sent = await client.sendCommand(CreateDeployConfig, { deployConfigId: id, fields: fields('web') }, workspaceA);
+    const sent = await client.sendCommand(
+      CreateDeployConfig,
+      { deployConfigId: id, fields: fields('web') },
+      workspaceA,
+    );
 
-    const view = await eventually(() => client.query(GetDeployConfig, { workspaceId: 'ws_a', params: { deployConfigId: id } }));
+    const view = await eventually(() =>
+      client.query(GetDeployConfig, { workspaceId: 'ws_a', params: { deployConfigId: id } }),
+    );
     expect(view).toMatchObject({ id, name: 'web', version: 1 });
-    await eventually(() => expect(eventsOf('DeployConfigCreated').map((e) => e.data)).toContainEqual(expect.objectContaining({ deployConfigId: id })));
-    const created = eventsOf('DeployConfigCreated').find((e) => (e.data as { deployConfigId: string }).deployConfigId === id);
-    expect(created?.metadata).toMatchObject({ workspaceId: 'ws_a', commandId: sent.commandId, correlationId: 'corr-a' });
+    await eventually(() =>
+      expect(eventsOf('DeployConfigCreated').map((e) => e.data)).toContainEqual(
+        expect.objectContaining({ deployConfigId: id }),
+      ),
+    );
+    const created = eventsOf('DeployConfigCreated').find(
+      (e) => (e.data as { deployConfigId: string }).deployConfigId === id,
+    );
+    expect(created?.metadata).toMatchObject({
+      workspaceId: 'ws_a',
+      commandId: sent.commandId,
+      correlationId: 'corr-a',
+    });
 
     await client.sendCommand(UpdateDeployConfig, { deployConfigId: id, fields: fields('web v2') }, workspaceA);
     await eventually(async () =>
-      expect(await client.query(GetDeployConfig, { workspaceId: 'ws_a', params: { deployConfigId: id } })).toMatchObject({
+      expect(
+        await client.query(GetDeployConfig, { workspaceId: 'ws_a', params: { deployConfigId: id } }),
+      ).toMatchObject({
         name: 'web v2',
         version: 2,
       }),
     );
 
     // Another workspace sees nothing and changes nothing.
-    await expect(client.query(GetDeployConfig, { workspaceId: 'ws_b', params: { deployConfigId: id } })).rejects.toMatchObject({
+    await expect(
+      client.query(GetDeployConfig, { workspaceId: 'ws_b', params: { deployConfigId: id } }),
+    ).rejects.toMatchObject({
       code: 'not_found',
     });
     expect((await client.query(ListDeployConfigs, { workspaceId: 'ws_b', params: {} })).items).toEqual([]);
@@ -115,7 +135,9 @@ describe('deployer service (PostgreSQL + NATS JetStream)', () => {
 
     await client.sendCommand(DeleteDeployConfig, { deployConfigId: id }, workspaceA);
     await eventually(async () =>
-      expect(client.query(GetDeployConfig, { workspaceId: 'ws_a', params: { deployConfigId: id } })).rejects.toMatchObject({
+      expect(
+        client.query(GetDeployConfig, { workspaceId: 'ws_a', params: { deployConfigId: id } }),
+      ).rejects.toMatchObject({
         code: 'not_found',
       }),
     );
@@ -126,23 +148,42 @@ describe('deployer service (PostgreSQL + NATS JetStream)', () => {
   it('handles a command sent while the service was down once it starts, and a command sent twice once', async () => {
     const id = randomUUID();
     const commandId = randomUUID();
-    const first = await client.sendCommand(CreateDeployConfig, { deployConfigId: id, fields: fields('queued') }, workspaceA, { commandId });
-    const again = await client.sendCommand(CreateDeployConfig, { deployConfigId: id, fields: fields('queued') }, workspaceA, { commandId });
+    const first = await client.sendCommand(
+      CreateDeployConfig,
+      { deployConfigId: id, fields: fields('queued') },
+      workspaceA,
+      { commandId },
+    );
+    const again = await client.sendCommand(
+      CreateDeployConfig,
+      { deployConfigId: id, fields: fields('queued') },
+      workspaceA,
+      { commandId },
+    );
     expect([first.duplicate, again.duplicate]).toEqual([false, true]);
 
     await startReplica('late');
     await eventually(() => client.query(GetDeployConfig, { workspaceId: 'ws_a', params: { deployConfigId: id } }));
-    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.events WHERE stream_id = $1`, [`deployConfig-${id}`]);
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.events WHERE stream_id = $1`, [
+      `deployConfig-${id}`,
+    ]);
     expect(rows[0].n).toBe(1);
   });
 
   it('shares the commands between two replicas, each handled once, with the projection advanced by one replica', async () => {
     const [a, b] = await Promise.all([startReplica('replica-a'), startReplica('replica-b')]);
     const ids = Array.from({ length: 40 }, () => randomUUID());
-    await Promise.all(ids.map((id, i) => client.sendCommand(CreateDeployConfig, { deployConfigId: id, fields: fields(`config ${i}`) }, workspaceA)));
+    await Promise.all(
+      ids.map((id, i) =>
+        client.sendCommand(CreateDeployConfig, { deployConfigId: id, fields: fields(`config ${i}`) }, workspaceA),
+      ),
+    );
 
     await eventually(async () => {
-      const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.deploy_configs WHERE id = ANY($1::uuid[])`, [ids]);
+      const { rows } = await db.pool.query(
+        `SELECT count(*)::int AS n FROM ${db.schema}.deploy_configs WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
       expect(rows[0].n).toBe(ids.length);
     }, 20_000);
     const { rows } = await db.pool.query(
@@ -162,8 +203,15 @@ describe('deployer service (PostgreSQL + NATS JetStream)', () => {
     // The standby takes over the projection when the leader stops.
     await stopReplica(leaders[0]);
     const late = randomUUID();
-    await client.sendCommand(CreateDeployConfig, { deployConfigId: late, fields: fields('after failover') }, workspaceA);
-    await eventually(() => client.query(GetDeployConfig, { workspaceId: 'ws_a', params: { deployConfigId: late } }), 15_000);
+    await client.sendCommand(
+      CreateDeployConfig,
+      { deployConfigId: late, fields: fields('after failover') },
+      workspaceA,
+    );
+    await eventually(
+      () => client.query(GetDeployConfig, { workspaceId: 'ws_a', params: { deployConfigId: late } }),
+      15_000,
+    );
   }, 40_000);
 
   it('answers /healthz and /readyz with the state of its dependencies', async () => {
@@ -171,24 +219,37 @@ describe('deployer service (PostgreSQL + NATS JetStream)', () => {
     expect(await (await fetch(`${service.url}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${service.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: true, nats: true, migrations: true } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ready',
+      checks: { database: true, nats: true, migrations: true },
+    });
   });
 
   it('lists a workspace page by page without repeats', async () => {
     await startReplica('pager');
     const ids = Array.from({ length: 7 }, () => randomUUID());
-    for (const id of ids) await client.sendCommand(CreateDeployConfig, { deployConfigId: id, fields: fields('paged') }, workspaceB);
-    await eventually(async () => expect((await client.query(ListDeployConfigs, { workspaceId: 'ws_b', params: { limit: 200 } })).items).toHaveLength(7));
+    for (const id of ids)
+      await client.sendCommand(CreateDeployConfig, { deployConfigId: id, fields: fields('paged') }, workspaceB);
+    await eventually(async () =>
+      expect(
+        (await client.query(ListDeployConfigs, { workspaceId: 'ws_b', params: { limit: 200 } })).items,
+      ).toHaveLength(7),
+    );
 
     const collected: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await client.query(ListDeployConfigs, { workspaceId: 'ws_b', params: { limit: 3, ...(cursor ? { cursor } : {}) } });
+      const page = await client.query(ListDeployConfigs, {
+        workspaceId: 'ws_b',
+        params: { limit: 3, ...(cursor ? { cursor } : {}) },
+      });
       collected.push(...page.items.map((item) => item.id));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(collected.sort()).toEqual([...ids].sort());
-    await expect(client.query(ListDeployConfigs, { workspaceId: 'ws_b', params: { cursor: 'garbage' } })).rejects.toMatchObject({
+    await expect(
+      client.query(ListDeployConfigs, { workspaceId: 'ws_b', params: { cursor: 'garbage' } }),
+    ).rejects.toMatchObject({
       code: 'validation_failed',
     });
   });

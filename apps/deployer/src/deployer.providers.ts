@@ -1,4 +1,10 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
 import { applicationEvents, deployConfigEvents } from '@platform/contracts';
 import {
   ApplicationQueries,
@@ -18,7 +24,15 @@ import {
 } from '@platform/deployments';
 import type { EventStore } from '@platform/event-store';
 import { SecretBox } from '@platform/secrets';
-import { DeciderCommandHandler, EVENT_STORE, PG_POOL, SERVICE_CONFIG, SERVICE_ENV, SERVICE_LOGGER, type ServiceConfig } from '@platform/service-kit';
+import {
+  DeciderCommandHandler,
+  EVENT_STORE,
+  PG_POOL,
+  SERVICE_CONFIG,
+  SERVICE_ENV,
+  SERVICE_LOGGER,
+  type ServiceConfig,
+} from '@platform/service-kit';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { loadDeployerConfig } from './deployer-config';

@@ -30,7 +30,13 @@ describe('the local front door follows what serves', () => {
     dir = await mkdtemp(join(tmpdir(), 'front-door-'));
     port = await freePort();
     front = new LocalFrontProxy(dir, { address: '127.0.0.1', port });
-    routes = new FrontRoutes({ pool: db.pool, schema: db.schema, door: front, pollMs: 100, logger: { info: () => {}, warn: () => {}, error: () => {} } });
+    routes = new FrontRoutes({
+      pool: db.pool,
+      schema: db.schema,
+      door: front,
+      pollMs: 100,
+      logger: { info: () => {}, warn: () => {}, error: () => {} },
+    });
     routes.start();
   });
   afterAll(async () => {
@@ -41,7 +47,10 @@ describe('the local front door follows what serves', () => {
     await db.dispose();
   });
 
-  async function deployed(serviceName: string, servers: Record<string, { status: string; url: string }>): Promise<string> {
+  async function deployed(
+    serviceName: string,
+    servers: Record<string, { status: string; url: string }>,
+  ): Promise<string> {
     const [serviceId, deploymentId] = [randomUUID(), randomUUID()];
     await db.pool.query(
       `INSERT INTO ${db.schema}.deployments (id, workspace_id, service_id, status, image_tag, source, servers, requested_by, requested_at, finished_at)
@@ -78,9 +87,15 @@ describe('the local front door follows what serves', () => {
     await eventually(async () => expect(await through('hello.localhost')).toBe('200 one hello.localhost'));
     expect(await routes.routes()).toEqual([{ hostname: 'hello.localhost', edges: [one.address] }]);
     // The service's URL, as the API gives it, is this front door's.
-    const hello = (await db.pool.query<{ id: string }>(`SELECT id FROM ${db.schema}.services WHERE name = 'hello'`)).rows[0]?.id ?? '';
-    expect((await new ApplicationQueries(db.pool, db.schema, port).getService('ws', hello)).url).toBe(`http://hello.localhost:${port}`);
-    expect((await new ApplicationQueries(db.pool, db.schema).getService('ws', hello)).url).toBe('http://hello.localhost');
+    const hello =
+      (await db.pool.query<{ id: string }>(`SELECT id FROM ${db.schema}.services WHERE name = 'hello'`)).rows[0]?.id ??
+      '';
+    expect((await new ApplicationQueries(db.pool, db.schema, port).getService('ws', hello)).url).toBe(
+      `http://hello.localhost:${port}`,
+    );
+    expect((await new ApplicationQueries(db.pool, db.schema).getService('ws', hello)).url).toBe(
+      'http://hello.localhost',
+    );
 
     await deployed('shop', { [randomUUID()]: { status: 'switched', url: `http://${two.address}` } });
     await eventually(async () => expect(await through('shop.localhost')).toBe('200 two shop.localhost'));

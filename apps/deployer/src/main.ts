@@ -2,4 +2,6 @@ import 'reflect-metadata';
 import { exitOnStartFailure, startService } from '@platform/service-kit';
 import { DeployerModule, deployerDefinition } from './deployer.module';
 
-startService({ definition: deployerDefinition, module: DeployerModule, defaultHttpPort: 4102 }).catch(exitOnStartFailure);
+startService({ definition: deployerDefinition, module: DeployerModule, defaultHttpPort: 4102 }).catch(
+  exitOnStartFailure,
+);

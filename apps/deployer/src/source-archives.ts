@@ -13,11 +13,23 @@ export class BuildSourceArchives implements SourceArchives {
     this.uploads = new UploadStore({ root: uploadsDir });
   }
 
-  async archiveOf(workspaceId: string, source: Exclude<DeploySource, { type: 'image' }>, options: SourceArchiveOptions = {}): Promise<SourceArchive> {
+  async archiveOf(
+    workspaceId: string,
+    source: Exclude<DeploySource, { type: 'image' }>,
+    options: SourceArchiveOptions = {},
+  ): Promise<SourceArchive> {
     // The upload itself stays: a later deployment may build from it again.
     const from: BuildContextSource =
-      source.type === 'upload' ? { type: 'archive', path: (await this.uploads.get(workspaceId, source.uploadId)).path } : { type: 'git', url: source.url, ref: source.ref };
+      source.type === 'upload'
+        ? { type: 'archive', path: (await this.uploads.get(workspaceId, source.uploadId)).path }
+        : { type: 'git', url: source.url, ref: source.ref };
     const context = await prepareBuildContext(from, { port: options.port });
-    return { path: context.path, contentType: context.contentType, dockerfile: context.dockerfile, notes: context.notes, dispose: () => context.dispose() };
+    return {
+      path: context.path,
+      contentType: context.contentType,
+      dockerfile: context.dockerfile,
+      notes: context.notes,
+      dispose: () => context.dispose(),
+    };
   }
 }

@@ -35,29 +35,173 @@ describe('API conventions', () => {
     const auth = { authorization: `Bearer ${owner.token}` };
     const json = { ...auth, 'content-type': 'application/json' };
 
-    const cases: { name: string; method: string; path: string; headers: Record<string, string>; body?: string; status: number; code: string }[] = [
-      { name: 'malformed JSON', method: 'POST', path: '/v1/deploy-configs', headers: json, body: '{"name": "web",', status: 400, code: 'malformed_request' },
-      { name: 'unknown field', method: 'POST', path: '/v1/deploy-configs', headers: json, body: JSON.stringify({ ...fields(), admin: true }), status: 400, code: 'validation_failed' },
-      { name: 'wrong types', method: 'POST', path: '/v1/deploy-configs', headers: json, body: JSON.stringify({ ...fields(), serverIds: 'all' }), status: 400, code: 'validation_failed' },
-      { name: 'nested unknown field', method: 'POST', path: '/v1/deploy-configs', headers: json, body: JSON.stringify({ ...fields(), source: { type: 'image', image: 'web:1', pull: 'always' } }), status: 400, code: 'validation_failed' },
-      { name: 'shell in a git ref', method: 'POST', path: '/v1/deploy-configs', headers: json, body: JSON.stringify({ ...fields(), source: { type: 'git', url: 'https://github.com/a/b.git', ref: '--upload-pack=touch /tmp/x' } }), status: 400, code: 'validation_failed' },
-      { name: 'oversized body', method: 'POST', path: '/v1/deploy-configs', headers: json, body: JSON.stringify({ ...fields(), name: 'x'.repeat(100_000) }), status: 413, code: 'payload_too_large' },
-      { name: 'empty body', method: 'POST', path: '/v1/deploy-configs', headers: json, body: '', status: 400, code: 'malformed_request' },
-      { name: 'no body', method: 'POST', path: '/v1/deploy-configs', headers: auth, status: 400, code: 'malformed_request' },
-      { name: 'JSON array', method: 'POST', path: '/v1/deploy-configs', headers: json, body: '[]', status: 400, code: 'validation_failed' },
-      { name: 'not JSON', method: 'POST', path: '/v1/deploy-configs', headers: { ...auth, 'content-type': 'text/plain' }, body: 'name=web', status: 415, code: 'unsupported_media_type' },
-      { name: 'bad id in path', method: 'PUT', path: '/v1/deploy-configs/not-a-uuid', headers: json, body: JSON.stringify(fields()), status: 400, code: 'validation_failed' },
-      { name: 'unknown query parameter', method: 'GET', path: '/v1/deploy-configs?limit=5&sort=name', headers: auth, status: 400, code: 'validation_failed' },
-      { name: 'limit out of range', method: 'GET', path: '/v1/deploy-configs?limit=100000', headers: auth, status: 400, code: 'validation_failed' },
-      { name: 'body on a DELETE', method: 'DELETE', path: `/v1/deploy-configs/${randomUUID()}`, headers: json, body: '{"force":true}', status: 400, code: 'validation_failed' },
-      { name: 'signup with a short password', method: 'POST', path: '/v1/auth/signup', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'x@example.com', password: 'short', workspaceName: 'w' }), status: 400, code: 'validation_failed' },
-      { name: 'signup with a bad email', method: 'POST', path: '/v1/auth/signup', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'not-an-email', password: 'long enough password', workspaceName: 'w' }), status: 400, code: 'validation_failed' },
+    const cases: {
+      name: string;
+      method: string;
+      path: string;
+      headers: Record<string, string>;
+      body?: string;
+      status: number;
+      code: string;
+    }[] = [
+      {
+        name: 'malformed JSON',
+        method: 'POST',
+        path: '/v1/deploy-configs',
+        headers: json,
+        body: '{"name": "web",',
+        status: 400,
+        code: 'malformed_request',
+      },
+      {
+        name: 'unknown field',
+        method: 'POST',
+        path: '/v1/deploy-configs',
+        headers: json,
+        body: JSON.stringify({ ...fields(), admin: true }),
+        status: 400,
+        code: 'validation_failed',
+      },
+      {
+        name: 'wrong types',
+        method: 'POST',
+        path: '/v1/deploy-configs',
+        headers: json,
+        body: JSON.stringify({ ...fields(), serverIds: 'all' }),
+        status: 400,
+        code: 'validation_failed',
+      },
+      {
+        name: 'nested unknown field',
+        method: 'POST',
+        path: '/v1/deploy-configs',
+        headers: json,
+        body: JSON.stringify({ ...fields(), source: { type: 'image', image: 'web:1', pull: 'always' } }),
+        status: 400,
+        code: 'validation_failed',
+      },
+      {
+        name: 'shell in a git ref',
+        method: 'POST',
+        path: '/v1/deploy-configs',
+        headers: json,
+        body: JSON.stringify({
+          ...fields(),
+          source: { type: 'git', url: 'https://github.com/a/b.git', ref: '--upload-pack=touch /tmp/x' },
+        }),
+        status: 400,
+        code: 'validation_failed',
+      },
+      {
+        name: 'oversized body',
+        method: 'POST',
+        path: '/v1/deploy-configs',
+        headers: json,
+        body: JSON.stringify({ ...fields(), name: 'x'.repeat(100_000) }),
+        status: 413,
+        code: 'payload_too_large',
+      },
+      {
+        name: 'empty body',
+        method: 'POST',
+        path: '/v1/deploy-configs',
+        headers: json,
+        body: '',
+        status: 400,
+        code: 'malformed_request',
+      },
+      {
+        name: 'no body',
+        method: 'POST',
+        path: '/v1/deploy-configs',
+        headers: auth,
+        status: 400,
+        code: 'malformed_request',
+      },
+      {
+        name: 'JSON array',
+        method: 'POST',
+        path: '/v1/deploy-configs',
+        headers: json,
+        body: '[]',
+        status: 400,
+        code: 'validation_failed',
+      },
+      {
+        name: 'not JSON',
+        method: 'POST',
+        path: '/v1/deploy-configs',
+        headers: { ...auth, 'content-type': 'text/plain' },
+        body: 'name=web',
+        status: 415,
+        code: 'unsupported_media_type',
+      },
+      {
+        name: 'bad id in path',
+        method: 'PUT',
+        path: '/v1/deploy-configs/not-a-uuid',
+        headers: json,
+        body: JSON.stringify(fields()),
+        status: 400,
+        code: 'validation_failed',
+      },
+      {
+        name: 'unknown query parameter',
+        method: 'GET',
+        path: '/v1/deploy-configs?limit=5&sort=name',
+        headers: auth,
+        status: 400,
+        code: 'validation_failed',
+      },
+      {
+        name: 'limit out of range',
+        method: 'GET',
+        path: '/v1/deploy-configs?limit=100000',
+        headers: auth,
+        status: 400,
+        code: 'validation_failed',
+      },
+      {
+        name: 'body on a DELETE',
+        method: 'DELETE',
+        path: `/v1/deploy-configs/${randomUUID()}`,
+        headers: json,
+        body: '{"force":true}',
+        status: 400,
+        code: 'validation_failed',
+      },
+      {
+        name: 'signup with a short password',
+        method: 'POST',
+        path: '/v1/auth/signup',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'x@example.com', password: 'short', workspaceName: 'w' }),
+        status: 400,
+        code: 'validation_failed',
+      },
+      {
+        name: 'signup with a bad email',
+        method: 'POST',
+        path: '/v1/auth/signup',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'not-an-email', password: 'long enough password', workspaceName: 'w' }),
+        status: 400,
+        code: 'validation_failed',
+      },
       { name: 'unknown route', method: 'GET', path: '/v1/nothing-here', headers: auth, status: 404, code: 'not_found' },
     ];
     for (const c of cases) {
-      const response = await fetch(`${stack.gateway.url}${c.path}`, { method: c.method, headers: c.headers, body: c.body });
+      const response = await fetch(`${stack.gateway.url}${c.path}`, {
+        method: c.method,
+        headers: c.headers,
+        body: c.body,
+      });
       const body = (await response.json()) as { error: { code: string; message: string }; requestId: string };
-      expect({ case: c.name, status: response.status, code: body.error?.code }).toEqual({ case: c.name, status: c.status, code: c.code });
+      expect({ case: c.name, status: response.status, code: body.error?.code }).toEqual({
+        case: c.name,
+        status: c.status,
+        code: c.code,
+      });
       expect(body.error.message.length).toBeGreaterThan(5);
       if (c.status === 415) expect(body.error.message).toContain('Content-Type: application/json');
       expect(body.requestId).toBe(response.headers.get('x-request-id'));
@@ -74,7 +218,9 @@ describe('API conventions', () => {
   });
 
   it('echoes X-Request-Id, sends security headers, and keeps CORS closed', async () => {
-    const response = await fetch(`${stack.gateway.url}/v1/me`, { headers: { 'x-request-id': 'trace-123', origin: 'https://evil.example' } });
+    const response = await fetch(`${stack.gateway.url}/v1/me`, {
+      headers: { 'x-request-id': 'trace-123', origin: 'https://evil.example' },
+    });
     expect(response.headers.get('x-request-id')).toBe('trace-123');
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('x-frame-options')).toBe('DENY');
@@ -84,14 +230,22 @@ describe('API conventions', () => {
     expect(unknownRoute.status).toBe(404);
     expect(unknownRoute.headers.get('x-content-type-options')).toBe('nosniff');
     // Refused by Fastify before any hook runs, yet in the same shape and with the same headers.
-    const malformedUrl = await fetch(`${stack.gateway.url}/v1/deploy-configs/%zz`, { headers: { authorization: `Bearer ${(await stack.api.signup('badurl')).token}` } });
+    const malformedUrl = await fetch(`${stack.gateway.url}/v1/deploy-configs/%zz`, {
+      headers: { authorization: `Bearer ${(await stack.api.signup('badurl')).token}` },
+    });
     expect(malformedUrl.status).toBe(400);
     expect(malformedUrl.headers.get('x-content-type-options')).toBe('nosniff');
     expect(malformedUrl.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    expect(await malformedUrl.json()).toMatchObject({ error: { code: 'malformed_request' }, requestId: expect.any(String) });
+    expect(await malformedUrl.json()).toMatchObject({
+      error: { code: 'malformed_request' },
+      requestId: expect.any(String),
+    });
     const generated = await fetch(`${stack.gateway.url}/v1/me`, { headers: { 'x-request-id': 'bad id with spaces' } });
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    const preflight = await fetch(`${stack.gateway.url}/v1/deploy-configs`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${stack.gateway.url}/v1/deploy-configs`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
   });
 
@@ -100,14 +254,26 @@ describe('API conventions', () => {
     const owner = await api.signup('idempotent');
     const key = randomUUID();
     const body = fields();
-    const first = await api.request<{ deployConfigId: string; commandId: string }>('POST', '/v1/deploy-configs', { token: owner.token, body, headers: { 'idempotency-key': key } });
-    const retry = await api.request<{ deployConfigId: string; commandId: string }>('POST', '/v1/deploy-configs', { token: owner.token, body, headers: { 'idempotency-key': key } });
+    const first = await api.request<{ deployConfigId: string; commandId: string }>('POST', '/v1/deploy-configs', {
+      token: owner.token,
+      body,
+      headers: { 'idempotency-key': key },
+    });
+    const retry = await api.request<{ deployConfigId: string; commandId: string }>('POST', '/v1/deploy-configs', {
+      token: owner.token,
+      body,
+      headers: { 'idempotency-key': key },
+    });
     expect(first.status).toBe(202);
     expect(retry.status).toBe(202);
     expect(retry.body).toEqual(first.body);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
 
-    const reused = await api.request<{ error: { code: string } }>('POST', '/v1/deploy-configs', { token: owner.token, body: fields(), headers: { 'idempotency-key': key } });
+    const reused = await api.request<{ error: { code: string } }>('POST', '/v1/deploy-configs', {
+      token: owner.token,
+      body: fields(),
+      headers: { 'idempotency-key': key },
+    });
     expect(reused.status).toBe(422);
     expect(reused.body.error.code).toBe('idempotency_key_reused');
 
@@ -116,8 +282,16 @@ describe('API conventions', () => {
       expect(list.body.items).toHaveLength(1);
     });
     const refusedKey = randomUUID();
-    const refused = await api.request('POST', '/v1/api-tokens', { token: owner.token, body: { name: '', scopes: [] }, headers: { 'idempotency-key': refusedKey } });
-    const refusedAgain = await api.request('POST', '/v1/api-tokens', { token: owner.token, body: { name: '', scopes: [] }, headers: { 'idempotency-key': refusedKey } });
+    const refused = await api.request('POST', '/v1/api-tokens', {
+      token: owner.token,
+      body: { name: '', scopes: [] },
+      headers: { 'idempotency-key': refusedKey },
+    });
+    const refusedAgain = await api.request('POST', '/v1/api-tokens', {
+      token: owner.token,
+      body: { name: '', scopes: [] },
+      headers: { 'idempotency-key': refusedKey },
+    });
     expect([refused.status, refusedAgain.status]).toEqual([400, 400]);
     expect(refusedAgain.body.error).toEqual(refused.body.error);
   });
@@ -126,7 +300,9 @@ describe('API conventions', () => {
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 8; i++) {
-      const response = await stack.api.request('POST', '/v1/auth/login', { body: { email: 'someone@example.com', password: 'whatever12345' } });
+      const response = await stack.api.request('POST', '/v1/auth/login', {
+        body: { email: 'someone@example.com', password: 'whatever12345' },
+      });
       statuses.push(response.status);
       if (response.status === 429) retryAfter = response.headers.get('retry-after');
     }
@@ -135,10 +311,19 @@ describe('API conventions', () => {
   });
 
   it('serves the OpenAPI document of every route, and a browsable /docs', async () => {
-    const document = (await (await fetch(`${stack.gateway.url}/v1/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, { operationId: string }>> };
+    const document = (await (await fetch(`${stack.gateway.url}/v1/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { operationId: string }>>;
+    };
     expect(document.openapi).toBe('3.1.0');
-    const operations = Object.values(document.paths).flatMap((methods) => Object.values(methods).map((op) => op.operationId));
-    expect(operations.sort()).toEqual(Object.values(apiRoutes).map((route) => route.operationId).sort());
+    const operations = Object.values(document.paths).flatMap((methods) =>
+      Object.values(methods).map((op) => op.operationId),
+    );
+    expect(operations.sort()).toEqual(
+      Object.values(apiRoutes)
+        .map((route) => route.operationId)
+        .sort(),
+    );
     expect(document.paths['/v1/deploy-configs/{id}']).toBeDefined();
     const docs = await fetch(`${stack.gateway.url}/docs`);
     expect(docs.headers.get('content-type')).toMatch(/text\/html/);

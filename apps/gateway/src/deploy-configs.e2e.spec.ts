@@ -29,29 +29,50 @@ describe('deploy configs and live events through the gateway', () => {
       expect(created.status).toBe(202);
       const id = created.body.deployConfigId;
       const view = await eventually(async () => {
-        const response = await api.request<{ name: string; version: number }>('GET', `/v1/deploy-configs/${id}`, { token: alice.token });
+        const response = await api.request<{ name: string; version: number }>('GET', `/v1/deploy-configs/${id}`, {
+          token: alice.token,
+        });
         expect(response.status).toBe(200);
         return response.body;
       });
       expect(view).toMatchObject({ name: 'web to production', version: 1 });
 
-      const list = await api.request<{ items: { id: string }[]; nextCursor: string | null }>('GET', '/v1/deploy-configs?limit=10', { token: alice.token });
+      const list = await api.request<{ items: { id: string }[]; nextCursor: string | null }>(
+        'GET',
+        '/v1/deploy-configs?limit=10',
+        { token: alice.token },
+      );
       expect(list.body.items.map((item) => item.id)).toEqual([id]);
       expect(list.body.nextCursor).toBeNull();
       // Relayed as the deployer wrote it, still labelled as the JSON it is.
       expect(list.headers.get('content-type')).toBe('application/json; charset=utf-8');
 
-      expect((await api.request('PUT', `/v1/deploy-configs/${id}`, { token: alice.token, body: fields('web to staging') })).status).toBe(202);
+      expect(
+        (await api.request('PUT', `/v1/deploy-configs/${id}`, { token: alice.token, body: fields('web to staging') }))
+          .status,
+      ).toBe(202);
       await eventually(async () => {
         const response = await api.request<{ name: string }>('GET', `/v1/deploy-configs/${id}`, { token: alice.token });
         expect(response.body.name).toBe('web to staging');
       });
       expect((await api.request('DELETE', `/v1/deploy-configs/${id}`, { token: alice.token })).status).toBe(202);
-      await eventually(async () => expect((await api.request('GET', `/v1/deploy-configs/${id}`, { token: alice.token })).status).toBe(404));
+      await eventually(async () =>
+        expect((await api.request('GET', `/v1/deploy-configs/${id}`, { token: alice.token })).status).toBe(404),
+      );
       expect((await api.request('DELETE', `/v1/deploy-configs/${id}`, { token: alice.token })).status).toBe(404);
 
-      await eventually(() => expect(events.events.map((e) => e.event)).toEqual(['DeployConfigCreated', 'DeployConfigUpdated', 'DeployConfigDeleted']));
-      const first = JSON.parse(events.events[0].data) as { eventId: string; data: { deployConfigId: string }; metadata: { workspaceId: string; actorId: string } };
+      await eventually(() =>
+        expect(events.events.map((e) => e.event)).toEqual([
+          'DeployConfigCreated',
+          'DeployConfigUpdated',
+          'DeployConfigDeleted',
+        ]),
+      );
+      const first = JSON.parse(events.events[0].data) as {
+        eventId: string;
+        data: { deployConfigId: string };
+        metadata: { workspaceId: string; actorId: string };
+      };
       expect(events.events[0].id).toBe(first.eventId);
       expect(first.data.deployConfigId).toBe(id);
       expect(first.metadata).toMatchObject({ workspaceId: alice.workspaceId, actorId: alice.userId });
@@ -64,7 +85,10 @@ describe('deploy configs and live events through the gateway', () => {
     const { api } = stack;
     const bob = await api.signup('bob');
     const create = async (name: string) => {
-      const response = await api.request<{ deployConfigId: string }>('POST', '/v1/deploy-configs', { token: bob.token, body: fields(name) });
+      const response = await api.request<{ deployConfigId: string }>('POST', '/v1/deploy-configs', {
+        token: bob.token,
+        body: fields(name),
+      });
       expect(response.status).toBe(202);
       return response.body.deployConfigId;
     };
@@ -78,7 +102,10 @@ describe('deploy configs and live events through the gateway', () => {
     const missed = [await create('three'), await create('four')];
     // Give the gateway's feed time to record them, as a real client would reconnect later.
     await eventually(async () => {
-      const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.gateway}.event_feed WHERE workspace_id = $1`, [bob.workspaceId]);
+      const { rows } = await stack.db.pool.query(
+        `SELECT count(*)::int AS n FROM ${stack.schemas.gateway}.event_feed WHERE workspace_id = $1`,
+        [bob.workspaceId],
+      );
       expect(rows[0].n).toBe(4);
     });
     const resumed = await EventStreamReader.open(stack.gateway.url, bob.token, '', lastSeen);
@@ -86,7 +113,9 @@ describe('deploy configs and live events through the gateway', () => {
       const live = await create('five');
       await eventually(() => expect(resumed.events).toHaveLength(3));
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const ids = resumed.events.map((e) => (JSON.parse(e.data) as { data: { deployConfigId: string } }).data.deployConfigId);
+      const ids = resumed.events.map(
+        (e) => (JSON.parse(e.data) as { data: { deployConfigId: string } }).data.deployConfigId,
+      );
       expect(ids).toEqual([...missed, live]);
       expect(new Set(resumed.events.map((e) => e.id)).size).toBe(3);
       await eventually(() => expect(resumed.comments).toContain('heartbeat'));
@@ -103,15 +132,27 @@ describe('deploy configs and live events through the gateway', () => {
     const erin = await api.signup('erin');
     const ids: string[] = [];
     for (const name of ['r1', 'r2', 'r3']) {
-      const response = await api.request<{ deployConfigId: string }>('POST', '/v1/deploy-configs', { token: erin.token, body: fields(name) });
+      const response = await api.request<{ deployConfigId: string }>('POST', '/v1/deploy-configs', {
+        token: erin.token,
+        body: fields(name),
+      });
       ids.push(response.body.deployConfigId);
-      await eventually(async () => expect((await api.request('GET', `/v1/deploy-configs/${response.body.deployConfigId}`, { token: erin.token })).status).toBe(200));
+      await eventually(async () =>
+        expect(
+          (await api.request('GET', `/v1/deploy-configs/${response.body.deployConfigId}`, { token: erin.token }))
+            .status,
+        ).toBe(200),
+      );
     }
     await eventually(async () => {
-      const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.gateway}.event_feed WHERE workspace_id = $1`, [erin.workspaceId]);
+      const { rows } = await stack.db.pool.query(
+        `SELECT count(*)::int AS n FROM ${stack.schemas.gateway}.event_feed WHERE workspace_id = $1`,
+        [erin.workspaceId],
+      );
       expect(rows[0].n).toBe(3);
     });
-    const configIdOf = (event: { data: string }) => (JSON.parse(event.data) as { data: { deployConfigId: string } }).data.deployConfigId;
+    const configIdOf = (event: { data: string }) =>
+      (JSON.parse(event.data) as { data: { deployConfigId: string } }).data.deployConfigId;
 
     const lastTwo = await EventStreamReader.open(stack.gateway.url, erin.token, '?replay=2');
     const all = await EventStreamReader.open(stack.gateway.url, erin.token, '?replay=500');
@@ -120,8 +161,13 @@ describe('deploy configs and live events through the gateway', () => {
       await eventually(() => expect(all.events).toHaveLength(3));
       expect(lastTwo.events.map(configIdOf)).toEqual(ids.slice(1));
       expect(all.events.map(configIdOf)).toEqual(ids);
-      const live = await api.request<{ deployConfigId: string }>('POST', '/v1/deploy-configs', { token: erin.token, body: fields('r4') });
-      await eventually(() => expect(lastTwo.events.map(configIdOf)).toEqual([...ids.slice(1), live.body.deployConfigId]));
+      const live = await api.request<{ deployConfigId: string }>('POST', '/v1/deploy-configs', {
+        token: erin.token,
+        body: fields('r4'),
+      });
+      await eventually(() =>
+        expect(lastTwo.events.map(configIdOf)).toEqual([...ids.slice(1), live.body.deployConfigId]),
+      );
     } finally {
       await lastTwo.close();
       await all.close();
@@ -145,8 +191,16 @@ describe('deploy configs and live events through the gateway', () => {
     const carolDeletes = await EventStreamReader.open(stack.gateway.url, carol.token, '?types=DeployConfigDeleted');
     const daveAll = await EventStreamReader.open(stack.gateway.url, dave.token);
     try {
-      const created = await api.request<{ deployConfigId: string }>('POST', '/v1/deploy-configs', { token: carol.token, body: fields('carol') });
-      await eventually(async () => expect((await api.request('GET', `/v1/deploy-configs/${created.body.deployConfigId}`, { token: carol.token })).status).toBe(200));
+      const created = await api.request<{ deployConfigId: string }>('POST', '/v1/deploy-configs', {
+        token: carol.token,
+        body: fields('carol'),
+      });
+      await eventually(async () =>
+        expect(
+          (await api.request('GET', `/v1/deploy-configs/${created.body.deployConfigId}`, { token: carol.token }))
+            .status,
+        ).toBe(200),
+      );
       await api.request('DELETE', `/v1/deploy-configs/${created.body.deployConfigId}`, { token: carol.token });
       await eventually(() => expect(carolDeletes.events).toHaveLength(1));
       expect(carolDeletes.events[0].event).toBe('DeployConfigDeleted');
@@ -166,9 +220,13 @@ describe('deploy configs and live events through the gateway', () => {
     const readers = await Promise.all(Array.from({ length: 5 }, () => EventStreamReader.open(url, frank.token)));
     try {
       expect(readers.map((reader) => reader.status).sort()).toEqual([200, 200, 200, 429, 429]);
-      const refused = await fetch(`${url}/v1/events`, { headers: { authorization: `Bearer ${frank.token}`, accept: 'text/event-stream' } });
+      const refused = await fetch(`${url}/v1/events`, {
+        headers: { authorization: `Bearer ${frank.token}`, accept: 'text/event-stream' },
+      });
       expect(refused.status).toBe(429);
-      expect(await refused.json()).toMatchObject({ error: { code: 'rate_limited', details: [{ openStreams: 3, limit: 3 }] } });
+      expect(await refused.json()).toMatchObject({
+        error: { code: 'rate_limited', details: [{ openStreams: 3, limit: 3 }] },
+      });
 
       const graces = await EventStreamReader.open(url, grace.token);
       expect(graces.status).toBe(200);
@@ -190,7 +248,10 @@ describe('deploy configs and live events through the gateway', () => {
     const url = stack.gateway.url;
     const owner = await api.signup('henry');
     const member = await api.signup('iris');
-    const added = await api.request('POST', `/v1/workspaces/${owner.workspaceId}/members`, { token: owner.token, body: { email: member.email, role: 'viewer' } });
+    const added = await api.request('POST', `/v1/workspaces/${owner.workspaceId}/members`, {
+      token: owner.token,
+      body: { email: member.email, role: 'viewer' },
+    });
     expect(added.status).toBe(201);
     const endedWith = async (reader: EventStreamReader) =>
       eventually(() => {
@@ -198,39 +259,61 @@ describe('deploy configs and live events through the gateway', () => {
         if (!error) throw new Error('the stream has not ended');
         return (JSON.parse(error.data) as { error: { code: string } }).error.code;
       });
-    const configCreated = (reader: EventStreamReader) => reader.events.filter((event) => event.event === 'DeployConfigCreated').length;
+    const configCreated = (reader: EventStreamReader) =>
+      reader.events.filter((event) => event.event === 'DeployConfigCreated').length;
 
-    const removed = await EventStreamReader.open(url, member.token, '', undefined, { 'x-workspace-id': owner.workspaceId });
+    const removed = await EventStreamReader.open(url, member.token, '', undefined, {
+      'x-workspace-id': owner.workspaceId,
+    });
     const staying = await EventStreamReader.open(url, owner.token);
     try {
       expect([removed.status, staying.status]).toEqual([200, 200]);
-      expect((await api.request('DELETE', `/v1/workspaces/${owner.workspaceId}/members/${member.userId}`, { token: owner.token })).status).toBe(204);
+      expect(
+        (
+          await api.request('DELETE', `/v1/workspaces/${owner.workspaceId}/members/${member.userId}`, {
+            token: owner.token,
+          })
+        ).status,
+      ).toBe(204);
       expect(await endedWith(removed)).toBe('not_found');
-      expect((await api.request('POST', '/v1/deploy-configs', { token: owner.token, body: fields('after the removal') })).status).toBe(202);
+      expect(
+        (await api.request('POST', '/v1/deploy-configs', { token: owner.token, body: fields('after the removal') }))
+          .status,
+      ).toBe(202);
       await eventually(() => expect(configCreated(staying)).toBe(1));
       expect(configCreated(removed)).toBe(0);
     } finally {
       await Promise.all([removed.close(), staying.close()]);
     }
 
-    const created = await api.request<{ id: string; token: string }>('POST', '/v1/api-tokens', { token: owner.token, body: { name: 'feed', scopes: ['read'] } });
+    const created = await api.request<{ id: string; token: string }>('POST', '/v1/api-tokens', {
+      token: owner.token,
+      body: { name: 'feed', scopes: ['read'] },
+    });
     const byToken = await EventStreamReader.open(url, created.body.token);
     try {
       expect(byToken.status).toBe(200);
-      expect((await api.request('DELETE', `/v1/api-tokens/${created.body.id}`, { token: owner.token })).status).toBe(204);
+      expect((await api.request('DELETE', `/v1/api-tokens/${created.body.id}`, { token: owner.token })).status).toBe(
+        204,
+      );
       expect(await endedWith(byToken)).toBe('unauthorized');
     } finally {
       await byToken.close();
     }
 
-    const session = await api.request<{ token: string }>('POST', '/v1/auth/login', { body: { email: owner.email, password: owner.password } });
+    const session = await api.request<{ token: string }>('POST', '/v1/auth/login', {
+      body: { email: owner.email, password: owner.password },
+    });
     const bySession = await EventStreamReader.open(url, session.body.token);
     const byOtherSession = await EventStreamReader.open(url, owner.token);
     try {
       expect((await api.request('POST', '/v1/auth/logout', { token: session.body.token })).status).toBe(204);
       expect(await endedWith(bySession)).toBe('unauthorized');
       // The user's other sessions keep their streams.
-      expect((await api.request('POST', '/v1/deploy-configs', { token: owner.token, body: fields('after the logout') })).status).toBe(202);
+      expect(
+        (await api.request('POST', '/v1/deploy-configs', { token: owner.token, body: fields('after the logout') }))
+          .status,
+      ).toBe(202);
       await eventually(() => expect(configCreated(byOtherSession)).toBe(1));
       expect(byOtherSession.events.some((event) => event.event === 'error')).toBe(false);
     } finally {

@@ -21,11 +21,14 @@ interface Edge {
 /** One request through a server's edge with the service's hostname, on a new connection. */
 function viaEdge(edge: Edge, host: string): Promise<{ status: number; body: string }> {
   return new Promise((done) => {
-    const req = httpRequest({ host: edge.ip, port: 80, path: '/', headers: { host, connection: 'close' }, agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => done({ status: res.statusCode ?? 0, body }));
-    });
+    const req = httpRequest(
+      { host: edge.ip, port: 80, path: '/', headers: { host, connection: 'close' }, agent: false, timeout: 5000 },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => done({ status: 0, body: '' }));
     req.end();
@@ -84,29 +87,47 @@ describe('deployments through the gateway: local cloud, real Docker and nginx', 
     const { api } = stack;
     ({ token } = await api.signup('deployer'));
     const servers = await Promise.all(
-      ['edge-1', 'edge-2'].map((name) => api.request<{ serverId: string }>('POST', '/v1/servers', { token, body: { provider: 'local', name } })),
+      ['edge-1', 'edge-2'].map((name) =>
+        api.request<{ serverId: string }>('POST', '/v1/servers', { token, body: { provider: 'local', name } }),
+      ),
     );
     edges = await Promise.all(
       servers.map(async (server) =>
         eventually(async () => {
-          const view = await api.request<{ status: string; publicIp: string }>('GET', `/v1/servers/${server.body.serverId}`, { token });
+          const view = await api.request<{ status: string; publicIp: string }>(
+            'GET',
+            `/v1/servers/${server.body.serverId}`,
+            { token },
+          );
           expect(view.body.status).toBe('ready');
           return { serverId: server.body.serverId, ip: view.body.publicIp };
         }, 60_000),
       ),
     );
     const project = await api.request<{ projectId: string }>('POST', '/v1/projects', { token, body: { name: 'demo' } });
-    await eventually(async () => expect((await api.request('GET', `/v1/projects/${project.body.projectId}`, { token })).status).toBe(200));
-    const service = await api.request<{ serviceId: string }>('POST', `/v1/projects/${project.body.projectId}/services`, {
-      token,
-      body: { name: 'hello', port: 3000, healthCheckPath: '/health', env: { VERSION: 'v1' } },
-    });
+    await eventually(async () =>
+      expect((await api.request('GET', `/v1/projects/${project.body.projectId}`, { token })).status).toBe(200),
+    );
+    const service = await api.request<{ serviceId: string }>(
+      'POST',
+      `/v1/projects/${project.body.projectId}/services`,
+      {
+        token,
+        body: { name: 'hello', port: 3000, healthCheckPath: '/health', env: { VERSION: 'v1' } },
+      },
+    );
     serviceId = service.body.serviceId;
-    await eventually(async () => expect((await api.request('GET', `/v1/services/${serviceId}`, { token })).status).toBe(200));
+    await eventually(async () =>
+      expect((await api.request('GET', `/v1/services/${serviceId}`, { token })).status).toBe(200),
+    );
 
     const dir = await mkdtemp(join(tmpdir(), 'hello-upload-'));
     const archive = join(dir, 'hello.tar.gz');
-    await pipeline(packDirectory(resolve(__dirname, '../../../examples/hello')) as unknown as NodeJS.ReadableStream, createGzip(), createWriteStream(archive));
+    await pipeline(
+      packDirectory(resolve(__dirname, '../../../examples/hello')) as unknown as NodeJS.ReadableStream,
+      createGzip(),
+      createWriteStream(archive),
+    );
     const uploaded = await fetch(`${stack.gateway.url}/v1/uploads`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/gzip' },
@@ -126,11 +147,11 @@ describe('deployments through the gateway: local cloud, real Docker and nginx', 
     });
   const waitForEnd = (deploymentId: string) =>
     eventually(async () => {
-      const view = await stack.api.request<{ status: string; failureReason: string | null; servers: { serverId: string; status: string }[] }>(
-        'GET',
-        `/v1/deployments/${deploymentId}`,
-        { token },
-      );
+      const view = await stack.api.request<{
+        status: string;
+        failureReason: string | null;
+        servers: { serverId: string; status: string }[];
+      }>('GET', `/v1/deployments/${deploymentId}`, { token });
       expect(['succeeded', 'failed']).toContain(view.body.status);
       return view.body;
     }, 180_000);
@@ -139,7 +160,11 @@ describe('deployments through the gateway: local cloud, real Docker and nginx', 
     const response = await fetch(`${stack.gateway.url}/v1/deployments`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify({ serviceId, source: { type: 'upload', uploadId }, serverIds: edges.map((e) => e.serverId) }),
+      body: JSON.stringify({
+        serviceId,
+        source: { type: 'upload', uploadId },
+        serverIds: edges.map((e) => e.serverId),
+      }),
     });
     expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
     const stream = await response.text();
@@ -147,10 +172,16 @@ describe('deployments through the gateway: local cloud, real Docker and nginx', 
     expect(names[0]).toBe('accepted');
     expect(names.at(-1)).toBe('DeploymentSucceeded');
     expect(names.filter((n) => n === 'ServerSwitched')).toHaveLength(2);
-    deployments.v1 = (JSON.parse(/^event: accepted\ndata: (.+)$/m.exec(stream)?.[1] ?? '{}') as { deploymentId: string }).deploymentId;
+    deployments.v1 = (
+      JSON.parse(/^event: accepted\ndata: (.+)$/m.exec(stream)?.[1] ?? '{}') as { deploymentId: string }
+    ).deploymentId;
 
     for (const edge of edges) expect((await viaEdge(edge, host)).body).toMatch(/^v1 hello\.localhost/);
-    const logs = await stack.api.request<{ lines: { step: string }[] }>('GET', `/v1/deployments/${deployments.v1}/logs`, { token });
+    const logs = await stack.api.request<{ lines: { step: string }[] }>(
+      'GET',
+      `/v1/deployments/${deployments.v1}/logs`,
+      { token },
+    );
     expect(logs.body.lines.some((line) => line.step === 'build')).toBe(true);
     const view = await stack.api.request<{ imageTag: string }>('GET', `/v1/deployments/${deployments.v1}`, { token });
     expect(view.body.imageTag).toBe(`deploy_${deployments.v1.replace(/-/g, '').slice(0, 8)}`);
@@ -185,25 +216,51 @@ describe('deployments through the gateway: local cloud, real Docker and nginx', 
 
   it('rolls back to v1: its exact tag and its environment as it was', async () => {
     // The service's own VERSION changes; the rollback must still run v1's environment.
-    await stack.api.request('PATCH', `/v1/services/${serviceId}`, { token, body: { env: { VERSION: 'changed-later' } } });
-    const rollback = await stack.api.request<{ deploymentId: string }>('POST', `/v1/deployments/${deployments.v1}/rollback`, { token });
+    await stack.api.request('PATCH', `/v1/services/${serviceId}`, {
+      token,
+      body: { env: { VERSION: 'changed-later' } },
+    });
+    const rollback = await stack.api.request<{ deploymentId: string }>(
+      'POST',
+      `/v1/deployments/${deployments.v1}/rollback`,
+      { token },
+    );
     expect(rollback.status).toBe(202);
     const ended = await waitForEnd(rollback.body.deploymentId);
     expect(ended.status).toBe('succeeded');
-    const view = await stack.api.request<{ imageTag: string; rollbackOf: string }>('GET', `/v1/deployments/${rollback.body.deploymentId}`, { token });
-    expect(view.body).toMatchObject({ rollbackOf: deployments.v1, imageTag: `deploy_${deployments.v1.replace(/-/g, '').slice(0, 8)}` });
+    const view = await stack.api.request<{ imageTag: string; rollbackOf: string }>(
+      'GET',
+      `/v1/deployments/${rollback.body.deploymentId}`,
+      { token },
+    );
+    expect(view.body).toMatchObject({
+      rollbackOf: deployments.v1,
+      imageTag: `deploy_${deployments.v1.replace(/-/g, '').slice(0, 8)}`,
+    });
     for (const edge of edges) expect((await viaEdge(edge, host)).body).toMatch(/^v1 /);
-    const history = await stack.api.request<{ items: { id: string }[] }>('GET', `/v1/deployments?serviceId=${serviceId}`, { token });
+    const history = await stack.api.request<{ items: { id: string }[] }>(
+      'GET',
+      `/v1/deployments?serviceId=${serviceId}`,
+      { token },
+    );
     expect(history.body.items.map((d) => d.id)[0]).toBe(rollback.body.deploymentId);
     expect(history.body.items).toHaveLength(4);
   });
 
   it('ends a deployment whose deployer was killed mid-way in a terminal state, servers consistent', async () => {
     const started = await deploy({ VERSION: 'v4' });
-    await eventually(async () => {
-      const view = await stack.api.request<{ servers: { status: string }[] }>('GET', `/v1/deployments/${started.body.deploymentId}`, { token });
-      expect(view.body.servers.some((s) => s.status !== 'pending')).toBe(true);
-    }, 120_000, 20);
+    await eventually(
+      async () => {
+        const view = await stack.api.request<{ servers: { status: string }[] }>(
+          'GET',
+          `/v1/deployments/${started.body.deploymentId}`,
+          { token },
+        );
+        expect(view.body.servers.some((s) => s.status !== 'pending')).toBe(true);
+      },
+      120_000,
+      20,
+    );
     await stack.restartDeployer('SIGKILL');
     const ended = await waitForEnd(started.body.deploymentId);
     expect(['succeeded', 'failed']).toContain(ended.status);
@@ -215,21 +272,50 @@ describe('deployments through the gateway: local cloud, real Docker and nginx', 
 
   it('refuses a second deployment while one runs, and hostile input, starting nothing', async () => {
     const first = await deploy({ VERSION: 'v5' });
-    await eventually(async () => expect((await stack.api.request('GET', `/v1/deployments/${first.body.deploymentId}`, { token })).status).toBe(200));
+    await eventually(async () =>
+      expect((await stack.api.request('GET', `/v1/deployments/${first.body.deploymentId}`, { token })).status).toBe(
+        200,
+      ),
+    );
     const second = await stack.api.request<{ error: { code: string; message: string } }>('POST', '/v1/deployments', {
       token,
-      body: { serviceId, source: { type: 'upload', uploadId }, serverIds: edges.map((e) => e.serverId), env: { VERSION: 'v6' } },
+      body: {
+        serviceId,
+        source: { type: 'upload', uploadId },
+        serverIds: edges.map((e) => e.serverId),
+        env: { VERSION: 'v6' },
+      },
     });
     expect(second.status).toBe(409);
     expect(second.body.error.message).toContain(first.body.deploymentId);
     expect((await waitForEnd(first.body.deploymentId)).status).toBe('succeeded');
 
     const cases: [unknown, number][] = [
-      [{ serviceId, source: { type: 'git', url: 'https://github.com/a/b.git', ref: '--upload-pack=touch /tmp/pwned' }, serverIds: [edges[0].serverId] }, 400],
-      [{ serviceId, source: { type: 'git', url: 'ext::sh -c touch% /tmp/pwned', ref: 'main' }, serverIds: [edges[0].serverId] }, 400],
+      [
+        {
+          serviceId,
+          source: { type: 'git', url: 'https://github.com/a/b.git', ref: '--upload-pack=touch /tmp/pwned' },
+          serverIds: [edges[0].serverId],
+        },
+        400,
+      ],
+      [
+        {
+          serviceId,
+          source: { type: 'git', url: 'ext::sh -c touch% /tmp/pwned', ref: 'main' },
+          serverIds: [edges[0].serverId],
+        },
+        400,
+      ],
       [{ serviceId, source: { type: 'git', url: 'file:///etc', ref: 'main' }, serverIds: [edges[0].serverId] }, 400],
-      [{ serviceId, source: { type: 'upload', uploadId }, serverIds: [edges[0].serverId], env: { 'BAD=NAME': 'x' } }, 400],
-      [{ serviceId, source: { type: 'upload', uploadId }, serverIds: [edges[0].serverId], env: { 'BAD\nNAME': 'x' } }, 400],
+      [
+        { serviceId, source: { type: 'upload', uploadId }, serverIds: [edges[0].serverId], env: { 'BAD=NAME': 'x' } },
+        400,
+      ],
+      [
+        { serviceId, source: { type: 'upload', uploadId }, serverIds: [edges[0].serverId], env: { 'BAD\nNAME': 'x' } },
+        400,
+      ],
       [{ serviceId, source: { type: 'upload', uploadId }, serverIds: ['0b5c1e1a-8d8e-4c7a-9d3e-2a1b0c9d8e7f'] }, 404],
     ];
     for (const [body, status] of cases) {

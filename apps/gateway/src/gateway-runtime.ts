@@ -24,7 +24,9 @@ import { BUS, EVENT_FEED, EVENT_HUB, GATEWAY_CONFIG, PG_POOL, REDIS } from './to
 
 /** Start-up (migrations, event feed, cache notices) and an orderly stop of the gateway's connections. */
 @Injectable()
-export class GatewayRuntime implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class GatewayRuntime
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   constructor(
     @Inject(IDENTITY) private readonly identity: IdentityService,
     @Inject(IDEMPOTENCY) private readonly idempotency: IdempotencyStore,

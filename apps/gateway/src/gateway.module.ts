@@ -34,7 +34,19 @@ import { ApplicationsController } from './controllers/applications.controller';
 import { DeploymentsController } from './controllers/deployments.controller';
 import { WorkspacesController } from './controllers/workspaces.controller';
 import { GatewayRuntime } from './gateway-runtime';
-import { API_ROUTER, BUS, COMMANDS, EVENT_FEED, EVENT_HUB, EVENT_STREAMS, GATEWAY_CONFIG, PG_POOL, REDIS, SECRETS, UPLOADS } from './tokens';
+import {
+  API_ROUTER,
+  BUS,
+  COMMANDS,
+  EVENT_FEED,
+  EVENT_HUB,
+  EVENT_STREAMS,
+  GATEWAY_CONFIG,
+  PG_POOL,
+  REDIS,
+  SECRETS,
+  UPLOADS,
+} from './tokens';
 
 /** The public API's routes, registered on Fastify by the ApiRouter (see `startGateway`). */
 export const API_CONTROLLERS = [
@@ -95,12 +107,25 @@ export class GatewayModule {
           useFactory: (pool: Pool, bus: Bus) =>
             new IdentityService(pool, config.IDENTITY_SCHEMA, {
               sessionTtlDays: config.SESSION_TTL_DAYS,
-              onUsersChanged: (userIds) => bus.connection.publish(bus.subjects.identityChanges(), JSON.stringify(userIds)),
+              onUsersChanged: (userIds) =>
+                bus.connection.publish(bus.subjects.identityChanges(), JSON.stringify(userIds)),
             }),
         },
-        { provide: RATE_LIMITER, inject: [REDIS], useFactory: (redis: Redis) => new RateLimiter(redis, config.REDIS_PREFIX) },
-        { provide: IDEMPOTENCY, inject: [PG_POOL], useFactory: (pool: Pool) => new IdempotencyStore(pool, config.GATEWAY_SCHEMA) },
-        { provide: EVENT_FEED, inject: [PG_POOL], useFactory: (pool: Pool) => new EventFeed(pool, config.GATEWAY_SCHEMA) },
+        {
+          provide: RATE_LIMITER,
+          inject: [REDIS],
+          useFactory: (redis: Redis) => new RateLimiter(redis, config.REDIS_PREFIX),
+        },
+        {
+          provide: IDEMPOTENCY,
+          inject: [PG_POOL],
+          useFactory: (pool: Pool) => new IdempotencyStore(pool, config.GATEWAY_SCHEMA),
+        },
+        {
+          provide: EVENT_FEED,
+          inject: [PG_POOL],
+          useFactory: (pool: Pool) => new EventFeed(pool, config.GATEWAY_SCHEMA),
+        },
         {
           provide: EVENT_HUB,
           inject: [BUS, EVENT_FEED],
@@ -110,16 +135,34 @@ export class GatewayModule {
           provide: EVENT_STREAMS,
           inject: [EVENT_HUB, EVENT_FEED],
           useFactory: (hub: EventHub, feed: EventFeed) =>
-            new EventStreams(hub, feed, { heartbeatMs: config.SSE_HEARTBEAT_MS, maxBufferedBytes: config.SSE_CLIENT_BUFFER_BYTES, maxStreamsPerWorkspace: config.SSE_MAX_STREAMS_PER_WORKSPACE }, logger),
+            new EventStreams(
+              hub,
+              feed,
+              {
+                heartbeatMs: config.SSE_HEARTBEAT_MS,
+                maxBufferedBytes: config.SSE_CLIENT_BUFFER_BYTES,
+                maxStreamsPerWorkspace: config.SSE_MAX_STREAMS_PER_WORKSPACE,
+              },
+              logger,
+            ),
         },
         { provide: COMMANDS, inject: [BUS], useFactory: (bus: Bus) => new CommandGateway(bus) },
         { provide: SECRETS, useFactory: () => SecretBox.fromEnv({ PLATFORM_SECRET_KEY: config.PLATFORM_SECRET_KEY }) },
-        { provide: UPLOADS, useFactory: () => new UploadStore({ root: config.UPLOADS_DIR, maxBytes: config.UPLOAD_MAX_BYTES }) },
+        {
+          provide: UPLOADS,
+          useFactory: () => new UploadStore({ root: config.UPLOADS_DIR, maxBytes: config.UPLOAD_MAX_BYTES }),
+        },
         {
           provide: API_ROUTER,
           inject: [IDENTITY, RATE_LIMITER, IDEMPOTENCY],
           useFactory: (identity: IdentityService, rateLimiter: RateLimiter, idempotency: IdempotencyStore) =>
-            new ApiRouter({ identity, rateLimiter, idempotency, authRateLimitPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE, logger }),
+            new ApiRouter({
+              identity,
+              rateLimiter,
+              idempotency,
+              authRateLimitPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE,
+              logger,
+            }),
         },
         ...API_CONTROLLERS,
         GatewayRuntime,

@@ -12,11 +12,14 @@ jest.setTimeout(300_000);
 /** One request through a server's edge with the service's hostname. */
 function viaEdge(ip: string, host: string): Promise<{ status: number; body: string }> {
   return new Promise((done) => {
-    const req = httpRequest({ host: ip, port: 80, path: '/', headers: { host, connection: 'close' }, agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => done({ status: res.statusCode ?? 0, body }));
-    });
+    const req = httpRequest(
+      { host: ip, port: 80, path: '/', headers: { host, connection: 'close' }, agent: false, timeout: 5000 },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => done({ status: 0, body: '' }));
     req.end();
@@ -54,21 +57,35 @@ describe('a deployment of an upload without a Dockerfile, through the gateway', 
   it('builds the app with a generated Dockerfile for the detected stack, serves it through the edge and logs the stack', async () => {
     const { api } = stack;
     const { token } = await api.signup('gendockerfile');
-    const server = await api.request<{ serverId: string }>('POST', '/v1/servers', { token, body: { provider: 'local', name: 'edge-1' } });
+    const server = await api.request<{ serverId: string }>('POST', '/v1/servers', {
+      token,
+      body: { provider: 'local', name: 'edge-1' },
+    });
     const { serverId } = server.body;
     const ip = await eventually(async () => {
       const view = await api.request<{ status: string; publicIp: string }>('GET', `/v1/servers/${serverId}`, { token });
       expect(view.body.status).toBe('ready');
       return view.body.publicIp;
     }, 60_000);
-    const project = await api.request<{ projectId: string }>('POST', '/v1/projects', { token, body: { name: 'generated' } });
-    await eventually(async () => expect((await api.request('GET', `/v1/projects/${project.body.projectId}`, { token })).status).toBe(200));
-    const service = await api.request<{ serviceId: string }>('POST', `/v1/projects/${project.body.projectId}/services`, {
+    const project = await api.request<{ projectId: string }>('POST', '/v1/projects', {
       token,
-      body: { name: 'nodockerfile', port: 8080, env: { GREETING: 'hello' } },
+      body: { name: 'generated' },
     });
+    await eventually(async () =>
+      expect((await api.request('GET', `/v1/projects/${project.body.projectId}`, { token })).status).toBe(200),
+    );
+    const service = await api.request<{ serviceId: string }>(
+      'POST',
+      `/v1/projects/${project.body.projectId}/services`,
+      {
+        token,
+        body: { name: 'nodockerfile', port: 8080, env: { GREETING: 'hello' } },
+      },
+    );
     const { serviceId } = service.body;
-    await eventually(async () => expect((await api.request('GET', `/v1/services/${serviceId}`, { token })).status).toBe(200));
+    await eventually(async () =>
+      expect((await api.request('GET', `/v1/services/${serviceId}`, { token })).status).toBe(200),
+    );
 
     const app = join(scratch, 'app');
     await mkdir(app);
@@ -88,7 +105,11 @@ describe('a deployment of an upload without a Dockerfile, through the gateway', 
     expect(started.status).toBe(202);
     const { deploymentId } = started.body;
     const ended = await eventually(async () => {
-      const view = await api.request<{ status: string; failureReason: string | null }>('GET', `/v1/deployments/${deploymentId}`, { token });
+      const view = await api.request<{ status: string; failureReason: string | null }>(
+        'GET',
+        `/v1/deployments/${deploymentId}`,
+        { token },
+      );
       expect(['succeeded', 'failed']).toContain(view.body.status);
       return view.body;
     }, 180_000);
@@ -96,10 +117,18 @@ describe('a deployment of an upload without a Dockerfile, through the gateway', 
 
     expect(await viaEdge(ip, 'nodockerfile.localhost')).toEqual({ status: 200, body: 'generated hello on 8080' });
 
-    const logs = await api.request<{ lines: { step: string; line: string }[] }>('GET', `/v1/deployments/${deploymentId}/logs`, { token });
+    const logs = await api.request<{ lines: { step: string; line: string }[] }>(
+      'GET',
+      `/v1/deployments/${deploymentId}/logs`,
+      { token },
+    );
     const detected = logs.body.lines.filter((line) => line.step === 'detect').map((line) => line.line);
     expect(detected).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^detected stack: Node\.js \(npm, no lockfile, started with its start script "node server\.js"\)/)]),
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^detected stack: Node\.js \(npm, no lockfile, started with its start script "node server\.js"\)/,
+        ),
+      ]),
     );
     // The image was built from the generated Dockerfile, which sets the service's port.
     expect(logs.body.lines.some((line) => line.step === 'build' && /ENV PORT=8080/.test(line.line))).toBe(true);

@@ -10,7 +10,11 @@ describe('identity through the gateway', () => {
   it('signs up, logs in by token and by cookie, and answers /v1/me', async () => {
     const { api } = stack;
     const alice = await api.signup('alice');
-    const me = await api.request<{ user: { email: string }; workspace: { id: string; role: string }; credential: { scopes: string[] } }>('GET', '/v1/me', {
+    const me = await api.request<{
+      user: { email: string };
+      workspace: { id: string; role: string };
+      credential: { scopes: string[] };
+    }>('GET', '/v1/me', {
       token: alice.token,
     });
     expect(me.status).toBe(200);
@@ -18,7 +22,9 @@ describe('identity through the gateway', () => {
     expect(me.body.workspace).toMatchObject({ id: alice.workspaceId, role: 'owner' });
     expect(me.body.credential.scopes).toEqual(['read', 'deploy', 'infra', 'admin']);
 
-    const login = await api.request<{ token: string }>('POST', '/v1/auth/login', { body: { email: alice.email.toUpperCase(), password: alice.password } });
+    const login = await api.request<{ token: string }>('POST', '/v1/auth/login', {
+      body: { email: alice.email.toUpperCase(), password: alice.password },
+    });
     expect(login.status).toBe(200);
     const cookie = login.headers.get('set-cookie') ?? '';
     expect(cookie).toMatch(/^session=pls_/);
@@ -27,8 +33,14 @@ describe('identity through the gateway', () => {
     const byCookie = await api.request('GET', '/v1/me', { headers: { cookie: cookie.split(';')[0] } });
     expect(byCookie.status).toBe(200);
 
-    expect((await api.request('POST', '/v1/auth/login', { body: { email: alice.email, password: 'wrong password!' } })).status).toBe(401);
-    expect((await api.request('POST', '/v1/auth/login', { body: { email: 'nobody@example.com', password: 'whatever1234' } })).status).toBe(401);
+    expect(
+      (await api.request('POST', '/v1/auth/login', { body: { email: alice.email, password: 'wrong password!' } }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await api.request('POST', '/v1/auth/login', { body: { email: 'nobody@example.com', password: 'whatever1234' } }))
+        .status,
+    ).toBe(401);
     const again = await api.request<{ error: { code: string } }>('POST', '/v1/auth/signup', {
       body: { email: alice.email, password: 'another password', workspaceName: 'x' },
     });
@@ -44,10 +56,14 @@ describe('identity through the gateway', () => {
   it('creates API tokens shown once, uses them within their scopes, and refuses them once revoked', async () => {
     const { api } = stack;
     const owner = await api.signup('owner');
-    const created = await api.request<{ id: string; token: string; prefix: string; scopes: string[] }>('POST', '/v1/api-tokens', {
-      token: owner.token,
-      body: { name: 'ci', scopes: ['read'] },
-    });
+    const created = await api.request<{ id: string; token: string; prefix: string; scopes: string[] }>(
+      'POST',
+      '/v1/api-tokens',
+      {
+        token: owner.token,
+        body: { name: 'ci', scopes: ['read'] },
+      },
+    );
     expect(created.status).toBe(201);
     expect(created.body.token).toMatch(/^plt_/);
     expect(created.body.token.startsWith(created.body.prefix)).toBe(true);
@@ -58,15 +74,25 @@ describe('identity through the gateway', () => {
     expect((await api.request('GET', '/v1/deploy-configs', { token })).status).toBe(200);
     const write = await api.request<{ error: { code: string; message: string } }>('POST', '/v1/deploy-configs', {
       token,
-      body: { name: 'x', serviceId: created.body.id, source: { type: 'image', image: 'web:1' }, serverIds: [created.body.id] },
+      body: {
+        name: 'x',
+        serviceId: created.body.id,
+        source: { type: 'image', image: 'web:1' },
+        serverIds: [created.body.id],
+      },
     });
     expect(write.status).toBe(403);
     expect(write.body.error.message).toMatch(/scope/);
-    const mint = await api.request<{ error: { message: string } }>('POST', '/v1/api-tokens', { token, body: { name: 'x', scopes: ['read'] } });
+    const mint = await api.request<{ error: { message: string } }>('POST', '/v1/api-tokens', {
+      token,
+      body: { name: 'x', scopes: ['read'] },
+    });
     expect(mint.status).toBe(403);
     expect(mint.body.error.message).toMatch(/session/);
 
-    const listed = await api.request<{ items: Record<string, unknown>[] }>('GET', '/v1/api-tokens', { token: owner.token });
+    const listed = await api.request<{ items: Record<string, unknown>[] }>('GET', '/v1/api-tokens', {
+      token: owner.token,
+    });
     expect(listed.body.items).toHaveLength(1);
     expect(JSON.stringify(listed.body)).not.toContain(token);
 
@@ -74,7 +100,10 @@ describe('identity through the gateway', () => {
     expect((await api.request('GET', '/v1/me', { token })).status).toBe(401);
     expect((await api.request('DELETE', `/v1/api-tokens/${created.body.id}`, { token: owner.token })).status).toBe(404);
 
-    const tooMuch = await api.request('POST', '/v1/api-tokens', { token: owner.token, body: { name: 'x', scopes: ['read', 'read'] } });
+    const tooMuch = await api.request('POST', '/v1/api-tokens', {
+      token: owner.token,
+      body: { name: 'x', scopes: ['read', 'read'] },
+    });
     expect(tooMuch.status).toBe(400);
   });
 
@@ -82,12 +111,24 @@ describe('identity through the gateway', () => {
     const { api } = stack;
     const owner = await api.signup('token-owner');
     const member = await api.signup('token-member');
-    await api.request('POST', `/v1/workspaces/${owner.workspaceId}/members`, { token: owner.token, body: { email: member.email, role: 'member' } });
+    await api.request('POST', `/v1/workspaces/${owner.workspaceId}/members`, {
+      token: owner.token,
+      body: { email: member.email, role: 'member' },
+    });
     const asMember = { token: member.token, headers: { 'x-workspace-id': owner.workspaceId } };
-    const ownersToken = await api.request<{ id: string }>('POST', '/v1/api-tokens', { token: owner.token, body: { name: 'owner', scopes: ['admin'] } });
-    const membersToken = await api.request<{ id: string }>('POST', '/v1/api-tokens', { ...asMember, body: { name: 'ci', scopes: ['read', 'deploy'] } });
+    const ownersToken = await api.request<{ id: string }>('POST', '/v1/api-tokens', {
+      token: owner.token,
+      body: { name: 'owner', scopes: ['admin'] },
+    });
+    const membersToken = await api.request<{ id: string }>('POST', '/v1/api-tokens', {
+      ...asMember,
+      body: { name: 'ci', scopes: ['read', 'deploy'] },
+    });
     expect(membersToken.status).toBe(201);
-    const escalate = await api.request('POST', '/v1/api-tokens', { ...asMember, body: { name: 'root', scopes: ['admin'] } });
+    const escalate = await api.request('POST', '/v1/api-tokens', {
+      ...asMember,
+      body: { name: 'root', scopes: ['admin'] },
+    });
     expect(escalate.status).toBe(403);
 
     const seenByMember = await api.request<{ items: { id: string }[] }>('GET', '/v1/api-tokens', asMember);
@@ -110,7 +151,11 @@ describe('identity through the gateway', () => {
     expect(added.body.role).toBe('viewer');
 
     const asBob = { token: bob.token, headers: { 'x-workspace-id': owner.workspaceId } };
-    const members = await api.request<{ items: { email: string; role: string }[] }>('GET', `/v1/workspaces/${owner.workspaceId}/members`, asBob);
+    const members = await api.request<{ items: { email: string; role: string }[] }>(
+      'GET',
+      `/v1/workspaces/${owner.workspaceId}/members`,
+      asBob,
+    );
     expect(members.status).toBe(200);
     expect(members.body.items.map((m) => m.role).sort()).toEqual(['owner', 'viewer']);
     expect((await api.request('GET', '/v1/deploy-configs', asBob)).status).toBe(200);
@@ -125,26 +170,47 @@ describe('identity through the gateway', () => {
     });
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe('forbidden');
-    expect((await api.request('POST', `/v1/workspaces/${owner.workspaceId}/members`, { ...asBob, body: { email: owner.email, role: 'viewer' } })).status).toBe(403);
+    expect(
+      (
+        await api.request('POST', `/v1/workspaces/${owner.workspaceId}/members`, {
+          ...asBob,
+          body: { email: owner.email, role: 'viewer' },
+        })
+      ).status,
+    ).toBe(403);
 
-    const promoted = await api.request('PATCH', `/v1/workspaces/${owner.workspaceId}/members/${bob.userId}`, { token: owner.token, body: { role: 'member' } });
+    const promoted = await api.request('PATCH', `/v1/workspaces/${owner.workspaceId}/members/${bob.userId}`, {
+      token: owner.token,
+      body: { role: 'member' },
+    });
     expect(promoted.status).toBe(200);
     // The promotion takes effect at once, despite the credential cache.
     const me = await api.request<{ workspace: { role: string } }>('GET', '/v1/me', asBob);
     expect(me.body.workspace.role).toBe('member');
 
-    const demoteLastOwner = await api.request<{ error: { code: string } }>('PATCH', `/v1/workspaces/${owner.workspaceId}/members/${owner.userId}`, {
-      token: owner.token,
-      body: { role: 'admin' },
-    });
+    const demoteLastOwner = await api.request<{ error: { code: string } }>(
+      'PATCH',
+      `/v1/workspaces/${owner.workspaceId}/members/${owner.userId}`,
+      {
+        token: owner.token,
+        body: { role: 'admin' },
+      },
+    );
     expect(demoteLastOwner.status).toBe(409);
 
-    expect((await api.request('DELETE', `/v1/workspaces/${owner.workspaceId}/members/${bob.userId}`, { token: owner.token })).status).toBe(204);
+    expect(
+      (await api.request('DELETE', `/v1/workspaces/${owner.workspaceId}/members/${bob.userId}`, { token: owner.token }))
+        .status,
+    ).toBe(204);
     expect((await api.request('GET', '/v1/me', asBob)).status).toBe(404);
-    const unknown = await api.request<{ error: { message: string } }>('POST', `/v1/workspaces/${owner.workspaceId}/members`, {
-      token: owner.token,
-      body: { email: 'nobody-here@example.com', role: 'member' },
-    });
+    const unknown = await api.request<{ error: { message: string } }>(
+      'POST',
+      `/v1/workspaces/${owner.workspaceId}/members`,
+      {
+        token: owner.token,
+        body: { email: 'nobody-here@example.com', role: 'member' },
+      },
+    );
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.message).toMatch(/sign up/);
   });

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { apiRoutes, type ApiRoute, type ApiRouteName } from '@platform/contracts';
 import { eventually } from '@platform/testing';
-import { EventStreamReader, startCloudFakes, startStack, type ApiClient, type CloudFakes, type Stack } from './test-support';
+import {
+  EventStreamReader,
+  startCloudFakes,
+  startStack,
+  type ApiClient,
+  type CloudFakes,
+  type Stack,
+} from './test-support';
 
 interface Tenant {
   token: string;
@@ -27,36 +34,69 @@ const fields = (name: string) => ({
 
 async function tenant(api: ApiClient, label: string, digitalOceanToken: string): Promise<Tenant> {
   const user = await api.signup(label);
-  expect((await api.request('PUT', '/v1/providers/digitalocean', { token: user.token, body: { token: digitalOceanToken } })).status).toBe(200);
-  const snapshot = await api.request<{ snapshotId: string }>('POST', '/v1/snapshots', { token: user.token, body: { provider: 'digitalocean', region: 'fra1' } });
+  expect(
+    (await api.request('PUT', '/v1/providers/digitalocean', { token: user.token, body: { token: digitalOceanToken } }))
+      .status,
+  ).toBe(200);
+  const snapshot = await api.request<{ snapshotId: string }>('POST', '/v1/snapshots', {
+    token: user.token,
+    body: { provider: 'digitalocean', region: 'fra1' },
+  });
   expect(snapshot.status).toBe(202);
-  const config = await api.request<{ deployConfigId: string }>('POST', '/v1/deploy-configs', { token: user.token, body: fields(`${label}-config`) });
+  const config = await api.request<{ deployConfigId: string }>('POST', '/v1/deploy-configs', {
+    token: user.token,
+    body: fields(`${label}-config`),
+  });
   await eventually(async () =>
-    expect((await api.request('GET', `/v1/deploy-configs/${config.body.deployConfigId}`, { token: user.token })).status).toBe(200),
+    expect(
+      (await api.request('GET', `/v1/deploy-configs/${config.body.deployConfigId}`, { token: user.token })).status,
+    ).toBe(200),
   );
   const token = await api.request<{ id: string; token: string }>('POST', '/v1/api-tokens', {
     token: user.token,
     body: { name: `${label}-token`, scopes: ['read', 'deploy'] },
   });
-  const server = await api.request<{ serverId: string }>('POST', '/v1/servers', { token: user.token, body: { provider: 'local', name: `${label}-1` } });
+  const server = await api.request<{ serverId: string }>('POST', '/v1/servers', {
+    token: user.token,
+    body: { provider: 'local', name: `${label}-1` },
+  });
   await eventually(async () => {
-    const view = await api.request<{ status: string }>('GET', `/v1/servers/${server.body.serverId}`, { token: user.token });
+    const view = await api.request<{ status: string }>('GET', `/v1/servers/${server.body.serverId}`, {
+      token: user.token,
+    });
     expect(view.body.status).toBe('ready');
   }, 30_000);
-  const project = await api.request<{ projectId: string }>('POST', '/v1/projects', { token: user.token, body: { name: `${label}-project` } });
-  await eventually(async () => expect((await api.request('GET', `/v1/projects/${project.body.projectId}`, { token: user.token })).status).toBe(200));
+  const project = await api.request<{ projectId: string }>('POST', '/v1/projects', {
+    token: user.token,
+    body: { name: `${label}-project` },
+  });
+  await eventually(async () =>
+    expect((await api.request('GET', `/v1/projects/${project.body.projectId}`, { token: user.token })).status).toBe(
+      200,
+    ),
+  );
   const service = await api.request<{ serviceId: string }>('POST', `/v1/projects/${project.body.projectId}/services`, {
     token: user.token,
     body: { name: `${label}-web`, port: 3000, env: { SECRET_NOTE: `${label}-secret-value` } },
   });
-  await eventually(async () => expect((await api.request('GET', `/v1/services/${service.body.serviceId}`, { token: user.token })).status).toBe(200));
+  await eventually(async () =>
+    expect((await api.request('GET', `/v1/services/${service.body.serviceId}`, { token: user.token })).status).toBe(
+      200,
+    ),
+  );
   const deployment = await api.request<{ deploymentId: string }>('POST', '/v1/deployments', {
     token: user.token,
-    body: { serviceId: service.body.serviceId, source: { type: 'image', image: 'platform-test/absent:1' }, serverIds: [server.body.serverId] },
+    body: {
+      serviceId: service.body.serviceId,
+      source: { type: 'image', image: 'platform-test/absent:1' },
+      serverIds: [server.body.serverId],
+    },
   });
   expect(deployment.status).toBe(202);
   await eventually(async () => {
-    const view = await api.request<{ status: string }>('GET', `/v1/deployments/${deployment.body.deploymentId}`, { token: user.token });
+    const view = await api.request<{ status: string }>('GET', `/v1/deployments/${deployment.body.deploymentId}`, {
+      token: user.token,
+    });
     expect(view.body.status).toBe('failed');
   }, 30_000);
   return {
@@ -76,7 +116,11 @@ async function tenant(api: ApiClient, label: string, digitalOceanToken: string):
  * Every route of the API, aimed by workspace B at workspace A's resources. A new route without an entry here
  * fails the test, so isolation is checked for the whole route table, not a sample.
  */
-function attempts(a: Tenant, b: Tenant, digitalOceanToken: string): Record<ApiRouteName, { path: string; body?: unknown } | 'public' | 'own-session'> {
+function attempts(
+  a: Tenant,
+  b: Tenant,
+  digitalOceanToken: string,
+): Record<ApiRouteName, { path: string; body?: unknown } | 'public' | 'own-session'> {
   return {
     signup: 'public',
     login: 'public',
@@ -112,7 +156,10 @@ function attempts(a: Tenant, b: Tenant, digitalOceanToken: string): Record<ApiRo
     updateService: { path: `/v1/services/${a.serviceId}`, body: { env: { SECRET_NOTE: 'hijacked' } } },
     createUpload: { path: '/v1/uploads' },
     listDeployments: { path: '/v1/deployments' },
-    createDeployment: { path: '/v1/deployments', body: { serviceId: a.serviceId, source: { type: 'image', image: 'web:1' }, serverIds: [a.serverId] } },
+    createDeployment: {
+      path: '/v1/deployments',
+      body: { serviceId: a.serviceId, source: { type: 'image', image: 'web:1' }, serverIds: [a.serverId] },
+    },
     getDeployment: { path: `/v1/deployments/${a.deploymentId}` },
     getDeploymentLogs: { path: `/v1/deployments/${a.deploymentId}/logs` },
     rollbackDeployment: { path: `/v1/deployments/${a.deploymentId}/rollback` },
@@ -151,9 +198,10 @@ describe('workspace isolation over the whole route table', () => {
     const snapshot = await api.request('GET', `/v1/snapshots/${a.snapshotId}`, { token: a.token });
     const providers = await api.request('GET', '/v1/providers', { token: a.token });
     const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events`);
-    const own = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events WHERE metadata->>'workspaceId' = $1`, [
-      a.workspaceId,
-    ]);
+    const own = await stack.db.pool.query(
+      `SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events WHERE metadata->>'workspaceId' = $1`,
+      [a.workspaceId],
+    );
     return {
       config: config.body,
       members: members.body,
@@ -174,7 +222,9 @@ describe('workspace isolation over the whole route table', () => {
     const b = await tenant(api, 'bravo', fakes.digitalOcean.token);
     for (const tenant of [a, b]) {
       await eventually(async () => {
-        const view = await api.request<{ status: string }>('GET', `/v1/snapshots/${tenant.snapshotId}`, { token: tenant.token });
+        const view = await api.request<{ status: string }>('GET', `/v1/snapshots/${tenant.snapshotId}`, {
+          token: tenant.token,
+        });
         expect(view.body.status).toBe('ready');
       }, 60_000);
     }
@@ -204,7 +254,9 @@ describe('workspace isolation over the whole route table', () => {
       if (attempt === 'public' || attempt === 'own-session') continue;
       const route: ApiRoute = apiRoutes[name];
       const path = attempt.path.replace(/\?.*/, '');
-      const aimsAtA = secretsOfA.some((secret) => path.includes(secret) || JSON.stringify(attempt.body ?? {}).includes(secret));
+      const aimsAtA = secretsOfA.some(
+        (secret) => path.includes(secret) || JSON.stringify(attempt.body ?? {}).includes(secret),
+      );
 
       // B's own credential, and B's API token, against A's resource ids.
       for (const token of [b.token, b.apiToken]) {
@@ -212,11 +264,15 @@ describe('workspace isolation over the whole route table', () => {
         const response = await api.request(route.method, attempt.path, { token, body: attempt.body });
         if (aimsAtA) {
           // An API token lacking the route's scope is refused (403) before the resource is even looked up.
-          expect({ route: name, refused: [403, 404].includes(response.status) }).toEqual({ route: name, refused: true });
+          expect({ route: name, refused: [403, 404].includes(response.status) }).toEqual({
+            route: name,
+            refused: true,
+          });
           if (token === b.token) expect({ route: name, status: response.status }).toEqual({ route: name, status: 404 });
         } else {
           const text = JSON.stringify(response.body ?? {});
-          for (const secret of secretsOfA) expect({ route: name, leaked: text.includes(secret) }).toEqual({ route: name, leaked: false });
+          for (const secret of secretsOfA)
+            expect({ route: name, leaked: text.includes(secret) }).toEqual({ route: name, leaked: false });
         }
       }
 

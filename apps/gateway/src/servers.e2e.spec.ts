@@ -28,14 +28,23 @@ describe('servers through the gateway, on the local cloud', () => {
   it('provisions two servers whose agents answer at the expected version, and destroys one without touching the other', async () => {
     const { api } = stack;
     const owner = await api.signup('infra');
-    const regions = await api.request<{ items: { slug: string }[] }>('GET', '/v1/providers/local/regions', { token: owner.token });
+    const regions = await api.request<{ items: { slug: string }[] }>('GET', '/v1/providers/local/regions', {
+      token: owner.token,
+    });
     expect(regions.body.items.map((r) => r.slug)).toEqual(['local']);
 
     const [first, second] = await Promise.all(
-      ['web-1', 'web-2'].map((name) => api.request<{ serverId: string }>('POST', '/v1/servers', { token: owner.token, body: { provider: 'local', name } })),
+      ['web-1', 'web-2'].map((name) =>
+        api.request<{ serverId: string }>('POST', '/v1/servers', {
+          token: owner.token,
+          body: { provider: 'local', name },
+        }),
+      ),
     );
     expect([first.status, second.status]).toEqual([202, 202]);
-    const [one, two] = await Promise.all([first, second].map((r) => waitForStatus(owner.token, r.body.serverId, ['ready'])));
+    const [one, two] = await Promise.all(
+      [first, second].map((r) => waitForStatus(owner.token, r.body.serverId, ['ready'])),
+    );
     for (const server of [one, two]) {
       expect(server.agentVersion).toBe(server.expectedAgentVersion);
       expect(server.agentOutdated).toBe(false);
@@ -47,38 +56,62 @@ describe('servers through the gateway, on the local cloud', () => {
     expect(list.body.items.map((s) => s.id).sort()).toEqual([one.id, two.id].sort());
 
     expect((await api.request('DELETE', `/v1/servers/${one.id}`, { token: owner.token })).status).toBe(202);
-    await eventually(async () => expect((await api.request('GET', `/v1/servers/${one.id}`, { token: owner.token })).status).toBe(404), 30_000);
+    await eventually(
+      async () => expect((await api.request('GET', `/v1/servers/${one.id}`, { token: owner.token })).status).toBe(404),
+      30_000,
+    );
     // Its agent is gone; the other one still answers.
-    await eventually(async () => expect(await fetch(`http://${one.publicIp}:7100/v1/health`).then(() => 'up', () => 'down')).toBe('down'));
-    expect((await api.request<ServerView>('GET', `/v1/servers/${two.id}`, { token: owner.token })).body.status).toBe('ready');
+    await eventually(async () =>
+      expect(
+        await fetch(`http://${one.publicIp}:7100/v1/health`).then(
+          () => 'up',
+          () => 'down',
+        ),
+      ).toBe('down'),
+    );
+    expect((await api.request<ServerView>('GET', `/v1/servers/${two.id}`, { token: owner.token })).body.status).toBe(
+      'ready',
+    );
     expect((await api.request('POST', `/v1/servers/${two.id}/refresh`, { token: owner.token })).status).toBe(202);
     await eventually(async () => {
-      const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.servers}.events WHERE type = 'ServerChecked' AND stream_id = $1`, [
-        `server-${two.id}`,
-      ]);
+      const { rows } = await stack.db.pool.query(
+        `SELECT count(*)::int AS n FROM ${stack.schemas.servers}.events WHERE type = 'ServerChecked' AND stream_id = $1`,
+        [`server-${two.id}`],
+      );
       expect(rows[0].n).toBe(1);
     });
-    expect((await api.request<ServerView>('GET', `/v1/servers/${two.id}`, { token: owner.token })).body.status).toBe('ready');
+    expect((await api.request<ServerView>('GET', `/v1/servers/${two.id}`, { token: owner.token })).body.status).toBe(
+      'ready',
+    );
   }, 120_000);
 
   it('finishes a server after the provisioner was killed while creating it', async () => {
     const { api } = stack;
     const owner = await api.signup('crash');
-    const created = await api.request<{ serverId: string }>('POST', '/v1/servers', { token: owner.token, body: { provider: 'local', name: 'survivor' } });
+    const created = await api.request<{ serverId: string }>('POST', '/v1/servers', {
+      token: owner.token,
+      body: { provider: 'local', name: 'survivor' },
+    });
     // Kill it as soon as the request is recorded, before the server can be ready.
-    await eventually(async () => {
-      const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.servers}.events WHERE stream_id = $1`, [
-        `server-${created.body.serverId}`,
-      ]);
-      expect(rows[0].n).toBeGreaterThanOrEqual(1);
-    }, 10_000, 5);
+    await eventually(
+      async () => {
+        const { rows } = await stack.db.pool.query(
+          `SELECT count(*)::int AS n FROM ${stack.schemas.servers}.events WHERE stream_id = $1`,
+          [`server-${created.body.serverId}`],
+        );
+        expect(rows[0].n).toBeGreaterThanOrEqual(1);
+      },
+      10_000,
+      5,
+    );
     await stack.restartProvisioner('SIGKILL');
     const server = await waitForStatus(owner.token, created.body.serverId, ['ready', 'failed'], 60_000);
     if (server.status === 'failed') expect(server.failureReason).toBeTruthy();
     expect(server.status).toBe('ready');
-    const { rows } = await stack.db.pool.query(`SELECT type FROM ${stack.schemas.servers}.events WHERE stream_id = $1 ORDER BY stream_version`, [
-      `server-${created.body.serverId}`,
-    ]);
+    const { rows } = await stack.db.pool.query(
+      `SELECT type FROM ${stack.schemas.servers}.events WHERE stream_id = $1 ORDER BY stream_version`,
+      [`server-${created.body.serverId}`],
+    );
     expect(rows.map((row) => row.type)).toEqual(['ServerProvisionRequested', 'ServerCreated', 'ServerReady']);
   }, 120_000);
 
@@ -97,27 +130,51 @@ describe('servers through the gateway, on the local cloud', () => {
       [{ provider: 'digitalocean', name: 'x', region: 'nyc3', size: 's-1vcpu-1gb' }, 400, ''],
     ];
     for (const [body, status, path] of cases) {
-      const response = await api.request<{ error: { code: string; details?: { path: string }[] } }>('POST', '/v1/servers', { token: owner.token, body });
+      const response = await api.request<{ error: { code: string; details?: { path: string }[] } }>(
+        'POST',
+        '/v1/servers',
+        { token: owner.token, body },
+      );
       expect({ body, status: response.status }).toEqual({ body, status });
       expect(response.body.error.code).toBe('validation_failed');
       if (path) expect(JSON.stringify(response.body.error.details ?? [])).toContain(path);
     }
     // This stack's DigitalOcean cannot be reached: the token is neither verified nor saved, and the answer says to retry.
-    const unverified = await api.request<{ error: { code: string; message: string } }>('PUT', '/v1/providers/digitalocean', {
-      token: owner.token,
-      body: { token: `dop_v1_${'a'.repeat(64)}` },
-    });
+    const unverified = await api.request<{ error: { code: string; message: string } }>(
+      'PUT',
+      '/v1/providers/digitalocean',
+      {
+        token: owner.token,
+        body: { token: `dop_v1_${'a'.repeat(64)}` },
+      },
+    );
     expect(unverified.status).toBe(503);
-    expect(unverified.body.error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/could not verify the token now.*try again/) });
-    expect((await api.request<{ items: { connected: boolean }[] }>('GET', '/v1/providers', { token: owner.token })).body.items[1]?.connected).toBe(false);
-    const viewer = await api.request('POST', `/v1/workspaces/${owner.workspaceId}/members`, { token: owner.token, body: { email: other.email, role: 'viewer' } });
+    expect(unverified.body.error).toMatchObject({
+      code: 'unavailable',
+      message: expect.stringMatching(/could not verify the token now.*try again/),
+    });
+    expect(
+      (await api.request<{ items: { connected: boolean }[] }>('GET', '/v1/providers', { token: owner.token })).body
+        .items[1]?.connected,
+    ).toBe(false);
+    const viewer = await api.request('POST', `/v1/workspaces/${owner.workspaceId}/members`, {
+      token: owner.token,
+      body: { email: other.email, role: 'viewer' },
+    });
     expect(viewer.status).toBe(201);
-    const asViewer = await api.request('POST', '/v1/servers', { token: other.token, headers: { 'x-workspace-id': owner.workspaceId }, body: { provider: 'local', name: 'x' } });
+    const asViewer = await api.request('POST', '/v1/servers', {
+      token: other.token,
+      headers: { 'x-workspace-id': owner.workspaceId },
+      body: { provider: 'local', name: 'x' },
+    });
     expect(asViewer.status).toBe(403);
-    expect((await api.request<{ items: unknown[] }>('GET', '/v1/servers', { token: owner.token })).body.items).toEqual([]);
-    const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.servers}.events WHERE metadata->>'workspaceId' = $1`, [
-      owner.workspaceId,
-    ]);
+    expect((await api.request<{ items: unknown[] }>('GET', '/v1/servers', { token: owner.token })).body.items).toEqual(
+      [],
+    );
+    const { rows } = await stack.db.pool.query(
+      `SELECT count(*)::int AS n FROM ${stack.schemas.servers}.events WHERE metadata->>'workspaceId' = $1`,
+      [owner.workspaceId],
+    );
     expect(rows[0].n).toBe(0);
   });
 });

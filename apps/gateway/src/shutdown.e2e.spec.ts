@@ -49,6 +49,7 @@ describe('gateway stop', () => {
       await cleanup.manager.streams.delete(cleanup.subjects.stream(stream)).catch(() => undefined);
     }
     await cleanup.close();
-    for (const schema of [`${db.schema}_id`, `${db.schema}_gw`]) await db.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    for (const schema of [`${db.schema}_id`, `${db.schema}_gw`])
+      await db.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   }, 30_000);
 });

@@ -1,7 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { answerFrameworkError, configureHttp, loadGatewayConfig, type ApiRouter, type GatewayConfig } from '@platform/http-api';
+import {
+  answerFrameworkError,
+  configureHttp,
+  loadGatewayConfig,
+  type ApiRouter,
+  type GatewayConfig,
+} from '@platform/http-api';
 import { createLogger, PinoNestLogger } from '@platform/service-kit';
 import type { Logger } from 'pino';
 import { API_CONTROLLERS, GatewayModule } from './gateway.module';
@@ -16,7 +22,9 @@ export interface RunningGateway {
 }
 
 /** Starts the gateway: validated config, the HTTP conventions, the API routes, the event feed. */
-export async function startGateway(options: { env?: NodeJS.ProcessEnv; handleSignals?: boolean } = {}): Promise<RunningGateway> {
+export async function startGateway(
+  options: { env?: NodeJS.ProcessEnv; handleSignals?: boolean } = {},
+): Promise<RunningGateway> {
   const config = loadGatewayConfig(options.env);
   const logger = createLogger({ name: 'gateway', level: config.LOG_LEVEL, replicaId: config.REPLICA_ID });
   const adapter = new FastifyAdapter({

@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { Bus } from '@platform/bus';
 import { LocalCloudProvider } from '@platform/cloud';
 import { DropletAgents, FakeCloudflare, FakeDigitalOcean } from '@platform/cloud/testing';
-import { createTestSchema, freePort, spawnTypeScript, stopProcess, testServices, uniqueName, type TestSchema } from '@platform/testing';
+import {
+  createTestSchema,
+  freePort,
+  spawnTypeScript,
+  stopProcess,
+  testServices,
+  uniqueName,
+  type TestSchema,
+} from '@platform/testing';
 import { startGateway, type RunningGateway } from './start-gateway';
 
 /** Fakes of DigitalOcean and Cloudflare (held to their official documents), droplets running real agents on loopback. */
@@ -20,7 +28,11 @@ export interface CloudFakes {
 }
 
 export async function startCloudFakes(): Promise<CloudFakes> {
-  const [digitalOcean, cloudflare, agentPort] = await Promise.all([FakeDigitalOcean.start(), FakeCloudflare.start(), freePort()]);
+  const [digitalOcean, cloudflare, agentPort] = await Promise.all([
+    FakeDigitalOcean.start(),
+    FakeCloudflare.start(),
+    freePort(),
+  ]);
   const agents = new DropletAgents(digitalOcean, agentPort);
   return {
     digitalOcean,
@@ -45,7 +57,11 @@ export async function startCloudFakes(): Promise<CloudFakes> {
 /** Runs a service app as its own process, as in production, and waits for its /readyz. */
 async function spawnService(app: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const port = await freePort();
-  return spawnTypeScript(`apps/${app}/src/main.ts`, { ...env, HTTP_PORT: String(port) }, `http://127.0.0.1:${port}/readyz`);
+  return spawnTypeScript(
+    `apps/${app}/src/main.ts`,
+    { ...env, HTTP_PORT: String(port) },
+    `http://127.0.0.1:${port}/readyz`,
+  );
 }
 
 export interface Stack {
@@ -64,11 +80,25 @@ export interface Stack {
 }
 
 /** The gateway and the deployer in this process, on the real PostgreSQL, NATS and Redis, in a namespace of their own. */
-export async function startStack(label: string, gatewayEnv: NodeJS.ProcessEnv = {}, provisionerSettings: NodeJS.ProcessEnv = {}): Promise<Stack> {
+export async function startStack(
+  label: string,
+  gatewayEnv: NodeJS.ProcessEnv = {},
+  provisionerSettings: NodeJS.ProcessEnv = {},
+): Promise<Stack> {
   const db = createTestSchema(label);
   const prefix = uniqueName(label);
-  const schemas = { identity: `${db.schema}_id`, gateway: `${db.schema}_gw`, deployments: `${db.schema}_dep`, servers: `${db.schema}_srv` };
-  const common = { DATABASE_URL: testServices.databaseUrl, NATS_URL: testServices.natsUrl, NATS_PREFIX: prefix, LOG_LEVEL: 'silent' };
+  const schemas = {
+    identity: `${db.schema}_id`,
+    gateway: `${db.schema}_gw`,
+    deployments: `${db.schema}_dep`,
+    servers: `${db.schema}_srv`,
+  };
+  const common = {
+    DATABASE_URL: testServices.databaseUrl,
+    NATS_URL: testServices.natsUrl,
+    NATS_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+  };
   const serversRoot = await mkdtemp(join(tmpdir(), `platform-${label}-servers-`));
   const uploadsDir = await mkdtemp(join(tmpdir(), `platform-${label}-uploads-`));
   // One key for the whole stack: the gateway and the provisioner seal what the deployer opens.
@@ -94,7 +124,10 @@ export async function startStack(label: string, gatewayEnv: NodeJS.ProcessEnv = 
     DEPLOY_POLL_MS: '200',
     DEPLOY_HEALTH_TIMEOUT_MS: '20000',
   };
-  const [firstDeployer, firstProvisioner] = await Promise.all([spawnService('deployer', deployerEnv), spawnService('provisioner', provisionerEnv)]);
+  const [firstDeployer, firstProvisioner] = await Promise.all([
+    spawnService('deployer', deployerEnv),
+    spawnService('provisioner', provisionerEnv),
+  ]);
   let provisioner = firstProvisioner;
   let deployer = firstDeployer;
   const gateway = await startGateway({
@@ -172,7 +205,11 @@ export interface RequestOptions {
 export class ApiClient {
   constructor(readonly baseUrl: string) {}
 
-  async request<T = Record<string, unknown>>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let body: string | undefined = options.rawBody;
@@ -189,11 +226,21 @@ export class ApiClient {
   async signup(label: string) {
     const email = `${label}-${Math.random().toString(36).slice(2)}@example.com`;
     const password = 'correct horse battery staple';
-    const response = await this.request<{ token: string; user: { id: string }; workspace: { id: string } }>('POST', '/v1/auth/signup', {
-      body: { email, password, workspaceName: `${label}'s workspace` },
-    });
+    const response = await this.request<{ token: string; user: { id: string }; workspace: { id: string } }>(
+      'POST',
+      '/v1/auth/signup',
+      {
+        body: { email, password, workspaceName: `${label}'s workspace` },
+      },
+    );
     if (response.status !== 201) throw new Error(`signup failed: ${response.status} ${JSON.stringify(response.body)}`);
-    return { email, password, token: response.body.token, userId: response.body.user.id, workspaceId: response.body.workspace.id };
+    return {
+      email,
+      password,
+      token: response.body.token,
+      userId: response.body.user.id,
+      workspaceId: response.body.workspace.id,
+    };
   }
 }
 
@@ -211,10 +258,21 @@ export class EventStreamReader {
   private readonly abort = new AbortController();
   private done: Promise<void> = Promise.resolve();
 
-  static async open(baseUrl: string, token: string, query = '', lastEventId?: string, headers: Record<string, string> = {}): Promise<EventStreamReader> {
+  static async open(
+    baseUrl: string,
+    token: string,
+    query = '',
+    lastEventId?: string,
+    headers: Record<string, string> = {},
+  ): Promise<EventStreamReader> {
     const reader = new EventStreamReader();
     const response = await fetch(`${baseUrl}/v1/events${query}`, {
-      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}), ...headers },
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'text/event-stream',
+        ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+        ...headers,
+      },
       signal: reader.abort.signal,
     });
     reader.status = response.status;

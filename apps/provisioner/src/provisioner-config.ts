@@ -13,20 +13,34 @@ const schema = z
   .object({
     PROVISION_DEADLINE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(600_000),
     PROVISION_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
-    SNAPSHOT_DEADLINE_MS: z.coerce.number().int().min(1000).max(6 * 3_600_000).default(3_600_000),
-    LOCAL_SERVERS_ROOT: z.string().min(1).default(join(homedir(), '.platform', 'servers')),
+    SNAPSHOT_DEADLINE_MS: z.coerce
+      .number()
+      .int()
+      .min(1000)
+      .max(6 * 3_600_000)
+      .default(3_600_000),
+    LOCAL_SERVERS_ROOT: z
+      .string()
+      .min(1)
+      .default(join(homedir(), '.platform', 'servers')),
     LOCAL_AGENT_PORT: z.coerce.number().int().min(1).max(65535).default(7100),
     LOCAL_EDGE_HTTP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     LOCAL_EDGE_HTTPS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     DIGITALOCEAN_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.digitalocean.com'),
     /** Stock image snapshot builders (and servers without a snapshot) boot; cloud-init installs the rest. */
-    DIGITALOCEAN_BASE_IMAGE: z.string().regex(/^[a-z0-9-]{1,64}$/).default('ubuntu-24-04-x64'),
+    DIGITALOCEAN_BASE_IMAGE: z
+      .string()
+      .regex(/^[a-z0-9-]{1,64}$/)
+      .default('ubuntu-24-04-x64'),
     DIGITALOCEAN_AGENT_PORT: z.coerce.number().int().min(1).max(65535).default(7100),
     /** Where the platform reaches agents from: their firewall opens the agent port to it alone. */
     PLATFORM_PUBLIC_ADDRESS: ipOrBlock.optional(),
     /** The agent release cloud-init installs on a stock image: where to download it, and its sha256. */
     AGENT_RELEASE_URL: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).optional(),
-    AGENT_RELEASE_SHA256: z.string().regex(/^[a-f0-9]{64}$/, 'must be a sha256 in hex').optional(),
+    AGENT_RELEASE_SHA256: z
+      .string()
+      .regex(/^[a-f0-9]{64}$/, 'must be a sha256 in hex')
+      .optional(),
     CLOUDFLARE_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.cloudflare.com/client/v4'),
   })
   .refine((config) => (config.AGENT_RELEASE_URL === undefined) === (config.AGENT_RELEASE_SHA256 === undefined), {

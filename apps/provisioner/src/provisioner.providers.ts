@@ -1,5 +1,17 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
-import { DigitalOceanApi, DigitalOceanCloudProvider, LocalCloudProvider, verifyCloudflareToken, type RetryPolicy } from '@platform/cloud';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
+import {
+  DigitalOceanApi,
+  DigitalOceanCloudProvider,
+  LocalCloudProvider,
+  verifyCloudflareToken,
+  type RetryPolicy,
+} from '@platform/cloud';
 import { serverEvents, snapshotEvents } from '@platform/contracts';
 import type { EventStore } from '@platform/event-store';
 import { SecretBox } from '@platform/secrets';
@@ -22,7 +34,15 @@ import {
   type SnapshotEvent,
   type SnapshotState,
 } from '@platform/servers';
-import { DeciderCommandHandler, EVENT_STORE, PG_POOL, SERVICE_CONFIG, SERVICE_ENV, SERVICE_LOGGER, type ServiceConfig } from '@platform/service-kit';
+import {
+  DeciderCommandHandler,
+  EVENT_STORE,
+  PG_POOL,
+  SERVICE_CONFIG,
+  SERVICE_ENV,
+  SERVICE_LOGGER,
+  type ServiceConfig,
+} from '@platform/service-kit';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { loadProvisionerConfig, type ProvisionerConfig } from './provisioner-config';
@@ -58,13 +78,26 @@ export class ProvisioningLifecycle implements OnApplicationBootstrap, OnApplicat
 }
 
 /** Someone waits for a token to be verified: fail within the gateway's wait, not after DigitalOcean's full retry budget. */
-const VERIFY_RETRY: Partial<RetryPolicy> = { maxAttempts: 2, requestTimeoutMs: 7000, maxRateLimitWaits: 1, maxRateLimitWaitMs: 5000 };
+const VERIFY_RETRY: Partial<RetryPolicy> = {
+  maxAttempts: 2,
+  requestTimeoutMs: 7000,
+  maxRateLimitWaits: 1,
+  maxRateLimitWaitMs: 5000,
+};
 
 function digitalOceanClient(config: ProvisionerConfig, logger: Logger, retry?: Partial<RetryPolicy>) {
-  const tarball = config.AGENT_RELEASE_URL && config.AGENT_RELEASE_SHA256 ? { url: config.AGENT_RELEASE_URL, sha256: config.AGENT_RELEASE_SHA256 } : undefined;
+  const tarball =
+    config.AGENT_RELEASE_URL && config.AGENT_RELEASE_SHA256
+      ? { url: config.AGENT_RELEASE_URL, sha256: config.AGENT_RELEASE_SHA256 }
+      : undefined;
   return (token: string) =>
     new DigitalOceanCloudProvider(
-      new DigitalOceanApi({ token, baseUrl: config.DIGITALOCEAN_API_URL, retry, onEvent: (event) => logger.info({ digitalocean: event }, 'DigitalOcean API') }),
+      new DigitalOceanApi({
+        token,
+        baseUrl: config.DIGITALOCEAN_API_URL,
+        retry,
+        onEvent: (event) => logger.info({ digitalocean: event }, 'DigitalOcean API'),
+      }),
       {
         defaults: { region: 'nyc3', size: 's-1vcpu-1gb' },
         agent: { port: config.DIGITALOCEAN_AGENT_PORT, platformAddress: config.PLATFORM_PUBLIC_ADDRESS, tarball },
@@ -74,7 +107,11 @@ function digitalOceanClient(config: ProvisionerConfig, logger: Logger, retry?: P
 }
 
 export const provisionerProviders: Provider[] = [
-  { provide: PROVISIONER_CONFIG, inject: [SERVICE_ENV], useFactory: (env: NodeJS.ProcessEnv) => loadProvisionerConfig(env) },
+  {
+    provide: PROVISIONER_CONFIG,
+    inject: [SERVICE_ENV],
+    useFactory: (env: NodeJS.ProcessEnv) => loadProvisionerConfig(env),
+  },
   { provide: SECRETS, inject: [SERVICE_ENV], useFactory: (env: NodeJS.ProcessEnv) => SecretBox.fromEnv(env) },
   {
     provide: SERVER_COMMANDS,
@@ -111,7 +148,14 @@ export const provisionerProviders: Provider[] = [
   {
     provide: PROVIDER_CREDENTIALS,
     inject: [PG_POOL, SERVICE_CONFIG, EVENT_STORE, SECRETS, PROVISIONER_CONFIG, SERVICE_LOGGER],
-    useFactory: (pool: Pool, service: ServiceConfig, store: EventStore, secrets: SecretBox, config: ProvisionerConfig, logger: Logger) => {
+    useFactory: (
+      pool: Pool,
+      service: ServiceConfig,
+      store: EventStore,
+      secrets: SecretBox,
+      config: ProvisionerConfig,
+      logger: Logger,
+    ) => {
       const digitalOcean = digitalOceanClient(config, logger, VERIFY_RETRY);
       return new ProviderCredentials({
         pool,
@@ -140,10 +184,23 @@ export const provisionerProviders: Provider[] = [
         digitalOcean: digitalOceanClient(config, logger),
       }),
   },
-  { provide: PROVIDER_CATALOGUE, inject: [PROVIDER_REGISTRY], useFactory: (providers: WorkspaceProviderRegistry) => new ProviderCatalogue(providers) },
+  {
+    provide: PROVIDER_CATALOGUE,
+    inject: [PROVIDER_REGISTRY],
+    useFactory: (providers: WorkspaceProviderRegistry) => new ProviderCatalogue(providers),
+  },
   {
     provide: SERVER_PROVISIONING,
-    inject: [EVENT_STORE, SERVER_COMMANDS, SERVER_QUERIES, SNAPSHOT_QUERIES, PROVIDER_REGISTRY, SECRETS, PROVISIONER_CONFIG, SERVICE_LOGGER],
+    inject: [
+      EVENT_STORE,
+      SERVER_COMMANDS,
+      SERVER_QUERIES,
+      SNAPSHOT_QUERIES,
+      PROVIDER_REGISTRY,
+      SECRETS,
+      PROVISIONER_CONFIG,
+      SERVICE_LOGGER,
+    ],
     useFactory: (
       store: EventStore,
       commands: DeciderCommandHandler<ServerCommand, ServerEvent, ServerState>,
@@ -169,7 +226,15 @@ export const provisionerProviders: Provider[] = [
   },
   {
     provide: SNAPSHOT_BUILDING,
-    inject: [EVENT_STORE, SNAPSHOT_COMMANDS, SNAPSHOT_QUERIES, PROVIDER_REGISTRY, SECRETS, PROVISIONER_CONFIG, SERVICE_LOGGER],
+    inject: [
+      EVENT_STORE,
+      SNAPSHOT_COMMANDS,
+      SNAPSHOT_QUERIES,
+      PROVIDER_REGISTRY,
+      SECRETS,
+      PROVISIONER_CONFIG,
+      SERVICE_LOGGER,
+    ],
     useFactory: (
       store: EventStore,
       commands: DeciderCommandHandler<SnapshotCommand, SnapshotEvent, SnapshotState>,

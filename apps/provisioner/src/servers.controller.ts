@@ -47,7 +47,11 @@ import {
 
 /** Who changed a provider's credentials, for the events that record it. */
 function metadataOf(query: QueryMessage<QueryDefinition>): MessageMetadata {
-  return { workspaceId: query.workspaceId, actorId: query.actorId ?? 'unknown', correlationId: query.correlationId ?? randomUUID() };
+  return {
+    workspaceId: query.workspaceId,
+    actorId: query.actorId ?? 'unknown',
+    correlationId: query.correlationId ?? randomUUID(),
+  };
 }
 
 @Controller()
@@ -56,7 +60,8 @@ export class ServersController {
     @Inject(SERVER_COMMANDS) private readonly commands: DeciderCommandHandler<ServerCommand, ServerEvent, ServerState>,
     @Inject(SERVER_QUERIES) private readonly queries: ServerQueries,
     @Inject(SERVER_PROVISIONING) private readonly provisioning: ServerProvisioning,
-    @Inject(SNAPSHOT_COMMANDS) private readonly snapshotCommands: DeciderCommandHandler<SnapshotCommand, SnapshotEvent, SnapshotState>,
+    @Inject(SNAPSHOT_COMMANDS)
+    private readonly snapshotCommands: DeciderCommandHandler<SnapshotCommand, SnapshotEvent, SnapshotState>,
     @Inject(SNAPSHOT_QUERIES) private readonly snapshots: SnapshotQueries,
     @Inject(PROVIDER_CREDENTIALS) private readonly credentials: ProviderCredentials,
     @Inject(PROVIDER_CATALOGUE) private readonly catalogue: ProviderCatalogue,

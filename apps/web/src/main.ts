@@ -25,10 +25,16 @@ function fail(message: string): never {
 
 function settings() {
   const port = Number(process.env.WEB_PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`WEB_PORT must be a port number, not "${process.env.WEB_PORT}"`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    fail(`WEB_PORT must be a port number, not "${process.env.WEB_PORT}"`);
   const gatewayUrl = process.env.GATEWAY_URL ?? `http://127.0.0.1:${process.env.GATEWAY_PORT ?? 8080}`;
   if (!URL.canParse(gatewayUrl)) fail(`GATEWAY_URL must be a URL such as http://127.0.0.1:8080, not "${gatewayUrl}"`);
-  return { host: process.env.WEB_HOST ?? '127.0.0.1', port, gatewayUrl, distDir: process.env.NEXT_DIST_DIR ?? 'dist/console' };
+  return {
+    host: process.env.WEB_HOST ?? '127.0.0.1',
+    port,
+    gatewayUrl,
+    distDir: process.env.NEXT_DIST_DIR ?? 'dist/console',
+  };
 }
 
 function modifiedAt(file: string): number {

@@ -61,7 +61,10 @@ export interface AgentClientOptions {
   readonly timeoutMs?: number;
 }
 
-type Body = { kind: 'none' } | { kind: 'json'; bytes: Buffer } | { kind: 'file'; path: string; contentType: string; sha256: string };
+type Body =
+  | { kind: 'none' }
+  | { kind: 'json'; bytes: Buffer }
+  | { kind: 'file'; path: string; contentType: string; sha256: string };
 
 function queryString(params: Record<string, string | number | boolean | undefined>): string {
   const search = new URLSearchParams();
@@ -105,7 +108,12 @@ export class AgentClient {
   }
 
   version(): Promise<AgentVersionInfo> {
-    return this.json(AgentEndpoints.version.method, AgentEndpoints.version.path, { kind: 'none' }, AgentVersionInfoSchema);
+    return this.json(
+      AgentEndpoints.version.method,
+      AgentEndpoints.version.path,
+      { kind: 'none' },
+      AgentVersionInfoSchema,
+    );
   }
 
   /** Builds an image from a source archive on disk, streaming it to the agent; `onProgress` sees the build output. */
@@ -145,15 +153,30 @@ export class AgentClient {
   }
 
   removeImage(body: RemoveImageRequest): Promise<RemoveImageResponse> {
-    return this.json(AgentEndpoints.removeImage.method, AgentEndpoints.removeImage.path, jsonBody(body), RemoveImageResponseSchema);
+    return this.json(
+      AgentEndpoints.removeImage.method,
+      AgentEndpoints.removeImage.path,
+      jsonBody(body),
+      RemoveImageResponseSchema,
+    );
   }
 
   pruneImages(body: PruneImagesRequest): Promise<PruneImagesResponse> {
-    return this.json(AgentEndpoints.pruneImages.method, AgentEndpoints.pruneImages.path, jsonBody(body), PruneImagesResponseSchema);
+    return this.json(
+      AgentEndpoints.pruneImages.method,
+      AgentEndpoints.pruneImages.path,
+      jsonBody(body),
+      PruneImagesResponseSchema,
+    );
   }
 
   runContainer(body: RunContainerRequest): Promise<ContainerInfo> {
-    return this.json(AgentEndpoints.runContainer.method, AgentEndpoints.runContainer.path, jsonBody(body), ContainerInfoSchema);
+    return this.json(
+      AgentEndpoints.runContainer.method,
+      AgentEndpoints.runContainer.path,
+      jsonBody(body),
+      ContainerInfoSchema,
+    );
   }
 
   listContainers(query: { service?: string } = {}): Promise<ListContainersResponse> {
@@ -178,21 +201,45 @@ export class AgentClient {
   /** The container's output as a text stream; with `follow` it stays open until the container stops or it is destroyed. */
   async containerLogs(name: string, query: ContainerLogsQuery = {}): Promise<Readable> {
     const endpoint = AgentEndpoints.containerLogs;
-    const response = await this.send(endpoint.method, withName(endpoint.path, name) + queryString({ ...query }), { kind: 'none' }, false);
+    const response = await this.send(
+      endpoint.method,
+      withName(endpoint.path, name) + queryString({ ...query }),
+      { kind: 'none' },
+      false,
+    );
     return response;
   }
 
   applyRoutes(body: ApplyRoutesRequest): Promise<ApplyRoutesResponse> {
-    return this.json(AgentEndpoints.applyRoutes.method, AgentEndpoints.applyRoutes.path, jsonBody(body), ApplyRoutesResponseSchema);
+    return this.json(
+      AgentEndpoints.applyRoutes.method,
+      AgentEndpoints.applyRoutes.path,
+      jsonBody(body),
+      ApplyRoutesResponseSchema,
+    );
   }
 
   routes(): Promise<EdgeRoutesResponse> {
-    return this.json(AgentEndpoints.getRoutes.method, AgentEndpoints.getRoutes.path, { kind: 'none' }, EdgeRoutesResponseSchema);
+    return this.json(
+      AgentEndpoints.getRoutes.method,
+      AgentEndpoints.getRoutes.path,
+      { kind: 'none' },
+      EdgeRoutesResponseSchema,
+    );
   }
 
   /** Runs a cutover; `onProgress` sees each step as it happens. Fails with the agent's reason if it does. */
-  async cutover(body: CutoverRequest, onProgress: (line: CutoverProgressLine) => void = () => undefined): Promise<CutoverResult> {
-    const final = await this.ndjson(AgentEndpoints.cutover.method, AgentEndpoints.cutover.path, jsonBody(body), CutoverProgressLineSchema, onProgress);
+  async cutover(
+    body: CutoverRequest,
+    onProgress: (line: CutoverProgressLine) => void = () => undefined,
+  ): Promise<CutoverResult> {
+    const final = await this.ndjson(
+      AgentEndpoints.cutover.method,
+      AgentEndpoints.cutover.path,
+      jsonBody(body),
+      CutoverProgressLineSchema,
+      onProgress,
+    );
     if (final.type !== 'result') throw new DomainError('internal', 'the cutover ended without a result');
     return final;
   }
@@ -201,7 +248,8 @@ export class AgentClient {
     const response = await this.send(method, path, body, true);
     const text = (await readAll(response)).toString('utf8');
     const parsed = schema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new DomainError('internal', `the agent's answer to ${method} ${path} does not match the contract`);
+    if (!parsed.success)
+      throw new DomainError('internal', `the agent's answer to ${method} ${path} does not match the contract`);
     return parsed.data;
   }
 
@@ -218,7 +266,11 @@ export class AgentClient {
     for await (const text of createInterface({ input: response, crlfDelay: Infinity })) {
       if (!text.trim()) continue;
       const parsed = schema.safeParse(JSON.parse(text));
-      if (!parsed.success) throw new DomainError('internal', `the agent sent a progress line that does not match the contract: ${text.slice(0, 200)}`);
+      if (!parsed.success)
+        throw new DomainError(
+          'internal',
+          `the agent sent a progress line that does not match the contract: ${text.slice(0, 200)}`,
+        );
       const line = parsed.data;
       onLine(line);
       last = line;
@@ -229,7 +281,8 @@ export class AgentClient {
   }
 
   private send(method: string, pathWithQuery: string, body: Body, timed: boolean): Promise<IncomingMessage> {
-    const bodySha256 = body.kind === 'none' ? EMPTY_BODY_SHA256 : body.kind === 'json' ? sha256Hex(body.bytes) : body.sha256;
+    const bodySha256 =
+      body.kind === 'none' ? EMPTY_BODY_SHA256 : body.kind === 'json' ? sha256Hex(body.bytes) : body.sha256;
     const headers: Record<string, string> = signRequest(this.options.secret, { method, pathWithQuery, bodySha256 });
     if (body.kind === 'json') headers['content-type'] = 'application/json';
     if (body.kind === 'file') headers['content-type'] = body.contentType;
@@ -251,8 +304,16 @@ export class AgentClient {
           resolve(response);
         },
       );
-      request.on('timeout', () => request.destroy(new DomainError('timeout', `the agent did not answer ${method} ${pathWithQuery} in time`)));
-      request.on('error', (error) => reject(error instanceof DomainError ? error : new DomainError('unavailable', `cannot reach the agent at ${this.options.baseUrl}: ${error.message}`)));
+      request.on('timeout', () =>
+        request.destroy(new DomainError('timeout', `the agent did not answer ${method} ${pathWithQuery} in time`)),
+      );
+      request.on('error', (error) =>
+        reject(
+          error instanceof DomainError
+            ? error
+            : new DomainError('unavailable', `cannot reach the agent at ${this.options.baseUrl}: ${error.message}`),
+        ),
+      );
       if (body.kind === 'file') {
         const file = createReadStream(body.path);
         file.on('error', (error) => request.destroy(error));
@@ -268,7 +329,9 @@ function jsonBody(value: unknown): Body {
   return { kind: 'json', bytes: Buffer.from(JSON.stringify(value)) };
 }
 
-function isErrorLine(line: { type: string }): line is { type: 'error'; error: { code: string; message: string; details?: unknown[] } } {
+function isErrorLine(line: {
+  type: string;
+}): line is { type: 'error'; error: { code: string; message: string; details?: unknown[] } } {
   return line.type === 'error';
 }
 

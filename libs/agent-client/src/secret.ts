@@ -18,7 +18,10 @@ export async function writeSecretFile(path: string, secret: string): Promise<voi
  */
 export async function readSecretFile(path: string): Promise<string> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new DomainError('validation_failed', `cannot read the agent secret file ${path}: ${error.code ?? error.message}`);
+    throw new DomainError(
+      'validation_failed',
+      `cannot read the agent secret file ${path}: ${error.code ?? error.message}`,
+    );
   });
   if (!info.isFile()) throw new DomainError('validation_failed', `the agent secret file ${path} is not a regular file`);
   if ((info.mode & 0o077) !== 0) {
@@ -30,7 +33,8 @@ export async function readSecretFile(path: string): Promise<string> {
   const handle = await open(path, 'r');
   try {
     const secret = (await handle.readFile('utf8')).trim();
-    if (secret.length < 32) throw new DomainError('validation_failed', `the agent secret in ${path} is shorter than 32 characters`);
+    if (secret.length < 32)
+      throw new DomainError('validation_failed', `the agent secret in ${path} is shorter than 32 characters`);
     return secret;
   } finally {
     await handle.close();

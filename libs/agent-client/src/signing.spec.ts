@@ -28,8 +28,13 @@ describe('request signing', () => {
   ])('refuses a request whose %s differs from what was signed', (_what, tampered) => {
     const clock = { now: 1_700_000_000_000 };
     const headers = signRequest(SECRET, request, { now: clock.now });
-    const signedBody = tampered.bodySha256 === request.bodySha256 ? headers : { ...headers, [AgentAuthHeaders.contentSha256]: tampered.bodySha256 };
-    expect(verifierAt(clock).verify({ method: tampered.method, pathWithQuery: tampered.pathWithQuery, headers: signedBody })).toMatchObject({
+    const signedBody =
+      tampered.bodySha256 === request.bodySha256
+        ? headers
+        : { ...headers, [AgentAuthHeaders.contentSha256]: tampered.bodySha256 };
+    expect(
+      verifierAt(clock).verify({ method: tampered.method, pathWithQuery: tampered.pathWithQuery, headers: signedBody }),
+    ).toMatchObject({
       ok: false,
       reason: 'bad_signature',
     });
@@ -38,9 +43,13 @@ describe('request signing', () => {
   it('refuses a request signed with another secret, or with its timestamp changed', () => {
     const clock = { now: 1_700_000_000_000 };
     const verifier = verifierAt(clock);
-    expect(verifier.verify({ ...request, headers: signRequest('b'.repeat(64), request, { now: clock.now }) })).toMatchObject({ reason: 'bad_signature' });
+    expect(
+      verifier.verify({ ...request, headers: signRequest('b'.repeat(64), request, { now: clock.now }) }),
+    ).toMatchObject({ reason: 'bad_signature' });
     const headers = signRequest(SECRET, request, { now: clock.now - 60_000 });
-    expect(verifier.verify({ ...request, headers: { ...headers, [AgentAuthHeaders.timestamp]: String(clock.now) } })).toMatchObject({
+    expect(
+      verifier.verify({ ...request, headers: { ...headers, [AgentAuthHeaders.timestamp]: String(clock.now) } }),
+    ).toMatchObject({
       reason: 'bad_signature',
     });
   });
@@ -48,9 +57,15 @@ describe('request signing', () => {
   it('refuses requests signed outside the window, in the past or the future', () => {
     const clock = { now: 1_700_000_000_000 };
     const verifier = verifierAt(clock);
-    expect(verifier.verify({ ...request, headers: signRequest(SECRET, request, { now: clock.now - 30_001 }) })).toMatchObject({ reason: 'stale' });
-    expect(verifier.verify({ ...request, headers: signRequest(SECRET, request, { now: clock.now + 30_001 }) })).toMatchObject({ reason: 'stale' });
-    expect(verifier.verify({ ...request, headers: signRequest(SECRET, request, { now: clock.now - 29_000 }) })).toMatchObject({ ok: true });
+    expect(
+      verifier.verify({ ...request, headers: signRequest(SECRET, request, { now: clock.now - 30_001 }) }),
+    ).toMatchObject({ reason: 'stale' });
+    expect(
+      verifier.verify({ ...request, headers: signRequest(SECRET, request, { now: clock.now + 30_001 }) }),
+    ).toMatchObject({ reason: 'stale' });
+    expect(
+      verifier.verify({ ...request, headers: signRequest(SECRET, request, { now: clock.now - 29_000 }) }),
+    ).toMatchObject({ ok: true });
   });
 
   it('keeps refusing a replay for the whole window, and a replay after it is stale', () => {
@@ -68,8 +83,12 @@ describe('request signing', () => {
     const verifier = new RequestVerifier(SECRET);
     expect(verifier.verify({ ...request, headers: {} })).toMatchObject({ reason: 'missing_headers' });
     const headers = signRequest(SECRET, request);
-    expect(verifier.verify({ ...request, headers: { ...headers, [AgentAuthHeaders.signature]: 'zz' } })).toMatchObject({ reason: 'malformed_headers' });
-    expect(verifier.verify({ ...request, headers: { ...headers, [AgentAuthHeaders.nonce]: 'short' } })).toMatchObject({ reason: 'malformed_headers' });
+    expect(verifier.verify({ ...request, headers: { ...headers, [AgentAuthHeaders.signature]: 'zz' } })).toMatchObject({
+      reason: 'malformed_headers',
+    });
+    expect(verifier.verify({ ...request, headers: { ...headers, [AgentAuthHeaders.nonce]: 'short' } })).toMatchObject({
+      reason: 'malformed_headers',
+    });
   });
 
   it('signs every request with a fresh nonce', () => {

@@ -14,7 +14,14 @@ export function sha256Hex(data: Buffer | string): string {
 }
 
 function canonicalString(request: SignableRequest, timestamp: string, nonce: string): string {
-  return [AGENT_SIGNATURE_SCHEME, request.method.toUpperCase(), request.pathWithQuery, request.bodySha256, timestamp, nonce].join('\n');
+  return [
+    AGENT_SIGNATURE_SCHEME,
+    request.method.toUpperCase(),
+    request.pathWithQuery,
+    request.bodySha256,
+    timestamp,
+    nonce,
+  ].join('\n');
 }
 
 function hmac(secret: string, text: string): Buffer {
@@ -111,10 +118,18 @@ export class RequestVerifier {
     if (timestamp === undefined || nonce === undefined || bodySha256 === undefined || signature === undefined) {
       return { ok: false, reason: 'missing_headers', message: 'the request is not signed' };
     }
-    if (!/^\d{1,16}$/.test(timestamp) || !NONCE_PATTERN.test(nonce) || !HEX_SHA256.test(bodySha256) || !/^[a-f0-9]{64}$/.test(signature)) {
+    if (
+      !/^\d{1,16}$/.test(timestamp) ||
+      !NONCE_PATTERN.test(nonce) ||
+      !HEX_SHA256.test(bodySha256) ||
+      !/^[a-f0-9]{64}$/.test(signature)
+    ) {
       return { ok: false, reason: 'malformed_headers', message: 'the request signature headers are malformed' };
     }
-    const expected = hmac(this.secret, canonicalString({ method: request.method, pathWithQuery: request.pathWithQuery, bodySha256 }, timestamp, nonce));
+    const expected = hmac(
+      this.secret,
+      canonicalString({ method: request.method, pathWithQuery: request.pathWithQuery, bodySha256 }, timestamp, nonce),
+    );
     if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {
       return { ok: false, reason: 'bad_signature', message: 'the request signature does not match' };
     }
@@ -122,7 +137,11 @@ export class RequestVerifier {
     const now = this.now();
     const signedAt = Number(timestamp);
     if (Math.abs(now - signedAt) > this.windowMs) {
-      return { ok: false, reason: 'stale', message: `the request was signed more than ${this.windowMs / 1000}s from the agent's clock` };
+      return {
+        ok: false,
+        reason: 'stale',
+        message: `the request was signed more than ${this.windowMs / 1000}s from the agent's clock`,
+      };
     }
     if (!this.nonces.remember(nonce, signedAt + this.windowMs, now)) {
       return { ok: false, reason: 'replayed', message: 'the request was already received (replayed nonce)' };

@@ -56,22 +56,40 @@ export class Agent {
    */
   static async start(config: AgentConfig): Promise<Agent> {
     const secret = await readSecretFile(config.secretFile);
-    const runtime = DockerRuntime.connect(config.dockerSocket, { agentId: config.agentId, upstreamHost: config.upstreamHost });
+    const runtime = DockerRuntime.connect(config.dockerSocket, {
+      agentId: config.agentId,
+      upstreamHost: config.upstreamHost,
+    });
     const nginx = new NginxProcess(config.nginx.bin, nginxLayout(config.nginx.prefix));
     const resolveUpstream = async (upstream: Upstream) => {
       if ('host' in upstream) return upstream;
       const state = await runtime.state(upstream.container).catch(() => undefined);
       if (!state?.running || state.info.hostPort === null) {
-        throw new DomainError('validation_failed', `the upstream container ${upstream.container} is not running on this server`, [
-          { reason: 'invalid_upstream', container: upstream.container },
-        ]);
+        throw new DomainError(
+          'validation_failed',
+          `the upstream container ${upstream.container} is not running on this server`,
+          [{ reason: 'invalid_upstream', container: upstream.container }],
+        );
       }
       return { host: config.upstreamHost, port: state.info.hostPort };
     };
-    const edge = new Edge(nginx, config.edge, { workers: config.nginx.workers, stateFile: join(config.dataDir, 'routes.json') }, resolveUpstream);
+    const edge = new Edge(
+      nginx,
+      config.edge,
+      { workers: config.nginx.workers, stateFile: join(config.dataDir, 'routes.json') },
+      resolveUpstream,
+    );
     await edge.start();
     const health = new HealthMonitor(runtime, config.upstreamHost);
-    const agent = new Agent(config, new RequestVerifier(secret), runtime, nginx, edge, health, new Cutover(runtime, health, edge));
+    const agent = new Agent(
+      config,
+      new RequestVerifier(secret),
+      runtime,
+      nginx,
+      edge,
+      health,
+      new Cutover(runtime, health, edge),
+    );
     await agent.watchRunningContainers();
     return agent;
   }
@@ -84,7 +102,11 @@ export class Agent {
 
   /** Checks a request's signature, window and nonce; returns the body hash it signed. */
   authenticate(request: IncomingRequest): string {
-    const verdict = this.verifier.verify({ method: request.method, pathWithQuery: request.url, headers: request.headers });
+    const verdict = this.verifier.verify({
+      method: request.method,
+      pathWithQuery: request.url,
+      headers: request.headers,
+    });
     if (!verdict.ok) throw new DomainError('unauthorized', verdict.message, [{ reason: verdict.reason }]);
     return verdict.bodySha256;
   }
@@ -95,7 +117,11 @@ export class Agent {
   }
 
   async version(): Promise<AgentVersionInfo> {
-    const [docker, nginxVersion, disk] = await Promise.all([this.runtime.version(), this.nginx.version(), statfs(this.config.dataDir)]);
+    const [docker, nginxVersion, disk] = await Promise.all([
+      this.runtime.version(),
+      this.nginx.version(),
+      statfs(this.config.dataDir),
+    ]);
     return {
       agentVersion: AGENT_VERSION,
       docker,
@@ -105,7 +131,11 @@ export class Agent {
     };
   }
 
-  prepareBuild(query: Required<BuildImageQuery>, body: NodeJS.ReadableStream, signedSha256: string): Promise<PreparedBuild> {
+  prepareBuild(
+    query: Required<BuildImageQuery>,
+    body: NodeJS.ReadableStream,
+    signedSha256: string,
+  ): Promise<PreparedBuild> {
     return prepareBuild({
       body,
       signedSha256,

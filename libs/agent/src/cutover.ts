@@ -29,7 +29,8 @@ export class Cutover {
     let created = false;
     let switched = false;
     try {
-      if (spec.replaces === newName) throw new DomainError('validation_failed', 'the new container must have a name of its own');
+      if (spec.replaces === newName)
+        throw new DomainError('validation_failed', 'the new container must have a name of its own');
       if (spec.replaces) await this.runtime.state(spec.replaces);
 
       step('start', 'started', `starting ${newName} from ${spec.container.image}`);
@@ -46,9 +47,17 @@ export class Cutover {
       const applied = await this.edge.update((routes) => pointAt(routes, spec.hostnames, newName));
       switched = true;
       const switchedAfterMs = elapsed();
-      step('switch', 'done', `nginx serves ${spec.hostnames.join(', ')} from ${newName} (reload ${Math.round(applied.reloadMs)} ms)`);
+      step(
+        'switch',
+        'done',
+        `nginx serves ${spec.hostnames.join(', ')} from ${newName} (reload ${Math.round(applied.reloadMs)} ms)`,
+      );
 
-      step('drain', 'started', `waiting for requests in flight on the previous configuration (at most ${spec.drainTimeoutMs} ms)`);
+      step(
+        'drain',
+        'started',
+        `waiting for requests in flight on the previous configuration (at most ${spec.drainTimeoutMs} ms)`,
+      );
       const drained = await this.edge.drain(applied.retiringWorkers, spec.drainTimeoutMs);
       step('drain', 'done', drained ? 'requests in flight have finished' : 'drain timeout reached; stopping anyway');
 
@@ -58,9 +67,18 @@ export class Cutover {
         step('stop', 'done', `${spec.replaces} stopped and removed`);
       }
       const final = await this.runtime.state(newName);
-      emit({ type: 'result', container: final.info, replaced: spec.replaces ?? null, switchedAfterMs, durationMs: elapsed() });
+      emit({
+        type: 'result',
+        container: final.info,
+        replaced: spec.replaces ?? null,
+        switchedAfterMs,
+        durationMs: elapsed(),
+      });
     } catch (error) {
-      const failure = error instanceof DomainError ? error : new DomainError('internal', `the cutover failed: ${(error as Error).message}`);
+      const failure =
+        error instanceof DomainError
+          ? error
+          : new DomainError('internal', `the cutover failed: ${(error as Error).message}`);
       if (created && !switched) {
         step('abort', 'started', `removing ${newName}; the previous container keeps serving`);
         await this.runtime.stop(newName, 0, true).catch(() => undefined);
@@ -76,6 +94,7 @@ function pointAt(routes: readonly EdgeRouteSpec[], hostnames: readonly string[],
   const wanted = new Set(hostnames);
   const updated = routes.map((route) => (wanted.has(route.hostname) ? { ...route, upstream: { container } } : route));
   const present = new Set(routes.map((route) => route.hostname));
-  for (const hostname of hostnames) if (!present.has(hostname)) updated.push(EdgeRouteSchema.parse({ hostname, upstream: { container } }));
+  for (const hostname of hostnames)
+    if (!present.has(hostname)) updated.push(EdgeRouteSchema.parse({ hostname, upstream: { container } }));
   return updated;
 }

@@ -21,7 +21,11 @@ function hashingLimit(maxBytes: number, hash: ReturnType<typeof createHash>): Tr
     transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
       seen += chunk.length;
       if (seen > maxBytes) {
-        done(new DomainError('payload_too_large', `the upload is larger than ${maxBytes} bytes`, [{ reason: 'limit_exceeded', limit: maxBytes }]));
+        done(
+          new DomainError('payload_too_large', `the upload is larger than ${maxBytes} bytes`, [
+            { reason: 'limit_exceeded', limit: maxBytes },
+          ]),
+        );
         return;
       }
       hash.update(chunk);
@@ -50,22 +54,35 @@ export async function prepareBuild(options: {
   try {
     const upload = join(dir, 'upload');
     const hash = createHash('sha256');
-    await pipeline(options.body, hashingLimit(options.maxUploadBytes, hash), createWriteStream(upload, { mode: 0o600 }));
+    await pipeline(
+      options.body,
+      hashingLimit(options.maxUploadBytes, hash),
+      createWriteStream(upload, { mode: 0o600 }),
+    );
     if (hash.digest('hex') !== options.signedSha256) {
-      throw new DomainError('unauthorized', 'the uploaded archive is not the one the request signed (body hash differs)');
+      throw new DomainError(
+        'unauthorized',
+        'the uploaded archive is not the one the request signed (body hash differs)',
+      );
     }
     const context = join(dir, 'context');
     await extractArchive({ file: upload, into: context, limits: options.limits });
     const dockerfile = await lstat(join(context, options.query.dockerfile)).catch(() => undefined);
     if (!dockerfile?.isFile()) {
-      throw new DomainError('validation_failed', `the archive has no ${options.query.dockerfile} at its top level`, [{ reason: 'no_dockerfile' }]);
+      throw new DomainError('validation_failed', `the archive has no ${options.query.dockerfile} at its top level`, [
+        { reason: 'no_dockerfile' },
+      ]);
     }
     await rm(upload);
     return {
       run: (onLog) =>
         options.runtime.build(
           context,
-          { image: `${options.query.repository}:${options.query.tag}`, service: options.query.service, dockerfile: options.query.dockerfile },
+          {
+            image: `${options.query.repository}:${options.query.tag}`,
+            service: options.query.service,
+            dockerfile: options.query.dockerfile,
+          },
           onLog,
         ),
       dispose,

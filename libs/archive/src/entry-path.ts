@@ -26,7 +26,8 @@ export function safeRelativePath(name: string): string {
 
 /** True when `target`, relative to the link's directory, stays inside the root (lexically). */
 export function linkStaysInside(linkPath: string, target: string): boolean {
-  if (target.length === 0 || target.startsWith('/') || hasControlCharacter(target) || target.includes('\\')) return false;
+  if (target.length === 0 || target.startsWith('/') || hasControlCharacter(target) || target.includes('\\'))
+    return false;
   const resolved = posix.normalize(posix.join(posix.dirname(linkPath), target));
   return resolved !== '..' && !resolved.startsWith('../');
 }

@@ -31,7 +31,10 @@ async function archiveFile(bytes: Buffer, name = 'upload.bin'): Promise<string> 
   return path;
 }
 
-async function refusal(bytes: Buffer, limits?: { maxEntries?: number; maxUnpackedBytes?: number }): Promise<DomainError> {
+async function refusal(
+  bytes: Buffer,
+  limits?: { maxEntries?: number; maxUnpackedBytes?: number },
+): Promise<DomainError> {
   const file = await archiveFile(bytes);
   const error = await extractArchive({ file, into: build, limits }).then(
     () => undefined,
@@ -71,24 +74,41 @@ describe('extractArchive accepts ordinary archives', () => {
 
   it('unpacks a plain tar and a zip, keeping the executable bit of zip entries', async () => {
     const tar = await archiveFile(await tarOf([{ name: 'a.txt', content: 'A' }], { gzip: false }), 'a.tar');
-    await expect(extractArchive({ file: tar, into: join(sandbox, 'from-tar') })).resolves.toMatchObject({ format: 'tar', entries: 1 });
+    await expect(extractArchive({ file: tar, into: join(sandbox, 'from-tar') })).resolves.toMatchObject({
+      format: 'tar',
+      entries: 1,
+    });
     const zip = await archiveFile(
-      await zipOf([{ name: 'app/' }, { name: 'app/server.js', content: 'ok' }, { name: 'app/start.sh', content: '#!/bin/sh', mode: 0o100755 }]),
+      await zipOf([
+        { name: 'app/' },
+        { name: 'app/server.js', content: 'ok' },
+        { name: 'app/start.sh', content: '#!/bin/sh', mode: 0o100755 },
+      ]),
       'a.zip',
     );
-    await expect(extractArchive({ file: zip, into: join(sandbox, 'from-zip') })).resolves.toMatchObject({ format: 'zip', entries: 3 });
+    await expect(extractArchive({ file: zip, into: join(sandbox, 'from-zip') })).resolves.toMatchObject({
+      format: 'zip',
+      entries: 3,
+    });
     expect(await readFile(join(sandbox, 'from-zip/app/server.js'), 'utf8')).toBe('ok');
     expect((await stat(join(sandbox, 'from-zip/app/start.sh'))).mode & 0o777).toBe(0o755);
   });
 
   it('packs an extracted tree back into a tar, links as links', async () => {
-    const file = await archiveFile(await tarOf([{ name: 'Dockerfile', content: 'FROM x' }, { name: 'l', type: 'symlink', linkname: 'Dockerfile' }]));
+    const file = await archiveFile(
+      await tarOf([
+        { name: 'Dockerfile', content: 'FROM x' },
+        { name: 'l', type: 'symlink', linkname: 'Dockerfile' },
+      ]),
+    );
     await extractArchive({ file, into: build });
     const seen: string[] = [];
     const extract = tarExtract();
     const reading = (async () => {
       for await (const entry of extract) {
-        seen.push(`${entry.header.type}:${entry.header.name}${entry.header.linkname ? `->${entry.header.linkname}` : ''}`);
+        seen.push(
+          `${entry.header.type}:${entry.header.name}${entry.header.linkname ? `->${entry.header.linkname}` : ''}`,
+        );
         entry.resume();
       }
     })();
@@ -113,12 +133,20 @@ describe('extractArchive refuses entries that would escape the build directory',
     ['a FIFO', [{ name: 'pipe', type: 'fifo' }], 'special_file'],
     [
       'a file written through an inner symlink',
-      [{ name: 'real/', type: 'directory' }, { name: 'alias', type: 'symlink', linkname: 'real' }, { name: 'alias/x', content: 'x' }],
+      [
+        { name: 'real/', type: 'directory' },
+        { name: 'alias', type: 'symlink', linkname: 'real' },
+        { name: 'alias/x', content: 'x' },
+      ],
       'through_link',
     ],
     [
       'a chain of inner symlinks that ends outside',
-      [{ name: 'd/', type: 'directory' }, { name: 'd/e', type: 'symlink', linkname: '..' }, { name: 'x', type: 'symlink', linkname: 'd/e/..' }],
+      [
+        { name: 'd/', type: 'directory' },
+        { name: 'd/e', type: 'symlink', linkname: '..' },
+        { name: 'x', type: 'symlink', linkname: 'd/e/..' },
+      ],
       'link_escapes',
     ],
   ])('refuses %s', async (_what, entries, reason) => {
@@ -131,7 +159,12 @@ describe('extractArchive refuses entries that would escape the build directory',
   });
 
   it('empties the build directory when a hostile entry comes after good ones', async () => {
-    const error = await refusal(await tarOf([{ name: 'ok.txt', content: 'fine' }, { name: `../${outsideName}`, content: 'x' }]));
+    const error = await refusal(
+      await tarOf([
+        { name: 'ok.txt', content: 'fine' },
+        { name: `../${outsideName}`, content: 'x' },
+      ]),
+    );
     expect(error.message).toContain(`"../${outsideName}" is refused`);
     await expectNothingWrittenOutside();
   });
@@ -163,14 +196,19 @@ describe('extractArchive limits', () => {
   });
 
   it('refuses many entries that together unpack to more than the limit', async () => {
-    const manySmall = await tarOf(Array.from({ length: 20 }, (_, index) => ({ name: `f${index}`, content: Buffer.alloc(1024 * 1024) })));
+    const manySmall = await tarOf(
+      Array.from({ length: 20 }, (_, index) => ({ name: `f${index}`, content: Buffer.alloc(1024 * 1024) })),
+    );
     const error = await refusal(manySmall, { maxUnpackedBytes: 5 * 1024 * 1024 });
     expect(error.code).toBe('payload_too_large');
     await expectNothingWrittenOutside();
   });
 
   it('refuses gzip-compressed zeros that are not even a tar, at the unpacked-size limit', async () => {
-    const error = await refusal(gzipSync(Buffer.alloc(256 * 1024 * 1024)), { maxUnpackedBytes: 4 * 1024 * 1024, maxEntries: 10 });
+    const error = await refusal(gzipSync(Buffer.alloc(256 * 1024 * 1024)), {
+      maxUnpackedBytes: 4 * 1024 * 1024,
+      maxEntries: 10,
+    });
     expect(error.code).toBe('payload_too_large');
     await expectNothingWrittenOutside();
   });
@@ -187,7 +225,10 @@ describe('extractArchive says clearly when an archive is corrupt', () => {
   it.each([
     ['random bytes', randomBytes(4096)],
     ['gzip of something that is not a tar', gzipSync(Buffer.from('hello, not a tar archive at all '.repeat(40)))],
-    ['a gzip stream with garbage after its header', Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), randomBytes(2000)])],
+    [
+      'a gzip stream with garbage after its header',
+      Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), randomBytes(2000)]),
+    ],
   ])('%s', async (_what, bytes) => {
     const error = await refusal(bytes);
     expect(error.code).toBe('validation_failed');

@@ -16,7 +16,13 @@ export async function detectArchiveFormat(path: string): Promise<ArchiveFormat |
     const head = Buffer.alloc(262);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
-    if (bytesRead >= 4 && head[0] === 0x50 && head[1] === 0x4b && [0x0304, 0x0506, 0x0708].includes(head.readUInt16BE(2))) return 'zip';
+    if (
+      bytesRead >= 4 &&
+      head[0] === 0x50 &&
+      head[1] === 0x4b &&
+      [0x0304, 0x0506, 0x0708].includes(head.readUInt16BE(2))
+    )
+      return 'zip';
     if (bytesRead >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
     return undefined;
   } finally {
@@ -43,7 +49,11 @@ function asRefusal(error: unknown): unknown {
  * would land outside it (see TreeWriter) and any archive over the limits. On refusal `into` is emptied, so no
  * half-extracted tree is left behind.
  */
-export async function extractArchive(options: { file: string; into: string; limits?: Partial<ArchiveLimits> }): Promise<ExtractedArchive> {
+export async function extractArchive(options: {
+  file: string;
+  into: string;
+  limits?: Partial<ArchiveLimits>;
+}): Promise<ExtractedArchive> {
   const limits: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits };
   const format = await detectArchiveFormat(options.file);
   if (!format) throw corrupt('the first bytes are those of no tar.gz, tar or zip file');

@@ -24,15 +24,21 @@ export type UnsafeEntryReason =
   | 'replaces_directory';
 
 export function unsafeEntry(entry: string, reason: UnsafeEntryReason, why: string): DomainError {
-  return new DomainError('validation_failed', `the archive entry "${printable(entry)}" is refused: ${why}`, [{ entry: printable(entry), reason }]);
+  return new DomainError('validation_failed', `the archive entry "${printable(entry)}" is refused: ${why}`, [
+    { entry: printable(entry), reason },
+  ]);
 }
 
 export function tooLarge(why: string, limit: number): DomainError {
-  return new DomainError('payload_too_large', `the archive is too large: ${why}`, [{ reason: 'limit_exceeded', limit }]);
+  return new DomainError('payload_too_large', `the archive is too large: ${why}`, [
+    { reason: 'limit_exceeded', limit },
+  ]);
 }
 
 export function corrupt(why: string): DomainError {
-  return new DomainError('validation_failed', `the archive is corrupt or not a tar.gz, tar or zip file: ${why}`, [{ reason: 'corrupt' }]);
+  return new DomainError('validation_failed', `the archive is corrupt or not a tar.gz, tar or zip file: ${why}`, [
+    { reason: 'corrupt' },
+  ]);
 }
 
 /** Entry names come from the uploader: keep them printable and short in messages. */

@@ -29,16 +29,27 @@ async function writeEntry(header: Header, content: AsyncIterable<Buffer>, writer
     case 'link':
       return writer.hardlink(header.name, header.linkname);
     default:
-      throw unsafeEntry(header.name, 'special_file', `entries of type ${header.type} (devices, FIFOs, …) are not allowed`);
+      throw unsafeEntry(
+        header.name,
+        'special_file',
+        `entries of type ${header.type} (devices, FIFOs, …) are not allowed`,
+      );
   }
 }
 
 /** Extracts a tar (gzip-compressed when `gzipped`) stream through the writer. */
-export async function extractTar(input: Readable, gzipped: boolean, writer: TreeWriter, limits: ArchiveLimits): Promise<void> {
+export async function extractTar(
+  input: Readable,
+  gzipped: boolean,
+  writer: TreeWriter,
+  limits: ArchiveLimits,
+): Promise<void> {
   const extract = tarExtract();
   // Headers and padding add at most a few KiB per entry on top of the file contents.
   const decompressedCap = limits.maxUnpackedBytes + limits.maxEntries * 4096 + 1024 * 1024;
-  const stages = gzipped ? [input, createGunzip(), byteLimit(decompressedCap), extract] : [input, byteLimit(decompressedCap), extract];
+  const stages = gzipped
+    ? [input, createGunzip(), byteLimit(decompressedCap), extract]
+    : [input, byteLimit(decompressedCap), extract];
   const piping = pipeline(stages).then(
     () => undefined,
     (error: unknown) => (error instanceof Error ? error : new Error(String(error))),

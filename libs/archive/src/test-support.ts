@@ -24,7 +24,12 @@ export async function tarOf(entries: readonly TarEntrySpec[], options: { gzip?: 
   for (const entry of entries) {
     const type = entry.type ?? 'file';
     const content = entry.content === undefined ? Buffer.alloc(0) : Buffer.from(entry.content);
-    const header = { name: entry.name, type, mode: entry.mode ?? (type === 'directory' ? 0o755 : 0o644), linkname: entry.linkname };
+    const header = {
+      name: entry.name,
+      type,
+      mode: entry.mode ?? (type === 'directory' ? 0o755 : 0o644),
+      linkname: entry.linkname,
+    };
     if (type === 'file') pack.entry({ ...header, size: entry.size ?? content.length }, content);
     else pack.entry(header);
   }
@@ -48,7 +53,8 @@ export async function zipOf(entries: readonly ZipEntrySpec[], rename: Record<str
   const zip = new ZipFile();
   for (const entry of entries) {
     if (entry.name.endsWith('/')) zip.addEmptyDirectory(entry.name);
-    else zip.addBuffer(Buffer.from(entry.content ?? ''), entry.name, entry.mode === undefined ? {} : { mode: entry.mode });
+    else
+      zip.addBuffer(Buffer.from(entry.content ?? ''), entry.name, entry.mode === undefined ? {} : { mode: entry.mode });
   }
   zip.end();
   const chunks: Buffer[] = [];

@@ -42,9 +42,13 @@ export class TreeWriter {
   /** Counts one entry and refuses one too many; `declaredBytes` is refused early when it cannot fit. */
   private admit(name: string, declaredBytes: number): void {
     this.entries++;
-    if (this.entries > this.limits.maxEntries) throw tooLarge(`more than ${this.limits.maxEntries} entries`, this.limits.maxEntries);
+    if (this.entries > this.limits.maxEntries)
+      throw tooLarge(`more than ${this.limits.maxEntries} entries`, this.limits.maxEntries);
     if (this.bytes + declaredBytes > this.limits.maxUnpackedBytes) {
-      throw tooLarge(`unpacking "${name}" would exceed ${this.limits.maxUnpackedBytes} bytes`, this.limits.maxUnpackedBytes);
+      throw tooLarge(
+        `unpacking "${name}" would exceed ${this.limits.maxUnpackedBytes} bytes`,
+        this.limits.maxUnpackedBytes,
+      );
     }
   }
 
@@ -77,7 +81,11 @@ export class TreeWriter {
     const path = safeRelativePath(name);
     if (path === '') throw unsafeEntry(name, 'invalid_name', 'a link cannot replace the root directory');
     if (!linkStaysInside(path, target)) {
-      throw unsafeEntry(name, 'link_escapes', `the symbolic link points outside the archive ("${target.slice(0, 200)}")`);
+      throw unsafeEntry(
+        name,
+        'link_escapes',
+        `the symbolic link points outside the archive ("${target.slice(0, 200)}")`,
+      );
     }
     this.admit(name, 0);
     await this.ensureDirectory(name, dirnameOf(path));
@@ -93,12 +101,20 @@ export class TreeWriter {
     try {
       targetPath = safeRelativePath(target);
     } catch {
-      throw unsafeEntry(name, 'hardlink_target', `the hard link points outside the archive ("${target.slice(0, 200)}")`);
+      throw unsafeEntry(
+        name,
+        'hardlink_target',
+        `the hard link points outside the archive ("${target.slice(0, 200)}")`,
+      );
     }
     await this.ensureDirectory(target, dirnameOf(targetPath));
     const info = await lstat(join(this.root, targetPath)).catch(() => undefined);
     if (!info?.isFile()) {
-      throw unsafeEntry(name, 'hardlink_target', `the hard link's target "${target.slice(0, 200)}" is not a file extracted before it`);
+      throw unsafeEntry(
+        name,
+        'hardlink_target',
+        `the hard link's target "${target.slice(0, 200)}" is not a file extracted before it`,
+      );
     }
     this.admit(name, info.size);
     this.bytes += info.size;
@@ -133,7 +149,11 @@ export class TreeWriter {
       if (!info) {
         await mkdir(absolute, { mode: 0o755 });
       } else if (info.isSymbolicLink()) {
-        throw unsafeEntry(entry, 'through_link', `"${current}" is a symbolic link; entries are never written through links`);
+        throw unsafeEntry(
+          entry,
+          'through_link',
+          `"${current}" is a symbolic link; entries are never written through links`,
+        );
       } else if (!info.isDirectory()) {
         throw unsafeEntry(entry, 'replaces_directory', `"${current}" is a file, not a directory`);
       }
@@ -152,7 +172,11 @@ export class TreeWriter {
   private async createExclusive(entry: string, path: string, mode: number) {
     await this.removeExisting(entry, path);
     const permissions = (mode & 0o111) !== 0 ? 0o755 : 0o644;
-    return open(join(this.root, path), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, permissions);
+    return open(
+      join(this.root, path),
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      permissions,
+    );
   }
 }
 

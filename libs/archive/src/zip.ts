@@ -11,10 +11,14 @@ const S_IFREG = 0o100000;
 function openZipFile(path: string): Promise<ZipFile> {
   return new Promise((resolve, reject) => {
     // Names are decoded and checked here, so that a "../" gets the same refusal as in a tar.
-    openZip(path, { lazyEntries: true, autoClose: true, decodeStrings: false, validateEntrySizes: true }, (error, zip) => {
-      if (error) reject(corrupt(error.message));
-      else resolve(zip);
-    });
+    openZip(
+      path,
+      { lazyEntries: true, autoClose: true, decodeStrings: false, validateEntrySizes: true },
+      (error, zip) => {
+        if (error) reject(corrupt(error.message));
+        else resolve(zip);
+      },
+    );
   });
 }
 
@@ -74,7 +78,8 @@ function guarded(stream: Readable): Readable {
 export async function extractZip(path: string, writer: TreeWriter, limits: ArchiveLimits): Promise<void> {
   const zip = await openZipFile(path);
   try {
-    if (zip.entryCount > limits.maxEntries) throw tooLarge(`${zip.entryCount} entries, more than ${limits.maxEntries}`, limits.maxEntries);
+    if (zip.entryCount > limits.maxEntries)
+      throw tooLarge(`${zip.entryCount} entries, more than ${limits.maxEntries}`, limits.maxEntries);
     for (let entry = await nextEntry(zip); entry; entry = await nextEntry(zip)) {
       const name = entryName(entry);
       const type = (entry.externalFileAttributes >>> 16) & S_IFMT;
@@ -82,7 +87,8 @@ export async function extractZip(path: string, writer: TreeWriter, limits: Archi
       if (type === S_IFDIR || (type === 0 && name.endsWith('/'))) {
         await writer.directory(name);
       } else if (type === S_IFLNK) {
-        if (entry.uncompressedSize > 4096) throw unsafeEntry(name, 'invalid_name', 'the symbolic link target is too long');
+        if (entry.uncompressedSize > 4096)
+          throw unsafeEntry(name, 'invalid_name', 'the symbolic link target is too long');
         const chunks: Buffer[] = [];
         for await (const chunk of guarded(await contentOf(zip, entry))) chunks.push(chunk as Buffer);
         await writer.symlink(name, Buffer.concat(chunks).toString('utf8'));

@@ -25,9 +25,14 @@ const SCRIPT = resolve(__dirname, '../../../scripts/build-base-images.sh');
  */
 export function ensureBaseImages(targets: ReadonlyArray<'node' | 'debian' | 'python'> = ['node']): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    execFile('bash', [SCRIPT, ...targets], { timeout: 20 * 60_000, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`building the base images failed:\n${stdout}${stderr}`));
-      else resolvePromise(stdout);
-    });
+    execFile(
+      'bash',
+      [SCRIPT, ...targets],
+      { timeout: 20 * 60_000, maxBuffer: 4 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`building the base images failed:\n${stdout}${stderr}`));
+        else resolvePromise(stdout);
+      },
+    );
   });
 }

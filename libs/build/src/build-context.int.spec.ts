@@ -105,12 +105,17 @@ function git(cwd: string, ...args: string[]): string {
 
 describe('prepareBuildContext', () => {
   it('turns an upload without a Dockerfile into a context with a generated one, which the Docker engine builds into an app that answers', async () => {
-    const context = await prepareBuildContext({ type: 'archive', path: await uploadOf(APP_FILES) }, { port: 8080, tempRoot });
+    const context = await prepareBuildContext(
+      { type: 'archive', path: await uploadOf(APP_FILES) },
+      { port: 8080, tempRoot },
+    );
     try {
       expect(context.contentType).toBe('application/gzip');
       expect(context.dockerfile).toBe('.platform-build/Dockerfile');
       expect(context.stack.kind).toBe('node');
-      expect(context.notes.join('\n')).toMatch(/detected stack: Node\.js \(npm, no lockfile, started with its start script "node server\.js"\)/);
+      expect(context.notes.join('\n')).toMatch(
+        /detected stack: Node\.js \(npm, no lockfile, started with its start script "node server\.js"\)/,
+      );
 
       const tree = await unpacked(context);
       const dockerfile = await readFile(join(tree, context.dockerfile), 'utf8');
@@ -127,10 +132,15 @@ describe('prepareBuildContext', () => {
 
   it("keeps a project's own Dockerfile: nothing is generated, the build uses it", async () => {
     const own = `FROM ${nodeBaseImage()}\nCOPY server.js /app/server.js\nCMD ["node", "/app/server.js"]\n`;
-    const context = await prepareBuildContext({ type: 'archive', path: await uploadOf({ ...APP_FILES, Dockerfile: own }) }, { tempRoot });
+    const context = await prepareBuildContext(
+      { type: 'archive', path: await uploadOf({ ...APP_FILES, Dockerfile: own }) },
+      { tempRoot },
+    );
     try {
       expect(context.dockerfile).toBe('Dockerfile');
-      expect(context.notes).toContain("detected stack: the project's own Dockerfile, used as it is (nothing generated)");
+      expect(context.notes).toContain(
+        "detected stack: the project's own Dockerfile, used as it is (nothing generated)",
+      );
       const tree = await unpacked(context);
       expect(await readFile(join(tree, 'Dockerfile'), 'utf8')).toBe(own);
       expect((await readdir(tree)).sort()).toEqual(['Dockerfile', 'package.json', 'server.js']);
@@ -146,7 +156,9 @@ describe('prepareBuildContext', () => {
     );
     try {
       expect(context.dockerfile).toBe('.platform-build/Dockerfile');
-      expect(context.notes[0]).toBe(`fetched file://${bare} at main: commit ${commit} (2 files, ${Buffer.byteLength(APP_FILES['package.json']) + Buffer.byteLength(APP_FILES['server.js'])} bytes)`);
+      expect(context.notes[0]).toBe(
+        `fetched file://${bare} at main: commit ${commit} (2 files, ${Buffer.byteLength(APP_FILES['package.json']) + Buffer.byteLength(APP_FILES['server.js'])} bytes)`,
+      );
       expect(context.notes.join('\n')).toContain('detected stack: Node.js');
       const tree = await unpacked(context);
       // No .git: only the checkout and what the platform generated.
@@ -159,7 +171,9 @@ describe('prepareBuildContext', () => {
   });
 
   it('refuses what cannot be built with a DomainError that says what to do, and leaves nothing behind', async () => {
-    const unknown = await refusal(prepareBuildContext({ type: 'archive', path: await uploadOf({ 'notes.txt': 'hello' }) }, { tempRoot }));
+    const unknown = await refusal(
+      prepareBuildContext({ type: 'archive', path: await uploadOf({ 'notes.txt': 'hello' }) }, { tempRoot }),
+    );
     expect(unknown.code).toBe('validation_failed');
     expect(unknown.message).toMatch(/Dockerfile/);
 
@@ -170,7 +184,10 @@ describe('prepareBuildContext', () => {
     expect(escape.message).toMatch(/the archive entry "\.\.\/outside\.js" is refused/);
 
     const missing = await refusal(
-      prepareBuildContext({ type: 'git', url: `file://${bare}`, ref: 'no-such-branch' }, { tempRoot, git: { allowLocalRepositoriesForTests: true } }),
+      prepareBuildContext(
+        { type: 'git', url: `file://${bare}`, ref: 'no-such-branch' },
+        { tempRoot, git: { allowLocalRepositoriesForTests: true } },
+      ),
     );
     expect(missing.message).toMatch(/^git could not fetch .* at no-such-branch/);
 

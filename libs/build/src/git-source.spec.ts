@@ -39,7 +39,13 @@ function git(cwd: string, ...args: string[]): string {
 }
 
 /** A bare repository served as file:// and a working copy that commits and pushes to it. */
-async function repository(name: string): Promise<{ url: string; work: string; commit: (files: Record<string, string | Buffer>, message: string) => Promise<string> }> {
+async function repository(
+  name: string,
+): Promise<{
+  url: string;
+  work: string;
+  commit: (files: Record<string, string | Buffer>, message: string) => Promise<string>;
+}> {
   const bare = join(scratch, `${name}.git`);
   const work = join(scratch, `${name}-work`);
   git(scratch, 'init', '--quiet', '--bare', '--initial-branch=main', bare);
@@ -150,7 +156,9 @@ describe('fetchGitSource limits', () => {
     const repo = await repository('incompressible');
     await repo.commit({ 'noise.bin': randomBytes(2 * 1024 * 1024) }, 'noise');
     const target = newTarget();
-    const error = await refusal(fetchGitSource({ url: repo.url, ref: 'main' }, target, { maxBytes: 1024 * 1024 }, LOCAL));
+    const error = await refusal(
+      fetchGitSource({ url: repo.url, ref: 'main' }, target, { maxBytes: 1024 * 1024 }, LOCAL),
+    );
     expect(error.code).toBe('payload_too_large');
     expect(error.details).toEqual([{ reason: 'limit_exceeded', limit: 1024 * 1024 }]);
     expect(await readdir(target)).toEqual([]);
@@ -161,7 +169,9 @@ describe('fetchGitSource limits', () => {
     // 40 MB of zeros weigh a few dozen KB once compressed: only the tree's sizes tell.
     await repo.commit({ 'zeros.bin': Buffer.alloc(40 * 1024 * 1024) }, 'bomb');
     const target = newTarget();
-    const error = await refusal(fetchGitSource({ url: repo.url, ref: 'main' }, target, { maxBytes: 10 * 1024 * 1024 }, LOCAL));
+    const error = await refusal(
+      fetchGitSource({ url: repo.url, ref: 'main' }, target, { maxBytes: 10 * 1024 * 1024 }, LOCAL),
+    );
     expect(error.code).toBe('payload_too_large');
     expect(error.message).toContain('the checkout would be over 10485760 bytes');
     expect(await readdir(target)).toEqual([]);
@@ -169,7 +179,10 @@ describe('fetchGitSource limits', () => {
 
   it('refuses more files than allowed', async () => {
     const repo = await repository('many');
-    await repo.commit(Object.fromEntries(Array.from({ length: 6 }, (_, index) => [`file-${index}.txt`, String(index)])), 'many');
+    await repo.commit(
+      Object.fromEntries(Array.from({ length: 6 }, (_, index) => [`file-${index}.txt`, String(index)])),
+      'many',
+    );
     const error = await refusal(fetchGitSource({ url: repo.url, ref: 'main' }, newTarget(), { maxFiles: 5 }, LOCAL));
     expect(error.code).toBe('payload_too_large');
     expect(error.message).toContain('more than 5 files');
@@ -219,7 +232,9 @@ describe('fetchGitSource over https', () => {
   });
 
   it('reports a server it cannot reach as unavailable', async () => {
-    const error = await refusal(fetchGitSource({ url: 'https://git.localhost:1/repo.git', ref: 'main' }, newTarget(), { timeoutMs: 10_000 }));
+    const error = await refusal(
+      fetchGitSource({ url: 'https://git.localhost:1/repo.git', ref: 'main' }, newTarget(), { timeoutMs: 10_000 }),
+    );
     expect(error.code).toBe('unavailable');
     expect(error.message).toContain('git.localhost');
   });
@@ -240,7 +255,16 @@ describe('fetchGitSource refuses hostile input before running git', () => {
     'https://127.0.0.1/acme/app.git',
     '',
   ];
-  const hostileRefs = [`--upload-pack=touch ${marker}`, '-u', '--output=/tmp/x', 'a..b', 'main.lock', '$(touch x)', 'main branch', ''];
+  const hostileRefs = [
+    `--upload-pack=touch ${marker}`,
+    '-u',
+    '--output=/tmp/x',
+    'a..b',
+    'main.lock',
+    '$(touch x)',
+    'main branch',
+    '',
+  ];
 
   it.each(hostileUrls)('refuses the URL %j', async (url) => {
     const target = newTarget();
@@ -258,9 +282,18 @@ describe('fetchGitSource refuses hostile input before running git', () => {
 
   it('still refuses ext::, option-looking URLs and refs, and file:// URLs with a host in the test mode', async () => {
     for (const url of [`ext::sh -c touch% ${marker}`, `--upload-pack=touch ${marker}`, 'file://example.com/repo.git']) {
-      expect((await refusal(fetchGitSource({ url, ref: 'main' }, newTarget(), {}, LOCAL))).code).toBe('validation_failed');
+      expect((await refusal(fetchGitSource({ url, ref: 'main' }, newTarget(), {}, LOCAL))).code).toBe(
+        'validation_failed',
+      );
     }
-    const error = await refusal(fetchGitSource({ url: `file://${scratch}/app.git`, ref: `--upload-pack=touch ${marker}` }, newTarget(), {}, LOCAL));
+    const error = await refusal(
+      fetchGitSource(
+        { url: `file://${scratch}/app.git`, ref: `--upload-pack=touch ${marker}` },
+        newTarget(),
+        {},
+        LOCAL,
+      ),
+    );
     expect(error.code).toBe('validation_failed');
     expect(existsSync(marker)).toBe(false);
   });

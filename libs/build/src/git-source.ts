@@ -38,7 +38,10 @@ const COMMIT_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 function validatedUrl(url: string, options: GitSourceOptions): string {
   // GitUrlSchema's refinement calls `new URL` even on strings that are no URL, so those are refused here first.
-  if (!URL.canParse(url)) throw new DomainError('validation_failed', 'the git URL is not a URL', [{ path: 'url', message: 'must be an https URL' }]);
+  if (!URL.canParse(url))
+    throw new DomainError('validation_failed', 'the git URL is not a URL', [
+      { path: 'url', message: 'must be an https URL' },
+    ]);
   if (options.allowLocalRepositoriesForTests && url.startsWith('file:///')) {
     const parsed = new URL(url);
     if (parsed.search || parsed.hash || parsed.pathname.includes('%')) {
@@ -80,12 +83,30 @@ export async function fetchGitSource(
     if (COMMIT_SHA.test(ref)) {
       // `clone --branch` takes names only; a commit is fetched by id, which servers allow for reachable commits.
       await git.run(['init', '--quiet', '--', root]);
-      await git.run(['-C', root, 'fetch', '--quiet', '--depth', '1', '--no-tags', '--', url, ref], { watchGitDir: true });
-      fetched = 'FETCH_HEAD';
-    } else {
-      await git.run(['clone', '--quiet', '--depth', '1', '--branch', ref, '--single-branch', '--no-tags', '--no-checkout', '--', url, root], {
+      await git.run(['-C', root, 'fetch', '--quiet', '--depth', '1', '--no-tags', '--', url, ref], {
         watchGitDir: true,
       });
+      fetched = 'FETCH_HEAD';
+    } else {
+      await git.run(
+        [
+          'clone',
+          '--quiet',
+          '--depth',
+          '1',
+          '--branch',
+          ref,
+          '--single-branch',
+          '--no-tags',
+          '--no-checkout',
+          '--',
+          url,
+          root,
+        ],
+        {
+          watchGitDir: true,
+        },
+      );
       fetched = 'HEAD';
     }
     await git.refuseLargeGitDir();
@@ -99,7 +120,8 @@ export async function fetchGitSource(
     const measured = await measureCheckout(root, effective);
     return { commit, ...measured };
   } catch (error) {
-    for (const name of await readdir(root).catch(() => [])) await rm(join(root, name), { recursive: true, force: true });
+    for (const name of await readdir(root).catch(() => []))
+      await rm(join(root, name), { recursive: true, force: true });
     throw error;
   }
 }
@@ -120,7 +142,18 @@ function gitConfig(allowFile: boolean): string[] {
 
 /** What git inherits: none of the host's git configuration or credentials, only the way out (proxy, CAs). */
 function gitEnvironment(allowFile: boolean): NodeJS.ProcessEnv {
-  const passed = ['PATH', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy', 'GIT_SSL_CAINFO', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
+  const passed = [
+    'PATH',
+    'HTTPS_PROXY',
+    'https_proxy',
+    'ALL_PROXY',
+    'all_proxy',
+    'NO_PROXY',
+    'no_proxy',
+    'GIT_SSL_CAINFO',
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+  ];
   const env: NodeJS.ProcessEnv = {};
   for (const name of passed) if (process.env[name] !== undefined) env[name] = process.env[name];
   return {
@@ -172,7 +205,11 @@ class Git {
    */
   run(args: readonly string[], options: { watchGitDir?: boolean } = {}): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = spawn('git', [...this.config, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = spawn('git', [...this.config, ...args], {
+        env: this.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
       let stdout = '';
       let stderr = '';
       let refusal: Error | undefined;
@@ -186,7 +223,8 @@ class Git {
       };
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         stdout += chunk;
-        if (stdout.length > STDOUT_LIMIT) stop(this.tooLarge(`git's listing of it is over ${STDOUT_LIMIT} bytes`, STDOUT_LIMIT));
+        if (stdout.length > STDOUT_LIMIT)
+          stop(this.tooLarge(`git's listing of it is over ${STDOUT_LIMIT} bytes`, STDOUT_LIMIT));
       });
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
         stderr = (stderr + chunk).slice(-STDERR_KEPT);
@@ -202,7 +240,10 @@ class Git {
             measuring = true;
             treeBytes(join(this.root, '.git'))
               .then((bytes) => {
-                if (bytes > this.limits.maxBytes) stop(this.tooLarge(`the objects fetched are over ${this.limits.maxBytes} bytes`, this.limits.maxBytes));
+                if (bytes > this.limits.maxBytes)
+                  stop(
+                    this.tooLarge(`the objects fetched are over ${this.limits.maxBytes} bytes`, this.limits.maxBytes),
+                  );
               })
               .catch(() => undefined)
               .finally(() => (measuring = false));
@@ -214,8 +255,12 @@ class Git {
         outcome();
       };
       // A git that cannot start emits 'error' and, depending on the failure, maybe no 'close'.
-      child.on('error', (error) => settle(() => reject(refusal ?? new Error(`git could not be started: ${error.message}`))));
-      child.on('close', (code) => settle(() => (refusal ? reject(refusal) : code === 0 ? resolve(stdout) : reject(this.failure(stderr)))));
+      child.on('error', (error) =>
+        settle(() => reject(refusal ?? new Error(`git could not be started: ${error.message}`))),
+      );
+      child.on('close', (code) =>
+        settle(() => (refusal ? reject(refusal) : code === 0 ? resolve(stdout) : reject(this.failure(stderr)))),
+      );
     });
   }
 
@@ -237,18 +282,27 @@ class Git {
       const size = Number(entry.slice(0, entry.indexOf('\t')).trim().split(/\s+/)[3]);
       if (Number.isFinite(size)) bytes += size;
     }
-    if (files > this.limits.maxFiles) throw this.tooLarge(`the checkout would hold more than ${this.limits.maxFiles} files`, this.limits.maxFiles);
-    if (bytes > this.limits.maxBytes) throw this.tooLarge(`the checkout would be over ${this.limits.maxBytes} bytes`, this.limits.maxBytes);
+    if (files > this.limits.maxFiles)
+      throw this.tooLarge(`the checkout would hold more than ${this.limits.maxFiles} files`, this.limits.maxFiles);
+    if (bytes > this.limits.maxBytes)
+      throw this.tooLarge(`the checkout would be over ${this.limits.maxBytes} bytes`, this.limits.maxBytes);
   }
 
   private tooLarge(why: string, limit: number): DomainError {
-    return new DomainError('payload_too_large', `${this.what} is too large: ${why}`, [{ reason: 'limit_exceeded', limit }]);
+    return new DomainError('payload_too_large', `${this.what} is too large: ${why}`, [
+      { reason: 'limit_exceeded', limit },
+    ]);
   }
 
   private failure(stderr: string): DomainError {
     const said = lastLines(stderr) || 'no message';
-    if (NETWORK_FAILURE.test(stderr)) return new DomainError('unavailable', `git could not reach ${this.what}: ${said}`, [{ reason: 'git_unreachable' }]);
-    return new DomainError('validation_failed', `git could not fetch ${this.what}: ${said}`, [{ reason: 'git_failed' }]);
+    if (NETWORK_FAILURE.test(stderr))
+      return new DomainError('unavailable', `git could not reach ${this.what}: ${said}`, [
+        { reason: 'git_unreachable' },
+      ]);
+    return new DomainError('validation_failed', `git could not fetch ${this.what}: ${said}`, [
+      { reason: 'git_failed' },
+    ]);
   }
 }
 
@@ -282,11 +336,15 @@ async function measureCheckout(root: string, limits: GitSourceLimits): Promise<{
       files++;
       if (entry.isSymbolicLink()) {
         // A dangling link: resolve what exists of it, then the rest lexically.
-        const resolved = await realpath(absolute).catch(async () => resolvePath(await realpath(dirname(absolute)), await readlink(absolute)));
+        const resolved = await realpath(absolute).catch(async () =>
+          resolvePath(await realpath(dirname(absolute)), await readlink(absolute)),
+        );
         if (!isInside(root, resolved)) {
-          throw new DomainError('validation_failed', `the repository's symbolic link "${path.slice(0, 300)}" points outside it`, [
-            { entry: path.slice(0, 300), reason: 'link_escapes' },
-          ]);
+          throw new DomainError(
+            'validation_failed',
+            `the repository's symbolic link "${path.slice(0, 300)}" points outside it`,
+            [{ entry: path.slice(0, 300), reason: 'link_escapes' }],
+          );
         }
       } else {
         bytes += (await lstat(absolute)).size;
@@ -294,10 +352,14 @@ async function measureCheckout(root: string, limits: GitSourceLimits): Promise<{
     }
   }
   if (files > limits.maxFiles) {
-    throw new DomainError('payload_too_large', `the checkout holds more than ${limits.maxFiles} files`, [{ reason: 'limit_exceeded', limit: limits.maxFiles }]);
+    throw new DomainError('payload_too_large', `the checkout holds more than ${limits.maxFiles} files`, [
+      { reason: 'limit_exceeded', limit: limits.maxFiles },
+    ]);
   }
   if (bytes > limits.maxBytes) {
-    throw new DomainError('payload_too_large', `the checkout is over ${limits.maxBytes} bytes`, [{ reason: 'limit_exceeded', limit: limits.maxBytes }]);
+    throw new DomainError('payload_too_large', `the checkout is over ${limits.maxBytes} bytes`, [
+      { reason: 'limit_exceeded', limit: limits.maxBytes },
+    ]);
   }
   return { files, bytes };
 }

@@ -37,7 +37,9 @@ export class ProjectFiles {
     const real = await this.resolve(path);
     if (!real) return undefined;
     if ((await stat(real)).size > MAX_PROJECT_FILE_BYTES) {
-      throw new DomainError('validation_failed', `${path} is larger than ${MAX_PROJECT_FILE_BYTES} bytes`, [{ file: path, reason: 'too_large' }]);
+      throw new DomainError('validation_failed', `${path} is larger than ${MAX_PROJECT_FILE_BYTES} bytes`, [
+        { file: path, reason: 'too_large' },
+      ]);
     }
     return readFile(real, 'utf8');
   }
@@ -62,4 +64,3 @@ export class ProjectFiles {
     return found;
   }
 }
-

@@ -50,7 +50,9 @@ export interface DockerfileStack {
 }
 
 /** What a project is, and from what it was told; `notes` are for people (build logs), with project text in them. */
-export type DetectedStack = (DockerfileStack | NodeStack | PythonStack | StaticStack) & { readonly notes: readonly string[] };
+export type DetectedStack = (DockerfileStack | NodeStack | PythonStack | StaticStack) & {
+  readonly notes: readonly string[];
+};
 
 // ---- Node.js ------------------------------------------------------------------------------------------------
 
@@ -60,12 +62,16 @@ const PackageJson = {
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new DomainError('validation_failed', `package.json is not valid JSON: ${printable(error instanceof Error ? error.message : String(error), 200)}`, [
-        { file: 'package.json', reason: 'invalid_json' },
-      ]);
+      throw new DomainError(
+        'validation_failed',
+        `package.json is not valid JSON: ${printable(error instanceof Error ? error.message : String(error), 200)}`,
+        [{ file: 'package.json', reason: 'invalid_json' }],
+      );
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new DomainError('validation_failed', 'package.json is not a JSON object', [{ file: 'package.json', reason: 'invalid_json' }]);
+      throw new DomainError('validation_failed', 'package.json is not a JSON object', [
+        { file: 'package.json', reason: 'invalid_json' },
+      ]);
     }
     return value as Record<string, unknown>;
   },
@@ -74,7 +80,9 @@ const PackageJson = {
     return ['dependencies', 'devDependencies', 'optionalDependencies'].some((field) => {
       const dependencies = manifest[field];
       if (typeof dependencies !== 'object' || dependencies === null) return false;
-      return Object.values(dependencies).some((spec) => typeof spec === 'string' && /^(file:|link:|portal:|workspace:|\.{0,2}\/)/.test(spec));
+      return Object.values(dependencies).some(
+        (spec) => typeof spec === 'string' && /^(file:|link:|portal:|workspace:|\.{0,2}\/)/.test(spec),
+      );
     });
   },
   script(manifest: Record<string, unknown>, name: string): boolean {
@@ -113,12 +121,15 @@ async function packageManagerOf(
   for (const candidate of LOCKFILES) if (await project.isFile(candidate.file)) lockfiles.push(candidate);
   const field = typeof manifest.packageManager === 'string' ? manifest.packageManager.trim() : undefined;
   const declared = field === undefined ? null : PACKAGE_MANAGER_FIELD.exec(field);
-  if (field !== undefined && !declared) notes.push(`package.json's packageManager "${printable(field)}" is not understood: the lockfiles decide`);
+  if (field !== undefined && !declared)
+    notes.push(`package.json's packageManager "${printable(field)}" is not understood: the lockfiles decide`);
   const manager = (declared?.[1] as 'npm' | 'yarn' | 'pnpm' | undefined) ?? lockfiles[0]?.manager ?? 'npm';
   const version = declared?.[3] ? `${declared[2]}${declared[3]}` : undefined;
   const lockfile = lockfiles.find((candidate) => candidate.manager === manager)?.file;
   if (lockfiles.length > 1) {
-    notes.push(`several lockfiles (${lockfiles.map((candidate) => candidate.file).join(', ')}): installing with ${manager}`);
+    notes.push(
+      `several lockfiles (${lockfiles.map((candidate) => candidate.file).join(', ')}): installing with ${manager}`,
+    );
   }
   if (!lockfile) notes.push(`no lockfile for ${manager}: dependencies are resolved afresh on every build`);
   if (manager === 'npm') {
@@ -146,13 +157,20 @@ function plainCommand(manifest: Record<string, unknown>, notes: string[]): strin
   const hooks = PackageJson.script(manifest, 'prestart') || PackageJson.script(manifest, 'poststart');
   if (!hooks && PLAIN_PROGRAM.test(words[0]) && words.every((word) => PLAIN_WORD.test(word))) return words;
   if (!/^exec\s/.test(script)) {
-    notes.push('the start script runs through npm and a shell that does not pass SIGTERM on: begin it with "exec" so the app can shut down gracefully');
+    notes.push(
+      'the start script runs through npm and a shell that does not pass SIGTERM on: begin it with "exec" so the app can shut down gracefully',
+    );
   }
   return undefined;
 }
 
 /** How npm would start the app: the start script, else `main` (resolved as `require` does), else server.js or index.js. */
-async function startOf(project: ProjectFiles, manifest: Record<string, unknown>, build: boolean, notes: string[]): Promise<NodeStack['start'] | undefined> {
+async function startOf(
+  project: ProjectFiles,
+  manifest: Record<string, unknown>,
+  build: boolean,
+  notes: string[],
+): Promise<NodeStack['start'] | undefined> {
   if (PackageJson.script(manifest, 'start')) {
     const command = plainCommand(manifest, notes);
     return command ? { script: 'start', command } : { script: 'start' };
@@ -160,9 +178,11 @@ async function startOf(project: ProjectFiles, manifest: Record<string, unknown>,
   if (typeof manifest.main === 'string' && manifest.main.trim() !== '') {
     const main = manifest.main.trim().replace(/^\.\//, '');
     if (!SAFE_RELATIVE_PATH.test(main)) {
-      throw new DomainError('validation_failed', `package.json's main "${printable(main)}" is not a plain relative path inside the project`, [
-        { file: 'package.json', field: 'main', reason: 'unsafe_path' },
-      ]);
+      throw new DomainError(
+        'validation_failed',
+        `package.json's main "${printable(main)}" is not a plain relative path inside the project`,
+        [{ file: 'package.json', field: 'main', reason: 'unsafe_path' }],
+      );
     }
     for (const candidate of [main, `${main}.js`, `${main.replace(/\/$/, '')}/index.js`]) {
       if (await project.isFile(candidate)) return { main: candidate };
@@ -175,7 +195,10 @@ async function startOf(project: ProjectFiles, manifest: Record<string, unknown>,
   return undefined;
 }
 
-async function detectNode(project: ProjectFiles, manifestText: string): Promise<(NodeStack & { notes: string[] }) | undefined> {
+async function detectNode(
+  project: ProjectFiles,
+  manifestText: string,
+): Promise<(NodeStack & { notes: string[] }) | undefined> {
   const manifest = PackageJson.parse(manifestText);
   const notes: string[] = [];
   const build = PackageJson.script(manifest, 'build');
@@ -183,11 +206,30 @@ async function detectNode(project: ProjectFiles, manifestText: string): Promise<
   if (!start) return undefined;
   const { packageManager, packageManagerVersion, lockfile } = await packageManagerOf(project, manifest, notes);
   const engines = manifest.engines;
-  if (typeof engines === 'object' && engines !== null && typeof (engines as Record<string, unknown>).node === 'string') {
-    notes.push(`package.json asks for Node.js "${printable((engines as Record<string, string>).node)}"; the app runs on the base image's Node.js`);
+  if (
+    typeof engines === 'object' &&
+    engines !== null &&
+    typeof (engines as Record<string, unknown>).node === 'string'
+  ) {
+    notes.push(
+      `package.json asks for Node.js "${printable((engines as Record<string, string>).node)}"; the app runs on the base image's Node.js`,
+    );
   }
-  const installNeedsSources = manifest.workspaces !== undefined || (await project.isFile('pnpm-workspace.yaml')) || PackageJson.hasLocalDependency(manifest);
-  return { kind: 'node', packageManager, packageManagerVersion, lockfile, start, build, installNeedsSources, configFiles: await project.existing(NODE_CONFIG_FILES), notes };
+  const installNeedsSources =
+    manifest.workspaces !== undefined ||
+    (await project.isFile('pnpm-workspace.yaml')) ||
+    PackageJson.hasLocalDependency(manifest);
+  return {
+    kind: 'node',
+    packageManager,
+    packageManagerVersion,
+    lockfile,
+    start,
+    build,
+    installNeedsSources,
+    configFiles: await project.existing(NODE_CONFIG_FILES),
+    notes,
+  };
 }
 
 // ---- Python -------------------------------------------------------------------------------------------------
@@ -208,13 +250,19 @@ const PYTHON_ENTRIES: ReadonlyArray<{ file: string; module: string }> = [
 
 /** `name = [module.]Factory(` at the start of a line; the name is what the server loads. */
 function assignment(factories: string): RegExp {
-  return new RegExp(`^([A-Za-z_][A-Za-z0-9_]*)\\s*(?::[^=\\n]+)?=\\s*(?:[A-Za-z_][A-Za-z0-9_.]*\\.)?(?:${factories})\\s*\\(`, 'm');
+  return new RegExp(
+    `^([A-Za-z_][A-Za-z0-9_]*)\\s*(?::[^=\\n]+)?=\\s*(?:[A-Za-z_][A-Za-z0-9_.]*\\.)?(?:${factories})\\s*\\(`,
+    'm',
+  );
 }
 
 const ASGI_APP = assignment('FastAPI|Starlette|Quart|Litestar|get_asgi_application');
 const WSGI_APP = assignment('Flask|Bottle|falcon\\.App|falcon\\.API|get_wsgi_application|make_wsgi_app');
 
-async function djangoEntry(project: ProjectFiles, manage: string): Promise<Pick<PythonStack, 'server' | 'app' | 'entry'> | undefined> {
+async function djangoEntry(
+  project: ProjectFiles,
+  manage: string,
+): Promise<Pick<PythonStack, 'server' | 'app' | 'entry'> | undefined> {
   // manage.py names the settings module: os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
   const settings = /DJANGO_SETTINGS_MODULE["']\s*,\s*["']([A-Za-z_][A-Za-z0-9_]*)\.settings["']/.exec(manage);
   if (!settings) return undefined;
@@ -224,17 +272,23 @@ async function djangoEntry(project: ProjectFiles, manage: string): Promise<Pick<
   return found ? { server: 'gunicorn', app: `${settings[1]}.wsgi:${found[1]}`, entry } : undefined;
 }
 
-async function detectPython(project: ProjectFiles, dependencies: PythonDependencies): Promise<(PythonStack & { notes: string[] }) | undefined> {
+async function detectPython(
+  project: ProjectFiles,
+  dependencies: PythonDependencies,
+): Promise<(PythonStack & { notes: string[] }) | undefined> {
   const manage = await project.read('manage.py');
   const django = manage === undefined ? undefined : await djangoEntry(project, manage);
-  if (django) return { kind: 'python', dependencies, ...django, notes: [`a Django project: ${django.app} served by gunicorn`] };
+  if (django)
+    return { kind: 'python', dependencies, ...django, notes: [`a Django project: ${django.app} served by gunicorn`] };
   for (const { file, module } of PYTHON_ENTRIES) {
     const text = await project.read(file);
     if (text === undefined) continue;
     const asgi = ASGI_APP.exec(text);
-    if (asgi) return { kind: 'python', dependencies, server: 'uvicorn', app: `${module}:${asgi[1]}`, entry: file, notes: [] };
+    if (asgi)
+      return { kind: 'python', dependencies, server: 'uvicorn', app: `${module}:${asgi[1]}`, entry: file, notes: [] };
     const wsgi = WSGI_APP.exec(text);
-    if (wsgi) return { kind: 'python', dependencies, server: 'gunicorn', app: `${module}:${wsgi[1]}`, entry: file, notes: [] };
+    if (wsgi)
+      return { kind: 'python', dependencies, server: 'gunicorn', app: `${module}:${wsgi[1]}`, entry: file, notes: [] };
   }
   return undefined;
 }
@@ -250,7 +304,8 @@ const STATIC_ROOTS: ReadonlyArray<StaticStack['root']> = ['dist', 'public', '.']
  */
 export async function detectStack(dir: string): Promise<DetectedStack> {
   const project = await ProjectFiles.open(dir);
-  if (await project.isFile('Dockerfile')) return { kind: 'dockerfile', notes: ['the project has its own Dockerfile, used as it is'] };
+  if (await project.isFile('Dockerfile'))
+    return { kind: 'dockerfile', notes: ['the project has its own Dockerfile, used as it is'] };
 
   const found: string[] = [];
   const manifest = await project.read('package.json');
@@ -260,7 +315,8 @@ export async function detectStack(dir: string): Promise<DetectedStack> {
     found.push('package.json without a start script, a main file, server.js or index.js');
   }
 
-  const dependencies = (await project.existing(['requirements.txt', 'pyproject.toml']))[0] as PythonDependencies | undefined;
+  const dependencies = (await project.existing(['requirements.txt', 'pyproject.toml']))[0] as
+    PythonDependencies | undefined;
   if (dependencies) {
     const python = await detectPython(project, dependencies);
     if (python) return python;
@@ -269,7 +325,11 @@ export async function detectStack(dir: string): Promise<DetectedStack> {
 
   for (const root of STATIC_ROOTS) {
     if (await project.isFile(root === '.' ? 'index.html' : `${root}/index.html`)) {
-      return { kind: 'static', root, notes: found.map((what) => `${what}: serving ${root === '.' ? 'the project' : `${root}/`} as a static site`) };
+      return {
+        kind: 'static',
+        root,
+        notes: found.map((what) => `${what}: serving ${root === '.' ? 'the project' : `${root}/`} as a static site`),
+      };
     }
   }
 
@@ -280,6 +340,12 @@ export async function detectStack(dir: string): Promise<DetectedStack> {
       `a Python app (requirements.txt or pyproject.toml, and an application such as "app = Flask(__name__)" or "app = FastAPI()" in ${PYTHON_ENTRIES.map((entry) => entry.file).join(', ')}, or a Django project); ` +
       'a static site (index.html at the root, in public/ or in dist/)' +
       (found.length ? `. Found: ${found.join('; ')}` : '. Found none of these files'),
-    [{ reason: 'unknown_stack', lookedFor: ['Dockerfile', 'package.json', 'requirements.txt', 'pyproject.toml', 'index.html'], found }],
+    [
+      {
+        reason: 'unknown_stack',
+        lookedFor: ['Dockerfile', 'package.json', 'requirements.txt', 'pyproject.toml', 'index.html'],
+        found,
+      },
+    ],
   );
 }

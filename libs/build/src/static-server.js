@@ -74,12 +74,17 @@ async function resolve(pathname) {
 }
 
 function answer(response, status, text, headers = {}) {
-  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  response.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   response.end(text);
 }
 
 async function handle(request, response) {
-  if (request.method !== 'GET' && request.method !== 'HEAD') return answer(response, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
+  if (request.method !== 'GET' && request.method !== 'HEAD')
+    return answer(response, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
   const url = new URL(request.url, 'http://site');
   const found = await resolve(url.pathname);
   if (!found) return answer(response, 404, 'not found\n');

@@ -16,7 +16,9 @@ function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -30,12 +32,15 @@ interface Answer {
 /** A request with the path sent exactly as written (no client-side normalisation of "..", "%2e"). */
 function get(path: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const outgoing = httpRequest({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
-    });
+    const outgoing = httpRequest(
+      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+      },
+    );
     outgoing.on('error', reject);
     outgoing.end();
   });
@@ -56,7 +61,10 @@ beforeAll(async () => {
   await symlink('style.css', join(site, 'alias.css'));
 
   port = await freePort();
-  server = spawn(process.execPath, [join(__dirname, 'static-server.js'), site], { env: { PORT: String(port) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  server = spawn(process.execPath, [join(__dirname, 'static-server.js'), site], {
+    env: { PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const [line] = (await once(server.stdout!, 'data')) as [Buffer];
   expect(line.toString()).toContain(`on port ${port}`);
 });
@@ -70,9 +78,17 @@ afterAll(async () => {
 
 describe('the static file server', () => {
   it('serves index.html at / and files with their content type', async () => {
-    expect(await get('/')).toMatchObject({ status: 200, body: '<h1>home</h1>', headers: { 'content-type': 'text/html; charset=utf-8' } });
+    expect(await get('/')).toMatchObject({
+      status: 200,
+      body: '<h1>home</h1>',
+      headers: { 'content-type': 'text/html; charset=utf-8' },
+    });
     const css = await get('/style.css');
-    expect(css).toMatchObject({ status: 200, body: 'body{}', headers: { 'content-type': 'text/css; charset=utf-8', 'content-length': '6' } });
+    expect(css).toMatchObject({
+      status: 200,
+      body: 'body{}',
+      headers: { 'content-type': 'text/css; charset=utf-8', 'content-length': '6' },
+    });
     expect(await get('/alias.css')).toMatchObject({ status: 200, body: 'body{}' });
     expect(await get('/.well-known/security.txt')).toMatchObject({ status: 200, body: 'Contact: x' });
   });
@@ -83,7 +99,17 @@ describe('the static file server', () => {
   });
 
   it('never serves dotfiles, paths out of the site or links that lead out of it', async () => {
-    for (const path of ['/.env', '/%2eenv', '/../secret.txt', '/%2e%2e/secret.txt', '/docs/..%2f..%2fsecret.txt', '/leak.txt', '/..%5csecret.txt', '/missing.html', '/%E0%A4%A']) {
+    for (const path of [
+      '/.env',
+      '/%2eenv',
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/docs/..%2f..%2fsecret.txt',
+      '/leak.txt',
+      '/..%5csecret.txt',
+      '/missing.html',
+      '/%E0%A4%A',
+    ]) {
       const answer = await get(path);
       expect({ path, status: answer.status }).toEqual({ path, status: 404 });
       expect(answer.body).not.toContain('outside the site');
@@ -92,7 +118,11 @@ describe('the static file server', () => {
   });
 
   it('answers HEAD without a body, refuses other methods and honours If-Modified-Since', async () => {
-    expect(await get('/style.css', { method: 'HEAD' })).toMatchObject({ status: 200, body: '', headers: { 'content-length': '6' } });
+    expect(await get('/style.css', { method: 'HEAD' })).toMatchObject({
+      status: 200,
+      body: '',
+      headers: { 'content-length': '6' },
+    });
     expect(await get('/', { method: 'POST' })).toMatchObject({ status: 405, headers: { allow: 'GET, HEAD' } });
     const first = await get('/style.css');
     const again = await get('/style.css', { headers: { 'if-modified-since': String(first.headers['last-modified']) } });

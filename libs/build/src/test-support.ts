@@ -37,7 +37,10 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 export async function writeTestApp(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'server.js'), TEST_APP_SERVER);
-  await writeFile(join(dir, 'Dockerfile'), `FROM ${nodeBaseImage()}\nCOPY server.js /app/server.js\nEXPOSE 3000\nCMD ["node", "/app/server.js"]\n`);
+  await writeFile(
+    join(dir, 'Dockerfile'),
+    `FROM ${nodeBaseImage()}\nCOPY server.js /app/server.js\nEXPOSE 3000\nCMD ["node", "/app/server.js"]\n`,
+  );
 }
 
 /** A tar.gz of a directory. */
@@ -58,15 +61,22 @@ export const docker = new Dockerode({ socketPath: process.env.DOCKER_SOCKET ?? '
 export async function buildImage(context: NodeJS.ReadableStream, image: string, dockerfile: string): Promise<string[]> {
   const stream = await docker.buildImage(context, { t: image, dockerfile, rm: true, forcerm: true, nocache: true });
   const output = await new Promise<Array<{ stream?: string; error?: string }>>((resolve, reject) => {
-    docker.modem.followProgress(stream, (error: Error | null, result: Array<{ stream?: string; error?: string }>) => (error ? reject(error) : resolve(result)));
+    docker.modem.followProgress(stream, (error: Error | null, result: Array<{ stream?: string; error?: string }>) =>
+      error ? reject(error) : resolve(result),
+    );
   });
   const failure = output.find((line) => line.error);
-  if (failure) throw new Error(`the build failed: ${failure.error}\n${output.map((line) => line.stream ?? '').join('')}`);
+  if (failure)
+    throw new Error(`the build failed: ${failure.error}\n${output.map((line) => line.stream ?? '').join('')}`);
   return output.map((line) => line.stream ?? '');
 }
 
 /** Starts a container of `image` with its `port` published on a free port of 127.0.0.1; resolves with that port. */
-export async function runPublished(image: string, port: number, env: string[] = []): Promise<{ container: Dockerode.Container; hostPort: string }> {
+export async function runPublished(
+  image: string,
+  port: number,
+  env: string[] = [],
+): Promise<{ container: Dockerode.Container; hostPort: string }> {
   const container = await docker.createContainer({
     Image: image,
     Env: env,
@@ -94,7 +104,10 @@ export function eventuallyJson(url: string, timeoutMs = 20_000): Promise<unknown
 }
 
 /** Removes a container and an image, ignoring what is already gone. */
-export async function removeContainerAndImage(container: Dockerode.Container | undefined, image: string): Promise<void> {
+export async function removeContainerAndImage(
+  container: Dockerode.Container | undefined,
+  image: string,
+): Promise<void> {
   await container?.remove({ force: true }).catch(() => undefined);
   await docker
     .getImage(image)

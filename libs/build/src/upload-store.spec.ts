@@ -52,7 +52,10 @@ async function refusal(promise: Promise<unknown>): Promise<DomainError> {
 /** What the store holds on disk, partial files included. */
 async function filesOnDisk(): Promise<string[]> {
   const incoming = await readdir(join(root, '.incoming')).catch(() => []);
-  return [...(await readdir(root)).filter((name) => name !== '.incoming'), ...incoming.map((name) => `.incoming/${name}`)].sort();
+  return [
+    ...(await readdir(root)).filter((name) => name !== '.incoming'),
+    ...incoming.map((name) => `.incoming/${name}`),
+  ].sort();
 }
 
 describe('UploadStore.save', () => {
@@ -86,7 +89,9 @@ describe('UploadStore.save', () => {
 
   it('hashes an archive that arrives in many small chunks', async () => {
     const archive = await tarOf([{ name: 'big.txt', content: randomUUID().repeat(5_000) }]);
-    const chunks = Array.from({ length: Math.ceil(archive.length / 3) }, (_, index) => archive.subarray(index * 3, index * 3 + 3));
+    const chunks = Array.from({ length: Math.ceil(archive.length / 3) }, (_, index) =>
+      archive.subarray(index * 3, index * 3 + 3),
+    );
     const record = await store.save(WORKSPACE, Readable.from(chunks));
     expect(record).toMatchObject({ size: archive.length, sha256: sha256(archive) });
   });

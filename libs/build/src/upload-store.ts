@@ -49,19 +49,25 @@ const MAGIC_BYTES = 4;
 function sniffArchive(head: Buffer): UploadContentType | undefined {
   if (head.length < MAGIC_BYTES) return undefined;
   if (head[0] === 0x1f && head[1] === 0x8b) return ArchiveContentTypes.tarGzip;
-  if (head[0] === 0x50 && head[1] === 0x4b && [0x0304, 0x0506, 0x0708].includes(head.readUInt16BE(2))) return ArchiveContentTypes.zip;
+  if (head[0] === 0x50 && head[1] === 0x4b && [0x0304, 0x0506, 0x0708].includes(head.readUInt16BE(2)))
+    return ArchiveContentTypes.zip;
   return undefined;
 }
 
 function unsupported(why: string): DomainError {
-  return new DomainError('unsupported_media_type', `an upload must be a tar.gz or zip archive: ${why}`, [{ reason: 'not_an_archive' }]);
+  return new DomainError('unsupported_media_type', `an upload must be a tar.gz or zip archive: ${why}`, [
+    { reason: 'not_an_archive' },
+  ]);
 }
 
 function declaredType(contentType: string | undefined): UploadContentType | 'unspecified' {
   if (contentType === undefined || contentType.trim() === '') return 'unspecified';
   const mediaType = contentType.split(';')[0].trim().toLowerCase();
   const known = DECLARED_TYPES[mediaType];
-  if (!known) throw unsupported(`the content type "${mediaType.slice(0, 100)}" is not one of ${Object.keys(DECLARED_TYPES).join(', ')}`);
+  if (!known)
+    throw unsupported(
+      `the content type "${mediaType.slice(0, 100)}" is not one of ${Object.keys(DECLARED_TYPES).join(', ')}`,
+    );
   return known;
 }
 
@@ -91,7 +97,11 @@ class UploadInspector extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.size += chunk.length;
     if (this.size > this.maxBytes) {
-      done(new DomainError('payload_too_large', `the upload is larger than ${this.maxBytes} bytes`, [{ reason: 'limit_exceeded', limit: this.maxBytes }]));
+      done(
+        new DomainError('payload_too_large', `the upload is larger than ${this.maxBytes} bytes`, [
+          { reason: 'limit_exceeded', limit: this.maxBytes },
+        ]),
+      );
       return;
     }
     if (this.contentType === undefined) {
@@ -166,7 +176,12 @@ export class UploadStore {
     try {
       // flush: the bytes reach the disk before the rename makes the upload visible.
       await pipeline(body, inspector, createWriteStream(partial, { flags: 'wx', mode: 0o600, flush: true }));
-      const record: UploadRecord = { uploadId, workspaceId, ...inspector.result(), createdAt: new Date().toISOString() };
+      const record: UploadRecord = {
+        uploadId,
+        workspaceId,
+        ...inspector.result(),
+        createdAt: new Date().toISOString(),
+      };
       await rename(partial, this.uploadPath(uploadId));
       await this.writeRecord(record);
       return record;

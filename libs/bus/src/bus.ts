@@ -20,7 +20,15 @@ import { CommandOutcomeWatch } from './command-outcomes';
 import { EventSubscription, type EventSubscriptionOptions } from './event-subscription';
 import { encodeJson } from './json';
 import { defaultBusLogger, type BusLogger } from './logger';
-import { QueryServer, requestQuery, requestQueryJson, type QueryInput, type QueryOptions, type QueryRoute, type QueryServerOptions } from './queries';
+import {
+  QueryServer,
+  requestQuery,
+  requestQueryJson,
+  type QueryInput,
+  type QueryOptions,
+  type QueryRoute,
+  type QueryServerOptions,
+} from './queries';
 import { ReplyInbox } from './reply-inbox';
 import type { BusResources, Stoppable } from './resources';
 import { storeOnStream } from './stream-store';
@@ -115,7 +123,10 @@ export class Bus implements BusResources {
     // The envelope is built here from checked parts (definitions check their type when defined); what the caller
     // supplies is checked, and the receiver checks the whole envelope again, trusting no sender.
     const envelope: CommandEnvelope = {
-      commandId: options.commandId === undefined ? randomUUID() : parseOrThrow(CommandEnvelopeSchema.shape.commandId, options.commandId, 'command id'),
+      commandId:
+        options.commandId === undefined
+          ? randomUUID()
+          : parseOrThrow(CommandEnvelopeSchema.shape.commandId, options.commandId, 'command id'),
       type: definition.type,
       schemaVersion: definition.schemaVersion,
       data: parseOrThrow(definition.data, data, `${definition.type} data`),
@@ -123,7 +134,12 @@ export class Bus implements BusResources {
       issuedAt: new Date().toISOString(),
     };
     // The command id as message id: JetStream stores a command sent twice within the duplicate window once.
-    const stored = await storeOnStream(this, this.subjects.command(definition), encodeJson(envelope), envelope.commandId);
+    const stored = await storeOnStream(
+      this,
+      this.subjects.command(definition),
+      encodeJson(envelope),
+      envelope.commandId,
+    );
     return { commandId: envelope.commandId, duplicate: stored.duplicate, sequence: stored.sequence };
   }
 
@@ -156,7 +172,8 @@ export class Bus implements BusResources {
     const failures: unknown[] = [];
     acks.forEach((ack, index) => {
       if (ack.status === 'rejected') failures.push(ack.reason);
-      else published.push({ eventId: valid[index].eventId, duplicate: ack.value.duplicate, sequence: ack.value.sequence });
+      else
+        published.push({ eventId: valid[index].eventId, duplicate: ack.value.duplicate, sequence: ack.value.sequence });
     });
     if (failures.length > 0) {
       throw new AggregateError(failures, `${failures.length} of ${events.length} events were not stored`);
@@ -179,12 +196,20 @@ export class Bus implements BusResources {
   }
 
   /** As `query`, but the result's JSON as the owning service checked it, in bytes to pass on without parsing. */
-  queryJson<D extends QueryDefinition>(definition: D, input: QueryInput<D>, options: QueryOptions = {}): Promise<Buffer> {
+  queryJson<D extends QueryDefinition>(
+    definition: D,
+    input: QueryInput<D>,
+    options: QueryOptions = {},
+  ): Promise<Buffer> {
     return requestQueryJson(this.whileOpen(), definition, input, options);
   }
 
   /** Answers the context's queries, sharing the load with the other replicas (queue group = context). */
-  async serveQueries(context: string, routes: readonly QueryRoute[], options: QueryServerOptions = {}): Promise<QueryServer> {
+  async serveQueries(
+    context: string,
+    routes: readonly QueryRoute[],
+    options: QueryServerOptions = {},
+  ): Promise<QueryServer> {
     return this.track(await QueryServer.start(this.whileOpen(), context, routes, options));
   }
 

@@ -197,7 +197,12 @@ export class CommandConsumer implements Stoppable {
     if (deliveryCount > this.settings.maxDeliver) {
       // Only a last attempt that never finished (its process died or lost its connection) leads here. Not running
       // the handler again keeps a command that crashes its process from crashing every replica forever.
-      await this.deadLetter(msg, `no attempt finished in ${this.settings.maxDeliver} deliveries`, commandId, 'internal');
+      await this.deadLetter(
+        msg,
+        `no attempt finished in ${this.settings.maxDeliver} deliveries`,
+        commandId,
+        'internal',
+      );
       return;
     }
     if (!decoded.ok) {
@@ -219,7 +224,12 @@ export class CommandConsumer implements Stoppable {
 
   private async handleFailure(msg: JsMsg, command: CommandEnvelope, error: unknown): Promise<void> {
     const { deliveryCount } = msg.info;
-    const logDetails = { durable: this.settings.durable, commandId: command.commandId, type: command.type, deliveryCount };
+    const logDetails = {
+      durable: this.settings.durable,
+      commandId: command.commandId,
+      type: command.type,
+      deliveryCount,
+    };
     if (error instanceof DomainError) {
       // A refusal is an answer, not a failure: retrying would refuse again.
       msg.ack();
@@ -233,7 +243,10 @@ export class CommandConsumer implements Stoppable {
     }
     const reason = describeError(error);
     if (deliveryCount >= this.settings.maxDeliver) {
-      this.resources.logger.error({ ...logDetails, error: reason }, 'command failed on its last attempt; dead-lettering');
+      this.resources.logger.error(
+        { ...logDetails, error: reason },
+        'command failed on its last attempt; dead-lettering',
+      );
       await this.deadLetter(msg, `failed ${deliveryCount} times; last error: ${reason}`, command.commandId, 'internal');
       return;
     }

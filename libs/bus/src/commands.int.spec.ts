@@ -36,7 +36,11 @@ async function replica(): Promise<Bus> {
  * COMMANDS is a work queue, so consumers there must not overlap: every test takes commands of its own context.
  */
 function commandsOf(context: string) {
-  return defineCommand(context, 'StartDeploy', z.strictObject({ service: z.string().min(1), replicas: z.int().positive() }));
+  return defineCommand(
+    context,
+    'StartDeploy',
+    z.strictObject({ service: z.string().min(1), replicas: z.int().positive() }),
+  );
 }
 
 function consumerOptions(
@@ -88,7 +92,9 @@ describe('sendCommand', () => {
   it('answers unavailable, saying to try again, when no stream takes commands', async () => {
     const elsewhere = await connectTestBus(uniqueName('bus-nostream'));
     try {
-      await expect(elsewhere.sendCommand(commandsOf('nostream'), { service: 'web', replicas: 1 }, testMetadata())).rejects.toMatchObject({
+      await expect(
+        elsewhere.sendCommand(commandsOf('nostream'), { service: 'web', replicas: 1 }, testMetadata()),
+      ).rejects.toMatchObject({
         code: 'unavailable',
         message: expect.stringContaining('try again'),
       });
@@ -100,7 +106,9 @@ describe('sendCommand', () => {
   it('stores many commands sent at once, each acknowledged under its own sequence', async () => {
     const StartDeploy = commandsOf('burst');
     const sent = await Promise.all(
-      Array.from({ length: 200 }, (_, index) => sender.sendCommand(StartDeploy, { service: `web-${index}`, replicas: 1 }, testMetadata())),
+      Array.from({ length: 200 }, (_, index) =>
+        sender.sendCommand(StartDeploy, { service: `web-${index}`, replicas: 1 }, testMetadata()),
+      ),
     );
     expect(new Set(sent.map((command) => command.sequence)).size).toBe(200);
     expect(sent.every((command) => !command.duplicate)).toBe(true);
@@ -113,7 +121,9 @@ describe('sendCommand', () => {
     const server = await replica();
     await server.serveQueries('silent', [queryRoute(Silent, () => new Promise<null>((resolve) => (answer = resolve)))]);
     const closing = await connectTestBus(prefix);
-    const asking = closing.query(Silent, { workspaceId: 'ws-1', params: {} }, { timeoutMs: 60_000 }).catch((error: unknown) => error);
+    const asking = closing
+      .query(Silent, { workspaceId: 'ws-1', params: {} }, { timeoutMs: 60_000 })
+      .catch((error: unknown) => error);
     await sleep(200);
     const started = Date.now();
     await closing.close();
@@ -318,7 +328,9 @@ describe('command consumer', () => {
     const originalSubject = sender.subjects.command(StartDeploy);
     const [deadLetter] = await eventually(async () => {
       const messages = await storedMessages(sender, 'DEADLETTERS');
-      const forThisCommand = messages.filter((message) => message.subject === sender.subjects.deadLetter(originalSubject));
+      const forThisCommand = messages.filter(
+        (message) => message.subject === sender.subjects.deadLetter(originalSubject),
+      );
       expect(forThisCommand).toHaveLength(1);
       return forThisCommand;
     });
@@ -424,7 +436,9 @@ describe('command consumer', () => {
     expect(finishedBeforeStop.length).toBeGreaterThan(0);
 
     const takeover: string[] = [];
-    await (await replica()).consumeCommands(
+    await (
+      await replica()
+    ).consumeCommands(
       consumerOptions('drain', async (command) => {
         takeover.push(command.commandId);
         return { eventIds: [] };

@@ -39,7 +39,13 @@ export async function publishDeadLetter(resources: BusResources, msg: JsMsg, rea
   deadLetterHeaders.set(DeadLetterHeaders.OriginalStream, msg.info.stream);
   deadLetterHeaders.set(DeadLetterHeaders.OriginalSequence, String(msg.info.streamSequence));
   deadLetterHeaders.set(DeadLetterHeaders.Consumer, msg.info.consumer);
-  await storeOnStream(resources, resources.subjects.deadLetter(msg.subject), msg.data, `${msg.info.stream}:${msg.info.streamSequence}`, {
-    headers: deadLetterHeaders,
-  });
+  await storeOnStream(
+    resources,
+    resources.subjects.deadLetter(msg.subject),
+    msg.data,
+    `${msg.info.stream}:${msg.info.streamSequence}`,
+    {
+      headers: deadLetterHeaders,
+    },
+  );
 }

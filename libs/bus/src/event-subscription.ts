@@ -133,7 +133,10 @@ export class EventSubscription implements Stoppable {
     const durable = this.options.durable !== undefined;
     const decoded = decodeMessage(EventEnvelopeSchema, msg.data, 'event envelope');
     if (!decoded.ok) {
-      this.resources.logger.error({ subject: msg.subject, sequence: msg.seq, reason: decoded.reason }, 'skipping an invalid event');
+      this.resources.logger.error(
+        { subject: msg.subject, sequence: msg.seq, reason: decoded.reason },
+        'skipping an invalid event',
+      );
       if (durable) await this.deadLetter(msg, decoded.reason);
       return true;
     }
@@ -162,7 +165,10 @@ export class EventSubscription implements Stoppable {
       await publishDeadLetter(this.resources, msg, reason);
       msg.term();
     } catch (error) {
-      this.resources.logger.error({ subject: msg.subject, error: describeError(error) }, 'could not dead-letter an event');
+      this.resources.logger.error(
+        { subject: msg.subject, error: describeError(error) },
+        'could not dead-letter an event',
+      );
       msg.nak(this.retryDelayMs(msg.info.deliveryCount));
     }
   }

@@ -97,7 +97,11 @@ it('answers a request with invalid params with validation_failed, without callin
   expect(answer.headers?.get('Platform-Query-Refused')).toBe('true');
   expect(decodeMessage(ErrorBodySchema, answer.data, 'refusal')).toEqual({
     ok: true,
-    value: { code: 'validation_failed', message: expect.any(String), details: [{ path: 'serverId', message: expect.any(String) }] },
+    value: {
+      code: 'validation_failed',
+      message: expect.any(String),
+      details: [{ path: 'serverId', message: expect.any(String) }],
+    },
   });
   expect(calls.getServer).toBe(before);
 });
@@ -137,7 +141,9 @@ it('has each request answered by one replica only', async () => {
   try {
     for (const replica of replicas) await replica.serveQueries('replicas', [ping]);
 
-    const answers = await Promise.all(Array.from({ length: 20 }, () => client.query(Ping, { workspaceId, params: {} })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => client.query(Ping, { workspaceId, params: {} })),
+    );
     expect(answers).toEqual(Array(20).fill('pong'));
     expect(answered).toBe(20);
   } finally {
@@ -152,10 +158,17 @@ it('refuses to serve a query of another context', async () => {
 });
 
 it('answers with JSON the answering service checked, ready to pass on unparsed', async () => {
-  const Defaulted = defineQuery('defaults', 'Defaulted', z.strictObject({}), z.object({ name: z.string(), tier: z.string().default('free') }));
+  const Defaulted = defineQuery(
+    'defaults',
+    'Defaulted',
+    z.strictObject({}),
+    z.object({ name: z.string(), tier: z.string().default('free') }),
+  );
   const server = await connectTestBus(prefix);
   try {
-    await server.serveQueries('defaults', [queryRoute(Defaulted, async () => ({ name: 'web', internalNote: 'not in the contract' }) as never)]);
+    await server.serveQueries('defaults', [
+      queryRoute(Defaulted, async () => ({ name: 'web', internalNote: 'not in the contract' }) as never),
+    ]);
 
     const json = await client.queryJson(Defaulted, { workspaceId, params: {} });
     // The contract's output: defaults applied, keys outside it dropped.
@@ -166,7 +179,12 @@ it('answers with JSON the answering service checked, ready to pass on unparsed',
 });
 
 describe('cached routes', () => {
-  const Count = defineQuery('counted', 'Count', z.strictObject({ of: z.string() }), z.strictObject({ of: z.string(), reads: z.number() }));
+  const Count = defineQuery(
+    'counted',
+    'Count',
+    z.strictObject({ of: z.string() }),
+    z.strictObject({ of: z.string(), reads: z.number() }),
+  );
   let reads = 0;
   const gate: { release?: () => void } = {};
   let cache: QueryCache;
@@ -198,7 +216,8 @@ describe('cached routes', () => {
     release?.();
   }
 
-  const ask = (of: string, inWorkspace = workspaceId) => client.query(Count, { workspaceId: inWorkspace, params: { of } });
+  const ask = (of: string, inWorkspace = workspaceId) =>
+    client.query(Count, { workspaceId: inWorkspace, params: { of } });
 
   it('answers again from the cache until the workspace changes, per workspace and params', async () => {
     await expect(ask('a')).resolves.toEqual({ of: 'a', reads: 1 });

@@ -63,7 +63,10 @@ export async function requestQueryJson<D extends QueryDefinition>(
     answer = await resources.replies.request(resources.subjects.query(definition), encodeJson(request), { timeoutMs });
   } catch (error) {
     if (error instanceof ReplyTimeout) {
-      throw new DomainError('timeout', `query ${definition.context}.${definition.name} got no answer in ${timeoutMs} ms`);
+      throw new DomainError(
+        'timeout',
+        `query ${definition.context}.${definition.name} got no answer in ${timeoutMs} ms`,
+      );
     }
     if (error instanceof NoResponders) {
       throw new DomainError('unavailable', `no service answers query ${definition.context}.${definition.name}`);
@@ -219,8 +222,15 @@ export class QueryServer implements Stoppable {
     const result = safeParseWith<QueryDefinition['result']>(definition.result, value);
     if (!result.success) {
       const details = describeIssues(result.error);
-      this.resources.logger.error({ query: `${this.context}.${definition.name}`, details }, 'query result breaks its contract');
-      return refusal({ code: 'invalid_message', message: `${definition.name} result does not match its contract`, details });
+      this.resources.logger.error(
+        { query: `${this.context}.${definition.name}`, details },
+        'query result breaks its contract',
+      );
+      return refusal({
+        code: 'invalid_message',
+        message: `${definition.name} result does not match its contract`,
+        details,
+      });
     }
     const json = encodeJson(result.data ?? null);
     if (cache && stamp) cache.put(key, workspaceId, stamp, json);

@@ -62,7 +62,8 @@ describe('QueryCache', () => {
     const small = liveCache({ maxEntries: 100, maxBytes: 4000 });
     small.put('big', 'ws-1', small.stamp('ws-1')!, bytes('x'.repeat(400)));
     expect(small.get('big', 'ws-1')).toBeUndefined();
-    for (let index = 0; index < 30; index++) small.put(`k${index}`, 'ws-1', small.stamp('ws-1')!, bytes('y'.repeat(200)));
+    for (let index = 0; index < 30; index++)
+      small.put(`k${index}`, 'ws-1', small.stamp('ws-1')!, bytes('y'.repeat(200)));
     expect(small.size).toBeLessThan(30);
     expect(small.size).toBeGreaterThan(10);
     expect(small.get('k29', 'ws-1')).toEqual(bytes('y'.repeat(200)));

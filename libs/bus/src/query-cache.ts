@@ -83,7 +83,11 @@ export class QueryCache {
   }
 
   private current(entry: CachedAnswer, workspaceId: string): boolean {
-    return entry.workspaceId === workspaceId && entry.epoch === this.epoch && entry.version === (this.versions.get(workspaceId) ?? 0);
+    return (
+      entry.workspaceId === workspaceId &&
+      entry.epoch === this.epoch &&
+      entry.version === (this.versions.get(workspaceId) ?? 0)
+    );
   }
 
   private remove(key: string, entry: CachedAnswer): void {

@@ -35,8 +35,13 @@ export async function storeOnStream(
   try {
     answer = await resources.replies.request(subject, data, { timeoutMs, headers });
   } catch (error) {
-    if (error instanceof NoResponders) throw new DomainError('unavailable', `no stream takes ${subject}: JetStream is down or the stream is missing; try again`);
-    if (error instanceof ReplyTimeout) throw new DomainError('unavailable', `JetStream did not acknowledge ${subject} in ${timeoutMs} ms; try again`);
+    if (error instanceof NoResponders)
+      throw new DomainError(
+        'unavailable',
+        `no stream takes ${subject}: JetStream is down or the stream is missing; try again`,
+      );
+    if (error instanceof ReplyTimeout)
+      throw new DomainError('unavailable', `JetStream did not acknowledge ${subject} in ${timeoutMs} ms; try again`);
     throw error;
   }
   let ack: PubAck;

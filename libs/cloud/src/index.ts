@@ -18,7 +18,12 @@ export {
   type DropletCreateRequest,
   type DropletSnapshot,
 } from './digitalocean/client';
-export { DigitalOceanCloudProvider, type DigitalOceanCloudOptions, type DigitalOceanCreatedServer, type DigitalOceanServer } from './digitalocean/digitalocean-cloud';
+export {
+  DigitalOceanCloudProvider,
+  type DigitalOceanCloudOptions,
+  type DigitalOceanCreatedServer,
+  type DigitalOceanServer,
+} from './digitalocean/digitalocean-cloud';
 export { DigitalOceanActionError, DigitalOceanError, type DigitalOceanErrorDetail } from './digitalocean/errors';
 export { DEFAULT_RETRY_POLICY, type Clock, type RetryPolicy, type TransportEvent } from './digitalocean/transport';
 export {

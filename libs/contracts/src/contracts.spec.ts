@@ -46,7 +46,13 @@ describe('deploy sources', () => {
   });
 
   it('refuses git URLs and refs that could turn into something else', () => {
-    for (const url of ['ext::sh -c touch% /tmp/pwned', 'file:///etc/passwd', 'http://github.com/acme/web.git', 'https://user:pw@github.com/acme/web.git', 'ssh://git@github.com/x']) {
+    for (const url of [
+      'ext::sh -c touch% /tmp/pwned',
+      'file:///etc/passwd',
+      'http://github.com/acme/web.git',
+      'https://user:pw@github.com/acme/web.git',
+      'ssh://git@github.com/x',
+    ]) {
       expect(DeploySourceSchema.safeParse({ type: 'git', url, ref: 'main' }).success).toBe(false);
     }
     for (const ref of ['-u', '--upload-pack=touch /tmp/x', 'a..b', 'main.lock', 'feature/', 'has space', '$(id)']) {
@@ -91,7 +97,10 @@ describe('envelopes and errors', () => {
   });
 
   it('round-trips cursors and refuses forged ones', () => {
-    expect(decodeCursor(encodeCursor(['2026-11-27T00:00:00.000Z', 'id-1']), 2)).toEqual(['2026-11-27T00:00:00.000Z', 'id-1']);
+    expect(decodeCursor(encodeCursor(['2026-11-27T00:00:00.000Z', 'id-1']), 2)).toEqual([
+      '2026-11-27T00:00:00.000Z',
+      'id-1',
+    ]);
     expect(() => decodeCursor('not-a-cursor', 2)).toThrow(DomainError);
     expect(() => decodeCursor(encodeCursor([{ x: 1 } as never]), 1)).toThrow(/cursor/);
   });

@@ -72,8 +72,15 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
   if (!result.success) {
     const issues = describeIssues(result.error);
     // The message alone must say what to fix: it is what ends up in a failure reason or a log line.
-    const said = issues.slice(0, 3).map((issue) => `${issue.path} ${issue.message}`).join('; ');
-    throw new DomainError('validation_failed', `${what} is not valid: ${said}${issues.length > 3 ? '; …' : ''}`, issues);
+    const said = issues
+      .slice(0, 3)
+      .map((issue) => `${issue.path} ${issue.message}`)
+      .join('; ');
+    throw new DomainError(
+      'validation_failed',
+      `${what} is not valid: ${said}${issues.length > 3 ? '; …' : ''}`,
+      issues,
+    );
   }
   return result.data;
 }

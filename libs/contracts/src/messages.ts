@@ -76,15 +76,21 @@ export function encodeCursor(key: readonly (string | number)[]): string {
 export function decodeCursor(cursor: string, length: number): (string | number)[] {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === length && key.every((part) => typeof part === 'string' || typeof part === 'number')) {
+    if (
+      Array.isArray(key) &&
+      key.length === length &&
+      key.every((part) => typeof part === 'string' || typeof part === 'number')
+    ) {
       return key;
     }
   } catch {
     // Falls through to the refusal below.
   }
-  throw new DomainError('validation_failed', 'cursor is not valid; pass the nextCursor of the previous page as it was', [
-    { path: 'cursor', message: 'not a cursor this API issued' },
-  ]);
+  throw new DomainError(
+    'validation_failed',
+    'cursor is not valid; pass the nextCursor of the previous page as it was',
+    [{ path: 'cursor', message: 'not a cursor this API issued' }],
+  );
 }
 
 /**

@@ -7,7 +7,9 @@ function recordingRun() {
   const run = (inputs: readonly number[]) => {
     groups.push([...inputs]);
     return new Promise<(string | Error)[]>((resolve) =>
-      finishers.push(() => resolve(inputs.map((input) => (input < 0 ? new Error(`negative ${input}`) : `answer ${input}`)))),
+      finishers.push(() =>
+        resolve(inputs.map((input) => (input < 0 ? new Error(`negative ${input}`) : `answer ${input}`))),
+      ),
     );
   };
   const finishNext = async () => {
@@ -26,7 +28,13 @@ describe('CallGroups', () => {
     const second = [4, 5].map((n) => calls.call(n));
     await finishNext();
     await finishNext();
-    await expect(Promise.all([...first, ...second])).resolves.toEqual(['answer 1', 'answer 2', 'answer 3', 'answer 4', 'answer 5']);
+    await expect(Promise.all([...first, ...second])).resolves.toEqual([
+      'answer 1',
+      'answer 2',
+      'answer 3',
+      'answer 4',
+      'answer 5',
+    ]);
     expect(groups).toEqual([
       [1, 2, 3],
       [4, 5],
@@ -38,11 +46,11 @@ describe('CallGroups', () => {
     const calls = new CallGroups({ run, maxGroupSize: 10 });
     const results = Promise.allSettled([1, -2, 3].map((n) => calls.call(n)));
     await finishNext();
-    expect((await results).map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as Error).message))).toEqual([
-      'answer 1',
-      'negative -2',
-      'answer 3',
-    ]);
+    expect(
+      (await results).map((result) =>
+        result.status === 'fulfilled' ? result.value : (result.reason as Error).message,
+      ),
+    ).toEqual(['answer 1', 'negative -2', 'answer 3']);
   });
 
   it('fails every call of a group whose run throws, and goes on with the next group', async () => {
@@ -73,7 +81,12 @@ describe('CallGroups', () => {
     const { groups, run, finishNext } = recordingRun();
     let idle = 0;
     const refused = new Set<number>();
-    const calls = new CallGroups({ run, maxGroupSize: 10, refuseEarly: (n: number) => (refused.has(n) ? new Error(`refused ${n}`) : undefined), onIdle: () => idle++ });
+    const calls = new CallGroups({
+      run,
+      maxGroupSize: 10,
+      refuseEarly: (n: number) => (refused.has(n) ? new Error(`refused ${n}`) : undefined),
+      onIdle: () => idle++,
+    });
     const first = calls.call(1);
     await new Promise((resolve) => setImmediate(resolve));
     // Decided while the first group runs: 2 is refused when the next group forms, 3 goes.
@@ -82,12 +95,16 @@ describe('CallGroups', () => {
     await finishNext();
     await finishNext();
     await first;
-    expect((await later).map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as Error).message))).toEqual(['refused 2', 'answer 3']);
+    expect(
+      (await later).map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as Error).message)),
+    ).toEqual(['refused 2', 'answer 3']);
     expect(groups).toEqual([[1], [3]]);
     expect(idle).toBe(1);
   });
 
   it('refuses a group size that is not a positive integer', () => {
-    expect(() => new CallGroups({ run: async () => [], maxGroupSize: 0 })).toThrow('maxGroupSize must be a positive integer');
+    expect(() => new CallGroups({ run: async () => [], maxGroupSize: 0 })).toThrow(
+      'maxGroupSize must be a positive integer',
+    );
   });
 });

@@ -55,7 +55,8 @@ export class CallGroups<Input, Output> {
       if (group.length === 0) continue;
       try {
         const outputs = await this.options.run(group.map((call) => call.input));
-        if (outputs.length !== group.length) throw new Error(`a group of ${group.length} calls got ${outputs.length} answers`);
+        if (outputs.length !== group.length)
+          throw new Error(`a group of ${group.length} calls got ${outputs.length} answers`);
         group.forEach((call, index) => {
           const output = outputs[index];
           if (output instanceof Error) call.reject(output);
@@ -73,7 +74,7 @@ export class CallGroups<Input, Output> {
     const { keyOf, maxGroupSize, refuseEarly } = this.options;
     const group: Waiting<Input, Output>[] = [];
     const keys = new Set<string>();
-    for (let index = 0; index < this.waiting.length && group.length < maxGroupSize; ) {
+    for (let index = 0; index < this.waiting.length && group.length < maxGroupSize;) {
       const call = this.waiting[index];
       const refusal = refuseEarly?.(call.input);
       if (refusal) {

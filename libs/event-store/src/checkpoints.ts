@@ -16,7 +16,8 @@ export class CheckpointStore {
    * another replica (or to a rebuild) gets false and must roll its work back.
    */
   async advance(db: Queryable, name: string, from: Checkpoint, to: Checkpoint): Promise<boolean> {
-    const atStart = from.transactionId === START_OF_LOG.transactionId && from.globalPosition === START_OF_LOG.globalPosition;
+    const atStart =
+      from.transactionId === START_OF_LOG.transactionId && from.globalPosition === START_OF_LOG.globalPosition;
     const result = atStart
       ? await db.query(
           `INSERT INTO ${this.schema}.checkpoints (name, transaction_id, global_position, updated_by)

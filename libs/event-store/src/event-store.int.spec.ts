@@ -11,7 +11,8 @@ const event = (type: string, data: unknown = {}, eventId?: string): NewEvent => 
 /** Reads what follows checkpoint `name` and moves the checkpoint past it, as the relay and the projections do. */
 async function readOnAndAdvance(store: EventStore, name: string, options: { limit?: number; types?: string[] } = {}) {
   const batch = await store.readAfterCheckpoint(name, options);
-  if (batch.through) await new CheckpointStore(store.schema, 'test').advance(store.pool, name, batch.checkpoint, batch.through);
+  if (batch.through)
+    await new CheckpointStore(store.schema, 'test').advance(store.pool, name, batch.checkpoint, batch.through);
   return batch;
 }
 
@@ -98,7 +99,9 @@ describe('EventStore (PostgreSQL)', () => {
 
     // One store per writer, as replicas would be: one store never sends two appends to a stream at once.
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 32 }, (_, i) => new EventStore(db.pool, db.schema).append(streamId, [event('Raced', { i })], { expectedVersion: 1 })),
+      Array.from({ length: 32 }, (_, i) =>
+        new EventStore(db.pool, db.schema).append(streamId, [event('Raced', { i })], { expectedVersion: 1 }),
+      ),
     );
     const won = outcomes.filter((o) => o.status === 'fulfilled');
     const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -113,20 +116,26 @@ describe('EventStore (PostgreSQL)', () => {
   it('answers writers of one process racing on one stream each with the conflict or the append it gets', async () => {
     const streamId = `hot-${randomUUID()}`;
     await store.append(streamId, [event('Opened')]);
-    const outcomes = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.append(streamId, [event('Raced', { i })], { expectedVersion: 1 })));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => store.append(streamId, [event('Raced', { i })], { expectedVersion: 1 })),
+    );
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
     for (const outcome of outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected')) {
       expect(outcome.reason).toBeInstanceOf(StreamVersionConflictError);
       expect(outcome.reason).toMatchObject({ actual: 2 });
     }
     // The loser that reloads and tries again at the new version gets through.
-    await expect(store.append(streamId, [event('Again')], { expectedVersion: 2 })).resolves.toMatchObject({ nextExpectedVersion: 3 });
+    await expect(store.append(streamId, [event('Again')], { expectedVersion: 2 })).resolves.toMatchObject({
+      nextExpectedVersion: 3,
+    });
     expect((await store.readStream(streamId)).events.map((e) => e.type)).toEqual(['Opened', 'Raced', 'Again']);
   });
 
   it('keeps versions contiguous when 32 writers append with "any"', async () => {
     const streamId = `hot-${randomUUID()}`;
-    await Promise.all(Array.from({ length: 32 }, (_, i) => new EventStore(db.pool, db.schema).append(streamId, [event('Any', { i })])));
+    await Promise.all(
+      Array.from({ length: 32 }, (_, i) => new EventStore(db.pool, db.schema).append(streamId, [event('Any', { i })])),
+    );
     const { events } = await store.readStream(streamId);
     expect(events.map((e) => e.streamVersion)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
     expect(new Set(events.map((e) => (e.data as { i: number }).i)).size).toBe(32);
@@ -142,14 +151,22 @@ describe('EventStore (PostgreSQL)', () => {
       store.append(ahead, [event('D')], { expectedVersion: 4 }),
       store.append(anyVersion, [event('E'), event('F')]),
     ]);
-    expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.nextExpectedVersion : (outcome.reason as StreamVersionConflictError).actual))).toEqual([2, 2, 1, 3]);
+    expect(
+      outcomes.map((outcome) =>
+        outcome.status === 'fulfilled'
+          ? outcome.value.nextExpectedVersion
+          : (outcome.reason as StreamVersionConflictError).actual,
+      ),
+    ).toEqual([2, 2, 1, 3]);
     expect(outcomes[2]).toMatchObject({ status: 'rejected', reason: expect.any(StreamVersionConflictError) });
 
     // Among good appends, one refused by a unique index (its stream exists) and one repeating stored events.
     const storedIds = (await store.readStream(fresh)).events.map((e) => e.eventId);
     const again = await Promise.allSettled([
       store.append(existing, [event('G')], { expectedVersion: 'no_stream' }),
-      store.append(fresh, [event('A', {}, storedIds[0]), event('B', {}, storedIds[1])], { expectedVersion: 'no_stream' }),
+      store.append(fresh, [event('A', {}, storedIds[0]), event('B', {}, storedIds[1])], {
+        expectedVersion: 'no_stream',
+      }),
       store.append(exact, [event('H')], { expectedVersion: 2 }),
       store.append(anyVersion, [event('I')]),
     ]);
@@ -158,7 +175,8 @@ describe('EventStore (PostgreSQL)', () => {
     expect(again[2]).toMatchObject({ status: 'fulfilled', value: { alreadyAppended: false, nextExpectedVersion: 3 } });
     expect(again[3]).toMatchObject({ status: 'fulfilled', value: { alreadyAppended: false, nextExpectedVersion: 4 } });
 
-    const versions = async (streamId: string) => (await store.readStream(streamId)).events.map((e) => `${e.streamVersion}:${e.type}`);
+    const versions = async (streamId: string) =>
+      (await store.readStream(streamId)).events.map((e) => `${e.streamVersion}:${e.type}`);
     expect(await versions(fresh)).toEqual(['1:A', '2:B']);
     expect(await versions(existing)).toEqual(['1:Opened']);
     expect(await versions(exact)).toEqual(['1:Opened', '2:C', '3:H']);
@@ -168,7 +186,13 @@ describe('EventStore (PostgreSQL)', () => {
 
   it('stores event data and metadata exactly as given', async () => {
     const streamId = `cart-${randomUUID()}`;
-    const tricky = { quote: 'say "hi"\\n', unicode: 'zażółć 🚀', nested: [1, [2, { deep: null }], true], empty: {}, number: 1.5e-7 };
+    const tricky = {
+      quote: 'say "hi"\\n',
+      unicode: 'zażółć 🚀',
+      nested: [1, [2, { deep: null }], true],
+      empty: {},
+      number: 1.5e-7,
+    };
     const special = { ...metadata, correlationId: 'with "quotes" and \\ backslash' };
     // Several events travel as one JSON document, a single one as plain parameters: both keep everything.
     await store.append(streamId, [event('Tricky', tricky), { type: 'Nothing', data: null, metadata: special }]);
@@ -193,7 +217,10 @@ describe('EventStore (PostgreSQL)', () => {
   it('reads of several streams made at the same time each get their own stream, from their own version', async () => {
     const streams = Array.from({ length: 4 }, () => `cart-${randomUUID()}`);
     for (const [index, streamId] of streams.entries()) {
-      await store.append(streamId, Array.from({ length: index + 1 }, (_, n) => event(`E${n + 1}`, { streamId })));
+      await store.append(
+        streamId,
+        Array.from({ length: index + 1 }, (_, n) => event(`E${n + 1}`, { streamId })),
+      );
     }
     const reads = await Promise.all([
       ...streams.map((streamId) => store.readStream(streamId)),
@@ -210,7 +237,12 @@ describe('EventStore (PostgreSQL)', () => {
       [0, ''],
       [1, ''],
     ]);
-    for (const [index, streamId] of streams.entries()) expect(reads[index].events.every((e) => e.streamId === streamId && (e.data as { streamId: string }).streamId === streamId)).toBe(true);
+    for (const [index, streamId] of streams.entries())
+      expect(
+        reads[index].events.every(
+          (e) => e.streamId === streamId && (e.data as { streamId: string }).streamId === streamId,
+        ),
+      ).toBe(true);
   });
 
   it('never reads past an event that a slower transaction commits later (the sequence-gap case)', async () => {

@@ -23,8 +23,7 @@ interface EventRow extends QueryResultRow {
 
 /** An event beside its reader's checkpoint; a checkpoint with no event after it comes with the event columns null. */
 type CheckpointedEventRow = { checkpoint_transaction_id: string; checkpoint_global_position: string } & (
-  | (EventRow & { wanted: boolean })
-  | { event_id: null }
+  (EventRow & { wanted: boolean }) | { event_id: null }
 );
 
 /** A reader's checkpoint and what follows it (see `EventStore.readAfterCheckpoint`). */
@@ -113,7 +112,13 @@ export class EventStore {
       // given event ids: it may repeat stored events, and that is answered with them, not with a conflict.
       refuseEarly: ({ streamId, expected, idsGiven }) => {
         const reached = this.reachedVersions.get(streamId);
-        if (reached === undefined || idsGiven || expected === 'any' || (expected === 'no_stream' ? 0 : expected) >= reached) return undefined;
+        if (
+          reached === undefined ||
+          idsGiven ||
+          expected === 'any' ||
+          (expected === 'no_stream' ? 0 : expected) >= reached
+        )
+          return undefined;
         return new StreamVersionConflictError(streamId, expected, reached);
       },
       onIdle: () => this.reachedVersions.clear(),
@@ -148,7 +153,12 @@ export class EventStore {
     // Only an optimisation: under a load that never lets the store go idle, start again rather than grow.
     if (this.reachedVersions.size > MAX_REACHED_VERSIONS) this.reachedVersions.clear();
     results.forEach((result, index) => {
-      const reached = result instanceof StreamVersionConflictError ? result.actual : result instanceof Error ? undefined : result.nextExpectedVersion;
+      const reached =
+        result instanceof StreamVersionConflictError
+          ? result.actual
+          : result instanceof Error
+            ? undefined
+            : result.nextExpectedVersion;
       if (reached !== undefined) this.reachedVersions.set(requests[index].streamId, reached);
     });
     return results;
@@ -171,13 +181,19 @@ export class EventStore {
       return results;
     }
     const byEventId = new Map(rows.map((row) => [row.event_id, row]));
-    this.announceAppended(requests.filter((request) => byEventId.has(request.eventIds[0])).flatMap((request) => request.events));
+    this.announceAppended(
+      requests.filter((request) => byEventId.has(request.eventIds[0])).flatMap((request) => request.events),
+    );
     return Promise.all(
       requests.map(async (request) => {
         const own = request.eventIds.flatMap((eventId) => byEventId.get(eventId) ?? []);
         if (own.length > 0) return resultOf(own, false);
         // The guard held the insert back: the stream is not at the expected version.
-        return new StreamVersionConflictError(request.streamId, request.expected, await this.streamVersion(request.streamId));
+        return new StreamVersionConflictError(
+          request.streamId,
+          request.expected,
+          await this.streamVersion(request.streamId),
+        );
       }),
     );
   }
@@ -240,7 +256,15 @@ export class EventStore {
       const { rows: appended } = await db.query<AppendedRow>({
         name: `${this.schema}.appendOne`,
         text: this.appendOneStatement,
-        values: [row.stream_id, row.expected, row.event_id, row.type, row.schema_version, JSON.stringify(row.data), JSON.stringify(row.metadata)],
+        values: [
+          row.stream_id,
+          row.expected,
+          row.event_id,
+          row.type,
+          row.schema_version,
+          JSON.stringify(row.data),
+          JSON.stringify(row.metadata),
+        ],
       });
       return appended;
     }
@@ -265,7 +289,9 @@ export class EventStore {
     options: { fromVersion?: number; client?: ClientBase } = {},
   ): Promise<{ events: StoredEvent<Data>[]; version: number }> {
     const read = { streamId, fromVersion: options.fromVersion ?? 0 };
-    const events = (options.client ? (await this.readStreams([read], options.client))[0] : await this.streamReads.call(read)) as StoredEvent<Data>[];
+    const events = (
+      options.client ? (await this.readStreams([read], options.client))[0] : await this.streamReads.call(read)
+    ) as StoredEvent<Data>[];
     return { events, version: events.length ? events[events.length - 1].streamVersion : read.fromVersion };
   }
 
@@ -325,7 +351,10 @@ export class EventStore {
               ORDER BY e.commit_order, e.global_position`,
       values: filtered ? [name, options.limit ?? 1000, options.types] : [name, options.limit ?? 1000],
     });
-    const checkpoint = { transactionId: rows[0].checkpoint_transaction_id, globalPosition: rows[0].checkpoint_global_position };
+    const checkpoint = {
+      transactionId: rows[0].checkpoint_transaction_id,
+      globalPosition: rows[0].checkpoint_global_position,
+    };
     const last = rows[rows.length - 1];
     // Without events the one row, left-joined to nothing, carries only the checkpoint.
     if (last.event_id === null) return { checkpoint, events: [], read: 0 };

@@ -2,7 +2,14 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Bus } from '@platform/bus';
 import type { EventEnvelope } from '@platform/contracts';
-import { createTestSchema, eventsVisibleToReaders, eventually, testServices, uniqueName, type TestSchema } from '@platform/testing';
+import {
+  createTestSchema,
+  eventsVisibleToReaders,
+  eventually,
+  testServices,
+  uniqueName,
+  type TestSchema,
+} from '@platform/testing';
 import { EventStore } from './event-store';
 import { OutboxRelay, RELAY_CHECKPOINT } from './outbox-relay';
 
@@ -60,7 +67,10 @@ describe('outbox relay (PostgreSQL → NATS JetStream)', () => {
         expect(versions).toEqual([...versions].sort((a, b) => a - b));
       }
       const info = await bus.manager.streams.info(bus.subjects.stream('EVENTS'), { subjects_filter: '>' });
-      expect(Object.keys(info.state.subjects ?? {}).sort()).toEqual([`${prefix}.evt.ledger.Deposited`, `${prefix}.evt.ledger.Withdrawn`]);
+      expect(Object.keys(info.state.subjects ?? {}).sort()).toEqual([
+        `${prefix}.evt.ledger.Deposited`,
+        `${prefix}.evt.ledger.Withdrawn`,
+      ]);
     } finally {
       await relay.stop();
     }
@@ -69,7 +79,9 @@ describe('outbox relay (PostgreSQL → NATS JetStream)', () => {
   it('republishes after being killed between publish and checkpoint, and subscribers see each event once', async () => {
     const appended: string[] = [];
     for (let i = 0; i < 100; i++) {
-      appended.push((await store.append(`ledger-${i % 7}`, [{ type: 'Deposited', data: { i }, metadata }])).eventIds[0]);
+      appended.push(
+        (await store.append(`ledger-${i % 7}`, [{ type: 'Deposited', data: { i }, metadata }])).eventIds[0],
+      );
     }
     const child = spawn(
       process.execPath,
@@ -93,14 +105,17 @@ describe('outbox relay (PostgreSQL → NATS JetStream)', () => {
       child.on('exit', (_code, exitSignal) => resolve(exitSignal));
     });
     expect(signal).toBe('SIGKILL');
-    const { rows } = await db.pool.query(`SELECT global_position FROM ${db.schema}.checkpoints WHERE name = $1`, [RELAY_CHECKPOINT]);
+    const { rows } = await db.pool.query(`SELECT global_position FROM ${db.schema}.checkpoints WHERE name = $1`, [
+      RELAY_CHECKPOINT,
+    ]);
     // Two batches were checkpointed; the third was published but its checkpoint never written.
     expect(rows).toHaveLength(1);
 
     const relay = new OutboxRelay(store, bus, { context: 'ledger', replicaId: 'survivor', batchSize: 20 });
     await eventsVisibleToReaders(db);
     let published = 0;
-    for (let handled = await relay.publishBatch(); handled > 0; handled = await relay.publishBatch()) published += handled;
+    for (let handled = await relay.publishBatch(); handled > 0; handled = await relay.publishBatch())
+      published += handled;
     expect(published).toBe(60); // the third batch again, then the last two
 
     const received = await collectEvents(100);

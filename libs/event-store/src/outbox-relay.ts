@@ -66,7 +66,11 @@ export class OutboxRelay {
 
   async publishBatch(): Promise<number> {
     const { store } = this;
-    const { checkpoint: from, events, through } = await store.readAfterCheckpoint(RELAY_CHECKPOINT, { limit: this.batchSize });
+    const {
+      checkpoint: from,
+      events,
+      through,
+    } = await store.readAfterCheckpoint(RELAY_CHECKPOINT, { limit: this.batchSize });
     if (!through) return 0;
     await this.publisher.publishEvents(events.map((event) => toEnvelope(this.options.context, event)));
     await this.checkpoints.advance(store.pool, RELAY_CHECKPOINT, from, through);

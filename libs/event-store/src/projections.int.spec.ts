@@ -27,17 +27,29 @@ async function ledgerState(db: TestSchema) {
   const rows = await db.pool.query<{ event_id: string; n: string }>(
     `SELECT event_id, count(*) AS n FROM ${db.schema}.ledger_rows GROUP BY event_id`,
   );
-  const totals = await db.pool.query(`SELECT stream_id, total, events FROM ${db.schema}.ledger_totals ORDER BY stream_id`);
+  const totals = await db.pool.query(
+    `SELECT stream_id, total, events FROM ${db.schema}.ledger_totals ORDER BY stream_id`,
+  );
   return { distinct: rows.rows.length, doubled: rows.rows.filter((r) => Number(r.n) > 1).length, totals: totals.rows };
 }
 
 function runUntilKilled(db: TestSchema, killAfter: number, batchSize: number): Promise<NodeJS.Signals | null> {
   const child = spawn(
     process.execPath,
-    ['-r', path.join(repoRoot, 'scripts/register.js'), path.join(__dirname, 'test-fixtures/projection-until-killed.ts')],
+    [
+      '-r',
+      path.join(repoRoot, 'scripts/register.js'),
+      path.join(__dirname, 'test-fixtures/projection-until-killed.ts'),
+    ],
     {
       cwd: repoRoot,
-      env: { ...process.env, DATABASE_URL: testServices.databaseUrl, SCHEMA: db.schema, KILL_AFTER: String(killAfter), BATCH_SIZE: String(batchSize) },
+      env: {
+        ...process.env,
+        DATABASE_URL: testServices.databaseUrl,
+        SCHEMA: db.schema,
+        KILL_AFTER: String(killAfter),
+        BATCH_SIZE: String(batchSize),
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
@@ -122,7 +134,11 @@ describe('projections', () => {
   });
 
   it('moves past events of types it does not project without a transaction, a change notice or a wake-up', async () => {
-    const runner = new ProjectionRunner(store, { ...ledgerProjection(), eventTypes: ['Deposited'] }, { replicaId: 'a', batchSize: 4 });
+    const runner = new ProjectionRunner(
+      store,
+      { ...ledgerProjection(), eventTypes: ['Deposited'] },
+      { replicaId: 'a', batchSize: 4 },
+    );
     const projected: string[] = [];
     store.signals.on(projectedSignal('ledger'), () => projected.push('ledger'));
     const listener = new Client({ connectionString: testServices.databaseUrl });
@@ -149,7 +165,9 @@ describe('projections', () => {
       expect(projected).toEqual(['ledger']);
       await sleep(200);
       expect(notices).toEqual([JSON.stringify(['ws_1'])]);
-      const { rows } = await db.pool.query(`SELECT global_position FROM ${db.schema}.checkpoints WHERE name = $1`, [projectionCheckpointName('ledger')]);
+      const { rows } = await db.pool.query(`SELECT global_position FROM ${db.schema}.checkpoints WHERE name = $1`, [
+        projectionCheckpointName('ledger'),
+      ]);
       const last = await db.pool.query(`SELECT max(global_position) AS last FROM ${db.schema}.events`);
       expect(rows[0].global_position).toBe(last.rows[0].last);
     } finally {
@@ -158,10 +176,17 @@ describe('projections', () => {
   });
 
   it('wakes, when it projects some types only, for appends of those types and not for others', async () => {
-    const runner = new ProjectionRunner(store, { ...ledgerProjection(), eventTypes: ['Deposited'] }, { replicaId: 'a', idleMs: 60_000 });
+    const runner = new ProjectionRunner(
+      store,
+      { ...ledgerProjection(), eventTypes: ['Deposited'] },
+      { replicaId: 'a', idleMs: 60_000 },
+    );
     const checkpoint = async () =>
-      (await db.pool.query(`SELECT global_position FROM ${db.schema}.checkpoints WHERE name = $1`, [projectionCheckpointName('ledger')])).rows[0]
-        ?.global_position as string | undefined;
+      (
+        await db.pool.query(`SELECT global_position FROM ${db.schema}.checkpoints WHERE name = $1`, [
+          projectionCheckpointName('ledger'),
+        ])
+      ).rows[0]?.global_position as string | undefined;
     runner.start();
     try {
       // The first step runs as the loop starts (nothing to read yet); then only a signal can wake it (idle: 60 s).

@@ -81,12 +81,18 @@ export class ProjectionRunner {
   async processBatch(): Promise<number> {
     const { store, projection } = this;
     const checkpointName = projectionCheckpointName(projection.name);
-    const { checkpoint: from, events, read, through } = await store.readAfterCheckpoint(checkpointName, {
+    const {
+      checkpoint: from,
+      events,
+      read,
+      through,
+    } = await store.readAfterCheckpoint(checkpointName, {
       limit: this.batchSize,
       types: projection.eventTypes,
     });
     if (!through) return 0;
-    if (events.length === 0) return (await this.checkpoints.advance(store.pool, checkpointName, from, through)) ? read : 0;
+    if (events.length === 0)
+      return (await this.checkpoints.advance(store.pool, checkpointName, from, through)) ? read : 0;
     const client = await store.pool.connect();
     try {
       await this.beginInSchema(client);

@@ -3,7 +3,12 @@ import { createTestSchema, eventually, type TestSchema } from '@platform/testing
 import { EventStore } from './event-store';
 import { runMigrations } from './migrations';
 import { ProjectionRunner } from './projections';
-import { announceReadModelChange, readModelChannel, ReadModelChanges, type ReadModelChangeListener } from './read-model-changes';
+import {
+  announceReadModelChange,
+  readModelChannel,
+  ReadModelChanges,
+  type ReadModelChangeListener,
+} from './read-model-changes';
 import { ledgerProjection } from './test-fixtures/ledger-projection';
 
 /** Records what the feed says: the workspaces it named, and the rest in order. */
@@ -41,7 +46,12 @@ describe('read model changes', () => {
     await runMigrations(db.pool, db.schema, projection.migrations ?? []);
     runner = new ProjectionRunner(store, projection, { replicaId: 'r1' });
     recorder = new Recorder();
-    changes = await ReadModelChanges.start({ connection: db.pool.options, schema: db.schema, listener: recorder, retryMs: 50 });
+    changes = await ReadModelChanges.start({
+      connection: db.pool.options,
+      schema: db.schema,
+      listener: recorder,
+      retryMs: 50,
+    });
   });
 
   afterEach(async () => {
@@ -73,7 +83,11 @@ describe('read model changes', () => {
       await announceReadModelChange(client, db.schema, ['ws_rolled_back']);
       await client.query('ROLLBACK');
       await client.query('BEGIN');
-      await announceReadModelChange(client, db.schema, Array.from({ length: 500 }, (_, index) => `workspace-${index}`));
+      await announceReadModelChange(
+        client,
+        db.schema,
+        Array.from({ length: 500 }, (_, index) => `workspace-${index}`),
+      );
       await client.query('COMMIT');
     } finally {
       client.release();

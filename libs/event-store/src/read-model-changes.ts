@@ -26,7 +26,11 @@ export function readModelChannel(schema: string): string {
  * delivers the notice when the transaction commits and drops it when it rolls back, so listeners hear of exactly
  * the changes that became visible, right after they did.
  */
-export async function announceReadModelChange(tx: PoolClient, schema: string, workspaceIds: Iterable<string> | 'all'): Promise<void> {
+export async function announceReadModelChange(
+  tx: PoolClient,
+  schema: string,
+  workspaceIds: Iterable<string> | 'all',
+): Promise<void> {
   let payload = EVERYTHING;
   if (workspaceIds !== 'all') {
     const named = JSON.stringify([...new Set(workspaceIds)]);
@@ -124,7 +128,10 @@ export class ReadModelChanges {
     if (this.stopped || this.retryTimer) return;
     this.failures++;
     const delay = Math.min((this.options.retryMs ?? 250) * 2 ** Math.min(this.failures - 1, 5), 5000);
-    this.options.logger?.warn({ err: error, retryInMs: delay }, 'not listening to read model changes; queries are answered uncached');
+    this.options.logger?.warn(
+      { err: error, retryInMs: delay },
+      'not listening to read model changes; queries are answered uncached',
+    );
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.connect();

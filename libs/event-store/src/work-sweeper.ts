@@ -56,7 +56,9 @@ export class WorkSweeper<Item> {
       if (this.inFlight.has(key)) continue;
       const running = this.options
         .work(item)
-        .catch((error: unknown) => this.options.logger.error({ [this.options.name]: key, err: error }, 'a step failed; it is tried again'))
+        .catch((error: unknown) =>
+          this.options.logger.error({ [this.options.name]: key, err: error }, 'a step failed; it is tried again'),
+        )
         .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, running);
     }

@@ -90,7 +90,11 @@ export class ApiRouter {
         const method = prototype[key];
         if (!route || typeof method !== 'function') continue;
         const call = (routeCall: RouteCall<ApiRoute>): unknown => method.call(handler, routeCall);
-        fastify.route({ method: route.method, url: route.path, handler: (request, reply) => this.serve(route, call, request, reply) });
+        fastify.route({
+          method: route.method,
+          url: route.path,
+          handler: (request, reply) => this.serve(route, call, request, reply),
+        });
       }
     }
   }
@@ -106,7 +110,8 @@ export class ApiRouter {
       const result = await call(new Call(request, reply, stateOf(request).input as RouteInput<ApiRoute>));
       // A streamed answer (events, a followed deployment) took the response over.
       if (reply.sent) return reply;
-      if (result instanceof JsonBody) return reply.code(route.success.status).header('content-type', JSON_CONTENT_TYPE).send(result.bytes);
+      if (result instanceof JsonBody)
+        return reply.code(route.success.status).header('content-type', JSON_CONTENT_TYPE).send(result.bytes);
       return reply.code(route.success.status).send(result);
     } catch (error) {
       return sendError(request, reply, error, this.dependencies.logger);
@@ -143,7 +148,9 @@ export class ApiRouter {
     const { idempotency } = this.dependencies;
     const key = IdempotencyStore.validKey(header);
     const state = stateOf(request);
-    const scope = state.access ? `${state.access.workspaceId}:${state.access.principal.userId}` : `public:${request.routeOptions.url}`;
+    const scope = state.access
+      ? `${state.access.workspaceId}:${state.access.principal.userId}`
+      : `public:${request.routeOptions.url}`;
     const fingerprint = IdempotencyStore.fingerprint(request.method, request.url, request.body);
     const earlier = await idempotency.claim(scope, key, fingerprint);
     if (earlier) throw new IdempotentReplay(earlier);
@@ -154,9 +161,11 @@ export class ApiRouter {
     reply.raw.once('close', () => {
       if (state.idempotency !== claim) return;
       state.idempotency = undefined;
-      void settleIdempotencyClaim(claim, { status: reply.raw.statusCode, payload: undefined, failedOnOurSide: state.failedOnOurSide === true }).catch(
-        () => undefined,
-      );
+      void settleIdempotencyClaim(claim, {
+        status: reply.raw.statusCode,
+        payload: undefined,
+        failedOnOurSide: state.failedOnOurSide === true,
+      }).catch(() => undefined);
     });
   }
 }
@@ -183,7 +192,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
   constructor(@Inject(GATEWAY_LOGGER) private readonly logger: Logger) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
-    sendError(host.switchToHttp().getRequest<FastifyRequest>(), host.switchToHttp().getResponse<FastifyReply>(), error, this.logger);
+    sendError(
+      host.switchToHttp().getRequest<FastifyRequest>(),
+      host.switchToHttp().getResponse<FastifyReply>(),
+      error,
+      this.logger,
+    );
   }
 }
 

@@ -17,14 +17,19 @@ describe('AsyncResource.bind without the deprecated accessor', () => {
       }),
     );
     const receiver = { name: 'receiver' };
-    const result = await storage.run('called here', () => new Promise((resolve) => setImmediate(() => resolve(bound.call(receiver, 2, 3)))));
+    const result = await storage.run(
+      'called here',
+      () => new Promise((resolve) => setImmediate(() => resolve(bound.call(receiver, 2, 3)))),
+    );
     expect(result).toEqual({ store: 'bound here', self: receiver, sum: 5 });
   });
 
   it('binds an explicit receiver when one is given', () => {
     const receiver = { value: 7 };
     // Node's own signature takes the receiver second; its published types leave it out.
-    const resource = new AsyncResource('test') as unknown as { bind(fn: (this: { value: number }) => number, thisArg: unknown): () => number };
+    const resource = new AsyncResource('test') as unknown as {
+      bind(fn: (this: { value: number }) => number, thisArg: unknown): () => number;
+    };
     const bound = resource.bind(function (this: { value: number }) {
       return this.value;
     }, receiver);

@@ -21,7 +21,11 @@ export class CommandGateway {
     return key ? nameBasedUuid(`${kind}:${key}`) : randomUUID();
   }
 
-  async send<D extends CommandDefinition>(request: FastifyRequest, definition: D, data: z.input<D['data']>): Promise<string> {
+  async send<D extends CommandDefinition>(
+    request: FastifyRequest,
+    definition: D,
+    data: z.input<D['data']>,
+  ): Promise<string> {
     const access = accessOf(request);
     const state = stateOf(request);
     const sent = await this.bus.sendCommand(
@@ -46,7 +50,11 @@ export class CommandGateway {
    * The query's answer as the response body, in the JSON the owning service wrote and checked against the
    * contract: passed on without being parsed and serialized again.
    */
-  async relay<D extends QueryDefinition>(request: FastifyRequest, definition: D, params: QueryParams<D>): Promise<JsonBody> {
+  async relay<D extends QueryDefinition>(
+    request: FastifyRequest,
+    definition: D,
+    params: QueryParams<D>,
+  ): Promise<JsonBody> {
     return new JsonBody(await this.bus.queryJson(definition, this.queryInput(request, params)));
   }
 

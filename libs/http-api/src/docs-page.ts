@@ -29,7 +29,9 @@ export function renderDocsPage(document: {
       const response = success.content
         ? `<details><summary>${status} response</summary><pre>${escape(JSON.stringify(Object.values(success.content)[0].schema, null, 2))}</pre></details>`
         : `<p><small>${status}: ${escape(success.description)}</small></p>`;
-      const scope = operation['x-required-scope'] ? `<span class="scope">scope: ${escape(operation['x-required-scope'])}</span>` : '<span class="scope">public</span>';
+      const scope = operation['x-required-scope']
+        ? `<span class="scope">scope: ${escape(operation['x-required-scope'])}</span>`
+        : '<span class="scope">public</span>';
       const html = `<section id="${escape(operation.operationId)}"><h3><span class="method ${method}">${method.toUpperCase()}</span> <code>${escape(path)}</code> ${scope}</h3><p>${escape(operation.summary)}</p>${params ? `<ul>${params}</ul>` : ''}${body}${response}</section>`;
       const tag = operation.tags[0] ?? 'Other';
       byTag.set(tag, [...(byTag.get(tag) ?? []), html]);

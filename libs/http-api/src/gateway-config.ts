@@ -8,37 +8,80 @@ const schema = z.object({
   GATEWAY_PORT: configFields.port.default(8080),
   DATABASE_URL: configFields.postgresUrl.default('postgres://postgres@127.0.0.1:5432/postgres'),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
-  IDENTITY_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('identity'),
-  GATEWAY_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('gateway'),
+  IDENTITY_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('identity'),
+  GATEWAY_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('gateway'),
   NATS_URL: configFields.natsUrl.default('nats://127.0.0.1:4222'),
-  NATS_PREFIX: z.string().regex(/^[A-Za-z0-9_-]*$/).default(''),
+  NATS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/)
+    .default(''),
   REDIS_URL: z
     .string()
     .refine((value) => /^rediss?:\/\//.test(value), 'must be a redis:// URL, e.g. redis://127.0.0.1:6379')
     .default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().max(50).default('platform:'),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024),
   TRUST_PROXY: z
     .string()
     .default('')
-    .transform((value) => value.split(',').map((address) => address.trim()).filter(Boolean))
-    .pipe(z.array(z.union([z.ipv4(), z.ipv6()], { message: 'must be a comma-separated list of proxy addresses, e.g. 127.0.0.1' }))),
+    .transform((value) =>
+      value
+        .split(',')
+        .map((address) => address.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.union([z.ipv4(), z.ipv6()], { message: 'must be a comma-separated list of proxy addresses, e.g. 127.0.0.1' }),
+      ),
+    ),
   CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.url({ message: 'must be a comma-separated list of origins like https://console.example.com' }))),
   SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(20),
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
-  SSE_CLIENT_BUFFER_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  SSE_CLIENT_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
   SSE_MAX_STREAMS_PER_WORKSPACE: z.coerce.number().int().min(1).max(1_000_000).default(100),
   SSE_RECHECK_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   PLATFORM_SECRET_KEY: z
-    .string({ message: 'is not set: give 32 random bytes as hex (`openssl rand -hex 32`); npm start makes one for you' })
+    .string({
+      message: 'is not set: give 32 random bytes as hex (`openssl rand -hex 32`); npm start makes one for you',
+    })
     .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'must be 32 random bytes as 64 hex characters or base64'),
-  UPLOADS_DIR: z.string().min(1).default(join(homedir(), '.platform', 'uploads')),
-  UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024 * 1024).default(200 * 1024 * 1024),
+  UPLOADS_DIR: z
+    .string()
+    .min(1)
+    .default(join(homedir(), '.platform', 'uploads')),
+  UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024 * 1024)
+    .default(200 * 1024 * 1024),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   EVENT_FEED_RETENTION_DAYS: z.coerce.number().int().min(1).max(30).default(7),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -37,7 +37,8 @@ function codeOfHttpStatus(status: number): ErrorCode {
 /** Fastify's own wording for these says what is wrong but not what to send instead. */
 const layerRefusalMessages: Partial<Record<ErrorCode, string>> = {
   not_found: 'no such route; see /v1/openapi.json for the routes there are',
-  unsupported_media_type: 'send the body as JSON with Content-Type: application/json (archive uploads: application/gzip or application/zip)',
+  unsupported_media_type:
+    'send the body as JSON with Content-Type: application/json (archive uploads: application/gzip or application/zip)',
 };
 
 /** Turns anything thrown while handling a request into the API's error shape, with a fitting status. */
@@ -54,7 +55,13 @@ export function toErrorResponse(error: unknown, requestId: string): ErrorRespons
   }
   return {
     status: 500,
-    body: { error: { code: 'internal', message: `something failed on our side; retry, and report request ${requestId} if it persists` }, requestId },
+    body: {
+      error: {
+        code: 'internal',
+        message: `something failed on our side; retry, and report request ${requestId} if it persists`,
+      },
+      requestId,
+    },
     unexpected: true,
   };
 }

@@ -25,7 +25,10 @@ const API_SECURITY_HEADERS = {
  * What every response gets, whatever route it comes from: an `X-Request-Id` (the caller's, when it is a
  * sane one), security headers, and CORS answers only for the origins configured (none by default).
  */
-export async function configureHttp(fastify: FastifyInstance, config: Pick<GatewayConfig, 'CORS_ORIGINS' | 'SHUTDOWN_GRACE_MS'>): Promise<void> {
+export async function configureHttp(
+  fastify: FastifyInstance,
+  config: Pick<GatewayConfig, 'CORS_ORIGINS' | 'SHUTDOWN_GRACE_MS'>,
+): Promise<void> {
   dropDeprecatedAsyncResourceAccessor();
   await fastify.register(cookie);
   // The API speaks JSON only: any other body is refused with 415 instead of reaching validation as a string.
@@ -58,7 +61,10 @@ export async function configureHttp(fastify: FastifyInstance, config: Pick<Gatew
       if (request.method === 'OPTIONS') {
         reply
           .header('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE')
-          .header('access-control-allow-headers', 'authorization, content-type, idempotency-key, last-event-id, x-request-id, x-workspace-id')
+          .header(
+            'access-control-allow-headers',
+            'authorization, content-type, idempotency-key, last-event-id, x-request-id, x-workspace-id',
+          )
           .header('access-control-max-age', '600')
           .code(204)
           .send();
@@ -77,7 +83,11 @@ export async function configureHttp(fastify: FastifyInstance, config: Pick<Gatew
     }
     // The answer to a POST that claimed an Idempotency-Key is recorded before it leaves, so a retry finds it.
     state.idempotency = undefined;
-    settleIdempotencyClaim(claim, { status: reply.statusCode, payload, failedOnOurSide: state.failedOnOurSide === true }).then(
+    settleIdempotencyClaim(claim, {
+      status: reply.statusCode,
+      payload,
+      failedOnOurSide: state.failedOnOurSide === true,
+    }).then(
       () => done(null, payload),
       (error: unknown) => {
         void claim.store.release(claim.scope, claim.key).catch(() => undefined);

@@ -83,13 +83,18 @@ export class IdempotencyStore {
 
   static validKey(key: string): string {
     if (!KEY.test(key)) {
-      throw new DomainError('validation_failed', 'Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. a UUID');
+      throw new DomainError(
+        'validation_failed',
+        'Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. a UUID',
+      );
     }
     return key;
   }
 
   static fingerprint(method: string, url: string, body: unknown): string {
-    return createHash('sha256').update(`${method} ${url}\n${JSON.stringify(body ?? null)}`).digest('hex');
+    return createHash('sha256')
+      .update(`${method} ${url}\n${JSON.stringify(body ?? null)}`)
+      .digest('hex');
   }
 
   /**
@@ -114,26 +119,33 @@ export class IdempotencyStore {
     const stored = rows[0];
     if (!stored) return this.claim(scope, key, fingerprint);
     if (stored.fingerprint !== fingerprint) {
-      throw new DomainError('idempotency_key_reused', 'this Idempotency-Key was used for a different request; use a new key for a new request');
+      throw new DomainError(
+        'idempotency_key_reused',
+        'this Idempotency-Key was used for a different request; use a new key for a new request',
+      );
     }
     if (stored.status === null) {
-      throw new DomainError('conflict', 'a request with this Idempotency-Key is still being handled; retry in a moment');
+      throw new DomainError(
+        'conflict',
+        'a request with this Idempotency-Key is still being handled; retry in a moment',
+      );
     }
     return { status: stored.status, body: stored.body };
   }
 
   async complete(scope: string, key: string, response: StoredResponse): Promise<void> {
-    await this.pool.query(`UPDATE ${this.schema}.idempotency_keys SET status = $3, body = $4 WHERE scope = $1 AND key = $2`, [
-      scope,
-      key,
-      response.status,
-      JSON.stringify(response.body ?? null),
-    ]);
+    await this.pool.query(
+      `UPDATE ${this.schema}.idempotency_keys SET status = $3, body = $4 WHERE scope = $1 AND key = $2`,
+      [scope, key, response.status, JSON.stringify(response.body ?? null)],
+    );
   }
 
   /** Forgets a claim whose request failed on our side, so a retry is handled afresh. */
   async release(scope: string, key: string): Promise<void> {
-    await this.pool.query(`DELETE FROM ${this.schema}.idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL`, [scope, key]);
+    await this.pool.query(
+      `DELETE FROM ${this.schema}.idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL`,
+      [scope, key],
+    );
   }
 
   async prune(): Promise<number> {

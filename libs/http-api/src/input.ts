@@ -20,13 +20,23 @@ function isStream(value: unknown): value is NodeJS.ReadableStream {
 }
 
 /** Parses a request's path, query and body with its route's contract; unknown fields are refused. */
-export function parseInput(route: ApiRoute, request: FastifyRequest): { params: unknown; query: unknown; body: unknown } {
+export function parseInput(
+  route: ApiRoute,
+  request: FastifyRequest,
+): { params: unknown; query: unknown; body: unknown } {
   const hasBody = request.body !== undefined && request.body !== null;
   if (route.upload) {
     if (!isStream(request.body)) {
-      throw new DomainError('unsupported_media_type', 'send the archive as the raw body with Content-Type application/gzip or application/zip');
+      throw new DomainError(
+        'unsupported_media_type',
+        'send the archive as the raw body with Content-Type application/gzip or application/zip',
+      );
     }
-    return { params: parsePart(route.params, request.params, 'params'), query: parsePart(route.query ?? noQuery, request.query ?? {}, 'query'), body: request.body };
+    return {
+      params: parsePart(route.params, request.params, 'params'),
+      query: parsePart(route.query ?? noQuery, request.query ?? {}, 'query'),
+      body: request.body,
+    };
   }
   if (route.body && !hasBody) {
     throw new DomainError('malformed_request', 'this route needs a JSON body (Content-Type: application/json)');

@@ -21,7 +21,10 @@ const errorStatuses: Record<string, string> = {
 };
 
 /** The OpenAPI 3.1 document of the API, generated from the same route contracts the gateway serves. */
-export function buildOpenApiDocument(routes: readonly ApiRoute[], info: { title: string; version: string; description: string }) {
+export function buildOpenApiDocument(
+  routes: readonly ApiRoute[],
+  info: { title: string; version: string; description: string },
+) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = route.path.replace(/:([A-Za-z]+)/g, '{$1}');
@@ -58,7 +61,10 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], info: { title:
     const success = route.stream
       ? { description: route.success.description, content: { 'text/event-stream': { schema: { type: 'string' } } } }
       : route.success.schema
-        ? { description: route.success.description, content: { 'application/json': { schema: jsonSchema(route.success.schema, 'output') } } }
+        ? {
+            description: route.success.description,
+            content: { 'application/json': { schema: jsonSchema(route.success.schema, 'output') } },
+          }
         : { description: route.success.description };
     const errors = Object.fromEntries(
       Object.entries(errorStatuses)
@@ -74,7 +80,12 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], info: { title:
       ...(route.auth !== 'public' ? { 'x-required-scope': route.auth } : {}),
       parameters,
       ...(route.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: jsonSchema(route.body, 'input') } },
+            },
+          }
         : {}),
       responses: { [String(route.success.status)]: success, ...errors },
     };
@@ -87,7 +98,11 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], info: { title:
     paths,
     components: {
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'A session token (pls_…) from login, or an API token (plt_…)' },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A session token (pls_…) from login, or an API token (plt_…)',
+        },
         sessionCookie: { type: 'apiKey', in: 'cookie', name: 'session' },
       },
       schemas: { Error: errorSchema },

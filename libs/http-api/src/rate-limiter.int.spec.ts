@@ -30,7 +30,8 @@ describe('LoginThrottle (real Redis)', () => {
 
   it('never counts the owner’s own logins', async () => {
     const outcomes = [];
-    for (let i = 0; i < limits.perAccount * 2; i++) outcomes.push(await outcome('owner@example.com', '10.0.0.1', password));
+    for (let i = 0; i < limits.perAccount * 2; i++)
+      outcomes.push(await outcome('owner@example.com', '10.0.0.1', password));
     expect(new Set(outcomes)).toEqual(new Set(['logged in']));
   });
 
@@ -45,7 +46,9 @@ describe('LoginThrottle (real Redis)', () => {
     // The owner, elsewhere, is not locked out by a stranger's guesses; nor is another account at that address.
     expect(await outcome(email, '10.0.0.7', password)).toBe('logged in');
     expect(await outcome('other@example.com', '10.0.0.66', password)).toBe('logged in');
-    await expect(attempt(email, '10.0.0.66', password)).rejects.toMatchObject({ details: [{ retryAfterSeconds: expect.any(Number) }] });
+    await expect(attempt(email, '10.0.0.66', password)).rejects.toMatchObject({
+      details: [{ retryAfterSeconds: expect.any(Number) }],
+    });
   });
 
   it('caps the failures of all addresses together on one account', async () => {

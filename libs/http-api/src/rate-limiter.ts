@@ -29,7 +29,11 @@ export class RateLimiter {
     await this.weighted(key, windowSeconds, true);
   }
 
-  private async weighted(key: string, windowSeconds: number, increment: boolean): Promise<{ count: number; retryAfter: number }> {
+  private async weighted(
+    key: string,
+    windowSeconds: number,
+    increment: boolean,
+  ): Promise<{ count: number; retryAfter: number }> {
     const nowSeconds = Date.now() / 1000;
     const window = Math.floor(nowSeconds / windowSeconds);
     const current = `${this.prefix}ratelimit:${key}:${window}`;
@@ -39,12 +43,17 @@ export class RateLimiter {
     const results = await transaction.get(current).get(previous).exec();
     const [currentCount, previousCount] = (results ?? []).slice(-2).map((result) => Number(result?.[1] ?? 0));
     const overlap = 1 - (nowSeconds / windowSeconds - window);
-    return { count: currentCount + previousCount * overlap, retryAfter: Math.max(1, Math.ceil((window + 1) * windowSeconds - nowSeconds)) };
+    return {
+      count: currentCount + previousCount * overlap,
+      retryAfter: Math.max(1, Math.ceil((window + 1) * windowSeconds - nowSeconds)),
+    };
   }
 }
 
 function refuse(retryAfter: number): never {
-  throw new DomainError('rate_limited', `too many attempts; try again in ${retryAfter} s`, [{ retryAfterSeconds: retryAfter }]);
+  throw new DomainError('rate_limited', `too many attempts; try again in ${retryAfter} s`, [
+    { retryAfterSeconds: retryAfter },
+  ]);
 }
 
 export interface LoginLimits {

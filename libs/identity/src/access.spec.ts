@@ -44,22 +44,39 @@ describe('access', () => {
 
   it('lets a viewer read and nothing else', () => {
     const access = resolveAccess(session([['ws1', 'viewer']]), undefined);
-    for (const scope of ['deploy', 'infra', 'admin'] as const) expect(code(() => requireScope(access, scope))).toBe('forbidden');
+    for (const scope of ['deploy', 'infra', 'admin'] as const)
+      expect(code(() => requireScope(access, scope))).toBe('forbidden');
   });
 });
 
 describe('member changes', () => {
   it('lets owners manage everyone and admins only members and viewers', () => {
-    expect(code(() => checkMemberChange({ actorRole: 'owner', targetRole: 'admin', nextRole: 'owner', owners: 1 }))).toBe('ok');
-    expect(code(() => checkMemberChange({ actorRole: 'admin', targetRole: 'viewer', nextRole: 'member', owners: 1 }))).toBe('ok');
-    expect(code(() => checkMemberChange({ actorRole: 'admin', targetRole: 'member', nextRole: 'admin', owners: 1 }))).toBe('forbidden');
-    expect(code(() => checkMemberChange({ actorRole: 'admin', targetRole: 'owner', nextRole: undefined, owners: 2 }))).toBe('forbidden');
-    expect(code(() => checkMemberChange({ actorRole: 'member', targetRole: undefined, nextRole: 'viewer', owners: 1 }))).toBe('forbidden');
+    expect(
+      code(() => checkMemberChange({ actorRole: 'owner', targetRole: 'admin', nextRole: 'owner', owners: 1 })),
+    ).toBe('ok');
+    expect(
+      code(() => checkMemberChange({ actorRole: 'admin', targetRole: 'viewer', nextRole: 'member', owners: 1 })),
+    ).toBe('ok');
+    expect(
+      code(() => checkMemberChange({ actorRole: 'admin', targetRole: 'member', nextRole: 'admin', owners: 1 })),
+    ).toBe('forbidden');
+    expect(
+      code(() => checkMemberChange({ actorRole: 'admin', targetRole: 'owner', nextRole: undefined, owners: 2 })),
+    ).toBe('forbidden');
+    expect(
+      code(() => checkMemberChange({ actorRole: 'member', targetRole: undefined, nextRole: 'viewer', owners: 1 })),
+    ).toBe('forbidden');
   });
 
   it('never leaves a workspace without an owner', () => {
-    expect(code(() => checkMemberChange({ actorRole: 'owner', targetRole: 'owner', nextRole: 'admin', owners: 1 }))).toBe('conflict');
-    expect(code(() => checkMemberChange({ actorRole: 'owner', targetRole: 'owner', nextRole: undefined, owners: 1 }))).toBe('conflict');
-    expect(code(() => checkMemberChange({ actorRole: 'owner', targetRole: 'owner', nextRole: undefined, owners: 2 }))).toBe('ok');
+    expect(
+      code(() => checkMemberChange({ actorRole: 'owner', targetRole: 'owner', nextRole: 'admin', owners: 1 })),
+    ).toBe('conflict');
+    expect(
+      code(() => checkMemberChange({ actorRole: 'owner', targetRole: 'owner', nextRole: undefined, owners: 1 })),
+    ).toBe('conflict');
+    expect(
+      code(() => checkMemberChange({ actorRole: 'owner', targetRole: 'owner', nextRole: undefined, owners: 2 })),
+    ).toBe('ok');
   });
 });

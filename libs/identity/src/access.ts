@@ -7,7 +7,12 @@ export interface Principal {
   readonly createdAt: string;
   readonly credential:
     | { readonly kind: 'session'; readonly id: string; readonly defaultWorkspaceId: string }
-    | { readonly kind: 'api_token'; readonly id: string; readonly workspaceId: string; readonly scopes: readonly Scope[] };
+    | {
+        readonly kind: 'api_token';
+        readonly id: string;
+        readonly workspaceId: string;
+        readonly scopes: readonly Scope[];
+      };
   /** workspace id → role, for every workspace the credential reaches. */
   readonly memberships: ReadonlyMap<string, Role>;
   /** Those workspaces, oldest membership first (what `GET /v1/me` lists). */
@@ -35,7 +40,8 @@ export function resolveAccess(principal: Principal, requestedWorkspaceId: string
     throw new DomainError('not_found', `workspace ${requestedWorkspaceId ?? workspaceId} does not exist`);
   }
   const allowed = scopesOfRole[role];
-  const scopes = credential.kind === 'api_token' ? credential.scopes.filter((scope) => allowed.includes(scope)) : allowed;
+  const scopes =
+    credential.kind === 'api_token' ? credential.scopes.filter((scope) => allowed.includes(scope)) : allowed;
   return { principal, workspaceId, role, scopes };
 }
 

@@ -45,7 +45,10 @@ interface PrincipalRow {
 }
 
 const unauthorized = () =>
-  new DomainError('unauthorized', 'the credential is missing, expired or revoked; log in again or use a valid API token');
+  new DomainError(
+    'unauthorized',
+    'the credential is missing, expired or revoked; log in again or use a valid API token',
+  );
 
 /**
  * Users, workspaces, memberships, sessions and API tokens, in the `identity` schema. Every method that acts
@@ -68,7 +71,9 @@ export class IdentityService {
     await runMigrations(this.pool, this.schema, identityMigrations);
   }
 
-  async signup(request: SignupRequest): Promise<{ user: UserView; workspace: WorkspaceView; token: string; expiresAt: string }> {
+  async signup(
+    request: SignupRequest,
+  ): Promise<{ user: UserView; workspace: WorkspaceView; token: string; expiresAt: string }> {
     const passwordHash = await hashPassword(request.password);
     return this.transaction(async (tx) => {
       const userId = randomUUID();
@@ -89,7 +94,12 @@ export class IdentityService {
       }
       const workspace = await this.insertWorkspace(tx, workspaceId, request.workspaceName, userId);
       const { token, expiresAt } = await this.insertSession(tx, userId, workspaceId);
-      return { user: { id: userId, email: request.email, createdAt: user.created_at.toISOString() }, workspace, token, expiresAt };
+      return {
+        user: { id: userId, email: request.email, createdAt: user.created_at.toISOString() },
+        workspace,
+        token,
+        expiresAt,
+      };
     });
   }
 
@@ -103,7 +113,8 @@ export class IdentityService {
     const user = rows[0];
     const valid = await verifyPassword(user?.password_hash, request.password);
     if (!user || !valid) throw new DomainError('unauthorized', 'the email or the password is wrong');
-    if (!user.workspace_id) throw new DomainError('forbidden', 'this account belongs to no workspace; ask an owner to add you');
+    if (!user.workspace_id)
+      throw new DomainError('forbidden', 'this account belongs to no workspace; ask an owner to add you');
     return this.transaction((tx) => this.insertSession(tx, user.id, user.workspace_id as string));
   }
 
@@ -115,9 +126,10 @@ export class IdentityService {
     const cached = this.cache.get(key);
     if (cached) return cached;
 
-    const { rows } = await this.pool.query<PrincipalRow>(kind === 'session' ? this.sessionQuery() : this.apiTokenQuery(), [
-      storedTokenHash(key),
-    ]);
+    const { rows } = await this.pool.query<PrincipalRow>(
+      kind === 'session' ? this.sessionQuery() : this.apiTokenQuery(),
+      [storedTokenHash(key)],
+    );
     const row = rows[0];
     if (!row) throw unauthorized();
     const principal: Principal = {
@@ -142,11 +154,15 @@ export class IdentityService {
 
   async logout(principal: Principal): Promise<void> {
     if (principal.credential.kind !== 'session') {
-      throw new DomainError('validation_failed', 'logout ends a session; revoke an API token with DELETE /v1/api-tokens/{id}');
+      throw new DomainError(
+        'validation_failed',
+        'logout ends a session; revoke an API token with DELETE /v1/api-tokens/{id}',
+      );
     }
-    await this.pool.query(`UPDATE ${this.schema}.sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, [
-      principal.credential.id,
-    ]);
+    await this.pool.query(
+      `UPDATE ${this.schema}.sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`,
+      [principal.credential.id],
+    );
     this.usersChanged([principal.userId]);
   }
 
@@ -169,9 +185,14 @@ export class IdentityService {
 
   async createWorkspace(access: Access, name: string): Promise<WorkspaceView> {
     if (access.principal.credential.kind !== 'session') {
-      throw new DomainError('forbidden', 'an API token acts in its own workspace only; create workspaces from a session');
+      throw new DomainError(
+        'forbidden',
+        'an API token acts in its own workspace only; create workspaces from a session',
+      );
     }
-    const workspace = await this.transaction((tx) => this.insertWorkspace(tx, randomUUID(), name, access.principal.userId));
+    const workspace = await this.transaction((tx) =>
+      this.insertWorkspace(tx, randomUUID(), name, access.principal.userId),
+    );
     this.usersChanged([access.principal.userId]);
     return workspace;
   }
@@ -203,7 +224,10 @@ export class IdentityService {
     return { ...toTokenView(rows[0]), token };
   }
 
-  async listApiTokens(access: Access, page: { limit: number; cursor?: string }): Promise<{ items: ApiTokenView[]; nextCursor: string | null }> {
+  async listApiTokens(
+    access: Access,
+    page: { limit: number; cursor?: string },
+  ): Promise<{ items: ApiTokenView[]; nextCursor: string | null }> {
     const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined;
     const { rows } = await this.pool.query<ApiTokenRow>(
       `SELECT ${API_TOKEN_COLUMNS} FROM ${this.schema}.api_tokens
@@ -238,8 +262,12 @@ export class IdentityService {
     const member = await this.transaction(async (tx) => {
       await this.lockWorkspace(tx, access.workspaceId);
       checkMemberChange({ actorRole: access.role, targetRole: undefined, nextRole: role, owners: 1 });
-      const { rows: users } = await tx.query<{ id: string }>(`SELECT id FROM ${this.schema}.users WHERE lower(email) = lower($1)`, [email]);
-      if (!users[0]) throw new DomainError('not_found', `no account uses ${email}; ask them to sign up first, then add them`);
+      const { rows: users } = await tx.query<{ id: string }>(
+        `SELECT id FROM ${this.schema}.users WHERE lower(email) = lower($1)`,
+        [email],
+      );
+      if (!users[0])
+        throw new DomainError('not_found', `no account uses ${email}; ask them to sign up first, then add them`);
       const { rows } = await tx.query<MemberRow>(
         `INSERT INTO ${this.schema}.memberships (workspace_id, user_id, role) VALUES ($1, $2, $3)
          ON CONFLICT DO NOTHING RETURNING user_id, $4::text AS email, role, created_at`,
@@ -271,12 +299,15 @@ export class IdentityService {
     await this.transaction(async (tx) => {
       const { target, owners } = await this.memberForChange(tx, access, userId);
       checkMemberChange({ actorRole: access.role, targetRole: target.role, nextRole: undefined, owners });
-      await tx.query(`DELETE FROM ${this.schema}.memberships WHERE workspace_id = $1 AND user_id = $2`, [access.workspaceId, userId]);
-      // Their tokens for this workspace go with the membership.
-      await tx.query(`UPDATE ${this.schema}.api_tokens SET revoked_at = now() WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL`, [
+      await tx.query(`DELETE FROM ${this.schema}.memberships WHERE workspace_id = $1 AND user_id = $2`, [
         access.workspaceId,
         userId,
       ]);
+      // Their tokens for this workspace go with the membership.
+      await tx.query(
+        `UPDATE ${this.schema}.api_tokens SET revoked_at = now() WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL`,
+        [access.workspaceId, userId],
+      );
     });
     this.usersChanged([userId]);
   }
@@ -299,18 +330,30 @@ export class IdentityService {
     await tx.query(`SELECT 1 FROM ${this.schema}.workspaces WHERE id = $1 FOR UPDATE`, [workspaceId]);
   }
 
-  private async insertWorkspace(tx: PoolClient, workspaceId: string, name: string, ownerId: string): Promise<WorkspaceView> {
+  private async insertWorkspace(
+    tx: PoolClient,
+    workspaceId: string,
+    name: string,
+    ownerId: string,
+  ): Promise<WorkspaceView> {
     const {
       rows: [workspace],
-    } = await tx.query<{ created_at: Date }>(`INSERT INTO ${this.schema}.workspaces (id, name) VALUES ($1, $2) RETURNING created_at`, [
+    } = await tx.query<{ created_at: Date }>(
+      `INSERT INTO ${this.schema}.workspaces (id, name) VALUES ($1, $2) RETURNING created_at`,
+      [workspaceId, name],
+    );
+    await tx.query(`INSERT INTO ${this.schema}.memberships (workspace_id, user_id, role) VALUES ($1, $2, 'owner')`, [
       workspaceId,
-      name,
+      ownerId,
     ]);
-    await tx.query(`INSERT INTO ${this.schema}.memberships (workspace_id, user_id, role) VALUES ($1, $2, 'owner')`, [workspaceId, ownerId]);
     return { id: workspaceId, name, role: 'owner', createdAt: workspace.created_at.toISOString() };
   }
 
-  private async insertSession(tx: PoolClient, userId: string, workspaceId: string): Promise<{ token: string; expiresAt: string }> {
+  private async insertSession(
+    tx: PoolClient,
+    userId: string,
+    workspaceId: string,
+  ): Promise<{ token: string; expiresAt: string }> {
     const token = newToken('session');
     const expiresAt = new Date(Date.now() + this.sessionTtlMs);
     await tx.query(

@@ -19,7 +19,9 @@ describe('SecretBox', () => {
     const parts = sealed.split(':');
     parts[3] = Buffer.from('forged').toString('base64url');
     expect(() => box.open(parts.join(':'), 'ws_1:digitalocean')).toThrow(/tampered/);
-    expect(() => new SecretBox(randomBytes(32)).open(sealed, 'ws_1:digitalocean')).toThrow(/PLATFORM_SECRET_KEYS_PREVIOUS/);
+    expect(() => new SecretBox(randomBytes(32)).open(sealed, 'ws_1:digitalocean')).toThrow(
+      /PLATFORM_SECRET_KEYS_PREVIOUS/,
+    );
     expect(() => box.open('plain text', 'x')).toThrow(/not a sealed secret/);
   });
 

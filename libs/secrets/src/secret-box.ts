@@ -21,7 +21,9 @@ function parseKey(value: string, name: string): Buffer {
   const trimmed = value.trim();
   const key = /^[0-9a-f]{64}$/i.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
   if (key.length !== 32) {
-    throw new SecretKeyError(`${name} must be 32 random bytes, as 64 hex characters or base64 (e.g. \`openssl rand -hex 32\`)`);
+    throw new SecretKeyError(
+      `${name} must be 32 random bytes, as 64 hex characters or base64 (e.g. \`openssl rand -hex 32\`)`,
+    );
   }
   return key;
 }
@@ -44,7 +46,9 @@ export class SecretBox {
   static fromEnv(env: NodeJS.ProcessEnv = process.env): SecretBox {
     const current = env.PLATFORM_SECRET_KEY;
     if (!current) {
-      throw new SecretKeyError('PLATFORM_SECRET_KEY is not set: give 32 random bytes as hex (`openssl rand -hex 32`); npm start makes one for you');
+      throw new SecretKeyError(
+        'PLATFORM_SECRET_KEY is not set: give 32 random bytes as hex (`openssl rand -hex 32`); npm start makes one for you',
+      );
     }
     const previous = (env.PLATFORM_SECRET_KEYS_PREVIOUS ?? '')
       .split(',')
@@ -59,9 +63,13 @@ export class SecretBox {
     cipher.setAAD(Buffer.from(context));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const tag = cipher.getAuthTag();
-    return [FORMAT, this.current.id, iv.toString('base64url'), ciphertext.toString('base64url'), tag.toString('base64url')].join(
-      ':',
-    ) as SealedSecret;
+    return [
+      FORMAT,
+      this.current.id,
+      iv.toString('base64url'),
+      ciphertext.toString('base64url'),
+      tag.toString('base64url'),
+    ].join(':') as SealedSecret;
   }
 
   open(sealed: string, context: string): string {
@@ -70,7 +78,10 @@ export class SecretBox {
       throw new SecretKeyError('not a sealed secret');
     }
     const key = this.keys.get(id);
-    if (!key) throw new SecretKeyError(`sealed with key ${id}, which is not configured; add it to PLATFORM_SECRET_KEYS_PREVIOUS`);
+    if (!key)
+      throw new SecretKeyError(
+        `sealed with key ${id}, which is not configured; add it to PLATFORM_SECRET_KEYS_PREVIOUS`,
+      );
     const decipher = createDecipheriv(ALGORITHM, key, Buffer.from(iv, 'base64url'));
     decipher.setAAD(Buffer.from(context));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));

@@ -59,7 +59,10 @@ export class ProviderCatalogue {
       };
     } catch (error) {
       if (error instanceof DomainError && (error.code === 'unauthorized' || error.code === 'forbidden')) {
-        throw new DomainError('validation_failed', `DigitalOcean no longer accepts this workspace's token (${error.message}); save a new one in Settings → Providers`);
+        throw new DomainError(
+          'validation_failed',
+          `DigitalOcean no longer accepts this workspace's token (${error.message}); save a new one in Settings → Providers`,
+        );
       }
       throw error;
     }

@@ -32,7 +32,11 @@ export const providerCredentialsMigrations: Migration[] = [
   },
 ];
 
-const PURPOSE: Record<ProviderName, ProviderView['purpose']> = { local: 'servers', digitalocean: 'servers', cloudflare: 'dns' };
+const PURPOSE: Record<ProviderName, ProviderView['purpose']> = {
+  local: 'servers',
+  digitalocean: 'servers',
+  cloudflare: 'dns',
+};
 const LABEL: Record<CredentialProvider, string> = { digitalocean: 'DigitalOcean', cloudflare: 'Cloudflare' };
 
 function providerStreamId(workspaceId: string, provider: CredentialProvider): string {
@@ -61,7 +65,10 @@ export class ProviderCredentials {
     try {
       token = this.options.secrets.open(sealedToken, providerTokenContext(workspaceId, provider));
     } catch {
-      throw new DomainError('validation_failed', `the ${LABEL[provider]} token was not sealed for this workspace; send it again`);
+      throw new DomainError(
+        'validation_failed',
+        `the ${LABEL[provider]} token was not sealed for this workspace; send it again`,
+      );
     }
     const account = await this.options.verifiers[provider](token).catch((error: unknown) => {
       throw refused(provider, error);
@@ -74,34 +81,59 @@ export class ProviderCredentials {
       [workspaceId, provider, sealedToken, account],
     );
     const verifiedAt = (rows[0]?.verified_at ?? new Date()).toISOString();
-    await this.record(metadata, provider, `connected:${verifiedAt}`, 'ProviderConnected', { provider, account, verifiedAt });
+    await this.record(metadata, provider, `connected:${verifiedAt}`, 'ProviderConnected', {
+      provider,
+      account,
+      verifiedAt,
+    });
     return { provider, purpose: PURPOSE[provider], connected: true, account, verifiedAt };
   }
 
   /** Forgets the token; `inUse` says why it may not be forgotten yet (servers still running on it), and what to do. */
-  async remove(metadata: MessageMetadata, provider: CredentialProvider, inUse: () => Promise<string | undefined>): Promise<ProviderView> {
+  async remove(
+    metadata: MessageMetadata,
+    provider: CredentialProvider,
+    inUse: () => Promise<string | undefined>,
+  ): Promise<ProviderView> {
     const blocker = await inUse();
     if (blocker) throw new DomainError('conflict', blocker);
-    const { rowCount } = await this.options.pool.query(`DELETE FROM ${this.options.schema}.provider_credentials WHERE workspace_id = $1 AND provider = $2`, [
-      metadata.workspaceId,
-      provider,
-    ]);
-    if (rowCount) await this.record(metadata, provider, `disconnected:${Date.now()}`, 'ProviderDisconnected', { provider });
+    const { rowCount } = await this.options.pool.query(
+      `DELETE FROM ${this.options.schema}.provider_credentials WHERE workspace_id = $1 AND provider = $2`,
+      [metadata.workspaceId, provider],
+    );
+    if (rowCount)
+      await this.record(metadata, provider, `disconnected:${Date.now()}`, 'ProviderDisconnected', { provider });
     return { provider, purpose: PURPOSE[provider], connected: false, account: null, verifiedAt: null };
   }
 
   async list(workspaceId: string): Promise<ProviderView[]> {
-    const { rows } = await this.options.pool.query<{ provider: CredentialProvider; account: string; verified_at: Date }>(
+    const { rows } = await this.options.pool.query<{
+      provider: CredentialProvider;
+      account: string;
+      verified_at: Date;
+    }>(
       `SELECT provider, account, verified_at FROM ${this.options.schema}.provider_credentials WHERE workspace_id = $1`,
       [workspaceId],
     );
     const saved = new Map(rows.map((row) => [row.provider, row]));
-    const local: ProviderView = { provider: 'local', purpose: 'servers', connected: true, account: null, verifiedAt: null };
+    const local: ProviderView = {
+      provider: 'local',
+      purpose: 'servers',
+      connected: true,
+      account: null,
+      verifiedAt: null,
+    };
     return [
       local,
       ...(['digitalocean', 'cloudflare'] as const).map((provider): ProviderView => {
         const row = saved.get(provider);
-        return { provider, purpose: PURPOSE[provider], connected: !!row, account: row?.account ?? null, verifiedAt: row?.verified_at.toISOString() ?? null };
+        return {
+          provider,
+          purpose: PURPOSE[provider],
+          connected: !!row,
+          account: row?.account ?? null,
+          verifiedAt: row?.verified_at.toISOString() ?? null,
+        };
       }),
     ];
   }
@@ -119,7 +151,13 @@ export class ProviderCredentials {
     return this.options.secrets.open(sealedToken, providerTokenContext(workspaceId, provider));
   }
 
-  private async record(metadata: MessageMetadata, provider: CredentialProvider, key: string, type: string, data: unknown): Promise<void> {
+  private async record(
+    metadata: MessageMetadata,
+    provider: CredentialProvider,
+    key: string,
+    type: string,
+    data: unknown,
+  ): Promise<void> {
     const streamId = providerStreamId(metadata.workspaceId, provider);
     await this.options.store.append(streamId, [{ eventId: nameBasedUuid(`${streamId}:${key}`), type, data, metadata }]);
   }
@@ -129,9 +167,14 @@ export class ProviderCredentials {
 function refused(provider: CredentialProvider, error: unknown): DomainError {
   const reason = error instanceof Error ? error.message : String(error);
   if (error instanceof DomainError && ['unavailable', 'timeout', 'rate_limited', 'internal'].includes(error.code)) {
-    return new DomainError('unavailable', `${LABEL[provider]} could not verify the token now (${reason}); try again in a minute`);
+    return new DomainError(
+      'unavailable',
+      `${LABEL[provider]} could not verify the token now (${reason}); try again in a minute`,
+    );
   }
-  return new DomainError('validation_failed', `${LABEL[provider]} did not accept the token: ${reason}`, [{ path: 'body.token', message: reason }]);
+  return new DomainError('validation_failed', `${LABEL[provider]} did not accept the token: ${reason}`, [
+    { path: 'body.token', message: reason },
+  ]);
 }
 
 /** What still needs a workspace's token for the provider, said as the reason it may not be forgotten yet. */
@@ -141,8 +184,13 @@ export async function providerInUse(
   provider: CredentialProvider,
 ): Promise<string | undefined> {
   if (provider !== 'digitalocean') return undefined;
-  const [servers, snapshots] = await Promise.all([readModels.servers.countOn(workspaceId, provider), readModels.snapshots.countInProgress(workspaceId)]);
-  if (servers > 0) return `${servers} server${servers === 1 ? '' : 's'} of this workspace still run on DigitalOcean; destroy them before disconnecting it`;
-  if (snapshots > 0) return `${snapshots} snapshot${snapshots === 1 ? ' is' : 's are'} being built or deleted on DigitalOcean; disconnect it once that has finished`;
+  const [servers, snapshots] = await Promise.all([
+    readModels.servers.countOn(workspaceId, provider),
+    readModels.snapshots.countInProgress(workspaceId),
+  ]);
+  if (servers > 0)
+    return `${servers} server${servers === 1 ? '' : 's'} of this workspace still run on DigitalOcean; destroy them before disconnecting it`;
+  if (snapshots > 0)
+    return `${snapshots} snapshot${snapshots === 1 ? ' is' : 's are'} being built or deleted on DigitalOcean; disconnect it once that has finished`;
   return undefined;
 }

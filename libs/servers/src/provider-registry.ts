@@ -28,7 +28,10 @@ export class WorkspaceProviderRegistry implements ProviderRegistry {
   async digitalOceanFor(workspaceId: string): Promise<ProvisioningCloudProvider> {
     const sealed = await this.options.credentials.sealedTokenOf(workspaceId, 'digitalocean');
     if (!sealed) {
-      throw new DomainError('validation_failed', 'this workspace has no DigitalOcean token: save one first (PUT /v1/providers/digitalocean, or Settings → Providers)');
+      throw new DomainError(
+        'validation_failed',
+        'this workspace has no DigitalOcean token: save one first (PUT /v1/providers/digitalocean, or Settings → Providers)',
+      );
     }
     const cached = this.clients.get(sealed);
     if (cached) return cached;

@@ -30,15 +30,27 @@ const code = (expected: string) => (error: unknown) => expect((error as DomainEr
 
 describe('server decider', () => {
   it('requests a server in the caller workspace, once', () => {
-    spec.given([]).when({ type: 'ProvisionServer', data: { serverId, spec: serverSpec } }).then([requested]);
-    spec.given([requested]).when({ type: 'ProvisionServer', data: { serverId, spec: serverSpec } }).thenThrows(code('conflict'));
+    spec
+      .given([])
+      .when({ type: 'ProvisionServer', data: { serverId, spec: serverSpec } })
+      .then([requested]);
+    spec
+      .given([requested])
+      .when({ type: 'ProvisionServer', data: { serverId, spec: serverSpec } })
+      .thenThrows(code('conflict'));
   });
 
   it('records the provisioning steps in order and ignores reports that no longer fit', () => {
     spec.given([requested]).when({ type: 'RecordServerCreated', data: created.data }).then([created]);
     spec.given([requested, created]).when({ type: 'RecordServerCreated', data: created.data }).thenNothingHappens();
-    spec.given([requested, created]).when({ type: 'RecordServerReady', data: { serverId, agentVersion: '0.1.0' } }).then([ready]);
-    spec.given([requested]).when({ type: 'RecordServerReady', data: { serverId, agentVersion: '0.1.0' } }).thenNothingHappens();
+    spec
+      .given([requested, created])
+      .when({ type: 'RecordServerReady', data: { serverId, agentVersion: '0.1.0' } })
+      .then([ready]);
+    spec
+      .given([requested])
+      .when({ type: 'RecordServerReady', data: { serverId, agentVersion: '0.1.0' } })
+      .thenNothingHappens();
     spec
       .given([requested, created, ready])
       .when({ type: 'RecordProvisionFailed', data: { serverId, step: 'boot', reason: 'x' } })
@@ -47,12 +59,24 @@ describe('server decider', () => {
 
   it('destroys a server of the workspace only, once', () => {
     const destroy = { type: 'DestroyServer' as const, data: { serverId, force: false } };
-    spec.given([requested, created, ready]).when(destroy).then([{ type: 'ServerDestroyRequested', data: { serverId, force: false } }]);
-    spec.given([requested, created, ready, { type: 'ServerDestroyRequested', data: { serverId, force: false } }]).when(destroy).thenNothingHappens();
+    spec
+      .given([requested, created, ready])
+      .when(destroy)
+      .then([{ type: 'ServerDestroyRequested', data: { serverId, force: false } }]);
+    spec
+      .given([requested, created, ready, { type: 'ServerDestroyRequested', data: { serverId, force: false } }])
+      .when(destroy)
+      .thenNothingHappens();
     otherWorkspace.given([requested, created, ready]).when(destroy).thenThrows(code('not_found'));
     spec.given([]).when(destroy).thenThrows(code('not_found'));
     spec
-      .given([requested, created, ready, { type: 'ServerDestroyRequested', data: { serverId, force: false } }, { type: 'ServerDestroyed', data: { serverId } }])
+      .given([
+        requested,
+        created,
+        ready,
+        { type: 'ServerDestroyRequested', data: { serverId, force: false } },
+        { type: 'ServerDestroyed', data: { serverId } },
+      ])
       .when(destroy)
       .thenThrows(code('not_found'));
   });
@@ -60,7 +84,10 @@ describe('server decider', () => {
   it('keeps the cloud server id when creation finishes after a destroy was asked, so it can be deleted', () => {
     const destroying: ServerEvent = { type: 'ServerDestroyRequested', data: { serverId, force: false } };
     spec.given([requested, destroying]).when({ type: 'RecordServerCreated', data: created.data }).then([created]);
-    const state = [requested, destroying, created].reduce((state, event) => serverDecider.evolve(state, event), serverDecider.initialState());
+    const state = [requested, destroying, created].reduce(
+      (state, event) => serverDecider.evolve(state, event),
+      serverDecider.initialState(),
+    );
     expect(state).toMatchObject({ status: 'destroying', created: { providerServerId: 'p-1' } });
   });
 });

@@ -64,7 +64,8 @@ export function serverStreamId(serverId: string): string {
 const notFound = (serverId: string) => new DomainError('not_found', `server ${serverId} does not exist`);
 
 function known(state: ServerState, serverId: string, workspaceId: string): KnownServer {
-  if (state.status === 'absent' || state.status === 'destroyed' || state.workspaceId !== workspaceId) throw notFound(serverId);
+  if (state.status === 'absent' || state.status === 'destroyed' || state.workspaceId !== workspaceId)
+    throw notFound(serverId);
   return state;
 }
 
@@ -99,11 +100,15 @@ export const serverDecider: Decider<ServerCommand, ServerEvent, ServerState> = {
         return [];
       }
       case 'RecordServerCreated':
-        return onlyWhen(state, ['provisioning', 'destroying']) && !state.created ? [{ type: 'ServerCreated', data: command.data }] : [];
+        return onlyWhen(state, ['provisioning', 'destroying']) && !state.created
+          ? [{ type: 'ServerCreated', data: command.data }]
+          : [];
       case 'RecordServerReady':
         return onlyWhen(state, ['booting']) ? [{ type: 'ServerReady', data: command.data }] : [];
       case 'RecordProvisionFailed':
-        return onlyWhen(state, ['provisioning', 'booting']) ? [{ type: 'ServerProvisionFailed', data: command.data }] : [];
+        return onlyWhen(state, ['provisioning', 'booting'])
+          ? [{ type: 'ServerProvisionFailed', data: command.data }]
+          : [];
       case 'RecordServerChecked':
         return onlyWhen(state, ['ready', 'failed']) ? [{ type: 'ServerChecked', data: command.data }] : [];
       case 'RecordServerDestroyed':
@@ -115,7 +120,12 @@ export const serverDecider: Decider<ServerCommand, ServerEvent, ServerState> = {
 
   evolve(state, event) {
     if (event.type === 'ServerProvisionRequested') {
-      return { status: 'provisioning', workspaceId: event.data.workspaceId, spec: event.data.spec, requestedAt: event.data.requestedAt };
+      return {
+        status: 'provisioning',
+        workspaceId: event.data.workspaceId,
+        spec: event.data.spec,
+        requestedAt: event.data.requestedAt,
+      };
     }
     if (state.status === 'absent') return state;
     switch (event.type) {
@@ -127,7 +137,12 @@ export const serverDecider: Decider<ServerCommand, ServerEvent, ServerState> = {
         return { ...state, status: 'failed', failure: event.data.reason };
       case 'ServerChecked':
         return event.data.reachable
-          ? { ...state, status: 'ready', agentVersion: event.data.agentVersion ?? state.agentVersion, failure: undefined }
+          ? {
+              ...state,
+              status: 'ready',
+              agentVersion: event.data.agentVersion ?? state.agentVersion,
+              failure: undefined,
+            }
           : { ...state, status: 'failed', failure: 'the agent does not answer' };
       case 'ServerDestroyRequested':
         return { ...state, status: 'destroying', destroyForce: event.data.force };

@@ -6,7 +6,14 @@ import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, stepMetadata, type DeciderCommandHandler } from '@platform/service-kit';
 import { randomUUID } from 'node:crypto';
 import type { ProviderRegistry } from './provider-registry';
-import { serverStreamId, type KnownServer, type ServerCommand, type ServerEvent, type ServerProgressCommand, type ServerState } from './server-decider';
+import {
+  serverStreamId,
+  type KnownServer,
+  type ServerCommand,
+  type ServerEvent,
+  type ServerProgressCommand,
+  type ServerState,
+} from './server-decider';
 import type { ServerQueries } from './server-queries';
 import { snapshotsProjection, type SnapshotQueries } from './snapshots';
 import { serversProjection } from './servers-projection';
@@ -72,7 +79,10 @@ export class ServerProvisioning extends SweptProcess<string> {
     if (state.status === 'absent' || !state.created || !metadata) return;
     const version = await this.agentOf(serverId, state)
       .version()
-      .then((info) => info.agentVersion, () => null);
+      .then(
+        (info) => info.agentVersion,
+        () => null,
+      );
     await this.record(metadata, randomUUID(), {
       type: 'RecordServerChecked',
       data: { serverId, reachable: version !== null, agentVersion: version, checkedAt: new Date().toISOString() },
@@ -81,14 +91,20 @@ export class ServerProvisioning extends SweptProcess<string> {
 
   private async create(serverId: string, state: KnownServer, metadata: MessageMetadata): Promise<void> {
     if (this.pastDeadline(state)) {
-      await this.fail(serverId, metadata, 'create', `the server was not created within ${this.options.deadlineMs / 1000} s`);
+      await this.fail(
+        serverId,
+        metadata,
+        'create',
+        `the server was not created within ${this.options.deadlineMs / 1000} s`,
+      );
       return;
     }
     const tag = `server-${serverId}`;
     try {
       const cloud = await this.options.providers.providerFor(state.workspaceId, state.spec.provider);
       // A provisioner that died between creating and recording leaves a cloud server whose secret is lost: replace it.
-      for (const orphan of (await cloud.listServers()).filter((server) => server.tags.includes(tag))) await cloud.deleteServer(orphan.id);
+      for (const orphan of (await cloud.listServers()).filter((server) => server.tags.includes(tag)))
+        await cloud.deleteServer(orphan.id);
       const { name, region, size } = state.spec;
       const source = state.spec.provider === 'local' ? undefined : await this.sourceOf(state);
       const created = await cloud.createServer({ name, region, size, source, tags: [MANAGED_SERVER_TAG, tag] });
@@ -100,7 +116,10 @@ export class ServerProvisioning extends SweptProcess<string> {
           publicIp: created.publicIp,
           agentUrl: created.agentUrl,
           edge: created.edge,
-          sealedAgentSecret: this.options.secrets.seal(created.agentSecret, agentSecretContext(state.workspaceId, serverId)),
+          sealedAgentSecret: this.options.secrets.seal(
+            created.agentSecret,
+            agentSecretContext(state.workspaceId, serverId),
+          ),
         },
       });
     } catch (error) {
@@ -111,9 +130,12 @@ export class ServerProvisioning extends SweptProcess<string> {
   /** The snapshot named, else the workspace's newest ready one in the region, else the stock image. */
   private async sourceOf(state: KnownServer): Promise<ServerSource> {
     const { workspaceId, spec } = state;
-    const snapshot = spec.snapshotId ? await this.options.snapshots.get(workspaceId, spec.snapshotId) : await this.options.snapshots.newestReady(workspaceId, spec.region);
+    const snapshot = spec.snapshotId
+      ? await this.options.snapshots.get(workspaceId, spec.snapshotId)
+      : await this.options.snapshots.newestReady(workspaceId, spec.region);
     if (!snapshot) return { baseImage: this.options.baseImage };
-    if (snapshot.status !== 'ready' || !snapshot.providerSnapshotId) throw new Error(`snapshot ${snapshot.id} is ${snapshot.status}, not ready`);
+    if (snapshot.status !== 'ready' || !snapshot.providerSnapshotId)
+      throw new Error(`snapshot ${snapshot.id} is ${snapshot.status}, not ready`);
     return { snapshotId: snapshot.providerSnapshotId };
   }
 
@@ -126,9 +148,17 @@ export class ServerProvisioning extends SweptProcess<string> {
       });
     } catch (error) {
       if (!this.pastDeadline(state)) return;
-      await this.fail(serverId, metadata, 'boot', `its agent did not answer within ${this.options.deadlineMs / 1000} s: ${describe(error)}`);
+      await this.fail(
+        serverId,
+        metadata,
+        'boot',
+        `its agent did not answer within ${this.options.deadlineMs / 1000} s: ${describe(error)}`,
+      );
       await this.deleteCloudServer(state).catch((cleanup: unknown) =>
-        this.options.logger.warn({ serverId, err: cleanup }, 'deleting the cloud server of a failed provisioning failed'),
+        this.options.logger.warn(
+          { serverId, err: cleanup },
+          'deleting the cloud server of a failed provisioning failed',
+        ),
       );
     }
   }
@@ -136,21 +166,31 @@ export class ServerProvisioning extends SweptProcess<string> {
   private async destroy(serverId: string, state: KnownServer, metadata: MessageMetadata): Promise<void> {
     try {
       await this.deleteCloudServer(state);
-      await this.record(metadata, nameBasedUuid(`${serverId}:destroyed`), { type: 'RecordServerDestroyed', data: { serverId } });
+      await this.record(metadata, nameBasedUuid(`${serverId}:destroyed`), {
+        type: 'RecordServerDestroyed',
+        data: { serverId },
+      });
     } catch (error) {
-      await this.record(metadata, randomUUID(), { type: 'RecordDestroyFailed', data: { serverId, reason: describe(error) } });
+      await this.record(metadata, randomUUID(), {
+        type: 'RecordDestroyFailed',
+        data: { serverId, reason: describe(error) },
+      });
     }
   }
 
   private async deleteCloudServer(state: KnownServer): Promise<void> {
     if (!state.created) return;
     const cloud = await this.options.providers.providerFor(state.workspaceId, state.spec.provider);
-    if (await cloud.getServer(state.created.providerServerId)) await cloud.deleteServer(state.created.providerServerId, { force: state.destroyForce });
+    if (await cloud.getServer(state.created.providerServerId))
+      await cloud.deleteServer(state.created.providerServerId, { force: state.destroyForce });
   }
 
   private agentOf(serverId: string, state: KnownServer): AgentClient {
     if (!state.created) throw new Error(`server ${serverId} has no cloud server yet`);
-    const secret = this.options.secrets.open(state.created.sealedAgentSecret, agentSecretContext(state.workspaceId, serverId));
+    const secret = this.options.secrets.open(
+      state.created.sealedAgentSecret,
+      agentSecretContext(state.workspaceId, serverId),
+    );
     return new AgentClient({ baseUrl: state.created.agentUrl, secret, timeoutMs: 3000 });
   }
 
@@ -160,7 +200,10 @@ export class ServerProvisioning extends SweptProcess<string> {
 
   private fail(serverId: string, metadata: MessageMetadata, step: 'create' | 'boot', reason: string): Promise<unknown> {
     this.options.logger.warn({ serverId, step, reason }, 'provisioning failed');
-    return this.record(metadata, nameBasedUuid(`${serverId}:failed`), { type: 'RecordProvisionFailed', data: { serverId, step, reason } });
+    return this.record(metadata, nameBasedUuid(`${serverId}:failed`), {
+      type: 'RecordProvisionFailed',
+      data: { serverId, step, reason },
+    });
   }
 
   private async load(serverId: string): Promise<{ state: ServerState; metadata: MessageMetadata | undefined }> {

@@ -27,7 +27,8 @@ interface ServerRow {
   updated_at: Date;
 }
 
-const COLUMNS = 'id, name, provider, region, size, status, public_ip, edge, agent_version, failure_reason, created_at, updated_at';
+const COLUMNS =
+  'id, name, provider, region, size, status, public_ip, edge, agent_version, failure_reason, created_at, updated_at';
 
 /** Reads of the servers read model, always within one workspace. */
 export class ServerQueries {
@@ -48,33 +49,51 @@ export class ServerQueries {
   }
 
   async get(workspaceId: string, serverId: string): Promise<ServerView> {
-    const { rows } = await this.pool.query<ServerRow>(`SELECT ${COLUMNS} FROM ${this.schema}.servers WHERE workspace_id = $1 AND id = $2`, [
-      workspaceId,
-      serverId,
-    ]);
+    const { rows } = await this.pool.query<ServerRow>(
+      `SELECT ${COLUMNS} FROM ${this.schema}.servers WHERE workspace_id = $1 AND id = $2`,
+      [workspaceId, serverId],
+    );
     if (!rows[0]) throw new DomainError('not_found', `server ${serverId} does not exist`);
     return toView(rows[0]);
   }
 
-  async agentOf(workspaceId: string, params: QueryParams<typeof GetServerAgent>): Promise<QueryResult<typeof GetServerAgent>> {
-    const { rows } = await this.pool.query<{ agent_url: string | null; sealed_agent_secret: string | null; public_ip: string | null; edge: ServerView['edge']; status: string }>(
+  async agentOf(
+    workspaceId: string,
+    params: QueryParams<typeof GetServerAgent>,
+  ): Promise<QueryResult<typeof GetServerAgent>> {
+    const { rows } = await this.pool.query<{
+      agent_url: string | null;
+      sealed_agent_secret: string | null;
+      public_ip: string | null;
+      edge: ServerView['edge'];
+      status: string;
+    }>(
       `SELECT agent_url, sealed_agent_secret, public_ip, edge, status FROM ${this.schema}.servers WHERE workspace_id = $1 AND id = $2`,
       [workspaceId, params.serverId],
     );
     const row = rows[0];
     if (!row) throw new DomainError('not_found', `server ${params.serverId} does not exist`);
     if (row.status !== 'ready' || !row.agent_url || !row.sealed_agent_secret || !row.public_ip || !row.edge) {
-      throw new DomainError('conflict', `server ${params.serverId} is ${row.status}, not ready; wait until it is ready or pick another`);
+      throw new DomainError(
+        'conflict',
+        `server ${params.serverId} is ${row.status}, not ready; wait until it is ready or pick another`,
+      );
     }
-    return { serverId: params.serverId, agentUrl: row.agent_url, sealedAgentSecret: row.sealed_agent_secret, publicIp: row.public_ip, edge: row.edge };
+    return {
+      serverId: params.serverId,
+      agentUrl: row.agent_url,
+      sealedAgentSecret: row.sealed_agent_secret,
+      publicIp: row.public_ip,
+      edge: row.edge,
+    };
   }
 
   /** How many of the workspace's servers are on the provider and not yet destroyed. */
   async countOn(workspaceId: string, provider: ServerView['provider']): Promise<number> {
-    const { rows } = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${this.schema}.servers WHERE workspace_id = $1 AND provider = $2`, [
-      workspaceId,
-      provider,
-    ]);
+    const { rows } = await this.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${this.schema}.servers WHERE workspace_id = $1 AND provider = $2`,
+      [workspaceId, provider],
+    );
     return rows[0]?.n ?? 0;
   }
 

@@ -60,11 +60,10 @@ export const serversProjection: Projection = {
           break;
         }
         case 'ServerReady':
-          await tx.query(`UPDATE servers SET status = 'ready', agent_version = $2, failure_reason = NULL, updated_at = $3 WHERE id = $1`, [
-            event.data.serverId,
-            event.data.agentVersion,
-            at,
-          ]);
+          await tx.query(
+            `UPDATE servers SET status = 'ready', agent_version = $2, failure_reason = NULL, updated_at = $3 WHERE id = $1`,
+            [event.data.serverId, event.data.agentVersion, at],
+          );
           break;
         case 'ServerProvisionFailed':
           await tx.query(`UPDATE servers SET status = 'failed', failure_reason = $2, updated_at = $3 WHERE id = $1`, [
@@ -86,7 +85,10 @@ export const serversProjection: Projection = {
           );
           break;
         case 'ServerDestroyRequested':
-          await tx.query(`UPDATE servers SET status = 'destroying', updated_at = $2 WHERE id = $1`, [event.data.serverId, at]);
+          await tx.query(`UPDATE servers SET status = 'destroying', updated_at = $2 WHERE id = $1`, [
+            event.data.serverId,
+            at,
+          ]);
           break;
         case 'ServerDestroyed':
           await tx.query('DELETE FROM servers WHERE id = $1', [event.data.serverId]);

@@ -6,7 +6,14 @@ import { nameBasedUuid, stepMetadata, type DeciderCommandHandler } from '@platfo
 import { randomUUID } from 'node:crypto';
 import { MANAGED_SERVER_TAG, type ProvisioningCloudProvider } from './cloud-provider';
 import type { ProviderRegistry } from './provider-registry';
-import { snapshotStreamId, type KnownSnapshot, type SnapshotCommand, type SnapshotEvent, type SnapshotProgressCommand, type SnapshotState } from './snapshot-decider';
+import {
+  snapshotStreamId,
+  type KnownSnapshot,
+  type SnapshotCommand,
+  type SnapshotEvent,
+  type SnapshotProgressCommand,
+  type SnapshotState,
+} from './snapshot-decider';
 import { snapshotName, snapshotsProjection, type SnapshotQueries } from './snapshots';
 
 export interface SnapshotBuildingOptions {
@@ -62,14 +69,21 @@ export class SnapshotBuilding extends SweptProcess<string> {
       await this.steps[step](snapshotId, state, metadata, cloud);
     } catch (error) {
       if (error instanceof StepPending && !this.pastDeadline(state)) return;
-      const reason = error instanceof StepPending && this.pastDeadline(state) ? `${error.message} within ${this.options.deadlineMs / 1000} s` : describe(error);
+      const reason =
+        error instanceof StepPending && this.pastDeadline(state)
+          ? `${error.message} within ${this.options.deadlineMs / 1000} s`
+          : describe(error);
       await this.fail(snapshotId, state, metadata, step, reason);
     }
   }
 
-  private readonly steps: Record<SnapshotStep, (id: string, state: KnownSnapshot, metadata: MessageMetadata, cloud: ProvisioningCloudProvider) => Promise<void>> = {
+  private readonly steps: Record<
+    SnapshotStep,
+    (id: string, state: KnownSnapshot, metadata: MessageMetadata, cloud: ProvisioningCloudProvider) => Promise<void>
+  > = {
     'create-builder': async (snapshotId, state, metadata, cloud) => {
-      if (this.pastDeadline(state)) throw new Error(`the builder was not created within ${this.options.deadlineMs / 1000} s`);
+      if (this.pastDeadline(state))
+        throw new Error(`the builder was not created within ${this.options.deadlineMs / 1000} s`);
       // A provisioner that died between creating and recording leaves a builder whose secret is lost: replace it.
       await this.deleteBuilders(cloud, snapshotId);
       const builder = await cloud.createServer({
@@ -85,32 +99,51 @@ export class SnapshotBuilding extends SweptProcess<string> {
           snapshotId,
           builderServerId: builder.id,
           agentUrl: builder.agentUrl,
-          sealedAgentSecret: this.options.secrets.seal(builder.agentSecret, builderSecretContext(state.workspaceId, snapshotId)),
+          sealedAgentSecret: this.options.secrets.seal(
+            builder.agentSecret,
+            builderSecretContext(state.workspaceId, snapshotId),
+          ),
         },
       });
     },
 
     'wait-for-agent': async (snapshotId, state, metadata) => {
       const builder = state.builder!;
-      const secret = this.options.secrets.open(builder.sealedAgentSecret, builderSecretContext(state.workspaceId, snapshotId));
+      const secret = this.options.secrets.open(
+        builder.sealedAgentSecret,
+        builderSecretContext(state.workspaceId, snapshotId),
+      );
       const version = await new AgentClient({ baseUrl: builder.agentUrl, secret, timeoutMs: 3000 })
         .version()
         .then((info) => info.agentVersion)
         .catch((error: unknown) => {
           throw new StepPending(`the builder's agent did not answer (${describe(error)})`);
         });
-      if (version !== state.agentVersion) throw new Error(`the builder's agent reports version ${version}, expected ${state.agentVersion}: check the agent release it installs`);
-      await this.record(metadata, nameBasedUuid(`${snapshotId}:builder-ready`), { type: 'RecordBuilderReady', data: { snapshotId, agentVersion: version } });
+      if (version !== state.agentVersion)
+        throw new Error(
+          `the builder's agent reports version ${version}, expected ${state.agentVersion}: check the agent release it installs`,
+        );
+      await this.record(metadata, nameBasedUuid(`${snapshotId}:builder-ready`), {
+        type: 'RecordBuilderReady',
+        data: { snapshotId, agentVersion: version },
+      });
     },
 
     snapshot: async (snapshotId, state, metadata, cloud) => {
       const name = snapshotName(snapshotId, state.agentVersion);
       const taken =
         (await cloud.listSnapshots()).find((snapshot) => snapshot.name === name) ??
-        (await cloud.snapshotServer(state.builder!.builderServerId, name, { deadlineMs: Math.max(60_000, this.remaining(state)) }));
+        (await cloud.snapshotServer(state.builder!.builderServerId, name, {
+          deadlineMs: Math.max(60_000, this.remaining(state)),
+        }));
       await this.record(metadata, nameBasedUuid(`${snapshotId}:taken`), {
         type: 'RecordSnapshotTaken',
-        data: { snapshotId, providerSnapshotId: taken.id, regions: [...taken.regions], sizeGb: taken.sizeGigabytes ?? null },
+        data: {
+          snapshotId,
+          providerSnapshotId: taken.id,
+          regions: [...taken.regions],
+          sizeGb: taken.sizeGigabytes ?? null,
+        },
       });
     },
 
@@ -118,7 +151,10 @@ export class SnapshotBuilding extends SweptProcess<string> {
       await this.deleteBuilders(cloud, snapshotId).catch((error: unknown) => {
         throw new StepPending(`the builder droplet was not deleted (${describe(error)})`);
       });
-      await this.record(metadata, nameBasedUuid(`${snapshotId}:ready`), { type: 'RecordSnapshotReady', data: { snapshotId } });
+      await this.record(metadata, nameBasedUuid(`${snapshotId}:ready`), {
+        type: 'RecordSnapshotReady',
+        data: { snapshotId },
+      });
     },
   };
 
@@ -126,29 +162,49 @@ export class SnapshotBuilding extends SweptProcess<string> {
     try {
       if (state.taken) {
         const cloud = await this.options.providers.digitalOceanFor(state.workspaceId);
-        const present = (await cloud.listSnapshots()).some((snapshot) => snapshot.id === state.taken!.providerSnapshotId);
+        const present = (await cloud.listSnapshots()).some(
+          (snapshot) => snapshot.id === state.taken!.providerSnapshotId,
+        );
         if (present) await cloud.deleteSnapshot(state.taken.providerSnapshotId);
       }
-      await this.record(metadata, nameBasedUuid(`${snapshotId}:deleted`), { type: 'RecordSnapshotDeleted', data: { snapshotId } });
+      await this.record(metadata, nameBasedUuid(`${snapshotId}:deleted`), {
+        type: 'RecordSnapshotDeleted',
+        data: { snapshotId },
+      });
     } catch (error) {
-      await this.record(metadata, randomUUID(), { type: 'RecordSnapshotDeleteFailed', data: { snapshotId, reason: describe(error) } });
+      await this.record(metadata, randomUUID(), {
+        type: 'RecordSnapshotDeleteFailed',
+        data: { snapshotId, reason: describe(error) },
+      });
     }
   }
 
-  private async fail(snapshotId: string, state: KnownSnapshot, metadata: MessageMetadata, step: SnapshotStep, reason: string): Promise<void> {
+  private async fail(
+    snapshotId: string,
+    state: KnownSnapshot,
+    metadata: MessageMetadata,
+    step: SnapshotStep,
+    reason: string,
+  ): Promise<void> {
     this.options.logger.warn({ snapshotId, step, reason }, 'building a snapshot failed');
     const cleanup = await this.options.providers
       .digitalOceanFor(state.workspaceId)
       .then((cloud) => this.deleteBuilders(cloud, snapshotId))
       .then(
         () => '',
-        (error: unknown) => `; deleting the builder droplet failed too (${describe(error)}): delete droplets tagged ${builderTag(snapshotId)} in DigitalOcean`,
+        (error: unknown) =>
+          `; deleting the builder droplet failed too (${describe(error)}): delete droplets tagged ${builderTag(snapshotId)} in DigitalOcean`,
       );
-    await this.record(metadata, nameBasedUuid(`${snapshotId}:failed`), { type: 'RecordSnapshotFailed', data: { snapshotId, step, reason: reason + cleanup } });
+    await this.record(metadata, nameBasedUuid(`${snapshotId}:failed`), {
+      type: 'RecordSnapshotFailed',
+      data: { snapshotId, step, reason: reason + cleanup },
+    });
   }
 
   private async deleteBuilders(cloud: ProvisioningCloudProvider, snapshotId: string): Promise<void> {
-    for (const builder of (await cloud.listServers()).filter((server) => server.tags.includes(builderTag(snapshotId)))) {
+    for (const builder of (await cloud.listServers()).filter((server) =>
+      server.tags.includes(builderTag(snapshotId)),
+    )) {
       await cloud.deleteServer(builder.id);
     }
   }

@@ -31,7 +31,8 @@ export type SnapshotProgressCommand =
   | { type: 'RecordSnapshotDeleted'; data: Data<EventOf<typeof SnapshotDeleted>> }
   | { type: 'RecordSnapshotDeleteFailed'; data: Data<EventOf<typeof SnapshotDeleteFailed>> };
 
-export type SnapshotCommand = CommandOf<typeof CreateSnapshot> | CommandOf<typeof DeleteSnapshot> | SnapshotProgressCommand;
+export type SnapshotCommand =
+  CommandOf<typeof CreateSnapshot> | CommandOf<typeof DeleteSnapshot> | SnapshotProgressCommand;
 
 export type SnapshotEvent =
   | EventOf<typeof SnapshotRequested>
@@ -66,7 +67,8 @@ export function snapshotStreamId(snapshotId: string): string {
 const notFound = (snapshotId: string) => new DomainError('not_found', `snapshot ${snapshotId} does not exist`);
 
 function known(state: SnapshotState, snapshotId: string, workspaceId: string): KnownSnapshot {
-  if (state.status === 'absent' || state.status === 'deleted' || state.workspaceId !== workspaceId) throw notFound(snapshotId);
+  if (state.status === 'absent' || state.status === 'deleted' || state.workspaceId !== workspaceId)
+    throw notFound(snapshotId);
   return state;
 }
 
@@ -81,18 +83,27 @@ export const snapshotDecider: Decider<SnapshotCommand, SnapshotEvent, SnapshotSt
   decide(command, state, { metadata, now }) {
     switch (command.type) {
       case 'CreateSnapshot':
-        if (state.status !== 'absent') throw new DomainError('conflict', `snapshot ${command.data.snapshotId} exists already`);
+        if (state.status !== 'absent')
+          throw new DomainError('conflict', `snapshot ${command.data.snapshotId} exists already`);
         return [
           {
             type: 'SnapshotRequested',
-            data: { ...command.data, workspaceId: metadata.workspaceId, agentVersion: EXPECTED_AGENT_VERSION, requestedAt: now.toISOString() },
+            data: {
+              ...command.data,
+              workspaceId: metadata.workspaceId,
+              agentVersion: EXPECTED_AGENT_VERSION,
+              requestedAt: now.toISOString(),
+            },
           },
         ];
       case 'DeleteSnapshot': {
         const snapshot = known(state, command.data.snapshotId, metadata.workspaceId);
         if (snapshot.status === 'deleting') return [];
         if (snapshot.status === 'building') {
-          throw new DomainError('conflict', `snapshot ${command.data.snapshotId} is still being built; delete it once it is ready or failed`);
+          throw new DomainError(
+            'conflict',
+            `snapshot ${command.data.snapshotId} is still being built; delete it once it is ready or failed`,
+          );
         }
         return [{ type: 'SnapshotDeleteRequested', data: command.data }];
       }

@@ -60,7 +60,16 @@ export const snapshotsProjection: Projection = {
           await tx.query(
             `INSERT INTO snapshots (id, workspace_id, name, provider, region, status, step, agent_version, regions, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, 'building', 'create-builder', $6, $7, $8, $8) ON CONFLICT (id) DO NOTHING`,
-            [snapshotId, workspaceId, snapshotName(snapshotId, agentVersion), spec.provider, spec.region, agentVersion, [spec.region], at],
+            [
+              snapshotId,
+              workspaceId,
+              snapshotName(snapshotId, agentVersion),
+              spec.provider,
+              spec.region,
+              agentVersion,
+              [spec.region],
+              at,
+            ],
           );
           break;
         }
@@ -71,7 +80,12 @@ export const snapshotsProjection: Projection = {
           await update(`step = 'snapshot'`);
           break;
         case 'SnapshotTaken':
-          await update(`step = 'remove-builder', provider_snapshot_id = $3, regions = $4, size_gb = $5`, event.data.providerSnapshotId, event.data.regions, event.data.sizeGb);
+          await update(
+            `step = 'remove-builder', provider_snapshot_id = $3, regions = $4, size_gb = $5`,
+            event.data.providerSnapshotId,
+            event.data.regions,
+            event.data.sizeGb,
+          );
           break;
         case 'SnapshotReady':
           await update(`status = 'ready', step = NULL, failure_reason = NULL`);
@@ -86,7 +100,10 @@ export const snapshotsProjection: Projection = {
           await tx.query('DELETE FROM snapshots WHERE id = $1', [event.data.snapshotId]);
           break;
         case 'SnapshotDeleteFailed':
-          await update(`status = 'failed', failure_reason = $3`, `deleting failed: ${event.data.reason}; delete it again`);
+          await update(
+            `status = 'failed', failure_reason = $3`,
+            `deleting failed: ${event.data.reason}; delete it again`,
+          );
           break;
       }
     }
@@ -113,7 +130,8 @@ interface SnapshotRow {
   updated_at: Date;
 }
 
-const COLUMNS = 'id, name, provider, region, status, step, provider_snapshot_id, agent_version, regions, size_gb, failure_reason, created_at, updated_at';
+const COLUMNS =
+  'id, name, provider, region, status, step, provider_snapshot_id, agent_version, regions, size_gb, failure_reason, created_at, updated_at';
 
 function toView(row: SnapshotRow): SnapshotView {
   return {
@@ -141,7 +159,10 @@ export class SnapshotQueries {
     private readonly schema: string,
   ) {}
 
-  async list(workspaceId: string, params: QueryParams<typeof ListSnapshots>): Promise<QueryResult<typeof ListSnapshots>> {
+  async list(
+    workspaceId: string,
+    params: QueryParams<typeof ListSnapshots>,
+  ): Promise<QueryResult<typeof ListSnapshots>> {
     const after = params.cursor ? decodeCursor(params.cursor, 2) : undefined;
     const { rows } = await this.pool.query<SnapshotRow>(
       `SELECT ${COLUMNS} FROM ${this.schema}.snapshots
@@ -153,10 +174,10 @@ export class SnapshotQueries {
   }
 
   async get(workspaceId: string, snapshotId: string): Promise<SnapshotView> {
-    const { rows } = await this.pool.query<SnapshotRow>(`SELECT ${COLUMNS} FROM ${this.schema}.snapshots WHERE workspace_id = $1 AND id = $2`, [
-      workspaceId,
-      snapshotId,
-    ]);
+    const { rows } = await this.pool.query<SnapshotRow>(
+      `SELECT ${COLUMNS} FROM ${this.schema}.snapshots WHERE workspace_id = $1 AND id = $2`,
+      [workspaceId, snapshotId],
+    );
     if (!rows[0]) throw new DomainError('not_found', `snapshot ${snapshotId} does not exist`);
     return toView(rows[0]);
   }
@@ -182,7 +203,9 @@ export class SnapshotQueries {
 
   /** Snapshots with work in progress, for the building process to carry on. */
   async inProgress(): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string }>(`SELECT id FROM ${this.schema}.snapshots WHERE status IN ('building', 'deleting') ORDER BY updated_at`);
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT id FROM ${this.schema}.snapshots WHERE status IN ('building', 'deleting') ORDER BY updated_at`,
+    );
     return rows.map((row) => row.id);
   }
 }

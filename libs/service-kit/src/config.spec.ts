@@ -31,7 +31,12 @@ describe('service config', () => {
   it('refuses bad settings, naming every one of them', () => {
     let error: unknown;
     try {
-      loadServiceConfig(defaults, { DATABASE_URL: 'mysql://x', HTTP_PORT: 'eighty', LOG_LEVEL: 'loud', NATS_PREFIX: 'a.b' });
+      loadServiceConfig(defaults, {
+        DATABASE_URL: 'mysql://x',
+        HTTP_PORT: 'eighty',
+        LOG_LEVEL: 'loud',
+        NATS_PREFIX: 'a.b',
+      });
     } catch (thrown) {
       error = thrown;
     }

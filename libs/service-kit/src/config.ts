@@ -11,7 +11,10 @@ export class ConfigError extends Error {
 
 const postgresUrl = z
   .string()
-  .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// URL, e.g. postgres://postgres@127.0.0.1:5432/postgres');
+  .refine(
+    (value) => /^postgres(ql)?:\/\//.test(value),
+    'must be a postgres:// URL, e.g. postgres://postgres@127.0.0.1:5432/postgres',
+  );
 const natsUrl = z
   .string()
   .refine((value) => /^(nats|tls):\/\/[^\s]+$/.test(value), 'must be a nats:// URL, e.g. nats://127.0.0.1:4222');

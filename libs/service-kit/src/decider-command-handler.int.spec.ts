@@ -57,7 +57,11 @@ describe('DeciderCommandHandler (PostgreSQL)', () => {
     expect(second).toEqual(first);
     const { events } = await store.readStream(`counter-${counterId}`);
     expect(events).toHaveLength(1);
-    expect(events[0].metadata).toMatchObject({ commandId: command.commandId, causationId: command.commandId, workspaceId: 'ws' });
+    expect(events[0].metadata).toMatchObject({
+      commandId: command.commandId,
+      causationId: command.commandId,
+      workspaceId: 'ws',
+    });
     expect(events[0].eventId).toBe(first.eventIds[0]);
   });
 

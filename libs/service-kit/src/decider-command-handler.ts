@@ -1,9 +1,4 @@
-import {
-  describeIssues,
-  type CommandEnvelope,
-  type EventDefinition,
-  type MessageMetadata,
-} from '@platform/contracts';
+import { describeIssues, type CommandEnvelope, type EventDefinition, type MessageMetadata } from '@platform/contracts';
 import { foldEvents, type Decider, type Message } from '@platform/decider';
 import { StreamVersionConflictError, type EventStore, type StoredEvent } from '@platform/event-store';
 import { eventIdFor } from './event-ids';
@@ -44,18 +39,42 @@ export class DeciderCommandHandler<Command extends Message, Event extends Messag
   /** A stream's state as the decider folds it, and its events: how a process manager reads where it is. */
   async load(streamId: string): Promise<{ state: State; events: StoredEvent[] }> {
     const { events } = await this.options.store.readStream(streamId);
-    return { state: foldEvents(this.options.decider, events.map((event) => ({ type: event.type, data: event.data }) as Event)), events };
+    return {
+      state: foldEvents(
+        this.options.decider,
+        events.map((event) => ({ type: event.type, data: event.data }) as Event),
+      ),
+      events,
+    };
   }
 
   /**
    * A process manager reporting a step as a command of its own; `commandId` (derived from the step) makes a
    * report repeated after a crash change nothing.
    */
-  record(metadata: MessageMetadata, commandId: string, command: Command, streamId?: string): Promise<{ eventIds: string[] }> {
-    return this.handle({ commandId, type: command.type, schemaVersion: 1, data: command.data, metadata, issuedAt: new Date().toISOString() }, streamId);
+  record(
+    metadata: MessageMetadata,
+    commandId: string,
+    command: Command,
+    streamId?: string,
+  ): Promise<{ eventIds: string[] }> {
+    return this.handle(
+      {
+        commandId,
+        type: command.type,
+        schemaVersion: 1,
+        data: command.data,
+        metadata,
+        issuedAt: new Date().toISOString(),
+      },
+      streamId,
+    );
   }
 
-  private async decideAndAppend(envelope: CommandEnvelope, knownStreamId: string | undefined): Promise<{ eventIds: string[] }> {
+  private async decideAndAppend(
+    envelope: CommandEnvelope,
+    knownStreamId: string | undefined,
+  ): Promise<{ eventIds: string[] }> {
     const { store, decider } = this.options;
     const command = { type: envelope.type, data: envelope.data } as Command;
     const streamId = knownStreamId ?? this.options.streamIdOf(command);

@@ -35,6 +35,8 @@ export class HealthController {
       migrations: this.runtime.ready,
     };
     const ready = Object.values(checks).every(Boolean);
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks, leadership: this.runtime.leadership });
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not_ready', checks, leadership: this.runtime.leadership });
   }
 }

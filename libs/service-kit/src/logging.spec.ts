@@ -27,7 +27,8 @@ describe('service logger', () => {
     );
     await new Promise((resolve) => setImmediate(resolve));
     const text = JSON.stringify(lines);
-    for (const secret of ['do_tok_123', 'cf_tok_456', 'Bearer abc', 'hunter2', '"pw"']) expect(text).not.toContain(secret);
+    for (const secret of ['do_tok_123', 'cf_tok_456', 'Bearer abc', 'hunter2', '"pw"'])
+      expect(text).not.toContain(secret);
     expect(text).toContain('cloudflare');
     expect(lines[0]).toMatchObject({ service: 'deployments', replica: 'r1', msg: 'saved credentials' });
   });

@@ -18,7 +18,17 @@ export function withCorrelation<T>(ids: Correlation, work: () => T): T {
  * Secrets never reach a log line: these keys are censored wherever they appear in the first two levels of a
  * logged object (pino's redaction has no deeper wildcard).
  */
-const SECRET_KEYS = ['password', 'token', 'secret', 'authorization', 'cookie', 'apiKey', 'privateKey', 'env', 'userData'];
+const SECRET_KEYS = [
+  'password',
+  'token',
+  'secret',
+  'authorization',
+  'cookie',
+  'apiKey',
+  'privateKey',
+  'env',
+  'userData',
+];
 export const REDACTED_PATHS = [
   ...SECRET_KEYS,
   ...SECRET_KEYS.map((key) => `*.${key}`),
@@ -27,7 +37,10 @@ export const REDACTED_PATHS = [
   'req.headers.cookie',
 ];
 
-export function createLogger(options: { name: string; level: string; replicaId?: string }, destination?: DestinationStream): Logger {
+export function createLogger(
+  options: { name: string; level: string; replicaId?: string },
+  destination?: DestinationStream,
+): Logger {
   return pino(
     {
       name: options.name,

@@ -14,7 +14,12 @@ import { BUS, EVENT_STORE, PG_POOL, QUERY_CACHE, SERVICE_CONFIG, SERVICE_ENV, SE
  */
 @Module({})
 export class ServiceKitModule {
-  static forRoot(definition: ServiceDefinition, config: ServiceConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): DynamicModule {
+  static forRoot(
+    definition: ServiceDefinition,
+    config: ServiceConfig,
+    logger: Logger,
+    env: NodeJS.ProcessEnv = process.env,
+  ): DynamicModule {
     return {
       module: ServiceKitModule,
       global: true,
@@ -32,7 +37,11 @@ export class ServiceKitModule {
             return pool;
           },
         },
-        { provide: EVENT_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new EventStore(pool, config.database.schema) },
+        {
+          provide: EVENT_STORE,
+          inject: [PG_POOL],
+          useFactory: (pool: Pool) => new EventStore(pool, config.database.schema),
+        },
         {
           provide: BUS,
           useFactory: async () => {

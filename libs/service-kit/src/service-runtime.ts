@@ -1,4 +1,10 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { Bus, QueryCache } from '@platform/bus';
 import {
   EventStore,
@@ -46,7 +52,9 @@ export class ServiceRuntime implements OnModuleInit, OnApplicationBootstrap, OnA
   ) {
     const shared = { replicaId: config.replicaId, logger: logger.child({ component: 'event-log' }) };
     this.relay = new OutboxRelay(store, bus, { ...shared, context: definition.context });
-    this.projectionRunners = (definition.projections ?? []).map((projection) => new ProjectionRunner(store, projection, shared));
+    this.projectionRunners = (definition.projections ?? []).map(
+      (projection) => new ProjectionRunner(store, projection, shared),
+    );
   }
 
   get ready(): boolean {
@@ -56,13 +64,18 @@ export class ServiceRuntime implements OnModuleInit, OnApplicationBootstrap, OnA
   get leadership(): { relay: boolean; projections: Record<string, boolean> } {
     return {
       relay: this.relay.isLeader,
-      projections: Object.fromEntries(this.projectionRunners.map((runner) => [runner.projection.name, runner.isLeader])),
+      projections: Object.fromEntries(
+        this.projectionRunners.map((runner) => [runner.projection.name, runner.isLeader]),
+      ),
     };
   }
 
   async onModuleInit(): Promise<void> {
     await this.store.migrate();
-    const migrations = [...(this.definition.migrations ?? []), ...(this.definition.projections ?? []).flatMap((p) => p.migrations ?? [])];
+    const migrations = [
+      ...(this.definition.migrations ?? []),
+      ...(this.definition.projections ?? []).flatMap((p) => p.migrations ?? []),
+    ];
     const applied = await runMigrations(this.pool, this.config.database.schema, migrations);
     if (applied.length) this.logger.info({ applied }, 'migrations applied');
     this.migrated = true;
@@ -81,7 +94,11 @@ export class ServiceRuntime implements OnModuleInit, OnApplicationBootstrap, OnA
 
   /** Runs after Nest closed the transports, so no handler is still writing when the pool closes. */
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.relay.stop(), ...this.projectionRunners.map((runner) => runner.stop()), this.readModelChanges?.stop()]);
+    await Promise.all([
+      this.relay.stop(),
+      ...this.projectionRunners.map((runner) => runner.stop()),
+      this.readModelChanges?.stop(),
+    ]);
     await this.bus.close();
     await this.pool.end();
     this.logger.info('stopped');

@@ -35,7 +35,10 @@ export interface RunningService {
  * handlers on the bus, relay and projections, health routes; and stops it in that order's reverse.
  */
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
-  const config = loadServiceConfig({ context: options.definition.context, httpPort: options.defaultHttpPort }, options.env);
+  const config = loadServiceConfig(
+    { context: options.definition.context, httpPort: options.defaultHttpPort },
+    options.env,
+  );
   const logger = createLogger({ name: config.context, level: config.logLevel, replicaId: config.replicaId });
   const root: DynamicModule = {
     module: class ServiceRoot {},

@@ -12,6 +12,10 @@ export const testServices = {
 
 /** A short random name usable as a PostgreSQL schema, a NATS subject token and a JetStream stream name. */
 export function uniqueName(label: string): string {
-  const safe = label.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 12) || 't';
+  const safe =
+    label
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 12) || 't';
   return `t_${safe}_${randomBytes(4).toString('hex')}`;
 }

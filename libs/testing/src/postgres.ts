@@ -34,6 +34,7 @@ export async function eventsVisibleToReaders(db: TestSchema): Promise<void> {
     const { rows } = await db.pool.query<{ visible: boolean }>(
       `SELECT coalesce(max(transaction_id) < pg_snapshot_xmin(pg_current_snapshot()), true) AS visible FROM ${db.schema}.events`,
     );
-    if (!rows[0].visible) throw new Error(`events of ${db.schema} are still held back by a transaction that started before them`);
+    if (!rows[0].visible)
+      throw new Error(`events of ${db.schema} are still held back by a transaction that started before them`);
   });
 }

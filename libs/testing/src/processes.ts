@@ -24,11 +24,15 @@ export async function spawnTypeScript(
   readyUrl: string,
   options: { timeoutMs?: number; stdout?: 'ignore' | 'inherit' } = {},
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', path.join(repoRoot, 'scripts/register.js'), path.join(repoRoot, entry)], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', options.stdout ?? 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', path.join(repoRoot, 'scripts/register.js'), path.join(repoRoot, entry)],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', options.stdout ?? 'ignore', 'inherit'],
+    },
+  );
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${entry} exited with code ${child.exitCode}`);

@@ -22,7 +22,9 @@ describe('the agent release cloud-init installs', () => {
   afterAll(() => rm(workDir, { recursive: true, force: true }));
 
   it('unpacks as the installer expects and runs the agent at the platform version from bin/platform-agent', async () => {
-    expect(release.file).toMatch(new RegExp(`platform-agent-${AGENT_VERSION.replace(/\./g, '\\.')}-linux-x64\\.tar\\.gz$`));
+    expect(release.file).toMatch(
+      new RegExp(`platform-agent-${AGENT_VERSION.replace(/\./g, '\\.')}-linux-x64\\.tar\\.gz$`),
+    );
     expect(release.sha256).toMatch(/^[0-9a-f]{64}$/);
     const { stdout: sum } = await run('sha256sum', [release.file]);
     expect(sum.split(' ')[0]).toBe(release.sha256);
@@ -33,7 +35,12 @@ describe('the agent release cloud-init installs', () => {
     await run('tar', ['-xzf', release.file, '-C', installed, '--no-same-owner']);
     expect((await stat(join(installed, 'bin/platform-agent'))).mode & 0o111).not.toBe(0);
     const { stdout: listing } = await run('tar', ['-tzf', release.file]);
-    expect(listing.split('\n').filter(Boolean).every((entry) => /^(bin|app|node)(\/|$)/.test(entry))).toBe(true);
+    expect(
+      listing
+        .split('\n')
+        .filter(Boolean)
+        .every((entry) => /^(bin|app|node)(\/|$)/.test(entry)),
+    ).toBe(true);
 
     const dataDir = join(workDir, 'data');
     await run('mkdir', ['-p', dataDir]);
@@ -66,12 +73,21 @@ describe('the agent release cloud-init installs', () => {
       expect(version.agentVersion).toBe(AGENT_VERSION);
       expect((await client.health()).status).toBe('ok');
       // A request signed with another secret is refused: the release reads the secret file it is given.
-      const stranger = new AgentClient({ baseUrl: `http://127.0.0.1:${port}`, secret: generateAgentSecret(), timeoutMs: 2000 });
+      const stranger = new AgentClient({
+        baseUrl: `http://127.0.0.1:${port}`,
+        secret: generateAgentSecret(),
+        timeoutMs: 2000,
+      });
       await expect(stranger.version()).rejects.toThrow();
     } finally {
       agent.kill('SIGTERM');
       await exited;
-      await run('sh', ['-c', `test -f "$1/nginx/nginx.pid" && kill "$(cat "$1/nginx/nginx.pid")" || true`, 'sh', dataDir]);
+      await run('sh', [
+        '-c',
+        `test -f "$1/nginx/nginx.pid" && kill "$(cat "$1/nginx/nginx.pid")" || true`,
+        'sh',
+        dataDir,
+      ]);
     }
     expect(errors).not.toMatch(/Cannot find module|Error:/);
   }, 90_000);

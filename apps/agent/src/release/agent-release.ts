@@ -62,9 +62,26 @@ export async function buildAgentRelease(options: AgentReleaseOptions): Promise<A
     await mkdir(options.outDir, { recursive: true });
     const file = join(resolve(options.outDir), `platform-agent-${AGENT_VERSION}-linux-x64.tar.gz`);
     // Fixed arguments only; `--owner=0 --group=0` so the servers' root owns what it unpacks.
-    await run('tar', ['--create', '--gzip', '--owner=0', '--group=0', '--file', file, '--directory', staging, 'bin', 'app', 'node']);
+    await run('tar', [
+      '--create',
+      '--gzip',
+      '--owner=0',
+      '--group=0',
+      '--file',
+      file,
+      '--directory',
+      staging,
+      'bin',
+      'app',
+      'node',
+    ]);
     const bytes = await readFile(file);
-    return { file, sha256: createHash('sha256').update(bytes).digest('hex'), version: AGENT_VERSION, bytes: bytes.length };
+    return {
+      file,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      version: AGENT_VERSION,
+      bytes: bytes.length,
+    };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

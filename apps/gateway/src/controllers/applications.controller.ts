@@ -1,6 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UploadStore } from '@platform/build';
-import { apiRoutes, CreateProject, CreateService, GetProject, GetService, ListProjects, ListServices, UpdateService } from '@platform/contracts';
+import {
+  apiRoutes,
+  CreateProject,
+  CreateService,
+  GetProject,
+  GetService,
+  ListProjects,
+  ListServices,
+  UpdateService,
+} from '@platform/contracts';
 import { accessOf, Route, sealEnv, type CommandGateway, type RouteCall } from '@platform/http-api';
 import type { SecretBox } from '@platform/secrets';
 import { COMMANDS, SECRETS, UPLOADS } from '../tokens';
@@ -64,7 +73,12 @@ export class ApplicationsController {
       serviceId,
       port: input.body.port,
       healthCheckPath: input.body.healthCheckPath,
-      setEnv: sealEnv(this.secrets, request, serviceId, Object.fromEntries(changes.filter((entry): entry is [string, string] => entry[1] !== null))),
+      setEnv: sealEnv(
+        this.secrets,
+        request,
+        serviceId,
+        Object.fromEntries(changes.filter((entry): entry is [string, string] => entry[1] !== null)),
+      ),
       unsetEnv: changes.filter(([, value]) => value === null).map(([name]) => name),
     });
     return { serviceId, commandId };
@@ -73,7 +87,11 @@ export class ApplicationsController {
   @Route(apiRoutes.createUpload)
   async upload({ request }: RouteCall<typeof apiRoutes.createUpload>) {
     // The guard checked that the body is the archive's stream (see the route's `upload`).
-    const stored = await this.uploads.save(accessOf(request).workspaceId, request.body as NodeJS.ReadableStream, request.headers['content-type']);
+    const stored = await this.uploads.save(
+      accessOf(request).workspaceId,
+      request.body as NodeJS.ReadableStream,
+      request.headers['content-type'],
+    );
     return { uploadId: stored.uploadId, size: stored.size, sha256: stored.sha256 };
   }
 }

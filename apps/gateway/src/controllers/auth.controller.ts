@@ -1,6 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { apiRoutes } from '@platform/contracts';
-import { accessOf, IDENTITY, LoginThrottle, RATE_LIMITER, Route, type RateLimiter, type RouteCall } from '@platform/http-api';
+import {
+  accessOf,
+  IDENTITY,
+  LoginThrottle,
+  RATE_LIMITER,
+  Route,
+  type RateLimiter,
+  type RouteCall,
+} from '@platform/http-api';
 import type { IdentityService } from '@platform/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 

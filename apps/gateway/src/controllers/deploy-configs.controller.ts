@@ -1,5 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { apiRoutes, CreateDeployConfig, DeleteDeployConfig, GetDeployConfig, ListDeployConfigs, UpdateDeployConfig } from '@platform/contracts';
+import {
+  apiRoutes,
+  CreateDeployConfig,
+  DeleteDeployConfig,
+  GetDeployConfig,
+  ListDeployConfigs,
+  UpdateDeployConfig,
+} from '@platform/contracts';
 import { Route, type CommandGateway, type RouteCall } from '@platform/http-api';
 import { COMMANDS } from '../tokens';
 

@@ -1,6 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { apiRoutes, DeployService, GetDeployment, GetDeploymentLogs, GetService, ListDeployments, RollbackDeployment } from '@platform/contracts';
-import { accessOf, deploymentTargets, ensureNoRunningDeployment, Route, sealEnv, type CommandGateway, type EventStreams, type RouteCall } from '@platform/http-api';
+import {
+  apiRoutes,
+  DeployService,
+  GetDeployment,
+  GetDeploymentLogs,
+  GetService,
+  ListDeployments,
+  RollbackDeployment,
+} from '@platform/contracts';
+import {
+  accessOf,
+  deploymentTargets,
+  ensureNoRunningDeployment,
+  Route,
+  sealEnv,
+  type CommandGateway,
+  type EventStreams,
+  type RouteCall,
+} from '@platform/http-api';
 import type { SecretBox } from '@platform/secrets';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { COMMANDS, EVENT_STREAMS, SECRETS } from '../tokens';
@@ -55,19 +72,39 @@ export class DeploymentsController {
   async rollback({ request, reply, input }: RouteCall<typeof apiRoutes.rollbackDeployment>) {
     const earlier = await this.commands.query(request, GetDeployment, { deploymentId: input.params.id });
     await ensureNoRunningDeployment(this.commands, request, earlier.serviceId);
-    const targets = await deploymentTargets(this.commands, request, earlier.servers.map((server) => server.serverId));
+    const targets = await deploymentTargets(
+      this.commands,
+      request,
+      earlier.servers.map((server) => server.serverId),
+    );
     const deploymentId = this.commands.newId(request, 'deployment');
     const start = async () => {
-      const commandId = await this.commands.send(request, RollbackDeployment, { deploymentId, serviceId: earlier.serviceId, rollbackOf: earlier.id, targets });
+      const commandId = await this.commands.send(request, RollbackDeployment, {
+        deploymentId,
+        serviceId: earlier.serviceId,
+        rollbackOf: earlier.id,
+        targets,
+      });
       return { deploymentId, commandId };
     };
     return this.startOrFollow(request, reply, deploymentId, start);
   }
 
   /** With `Accept: text/event-stream`, the answer follows the deployment until it ends; otherwise 202. */
-  private async startOrFollow(request: FastifyRequest, reply: FastifyReply, deploymentId: string, start: () => Promise<unknown>) {
+  private async startOrFollow(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    deploymentId: string,
+    start: () => Promise<unknown>,
+  ) {
     if (!(request.headers.accept ?? '').includes('text/event-stream')) return start();
-    await this.streams.follow(request, reply, { workspaceId: accessOf(request).workspaceId, deploymentId }, DEPLOYMENT_ENDS, start);
+    await this.streams.follow(
+      request,
+      reply,
+      { workspaceId: accessOf(request).workspaceId, deploymentId },
+      DEPLOYMENT_ENDS,
+      start,
+    );
     return undefined;
   }
 }

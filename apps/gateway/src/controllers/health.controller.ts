@@ -21,7 +21,11 @@ export class HealthController {
 
   @Get('readyz')
   async readiness(@Res() reply: FastifyReply) {
-    const answers = (check: Promise<unknown>) => check.then(() => true, () => false);
+    const answers = (check: Promise<unknown>) =>
+      check.then(
+        () => true,
+        () => false,
+      );
     const checks = {
       database: await answers(this.pool.query('SELECT 1')),
       redis: await answers(this.redis.ping()),

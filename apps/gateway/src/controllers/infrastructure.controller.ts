@@ -1,6 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { apiRoutes, CreateSnapshot, DeleteSnapshot, GetSnapshot, ListProviders, ListSnapshots, RemoveProviderCredentials } from '@platform/contracts';
-import { checkSnapshotDeletable, completeSnapshotRequest, Route, saveProviderToken, type CommandGateway, type RouteCall } from '@platform/http-api';
+import {
+  apiRoutes,
+  CreateSnapshot,
+  DeleteSnapshot,
+  GetSnapshot,
+  ListProviders,
+  ListSnapshots,
+  RemoveProviderCredentials,
+} from '@platform/contracts';
+import {
+  checkSnapshotDeletable,
+  completeSnapshotRequest,
+  Route,
+  saveProviderToken,
+  type CommandGateway,
+  type RouteCall,
+} from '@platform/http-api';
 import type { SecretBox } from '@platform/secrets';
 import { COMMANDS, SECRETS } from '../tokens';
 

@@ -1,6 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { apiRoutes, DestroyServer, GetServer, ListRegions, ListServers, ListSizes, ProvisionServer, RefreshServer } from '@platform/contracts';
-import { checkSnapshotForServer, completeServerRequest, Route, type CommandGateway, type RouteCall } from '@platform/http-api';
+import {
+  apiRoutes,
+  DestroyServer,
+  GetServer,
+  ListRegions,
+  ListServers,
+  ListSizes,
+  ProvisionServer,
+  RefreshServer,
+} from '@platform/contracts';
+import {
+  checkSnapshotForServer,
+  completeServerRequest,
+  Route,
+  type CommandGateway,
+  type RouteCall,
+} from '@platform/http-api';
 import { COMMANDS } from '../tokens';
 
 @Injectable()

@@ -34,7 +34,9 @@ export function ActivityFeed({ limit, actors = {} }: { limit?: number; actors?: 
       {shown.map((entry) =>
         entry.kind === 'gap' ? (
           <li key={`gap-${entry.at}`} className="gap">
-            <span>Some earlier events could not be replayed (older than the API keeps); the feed continues from here.</span>
+            <span>
+              Some earlier events could not be replayed (older than the API keeps); the feed continues from here.
+            </span>
           </li>
         ) : (
           <li key={entry.event.eventId}>

@@ -6,8 +6,10 @@ import type { ApiErrorInfo } from '../lib/api';
 import { sentence } from '../lib/format';
 
 const advice: Partial<Record<ApiErrorInfo['code'], string>> = {
-  forbidden: 'Your role in this workspace does not allow this. An owner or admin can change your role under Settings → Members.',
-  not_found: 'It may have been deleted, or it belongs to another workspace: check the workspace selected in the sidebar.',
+  forbidden:
+    'Your role in this workspace does not allow this. An owner or admin can change your role under Settings → Members.',
+  not_found:
+    'It may have been deleted, or it belongs to another workspace: check the workspace selected in the sidebar.',
   unavailable: 'The platform is not answering. Check that it runs (npm start), then try again.',
   network_error: 'Check your connection, then try again.',
   rate_limited: 'Too many requests: wait a minute, then try again.',
@@ -33,7 +35,12 @@ export function ApiErrorNotice({ error, what }: { error: ApiErrorInfo; what: str
         )}
       </p>
       <div>
-        <button type="button" className="button small" disabled={retrying} onClick={() => startRetry(() => router.refresh())}>
+        <button
+          type="button"
+          className="button small"
+          disabled={retrying}
+          onClick={() => startRetry(() => router.refresh())}
+        >
           {retrying ? 'Retrying…' : 'Try again'}
         </button>
       </div>

@@ -97,7 +97,11 @@ export function AppShell({ children }: { children: ReactNode }) {
             <div key={group.section ?? index} className="nav">
               {group.section && <div className="nav-section">{group.section}</div>}
               {group.items.map((item) => (
-                <Link key={item.href} href={item.href} aria-current={isCurrent(pathname, item.section ?? item.href) ? 'page' : undefined}>
+                <Link
+                  key={item.href}
+                  href={item.href}
+                  aria-current={isCurrent(pathname, item.section ?? item.href) ? 'page' : undefined}
+                >
                   {item.label}
                   {item.soon && <span className="soon">soon</span>}
                 </Link>

@@ -36,7 +36,12 @@ export function ConfirmButton(props: {
 
   return (
     <>
-      <button type="button" className={props.className ?? 'button small danger'} aria-label={props.accessibleLabel} onClick={() => setOpen(true)}>
+      <button
+        type="button"
+        className={props.className ?? 'button small danger'}
+        aria-label={props.accessibleLabel}
+        onClick={() => setOpen(true)}
+      >
         {props.label}
       </button>
       <Dialog open={open} title={props.title} onClose={() => !pending && setOpen(false)}>

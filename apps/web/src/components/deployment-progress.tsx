@@ -19,7 +19,13 @@ export function DeploymentStatusBadge({ status }: { status: DeploymentView['stat
 }
 
 /** Each server's way through the deployment: queued → image ready → switched, or failed / rolled back. */
-export function ServerSteps({ deployment, serverName }: { deployment: DeploymentView; serverName: (id: string) => string }) {
+export function ServerSteps({
+  deployment,
+  serverName,
+}: {
+  deployment: DeploymentView;
+  serverName: (id: string) => string;
+}) {
   return (
     <ul className="steps" aria-label="Progress per server">
       {deployment.servers.map((server) => {
@@ -30,7 +36,10 @@ export function ServerSteps({ deployment, serverName }: { deployment: Deployment
             <strong>{name}</strong>
             <span className="step-track">
               {STEPS.map((step, index) => (
-                <span key={step.status} data-done={!broken && ORDER[server.status] >= index && index > 0 ? 'true' : undefined}>
+                <span
+                  key={step.status}
+                  data-done={!broken && ORDER[server.status] >= index && index > 0 ? 'true' : undefined}
+                >
                   {step.label}
                 </span>
               ))}
@@ -55,7 +64,15 @@ export function DeploymentSummary({ deployment }: { deployment: DeploymentView }
 }
 
 /** A log that keeps its end in view while lines arrive, unless the reader scrolled up. */
-export function LogView({ lines, label, serverName }: { lines: readonly LogLine[]; label: string; serverName: (id: string) => string }) {
+export function LogView({
+  lines,
+  label,
+  serverName,
+}: {
+  lines: readonly LogLine[];
+  label: string;
+  serverName: (id: string) => string;
+}) {
   const ref = useRef<HTMLPreElement>(null);
   useEffect(() => {
     const log = ref.current;

@@ -6,7 +6,17 @@ import { useEffect, useId, useRef, type ReactNode } from 'react';
  * A modal on the native `<dialog>`: the browser traps focus inside, closes it on Escape and gives focus back
  * to what opened it. The content mounts only while open, so forms start fresh every time.
  */
-export function Dialog({ open, title, onClose, children }: { open: boolean; title: string; onClose: () => void; children: ReactNode }) {
+export function Dialog({
+  open,
+  title,
+  onClose,
+  children,
+}: {
+  open: boolean;
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
 

@@ -1,7 +1,17 @@
 import type { ReactNode } from 'react';
 
 /** What a page shows when there is nothing yet: what belongs here, and the first thing to do. */
-export function EmptyState({ icon, title, children, action }: { icon: string; title: string; children: ReactNode; action?: ReactNode }) {
+export function EmptyState({
+  icon,
+  title,
+  children,
+  action,
+}: {
+  icon: string;
+  title: string;
+  children: ReactNode;
+  action?: ReactNode;
+}) {
   return (
     <div className="empty">
       <div className="empty-icon" aria-hidden="true">

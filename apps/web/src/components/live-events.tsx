@@ -8,7 +8,8 @@ import type { EventStreamProblem, EventStreamStatus } from '../lib/event-stream'
 import { useSession } from './session-context';
 
 /** One entry of the feed: an event, or a mark where events were missed. */
-export type FeedEntry = { readonly kind: 'event'; readonly event: EventEnvelope } | { readonly kind: 'gap'; readonly at: string };
+export type FeedEntry =
+  { readonly kind: 'event'; readonly event: EventEnvelope } | { readonly kind: 'gap'; readonly at: string };
 
 interface LiveEventsValue {
   /** Newest first. */
@@ -51,7 +52,8 @@ function writeStored(workspaceId: string, stored: Stored): void {
 
 /** Clears every workspace's stored feed (at logout, so the next person on this browser sees none of it). */
 export function forgetStoredActivity(): void {
-  for (const key of Object.keys(sessionStorage)) if (key.startsWith('platform.activity.')) sessionStorage.removeItem(key);
+  for (const key of Object.keys(sessionStorage))
+    if (key.startsWith('platform.activity.')) sessionStorage.removeItem(key);
 }
 
 /**
@@ -105,7 +107,10 @@ export function LiveEventsProvider({ children }: { children: ReactNode }) {
       listeners.current.delete(listener);
     };
   }, []);
-  const value = useMemo<LiveEventsValue>(() => ({ entries, status, problem, subscribe }), [entries, status, problem, subscribe]);
+  const value = useMemo<LiveEventsValue>(
+    () => ({ entries, status, problem, subscribe }),
+    [entries, status, problem, subscribe],
+  );
   return <LiveEventsContext.Provider value={value}>{children}</LiveEventsContext.Provider>;
 }
 

@@ -8,7 +8,12 @@ const labels = { connecting: 'Connecting…', open: 'Live', reconnecting: 'Recon
 export function LiveIndicator() {
   const { status, problem } = useLiveEvents();
   return (
-    <span className="live-dot" data-status={status} title={problem?.message ?? 'Live updates from GET /v1/events'} role="status">
+    <span
+      className="live-dot"
+      data-status={status}
+      title={problem?.message ?? 'Live updates from GET /v1/events'}
+      role="status"
+    >
       {labels[status]}
     </span>
   );

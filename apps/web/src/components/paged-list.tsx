@@ -25,7 +25,10 @@ export function usePagedList<Item extends { readonly id: string }>(
     setLoadingMore(true);
     try {
       const page = await fetchPage(nextCursor);
-      setItems((current) => [...current, ...page.items.filter((item) => !current.some((known) => known.id === item.id))]);
+      setItems((current) => [
+        ...current,
+        ...page.items.filter((item) => !current.some((known) => known.id === item.id)),
+      ]);
       setNextCursor(page.nextCursor);
     } catch (error) {
       reportFailure(error);
@@ -37,7 +40,15 @@ export function usePagedList<Item extends { readonly id: string }>(
   return { items, setItems, nextCursor, loadingMore, loadMore };
 }
 
-export function LoadMore({ nextCursor, loadingMore, loadMore }: { nextCursor: string | null; loadingMore: boolean; loadMore: () => Promise<void> }) {
+export function LoadMore({
+  nextCursor,
+  loadingMore,
+  loadMore,
+}: {
+  nextCursor: string | null;
+  loadingMore: boolean;
+  loadMore: () => Promise<void>;
+}) {
   if (!nextCursor) return null;
   return (
     <div className="load-more">

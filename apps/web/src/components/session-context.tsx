@@ -16,7 +16,15 @@ interface SessionValue {
 
 const SessionContext = createContext<SessionValue | null>(null);
 
-export function SessionProvider({ me, allowedRoutes, children }: { me: MeResponse; allowedRoutes: readonly RouteName[]; children: ReactNode }) {
+export function SessionProvider({
+  me,
+  allowedRoutes,
+  children,
+}: {
+  me: MeResponse;
+  allowedRoutes: readonly RouteName[];
+  children: ReactNode;
+}) {
   const value = useMemo<SessionValue>(() => {
     const allowed = new Set(allowedRoutes);
     return { me, api: createApiClient({ workspaceId: me.workspace.id }), can: (route) => allowed.has(route) };

@@ -44,7 +44,12 @@ export function ToastProvider({ children }: { children: ReactNode }) {
       {children}
       <div className="toasts" aria-label="Notifications">
         {toasts.map((toast) => (
-          <div key={toast.id} className="toast" data-kind={toast.kind} role={toast.kind === 'error' ? 'alert' : 'status'}>
+          <div
+            key={toast.id}
+            className="toast"
+            data-kind={toast.kind}
+            role={toast.kind === 'error' ? 'alert' : 'status'}
+          >
             <p>{toast.message}</p>
             <button type="button" className="button ghost small" aria-label="Dismiss" onClick={() => dismiss(toast.id)}>
               ✕

@@ -114,7 +114,9 @@ export function WorkspaceSwitcher() {
       </div>
       <Dialog open={creating} title="New workspace" onClose={() => setCreating(false)}>
         <form ref={form} className="form" onSubmit={(event) => void create(event)} noValidate>
-          <p className="muted">A workspace has its own members, tokens, servers and deployments. You will be its owner.</p>
+          <p className="muted">
+            A workspace has its own members, tokens, servers and deployments. You will be its owner.
+          </p>
           <TextField label="Name" name="name" required maxLength={100} autoFocus error={errors.name} />
           <div className="form-actions">
             <button type="button" className="button" onClick={() => setCreating(false)}>

@@ -14,7 +14,15 @@ import type { Page } from 'playwright-core';
 import { packDirectory } from '@platform/archive';
 import { ensureBaseImages } from '@platform/build';
 import { FakeDigitalOcean } from '@platform/cloud/testing';
-import { DESKTOP, firstLoadJavaScript, openBrowser, PHONE, resultsDir, screenshot, type BrowserSession } from './test-support/browser';
+import {
+  DESKTOP,
+  firstLoadJavaScript,
+  openBrowser,
+  PHONE,
+  resultsDir,
+  screenshot,
+  type BrowserSession,
+} from './test-support/browser';
 import { freePort } from '@platform/testing';
 import { startConsoleStack, type ConsoleStack } from './test-support/console-stack';
 
@@ -44,11 +52,14 @@ async function meStatus(token: string): Promise<number> {
 /** `GET /` through a server's edge with the service's hostname as Host, on a new connection. */
 function viaEdge(ip: string, host: string): Promise<string> {
   return new Promise((resolve) => {
-    const req = httpRequest({ host: ip, port: 80, path: '/', headers: { host, connection: 'close' }, agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve(`${res.statusCode ?? 0} ${body}`));
-    });
+    const req = httpRequest(
+      { host: ip, port: 80, path: '/', headers: { host, connection: 'close' }, agent: false, timeout: 5000 },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve(`${res.statusCode ?? 0} ${body}`));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (error) => resolve(`error ${error.message}`));
     req.end();
@@ -178,7 +189,12 @@ describe('web console', () => {
           const response = await fetch('/v1/deploy-configs', {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ name, serviceId, source: { type: 'git', url: 'https://github.com/acme/app', ref: 'main' }, serverIds: [serverId] }),
+            body: JSON.stringify({
+              name,
+              serviceId,
+              source: { type: 'git', url: 'https://github.com/acme/app', ref: 'main' },
+              serverIds: [serverId],
+            }),
           });
           if (response.status !== 202) throw new Error(`create ${name}: HTTP ${response.status}`);
         },
@@ -210,9 +226,13 @@ describe('web console', () => {
     expect(token).toMatch(/^plt_/);
     await page.getByRole('button', { name: 'Copy' }).click();
     await page.getByRole('button', { name: 'Copied' }).waitFor();
-    expect(await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText())).toBe(
-      token,
-    );
+    expect(
+      await page.evaluate(() =>
+        (
+          globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+        ).navigator.clipboard.readText(),
+      ),
+    ).toBe(token);
     await screenshot(page, 'api-token-created');
     expect(await meStatus(token)).toBe(200);
 
@@ -276,14 +296,21 @@ describe('web console', () => {
     // The buttons are hidden for clarity; the API is what refuses.
     const workspaceId = await viewerPage.evaluate(async () => {
       const response = await fetch('/v1/me');
-      return ((await response.json()) as { workspaces: { id: string; role: string }[] }).workspaces.find((workspace) => workspace.role === 'viewer')?.id;
+      return ((await response.json()) as { workspaces: { id: string; role: string }[] }).workspaces.find(
+        (workspace) => workspace.role === 'viewer',
+      )?.id;
     });
     const refusal = await viewerPage.evaluate(
       async ({ workspaceId, serviceId, serverId }) => {
         const response = await fetch('/v1/deploy-configs', {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-workspace-id': workspaceId ?? '' },
-          body: JSON.stringify({ name: 'sneaky', serviceId, source: { type: 'image', image: 'nginx:1.27' }, serverIds: [serverId] }),
+          body: JSON.stringify({
+            name: 'sneaky',
+            serviceId,
+            source: { type: 'image', image: 'nginx:1.27' },
+            serverIds: [serverId],
+          }),
         });
         return { status: response.status, body: (await response.json()) as { error: { code: string } } };
       },
@@ -323,9 +350,16 @@ describe('web console', () => {
     await page.getByRole('button', { name: 'Provision a server' }).first().click();
     await page.getByLabel('Server name').fill('edge-1');
     await page.getByRole('button', { name: 'Provision server' }).click();
-    await page.getByLabel('Status of edge-1: provisioning').or(page.getByLabel('Status of edge-1: booting')).or(page.getByLabel('Status of edge-1: ready')).first().waitFor();
+    await page
+      .getByLabel('Status of edge-1: provisioning')
+      .or(page.getByLabel('Status of edge-1: booting'))
+      .or(page.getByLabel('Status of edge-1: ready'))
+      .first()
+      .waitFor();
     await page.getByLabel('Status of edge-1: ready').waitFor({ timeout: 90_000 });
-    expect(await page.evaluate(() => (globalThis as { stillTheSamePage?: string }).stillTheSamePage)).toBe('infrastructure');
+    expect(await page.evaluate(() => (globalThis as { stillTheSamePage?: string }).stillTheSamePage)).toBe(
+      'infrastructure',
+    );
     const row = page.locator('tr[data-server="edge-1"]');
     const ip = ((await row.locator('td[data-label="IP"]').textContent()) ?? '').trim();
     expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
@@ -366,7 +400,9 @@ describe('web console', () => {
 
     // Deploy: the archive dropped on the file input, the only ready server chosen; the live log reaches "succeeded".
     await page.getByRole('link', { name: 'Deploy', exact: true }).click();
-    await page.getByLabel('Source archive').setInputFiles({ name: 'hello.tar.gz', mimeType: 'application/gzip', buffer: helloArchive });
+    await page
+      .getByLabel('Source archive')
+      .setInputFiles({ name: 'hello.tar.gz', mimeType: 'application/gzip', buffer: helloArchive });
     await page.getByText('hello.tar.gz (').waitFor();
     await page.getByRole('checkbox', { name: /edge-1/ }).check();
     await page.getByRole('button', { name: 'Deploy', exact: true }).click();
@@ -376,7 +412,8 @@ describe('web console', () => {
     await page.getByLabel('edge-1: switched').waitFor();
     await page.getByRole('status', { name: 'Your app' }).getByText(`http://${hostname}`).first().waitFor();
     await screenshot(page, 'deploy-succeeded');
-    const firstDeployment = ((await page.getByRole('link', { name: 'Details' }).getAttribute('href')) ?? '').split('/').pop() ?? '';
+    const firstDeployment =
+      ((await page.getByRole('link', { name: 'Details' }).getAttribute('href')) ?? '').split('/').pop() ?? '';
     expect(await viaEdge(ip, hostname)).toMatch(/^200 v1 /);
 
     // A second version, with an extra environment value; the upload is reused.
@@ -393,7 +430,10 @@ describe('web console', () => {
     expect(await history.locator('tbody tr').count()).toBe(2);
     const firstTag = `deploy_${firstDeployment.replace(/-/g, '').slice(0, 8)}`;
     await page.getByRole('button', { name: `Roll back to ${firstTag}` }).click();
-    await page.getByRole('dialog', { name: `Roll back to ${firstTag}?` }).getByRole('button', { name: 'Roll back' }).click();
+    await page
+      .getByRole('dialog', { name: `Roll back to ${firstTag}?` })
+      .getByRole('button', { name: 'Roll back' })
+      .click();
     const rollbackRow = history.locator('tbody tr').filter({ hasText: `rollback of ${firstDeployment.slice(0, 8)}` });
     await rollbackRow.waitFor();
     await rollbackRow.getByText('succeeded', { exact: true }).waitFor({ timeout: 60_000 });
@@ -403,7 +443,11 @@ describe('web console', () => {
     // Details with the full log.
     await page.getByRole('link', { name: firstDeployment.slice(0, 8), exact: true }).click();
     await page.getByRole('heading', { name: `Deployment ${firstDeployment.slice(0, 8)}`, level: 1 }).waitFor();
-    await page.getByLabel('Deployment log').getByText(/\[build/).first().waitFor();
+    await page
+      .getByLabel('Deployment log')
+      .getByText(/\[build/)
+      .first()
+      .waitFor();
     await screenshot(page, 'deployment-details');
   }, 240_000);
 
@@ -432,11 +476,16 @@ describe('web console', () => {
     // A token DigitalOcean refuses: the API's own message, under the field, which gets the focus.
     const wrongToken = `dop_v1_${'0'.repeat(64)}`;
     await field.fill(wrongToken);
-    const refused = page.waitForResponse((response) => response.url().endsWith('/v1/providers/digitalocean') && response.request().method() === 'PUT');
+    const refused = page.waitForResponse(
+      (response) => response.url().endsWith('/v1/providers/digitalocean') && response.request().method() === 'PUT',
+    );
     await card.getByRole('button', { name: 'Save token' }).click();
-    const refusal = (await (await refused).json()) as { error: { code: string; message: string; details?: { path: string; message: string }[] } };
+    const refusal = (await (await refused).json()) as {
+      error: { code: string; message: string; details?: { path: string; message: string }[] };
+    };
     expect(refusal.error.code).toBe('validation_failed');
-    const shown = refusal.error.details?.find((detail) => detail.path === 'body.token')?.message ?? refusal.error.message;
+    const shown =
+      refusal.error.details?.find((detail) => detail.path === 'body.token')?.message ?? refusal.error.message;
     await card.getByText(shown[0].toUpperCase() + shown.slice(1)).waitFor();
     expect(await page.evaluate('document.activeElement?.getAttribute("name")')).toBe('token');
     await card.getByLabel('DigitalOcean: not connected').waitFor();
@@ -450,7 +499,9 @@ describe('web console', () => {
     await card.getByRole('status').getByText('DigitalOcean accepted the token as ops@example.test').waitFor();
     expect(await field.inputValue()).toBe('');
     expect(await page.content()).not.toContain(digitalOcean.token);
-    const inputValues = await page.locator('input').evaluateAll((inputs) => inputs.map((input) => (input as unknown as { value: string }).value));
+    const inputValues = await page
+      .locator('input')
+      .evaluateAll((inputs) => inputs.map((input) => (input as unknown as { value: string }).value));
     expect(inputValues.filter((value) => value.includes(digitalOcean.token))).toEqual([]);
     await card.getByRole('button', { name: 'Replace token' }).waitFor();
     await screenshot(page, 'providers-connected');
@@ -475,7 +526,10 @@ describe('web console', () => {
     await snapshotRow.getByRole('group', { name: 'Step 2 of 4: wait for agent' }).waitFor();
     await screenshot(page, 'snapshot-building');
     await snapshotRow.getByText('failed', { exact: true }).waitFor({ timeout: 60_000 });
-    await snapshotRow.locator('.danger-text').getByText(/within 8 s/).waitFor();
+    await snapshotRow
+      .locator('.danger-text')
+      .getByText(/within 8 s/)
+      .waitFor();
     await snapshotRow.getByText(/^platform-agent-/).waitFor();
     await screenshot(page, 'snapshot-failed');
     await snapshotRow.getByRole('button', { name: /^Delete platform-agent-/ }).click();
@@ -496,7 +550,10 @@ describe('web console', () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('link', { name: 'Cloud providers' }).click();
     await card.getByRole('button', { name: 'Disconnect DigitalOcean' }).click();
-    await page.getByRole('dialog', { name: 'Disconnect DigitalOcean?' }).getByRole('button', { name: 'Disconnect' }).click();
+    await page
+      .getByRole('dialog', { name: 'Disconnect DigitalOcean?' })
+      .getByRole('button', { name: 'Disconnect' })
+      .click();
     await card.getByLabel('DigitalOcean: not connected').waitFor();
     await page.getByRole('link', { name: 'Infrastructure' }).click();
     expect(await snapshots.getByRole('button', { name: 'Build a snapshot' }).isDisabled()).toBe(true);
@@ -532,8 +589,13 @@ describe('web console', () => {
 
     const firstLoad = await firstLoadJavaScript(ownerBrowser, `${stack.consoleUrl}/deploy-configs`);
     const gzipKb = Math.round((firstLoad.gzipBytes / 1024) * 10) / 10;
-    await writeFile(path.join(resultsDir, 'first-load-js.json'), `${JSON.stringify({ page: '/deploy-configs', ...firstLoad, gzipKb })}\n`);
-    console.log(`first load of /deploy-configs: ${firstLoad.files} scripts, ${gzipKb} kB gzipped (${Math.round(firstLoad.rawBytes / 1024)} kB raw)`);
+    await writeFile(
+      path.join(resultsDir, 'first-load-js.json'),
+      `${JSON.stringify({ page: '/deploy-configs', ...firstLoad, gzipKb })}\n`,
+    );
+    console.log(
+      `first load of /deploy-configs: ${firstLoad.files} scripts, ${gzipKb} kB gzipped (${Math.round(firstLoad.rawBytes / 1024)} kB raw)`,
+    );
     expect(gzipKb).toBeLessThan(200);
   }, 90_000);
 

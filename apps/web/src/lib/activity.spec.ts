@@ -17,22 +17,33 @@ const envelope = (type: string, data: unknown): EventEnvelope => ({
 describe('activity', () => {
   it('describes deploy config events with a link to the config', () => {
     const id = '5127241c-1aaa-45d9-a896-a60322464bb6';
-    expect(describeEvent(envelope('DeployConfigCreated', { deployConfigId: id, workspaceId: 'w', fields: { name: 'web' } }))).toEqual({
+    expect(
+      describeEvent(envelope('DeployConfigCreated', { deployConfigId: id, workspaceId: 'w', fields: { name: 'web' } })),
+    ).toEqual({
       title: 'Deploy config “web” created',
       href: `/deploy-configs/${id}`,
     });
-    expect(describeEvent(envelope('DeployConfigDeleted', { deployConfigId: id, workspaceId: 'w' })).title).toBe('Deploy config 5127241c deleted');
-    expect(describeEvent(envelope('DeployConfigDeleted', { deployConfigId: id, workspaceId: 'w', name: 'web to prod' })).title).toBe(
-      'Deploy config “web to prod” deleted',
+    expect(describeEvent(envelope('DeployConfigDeleted', { deployConfigId: id, workspaceId: 'w' })).title).toBe(
+      'Deploy config 5127241c deleted',
     );
+    expect(
+      describeEvent(envelope('DeployConfigDeleted', { deployConfigId: id, workspaceId: 'w', name: 'web to prod' }))
+        .title,
+    ).toBe('Deploy config “web to prod” deleted');
   });
 
   it('describes provider and snapshot events with a link to where they show', () => {
-    expect(describeEvent(envelope('ProviderConnected', { provider: 'digitalocean', account: 'ops@example.test', verifiedAt: 'x' }))).toEqual({
+    expect(
+      describeEvent(
+        envelope('ProviderConnected', { provider: 'digitalocean', account: 'ops@example.test', verifiedAt: 'x' }),
+      ),
+    ).toEqual({
       title: 'DigitalOcean connected as ops@example.test',
       href: '/settings/providers',
     });
-    expect(describeEvent(envelope('ProviderDisconnected', { provider: 'cloudflare' })).title).toBe('Cloudflare disconnected');
+    expect(describeEvent(envelope('ProviderDisconnected', { provider: 'cloudflare' })).title).toBe(
+      'Cloudflare disconnected',
+    );
     const snapshotId = '5127241c-1aaa-45d9-a896-a60322464bb6';
     expect(describeEvent(envelope('SnapshotFailed', { snapshotId, step: 'wait-for-agent', reason: 'x' }))).toEqual({
       title: 'Snapshot 5127241c failed at wait-for-agent',

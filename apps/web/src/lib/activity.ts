@@ -41,23 +41,39 @@ export function describeEvent(event: EventEnvelope): EventDescription {
     }
     case 'DeployConfigDeleted': {
       const data = event.data as EventData<typeof DeployConfigDeleted>;
-      return { title: data.name ? `Deploy config “${data.name}” deleted` : `Deploy config ${shortId(data.deployConfigId)} deleted` };
+      return {
+        title: data.name
+          ? `Deploy config “${data.name}” deleted`
+          : `Deploy config ${shortId(data.deployConfigId)} deleted`,
+      };
     }
     case 'ProviderConnected': {
       const data = event.data as EventData<typeof ProviderConnected>;
       return { title: `${providerTitle(data.provider)} connected as ${data.account}`, href: '/settings/providers' };
     }
     case 'ProviderDisconnected':
-      return { title: `${providerTitle((event.data as { provider: string }).provider)} disconnected`, href: '/settings/providers' };
+      return {
+        title: `${providerTitle((event.data as { provider: string }).provider)} disconnected`,
+        href: '/settings/providers',
+      };
     case 'SnapshotRequested': {
       const data = event.data as EventData<typeof SnapshotRequested>;
-      return { title: `Snapshot ${shortId(data.snapshotId)} requested in ${data.spec.region}`, href: '/infrastructure#snapshots' };
+      return {
+        title: `Snapshot ${shortId(data.snapshotId)} requested in ${data.spec.region}`,
+        href: '/infrastructure#snapshots',
+      };
     }
     case 'SnapshotReady':
-      return { title: `Snapshot ${shortId((event.data as { snapshotId: string }).snapshotId)} ready`, href: '/infrastructure#snapshots' };
+      return {
+        title: `Snapshot ${shortId((event.data as { snapshotId: string }).snapshotId)} ready`,
+        href: '/infrastructure#snapshots',
+      };
     case 'SnapshotFailed': {
       const data = event.data as EventData<typeof SnapshotFailed>;
-      return { title: `Snapshot ${shortId(data.snapshotId)} failed at ${data.step}`, href: '/infrastructure#snapshots' };
+      return {
+        title: `Snapshot ${shortId(data.snapshotId)} failed at ${data.step}`,
+        href: '/infrastructure#snapshots',
+      };
     }
     default:
       return { title: humanizeType(event.type) };

@@ -10,7 +10,12 @@ describe('issuesByField', () => {
         { path: 'body.serverIds.2', message: 'must be a UUID' },
         { path: 'query.limit', message: 'too big' },
       ]),
-    ).toEqual({ name: 'is required', 'source.image': 'must be an image reference', serverIds: 'item 2: must be a UUID', 'query.limit': 'too big' });
+    ).toEqual({
+      name: 'is required',
+      'source.image': 'must be an image reference',
+      serverIds: 'item 2: must be a UUID',
+      'query.limit': 'too big',
+    });
   });
 });
 
@@ -38,13 +43,19 @@ describe('createApiClient', () => {
       async () =>
         new Response(
           JSON.stringify({
-            error: { code: 'validation_failed', message: 'the body is not valid', details: [{ path: 'name', message: 'is required' }] },
+            error: {
+              code: 'validation_failed',
+              message: 'the body is not valid',
+              details: [{ path: 'name', message: 'is required' }],
+            },
             requestId: 'r1',
           }),
           { status: 400, headers: { 'content-type': 'application/json' } },
         ),
     ) as typeof fetch;
-    const error = await createApiClient().createWorkspace({ name: '' }).catch((caught: unknown) => caught);
+    const error = await createApiClient()
+      .createWorkspace({ name: '' })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ApiRequestError);
     expect((error as ApiRequestError).toJSON()).toEqual({
       status: 400,
@@ -57,6 +68,9 @@ describe('createApiClient', () => {
 
   it('explains an answer that is not the API’s (the gateway is down behind the console)', async () => {
     global.fetch = jest.fn(async () => new Response('Internal Server Error', { status: 500 })) as typeof fetch;
-    await expect(createApiClient().me()).rejects.toMatchObject({ code: 'unavailable', message: expect.stringContaining('gateway') });
+    await expect(createApiClient().me()).rejects.toMatchObject({
+      code: 'unavailable',
+      message: expect.stringContaining('gateway'),
+    });
   });
 });

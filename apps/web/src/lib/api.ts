@@ -8,7 +8,13 @@
  */
 import type { ApiError, apiRoutes, CredentialProvider, ErrorCode, Provider } from '@platform/contracts';
 import type { z } from 'zod';
-import { openEventStream, SseParser, type EventStream, type EventStreamHandlers, type SseMessage } from './event-stream';
+import {
+  openEventStream,
+  SseParser,
+  type EventStream,
+  type EventStreamHandlers,
+  type SseMessage,
+} from './event-stream';
 
 type Routes = typeof apiRoutes;
 export type RouteName = keyof Routes;
@@ -16,7 +22,9 @@ export type RouteName = keyof Routes;
 type SchemaOutput<S> = S extends z.ZodType ? z.output<S> : undefined;
 type SchemaInput<S> = S extends z.ZodType ? z.input<S> : undefined;
 /** What a route answers on success (`undefined` for 204s). */
-export type ApiResponse<N extends RouteName> = Routes[N]['success'] extends { schema: infer S } ? SchemaOutput<S> : undefined;
+export type ApiResponse<N extends RouteName> = Routes[N]['success'] extends { schema: infer S }
+  ? SchemaOutput<S>
+  : undefined;
 /** The body a route takes, as a caller writes it (defaults may be left out). */
 export type ApiBody<N extends RouteName> = Routes[N] extends { body: infer B } ? SchemaInput<B> : undefined;
 /** Query parameters, each optional (the API fills in its defaults). */
@@ -26,7 +34,9 @@ export type ApiQuery<N extends RouteName> = Routes[N] extends { query: infer Q }
  * What a command route answers (202): the id of what it acts on and the command's id. The contracts type
  * these answers as a loose object, so the console names the fields itself.
  */
-export type CommandAccepted<IdField extends string> = { readonly [K in IdField]: string } & { readonly commandId: string };
+export type CommandAccepted<IdField extends string> = { readonly [K in IdField]: string } & {
+  readonly commandId: string;
+};
 
 /**
  * Method and path of each route the console calls; `satisfies` checks them against the contracts, so a path
@@ -106,7 +116,13 @@ export class ApiRequestError extends Error {
 
   /** Plain data, to hand from a server component to a client component. */
   toJSON(): ApiErrorInfo {
-    return { status: this.status, code: this.code, message: this.message, fieldIssues: [...this.fieldIssues], requestId: this.requestId };
+    return {
+      status: this.status,
+      code: this.code,
+      message: this.message,
+      fieldIssues: [...this.fieldIssues],
+      requestId: this.requestId,
+    };
   }
 }
 
@@ -119,7 +135,12 @@ export interface ApiErrorInfo {
 }
 
 function isFieldIssue(detail: unknown): detail is FieldIssue {
-  return typeof detail === 'object' && detail !== null && typeof (detail as FieldIssue).path === 'string' && typeof (detail as FieldIssue).message === 'string';
+  return (
+    typeof detail === 'object' &&
+    detail !== null &&
+    typeof (detail as FieldIssue).path === 'string' &&
+    typeof (detail as FieldIssue).message === 'string'
+  );
 }
 
 async function errorFrom(response: Response): Promise<ApiRequestError> {
@@ -129,7 +150,13 @@ async function errorFrom(response: Response): Promise<ApiRequestError> {
     const body = JSON.parse(text) as Partial<ApiError>;
     if (body.error && typeof body.error.message === 'string') {
       const issues = (body.error.details ?? []).filter(isFieldIssue);
-      return new ApiRequestError(response.status, body.error.code, body.error.message, issues, body.requestId ?? requestId);
+      return new ApiRequestError(
+        response.status,
+        body.error.code,
+        body.error.message,
+        issues,
+        body.requestId ?? requestId,
+      );
     }
   } catch {
     // Not the API's JSON: the gateway is down or something between us and it answered.
@@ -138,7 +165,13 @@ async function errorFrom(response: Response): Promise<ApiRequestError> {
     response.status >= 500
       ? `The API did not answer (HTTP ${response.status}). Check that the gateway is running, then try again.`
       : `The API answered HTTP ${response.status} without an explanation.`;
-  return new ApiRequestError(response.status, response.status >= 500 ? 'unavailable' : 'network_error', message, [], requestId);
+  return new ApiRequestError(
+    response.status,
+    response.status >= 500 ? 'unavailable' : 'network_error',
+    message,
+    [],
+    requestId,
+  );
 }
 
 export interface ApiClientOptions {
@@ -170,7 +203,8 @@ function fillPath(path: string, params: Readonly<Record<string, string>> = {}): 
 
 function queryString(query: CallInput['query'] = {}): string {
   const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== '') search.set(key, String(value));
+  for (const [key, value] of Object.entries(query))
+    if (value !== undefined && value !== '') search.set(key, String(value));
   const text = search.toString();
   return text ? `?${text}` : '';
 }
@@ -202,7 +236,11 @@ export function createApiClient(options: ApiClientOptions = {}) {
         signal: input.signal,
       });
     } catch (error) {
-      throw new ApiRequestError(0, 'network_error', `Could not reach the API (${(error as Error).message}). Check your connection and try again.`);
+      throw new ApiRequestError(
+        0,
+        'network_error',
+        `Could not reach the API (${(error as Error).message}). Check your connection and try again.`,
+      );
     }
     if (!response.ok) throw await errorFrom(response);
     return response;
@@ -218,7 +256,11 @@ export function createApiClient(options: ApiClientOptions = {}) {
    * `POST /v1/deployments` with `Accept: text/event-stream`: `onMessage` gets the `accepted` frame (with the
    * deployment id) and then each of the deployment's events; resolves when the server ends the stream.
    */
-  async function deployStreaming(body: ApiBody<'createDeployment'>, onMessage: (message: SseMessage) => void, signal?: AbortSignal): Promise<void> {
+  async function deployStreaming(
+    body: ApiBody<'createDeployment'>,
+    onMessage: (message: SseMessage) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const response = await send('createDeployment', { body, accept: 'text/event-stream', signal });
     if (!response.body || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
       onMessage({ id: undefined, event: 'accepted', data: await response.text() });
@@ -246,7 +288,8 @@ export function createApiClient(options: ApiClientOptions = {}) {
     createApiToken: (body: ApiBody<'createApiToken'>) => call('createApiToken', { body }),
     revokeApiToken: (id: string) => call('revokeApiToken', { params: { id } }),
     listMembers: (workspaceId: string) => call('listMembers', { params: { workspaceId } }),
-    addMember: (workspaceId: string, body: ApiBody<'addMember'>) => call('addMember', { params: { workspaceId }, body }),
+    addMember: (workspaceId: string, body: ApiBody<'addMember'>) =>
+      call('addMember', { params: { workspaceId }, body }),
     updateMember: (workspaceId: string, userId: string, body: ApiBody<'updateMember'>) =>
       call('updateMember', { params: { workspaceId, userId }, body }),
     removeMember: (workspaceId: string, userId: string) => call('removeMember', { params: { workspaceId, userId } }),
@@ -256,12 +299,16 @@ export function createApiClient(options: ApiClientOptions = {}) {
     getDeployConfig: (id: string) => call('getDeployConfig', { params: { id } }),
     updateDeployConfig: (id: string, body: ApiBody<'updateDeployConfig'>) =>
       call('updateDeployConfig', { params: { id }, body }) as Promise<CommandAccepted<'deployConfigId'>>,
-    deleteDeployConfig: (id: string) => call('deleteDeployConfig', { params: { id } }) as Promise<CommandAccepted<'deployConfigId'>>,
+    deleteDeployConfig: (id: string) =>
+      call('deleteDeployConfig', { params: { id } }) as Promise<CommandAccepted<'deployConfigId'>>,
     listServers: (query: ApiQuery<'listServers'> = {}) => call('listServers', { query }),
     getServer: (id: string) => call('getServer', { params: { id } }),
-    provisionServer: (body: ApiBody<'provisionServer'>) => call('provisionServer', { body }) as Promise<CommandAccepted<'serverId'>>,
+    provisionServer: (body: ApiBody<'provisionServer'>) =>
+      call('provisionServer', { body }) as Promise<CommandAccepted<'serverId'>>,
     destroyServer: (id: string, force = false) =>
-      call('destroyServer', { params: { id }, query: force ? { force: 'true' } : {} }) as Promise<CommandAccepted<'serverId'>>,
+      call('destroyServer', { params: { id }, query: force ? { force: 'true' } : {} }) as Promise<
+        CommandAccepted<'serverId'>
+      >,
     refreshServer: (id: string) => call('refreshServer', { params: { id } }) as Promise<CommandAccepted<'serverId'>>,
     listRegions: (provider: Provider) => call('listRegions', { params: { provider } }),
     listSizes: (provider: Provider) => call('listSizes', { params: { provider } }),
@@ -269,30 +316,42 @@ export function createApiClient(options: ApiClientOptions = {}) {
     /** Verified with the provider before it is saved; a token the provider refuses is `validation_failed`. */
     saveProviderCredentials: (provider: CredentialProvider, body: ApiBody<'saveProviderCredentials'>) =>
       call('saveProviderCredentials', { params: { provider }, body }),
-    removeProviderCredentials: (provider: CredentialProvider) => call('removeProviderCredentials', { params: { provider } }),
+    removeProviderCredentials: (provider: CredentialProvider) =>
+      call('removeProviderCredentials', { params: { provider } }),
     listSnapshots: (query: ApiQuery<'listSnapshots'> = {}) => call('listSnapshots', { query }),
     getSnapshot: (id: string) => call('getSnapshot', { params: { id } }),
-    createSnapshot: (body: ApiBody<'createSnapshot'>) => call('createSnapshot', { body }) as Promise<CommandAccepted<'snapshotId'>>,
-    deleteSnapshot: (id: string) => call('deleteSnapshot', { params: { id } }) as Promise<CommandAccepted<'snapshotId'>>,
+    createSnapshot: (body: ApiBody<'createSnapshot'>) =>
+      call('createSnapshot', { body }) as Promise<CommandAccepted<'snapshotId'>>,
+    deleteSnapshot: (id: string) =>
+      call('deleteSnapshot', { params: { id } }) as Promise<CommandAccepted<'snapshotId'>>,
     listProjects: (query: ApiQuery<'listProjects'> = {}) => call('listProjects', { query }),
-    createProject: (body: ApiBody<'createProject'>) => call('createProject', { body }) as Promise<CommandAccepted<'projectId'>>,
+    createProject: (body: ApiBody<'createProject'>) =>
+      call('createProject', { body }) as Promise<CommandAccepted<'projectId'>>,
     getProject: (id: string) => call('getProject', { params: { id } }),
-    listServices: (projectId: string, query: ApiQuery<'listServices'> = {}) => call('listServices', { params: { id: projectId }, query }),
+    listServices: (projectId: string, query: ApiQuery<'listServices'> = {}) =>
+      call('listServices', { params: { id: projectId }, query }),
     createService: (projectId: string, body: ApiBody<'createService'>) =>
       call('createService', { params: { id: projectId }, body }) as Promise<CommandAccepted<'serviceId'>>,
     getService: (id: string) => call('getService', { params: { id } }),
-    updateService: (id: string, body: ApiBody<'updateService'>) => call('updateService', { params: { id }, body }) as Promise<CommandAccepted<'serviceId'>>,
+    updateService: (id: string, body: ApiBody<'updateService'>) =>
+      call('updateService', { params: { id }, body }) as Promise<CommandAccepted<'serviceId'>>,
     /** `POST /v1/uploads`: the archive as the raw body (tar.gz or zip). */
     createUpload: (file: Blob, contentType: 'application/gzip' | 'application/zip') =>
       call('createUpload', { raw: { body: file, contentType } }),
     listDeployments: (query: ApiQuery<'listDeployments'> = {}) => call('listDeployments', { query }),
-    createDeployment: (body: ApiBody<'createDeployment'>) => call('createDeployment', { body }) as Promise<CommandAccepted<'deploymentId'>>,
+    createDeployment: (body: ApiBody<'createDeployment'>) =>
+      call('createDeployment', { body }) as Promise<CommandAccepted<'deploymentId'>>,
     deployStreaming,
     getDeployment: (id: string) => call('getDeployment', { params: { id } }),
     getDeploymentLogs: (id: string) => call('getDeploymentLogs', { params: { id } }),
-    rollbackDeployment: (id: string) => call('rollbackDeployment', { params: { id } }) as Promise<CommandAccepted<'deploymentId'>>,
+    rollbackDeployment: (id: string) =>
+      call('rollbackDeployment', { params: { id } }) as Promise<CommandAccepted<'deploymentId'>>,
     /** `GET /v1/events`: the workspace's events, live; reconnects and resumes with Last-Event-ID by itself. */
-    events: (handlers: EventStreamHandlers, query: { types?: string; deploymentId?: string } = {}, lastEventId?: string): EventStream =>
+    events: (
+      handlers: EventStreamHandlers,
+      query: { types?: string; deploymentId?: string } = {},
+      lastEventId?: string,
+    ): EventStream =>
       openEventStream({
         url: `${baseUrl}${routes.events.path}${queryString(query)}`,
         headers: { ...(options.workspaceId ? { 'x-workspace-id': options.workspaceId } : {}), ...options.headers },
@@ -305,7 +364,8 @@ export function createApiClient(options: ApiClientOptions = {}) {
 export type ApiClient = ReturnType<typeof createApiClient>;
 
 /** The outcome of a call as data, for server components (which must not throw for an expected refusal). */
-export type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ApiErrorInfo };
+export type Settled<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ApiErrorInfo };
 
 export async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
   try {

@@ -13,7 +13,14 @@ export interface ServiceChoice {
 }
 
 function choiceOf(service: ServiceView, projectName: string): ServiceChoice {
-  return { id: service.id, name: service.name, projectName, hostname: service.hostname, url: service.url, currentDeploymentId: service.currentDeploymentId };
+  return {
+    id: service.id,
+    name: service.name,
+    projectName,
+    hostname: service.hostname,
+    url: service.url,
+    currentDeploymentId: service.currentDeploymentId,
+  };
 }
 
 /** Every service of the workspace's projects (up to 100 projects of 200 services), for pickers and names. */

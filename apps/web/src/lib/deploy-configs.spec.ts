@@ -22,16 +22,36 @@ function event(type: string, streamVersion: number, data: unknown): EventEnvelop
 describe('applyDeployConfigEvent', () => {
   it('adds, updates (never backwards) and removes configs from the events alone', () => {
     let items: readonly DeployConfigView[] = [];
-    items = applyDeployConfigEvent(items, event('DeployConfigCreated', 1, { deployConfigId: id, workspaceId: 'w', fields }));
-    expect(items).toEqual([{ ...fields, id, version: 1, createdAt: '2026-11-27T03:41:00.000Z', updatedAt: '2026-11-27T03:41:00.000Z' }]);
-    expect(applyDeployConfigEvent(items, event('DeployConfigCreated', 1, { deployConfigId: id, workspaceId: 'w', fields }))).toBe(items);
+    items = applyDeployConfigEvent(
+      items,
+      event('DeployConfigCreated', 1, { deployConfigId: id, workspaceId: 'w', fields }),
+    );
+    expect(items).toEqual([
+      { ...fields, id, version: 1, createdAt: '2026-11-27T03:41:00.000Z', updatedAt: '2026-11-27T03:41:00.000Z' },
+    ]);
+    expect(
+      applyDeployConfigEvent(items, event('DeployConfigCreated', 1, { deployConfigId: id, workspaceId: 'w', fields })),
+    ).toBe(items);
 
-    items = applyDeployConfigEvent(items, event('DeployConfigUpdated', 3, { deployConfigId: id, workspaceId: 'w', fields: { ...fields, name: 'api' } }));
-    expect(items[0]).toMatchObject({ name: 'api', version: 3, createdAt: '2026-11-27T03:41:00.000Z', updatedAt: '2026-11-27T03:43:00.000Z' });
-    const stale = applyDeployConfigEvent(items, event('DeployConfigUpdated', 2, { deployConfigId: id, workspaceId: 'w', fields }));
+    items = applyDeployConfigEvent(
+      items,
+      event('DeployConfigUpdated', 3, { deployConfigId: id, workspaceId: 'w', fields: { ...fields, name: 'api' } }),
+    );
+    expect(items[0]).toMatchObject({
+      name: 'api',
+      version: 3,
+      createdAt: '2026-11-27T03:41:00.000Z',
+      updatedAt: '2026-11-27T03:43:00.000Z',
+    });
+    const stale = applyDeployConfigEvent(
+      items,
+      event('DeployConfigUpdated', 2, { deployConfigId: id, workspaceId: 'w', fields }),
+    );
     expect(stale[0].name).toBe('api');
 
-    expect(applyDeployConfigEvent(items, event('DeployConfigDeleted', 4, { deployConfigId: id, workspaceId: 'w' }))).toEqual([]);
+    expect(
+      applyDeployConfigEvent(items, event('DeployConfigDeleted', 4, { deployConfigId: id, workspaceId: 'w' })),
+    ).toEqual([]);
     expect(applyDeployConfigEvent(items, event('ServerProvisioned', 1, {}))).toBe(items);
   });
 });

@@ -1,24 +1,45 @@
 /** Deploy configs in the console: following them live, and reading one's own writes. */
-import type { DeployConfigCreated, DeployConfigUpdated, DeployConfigView, EventData, EventEnvelope } from '@platform/contracts';
+import type {
+  DeployConfigCreated,
+  DeployConfigUpdated,
+  DeployConfigView,
+  EventData,
+  EventEnvelope,
+} from '@platform/contracts';
 import { ApiRequestError, type ApiClient } from './api';
 
 /**
  * Applies a deploy config event to a list: the events carry the whole config, so the list follows what
  * anyone changes without asking the API again.
  */
-export function applyDeployConfigEvent(items: readonly DeployConfigView[], event: EventEnvelope): readonly DeployConfigView[] {
+export function applyDeployConfigEvent(
+  items: readonly DeployConfigView[],
+  event: EventEnvelope,
+): readonly DeployConfigView[] {
   switch (event.type) {
     case 'DeployConfigCreated': {
       const { deployConfigId, fields } = event.data as EventData<typeof DeployConfigCreated>;
       if (items.some((item) => item.id === deployConfigId)) return items;
-      const created: DeployConfigView = { ...fields, id: deployConfigId, version: event.streamVersion, createdAt: event.occurredAt, updatedAt: event.occurredAt };
+      const created: DeployConfigView = {
+        ...fields,
+        id: deployConfigId,
+        version: event.streamVersion,
+        createdAt: event.occurredAt,
+        updatedAt: event.occurredAt,
+      };
       return [created, ...items];
     }
     case 'DeployConfigUpdated': {
       const { deployConfigId, fields } = event.data as EventData<typeof DeployConfigUpdated>;
       return items.map((item) =>
         item.id === deployConfigId && item.version < event.streamVersion
-          ? { ...fields, id: item.id, createdAt: item.createdAt, version: event.streamVersion, updatedAt: event.occurredAt }
+          ? {
+              ...fields,
+              id: item.id,
+              createdAt: item.createdAt,
+              version: event.streamVersion,
+              updatedAt: event.occurredAt,
+            }
           : item,
       );
     }

@@ -63,7 +63,12 @@ export function deploymentFromRequested(event: EventEnvelope): DeploymentView {
     imageTag: data.tag,
     source: data.source,
     rollbackOf: data.rollbackOf,
-    servers: data.targets.map((target) => ({ serverId: target.serverId, status: 'pending', reason: null, url: `http://${target.publicIp}:${target.edgeHttpPort}` })),
+    servers: data.targets.map((target) => ({
+      serverId: target.serverId,
+      status: 'pending',
+      reason: null,
+      url: `http://${target.publicIp}:${target.edgeHttpPort}`,
+    })),
     failureReason: null,
     requestedBy: event.metadata.actorId ?? '',
     requestedAt: data.requestedAt,
@@ -72,13 +77,21 @@ export function deploymentFromRequested(event: EventEnvelope): DeploymentView {
   };
 }
 
-function setServer(deployment: DeploymentView, serverId: string, status: ServerStatus, reason: string | null, phase: DeploymentStatus): DeploymentView {
+function setServer(
+  deployment: DeploymentView,
+  serverId: string,
+  status: ServerStatus,
+  reason: string | null,
+  phase: DeploymentStatus,
+): DeploymentView {
   const ended = deployment.status === 'succeeded' || deployment.status === 'failed';
   const keep = ended || (deployment.status === 'rolling_back' && phase !== 'rolling_back');
   return {
     ...deployment,
     status: keep ? deployment.status : phase,
-    servers: deployment.servers.map((server) => (server.serverId === serverId ? { ...server, status, reason } : server)),
+    servers: deployment.servers.map((server) =>
+      server.serverId === serverId ? { ...server, status, reason } : server,
+    ),
   };
 }
 
@@ -105,7 +118,13 @@ export function applyToDeployment(deployment: DeploymentView, event: EventEnvelo
     }
     case 'DeploymentFailed': {
       const failed = event.data as EventData<typeof DeploymentFailed>;
-      return { ...deployment, status: 'failed', failureReason: failed.reason, finishedAt: event.occurredAt, durationMs: failed.durationMs };
+      return {
+        ...deployment,
+        status: 'failed',
+        failureReason: failed.reason,
+        finishedAt: event.occurredAt,
+        durationMs: failed.durationMs,
+      };
     }
     default:
       return deployment;
@@ -116,7 +135,11 @@ export function applyToDeployment(deployment: DeploymentView, event: EventEnvelo
  * Applies an event to a history list (newest first): a new deployment of one of the listed services (or of
  * any, without `serviceId`) is added on top, the others follow their progress.
  */
-export function applyDeploymentEvent(items: readonly DeploymentView[], event: EventEnvelope, serviceId?: string): readonly DeploymentView[] {
+export function applyDeploymentEvent(
+  items: readonly DeploymentView[],
+  event: EventEnvelope,
+  serviceId?: string,
+): readonly DeploymentView[] {
   if (event.type === 'DeploymentRequested') {
     const created = deploymentFromRequested(event);
     if ((serviceId && created.serviceId !== serviceId) || items.some((item) => item.id === created.id)) return items;

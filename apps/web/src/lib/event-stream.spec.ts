@@ -9,7 +9,10 @@ function parse(chunks: string[]) {
 
 describe('SseParser', () => {
   it('reads id, event and data, skipping comments and keeping the last id', () => {
-    const { messages, parser } = parse(['retry: 2000\n\n: heartbeat\n\nid: 1\nevent: A\ndata: {"x":1}\n\n', 'data: no id\n\n']);
+    const { messages, parser } = parse([
+      'retry: 2000\n\n: heartbeat\n\nid: 1\nevent: A\ndata: {"x":1}\n\n',
+      'data: no id\n\n',
+    ]);
     expect(messages).toEqual([
       { id: '1', event: 'A', data: '{"x":1}' },
       { id: '1', event: 'message', data: 'no id' },

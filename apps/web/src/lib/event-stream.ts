@@ -52,7 +52,8 @@ export class SseParser {
   }
 
   private dispatch(): void {
-    if (this.data.length > 0) this.onMessage({ id: this.lastEventId, event: this.event || 'message', data: this.data.join('\n') });
+    if (this.data.length > 0)
+      this.onMessage({ id: this.lastEventId, event: this.event || 'message', data: this.data.join('\n') });
     this.data = [];
     this.event = '';
   }
@@ -84,7 +85,8 @@ const MAX_RETRY_MS = 30_000;
 const FATAL_STATUSES = new Set([401, 403, 404]);
 
 async function problemOf(response: Response): Promise<EventStreamProblem> {
-  const body = (await response.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
+  const body = (await response.json().catch(() => undefined)) as
+    { error?: { code?: string; message?: string } } | undefined;
   return {
     status: response.status,
     code: body?.error?.code ?? 'unavailable',
@@ -118,7 +120,11 @@ export function openEventStream(options: {
   /** One request, read until the server ends it: whether it streamed, or what went wrong. */
   async function readOnce(): Promise<{ opened: boolean; gap?: boolean; problem?: EventStreamProblem }> {
     const response = await fetch(options.url, {
-      headers: { ...options.headers, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+      headers: {
+        ...options.headers,
+        accept: 'text/event-stream',
+        ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+      },
       credentials: 'same-origin',
       signal: abort.signal,
     });

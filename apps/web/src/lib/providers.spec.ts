@@ -26,7 +26,14 @@ describe('providers', () => {
   });
 
   it('follows connecting and disconnecting', () => {
-    const connected = applyProviderEvent(providers, envelope('ProviderConnected', { provider: 'digitalocean', account: 'ops@example.test', verifiedAt: '2026-11-27T03:43:02.000Z' }));
+    const connected = applyProviderEvent(
+      providers,
+      envelope('ProviderConnected', {
+        provider: 'digitalocean',
+        account: 'ops@example.test',
+        verifiedAt: '2026-11-27T03:43:02.000Z',
+      }),
+    );
     expect(connected.find((item) => item.provider === 'digitalocean')).toEqual({
       provider: 'digitalocean',
       purpose: 'servers',
@@ -35,7 +42,11 @@ describe('providers', () => {
       verifiedAt: '2026-11-27T03:43:02.000Z',
     });
     const disconnected = applyProviderEvent(connected, envelope('ProviderDisconnected', { provider: 'digitalocean' }));
-    expect(disconnected.find((item) => item.provider === 'digitalocean')).toMatchObject({ connected: false, account: null, verifiedAt: null });
+    expect(disconnected.find((item) => item.provider === 'digitalocean')).toMatchObject({
+      connected: false,
+      account: null,
+      verifiedAt: null,
+    });
     expect(applyProviderEvent(providers, envelope('ServerReady', {}))).toBe(providers);
   });
 });

@@ -12,17 +12,20 @@ export interface ProviderInfo {
 export const providerInfo: Record<ProviderName, ProviderInfo> = {
   local: {
     title: 'Local',
-    gives: 'Servers on this machine, each with its own agent and nginx on a loopback address. Always available: there is nothing to connect.',
+    gives:
+      'Servers on this machine, each with its own agent and nginx on a loopback address. Always available: there is nothing to connect.',
   },
   digitalocean: {
     title: 'DigitalOcean',
     gives: 'Servers (droplets) and the snapshots they start from.',
-    tokenHelp: 'Create a personal access token with read and write scopes in the DigitalOcean control panel, under API → Tokens.',
+    tokenHelp:
+      'Create a personal access token with read and write scopes in the DigitalOcean control panel, under API → Tokens.',
   },
   cloudflare: {
     title: 'Cloudflare',
     gives: 'DNS records and origin certificates for your domains.',
-    tokenHelp: 'Create an API token with the Zone → DNS → Edit permission in the Cloudflare dashboard, under My Profile → API Tokens.',
+    tokenHelp:
+      'Create an API token with the Zone → DNS → Edit permission in the Cloudflare dashboard, under My Profile → API Tokens.',
   },
 };
 
@@ -44,11 +47,17 @@ export function applyProviderEvent(items: readonly ProviderView[], event: EventE
   switch (event.type) {
     case 'ProviderConnected': {
       const data = event.data as EventData<typeof ProviderConnected>;
-      return items.map((item) => (item.provider === data.provider ? { ...item, connected: true, account: data.account, verifiedAt: data.verifiedAt } : item));
+      return items.map((item) =>
+        item.provider === data.provider
+          ? { ...item, connected: true, account: data.account, verifiedAt: data.verifiedAt }
+          : item,
+      );
     }
     case 'ProviderDisconnected': {
       const provider = (event.data as { provider: string }).provider;
-      return items.map((item) => (item.provider === provider ? { ...item, connected: false, account: null, verifiedAt: null } : item));
+      return items.map((item) =>
+        item.provider === provider ? { ...item, connected: false, account: null, verifiedAt: null } : item,
+      );
     }
     default:
       return items;

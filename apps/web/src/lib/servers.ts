@@ -23,7 +23,12 @@ export const SERVER_EVENT_TYPES = [
   'ServerDestroyFailed',
 ] as const;
 
-function update(items: readonly ServerView[], serverId: string, at: string, change: Partial<ServerView>): readonly ServerView[] {
+function update(
+  items: readonly ServerView[],
+  serverId: string,
+  at: string,
+  change: Partial<ServerView>,
+): readonly ServerView[] {
   return items.map((item) => (item.id === serverId ? { ...item, ...change, updatedAt: at } : item));
 }
 
@@ -32,7 +37,11 @@ function update(items: readonly ServerView[], serverId: string, at: string, chan
  * CLI) appears from its `ServerProvisionRequested`; `expectedAgentVersion` comes from the servers already
  * known (or the one given), so the outdated warning works for it too.
  */
-export function applyServerEvent(items: readonly ServerView[], event: EventEnvelope, expectedAgentVersion?: string): readonly ServerView[] {
+export function applyServerEvent(
+  items: readonly ServerView[],
+  event: EventEnvelope,
+  expectedAgentVersion?: string,
+): readonly ServerView[] {
   const at = event.occurredAt;
   switch (event.type) {
     case 'ServerProvisionRequested': {
@@ -83,13 +92,21 @@ export function applyServerEvent(items: readonly ServerView[], event: EventEnvel
       const version = data.agentVersion;
       return items.map((item) =>
         item.id === data.serverId
-          ? { ...item, agentVersion: version, agentOutdated: item.expectedAgentVersion !== '' && version !== item.expectedAgentVersion, updatedAt: at }
+          ? {
+              ...item,
+              agentVersion: version,
+              agentOutdated: item.expectedAgentVersion !== '' && version !== item.expectedAgentVersion,
+              updatedAt: at,
+            }
           : item,
       );
     }
     case 'ServerProvisionFailed': {
       const data = event.data as EventData<typeof ServerProvisionFailed>;
-      return update(items, data.serverId, at, { status: 'failed', failureReason: `${data.step} failed: ${data.reason}` });
+      return update(items, data.serverId, at, {
+        status: 'failed',
+        failureReason: `${data.step} failed: ${data.reason}`,
+      });
     }
     case 'ServerDestroyRequested':
       return update(items, (event.data as { serverId: string }).serverId, at, { status: 'destroying' });

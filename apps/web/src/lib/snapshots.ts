@@ -55,7 +55,12 @@ export function placeholderName(snapshotId: string): string {
   return `snapshot ${shortId(snapshotId)}`;
 }
 
-function update(items: readonly SnapshotView[], snapshotId: string, at: string, change: Partial<SnapshotView>): readonly SnapshotView[] {
+function update(
+  items: readonly SnapshotView[],
+  snapshotId: string,
+  at: string,
+  change: Partial<SnapshotView>,
+): readonly SnapshotView[] {
   return items.map((item) => (item.id === snapshotId ? { ...item, ...change, updatedAt: at } : item));
 }
 
@@ -99,7 +104,12 @@ export function applySnapshotEvent(items: readonly SnapshotView[], event: EventE
     }
     case 'SnapshotTaken': {
       const data = event.data as EventData<typeof SnapshotTaken>;
-      return update(items, snapshotId, at, { step: 'remove-builder', providerSnapshotId: data.providerSnapshotId, regions: data.regions, sizeGb: data.sizeGb });
+      return update(items, snapshotId, at, {
+        step: 'remove-builder',
+        providerSnapshotId: data.providerSnapshotId,
+        regions: data.regions,
+        sizeGb: data.sizeGb,
+      });
     }
     case 'SnapshotReady':
       return update(items, snapshotId, at, { status: 'ready', step: null, failureReason: null });
@@ -113,7 +123,10 @@ export function applySnapshotEvent(items: readonly SnapshotView[], event: EventE
       return items.filter((item) => item.id !== snapshotId);
     case 'SnapshotDeleteFailed': {
       const data = event.data as EventData<typeof SnapshotDeleteFailed>;
-      return update(items, snapshotId, at, { status: 'failed', failureReason: `deleting failed: ${data.reason}; delete it again` });
+      return update(items, snapshotId, at, {
+        status: 'failed',
+        failureReason: `deleting failed: ${data.reason}; delete it again`,
+      });
     }
     default:
       return items;
@@ -125,7 +138,9 @@ export function mergeSnapshot(items: readonly SnapshotView[], snapshot: Snapshot
   if (snapshot.status === 'deleted') return items.filter((item) => item.id !== snapshot.id);
   if (!items.some((item) => item.id === snapshot.id)) return [snapshot, ...items];
   // An event newer than the read model's answer already moved the row on: keep what the events said.
-  return items.map((item) => (item.id === snapshot.id ? (item.updatedAt > snapshot.updatedAt ? { ...snapshot, ...pick(item) } : snapshot) : item));
+  return items.map((item) =>
+    item.id === snapshot.id ? (item.updatedAt > snapshot.updatedAt ? { ...snapshot, ...pick(item) } : snapshot) : item,
+  );
 }
 
 function pick(item: SnapshotView): Partial<SnapshotView> {
@@ -134,5 +149,8 @@ function pick(item: SnapshotView): Partial<SnapshotView> {
 
 /** Ready snapshots a server in `region` can boot from. */
 export function snapshotsForRegion(items: readonly SnapshotView[], region: string): SnapshotView[] {
-  return items.filter((item) => item.status === 'ready' && (item.regions.length > 0 ? item.regions.includes(region) : item.region === region));
+  return items.filter(
+    (item) =>
+      item.status === 'ready' && (item.regions.length > 0 ? item.regions.includes(region) : item.region === region),
+  );
 }

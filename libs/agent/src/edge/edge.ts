@@ -2,10 +2,22 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { DomainError, EdgeRouteSchema, type EdgeRouteSpec, type EdgeRouteView, type Upstream } from '@platform/contracts';
+import {
+  DomainError,
+  EdgeRouteSchema,
+  type EdgeRouteSpec,
+  type EdgeRouteView,
+  type Upstream,
+} from '@platform/contracts';
 import { writeFileAtomic } from '../files';
 import { SerialQueue } from '../serial';
-import { renderMainConfig, renderRoutesConfig, serverNamesBucketSize, type EdgeListen, type ResolvedRoute } from './nginx-config';
+import {
+  renderMainConfig,
+  renderRoutesConfig,
+  serverNamesBucketSize,
+  type EdgeListen,
+  type ResolvedRoute,
+} from './nginx-config';
 import type { NginxProcess } from './nginx-process';
 
 export type UpstreamResolver = (upstream: Upstream) => Promise<{ host: string; port: number }>;
@@ -52,10 +64,12 @@ export class Edge {
   /** Writes the main configuration, then starts nginx or re-attaches to the one already running. */
   async start(): Promise<void> {
     return this.queue.run(async () => {
-      for (const dir of ['conf', 'logs', 'temp', 'certs']) await mkdir(join(this.layout.prefix, dir), { recursive: true });
+      for (const dir of ['conf', 'logs', 'temp', 'certs'])
+        await mkdir(join(this.layout.prefix, dir), { recursive: true });
       this.current = await this.loadStoredRoutes();
       const routesText = await readFile(this.layout.routesConfig, 'utf8').catch(() => undefined);
-      if (routesText === undefined) await writeFileAtomic(this.layout.routesConfig, renderRoutesConfig([], this.listen));
+      if (routesText === undefined)
+        await writeFileAtomic(this.layout.routesConfig, renderRoutesConfig([], this.listen));
       const main = this.mainConfig(this.layout.routesConfig, this.current);
       const mainChanged = (await readFile(this.layout.mainConfig, 'utf8').catch(() => '')) !== main;
       if (mainChanged) await writeFileAtomic(this.layout.mainConfig, main);
@@ -131,7 +145,12 @@ export class Edge {
     const upstream = await this.resolveUpstream(route.upstream);
     if (!route.tls) return { hostname: route.hostname, upstream, maxBodyMb: route.maxBodyMb };
     // Files named by their content: a certificate in use is never overwritten by a candidate that may fail.
-    const id = createHash('sha256').update(route.tls.certificatePem).update('\0').update(route.tls.privateKeyPem).digest('hex').slice(0, 32);
+    const id = createHash('sha256')
+      .update(route.tls.certificatePem)
+      .update('\0')
+      .update(route.tls.privateKeyPem)
+      .digest('hex')
+      .slice(0, 32);
     const certificateFile = join(this.layout.certsDir, `${id}.crt`);
     const keyFile = join(this.layout.certsDir, `${id}.key`);
     await writeFileAtomic(certificateFile, route.tls.certificatePem, 0o600);
@@ -151,7 +170,8 @@ export class Edge {
     const text = await readFile(this.options.stateFile, 'utf8').catch(() => undefined);
     if (text === undefined) return [];
     const parsed = StoredRoutesSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new DomainError('internal', `the stored route table ${this.options.stateFile} is unreadable`);
+    if (!parsed.success)
+      throw new DomainError('internal', `the stored route table ${this.options.stateFile} is unreadable`);
     return parsed.data.routes;
   }
 }

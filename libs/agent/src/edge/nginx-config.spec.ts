@@ -5,7 +5,11 @@ const layout = nginxLayout('/srv/agent/nginx');
 
 describe('nginx configuration', () => {
   it('keeps everything under the prefix and answers unknown hosts with 404', () => {
-    const main = renderMainConfig(layout, listen, { workers: 1, routesFile: layout.routesConfig, serverNamesBucketSize: 128 });
+    const main = renderMainConfig(layout, listen, {
+      workers: 1,
+      routesFile: layout.routesConfig,
+      serverNamesBucketSize: 128,
+    });
     expect(main).toContain('pid /srv/agent/nginx/nginx.pid;');
     expect(main).toContain('server_names_hash_bucket_size 128;');
     expect(main).toMatch(/listen 127\.0\.0\.2:80 default_server;\s+server_name _;\s+return 404;/);
@@ -13,7 +17,10 @@ describe('nginx configuration', () => {
   });
 
   it('proxies a plain route to its upstream with the forwarding headers', () => {
-    const routes = renderRoutesConfig([{ hostname: 'app.localhost', upstream: { host: '127.0.0.1', port: 49000 }, maxBodyMb: 25 }], listen);
+    const routes = renderRoutesConfig(
+      [{ hostname: 'app.localhost', upstream: { host: '127.0.0.1', port: 49000 }, maxBodyMb: 25 }],
+      listen,
+    );
     expect(routes).toMatch(/upstream route_[0-9a-f]{16} \{\n {2}server 127\.0\.0\.1:49000 max_fails=0;/);
     expect(routes).toMatch(/listen 127\.0\.0\.2:80;\n {2}server_name app\.localhost;\n {2}client_max_body_size 25m;/);
     expect(routes).toContain('proxy_set_header X-Forwarded-Proto $scheme;');
@@ -26,7 +33,9 @@ describe('nginx configuration', () => {
     expect(renderRoutesConfig([route], listen)).toContain('return 301 https://$host$request_uri;');
     const local = renderRoutesConfig([route], { ...listen, httpsPort: 8443 });
     expect(local).toContain('return 301 https://$host:8443$request_uri;');
-    expect(local).toMatch(/listen 127\.0\.0\.2:8443 ssl;\n {2}server_name secure\.example\.com;\n {2}ssl_certificate \/c\.crt;\n {2}ssl_certificate_key \/c\.key;/);
+    expect(local).toMatch(
+      /listen 127\.0\.0\.2:8443 ssl;\n {2}server_name secure\.example\.com;\n {2}ssl_certificate \/c\.crt;\n {2}ssl_certificate_key \/c\.key;/,
+    );
   });
 
   it('sizes the server names hash for the longest hostname', () => {

@@ -150,16 +150,26 @@ export class NginxProcess {
       process.kill(master, 'SIGWINCH');
       // A master that does not honour it (nginx run in the foreground) still reloads, only less sharply.
       const stopDeadline = Date.now() + 1000;
-      while ((await this.workers()).active.some((pid) => before.includes(pid)) && Date.now() < stopDeadline) await sleep(1);
+      while ((await this.workers()).active.some((pid) => before.includes(pid)) && Date.now() < stopDeadline)
+        await sleep(1);
     }
     process.kill(master, 'SIGHUP');
     for (;;) {
       const fresh = (await this.workers()).active.filter((pid) => !before.includes(pid));
       if (fresh.length > 0) return [...before];
-      const emergency = (await readFrom(this.layout.errorLog, logOffset)).split('\n').find((line) => line.includes('[emerg]'));
-      if (emergency) throw new DomainError('unavailable', `nginx could not load the new configuration: ${emergency.replace(/^.*\[emerg\] [\d#]+: /, '')}`);
+      const emergency = (await readFrom(this.layout.errorLog, logOffset))
+        .split('\n')
+        .find((line) => line.includes('[emerg]'));
+      if (emergency)
+        throw new DomainError(
+          'unavailable',
+          `nginx could not load the new configuration: ${emergency.replace(/^.*\[emerg\] [\d#]+: /, '')}`,
+        );
       if (Date.now() > deadline) {
-        throw new DomainError('unavailable', `nginx did not take up the new configuration within ${timeoutMs} ms: ${await this.lastErrors()}`);
+        throw new DomainError(
+          'unavailable',
+          `nginx did not take up the new configuration within ${timeoutMs} ms: ${await this.lastErrors()}`,
+        );
       }
       await sleep(1);
     }

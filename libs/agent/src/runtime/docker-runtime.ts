@@ -51,7 +51,9 @@ function freePort(host: string): Promise<number> {
     server.once('error', reject);
     server.listen(0, host, () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -108,17 +110,27 @@ export class DockerRuntime {
   }
 
   /** Builds `image` from a directory (the extracted archive), streaming the builder's output to `onLog`. */
-  async build(contextDir: string, options: { image: string; service: string; dockerfile: string }, onLog: (line: string) => void): Promise<ImageResult> {
+  async build(
+    contextDir: string,
+    options: { image: string; service: string; dockerfile: string },
+    onLog: (line: string) => void,
+  ): Promise<ImageResult> {
     await buildAgainIfLayerVanished(() => this.buildOnce(contextDir, options, onLog), onLog).catch((error: unknown) => {
       if (error instanceof DockerStreamError) {
-        throw new DomainError('validation_failed', `the image build failed: ${error.message}`, [{ reason: 'build_failed' }]);
+        throw new DomainError('validation_failed', `the image build failed: ${error.message}`, [
+          { reason: 'build_failed' },
+        ]);
       }
       throw error;
     });
     return this.imageResult(options.image);
   }
 
-  private async buildOnce(contextDir: string, options: { image: string; service: string; dockerfile: string }, onLog: (line: string) => void): Promise<void> {
+  private async buildOnce(
+    contextDir: string,
+    options: { image: string; service: string; dockerfile: string },
+    onLog: (line: string) => void,
+  ): Promise<void> {
     let stream: NodeJS.ReadableStream;
     try {
       stream = await this.docker.buildImage(packDirectory(contextDir) as unknown as NodeJS.ReadableStream, {
@@ -147,7 +159,8 @@ export class DockerRuntime {
       const stream = await this.docker.pull(image);
       await followProgress(stream, () => undefined);
     } catch (error) {
-      if (error instanceof DockerStreamError) throw new DomainError('unavailable', `pulling ${image} failed: ${error.message}`);
+      if (error instanceof DockerStreamError)
+        throw new DomainError('unavailable', `pulling ${image} failed: ${error.message}`);
       throw fromEngine(error, `pulling ${image} failed`);
     }
     return this.imageResult(image);
@@ -162,10 +175,15 @@ export class DockerRuntime {
     const target = `${request.repository}:${request.tag}`;
     const context = dockerfileContext(`FROM ${request.source}\n`);
     try {
-      const stream = await this.docker.buildImage(context, { t: target, labels: this.platformLabels(request.service), rm: true });
+      const stream = await this.docker.buildImage(context, {
+        t: target,
+        labels: this.platformLabels(request.service),
+        rm: true,
+      });
       await followProgress(stream, () => undefined);
     } catch (error) {
-      if (error instanceof DockerStreamError) throw new DomainError('unavailable', `tagging ${request.source} failed: ${error.message}`);
+      if (error instanceof DockerStreamError)
+        throw new DomainError('unavailable', `tagging ${request.source} failed: ${error.message}`);
       throw fromEngine(error, `tagging ${request.source} failed`);
     }
     return this.imageResult(target);
@@ -182,7 +200,11 @@ export class DockerRuntime {
 
   /** Label filters for the platform images this agent made (local servers share one engine, each sees its own). */
   private imageFilters(service?: string): string {
-    const labels = [`${AgentLabels.managed}=true`, `${AgentLabels.agent}=${this.options.agentId}`, ...(service ? [`${AgentLabels.service}=${service}`] : [])];
+    const labels = [
+      `${AgentLabels.managed}=true`,
+      `${AgentLabels.agent}=${this.options.agentId}`,
+      ...(service ? [`${AgentLabels.service}=${service}`] : []),
+    ];
     return JSON.stringify({ label: labels });
   }
 
@@ -209,11 +231,18 @@ export class DockerRuntime {
       });
     const labels = inspected.Config?.Labels ?? {};
     if (labels[AgentLabels.managed] !== 'true' || labels[AgentLabels.agent] !== this.options.agentId) {
-      throw new DomainError('forbidden', `the image ${reference} was not made by the platform on this server; the agent does not remove it`);
+      throw new DomainError(
+        'forbidden',
+        `the image ${reference} was not made by the platform on this server; the agent does not remove it`,
+      );
     }
     try {
       const result = (await this.docker.getImage(reference).remove()) as Array<{ Untagged?: string; Deleted?: string }>;
-      return { removed: result.flatMap((entry) => [entry.Untagged, entry.Deleted].filter((item): item is string => Boolean(item))) };
+      return {
+        removed: result.flatMap((entry) =>
+          [entry.Untagged, entry.Deleted].filter((item): item is string => Boolean(item)),
+        ),
+      };
     } catch (error) {
       throw fromEngine(error, `removing ${reference} failed`);
     }
@@ -277,7 +306,10 @@ export class DockerRuntime {
           ExposedPorts: { [containerPort]: {} },
           HostConfig: {
             PortBindings: { [containerPort]: [{ HostIp: this.options.upstreamHost, HostPort: String(hostPort) }] },
-            RestartPolicy: spec.restartPolicy === 'on-failure' ? { Name: 'on-failure', MaximumRetryCount: 5 } : { Name: spec.restartPolicy },
+            RestartPolicy:
+              spec.restartPolicy === 'on-failure'
+                ? { Name: 'on-failure', MaximumRetryCount: 5 }
+                : { Name: spec.restartPolicy },
             ...(spec.memoryMb ? { Memory: spec.memoryMb * 1024 * 1024 } : {}),
             ...(spec.cpus ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
             LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
@@ -313,7 +345,9 @@ export class DockerRuntime {
     const binding = port === null ? undefined : inspected.NetworkSettings.Ports?.[`${port}/tcp`]?.[0];
     // A container the restart policy is about to start again is not serving; its last exit code says why.
     const running = inspected.State.Running && !inspected.State.Restarting;
-    const healthCheck = labels[AgentLabels.healthCheck] ? HealthCheckSchema.safeParse(JSON.parse(labels[AgentLabels.healthCheck])) : undefined;
+    const healthCheck = labels[AgentLabels.healthCheck]
+      ? HealthCheckSchema.safeParse(JSON.parse(labels[AgentLabels.healthCheck]))
+      : undefined;
     return {
       info: {
         id: inspected.Id,
@@ -333,10 +367,16 @@ export class DockerRuntime {
   }
 
   async list(service?: string): Promise<ContainerInfo[]> {
-    const labels = [`${AgentLabels.managed}=true`, `${AgentLabels.agent}=${this.options.agentId}`, ...(service ? [`${AgentLabels.service}=${service}`] : [])];
-    const containers = await this.docker.listContainers({ all: true, filters: JSON.stringify({ label: labels }) }).catch((error: unknown) => {
-      throw fromEngine(error, 'listing containers failed');
-    });
+    const labels = [
+      `${AgentLabels.managed}=true`,
+      `${AgentLabels.agent}=${this.options.agentId}`,
+      ...(service ? [`${AgentLabels.service}=${service}`] : []),
+    ];
+    const containers = await this.docker
+      .listContainers({ all: true, filters: JSON.stringify({ label: labels }) })
+      .catch((error: unknown) => {
+        throw fromEngine(error, 'listing containers failed');
+      });
     return containers.map((container) => {
       const port = container.Labels[AgentLabels.port] ? Number(container.Labels[AgentLabels.port]) : null;
       const binding = container.Ports.find((published) => published.PrivatePort === port && published.PublicPort);

@@ -22,7 +22,10 @@ describe('buildAgainIfLayerVanished', () => {
     );
     await expect(buildAgainIfLayerVanished(build, (line) => log.push(line))).resolves.toBe('sha256:built');
     expect(attempts()).toBe(3);
-    expect(log).toEqual([expect.stringContaining('building again (attempt 2 of 3)'), expect.stringContaining('building again (attempt 3 of 3)')]);
+    expect(log).toEqual([
+      expect.stringContaining('building again (attempt 2 of 3)'),
+      expect.stringContaining('building again (attempt 3 of 3)'),
+    ]);
   });
 
   it('gives up after three attempts with the last failure', async () => {

@@ -14,7 +14,10 @@ export interface DockerProgressMessage {
  * Reads a build or pull progress stream to its end, handing each message to `onMessage`; an error message in
  * the stream (a failing RUN step, an unknown image) rejects with its text.
  */
-export async function followProgress(stream: NodeJS.ReadableStream, onMessage: (message: DockerProgressMessage) => void): Promise<DockerProgressMessage[]> {
+export async function followProgress(
+  stream: NodeJS.ReadableStream,
+  onMessage: (message: DockerProgressMessage) => void,
+): Promise<DockerProgressMessage[]> {
   const messages: DockerProgressMessage[] = [];
   const input = stream instanceof Readable ? stream : Readable.from(stream);
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
@@ -77,8 +80,11 @@ export async function buildAgainIfLayerVanished<T>(build: () => Promise<T>, onLo
     try {
       return await build();
     } catch (error) {
-      if (!(error instanceof DockerStreamError) || !VANISHED_LAYER.test(error.message) || attempt >= BUILD_ATTEMPTS) throw error;
-      onLog(`a cached layer was removed during the build (an old image was cleaned up on this server); building again (attempt ${attempt + 1} of ${BUILD_ATTEMPTS})`);
+      if (!(error instanceof DockerStreamError) || !VANISHED_LAYER.test(error.message) || attempt >= BUILD_ATTEMPTS)
+        throw error;
+      onLog(
+        `a cached layer was removed during the build (an old image was cleaned up on this server); building again (attempt ${attempt + 1} of ${BUILD_ATTEMPTS})`,
+      );
     }
   }
 }

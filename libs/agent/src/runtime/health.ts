@@ -6,11 +6,15 @@ import type { ContainerState, DockerRuntime } from './docker-runtime';
 /** One HTTP check: healthy on 2xx or 3xx within the timeout. */
 export function probeHttp(url: string, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
   return new Promise((resolve) => {
-    const req = request(url, { method: 'GET', agent: false, timeout: timeoutMs, headers: { 'user-agent': 'platform-agent-health' } }, (response) => {
-      response.resume();
-      const status = response.statusCode ?? 0;
-      resolve({ ok: status >= 200 && status < 400, detail: `answered ${status}` });
-    });
+    const req = request(
+      url,
+      { method: 'GET', agent: false, timeout: timeoutMs, headers: { 'user-agent': 'platform-agent-health' } },
+      (response) => {
+        response.resume();
+        const status = response.statusCode ?? 0;
+        resolve({ ok: status >= 200 && status < 400, detail: `answered ${status}` });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', (error) => resolve({ ok: false, detail: error.message }));
     req.end();
@@ -46,7 +50,15 @@ export class HealthMonitor {
   watch(name: string): Tracked {
     let entry = this.tracked.get(name);
     if (!entry) {
-      entry = { status: 'starting', consecutiveFailures: 0, checkedAt: null, everHealthy: false, exitCode: null, listeners: new Set(), watching: false };
+      entry = {
+        status: 'starting',
+        consecutiveFailures: 0,
+        checkedAt: null,
+        everHealthy: false,
+        exitCode: null,
+        listeners: new Set(),
+        watching: false,
+      };
       this.tracked.set(name, entry);
     }
     if (!entry.watching && !this.closed) {
@@ -62,7 +74,8 @@ export class HealthMonitor {
 
   async report(name: string): Promise<ContainerHealth> {
     const state = await this.runtime.state(name);
-    if (!state.healthCheck) return { name, status: state.running ? 'none' : 'stopped', consecutiveFailures: 0, checkedAt: null };
+    if (!state.healthCheck)
+      return { name, status: state.running ? 'none' : 'stopped', consecutiveFailures: 0, checkedAt: null };
     const entry = this.watch(name);
     return {
       name,
@@ -80,21 +93,27 @@ export class HealthMonitor {
     for (;;) {
       if (entry.status === 'healthy') return;
       if (entry.status === 'unhealthy') {
-        throw new DomainError('unavailable', `${name} is unhealthy: its health check failed ${entry.consecutiveFailures} times in a row (last: ${entry.lastError ?? 'unknown'})`, [
-          { reason: 'unhealthy', lastError: entry.lastError },
-        ]);
+        throw new DomainError(
+          'unavailable',
+          `${name} is unhealthy: its health check failed ${entry.consecutiveFailures} times in a row (last: ${entry.lastError ?? 'unknown'})`,
+          [{ reason: 'unhealthy', lastError: entry.lastError }],
+        );
       }
       if (entry.status === 'stopped') {
         const logs = await this.runtime.lastLogLines(name, 10);
-        throw new DomainError('unavailable', `${name} stopped (exit code ${entry.exitCode ?? 'unknown'}) before it became healthy${logs ? `; its last output:\n${logs}` : ''}`, [
-          { reason: 'exited', exitCode: entry.exitCode },
-        ]);
+        throw new DomainError(
+          'unavailable',
+          `${name} stopped (exit code ${entry.exitCode ?? 'unknown'}) before it became healthy${logs ? `; its last output:\n${logs}` : ''}`,
+          [{ reason: 'exited', exitCode: entry.exitCode }],
+        );
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
-        throw new DomainError('timeout', `${name} did not become healthy within ${timeoutMs} ms (last check: ${entry.lastError ?? 'none yet'})`, [
-          { reason: 'health_timeout', lastError: entry.lastError },
-        ]);
+        throw new DomainError(
+          'timeout',
+          `${name} did not become healthy within ${timeoutMs} ms (last check: ${entry.lastError ?? 'none yet'})`,
+          [{ reason: 'health_timeout', lastError: entry.lastError }],
+        );
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, remaining);
@@ -134,7 +153,10 @@ export class HealthMonitor {
         this.settle(entry, 'stopped', `the container is ${state.info.state}`, state.exitCode);
         return;
       }
-      const outcome = await probeHttp(`http://${this.upstreamHost}:${state.info.hostPort}${check.path}`, check.timeoutMs);
+      const outcome = await probeHttp(
+        `http://${this.upstreamHost}:${state.info.hostPort}${check.path}`,
+        check.timeoutMs,
+      );
       entry.checkedAt = new Date().toISOString();
       if (outcome.ok) {
         entry.consecutiveFailures = 0;
@@ -143,7 +165,8 @@ export class HealthMonitor {
         this.settle(entry, 'healthy');
       } else {
         entry.lastError = `GET ${check.path} ${outcome.detail}`;
-        const inStartPeriod = !entry.everHealthy && state.startedAt !== null && Date.now() - state.startedAt < check.startPeriodMs;
+        const inStartPeriod =
+          !entry.everHealthy && state.startedAt !== null && Date.now() - state.startedAt < check.startPeriodMs;
         if (!inStartPeriod) entry.consecutiveFailures++;
         this.settle(entry, entry.consecutiveFailures >= check.retries ? 'unhealthy' : entry.status);
       }

@@ -16,8 +16,7 @@ export type CommandMessage<D extends CommandDefinition> = CommandEnvelope<Comman
 export type QueryMessage<D extends QueryDefinition> = QueryRequest<QueryParams<D>>;
 
 export type BusRoute =
-  | { kind: 'command'; definition: CommandDefinition }
-  | { kind: 'query'; definition: QueryDefinition; cached: boolean };
+  { kind: 'command'; definition: CommandDefinition } | { kind: 'query'; definition: QueryDefinition; cached: boolean };
 
 const BUS_ROUTE = 'platformBusRoute';
 

@@ -146,7 +146,9 @@ it('dead-letters a command whose data breaks the contract the service knows', as
 
   expect(await watch.outcome()).toMatchObject({ ok: false, commandId, error: { code: 'invalid_message' } });
   const deadLetter = await eventually(async () => {
-    const found = (await storedMessages(client, 'DEADLETTERS')).find((message) => message.subject === client.subjects.deadLetter(subject));
+    const found = (await storedMessages(client, 'DEADLETTERS')).find(
+      (message) => message.subject === client.subjects.deadLetter(subject),
+    );
     expect(found).toBeDefined();
     return found;
   });
@@ -182,7 +184,12 @@ it('refuses to start with a handler of another context', async () => {
   }
   @Module({ controllers: [ForeignController] })
   class ForeignModule {}
-  const foreign = new JetStreamTransport({ servers: testServices.natsUrl, prefix, logger: testLogger, context: 'shop' });
+  const foreign = new JetStreamTransport({
+    servers: testServices.natsUrl,
+    prefix,
+    logger: testLogger,
+    context: 'shop',
+  });
   const misconfigured = await NestFactory.createMicroservice(ForeignModule, { strategy: foreign, logger: false });
 
   await expect(misconfigured.listen()).rejects.toThrow(/belongs to context billing/);

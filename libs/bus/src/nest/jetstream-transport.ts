@@ -24,7 +24,10 @@ interface TransportSettings {
   /** The durable command consumer shared by the service's replicas. Default: the context. */
   durable?: string;
   streams?: StreamOptions;
-  commands?: Pick<CommandConsumerOptions, 'maxDeliver' | 'ackWaitMs' | 'concurrency' | 'retryDelayMs' | 'shutdownGraceMs'>;
+  commands?: Pick<
+    CommandConsumerOptions,
+    'maxDeliver' | 'ackWaitMs' | 'concurrency' | 'retryDelayMs' | 'shutdownGraceMs'
+  >;
   /** Where `@OnQuery(definition, { cached: true })` answers are kept; without it, every query is answered afresh. */
   queryCache?: QueryCache;
 }
@@ -101,7 +104,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
           }),
         );
       }
-      if (queries.length > 0) this.started.push(await bus.serveQueries(context, queries, { cache: this.options.queryCache }));
+      if (queries.length > 0)
+        this.started.push(await bus.serveQueries(context, queries, { cache: this.options.queryCache }));
     } catch (error) {
       await this.close();
       throw error;

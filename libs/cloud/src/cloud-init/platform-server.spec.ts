@@ -1,7 +1,12 @@
 import { inspect } from 'node:util';
 import { parse } from 'yaml';
 import { AGENT_VERSION, DomainError } from '@platform/contracts';
-import { MAX_USER_DATA_BYTES, renderPlatformServerUserData, SERVER_PATHS, type PlatformServerOptions } from './platform-server';
+import {
+  MAX_USER_DATA_BYTES,
+  renderPlatformServerUserData,
+  SERVER_PATHS,
+  type PlatformServerOptions,
+} from './platform-server';
 
 const SECRET = 'f'.repeat(24) + '0123456789abcdef0123456789abcdef0123456789ab';
 const TARBALL = { url: 'https://downloads.example.test/platform-agent/0.1.0/agent.tar.gz', sha256: 'c'.repeat(64) };
@@ -95,7 +100,9 @@ describe('platform server user data (cloud-init)', () => {
   });
 
   it('opens only 80 and 443 to everyone and the agent port to the platform alone', () => {
-    expect(ufwRules(parsed({ ...fresh, agent: { secret: SECRET, port: 7443 }, platformAddress: '198.51.100.0/24' }))).toEqual([
+    expect(
+      ufwRules(parsed({ ...fresh, agent: { secret: SECRET, port: 7443 }, platformAddress: '198.51.100.0/24' })),
+    ).toEqual([
       'ufw --force reset',
       'ufw default deny incoming',
       'ufw default allow outgoing',
@@ -124,7 +131,14 @@ describe('platform server user data (cloud-init)', () => {
   it('never shows the secret when logged, printed, serialised or described', () => {
     const userData = renderPlatformServerUserData(fresh);
     expect(userData.reveal()).toContain(SECRET);
-    for (const shown of [String(userData), `${userData.toString()}`, JSON.stringify({ userData }), inspect(userData), inspect({ nested: { userData } }), userData.redacted]) {
+    for (const shown of [
+      String(userData),
+      `${userData.toString()}`,
+      JSON.stringify({ userData }),
+      inspect(userData),
+      inspect({ nested: { userData } }),
+      userData.redacted,
+    ]) {
       expect(shown).not.toContain(SECRET);
     }
     expect(userData.redacted).toContain('[redacted]');
@@ -134,9 +148,24 @@ describe('platform server user data (cloud-init)', () => {
   it.each([
     ['a platform address of 0.0.0.0/0', { ...fresh, platformAddress: '0.0.0.0/0' }, 'platformAddress'],
     ['a platform address that is not one', { ...fresh, platformAddress: '203.0.113.7; rm -rf /' }, 'platformAddress'],
-    ['an http tarball', { ...fresh, base: { kind: 'fresh-ubuntu', agentTarball: { ...TARBALL, url: 'http://downloads.example.test/a.tgz' } } }, 'base.agentTarball.url'],
-    ['a tarball URL with shell characters', { ...fresh, base: { kind: 'fresh-ubuntu', agentTarball: { ...TARBALL, url: "https://x.test/a.tgz'$(reboot)" } } }, 'base.agentTarball.url'],
-    ['a short checksum', { ...fresh, base: { kind: 'fresh-ubuntu', agentTarball: { ...TARBALL, sha256: 'abc' } } }, 'base.agentTarball.sha256'],
+    [
+      'an http tarball',
+      {
+        ...fresh,
+        base: { kind: 'fresh-ubuntu', agentTarball: { ...TARBALL, url: 'http://downloads.example.test/a.tgz' } },
+      },
+      'base.agentTarball.url',
+    ],
+    [
+      'a tarball URL with shell characters',
+      { ...fresh, base: { kind: 'fresh-ubuntu', agentTarball: { ...TARBALL, url: "https://x.test/a.tgz'$(reboot)" } } },
+      'base.agentTarball.url',
+    ],
+    [
+      'a short checksum',
+      { ...fresh, base: { kind: 'fresh-ubuntu', agentTarball: { ...TARBALL, sha256: 'abc' } } },
+      'base.agentTarball.sha256',
+    ],
     ['a secret with a newline', { ...fresh, agent: { secret: `${SECRET}\nruncmd: [reboot]` } }, 'agent.secret'],
     ['the agent on port 443', { ...fresh, agent: { secret: SECRET, port: 443 } }, 'agent.port'],
     ['a version that is not one', { ...fresh, agent: { secret: SECRET, version: 'latest' } }, 'agent.version'],

@@ -65,7 +65,9 @@ const OptionsSchema = z.object({
     z.object({
       kind: z.literal('fresh-ubuntu'),
       agentTarball: z.object({
-        url: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }).refine((url) => !/[\s'"`$\\]/.test(url), 'must not contain quotes, spaces, "$" or "\\"'),
+        url: z
+          .url({ protocol: /^https$/, error: 'must be an https:// URL' })
+          .refine((url) => !/[\s'"`$\\]/.test(url), 'must not contain quotes, spaces, "$" or "\\"'),
         sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits'),
       }),
     }),
@@ -79,7 +81,10 @@ const OptionsSchema = z.object({
       .max(65535)
       .refine((port) => port !== 80 && port !== 443, 'must not be 80 or 443, which the edge (nginx) serves')
       .default(DEFAULT_AGENT_PORT),
-    version: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a version like 1.2.3').default(AGENT_VERSION),
+    version: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, 'must be a version like 1.2.3')
+      .default(AGENT_VERSION),
   }),
   platformAddress: ipAddressOrBlock,
 });
@@ -241,7 +246,10 @@ export function renderPlatformServerUserData(options: PlatformServerOptions): Cl
       ? {
           package_update: true,
           packages: ['docker.io', 'nginx', 'ufw', 'curl', 'ca-certificates'],
-          write_files: [...writeFiles, { path: SERVER_PATHS.installer, content: INSTALL_AGENT_SCRIPT, owner: 'root:root', permissions: '0755' }],
+          write_files: [
+            ...writeFiles,
+            { path: SERVER_PATHS.installer, content: INSTALL_AGENT_SCRIPT, owner: 'root:root', permissions: '0755' },
+          ],
           runcmd: [
             ...firewallCommands(platformAddress, agent.port),
             ['systemctl', 'mask', '--now', 'nginx.service'],
@@ -263,7 +271,10 @@ export function renderPlatformServerUserData(options: PlatformServerOptions): Cl
   const text = `#cloud-config\n${document.toString({ lineWidth: 0 })}`;
   const userData = new CloudInitUserData(text, [agent.secret]);
   if (userData.byteLength > MAX_USER_DATA_BYTES) {
-    throw new DomainError('validation_failed', `the server's user data is ${userData.byteLength} bytes; DigitalOcean takes at most ${MAX_USER_DATA_BYTES}`);
+    throw new DomainError(
+      'validation_failed',
+      `the server's user data is ${userData.byteLength} bytes; DigitalOcean takes at most ${MAX_USER_DATA_BYTES}`,
+    );
   }
   return userData;
 }

@@ -15,7 +15,10 @@ const VerifyAnswerSchema = z.object({
  * (its id, never its value); rejects with `unauthorized` when Cloudflare refuses it, `unavailable` when it
  * could not be asked.
  */
-export async function verifyCloudflareToken(token: string, options: { baseUrl?: string; timeoutMs?: number } = {}): Promise<string> {
+export async function verifyCloudflareToken(
+  token: string,
+  options: { baseUrl?: string; timeoutMs?: number } = {},
+): Promise<string> {
   const baseUrl = (options.baseUrl ?? CLOUDFLARE_API_URL).replace(/\/$/, '');
   let response: Response;
   try {
@@ -24,7 +27,10 @@ export async function verifyCloudflareToken(token: string, options: { baseUrl?: 
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
   } catch (error) {
-    throw new DomainError('unavailable', `Cloudflare could not be reached (${error instanceof Error ? error.message : String(error)})`);
+    throw new DomainError(
+      'unavailable',
+      `Cloudflare could not be reached (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
   const parsed = VerifyAnswerSchema.safeParse(await response.json().catch(() => undefined));
   if (response.status >= 500 || !parsed.success) {
@@ -32,9 +38,13 @@ export async function verifyCloudflareToken(token: string, options: { baseUrl?: 
   }
   const said = parsed.data.errors.map((error) => `${error.message} (${error.code})`).join('; ');
   if (!response.ok || !parsed.data.success || !parsed.data.result) {
-    throw new DomainError('unauthorized', `Cloudflare refused it${said ? `: ${said}` : ` (HTTP ${response.status})`}; create an API token with Zone DNS edit rights`);
+    throw new DomainError(
+      'unauthorized',
+      `Cloudflare refused it${said ? `: ${said}` : ` (HTTP ${response.status})`}; create an API token with Zone DNS edit rights`,
+    );
   }
   const { id, status, expires_on: expiresOn } = parsed.data.result;
-  if (status !== 'active') throw new DomainError('unauthorized', `the token is ${status}, not active; create a new one in Cloudflare`);
+  if (status !== 'active')
+    throw new DomainError('unauthorized', `the token is ${status}, not active; create a new one in Cloudflare`);
   return `API token ${id}${expiresOn ? ` (expires ${expiresOn})` : ''}`;
 }

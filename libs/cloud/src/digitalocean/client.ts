@@ -3,7 +3,14 @@ import { z } from 'zod';
 import { DomainError } from '@platform/contracts';
 import { DigitalOceanActionError, DigitalOceanError, digitalOceanErrorFrom } from './errors';
 import type { components, operations, paths } from './generated/do-api';
-import { DEFAULT_RETRY_POLICY, ResilientTransport, systemClock, type Clock, type RetryPolicy, type TransportEvent } from './transport';
+import {
+  DEFAULT_RETRY_POLICY,
+  ResilientTransport,
+  systemClock,
+  type Clock,
+  type RetryPolicy,
+  type TransportEvent,
+} from './transport';
 
 type Schemas = components['schemas'];
 export type Droplet = Schemas['droplet'];
@@ -20,7 +27,8 @@ type DropletActionBody = NonNullable<operations['dropletActions_post']['requestB
 type TagResource = Schemas['tags_resource']['resources'][number];
 
 /** The droplet actions the platform takes. */
-export type DropletActionRequest = { readonly type: 'power_off' | 'power_on' | 'shutdown' } | { readonly type: 'snapshot'; readonly name: string };
+export type DropletActionRequest =
+  { readonly type: 'power_off' | 'power_on' | 'shutdown' } | { readonly type: 'snapshot'; readonly name: string };
 
 export const DIGITALOCEAN_API_URL = 'https://api.digitalocean.com';
 /** DigitalOcean's largest page: the fewest requests against the rate limit. */
@@ -77,10 +85,17 @@ export class DigitalOceanApi {
 
   constructor(options: DigitalOceanApiOptions) {
     if (!/^\S{16,}$/.test(options.token)) {
-      throw new DomainError('validation_failed', 'the DigitalOcean token is missing or malformed; save the token DigitalOcean showed when it was made');
+      throw new DomainError(
+        'validation_failed',
+        'the DigitalOcean token is missing or malformed; save the token DigitalOcean showed when it was made',
+      );
     }
     this.clock = { ...systemClock, ...options.clock };
-    const transport = new ResilientTransport({ ...DEFAULT_RETRY_POLICY, ...options.retry }, this.clock, options.onEvent);
+    const transport = new ResilientTransport(
+      { ...DEFAULT_RETRY_POLICY, ...options.retry },
+      this.clock,
+      options.onEvent,
+    );
     this.http = createClient<paths>({
       baseUrl: options.baseUrl ?? DIGITALOCEAN_API_URL,
       headers: { Authorization: `Bearer ${options.token}` },
@@ -98,7 +113,11 @@ export class DigitalOceanApi {
   async listDroplets(filter: { readonly tagName?: string } = {}): Promise<Droplet[]> {
     const attempt = filter.tagName === undefined ? 'list droplets' : `list droplets tagged ${filter.tagName}`;
     return this.everyPage(async (page) => {
-      const query = { page, per_page: PAGE_SIZE, ...(filter.tagName === undefined ? {} : { tag_name: filter.tagName }) };
+      const query = {
+        page,
+        per_page: PAGE_SIZE,
+        ...(filter.tagName === undefined ? {} : { tag_name: filter.tagName }),
+      };
       const data = await this.ok(attempt, this.http.GET('/v2/droplets', { params: { query } }));
       return { items: data.droplets ?? [], links: data.links };
     });
@@ -106,7 +125,10 @@ export class DigitalOceanApi {
 
   /** The droplet; a droplet DigitalOcean does not know fails with `not_found`. */
   async getDroplet(dropletId: number): Promise<Droplet> {
-    const data = await this.ok(`read droplet ${dropletId}`, this.http.GET('/v2/droplets/{droplet_id}', { params: { path: { droplet_id: dropletId } } }));
+    const data = await this.ok(
+      `read droplet ${dropletId}`,
+      this.http.GET('/v2/droplets/{droplet_id}', { params: { path: { droplet_id: dropletId } } }),
+    );
     if (!data.droplet) throw new DigitalOceanError('internal', `DigitalOcean answered without droplet ${dropletId}`);
     return data.droplet;
   }
@@ -114,12 +136,19 @@ export class DigitalOceanApi {
   /** Starts creating a droplet; the returned action id tracks the creation. */
   async createDroplet(request: DropletCreateRequest): Promise<{ droplet: Droplet; actionId?: number }> {
     const data = await this.ok(`create droplet ${request.name}`, this.http.POST('/v2/droplets', { body: request }));
-    if (!('droplet' in data)) throw new DigitalOceanError('internal', `DigitalOcean answered the creation of ${request.name} with several droplets`);
+    if (!('droplet' in data))
+      throw new DigitalOceanError(
+        'internal',
+        `DigitalOcean answered the creation of ${request.name} with several droplets`,
+      );
     return { droplet: data.droplet, actionId: data.links.actions?.[0]?.id };
   }
 
   async deleteDroplet(dropletId: number): Promise<void> {
-    await this.done(`delete droplet ${dropletId}`, this.http.DELETE('/v2/droplets/{droplet_id}', { params: { path: { droplet_id: dropletId } } }));
+    await this.done(
+      `delete droplet ${dropletId}`,
+      this.http.DELETE('/v2/droplets/{droplet_id}', { params: { path: { droplet_id: dropletId } } }),
+    );
   }
 
   async startDropletAction(dropletId: number, action: DropletActionRequest): Promise<DigitalOceanAction> {
@@ -131,12 +160,19 @@ export class DigitalOceanApi {
       `${action.type.replace('_', ' ')} droplet ${dropletId}`,
       this.http.POST('/v2/droplets/{droplet_id}/actions', { params: { path: { droplet_id: dropletId } }, body }),
     );
-    if (!data.action) throw new DigitalOceanError('internal', `DigitalOcean accepted the ${action.type} of droplet ${dropletId} without an action`);
+    if (!data.action)
+      throw new DigitalOceanError(
+        'internal',
+        `DigitalOcean accepted the ${action.type} of droplet ${dropletId} without an action`,
+      );
     return data.action;
   }
 
   async getAction(actionId: number): Promise<DigitalOceanAction> {
-    const data = await this.ok(`read action ${actionId}`, this.http.GET('/v2/actions/{action_id}', { params: { path: { action_id: actionId } } }));
+    const data = await this.ok(
+      `read action ${actionId}`,
+      this.http.GET('/v2/actions/{action_id}', { params: { path: { action_id: actionId } } }),
+    );
     if (!data.action) throw new DigitalOceanError('internal', `DigitalOcean answered without action ${actionId}`);
     return data.action;
   }
@@ -162,7 +198,11 @@ export class DigitalOceanApi {
   }
 
   /** Polls the droplet until it is as wanted (`ready`); fails with `timeout` after the deadline. */
-  async waitForDroplet(dropletId: number, ready: (droplet: Droplet) => boolean, options: ActionWaitOptions & { readonly waitingFor: string }): Promise<Droplet> {
+  async waitForDroplet(
+    dropletId: number,
+    ready: (droplet: Droplet) => boolean,
+    options: ActionWaitOptions & { readonly waitingFor: string },
+  ): Promise<Droplet> {
     const deadlineMs = options.deadlineMs ?? DEFAULT_ACTION_DEADLINE_MS;
     const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_ACTION_POLL_MS;
     const deadline = this.clock.now() + deadlineMs;
@@ -183,7 +223,9 @@ export class DigitalOceanApi {
     return this.everyPage(async (page) => {
       const data = await this.ok(
         `list the snapshots of droplet ${dropletId}`,
-        this.http.GET('/v2/droplets/{droplet_id}/snapshots', { params: { path: { droplet_id: dropletId }, query: { page, per_page: PAGE_SIZE } } }),
+        this.http.GET('/v2/droplets/{droplet_id}/snapshots', {
+          params: { path: { droplet_id: dropletId }, query: { page, per_page: PAGE_SIZE } },
+        }),
       );
       return { items: data.snapshots ?? [], links: data.links };
     });
@@ -202,32 +244,47 @@ export class DigitalOceanApi {
 
   /** The snapshot; a snapshot DigitalOcean does not know fails with `not_found`. */
   async getSnapshot(snapshotId: string): Promise<DigitalOceanSnapshot> {
-    const data = await this.ok(`read snapshot ${snapshotId}`, this.http.GET('/v2/snapshots/{snapshot_id}', { params: { path: { snapshot_id: snapshotId } } }));
+    const data = await this.ok(
+      `read snapshot ${snapshotId}`,
+      this.http.GET('/v2/snapshots/{snapshot_id}', { params: { path: { snapshot_id: snapshotId } } }),
+    );
     if (!data.snapshot) throw new DigitalOceanError('internal', `DigitalOcean answered without snapshot ${snapshotId}`);
     return data.snapshot;
   }
 
   async deleteSnapshot(snapshotId: string): Promise<void> {
-    await this.done(`delete snapshot ${snapshotId}`, this.http.DELETE('/v2/snapshots/{snapshot_id}', { params: { path: { snapshot_id: snapshotId } } }));
+    await this.done(
+      `delete snapshot ${snapshotId}`,
+      this.http.DELETE('/v2/snapshots/{snapshot_id}', { params: { path: { snapshot_id: snapshotId } } }),
+    );
   }
 
   async tagResources(tag: string, resources: readonly TagResource[]): Promise<void> {
     await this.done(
       `tag ${resources.length} resource(s) ${tag}`,
-      this.http.POST('/v2/tags/{tag_id}/resources', { params: { path: { tag_id: tag } }, body: { resources: [...resources] } }),
+      this.http.POST('/v2/tags/{tag_id}/resources', {
+        params: { path: { tag_id: tag } },
+        body: { resources: [...resources] },
+      }),
     );
   }
 
   async listRegions(): Promise<DigitalOceanRegion[]> {
     return this.everyPage(async (page) => {
-      const data = await this.ok('list regions', this.http.GET('/v2/regions', { params: { query: { page, per_page: PAGE_SIZE } } }));
+      const data = await this.ok(
+        'list regions',
+        this.http.GET('/v2/regions', { params: { query: { page, per_page: PAGE_SIZE } } }),
+      );
       return { items: data.regions, links: data.links };
     });
   }
 
   async listSizes(): Promise<DigitalOceanSize[]> {
     return this.everyPage(async (page) => {
-      const data = await this.ok('list sizes', this.http.GET('/v2/sizes', { params: { query: { page, per_page: PAGE_SIZE } } }));
+      const data = await this.ok(
+        'list sizes',
+        this.http.GET('/v2/sizes', { params: { query: { page, per_page: PAGE_SIZE } } }),
+      );
       return { items: data.sizes, links: data.links };
     });
   }
@@ -237,7 +294,11 @@ export class DigitalOceanApi {
     const all: T[] = [];
     let page: number | undefined = 1;
     for (let pagesRead = 0; page !== undefined; pagesRead++) {
-      if (pagesRead >= MAX_PAGES) throw new DigitalOceanError('internal', `DigitalOcean kept answering with a next page after ${MAX_PAGES} pages`);
+      if (pagesRead >= MAX_PAGES)
+        throw new DigitalOceanError(
+          'internal',
+          `DigitalOcean kept answering with a next page after ${MAX_PAGES} pages`,
+        );
       const { items, links } = await readPage(page);
       all.push(...items);
       page = nextPageAfter(links, page);
@@ -248,7 +309,11 @@ export class DigitalOceanApi {
   private async ok<D>(attempt: string, pending: Promise<ApiResult<D>>): Promise<D> {
     const { data, error, response } = await pending;
     if (!response.ok) throw digitalOceanErrorFrom(response, error, attempt);
-    if (data === undefined) throw new DigitalOceanError('internal', `DigitalOcean answered HTTP ${response.status} without a body when trying to ${attempt}`);
+    if (data === undefined)
+      throw new DigitalOceanError(
+        'internal',
+        `DigitalOcean answered HTTP ${response.status} without a body when trying to ${attempt}`,
+      );
     return data;
   }
 

@@ -68,32 +68,62 @@ describe('DigitalOcean cloud provider (contract)', () => {
     const api = apiWith(fake.token);
     await api.http.GET('/v2/droplets', { params: { query: { per_page: 500 } } });
     // A snapshot action without its type, and a droplet without a size: both refused by the document.
-    await api.http.POST('/v2/droplets/{droplet_id}/actions', { params: { path: { droplet_id: 1 } }, body: { name: 'x' } as never });
+    await api.http.POST('/v2/droplets/{droplet_id}/actions', {
+      params: { path: { droplet_id: 1 } },
+      body: { name: 'x' } as never,
+    });
     await api.http.POST('/v2/droplets', { body: { name: 'web', image: 7 } as never });
     fake.respondNext('regions_list', { status: 200, body: { regions: [{ slug: 'fra1' }] } });
     await api.http.GET('/v2/regions');
 
     expect(fake.violations).toEqual([
-      expect.stringMatching(/^droplets_list: the document rejects the request: query parameter per_page must be <= 200/),
-      expect.stringMatching(/^dropletActions_post: the document rejects the request: request body must have required property 'type'/),
+      expect.stringMatching(
+        /^droplets_list: the document rejects the request: query parameter per_page must be <= 200/,
+      ),
+      expect.stringMatching(
+        /^dropletActions_post: the document rejects the request: request body must have required property 'type'/,
+      ),
       expect.stringMatching(/^droplets_create: the document rejects the request: .*must have required property 'size'/),
-      expect.stringMatching(/^regions_list: the fake's 200 answer breaks the document: .*must have required property 'available'/),
+      expect.stringMatching(
+        /^regions_list: the fake's 200 answer breaks the document: .*must have required property 'available'/,
+      ),
     ]);
     fake.violations.length = 0;
   });
 
   it('creates a server from a snapshot with the managed tag and user data, and waits until it runs', async () => {
-    const created = await provider().createServer({ name: 'web-1', tags: ['server-1234'], region: 'fra1', size: 's-1vcpu-1gb', source: { snapshotId: '7' } });
+    const created = await provider().createServer({
+      name: 'web-1',
+      tags: ['server-1234'],
+      region: 'fra1',
+      size: 's-1vcpu-1gb',
+      source: { snapshotId: '7' },
+    });
 
     const [create] = fake.requestsTo('droplets_create');
-    const body = create?.body as { name: string; image: number; region: string; size: string; tags: string[]; user_data: string };
+    const body = create?.body as {
+      name: string;
+      image: number;
+      region: string;
+      size: string;
+      tags: string[];
+      user_data: string;
+    };
     expect(body).toMatchObject({ name: 'web-1', image: 7, region: 'fra1', size: 's-1vcpu-1gb' });
     expect(body.tags).toEqual([MANAGED_SERVER_TAG, 'server-1234']);
     expect(body.user_data.startsWith('#cloud-config\n')).toBe(true);
     const userData = parse(body.user_data) as { write_files: { path: string; content: string }[] };
-    expect(userData.write_files.find((file) => file.path.endsWith('agent.secret'))?.content.trim()).toBe(created.agentSecret);
+    expect(userData.write_files.find((file) => file.path.endsWith('agent.secret'))?.content.trim()).toBe(
+      created.agentSecret,
+    );
 
-    expect(created).toMatchObject({ name: 'web-1', status: 'running', dropletStatus: 'active', region: 'fra1', tags: [MANAGED_SERVER_TAG, 'server-1234'] });
+    expect(created).toMatchObject({
+      name: 'web-1',
+      status: 'running',
+      dropletStatus: 'active',
+      region: 'fra1',
+      tags: [MANAGED_SERVER_TAG, 'server-1234'],
+    });
     expect(created.publicIp).toMatch(/^203\.0\.113\.\d+$/);
     expect(created.agentUrl).toBe(`http://${created.publicIp}:7100`);
     expect(fake.requestsTo('actions_get').length).toBeGreaterThanOrEqual(2);
@@ -138,7 +168,11 @@ describe('DigitalOcean cloud provider (contract)', () => {
 
   it('waits out a 429 for as long as retry-after says, then succeeds', async () => {
     fake.addDroplet({ name: 'app', tags: [MANAGED_SERVER_TAG] });
-    fake.respondNext('droplets_list', { status: 429, headers: { 'retry-after': '2' }, body: { id: 'too_many_requests', message: 'API Rate limit exceeded.' } });
+    fake.respondNext('droplets_list', {
+      status: 429,
+      headers: { 'retry-after': '2' },
+      body: { id: 'too_many_requests', message: 'API Rate limit exceeded.' },
+    });
 
     const servers = await provider().listServers();
 
@@ -150,7 +184,11 @@ describe('DigitalOcean cloud provider (contract)', () => {
 
   it('waits until ratelimit-reset on a 429 without retry-after', async () => {
     const resetAt = Math.ceil(Date.now() / 1000) + 3;
-    fake.respondNext('account_get', { status: 429, headers: { 'ratelimit-remaining': '0', 'ratelimit-reset': String(resetAt) }, body: { id: 'too_many_requests', message: 'API Rate limit exceeded.' } });
+    fake.respondNext('account_get', {
+      status: 429,
+      headers: { 'ratelimit-remaining': '0', 'ratelimit-reset': String(resetAt) },
+      body: { id: 'too_many_requests', message: 'API Rate limit exceeded.' },
+    });
 
     await provider().verifyCredentials();
 
@@ -170,7 +208,11 @@ describe('DigitalOcean cloud provider (contract)', () => {
   });
 
   it('raises a rate-limit error that says when to try again once the waits are used up', async () => {
-    const limited = { status: 429, headers: { 'retry-after': '1' }, body: { id: 'too_many_requests', message: 'API Rate limit exceeded.' } };
+    const limited = {
+      status: 429,
+      headers: { 'retry-after': '1' },
+      body: { id: 'too_many_requests', message: 'API Rate limit exceeded.' },
+    };
     fake.respondNext('regions_list', ...Array.from({ length: 6 }, () => limited));
     const error = await rejection(provider().listRegions());
     expect(error).toBeInstanceOf(DigitalOceanError);
@@ -179,8 +221,15 @@ describe('DigitalOcean cloud provider (contract)', () => {
   });
 
   it('retries a 5xx with jittered backoff, then succeeds', async () => {
-    const failure = { status: 503, body: { id: 'service_unavailable', message: 'Service is temporarily unavailable.' } };
-    fake.respondNext('sizes_list', failure, { ...failure, status: 500, body: { id: 'server_error', message: 'Unexpected server-side error' } });
+    const failure = {
+      status: 503,
+      body: { id: 'service_unavailable', message: 'Service is temporarily unavailable.' },
+    };
+    fake.respondNext('sizes_list', failure, {
+      ...failure,
+      status: 500,
+      body: { id: 'server_error', message: 'Unexpected server-side error' },
+    });
 
     const sizes = await provider().listSizes();
 
@@ -188,7 +237,9 @@ describe('DigitalOcean cloud provider (contract)', () => {
     expect(fake.requestsTo('sizes_list')).toHaveLength(3);
     // random() = 0.5 of a ceiling that doubles: 500 ms, then 1000 ms.
     expect(sleeps).toEqual([250, 500]);
-    expect(events.filter((event) => event.kind === 'retrying').map((event) => event.kind === 'retrying' && event.status)).toEqual([503, 500]);
+    expect(
+      events.filter((event) => event.kind === 'retrying').map((event) => event.kind === 'retrying' && event.status),
+    ).toEqual([503, 500]);
   });
 
   it('never retries a 4xx', async () => {
@@ -200,7 +251,10 @@ describe('DigitalOcean cloud provider (contract)', () => {
   });
 
   it('does not repeat a droplet creation whose outcome is unknown', async () => {
-    fake.respondNext('droplets_create', { status: 500, body: { id: 'server_error', message: 'Unexpected server-side error' } });
+    fake.respondNext('droplets_create', {
+      status: 500,
+      body: { id: 'server_error', message: 'Unexpected server-side error' },
+    });
     const error = await rejection(provider().createServer({ name: 'web-3' }));
     expect(error).toMatchObject({ code: 'unavailable', status: 500 });
     expect(fake.requestsTo('droplets_create')).toHaveLength(1);
@@ -209,7 +263,11 @@ describe('DigitalOcean cloud provider (contract)', () => {
   it('retries when DigitalOcean cannot be reached, then gives up with a typed error', async () => {
     const url = fake.url;
     await fake.close();
-    const api = new DigitalOceanApi({ token: fake.token, baseUrl: url, clock: { sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 } });
+    const api = new DigitalOceanApi({
+      token: fake.token,
+      baseUrl: url,
+      clock: { sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 },
+    });
     const error = await rejection(api.getAccount());
     expect(error).toBeInstanceOf(DigitalOceanError);
     expect(error).toMatchObject({ code: 'unavailable' });
@@ -220,14 +278,19 @@ describe('DigitalOcean cloud provider (contract)', () => {
 
   it('turns a 404 on delete into a typed not-found error', async () => {
     const droplet = fake.addDroplet({ name: 'gone', tags: [MANAGED_SERVER_TAG] });
-    fake.respondNext('droplets_destroy', { status: 404, body: { id: 'not_found', message: 'The resource you were accessing could not be found.' } });
+    fake.respondNext('droplets_destroy', {
+      status: 404,
+      body: { id: 'not_found', message: 'The resource you were accessing could not be found.' },
+    });
 
     const error = await rejection(provider().deleteServer(String(droplet.id)));
 
     expect(error).toBeInstanceOf(DigitalOceanError);
     expect(error).toMatchObject({ code: 'not_found', status: 404, digitalOceanId: 'not_found' });
     expect((error as Error).message).toContain(`delete droplet ${droplet.id}`);
-    expect((error as DomainError).toBody().details).toEqual([expect.objectContaining({ provider: 'digitalocean', status: 404 })]);
+    expect((error as DomainError).toBody().details).toEqual([
+      expect.objectContaining({ provider: 'digitalocean', status: 404 }),
+    ]);
   });
 
   it('deletes a managed server; a droplet that is gone is not found', async () => {
@@ -271,14 +334,20 @@ describe('DigitalOcean cloud provider (contract)', () => {
 
     const started = await provider().startServer(String(droplet.id));
     expect(started).toMatchObject({ status: 'running', dropletStatus: 'active' });
-    expect(fake.requestsTo('dropletActions_post').map((request) => (request.body as { type: string }).type)).toEqual(['shutdown', 'power_on']);
+    expect(fake.requestsTo('dropletActions_post').map((request) => (request.body as { type: string }).type)).toEqual([
+      'shutdown',
+      'power_on',
+    ]);
   });
 
   it('powers off hard when the clean shutdown errors', async () => {
     const droplet = fake.addDroplet({ name: 'web', tags: [MANAGED_SERVER_TAG] });
     fake.actionScripts.set('shutdown', ['errored']);
     await provider().stopServer(String(droplet.id));
-    expect(fake.requestsTo('dropletActions_post').map((request) => (request.body as { type: string }).type)).toEqual(['shutdown', 'power_off']);
+    expect(fake.requestsTo('dropletActions_post').map((request) => (request.body as { type: string }).type)).toEqual([
+      'shutdown',
+      'power_off',
+    ]);
     expect(fake.droplets.get(droplet.id)?.status).toBe('off');
   });
 
@@ -308,9 +377,18 @@ describe('DigitalOcean cloud provider (contract)', () => {
 
     const snapshot = await provider().snapshotServer(String(droplet.id), 'platform-agent-0.1.0');
 
-    expect(fake.requestsTo('dropletActions_post').map((request) => request.body)).toEqual([{ type: 'shutdown' }, { type: 'snapshot', name: 'platform-agent-0.1.0' }]);
-    expect(snapshot).toMatchObject({ name: 'platform-agent-0.1.0', serverId: String(droplet.id), tags: [MANAGED_SERVER_TAG] });
-    expect(fake.requestsTo('tags_assign_resources').map((request) => request.body)).toEqual([{ resources: [{ resource_id: snapshot.id, resource_type: 'image' }] }]);
+    expect(fake.requestsTo('dropletActions_post').map((request) => request.body)).toEqual([
+      { type: 'shutdown' },
+      { type: 'snapshot', name: 'platform-agent-0.1.0' },
+    ]);
+    expect(snapshot).toMatchObject({
+      name: 'platform-agent-0.1.0',
+      serverId: String(droplet.id),
+      tags: [MANAGED_SERVER_TAG],
+    });
+    expect(fake.requestsTo('tags_assign_resources').map((request) => request.body)).toEqual([
+      { resources: [{ resource_id: snapshot.id, resource_type: 'image' }] },
+    ]);
 
     const listed = await provider().listSnapshots();
     expect(listed.map((each) => each.id)).toEqual([snapshot.id]);
@@ -330,12 +408,20 @@ describe('DigitalOcean cloud provider (contract)', () => {
   });
 
   it('lists regions and sizes', async () => {
-    await expect(provider().listRegions()).resolves.toEqual([{ slug: 'fra1', name: 'Frankfurt 1', available: true, sizes: ['s-1vcpu-1gb', 's-2vcpu-2gb'] }]);
-    await expect(provider().listSizes()).resolves.toEqual([expect.objectContaining({ slug: 's-1vcpu-1gb', vcpus: 1, memoryMegabytes: 1024, priceMonthlyUsd: 6 })]);
+    await expect(provider().listRegions()).resolves.toEqual([
+      { slug: 'fra1', name: 'Frankfurt 1', available: true, sizes: ['s-1vcpu-1gb', 's-2vcpu-2gb'] },
+    ]);
+    await expect(provider().listSizes()).resolves.toEqual([
+      expect.objectContaining({ slug: 's-1vcpu-1gb', vcpus: 1, memoryMegabytes: 1024, priceMonthlyUsd: 6 }),
+    ]);
   });
 
   it('verifies credentials with the account, and a bad token is told to save a new one', async () => {
-    await expect(provider().verifyCredentials()).resolves.toMatchObject({ email: 'ops@example.test', status: 'active', serverLimit: 25 });
+    await expect(provider().verifyCredentials()).resolves.toMatchObject({
+      email: 'ops@example.test',
+      status: 'active',
+      serverLimit: 25,
+    });
 
     const wrongToken = `dop_v1_${'0'.repeat(32)}`;
     const error = await rejection(provider(wrongToken).verifyCredentials());

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { generateAgentSecret } from '@platform/agent-client';
 import { DomainError, parseOrThrow } from '@platform/contracts';
-import { DEFAULT_AGENT_PORT, renderPlatformServerUserData, type AgentTarball, type ServerBase } from '../cloud-init/platform-server';
+import {
+  DEFAULT_AGENT_PORT,
+  renderPlatformServerUserData,
+  type AgentTarball,
+  type ServerBase,
+} from '../cloud-init/platform-server';
 import {
   MANAGED_SERVER_TAG,
   UnmanagedResourceError,
@@ -65,10 +70,17 @@ const MINUTE = 60_000;
 // Hostname-like names: DigitalOcean's own rule, and nothing a shell or a config file could misread.
 const DropletNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$/, 'must be a hostname: letters, digits, "." and "-", starting and ending with a letter or digit');
-const TagSchema = z.string().regex(/^[A-Za-z0-9_:-]{1,255}$/, 'must be letters, digits, "_", ":" and "-", at most 255 characters');
+  .regex(
+    /^[A-Za-z0-9]([A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$/,
+    'must be a hostname: letters, digits, "." and "-", starting and ending with a letter or digit',
+  );
+const TagSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_:-]{1,255}$/, 'must be letters, digits, "_", ":" and "-", at most 255 characters');
 const SlugSchema = z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be a slug: lower-case letters, digits and "-"');
-const SnapshotNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._:-]{0,254}$/, 'must be letters, digits, spaces, ".", "_", ":" and "-"');
+const SnapshotNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9 ._:-]{0,254}$/, 'must be letters, digits, spaces, ".", "_", ":" and "-"');
 const SnapshotIdSchema = z.string().regex(/^[0-9]{1,19}$/, 'must be a DigitalOcean snapshot id (digits)');
 
 const CreateRequestSchema = z.object({
@@ -122,7 +134,10 @@ export class DigitalOceanCloudProvider implements ProvisioningCloudProvider {
     const source = valid.source ?? this.defaultSource();
     const { platformAddress } = this.options.agent;
     if (!platformAddress) {
-      throw new DomainError('validation_failed', "no platform address to open the servers' agent port to: set the provisioner's PLATFORM_PUBLIC_ADDRESS");
+      throw new DomainError(
+        'validation_failed',
+        "no platform address to open the servers' agent port to: set the provisioner's PLATFORM_PUBLIC_ADDRESS",
+      );
     }
     const agentSecret = generateAgentSecret();
     const userData = renderPlatformServerUserData({
@@ -191,12 +206,20 @@ export class DigitalOceanCloudProvider implements ProvisioningCloudProvider {
   async snapshotServer(id: string, name: string, options: WaitOptions = {}): Promise<CloudSnapshot> {
     const snapshotName = parseOrThrow(SnapshotNameSchema, name, 'the snapshot name');
     const droplet = await this.powerOff(await this.managedDroplet(id, 'snapshot'));
-    await this.runAction(droplet.id, { type: 'snapshot', name: snapshotName }, options.deadlineMs ?? this.options.timing?.snapshotDeadlineMs ?? 60 * MINUTE, options.pollIntervalMs);
+    await this.runAction(
+      droplet.id,
+      { type: 'snapshot', name: snapshotName },
+      options.deadlineMs ?? this.options.timing?.snapshotDeadlineMs ?? 60 * MINUTE,
+      options.pollIntervalMs,
+    );
     const taken = (await this.api.listDropletSnapshots(droplet.id))
       .filter((snapshot) => snapshot.name === snapshotName)
       .sort((a, b) => b.created_at.localeCompare(a.created_at))[0];
     if (!taken) {
-      throw new DigitalOceanError('internal', `DigitalOcean completed the snapshot "${snapshotName}" of ${describeDroplet(droplet)} but does not list it; look for it in the control panel`);
+      throw new DigitalOceanError(
+        'internal',
+        `DigitalOcean completed the snapshot "${snapshotName}" of ${describeDroplet(droplet)} but does not list it; look for it in the control panel`,
+      );
     }
     await this.api.tagResources(MANAGED_SERVER_TAG, [{ resource_id: String(taken.id), resource_type: 'image' }]);
     return this.viewDropletSnapshot(taken, droplet.id);
@@ -205,7 +228,9 @@ export class DigitalOceanCloudProvider implements ProvisioningCloudProvider {
   /** The managed snapshots, over every page. */
   async listSnapshots(): Promise<CloudSnapshot[]> {
     const snapshots = await this.api.listSnapshots();
-    return snapshots.filter((snapshot) => (snapshot.tags ?? []).includes(MANAGED_SERVER_TAG)).map((snapshot) => this.viewSnapshot(snapshot));
+    return snapshots
+      .filter((snapshot) => (snapshot.tags ?? []).includes(MANAGED_SERVER_TAG))
+      .map((snapshot) => this.viewSnapshot(snapshot));
   }
 
   async deleteSnapshot(id: string, options: DeleteOptions = {}): Promise<void> {
@@ -218,7 +243,12 @@ export class DigitalOceanCloudProvider implements ProvisioningCloudProvider {
 
   async listRegions(): Promise<CloudRegion[]> {
     const regions = await this.api.listRegions();
-    return regions.map((region) => ({ slug: region.slug, name: region.name, available: region.available, sizes: region.sizes }));
+    return regions.map((region) => ({
+      slug: region.slug,
+      name: region.name,
+      available: region.available,
+      sizes: region.sizes,
+    }));
   }
 
   async listSizes(): Promise<CloudSize[]> {
@@ -239,7 +269,10 @@ export class DigitalOceanCloudProvider implements ProvisioningCloudProvider {
   async verifyCredentials(): Promise<CloudAccount> {
     const account = await this.api.getAccount();
     if (account.status === 'locked') {
-      throw new DomainError('forbidden', `the DigitalOcean account ${account.email} is locked (${account.status_message}); unlock it with DigitalOcean before saving its token`);
+      throw new DomainError(
+        'forbidden',
+        `the DigitalOcean account ${account.email} is locked (${account.status_message}); unlock it with DigitalOcean before saving its token`,
+      );
     }
     return { id: account.uuid, email: account.email, status: account.status, serverLimit: account.droplet_limit };
   }
@@ -247,7 +280,10 @@ export class DigitalOceanCloudProvider implements ProvisioningCloudProvider {
   private defaultSource(): ServerSource {
     const snapshotId = this.options.defaults.snapshotId;
     if (snapshotId === undefined) {
-      throw new DomainError('validation_failed', 'no snapshot to boot the server from: name one, or build a platform snapshot first');
+      throw new DomainError(
+        'validation_failed',
+        'no snapshot to boot the server from: name one, or build a platform snapshot first',
+      );
     }
     return { snapshotId };
   }
@@ -256,26 +292,40 @@ export class DigitalOceanCloudProvider implements ProvisioningCloudProvider {
     if ('snapshotId' in source) return { kind: 'platform-snapshot' };
     const tarball = this.options.agent.tarball;
     if (!tarball) {
-      throw new DomainError('validation_failed', `a server from the base image ${source.baseImage} needs the agent release to install: set the agent tarball`);
+      throw new DomainError(
+        'validation_failed',
+        `a server from the base image ${source.baseImage} needs the agent release to install: set the agent tarball`,
+      );
     }
     return { kind: 'fresh-ubuntu', agentTarball: tarball };
   }
 
   private requireDropletId(id: string): number {
     const numericId = dropletId(id);
-    if (numericId === undefined) throw new DomainError('not_found', `no DigitalOcean droplet ${JSON.stringify(id)}: droplet ids are numbers`);
+    if (numericId === undefined)
+      throw new DomainError('not_found', `no DigitalOcean droplet ${JSON.stringify(id)}: droplet ids are numbers`);
     return numericId;
   }
 
   private async managedDroplet(id: string, operation: 'power off' | 'power on' | 'snapshot'): Promise<Droplet> {
     const droplet = await this.api.getDroplet(this.requireDropletId(id));
-    if (!droplet.tags.includes(MANAGED_SERVER_TAG)) throw new UnmanagedResourceError(describeDroplet(droplet), operation, false);
+    if (!droplet.tags.includes(MANAGED_SERVER_TAG))
+      throw new UnmanagedResourceError(describeDroplet(droplet), operation, false);
     return droplet;
   }
 
-  private async runAction(id: number, action: Parameters<DigitalOceanApi['startDropletAction']>[1], deadlineMs: number, pollIntervalMs = this.pollIntervalMs): Promise<void> {
+  private async runAction(
+    id: number,
+    action: Parameters<DigitalOceanApi['startDropletAction']>[1],
+    deadlineMs: number,
+    pollIntervalMs = this.pollIntervalMs,
+  ): Promise<void> {
     const started = await this.api.startDropletAction(id, action);
-    if (started.id === undefined) throw new DigitalOceanError('internal', `DigitalOcean started the ${action.type} of droplet ${id} without an action id to follow`);
+    if (started.id === undefined)
+      throw new DigitalOceanError(
+        'internal',
+        `DigitalOcean started the ${action.type} of droplet ${id} without an action id to follow`,
+      );
     await this.api.waitForAction(started.id, { deadlineMs, pollIntervalMs });
   }
 
@@ -289,7 +339,8 @@ export class DigitalOceanCloudProvider implements ProvisioningCloudProvider {
     try {
       await this.runAction(droplet.id, { type: 'shutdown' }, deadlineMs);
     } catch (error) {
-      const shutdownFailed = error instanceof DigitalOceanActionError || (error instanceof DigitalOceanError && error.code === 'timeout');
+      const shutdownFailed =
+        error instanceof DigitalOceanActionError || (error instanceof DigitalOceanError && error.code === 'timeout');
       if (!shutdownFailed) throw error;
     }
     const afterShutdown = await this.api.getDroplet(droplet.id);
@@ -299,7 +350,10 @@ export class DigitalOceanCloudProvider implements ProvisioningCloudProvider {
   }
 
   private async waitUntilRunning(id: number, createActionId: number | undefined): Promise<Droplet> {
-    const wait = { deadlineMs: this.options.timing?.createDeadlineMs ?? 10 * MINUTE, pollIntervalMs: this.pollIntervalMs };
+    const wait = {
+      deadlineMs: this.options.timing?.createDeadlineMs ?? 10 * MINUTE,
+      pollIntervalMs: this.pollIntervalMs,
+    };
     if (createActionId !== undefined) await this.api.waitForAction(createActionId, wait);
     return this.api.waitForDroplet(id, (droplet) => droplet.status === 'active' && publicIpv4(droplet) !== undefined, {
       ...wait,

@@ -70,7 +70,11 @@ export function digitalOceanErrorFrom(response: Response, body: unknown, attempt
   const reference = detail.requestId ? `; request id ${detail.requestId}` : '';
 
   if (status === 401) {
-    return new DigitalOceanError('unauthorized', `the DigitalOcean token is invalid or revoked; save a new one (${said} when trying to ${attempt})`, detail);
+    return new DigitalOceanError(
+      'unauthorized',
+      `the DigitalOcean token is invalid or revoked; save a new one (${said} when trying to ${attempt})`,
+      detail,
+    );
   }
   if (status === 403) {
     return new DigitalOceanError(
@@ -80,10 +84,18 @@ export function digitalOceanErrorFrom(response: Response, body: unknown, attempt
     );
   }
   if (status === 404) {
-    return new DigitalOceanError('not_found', `could not ${attempt}: DigitalOcean does not know it (deleted already, or another account's) (${said})`, detail);
+    return new DigitalOceanError(
+      'not_found',
+      `could not ${attempt}: DigitalOcean does not know it (deleted already, or another account's) (${said})`,
+      detail,
+    );
   }
   if (status === 409) {
-    return new DigitalOceanError('conflict', `could not ${attempt}: it conflicts with the resource's current state; wait for its pending actions and try again (${said})`, detail);
+    return new DigitalOceanError(
+      'conflict',
+      `could not ${attempt}: it conflicts with the resource's current state; wait for its pending actions and try again (${said})`,
+      detail,
+    );
   }
   if (status === 400 || status === 422) {
     return new DigitalOceanError(

@@ -4,7 +4,9 @@ describe('DigitalOcean transport timing', () => {
   const policy = { baseDelayMs: 500, maxDelayMs: 30_000 };
 
   it('backs off exponentially with full jitter, up to the maximum', () => {
-    expect([1, 2, 3, 4].map((failures) => backoffDelayMs(failures, policy, () => 0.999999))).toEqual([499, 999, 1999, 3999]);
+    expect([1, 2, 3, 4].map((failures) => backoffDelayMs(failures, policy, () => 0.999999))).toEqual([
+      499, 999, 1999, 3999,
+    ]);
     expect(backoffDelayMs(20, policy, () => 0.999999)).toBe(29_999);
     expect(backoffDelayMs(3, policy, () => 0)).toBe(0);
   });

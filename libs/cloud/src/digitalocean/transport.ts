@@ -48,12 +48,30 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 
 /** What the transport does on its own, for logs and metrics. Carries no header, body or token. */
 export type TransportEvent =
-  | { readonly kind: 'retrying'; readonly method: string; readonly path: string; readonly attempt: number; readonly delayMs: number; readonly status?: number; readonly reason: string }
+  | {
+      readonly kind: 'retrying';
+      readonly method: string;
+      readonly path: string;
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly status?: number;
+      readonly reason: string;
+    }
   | { readonly kind: 'rate_limited'; readonly method: string; readonly path: string; readonly waitMs: number }
-  | { readonly kind: 'slowing_down'; readonly method: string; readonly path: string; readonly remaining: number; readonly waitMs: number };
+  | {
+      readonly kind: 'slowing_down';
+      readonly method: string;
+      readonly path: string;
+      readonly remaining: number;
+      readonly waitMs: number;
+    };
 
 /** Full-jitter exponential backoff: a random wait in [0, min(max, base · 2^(failures-1))). */
-export function backoffDelayMs(failures: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>, random: () => number): number {
+export function backoffDelayMs(
+  failures: number,
+  policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>,
+  random: () => number,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, failures - 1));
   return Math.floor(random() * ceiling);
 }
@@ -103,7 +121,8 @@ function repeatableAfterUnknownOutcome(method: string, path: string): boolean {
 
 function describeNetworkFailure(error: unknown): string {
   // Duck-typed: fetch's errors may come from another realm (test runners), where instanceof fails.
-  const failure = error as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } } | undefined;
+  const failure = error as
+    { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } } | undefined;
   if (failure?.name === 'TimeoutError') return 'no answer in time';
   if (typeof failure?.cause?.code === 'string') return failure.cause.code;
   if (typeof failure?.cause?.message === 'string') return failure.cause.message;
@@ -150,8 +169,10 @@ export class ResilientTransport {
           throw new DigitalOceanError(
             'unavailable',
             `DigitalOcean could not be reached (${reason}) after ${failures} ${failures === 1 ? 'try' : 'tries'}` +
-              (repeatableAfterUnknownOutcome(method, path) ? '' : '; the droplet may have been created: list the managed servers before creating it again') +
-              '; check this machine\'s network and try again later',
+              (repeatableAfterUnknownOutcome(method, path)
+                ? ''
+                : '; the droplet may have been created: list the managed servers before creating it again') +
+              "; check this machine's network and try again later",
           );
         }
         await this.backoff(method, path, failures, reason);
@@ -171,7 +192,11 @@ export class ResilientTransport {
           continue;
         }
       }
-      if (response.status >= 500 && failures + 1 < this.policy.maxAttempts && repeatableAfterUnknownOutcome(method, path)) {
+      if (
+        response.status >= 500 &&
+        failures + 1 < this.policy.maxAttempts &&
+        repeatableAfterUnknownOutcome(method, path)
+      ) {
         failures++;
         await response.body?.cancel();
         await this.backoff(method, path, failures, `HTTP ${response.status}`, response.status);
@@ -198,7 +223,10 @@ export class ResilientTransport {
   }
 
   private async pace(method: string, path: string): Promise<void> {
-    const waitMs = Math.min(paceDelayMs(this.rateLimit, this.clock.now(), this.policy.slowDownBelowRemaining), this.policy.maxRateLimitWaitMs);
+    const waitMs = Math.min(
+      paceDelayMs(this.rateLimit, this.clock.now(), this.policy.slowDownBelowRemaining),
+      this.policy.maxRateLimitWaitMs,
+    );
     // Counted now, so that requests sent before the next answer arrives see the quota shrink too.
     if (this.rateLimit.remaining !== undefined) this.rateLimit.remaining = Math.max(0, this.rateLimit.remaining - 1);
     if (waitMs <= 0) return;
@@ -206,9 +234,23 @@ export class ResilientTransport {
     await this.clock.sleep(waitMs);
   }
 
-  private async backoff(method: string, path: string, failures: number, reason: string, status?: number): Promise<void> {
+  private async backoff(
+    method: string,
+    path: string,
+    failures: number,
+    reason: string,
+    status?: number,
+  ): Promise<void> {
     const delayMs = backoffDelayMs(failures, this.policy, () => this.clock.random());
-    this.onEvent({ kind: 'retrying', method, path, attempt: failures + 1, delayMs, reason, ...(status === undefined ? {} : { status }) });
+    this.onEvent({
+      kind: 'retrying',
+      method,
+      path,
+      attempt: failures + 1,
+      delayMs,
+      reason,
+      ...(status === undefined ? {} : { status }),
+    });
     await this.clock.sleep(delayMs);
   }
 }

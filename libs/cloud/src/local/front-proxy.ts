@@ -33,7 +33,9 @@ export class LocalFrontProxy {
   async apply(routes: readonly FrontRoute[]): Promise<void> {
     for (const route of routes) {
       if (!HOSTNAME.test(route.hostname) || route.edges.length === 0 || !route.edges.every((edge) => EDGE.test(edge))) {
-        throw new Error(`front route ${route.hostname} → ${route.edges.join(', ')} is not a hostname with loopback edges`);
+        throw new Error(
+          `front route ${route.hostname} → ${route.edges.join(', ')} is not a hostname with loopback edges`,
+        );
       }
     }
     await mkdir(join(this.dir, 'logs'), { recursive: true });

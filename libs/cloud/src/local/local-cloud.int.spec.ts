@@ -20,18 +20,23 @@ function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
 
 function get(address: string, port: number, host: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
-    const req = request({ host: address, port, path: '/', headers: { host, connection: 'close' }, agent: false, timeout: 5000 }, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host: address, port, path: '/', headers: { host, connection: 'close' }, agent: false, timeout: 5000 },
+      (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => resolve({ status: 0, body: '' }));
     req.end();
@@ -48,7 +53,13 @@ beforeAll(async () => {
   await ensureBaseImages(['node']);
   root = await mkdtemp(join(tmpdir(), 'local-cloud-'));
   // Ports of their own, so this file runs beside anything else on the loopback (a developer's platform, other tests).
-  options = { root, hosts: { first: 2, last: 254 }, agentPort: await freePort(), edgeHttpPort: await freePort(), edgeHttpsPort: await freePort() };
+  options = {
+    root,
+    hosts: { first: 2, last: 254 },
+    agentPort: await freePort(),
+    edgeHttpPort: await freePort(),
+    edgeHttpsPort: await freePort(),
+  };
   cloud = new LocalCloudProvider(options);
 });
 afterAll(async () => {
@@ -75,20 +86,37 @@ describe('local servers', () => {
       { path: await tarGzOf(source, join(root, 'app.tar.gz')), contentType: ArchiveContentTypes.tarGzip },
     );
     await agent.cutover({
-      container: { name: `web-${server.id.slice(0, 8)}`, image: image.image, service: 'web', port: 3000, env: { VERSION: 'v1' }, healthCheck: { path: '/health', intervalMs: 100 } },
+      container: {
+        name: `web-${server.id.slice(0, 8)}`,
+        image: image.image,
+        service: 'web',
+        port: 3000,
+        env: { VERSION: 'v1' },
+        healthCheck: { path: '/health', intervalMs: 100 },
+      },
       hostnames: ['app.localhost'],
     });
-    expect(await get(server.publicIp, server.edge.httpPort, 'app.localhost')).toEqual({ status: 200, body: 'v1 app.localhost' });
+    expect(await get(server.publicIp, server.edge.httpPort, 'app.localhost')).toEqual({
+      status: 200,
+      body: 'v1 app.localhost',
+    });
 
     // The platform restarts: a new provider finds the server running, with the same agent.
     const restarted = new LocalCloudProvider(options);
-    expect((await restarted.listServers()).map((item) => ({ id: item.id, status: item.status }))).toEqual([{ id: server.id, status: 'running' }]);
+    expect((await restarted.listServers()).map((item) => ({ id: item.id, status: item.status }))).toEqual([
+      { id: server.id, status: 'running' },
+    ]);
 
     // The agent dies: the app keeps answering (nginx and the container do not depend on it), and resume brings it back.
-    const { agent: identity } = JSON.parse(await readFile(join(root, server.id, 'server.json'), 'utf8')) as { agent: { pid: number } };
+    const { agent: identity } = JSON.parse(await readFile(join(root, server.id, 'server.json'), 'utf8')) as {
+      agent: { pid: number };
+    };
     process.kill(identity.pid, 'SIGKILL');
     await eventually(async () => expect((await restarted.getServer(server.id))?.status).toBe('stopped'), 5000, 50);
-    expect(await get(server.publicIp, server.edge.httpPort, 'app.localhost')).toEqual({ status: 200, body: 'v1 app.localhost' });
+    expect(await get(server.publicIp, server.edge.httpPort, 'app.localhost')).toEqual({
+      status: 200,
+      body: 'v1 app.localhost',
+    });
     await restarted.resume();
     expect((await restarted.getServer(server.id))?.status).toBe('running');
     expect((await agent.routes()).routes.map((route) => route.hostname)).toEqual(['app.localhost']);
@@ -98,7 +126,15 @@ describe('local servers', () => {
     expect((await get(server.publicIp, server.edge.httpPort, 'app.localhost')).status).toBe(0);
     expect((await restarted.resume()).find((item) => item.id === server.id)?.status).toBe('stopped');
     await restarted.startServer(server.id);
-    await eventually(async () => expect(await get(server.publicIp, server.edge.httpPort, 'app.localhost')).toEqual({ status: 200, body: 'v1 app.localhost' }), 20_000, 100);
+    await eventually(
+      async () =>
+        expect(await get(server.publicIp, server.edge.httpPort, 'app.localhost')).toEqual({
+          status: 200,
+          body: 'v1 app.localhost',
+        }),
+      20_000,
+      100,
+    );
   });
 
   it('removes the containers and images of a deleted server', async () => {
@@ -111,7 +147,12 @@ describe('local servers', () => {
       { repository: `local-cloud-${server.id.slice(0, 8)}`, tag: 'deploy_10ca1001', service: 'web' },
       { path: await tarGzOf(source, join(root, 'app2.tar.gz')), contentType: ArchiveContentTypes.tarGzip },
     );
-    const container = await agent.runContainer({ name: `web-${server.id.slice(0, 8)}`, image: image.image, service: 'web', port: 3000 });
+    const container = await agent.runContainer({
+      name: `web-${server.id.slice(0, 8)}`,
+      image: image.image,
+      service: 'web',
+      port: 3000,
+    });
     await cloud.deleteServer(server.id);
     await expect(docker.getContainer(container.id).inspect()).rejects.toMatchObject({ statusCode: 404 });
     await expect(docker.getImage(image.image).inspect()).rejects.toMatchObject({ statusCode: 404 });

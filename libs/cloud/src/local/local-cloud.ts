@@ -8,7 +8,13 @@ import Dockerode from 'dockerode';
 import { z } from 'zod';
 import { AgentClient, generateAgentSecret, readSecretFile, writeSecretFile } from '@platform/agent-client';
 import { AgentLabels, DomainError } from '@platform/contracts';
-import { MANAGED_SERVER_TAG, type CloudProvider, type CloudServer, type CreatedServer, type ServerRequest } from '../cloud-provider';
+import {
+  MANAGED_SERVER_TAG,
+  type CloudProvider,
+  type CloudServer,
+  type CreatedServer,
+  type ServerRequest,
+} from '../cloud-provider';
 import { LoopbackLeases } from './loopback-leases';
 import { isAlive, processStartTime, stopProcess, type ProcessIdentity } from './processes';
 
@@ -60,7 +66,10 @@ export class LocalCloudProvider implements CloudProvider {
 
   constructor(private readonly options: LocalCloudOptions = {}) {
     this.root = options.root ?? join(homedir(), '.platform', 'servers');
-    this.leases = new LoopbackLeases(options.leasesDir ?? join(tmpdir(), 'platform-loopback-leases'), options.hosts ?? { first: 2, last: 254 });
+    this.leases = new LoopbackLeases(
+      options.leasesDir ?? join(tmpdir(), 'platform-loopback-leases'),
+      options.hosts ?? { first: 2, last: 254 },
+    );
     this.docker = new Dockerode({ socketPath: options.dockerSocket ?? '/var/run/docker.sock' });
   }
 
@@ -111,7 +120,9 @@ export class LocalCloudProvider implements CloudProvider {
   async listServers(): Promise<CloudServer[]> {
     const ids = await readdir(this.root).catch(() => []);
     const states = await Promise.all(ids.map((id) => this.load(id)));
-    const servers = await Promise.all(states.filter((state): state is ServerState => state !== undefined).map((state) => this.view(state)));
+    const servers = await Promise.all(
+      states.filter((state): state is ServerState => state !== undefined).map((state) => this.view(state)),
+    );
     return servers.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
@@ -126,7 +137,10 @@ export class LocalCloudProvider implements CloudProvider {
     await stopProcess(state.agent, 'SIGTERM', 5000);
     await this.stopNginx(join(this.root, id));
     for (const container of await this.containersOf(state)) {
-      await this.docker.getContainer(container.Id).stop({ t: 10 }).catch(() => undefined);
+      await this.docker
+        .getContainer(container.Id)
+        .stop({ t: 10 })
+        .catch(() => undefined);
     }
     const stopped = { ...state, stopped: true, agent: undefined };
     await this.save(stopped);
@@ -137,10 +151,15 @@ export class LocalCloudProvider implements CloudProvider {
   async startServer(id: string): Promise<CloudServer> {
     const state = await this.require(id);
     for (const container of await this.containersOf(state)) {
-      if (container.State !== 'running') await this.docker.getContainer(container.Id).start().catch(() => undefined);
+      if (container.State !== 'running')
+        await this.docker
+          .getContainer(container.Id)
+          .start()
+          .catch(() => undefined);
     }
     const started = { ...state, stopped: false };
-    if (!(await isAlive(state.agent))) await this.startAgent(started, await readSecretFile(join(this.root, id, 'agent.secret')));
+    if (!(await isAlive(state.agent)))
+      await this.startAgent(started, await readSecretFile(join(this.root, id, 'agent.secret')));
     else await this.save(started);
     return this.view((await this.load(id)) ?? started);
   }
@@ -150,11 +169,20 @@ export class LocalCloudProvider implements CloudProvider {
     await stopProcess(state.agent, 'SIGTERM', 5000);
     await this.stopNginx(join(this.root, id));
     for (const container of await this.containersOf(state)) {
-      await this.docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
+      await this.docker
+        .getContainer(container.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     }
     // Its images go with it, as a deleted droplet's disk would.
-    const images = await this.docker.listImages({ filters: JSON.stringify({ label: [`${AgentLabels.agent}=${state.agentId}`] }) });
-    for (const image of images) await this.docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+    const images = await this.docker.listImages({
+      filters: JSON.stringify({ label: [`${AgentLabels.agent}=${state.agentId}`] }),
+    });
+    for (const image of images)
+      await this.docker
+        .getImage(image.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     await rm(join(this.root, id), { recursive: true, force: true });
     await this.leases.release(state.address);
   }
@@ -202,7 +230,8 @@ export class LocalCloudProvider implements CloudProvider {
     child.unref();
     const pid = child.pid;
     const startTime = pid === undefined ? undefined : await processStartTime(pid);
-    if (pid === undefined || startTime === undefined) throw new DomainError('unavailable', `the agent of server ${state.id} did not start`);
+    if (pid === undefined || startTime === undefined)
+      throw new DomainError('unavailable', `the agent of server ${state.id} did not start`);
     const identity: ProcessIdentity = { pid, startTime };
     await this.save({ ...state, agent: identity });
 
@@ -213,8 +242,15 @@ export class LocalCloudProvider implements CloudProvider {
       if (health?.status === 'ok') return;
       if (exit.code !== null || Date.now() > deadline) {
         await stopProcess(identity, 'SIGKILL', 1000);
-        const output = (await readFile(join(dir, 'agent.log'), 'utf8').catch(() => '')).trim().split('\n').slice(-5).join('\n');
-        throw new DomainError('unavailable', `the agent of server ${state.id} ${exit.code !== null ? `exited (${exit.code})` : 'did not become ready'}: ${output}`);
+        const output = (await readFile(join(dir, 'agent.log'), 'utf8').catch(() => ''))
+          .trim()
+          .split('\n')
+          .slice(-5)
+          .join('\n');
+        throw new DomainError(
+          'unavailable',
+          `the agent of server ${state.id} ${exit.code !== null ? `exited (${exit.code})` : 'did not become ready'}: ${output}`,
+        );
       }
       await sleep(100);
     }
@@ -228,12 +264,20 @@ export class LocalCloudProvider implements CloudProvider {
   private async defaultAgentCommand(): Promise<{ command: string; args: string[]; cwd: string }> {
     const runner = join(REPOSITORY_ROOT, 'apps/agent/run.js');
     this.compiled ??= new Promise<void>((done, fail) => {
-      execFile(process.execPath, [runner, '--compile-only'], { cwd: REPOSITORY_ROOT, timeout: 120_000 }, (error, _stdout, stderr) =>
-        error ? fail(new DomainError('internal', `compiling the agent failed: ${stderr || error.message}`)) : done(),
+      execFile(
+        process.execPath,
+        [runner, '--compile-only'],
+        { cwd: REPOSITORY_ROOT, timeout: 120_000 },
+        (error, _stdout, stderr) =>
+          error ? fail(new DomainError('internal', `compiling the agent failed: ${stderr || error.message}`)) : done(),
       );
     });
     await this.compiled;
-    return { command: process.execPath, args: ['--lite-mode', '--max-semi-space-size=1', runner], cwd: REPOSITORY_ROOT };
+    return {
+      command: process.execPath,
+      args: ['--lite-mode', '--max-semi-space-size=1', runner],
+      cwd: REPOSITORY_ROOT,
+    };
   }
 
   private async stopNginx(dir: string): Promise<void> {
@@ -247,7 +291,10 @@ export class LocalCloudProvider implements CloudProvider {
   }
 
   private async containersOf(state: ServerState): Promise<Dockerode.ContainerInfo[]> {
-    return this.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${AgentLabels.agent}=${state.agentId}`] }) });
+    return this.docker.listContainers({
+      all: true,
+      filters: JSON.stringify({ label: [`${AgentLabels.agent}=${state.agentId}`] }),
+    });
   }
 
   private async view(state: ServerState): Promise<CloudServer> {

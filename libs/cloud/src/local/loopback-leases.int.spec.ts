@@ -41,6 +41,10 @@ describe('LoopbackLeases (file system, real ports)', () => {
     expect(await leases.acquire(first, ports)).toBe('127.0.0.200');
     expect(await leases.acquire(second, ports)).toBe('127.0.0.201');
     expect(await leases.acquire(third, ports)).toBe('127.0.0.202');
-    expect((await readdir(dir)).filter((name) => name.startsWith('127.')).sort()).toEqual(['127.0.0.200', '127.0.0.201', '127.0.0.202']);
+    expect((await readdir(dir)).filter((name) => name.startsWith('127.')).sort()).toEqual([
+      '127.0.0.200',
+      '127.0.0.201',
+      '127.0.0.202',
+    ]);
   });
 });

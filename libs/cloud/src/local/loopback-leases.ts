@@ -46,7 +46,10 @@ export class LoopbackLeases {
       // Something outside the platform listens there: leave the address alone.
       await rm(lease, { force: true });
     }
-    throw new DomainError('unavailable', `no free loopback address in 127.0.0.${this.range.first}–127.0.0.${this.range.last}`);
+    throw new DomainError(
+      'unavailable',
+      `no free loopback address in 127.0.0.${this.range.first}–127.0.0.${this.range.last}`,
+    );
   }
 
   async release(address: string): Promise<void> {
@@ -68,7 +71,10 @@ export class LoopbackLeases {
         );
         if (heldFor > LOCK_STALE_MS) await rm(lock, { recursive: true, force: true });
         else if (Date.now() - started > LOCK_WAIT_MS) {
-          throw new DomainError('unavailable', `loopback addresses are locked by another provider (${lock}); try again, or remove the lock if no provider runs`);
+          throw new DomainError(
+            'unavailable',
+            `loopback addresses are locked by another provider (${lock}); try again, or remove the lock if no provider runs`,
+          );
         } else await new Promise((resolve) => setTimeout(resolve, 10));
       }
     }

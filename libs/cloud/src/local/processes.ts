@@ -20,7 +20,11 @@ export async function isAlive(identity: ProcessIdentity | undefined): Promise<bo
 }
 
 /** Signals the process and waits for it to exit, killing it after `graceMs`. */
-export async function stopProcess(identity: ProcessIdentity | undefined, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+export async function stopProcess(
+  identity: ProcessIdentity | undefined,
+  signal: NodeJS.Signals,
+  graceMs: number,
+): Promise<void> {
   if (!(await isAlive(identity)) || !identity) return;
   try {
     process.kill(identity.pid, signal);

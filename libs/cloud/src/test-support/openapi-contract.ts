@@ -65,7 +65,8 @@ function isReference(value: unknown): value is Reference {
 /** Query and path values arrive as text; the document types them. */
 function coerce(value: string, schema: Record<string, unknown> | undefined): unknown {
   const type = schema?.type;
-  if (type === 'integer' || type === 'number') return value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+  if (type === 'integer' || type === 'number')
+    return value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
   if (type === 'boolean') return value === 'true' ? true : value === 'false' ? false : value;
   return value;
 }
@@ -90,7 +91,12 @@ export class OpenApiContract {
           names.push(name);
           return '([^/]+)';
         });
-        return { template, pattern: new RegExp(`^${source}/?$`), names, literalSegments: template.split('/').filter((segment) => !segment.startsWith('{')).length };
+        return {
+          template,
+          pattern: new RegExp(`^${source}/?$`),
+          names,
+          literalSegments: template.split('/').filter((segment) => !segment.startsWith('{')).length,
+        };
       })
       // `/v2/droplets/actions` before `/v2/droplets/{droplet_id}`.
       .sort((a, b) => b.literalSegments - a.literalSegments);
@@ -100,9 +106,13 @@ export class OpenApiContract {
     const lower = method.toLowerCase();
     for (const route of this.routes) {
       const found = route.pattern.exec(path);
-      const operation = found ? (this.document.paths[route.template]?.[lower] as OperationObject | undefined) : undefined;
+      const operation = found
+        ? (this.document.paths[route.template]?.[lower] as OperationObject | undefined)
+        : undefined;
       if (!found || !operation?.operationId) continue;
-      const pathParams = Object.fromEntries(route.names.map((name, index) => [name, decodeURIComponent(found[index + 1] ?? '')]));
+      const pathParams = Object.fromEntries(
+        route.names.map((name, index) => [name, decodeURIComponent(found[index + 1] ?? '')]),
+      );
       return { operationId: operation.operationId, method: lower, template: route.template, pathParams };
     }
     return undefined;
@@ -113,25 +123,40 @@ export class OpenApiContract {
     const problems: string[] = [];
     const op = this.operation(operation);
     const pathItem = this.document.paths[operation.template] ?? {};
-    const parameters = [...(pathItem.parameters ?? []), ...(op.parameters ?? [])].map((parameter) => this.resolve<ParameterObject>(parameter));
+    const parameters = [...(pathItem.parameters ?? []), ...(op.parameters ?? [])].map((parameter) =>
+      this.resolve<ParameterObject>(parameter),
+    );
     for (const parameter of parameters) {
       if (parameter.in !== 'path' && parameter.in !== 'query') continue;
-      const raw = parameter.in === 'path' ? operation.pathParams[parameter.name] : request.query.get(parameter.name) ?? undefined;
+      const raw =
+        parameter.in === 'path'
+          ? operation.pathParams[parameter.name]
+          : (request.query.get(parameter.name) ?? undefined);
       if (raw === undefined) {
         if (parameter.required) problems.push(`${parameter.in} parameter ${parameter.name} is required`);
         continue;
       }
       const ref = this.parameterSchemaRef(operation, parameter);
-      if (ref) problems.push(...this.validate(ref, coerce(raw, parameter.schema), `${parameter.in} parameter ${parameter.name}`));
+      if (ref)
+        problems.push(
+          ...this.validate(ref, coerce(raw, parameter.schema), `${parameter.in} parameter ${parameter.name}`),
+        );
     }
-    const known = new Set(parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name));
-    for (const name of request.query.keys()) if (!known.has(name)) problems.push(`query parameter ${name} is not in the document`);
+    const known = new Set(
+      parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name),
+    );
+    for (const name of request.query.keys())
+      if (!known.has(name)) problems.push(`query parameter ${name} is not in the document`);
 
-    const body = op.requestBody === undefined ? undefined : this.resolve<{ required?: boolean; content?: Record<string, MediaObject> }>(op.requestBody);
+    const body =
+      op.requestBody === undefined
+        ? undefined
+        : this.resolve<{ required?: boolean; content?: Record<string, MediaObject> }>(op.requestBody);
     if (request.body !== undefined) {
       const json = body?.content?.['application/json'];
       if (!json?.schema) problems.push('a body was sent, but the document takes none');
-      else if (!request.contentType?.startsWith('application/json')) problems.push(`the body is sent as ${request.contentType ?? 'no content type'}, not application/json`);
+      else if (!request.contentType?.startsWith('application/json'))
+        problems.push(`the body is sent as ${request.contentType ?? 'no content type'}, not application/json`);
       else problems.push(...this.validate(this.requestBodyRef(operation), request.body, 'request body'));
     } else if (body?.required) {
       problems.push('the request body is required');
@@ -158,7 +183,9 @@ export class OpenApiContract {
       const value = headers[name.toLowerCase()];
       const schema = this.resolve<{ schema?: Record<string, unknown> }>(header).schema;
       if (value === undefined || !schema) continue;
-      const ref = isReference(header) ? `${DOCUMENT_ID}${header.$ref}/schema` : `${base}/headers/${name.replace(/~/g, '~0').replace(/\//g, '~1')}/schema`;
+      const ref = isReference(header)
+        ? `${DOCUMENT_ID}${header.$ref}/schema`
+        : `${base}/headers/${name.replace(/~/g, '~0').replace(/\//g, '~1')}/schema`;
       problems.push(...this.validate(ref, coerce(value, schema), `header ${name}`));
     }
     return problems;
@@ -166,7 +193,11 @@ export class OpenApiContract {
 
   /** What is wrong with the value, by one of the document's named schemas (`components.schemas[name]`). */
   checkComponent(name: string, value: unknown): string[] {
-    return this.validate(`${DOCUMENT_ID}#/components/schemas/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, value, name);
+    return this.validate(
+      `${DOCUMENT_ID}#/components/schemas/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+      value,
+      name,
+    );
   }
 
   private operation(operation: MatchedOperation): OperationObject {
@@ -175,7 +206,10 @@ export class OpenApiContract {
 
   private resolve<T>(value: T | Reference): T {
     if (!isReference(value)) return value;
-    const segments = value.$ref.replace(/^#\//, '').split('/').map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const segments = value.$ref
+      .replace(/^#\//, '')
+      .split('/')
+      .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
     let node: unknown = this.document;
     for (const segment of segments) node = (node as Record<string, unknown>)[segment];
     return this.resolve(node as T | Reference);
@@ -194,20 +228,26 @@ export class OpenApiContract {
       });
       if (index < 0) continue;
       const entry = list[index];
-      return isReference(entry) ? `${DOCUMENT_ID}${entry.$ref}/schema` : `${DOCUMENT_ID}${pointer(...location, String(index), 'schema')}`;
+      return isReference(entry)
+        ? `${DOCUMENT_ID}${entry.$ref}/schema`
+        : `${DOCUMENT_ID}${pointer(...location, String(index), 'schema')}`;
     }
     return undefined;
   }
 
   private requestBodyRef(operation: MatchedOperation): string {
     const requestBody = this.operation(operation).requestBody;
-    const base = isReference(requestBody) ? `${DOCUMENT_ID}${requestBody.$ref}` : `${DOCUMENT_ID}${pointer('paths', operation.template, operation.method, 'requestBody')}`;
+    const base = isReference(requestBody)
+      ? `${DOCUMENT_ID}${requestBody.$ref}`
+      : `${DOCUMENT_ID}${pointer('paths', operation.template, operation.method, 'requestBody')}`;
     return `${base}/content/application~1json/schema`;
   }
 
   private responsePointer(operation: MatchedOperation, key: string): string {
     const response = this.operation(operation).responses?.[key];
-    return isReference(response) ? `${DOCUMENT_ID}${response.$ref}` : `${DOCUMENT_ID}${pointer('paths', operation.template, operation.method, 'responses', key)}`;
+    return isReference(response)
+      ? `${DOCUMENT_ID}${response.$ref}`
+      : `${DOCUMENT_ID}${pointer('paths', operation.template, operation.method, 'responses', key)}`;
   }
 
   private validate(ref: string, value: unknown, what: string): string[] {
@@ -217,6 +257,8 @@ export class OpenApiContract {
       this.validators.set(ref, validator);
     }
     if (validator(value)) return [];
-    return (validator.errors ?? []).map((error) => `${what}${error.instancePath} ${error.message ?? 'is invalid'} ${JSON.stringify(error.params)}`);
+    return (validator.errors ?? []).map(
+      (error) => `${what}${error.instancePath} ${error.message ?? 'is invalid'} ${JSON.stringify(error.params)}`,
+    );
   }
 }

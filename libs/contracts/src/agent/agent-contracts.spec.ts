@@ -26,17 +26,23 @@ describe('agent contracts', () => {
   it('refuses hostnames and upstreams that could inject nginx directives', () => {
     const route = (hostname: string, host = '127.0.0.1') => ({ routes: [{ hostname, upstream: { host, port: 80 } }] });
     expect(ApplyRoutesRequestSchema.safeParse(route('app.localhost')).success).toBe(true);
-    expect(ApplyRoutesRequestSchema.safeParse(route('App.Example.COM')).data?.routes[0].hostname).toBe('app.example.com');
+    expect(ApplyRoutesRequestSchema.safeParse(route('App.Example.COM')).data?.routes[0].hostname).toBe(
+      'app.example.com',
+    );
     expect(ApplyRoutesRequestSchema.safeParse(route('a.com; include /etc/passwd')).success).toBe(false);
     expect(ApplyRoutesRequestSchema.safeParse(route('a.com', '127.0.0.1;}')).success).toBe(false);
-    expect(ApplyRoutesRequestSchema.safeParse({ routes: [...route('a.com').routes, ...route('a.com').routes] }).success).toBe(false);
+    expect(
+      ApplyRoutesRequestSchema.safeParse({ routes: [...route('a.com').routes, ...route('a.com').routes] }).success,
+    ).toBe(false);
   });
 
   it('refuses environment names and labels the agent owns', () => {
     const base = { name: 'web-1', image: 'web:deploy_abc', service: 'web', port: 3000 };
     expect(RunContainerRequestSchema.safeParse(base).success).toBe(true);
     expect(RunContainerRequestSchema.safeParse({ ...base, env: { 'A=B': 'x' } }).success).toBe(false);
-    expect(RunContainerRequestSchema.safeParse({ ...base, labels: { 'io.platform.managed': 'false' } }).success).toBe(false);
+    expect(RunContainerRequestSchema.safeParse({ ...base, labels: { 'io.platform.managed': 'false' } }).success).toBe(
+      false,
+    );
     expect(RunContainerRequestSchema.safeParse({ ...base, name: '-rm' }).success).toBe(false);
   });
 });

@@ -18,7 +18,10 @@ export const AgentLabels = {
 /** A Docker container name the agent will create or act on. */
 export const ContainerNameSchema = z
   .string()
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, 'must be letters, digits, "_", "." and "-", starting with a letter or digit');
+  .regex(
+    /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/,
+    'must be letters, digits, "_", "." and "-", starting with a letter or digit',
+  );
 
 /** A service's id or slug; groups a service's images and containers for pruning and listing. */
 export const ServiceKeySchema = z

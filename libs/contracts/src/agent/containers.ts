@@ -71,7 +71,11 @@ export const StopContainerRequestSchema = z.strictObject({
 });
 export type StopContainerRequest = z.input<typeof StopContainerRequestSchema>;
 
-export const StopContainerResponseSchema = z.strictObject({ name: z.string(), stopped: z.boolean(), removed: z.boolean() });
+export const StopContainerResponseSchema = z.strictObject({
+  name: z.string(),
+  stopped: z.boolean(),
+  removed: z.boolean(),
+});
 export type StopContainerResponse = z.infer<typeof StopContainerResponseSchema>;
 
 const booleanFlag = z.enum(['true', 'false']).transform((value) => value === 'true');

@@ -51,7 +51,10 @@ export const ApplyRoutesRequestSchema = z.strictObject({
   routes: z
     .array(EdgeRouteSchema)
     .max(5000)
-    .refine((routes) => new Set(routes.map((route) => route.hostname)).size === routes.length, 'hostnames must be unique'),
+    .refine(
+      (routes) => new Set(routes.map((route) => route.hostname)).size === routes.length,
+      'hostnames must be unique',
+    ),
 });
 export type ApplyRoutesRequest = z.input<typeof ApplyRoutesRequestSchema>;
 

@@ -23,17 +23,19 @@ const email = z
   .toLowerCase()
   .max(254)
   .pipe(z.email({ message: 'must be an email address' }));
-const password = z
-  .string()
-  .min(10, 'must be at least 10 characters')
-  .max(256, 'must be at most 256 characters');
+const password = z.string().min(10, 'must be at least 10 characters').max(256, 'must be at most 256 characters');
 const workspaceName = z.string().trim().min(1).max(100);
 
 export const SignupRequestSchema = z.strictObject({ email, password, workspaceName });
 export const LoginRequestSchema = z.strictObject({ email, password: z.string().min(1).max(256) });
 
 export const UserViewSchema = z.strictObject({ id: z.uuid(), email: z.string(), createdAt: z.iso.datetime() });
-export const WorkspaceViewSchema = z.strictObject({ id: z.uuid(), name: z.string(), role: RoleSchema, createdAt: z.iso.datetime() });
+export const WorkspaceViewSchema = z.strictObject({
+  id: z.uuid(),
+  name: z.string(),
+  role: RoleSchema,
+  createdAt: z.iso.datetime(),
+});
 
 export const SignupResponseSchema = z.strictObject({
   user: UserViewSchema,
@@ -53,7 +55,11 @@ export const CreateWorkspaceRequestSchema = z.strictObject({ name: workspaceName
 
 export const CreateApiTokenRequestSchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
-  scopes: z.array(ScopeSchema).min(1).max(4).refine((scopes) => new Set(scopes).size === scopes.length, 'must not repeat a scope'),
+  scopes: z
+    .array(ScopeSchema)
+    .min(1)
+    .max(4)
+    .refine((scopes) => new Set(scopes).size === scopes.length, 'must not repeat a scope'),
   expiresInDays: z.int().min(1).max(3650).optional(),
 });
 export const ApiTokenViewSchema = z.strictObject({

@@ -13,9 +13,20 @@ import {
   ServiceViewSchema,
   UpdateServiceRequestSchema,
 } from '../deployments/applications';
-import { CredentialProviderSchema, ProviderViewSchema, SaveProviderCredentialsRequestSchema } from '../servers/providers';
+import {
+  CredentialProviderSchema,
+  ProviderViewSchema,
+  SaveProviderCredentialsRequestSchema,
+} from '../servers/providers';
 import { CreateSnapshotRequestSchema, ListSnapshots, SnapshotViewSchema } from '../servers/snapshots';
-import { ListServers, ProviderSchema, ProvisionServerRequestSchema, RegionSchema, ServerViewSchema, SizeSchema } from '../servers/servers';
+import {
+  ListServers,
+  ProviderSchema,
+  ProvisionServerRequestSchema,
+  RegionSchema,
+  ServerViewSchema,
+  SizeSchema,
+} from '../servers/servers';
 import {
   AddMemberRequestSchema,
   ApiTokenViewSchema,
@@ -67,7 +78,12 @@ const accepted = <const IdField extends string>(idField: IdField) =>
 const commaList = z
   .string()
   .max(2000)
-  .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  )
   .pipe(z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'must be event type names separated by commas')).max(50));
 
 export const apiRoutes = {
@@ -116,7 +132,11 @@ export const apiRoutes = {
     summary: 'Workspaces the caller belongs to',
     tag: 'Identity',
     auth: 'read',
-    success: { status: 200, description: 'Workspaces', schema: z.strictObject({ items: z.array(WorkspaceViewSchema) }) },
+    success: {
+      status: 200,
+      description: 'Workspaces',
+      schema: z.strictObject({ items: z.array(WorkspaceViewSchema) }),
+    },
   },
   createWorkspace: {
     operationId: 'createWorkspace',
@@ -142,7 +162,8 @@ export const apiRoutes = {
     operationId: 'createApiToken',
     method: 'POST',
     path: '/v1/api-tokens',
-    summary: "Create an API token for programs, with at most the creator's scopes; its secret is shown in this answer only",
+    summary:
+      "Create an API token for programs, with at most the creator's scopes; its secret is shown in this answer only",
     tag: 'Identity',
     auth: 'read',
     body: CreateApiTokenRequestSchema,
@@ -218,7 +239,11 @@ export const apiRoutes = {
     tag: 'Deploy configs',
     auth: 'deploy',
     body: DeployConfigFieldsSchema,
-    success: { status: 202, description: 'Accepted: the command is durably queued', schema: accepted('deployConfigId') },
+    success: {
+      status: 202,
+      description: 'Accepted: the command is durably queued',
+      schema: accepted('deployConfigId'),
+    },
   },
   getDeployConfig: {
     operationId: 'getDeployConfig',
@@ -239,7 +264,11 @@ export const apiRoutes = {
     auth: 'deploy',
     params: id,
     body: DeployConfigFieldsSchema,
-    success: { status: 202, description: 'Accepted: the command is durably queued', schema: accepted('deployConfigId') },
+    success: {
+      status: 202,
+      description: 'Accepted: the command is durably queued',
+      schema: accepted('deployConfigId'),
+    },
   },
   deleteDeployConfig: {
     operationId: 'deleteDeployConfig',
@@ -249,7 +278,11 @@ export const apiRoutes = {
     tag: 'Deploy configs',
     auth: 'deploy',
     params: id,
-    success: { status: 202, description: 'Accepted: the command is durably queued', schema: accepted('deployConfigId') },
+    success: {
+      status: 202,
+      description: 'Accepted: the command is durably queued',
+      schema: accepted('deployConfigId'),
+    },
   },
   listServers: {
     operationId: 'listServers',
@@ -285,11 +318,17 @@ export const apiRoutes = {
     operationId: 'destroyServer',
     method: 'DELETE',
     path: '/v1/servers/:id',
-    summary: 'Destroy a server and its cloud resources; `force=true` also deletes a cloud server the platform does not manage',
+    summary:
+      'Destroy a server and its cloud resources; `force=true` also deletes a cloud server the platform does not manage',
     tag: 'Infrastructure',
     auth: 'infra',
     params: id,
-    query: z.strictObject({ force: z.enum(['true', 'false']).transform((value) => value === 'true').optional() }),
+    query: z.strictObject({
+      force: z
+        .enum(['true', 'false'])
+        .transform((value) => value === 'true')
+        .optional(),
+    }),
     success: { status: 202, description: 'Accepted: destroying has started', schema: accepted('serverId') },
   },
   refreshServer: {
@@ -335,7 +374,8 @@ export const apiRoutes = {
     operationId: 'saveProviderCredentials',
     method: 'PUT',
     path: '/v1/providers/:provider',
-    summary: "Save the workspace's API token for the provider: verified with the provider first, stored encrypted, never returned",
+    summary:
+      "Save the workspace's API token for the provider: verified with the provider first, stored encrypted, never returned",
     tag: 'Infrastructure',
     auth: 'admin',
     params: z.strictObject({ provider: CredentialProviderSchema }),
@@ -498,7 +538,11 @@ export const apiRoutes = {
     tag: 'Deployments',
     auth: 'deploy',
     body: CreateDeploymentRequestSchema,
-    success: { status: 202, description: 'Accepted (or a text/event-stream of its progress)', schema: accepted('deploymentId') },
+    success: {
+      status: 202,
+      description: 'Accepted (or a text/event-stream of its progress)',
+      schema: accepted('deploymentId'),
+    },
   },
   getDeployment: {
     operationId: 'getDeployment',

@@ -14,7 +14,10 @@ export const SlugNameSchema = z
   .toLowerCase()
   .min(1)
   .max(40)
-  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'must be lower-case letters, digits and dashes, starting and ending with a letter or digit');
+  .regex(
+    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
+    'must be lower-case letters, digits and dashes, starting and ending with a letter or digit',
+  );
 
 /** An environment variable's name: no `=`, no newline, nothing a shell or Docker would read differently. */
 export const EnvNameSchema = z
@@ -59,20 +62,39 @@ export const StrategySchema = z.strictObject({ batchSize: z.int().min(1).max(100
 export const CreateDeploymentRequestSchema = z.strictObject({
   serviceId,
   source: DeploySourceSchema,
-  serverIds: z.array(z.uuid()).min(1).max(100).refine((ids) => new Set(ids).size === ids.length, 'must not repeat a server'),
+  serverIds: z
+    .array(z.uuid())
+    .min(1)
+    .max(100)
+    .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a server'),
   /** Variables for this deployment on top of the service's own. */
   env: EnvValuesSchema.optional(),
   strategy: StrategySchema.optional(),
 });
 export type CreateDeploymentRequest = z.infer<typeof CreateDeploymentRequestSchema>;
 
-export const CreateProject = defineCommand(DEPLOYMENTS, 'CreateProject', z.strictObject({ projectId, name: SlugNameSchema }));
-export const ProjectCreated = defineEvent(DEPLOYMENTS, 'ProjectCreated', z.strictObject({ projectId, workspaceId: z.string(), name: z.string() }));
+export const CreateProject = defineCommand(
+  DEPLOYMENTS,
+  'CreateProject',
+  z.strictObject({ projectId, name: SlugNameSchema }),
+);
+export const ProjectCreated = defineEvent(
+  DEPLOYMENTS,
+  'ProjectCreated',
+  z.strictObject({ projectId, workspaceId: z.string(), name: z.string() }),
+);
 
 export const CreateService = defineCommand(
   DEPLOYMENTS,
   'CreateService',
-  z.strictObject({ serviceId, projectId, name: SlugNameSchema, port: z.int(), healthCheckPath: HealthCheckPathSchema, env: SealedEnvSchema }),
+  z.strictObject({
+    serviceId,
+    projectId,
+    name: SlugNameSchema,
+    port: z.int(),
+    healthCheckPath: HealthCheckPathSchema,
+    env: SealedEnvSchema,
+  }),
 );
 export const UpdateService = defineCommand(
   DEPLOYMENTS,
@@ -111,21 +133,47 @@ export const DeployService = defineCommand(
 export const RollbackDeployment = defineCommand(
   DEPLOYMENTS,
   'RollbackDeployment',
-  z.strictObject({ deploymentId, serviceId, rollbackOf: deploymentId, targets: z.array(DeploymentTargetSchema).min(1).max(100) }),
+  z.strictObject({
+    deploymentId,
+    serviceId,
+    rollbackOf: deploymentId,
+    targets: z.array(DeploymentTargetSchema).min(1).max(100),
+  }),
 );
 
 export const ServiceCreated = defineEvent(
   DEPLOYMENTS,
   'ServiceCreated',
-  z.strictObject({ serviceId, projectId, workspaceId: z.string(), name: z.string(), port: z.int(), healthCheckPath: z.string(), env: SealedEnvSchema }),
+  z.strictObject({
+    serviceId,
+    projectId,
+    workspaceId: z.string(),
+    name: z.string(),
+    port: z.int(),
+    healthCheckPath: z.string(),
+    env: SealedEnvSchema,
+  }),
 );
 export const ServiceUpdated = defineEvent(
   DEPLOYMENTS,
   'ServiceUpdated',
-  z.strictObject({ serviceId, port: z.int(), healthCheckPath: z.string(), setEnv: SealedEnvSchema, unsetEnv: z.array(z.string()) }),
+  z.strictObject({
+    serviceId,
+    port: z.int(),
+    healthCheckPath: z.string(),
+    setEnv: SealedEnvSchema,
+    unsetEnv: z.array(z.string()),
+  }),
 );
 
-export const DeploymentStatusSchema = z.enum(['pending', 'building', 'deploying', 'rolling_back', 'succeeded', 'failed']);
+export const DeploymentStatusSchema = z.enum([
+  'pending',
+  'building',
+  'deploying',
+  'rolling_back',
+  'succeeded',
+  'failed',
+]);
 export type DeploymentStatus = z.infer<typeof DeploymentStatusSchema>;
 
 export const DeploymentRequested = defineEvent(
@@ -188,7 +236,11 @@ export const ServerRolledBack = defineEvent(
   'ServerRolledBack',
   z.strictObject({ deploymentId, serverId: z.uuid(), container: z.string().nullable(), reason: z.string().nullable() }),
 );
-export const DeploymentSucceeded = defineEvent(DEPLOYMENTS, 'DeploymentSucceeded', z.strictObject({ deploymentId, durationMs: z.number() }));
+export const DeploymentSucceeded = defineEvent(
+  DEPLOYMENTS,
+  'DeploymentSucceeded',
+  z.strictObject({ deploymentId, durationMs: z.number() }),
+);
 export const DeploymentFailed = defineEvent(
   DEPLOYMENTS,
   'DeploymentFailed',
@@ -250,7 +302,12 @@ export const DeploymentViewSchema = z.strictObject({
 });
 export type DeploymentView = z.infer<typeof DeploymentViewSchema>;
 
-export const ListProjects = defineQuery(DEPLOYMENTS, 'ListProjects', z.strictObject({ ...paginationParams }), pageOf(ProjectViewSchema));
+export const ListProjects = defineQuery(
+  DEPLOYMENTS,
+  'ListProjects',
+  z.strictObject({ ...paginationParams }),
+  pageOf(ProjectViewSchema),
+);
 export const GetProject = defineQuery(DEPLOYMENTS, 'GetProject', z.strictObject({ projectId }), ProjectViewSchema);
 export const ListServices = defineQuery(
   DEPLOYMENTS,
@@ -265,10 +322,19 @@ export const ListDeployments = defineQuery(
   z.strictObject({ serviceId: serviceId.optional(), ...paginationParams }),
   pageOf(DeploymentViewSchema),
 );
-export const GetDeployment = defineQuery(DEPLOYMENTS, 'GetDeployment', z.strictObject({ deploymentId }), DeploymentViewSchema);
+export const GetDeployment = defineQuery(
+  DEPLOYMENTS,
+  'GetDeployment',
+  z.strictObject({ deploymentId }),
+  DeploymentViewSchema,
+);
 export const GetDeploymentLogs = defineQuery(
   DEPLOYMENTS,
   'GetDeploymentLogs',
   z.strictObject({ deploymentId }),
-  z.strictObject({ lines: z.array(z.strictObject({ at: z.iso.datetime(), serverId: z.uuid().nullable(), step: z.string(), line: z.string() })) }),
+  z.strictObject({
+    lines: z.array(
+      z.strictObject({ at: z.iso.datetime(), serverId: z.uuid().nullable(), step: z.string(), line: z.string() }),
+    ),
+  }),
 );

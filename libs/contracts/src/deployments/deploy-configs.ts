@@ -19,7 +19,10 @@ export const GitRefSchema = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9._/-]*$/, 'must be a branch, tag or commit (letters, digits, "._/-"; not starting with "-")')
+  .regex(
+    /^[A-Za-z0-9_][A-Za-z0-9._/-]*$/,
+    'must be a branch, tag or commit (letters, digits, "._/-"; not starting with "-")',
+  )
   .refine((ref) => !ref.includes('..') && !ref.endsWith('/') && !ref.endsWith('.lock'), 'is not a valid git ref');
 
 export const GitUrlSchema = z

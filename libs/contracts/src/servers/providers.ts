@@ -45,12 +45,26 @@ export const SaveProviderCredentials = defineQuery(
   z.strictObject({ provider: CredentialProviderSchema, sealedToken: z.string().startsWith('v1:') }),
   ProviderViewSchema,
 );
-export const RemoveProviderCredentials = defineQuery(SERVERS, 'RemoveProviderCredentials', z.strictObject({ provider: CredentialProviderSchema }), ProviderViewSchema);
-export const ListProviders = defineQuery(SERVERS, 'ListProviders', z.strictObject({}), z.strictObject({ items: z.array(ProviderViewSchema) }));
+export const RemoveProviderCredentials = defineQuery(
+  SERVERS,
+  'RemoveProviderCredentials',
+  z.strictObject({ provider: CredentialProviderSchema }),
+  ProviderViewSchema,
+);
+export const ListProviders = defineQuery(
+  SERVERS,
+  'ListProviders',
+  z.strictObject({}),
+  z.strictObject({ items: z.array(ProviderViewSchema) }),
+);
 
 export const ProviderConnected = defineEvent(
   SERVERS,
   'ProviderConnected',
   z.strictObject({ provider: CredentialProviderSchema, account: z.string(), verifiedAt: z.iso.datetime() }),
 );
-export const ProviderDisconnected = defineEvent(SERVERS, 'ProviderDisconnected', z.strictObject({ provider: CredentialProviderSchema }));
+export const ProviderDisconnected = defineEvent(
+  SERVERS,
+  'ProviderDisconnected',
+  z.strictObject({ provider: CredentialProviderSchema }),
+);

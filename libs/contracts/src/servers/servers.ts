@@ -18,9 +18,16 @@ export const ServerNameSchema = z
   .trim()
   .min(1)
   .max(63)
-  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i, 'must be letters, digits and dashes, starting and ending with a letter or digit');
+  .regex(
+    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/i,
+    'must be letters, digits and dashes, starting and ending with a letter or digit',
+  );
 
-const slug = z.string().min(1).max(64).regex(/^[a-z0-9-]+$/, 'must be a lower-case slug such as "nyc3" or "s-1vcpu-1gb"');
+const slug = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9-]+$/, 'must be a lower-case slug such as "nyc3" or "s-1vcpu-1gb"');
 
 export const ServerStatusSchema = z.enum(['provisioning', 'booting', 'ready', 'failed', 'destroying', 'destroyed']);
 export type ServerStatus = z.infer<typeof ServerStatusSchema>;
@@ -78,11 +85,24 @@ export const ServerProvisionFailed = defineEvent(
 export const ServerChecked = defineEvent(
   SERVERS,
   'ServerChecked',
-  z.strictObject({ serverId, reachable: z.boolean(), agentVersion: z.string().nullable(), checkedAt: z.iso.datetime() }),
+  z.strictObject({
+    serverId,
+    reachable: z.boolean(),
+    agentVersion: z.string().nullable(),
+    checkedAt: z.iso.datetime(),
+  }),
 );
-export const ServerDestroyRequested = defineEvent(SERVERS, 'ServerDestroyRequested', z.strictObject({ serverId, force: z.boolean() }));
+export const ServerDestroyRequested = defineEvent(
+  SERVERS,
+  'ServerDestroyRequested',
+  z.strictObject({ serverId, force: z.boolean() }),
+);
 export const ServerDestroyed = defineEvent(SERVERS, 'ServerDestroyed', z.strictObject({ serverId }));
-export const ServerDestroyFailed = defineEvent(SERVERS, 'ServerDestroyFailed', z.strictObject({ serverId, reason: z.string() }));
+export const ServerDestroyFailed = defineEvent(
+  SERVERS,
+  'ServerDestroyFailed',
+  z.strictObject({ serverId, reason: z.string() }),
+);
 
 export const serverEvents = [
   ServerProvisionRequested,
@@ -115,7 +135,12 @@ export const ServerViewSchema = z.strictObject({
 });
 export type ServerView = z.infer<typeof ServerViewSchema>;
 
-export const ListServers = defineQuery(SERVERS, 'ListServers', z.strictObject({ ...paginationParams }), pageOf(ServerViewSchema));
+export const ListServers = defineQuery(
+  SERVERS,
+  'ListServers',
+  z.strictObject({ ...paginationParams }),
+  pageOf(ServerViewSchema),
+);
 export const GetServer = defineQuery(SERVERS, 'GetServer', z.strictObject({ serverId }), ServerViewSchema);
 
 /** How another service reaches a server's agent: the deployer signs its requests with the (sealed) secret. */
@@ -135,5 +160,15 @@ export const SizeSchema = z.strictObject({
   priceMonthly: z.number(),
   regions: z.array(z.string()),
 });
-export const ListRegions = defineQuery(SERVERS, 'ListRegions', z.strictObject({ provider: ProviderSchema }), z.strictObject({ items: z.array(RegionSchema) }));
-export const ListSizes = defineQuery(SERVERS, 'ListSizes', z.strictObject({ provider: ProviderSchema }), z.strictObject({ items: z.array(SizeSchema) }));
+export const ListRegions = defineQuery(
+  SERVERS,
+  'ListRegions',
+  z.strictObject({ provider: ProviderSchema }),
+  z.strictObject({ items: z.array(RegionSchema) }),
+);
+export const ListSizes = defineQuery(
+  SERVERS,
+  'ListSizes',
+  z.strictObject({ provider: ProviderSchema }),
+  z.strictObject({ items: z.array(SizeSchema) }),
+);

@@ -4,7 +4,11 @@ import { pageOf, paginationParams } from '../messages';
 import { SERVERS } from './servers';
 
 const snapshotId = z.uuid();
-const slug = z.string().min(1).max(64).regex(/^[a-z0-9-]+$/, 'must be a lower-case slug such as "nyc3" or "s-1vcpu-1gb"');
+const slug = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9-]+$/, 'must be a lower-case slug such as "nyc3" or "s-1vcpu-1gb"');
 
 /** Snapshots are DigitalOcean images: local servers run the agent straight from this machine. */
 export const SnapshotProviderSchema = z.literal('digitalocean');
@@ -32,7 +36,13 @@ export const DeleteSnapshot = defineCommand(SERVERS, 'DeleteSnapshot', z.strictO
 export const SnapshotRequested = defineEvent(
   SERVERS,
   'SnapshotRequested',
-  z.strictObject({ snapshotId, workspaceId: z.string(), spec, agentVersion: z.string(), requestedAt: z.iso.datetime() }),
+  z.strictObject({
+    snapshotId,
+    workspaceId: z.string(),
+    spec,
+    agentVersion: z.string(),
+    requestedAt: z.iso.datetime(),
+  }),
 );
 export const SnapshotBuilderCreated = defineEvent(
   SERVERS,
@@ -45,17 +55,34 @@ export const SnapshotBuilderCreated = defineEvent(
     sealedAgentSecret: z.string().startsWith('v1:'),
   }),
 );
-export const SnapshotBuilderReady = defineEvent(SERVERS, 'SnapshotBuilderReady', z.strictObject({ snapshotId, agentVersion: z.string() }));
+export const SnapshotBuilderReady = defineEvent(
+  SERVERS,
+  'SnapshotBuilderReady',
+  z.strictObject({ snapshotId, agentVersion: z.string() }),
+);
 export const SnapshotTaken = defineEvent(
   SERVERS,
   'SnapshotTaken',
-  z.strictObject({ snapshotId, providerSnapshotId: z.string(), regions: z.array(z.string()), sizeGb: z.number().nullable() }),
+  z.strictObject({
+    snapshotId,
+    providerSnapshotId: z.string(),
+    regions: z.array(z.string()),
+    sizeGb: z.number().nullable(),
+  }),
 );
 export const SnapshotReady = defineEvent(SERVERS, 'SnapshotReady', z.strictObject({ snapshotId }));
-export const SnapshotFailed = defineEvent(SERVERS, 'SnapshotFailed', z.strictObject({ snapshotId, step: SnapshotStepSchema, reason: z.string() }));
+export const SnapshotFailed = defineEvent(
+  SERVERS,
+  'SnapshotFailed',
+  z.strictObject({ snapshotId, step: SnapshotStepSchema, reason: z.string() }),
+);
 export const SnapshotDeleteRequested = defineEvent(SERVERS, 'SnapshotDeleteRequested', z.strictObject({ snapshotId }));
 export const SnapshotDeleted = defineEvent(SERVERS, 'SnapshotDeleted', z.strictObject({ snapshotId }));
-export const SnapshotDeleteFailed = defineEvent(SERVERS, 'SnapshotDeleteFailed', z.strictObject({ snapshotId, reason: z.string() }));
+export const SnapshotDeleteFailed = defineEvent(
+  SERVERS,
+  'SnapshotDeleteFailed',
+  z.strictObject({ snapshotId, reason: z.string() }),
+);
 
 export const snapshotEvents = [
   SnapshotRequested,
@@ -90,5 +117,10 @@ export const SnapshotViewSchema = z.strictObject({
 });
 export type SnapshotView = z.infer<typeof SnapshotViewSchema>;
 
-export const ListSnapshots = defineQuery(SERVERS, 'ListSnapshots', z.strictObject({ ...paginationParams }), pageOf(SnapshotViewSchema));
+export const ListSnapshots = defineQuery(
+  SERVERS,
+  'ListSnapshots',
+  z.strictObject({ ...paginationParams }),
+  pageOf(SnapshotViewSchema),
+);
 export const GetSnapshot = defineQuery(SERVERS, 'GetSnapshot', z.strictObject({ snapshotId }), SnapshotViewSchema);

@@ -26,7 +26,10 @@ const expectCode = (code: string) => (error: unknown) => {
 
 describe('deploy config decider', () => {
   it('creates a deploy config in the caller workspace', () => {
-    spec.given([]).when({ type: 'CreateDeployConfig', data: { deployConfigId: id, fields } }).then([created]);
+    spec
+      .given([])
+      .when({ type: 'CreateDeployConfig', data: { deployConfigId: id, fields } })
+      .then([created]);
   });
 
   it('refuses to create one that exists', () => {
@@ -42,12 +45,21 @@ describe('deploy config decider', () => {
       .given([created])
       .when({ type: 'UpdateDeployConfig', data: { deployConfigId: id, fields: renamed } })
       .then([{ type: 'DeployConfigUpdated', data: { deployConfigId: id, workspaceId: 'ws_a', fields: renamed } }]);
-    spec.given([created]).when({ type: 'UpdateDeployConfig', data: { deployConfigId: id, fields } }).thenNothingHappens();
+    spec
+      .given([created])
+      .when({ type: 'UpdateDeployConfig', data: { deployConfigId: id, fields } })
+      .thenNothingHappens();
   });
 
   it('deletes once, naming what it deleted; afterwards it is gone', () => {
-    const deleted = { type: 'DeployConfigDeleted' as const, data: { deployConfigId: id, workspaceId: 'ws_a', name: fields.name } };
-    spec.given([created]).when({ type: 'DeleteDeployConfig', data: { deployConfigId: id } }).then([deleted]);
+    const deleted = {
+      type: 'DeployConfigDeleted' as const,
+      data: { deployConfigId: id, workspaceId: 'ws_a', name: fields.name },
+    };
+    spec
+      .given([created])
+      .when({ type: 'DeleteDeployConfig', data: { deployConfigId: id } })
+      .then([deleted]);
     spec
       .given([created, deleted])
       .when({ type: 'DeleteDeployConfig', data: { deployConfigId: id } })
@@ -67,6 +79,9 @@ describe('deploy config decider', () => {
       .given([created])
       .when({ type: 'DeleteDeployConfig', data: { deployConfigId: id } })
       .thenThrows(expectCode('not_found'));
-    spec.given([]).when({ type: 'DeleteDeployConfig', data: { deployConfigId: id } }).thenThrows(expectCode('not_found'));
+    spec
+      .given([])
+      .when({ type: 'DeleteDeployConfig', data: { deployConfigId: id } })
+      .thenThrows(expectCode('not_found'));
   });
 });

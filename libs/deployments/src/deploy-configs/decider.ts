@@ -14,14 +14,10 @@ import type { DecisionContext, Decider } from '@platform/decider';
 import { isDeepStrictEqual } from 'node:util';
 
 export type DeployConfigCommand =
-  | CommandOf<typeof CreateDeployConfig>
-  | CommandOf<typeof UpdateDeployConfig>
-  | CommandOf<typeof DeleteDeployConfig>;
+  CommandOf<typeof CreateDeployConfig> | CommandOf<typeof UpdateDeployConfig> | CommandOf<typeof DeleteDeployConfig>;
 
 export type DeployConfigEvent =
-  | EventOf<typeof DeployConfigCreated>
-  | EventOf<typeof DeployConfigUpdated>
-  | EventOf<typeof DeployConfigDeleted>;
+  EventOf<typeof DeployConfigCreated> | EventOf<typeof DeployConfigUpdated> | EventOf<typeof DeployConfigDeleted>;
 
 export type DeployConfigState =
   | { readonly status: 'absent' }

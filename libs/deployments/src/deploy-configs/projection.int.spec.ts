@@ -24,15 +24,21 @@ describe('deploy_configs projection', () => {
   afterEach(() => db.dispose());
 
   async function record(deployConfigId: string, type: string, data: object): Promise<Date> {
-    await store.append(`deploy-config-${deployConfigId}`, [{ type, data: { deployConfigId, workspaceId: 'ws_1', ...data }, metadata }]);
+    await store.append(`deploy-config-${deployConfigId}`, [
+      { type, data: { deployConfigId, workspaceId: 'ws_1', ...data }, metadata },
+    ]);
     const { events } = await store.readStream(`deploy-config-${deployConfigId}`);
     return events[events.length - 1].createdAt;
   }
 
   async function rows() {
-    const { rows } = await db.pool.query<{ id: string; name: string; version: number; created_at: Date; updated_at: Date }>(
-      `SELECT id, name, version, created_at, updated_at FROM ${db.schema}.deploy_configs ORDER BY name`,
-    );
+    const { rows } = await db.pool.query<{
+      id: string;
+      name: string;
+      version: number;
+      created_at: Date;
+      updated_at: Date;
+    }>(`SELECT id, name, version, created_at, updated_at FROM ${db.schema}.deploy_configs ORDER BY name`);
     return rows;
   }
 
@@ -57,7 +63,9 @@ describe('deploy_configs projection', () => {
     await record(added, 'DeployConfigDeleted', { name: 'web' });
     await eventsVisibleToReaders(db);
     expect(await runner.processBatch()).toBe(2);
-    expect(await rows()).toEqual([{ id: kept, name: 'api-final', version: 3, created_at: keptCreated, updated_at: keptUpdatedAgain }]);
+    expect(await rows()).toEqual([
+      { id: kept, name: 'api-final', version: 3, created_at: keptCreated, updated_at: keptUpdatedAgain },
+    ]);
   });
 
   it('keeps every field of a config as its event gave it', async () => {

@@ -31,7 +31,10 @@ export class DeployConfigQueries {
     private readonly schema: string,
   ) {}
 
-  async list(workspaceId: string, params: QueryParams<typeof ListDeployConfigs>): Promise<QueryResult<typeof ListDeployConfigs>> {
+  async list(
+    workspaceId: string,
+    params: QueryParams<typeof ListDeployConfigs>,
+  ): Promise<QueryResult<typeof ListDeployConfigs>> {
     const after = params.cursor ? decodeCursor(params.cursor, 2) : undefined;
     const { rows } = await this.pool.query<DeployConfigRow>(
       `SELECT ${COLUMNS} FROM ${this.schema}.deploy_configs
@@ -43,7 +46,10 @@ export class DeployConfigQueries {
     return pageFromRows(rows, params.limit, (row) => [row.created_at.toISOString(), row.id], toView);
   }
 
-  async get(workspaceId: string, params: QueryParams<typeof GetDeployConfig>): Promise<QueryResult<typeof GetDeployConfig>> {
+  async get(
+    workspaceId: string,
+    params: QueryParams<typeof GetDeployConfig>,
+  ): Promise<QueryResult<typeof GetDeployConfig>> {
     const { rows } = await this.pool.query<DeployConfigRow>(
       `SELECT ${COLUMNS} FROM ${this.schema}.deploy_configs WHERE workspace_id = $1 AND id = $2`,
       [workspaceId, params.deployConfigId],

@@ -46,12 +46,10 @@ export const applicationsProjection: Projection = {
       const at = stored.createdAt;
       switch (event.type) {
         case 'ProjectCreated':
-          await tx.query('INSERT INTO projects (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
-            event.data.projectId,
-            event.data.workspaceId,
-            event.data.name,
-            at,
-          ]);
+          await tx.query(
+            'INSERT INTO projects (id, workspace_id, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+            [event.data.projectId, event.data.workspaceId, event.data.name, at],
+          );
           break;
         case 'ServiceCreated': {
           const { serviceId, workspaceId, projectId, name, port, healthCheckPath, env } = event.data;
@@ -75,11 +73,26 @@ export const applicationsProjection: Projection = {
         }
         case 'DeploymentRequested': {
           const d = event.data;
-          const servers = Object.fromEntries(d.targets.map((t) => [t.serverId, { status: 'pending', reason: null, url: `http://${t.publicIp}:${t.edgeHttpPort}` }]));
+          const servers = Object.fromEntries(
+            d.targets.map((t) => [
+              t.serverId,
+              { status: 'pending', reason: null, url: `http://${t.publicIp}:${t.edgeHttpPort}` },
+            ]),
+          );
           await tx.query(
             `INSERT INTO deployments (id, workspace_id, service_id, status, image_tag, source, rollback_of, servers, requested_by, requested_at)
              VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-            [d.deploymentId, d.workspaceId, d.serviceId, d.tag, JSON.stringify(d.source), d.rollbackOf, JSON.stringify(servers), stored.metadata.actorId, d.requestedAt],
+            [
+              d.deploymentId,
+              d.workspaceId,
+              d.serviceId,
+              d.tag,
+              JSON.stringify(d.source),
+              d.rollbackOf,
+              JSON.stringify(servers),
+              stored.metadata.actorId,
+              d.requestedAt,
+            ],
           );
           break;
         }
@@ -87,7 +100,14 @@ export const applicationsProjection: Projection = {
           await tx.query(
             `INSERT INTO deployment_logs (deployment_id, position, line_no, server_id, step, line, at)
              SELECT $1, $2, n, $3, $4, line, $5 FROM unnest($6::text[]) WITH ORDINALITY AS l(line, n) ON CONFLICT DO NOTHING`,
-            [event.data.deploymentId, stored.globalPosition, event.data.serverId, event.data.step, at, event.data.lines],
+            [
+              event.data.deploymentId,
+              stored.globalPosition,
+              event.data.serverId,
+              event.data.step,
+              at,
+              event.data.lines,
+            ],
           );
           break;
         case 'ImageReady':
@@ -97,29 +117,40 @@ export const applicationsProjection: Projection = {
           await setServer(tx, event.data.deploymentId, event.data.serverId, 'switched', null, 'deploying');
           break;
         case 'ServerDeployFailed':
-          await setServer(tx, event.data.deploymentId, event.data.serverId, 'failed', event.data.reason, 'rolling_back');
+          await setServer(
+            tx,
+            event.data.deploymentId,
+            event.data.serverId,
+            'failed',
+            event.data.reason,
+            'rolling_back',
+          );
           break;
         case 'ServerRolledBack':
-          await setServer(tx, event.data.deploymentId, event.data.serverId, 'rolled_back', event.data.reason, 'rolling_back');
+          await setServer(
+            tx,
+            event.data.deploymentId,
+            event.data.serverId,
+            'rolled_back',
+            event.data.reason,
+            'rolling_back',
+          );
           break;
         case 'DeploymentSucceeded':
-          await tx.query(`UPDATE deployments SET status = 'succeeded', finished_at = $2, duration_ms = $3 WHERE id = $1`, [
-            event.data.deploymentId,
-            at,
-            event.data.durationMs,
-          ]);
+          await tx.query(
+            `UPDATE deployments SET status = 'succeeded', finished_at = $2, duration_ms = $3 WHERE id = $1`,
+            [event.data.deploymentId, at, event.data.durationMs],
+          );
           await tx.query(
             `UPDATE services SET current_deployment_id = $1, updated_at = $2 WHERE id = (SELECT service_id FROM deployments WHERE id = $1)`,
             [event.data.deploymentId, at],
           );
           break;
         case 'DeploymentFailed':
-          await tx.query(`UPDATE deployments SET status = 'failed', failure_reason = $2, finished_at = $3, duration_ms = $4 WHERE id = $1`, [
-            event.data.deploymentId,
-            event.data.reason,
-            at,
-            event.data.durationMs,
-          ]);
+          await tx.query(
+            `UPDATE deployments SET status = 'failed', failure_reason = $2, finished_at = $3, duration_ms = $4 WHERE id = $1`,
+            [event.data.deploymentId, event.data.reason, at, event.data.durationMs],
+          );
           break;
       }
     }
@@ -130,7 +161,14 @@ export const applicationsProjection: Projection = {
   },
 };
 
-async function setServer(tx: PoolClient, deploymentId: string, serverId: string, status: string, reason: string | null, phase: string) {
+async function setServer(
+  tx: PoolClient,
+  deploymentId: string,
+  serverId: string,
+  status: string,
+  reason: string | null,
+  phase: string,
+) {
   await tx.query(
     `UPDATE deployments
         SET servers = jsonb_set(servers, ARRAY[$2::text], (servers -> $2::text) || jsonb_build_object('status', $3::text, 'reason', $4::text)),

@@ -45,7 +45,8 @@ interface DeploymentRow {
   duration_ms: number | null;
 }
 
-const SERVICE_COLUMNS = 'id, project_id, name, port, health_check_path, env_names, current_deployment_id, created_at, updated_at';
+const SERVICE_COLUMNS =
+  'id, project_id, name, port, health_check_path, env_names, current_deployment_id, created_at, updated_at';
 const DEPLOYMENT_COLUMNS =
   'id, service_id, status, image_tag, source, rollback_of, servers, failure_reason, requested_by, requested_at, finished_at, duration_ms';
 
@@ -58,14 +59,22 @@ export class ApplicationQueries {
     private readonly frontDoorPort = 80,
   ) {}
 
-  async listProjects(workspaceId: string, params: QueryParams<typeof ListProjects>): Promise<QueryResult<typeof ListProjects>> {
+  async listProjects(
+    workspaceId: string,
+    params: QueryParams<typeof ListProjects>,
+  ): Promise<QueryResult<typeof ListProjects>> {
     const after = params.cursor ? decodeCursor(params.cursor, 2) : undefined;
     const { rows } = await this.pool.query<{ id: string; name: string; created_at: Date }>(
       `SELECT id, name, created_at FROM ${this.schema}.projects WHERE workspace_id = $1
           ${after ? 'AND (created_at, id) < ($3::timestamptz, $4::uuid)' : ''} ORDER BY created_at DESC, id DESC LIMIT $2`,
       after ? [workspaceId, params.limit + 1, after[0], after[1]] : [workspaceId, params.limit + 1],
     );
-    return pageFromRows(rows, params.limit, (r) => [r.created_at.toISOString(), r.id], (r) => ({ id: r.id, name: r.name, createdAt: r.created_at.toISOString() }));
+    return pageFromRows(
+      rows,
+      params.limit,
+      (r) => [r.created_at.toISOString(), r.id],
+      (r) => ({ id: r.id, name: r.name, createdAt: r.created_at.toISOString() }),
+    );
   }
 
   async getProject(workspaceId: string, projectId: string) {
@@ -77,27 +86,40 @@ export class ApplicationQueries {
     return { id: rows[0].id, name: rows[0].name, createdAt: rows[0].created_at.toISOString() };
   }
 
-  async listServices(workspaceId: string, params: QueryParams<typeof ListServices>): Promise<QueryResult<typeof ListServices>> {
+  async listServices(
+    workspaceId: string,
+    params: QueryParams<typeof ListServices>,
+  ): Promise<QueryResult<typeof ListServices>> {
     await this.getProject(workspaceId, params.projectId);
     const after = params.cursor ? decodeCursor(params.cursor, 2) : undefined;
     const { rows } = await this.pool.query<ServiceRow>(
       `SELECT ${SERVICE_COLUMNS} FROM ${this.schema}.services WHERE workspace_id = $1 AND project_id = $2
           ${after ? 'AND (created_at, id) < ($4::timestamptz, $5::uuid)' : ''} ORDER BY created_at DESC, id DESC LIMIT $3`,
-      after ? [workspaceId, params.projectId, params.limit + 1, after[0], after[1]] : [workspaceId, params.projectId, params.limit + 1],
+      after
+        ? [workspaceId, params.projectId, params.limit + 1, after[0], after[1]]
+        : [workspaceId, params.projectId, params.limit + 1],
     );
-    return pageFromRows(rows, params.limit, (r) => [r.created_at.toISOString(), r.id], (row) => this.toServiceView(row));
+    return pageFromRows(
+      rows,
+      params.limit,
+      (r) => [r.created_at.toISOString(), r.id],
+      (row) => this.toServiceView(row),
+    );
   }
 
   async getService(workspaceId: string, serviceId: string): Promise<ServiceView> {
-    const { rows } = await this.pool.query<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM ${this.schema}.services WHERE workspace_id = $1 AND id = $2`, [
-      workspaceId,
-      serviceId,
-    ]);
+    const { rows } = await this.pool.query<ServiceRow>(
+      `SELECT ${SERVICE_COLUMNS} FROM ${this.schema}.services WHERE workspace_id = $1 AND id = $2`,
+      [workspaceId, serviceId],
+    );
     if (!rows[0]) throw new DomainError('not_found', `service ${serviceId} does not exist`);
     return this.toServiceView(rows[0]);
   }
 
-  async listDeployments(workspaceId: string, params: QueryParams<typeof ListDeployments>): Promise<QueryResult<typeof ListDeployments>> {
+  async listDeployments(
+    workspaceId: string,
+    params: QueryParams<typeof ListDeployments>,
+  ): Promise<QueryResult<typeof ListDeployments>> {
     const after = params.cursor ? decodeCursor(params.cursor, 2) : undefined;
     const values: unknown[] = [workspaceId, params.limit + 1, params.serviceId ?? null];
     if (after) values.push(after[0], after[1]);
@@ -120,7 +142,10 @@ export class ApplicationQueries {
     return toDeploymentView(rows[0]);
   }
 
-  async deploymentLogs(workspaceId: string, params: QueryParams<typeof GetDeploymentLogs>): Promise<QueryResult<typeof GetDeploymentLogs>> {
+  async deploymentLogs(
+    workspaceId: string,
+    params: QueryParams<typeof GetDeploymentLogs>,
+  ): Promise<QueryResult<typeof GetDeploymentLogs>> {
     await this.getDeployment(workspaceId, params.deploymentId);
     const { rows } = await this.pool.query<{ at: Date; server_id: string | null; step: string; line: string }>(
       `SELECT at, server_id, step, line FROM ${this.schema}.deployment_logs WHERE deployment_id = $1 ORDER BY position, line_no LIMIT 20000`,
@@ -163,7 +188,12 @@ function toDeploymentView(row: DeploymentRow): DeploymentView {
     imageTag: row.image_tag,
     source: row.source,
     rollbackOf: row.rollback_of,
-    servers: Object.entries(row.servers).map(([serverId, server]) => ({ serverId, status: server.status, reason: server.reason, url: server.url })),
+    servers: Object.entries(row.servers).map(([serverId, server]) => ({
+      serverId,
+      status: server.status,
+      reason: server.reason,
+      url: server.url,
+    })),
     failureReason: row.failure_reason,
     requestedBy: row.requested_by,
     requestedAt: row.requested_at.toISOString(),

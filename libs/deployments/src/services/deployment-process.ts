@@ -81,23 +81,37 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
   private async rollOut(service: KnownService, deployment: Deployment, metadata: StepMetadata): Promise<boolean> {
     const { deploymentId } = deployment;
     if (Date.now() - Date.parse(deployment.requestedAt) > this.options.deadlineMs) {
-      const stuck = deployment.targets.find((t) => deployment.servers[t.serverId]?.status !== 'switched') ?? deployment.targets[0];
+      const stuck =
+        deployment.targets.find((t) => deployment.servers[t.serverId]?.status !== 'switched') ?? deployment.targets[0];
       await this.record(metadata, randomUUID(), {
         type: 'RecordServerDeployFailed',
-        data: { deploymentId, serverId: stuck.serverId, reason: `the deployment did not finish within ${this.options.deadlineMs / 1000} s` },
+        data: {
+          deploymentId,
+          serverId: stuck.serverId,
+          reason: `the deployment did not finish within ${this.options.deadlineMs / 1000} s`,
+        },
       });
       return true;
     }
     const waiting = deployment.targets.filter((t) => deployment.servers[t.serverId]?.status === 'pending');
     if (waiting.length > 0) {
       // A build happens once, on one server; an image that exists already is tagged on every server at once.
-      const oneAtATime = !Object.values(deployment.servers).some((server) => server.image) && deployment.source.type !== 'image' && !deployment.rollbackOf;
-      await Promise.all((oneAtATime ? waiting.slice(0, 1) : waiting).map((target) => this.prepareImage(service, deployment, target, metadata)));
+      const oneAtATime =
+        !Object.values(deployment.servers).some((server) => server.image) &&
+        deployment.source.type !== 'image' &&
+        !deployment.rollbackOf;
+      await Promise.all(
+        (oneAtATime ? waiting.slice(0, 1) : waiting).map((target) =>
+          this.prepareImage(service, deployment, target, metadata),
+        ),
+      );
       return true;
     }
     const ready = deployment.targets.filter((t) => deployment.servers[t.serverId]?.status === 'image_ready');
     if (ready.length > 0) {
-      await Promise.all(ready.slice(0, deployment.batchSize).map((target) => this.cutOver(service, deployment, target, metadata)));
+      await Promise.all(
+        ready.slice(0, deployment.batchSize).map((target) => this.cutOver(service, deployment, target, metadata)),
+      );
       return true;
     }
     await this.record(metadata, nameBasedUuid(`${deploymentId}:succeeded`), {
@@ -114,22 +128,32 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
    * a Docker engine (this machine's) just tag it; a server with an engine of its own (a droplet) does not have
    * it, and gets it the way the first one did.
    */
-  private async prepareImage(service: KnownService, deployment: Deployment, target: DeploymentTarget, metadata: StepMetadata): Promise<void> {
+  private async prepareImage(
+    service: KnownService,
+    deployment: Deployment,
+    target: DeploymentTarget,
+    metadata: StepMetadata,
+  ): Promise<void> {
     const { deploymentId, serviceId } = deployment;
     const agent = this.agentOf(deployment.workspaceId, target);
     const [repository, tag] = [`srv-${short(target.serverId)}/${serviceKey(serviceId)}`, deployment.tag];
     const image = `${repository}:${tag}`;
     const log = (step: string, lines: string[]) =>
-      this.record(metadata, randomUUID(), { type: 'RecordLog', data: { deploymentId, serverId: target.serverId, step, lines } });
+      this.record(metadata, randomUUID(), {
+        type: 'RecordLog',
+        data: { deploymentId, serverId: target.serverId, step, lines },
+      });
     const agentStarted = performance.now();
     try {
       let how: 'built' | 'pulled' | 'shipped' | undefined;
       for (const step of imagePlan(service, deployment, target.serverId)) {
         if (step.kind === 'tag') {
-          const present = await agent.tagImage({ source: step.source, repository, tag, service: serviceKey(serviceId) }).then(
-            () => true,
-            () => false,
-          );
+          const present = await agent
+            .tagImage({ source: step.source, repository, tag, service: serviceKey(serviceId) })
+            .then(
+              () => true,
+              () => false,
+            );
           if (present) how = step.how;
         } else if (step.kind === 'pull') {
           await agent.pullImage({ image: step.image });
@@ -151,7 +175,11 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     } catch (error) {
       await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:failed`), {
         type: 'RecordServerDeployFailed',
-        data: { deploymentId, serverId: target.serverId, reason: `the image could not be prepared: ${describe(error)}` },
+        data: {
+          deploymentId,
+          serverId: target.serverId,
+          reason: `the image could not be prepared: ${describe(error)}`,
+        },
       });
     }
   }
@@ -168,9 +196,13 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
       if (archive.notes && archive.notes.length > 0) await log('detect', [...archive.notes]);
       const lines: string[] = [];
       const dockerfile = archive.dockerfile ? { dockerfile: archive.dockerfile } : {};
-      await agent.buildImage({ ...image, service: serviceKey(deployment.serviceId), ...dockerfile }, archive, (line) => {
-        if (line.type === 'log') lines.push(line.message.trimEnd());
-      });
+      await agent.buildImage(
+        { ...image, service: serviceKey(deployment.serviceId), ...dockerfile },
+        archive,
+        (line) => {
+          if (line.type === 'log') lines.push(line.message.trimEnd());
+        },
+      );
       const printed = lines.filter(Boolean);
       for (let i = 0; i < printed.length; i += 200) await log('build', printed.slice(i, i + 200));
     } finally {
@@ -178,7 +210,12 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     }
   }
 
-  private async cutOver(service: KnownService, deployment: Deployment, target: DeploymentTarget, metadata: StepMetadata): Promise<void> {
+  private async cutOver(
+    service: KnownService,
+    deployment: Deployment,
+    target: DeploymentTarget,
+    metadata: StepMetadata,
+  ): Promise<void> {
     const { deploymentId } = deployment;
     const image = deployment.servers[target.serverId]?.image as string;
     const container = `${serviceKey(deployment.serviceId)}-${short(target.serverId)}-${short(deploymentId)}`;
@@ -187,14 +224,27 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
       const agentStarted = performance.now();
       const result = await this.switchTo(service, deployment, target, image, container, (line) => lines.push(line));
       const agentMs = performance.now() - agentStarted;
-      await this.record(metadata, randomUUID(), { type: 'RecordLog', data: { deploymentId, serverId: target.serverId, step: 'cutover', lines } });
+      await this.record(metadata, randomUUID(), {
+        type: 'RecordLog',
+        data: { deploymentId, serverId: target.serverId, step: 'cutover', lines },
+      });
       await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:switched`), {
         type: 'RecordServerSwitched',
-        data: { deploymentId, serverId: target.serverId, container, image, switchedAfterMs: result.switchedAfterMs, agentMs },
+        data: {
+          deploymentId,
+          serverId: target.serverId,
+          container,
+          image,
+          switchedAfterMs: result.switchedAfterMs,
+          agentMs,
+        },
       });
     } catch (error) {
       if (lines.length) {
-        await this.record(metadata, randomUUID(), { type: 'RecordLog', data: { deploymentId, serverId: target.serverId, step: 'cutover', lines } });
+        await this.record(metadata, randomUUID(), {
+          type: 'RecordLog',
+          data: { deploymentId, serverId: target.serverId, step: 'cutover', lines },
+        });
       }
       await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:failed`), {
         type: 'RecordServerDeployFailed',
@@ -225,7 +275,13 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
           service: key,
           port: deployment.port,
           env: this.openEnv(deployment, { PORT: String(deployment.port) }),
-          healthCheck: { path: deployment.healthCheckPath, intervalMs: 200, timeoutMs: 2000, retries: 3, startPeriodMs: 15_000 },
+          healthCheck: {
+            path: deployment.healthCheckPath,
+            intervalMs: 200,
+            timeoutMs: 2000,
+            retries: 3,
+            startPeriodMs: 15_000,
+          },
         },
         replaces: running[0]?.name,
         hostnames: [serviceHostname(service.name)],
@@ -240,7 +296,8 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
   /** Puts every server this deployment switched back on the previous version, then ends it failed. */
   private async rollBack(service: KnownService, deployment: Deployment, metadata: StepMetadata): Promise<boolean> {
     const { deploymentId } = deployment;
-    const previous = service.current && service.current !== deploymentId ? service.deployments[service.current] : undefined;
+    const previous =
+      service.current && service.current !== deploymentId ? service.deployments[service.current] : undefined;
     for (const target of deployment.targets) {
       if (deployment.servers[target.serverId]?.status !== 'switched') continue;
       let reason: string | null = null;
@@ -252,7 +309,9 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
           await this.switchTo(service, previous, target, previousImage, container, () => undefined);
         } else {
           // Nothing ran here before this deployment: stop what it started.
-          await this.agentOf(deployment.workspaceId, target).stopContainer(deployment.servers[target.serverId]?.container as string);
+          await this.agentOf(deployment.workspaceId, target).stopContainer(
+            deployment.servers[target.serverId]?.container as string,
+          );
         }
       } catch (error) {
         reason = `rolling back failed: ${describe(error)}`;
@@ -277,32 +336,50 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
 
   private async prune(service: KnownService, deployment: Deployment, target: DeploymentTarget): Promise<void> {
     try {
-      const pruned = await this.agentOf(deployment.workspaceId, target).pruneImages({ keep: this.options.keepImages, service: serviceKey(deployment.serviceId) });
+      const pruned = await this.agentOf(deployment.workspaceId, target).pruneImages({
+        keep: this.options.keepImages,
+        service: serviceKey(deployment.serviceId),
+      });
       if (pruned.removed.length) {
-        this.options.logger.info({ deploymentId: deployment.deploymentId, serverId: target.serverId, removed: pruned.removed }, 'pruned old images');
+        this.options.logger.info(
+          { deploymentId: deployment.deploymentId, serverId: target.serverId, removed: pruned.removed },
+          'pruned old images',
+        );
       }
     } catch (error) {
-      this.options.logger.warn({ deploymentId: deployment.deploymentId, serverId: target.serverId, service: service.name, err: error }, 'pruning old images failed');
+      this.options.logger.warn(
+        { deploymentId: deployment.deploymentId, serverId: target.serverId, service: service.name, err: error },
+        'pruning old images failed',
+      );
     }
   }
 
   private openEnv(deployment: Deployment, extra: Record<string, string>): Record<string, string> {
     const env: Record<string, string> = { ...extra };
     for (const [name, sealed] of Object.entries(deployment.env)) {
-      env[name] = this.options.secrets.open(sealed, envSecretContext(deployment.workspaceId, deployment.serviceId, name));
+      env[name] = this.options.secrets.open(
+        sealed,
+        envSecretContext(deployment.workspaceId, deployment.serviceId, name),
+      );
     }
     return env;
   }
 
   private agentOf(workspaceId: string, target: DeploymentTarget): AgentClient {
-    const secret = this.options.secrets.open(target.sealedAgentSecret, agentSecretContext(workspaceId, target.serverId));
+    const secret = this.options.secrets.open(
+      target.sealedAgentSecret,
+      agentSecretContext(workspaceId, target.serverId),
+    );
     return new AgentClient({ baseUrl: target.agentUrl, secret, timeoutMs: 30_000 });
   }
 
   private async load(serviceId: string, deploymentId: string) {
     const { state, events } = await this.options.commands.load(serviceStreamId(serviceId));
     if (state.status === 'absent') return { service: undefined, deployment: undefined, metadata: undefined };
-    const requested = events.find((event) => event.type === 'DeploymentRequested' && (event.data as { deploymentId: string }).deploymentId === deploymentId);
+    const requested = events.find(
+      (event) =>
+        event.type === 'DeploymentRequested' && (event.data as { deploymentId: string }).deploymentId === deploymentId,
+    );
     const metadata: StepMetadata | undefined = requested && {
       workspaceId: requested.metadata.workspaceId,
       actorId: 'deployer',

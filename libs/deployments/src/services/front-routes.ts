@@ -54,7 +54,10 @@ export class FrontRoutes {
 
   /** The routes as the read model has them now. */
   async routes(): Promise<FrontRoute[]> {
-    const { rows } = await this.options.pool.query<{ name: string; servers: Record<string, { status: string; url: string }> }>(
+    const { rows } = await this.options.pool.query<{
+      name: string;
+      servers: Record<string, { status: string; url: string }>;
+    }>(
       `SELECT s.name, d.servers FROM ${this.options.schema}.services s
          JOIN ${this.options.schema}.deployments d ON d.id = s.current_deployment_id
         ORDER BY d.finished_at DESC NULLS LAST, d.id`,

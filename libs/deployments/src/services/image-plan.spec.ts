@@ -5,7 +5,12 @@ import type { Deployment, KnownService, ServerProgress } from './service-decider
 const [first, second] = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222'];
 const upload: DeploySource = { type: 'upload', uploadId: '33333333-3333-4333-8333-333333333333' };
 
-function deployment(id: string, source: DeploySource, servers: Record<string, ServerProgress>, rollbackOf: string | null = null): Deployment {
+function deployment(
+  id: string,
+  source: DeploySource,
+  servers: Record<string, ServerProgress>,
+  rollbackOf: string | null = null,
+): Deployment {
   return {
     deploymentId: id,
     serviceId: 'svc',
@@ -47,7 +52,10 @@ describe('how a server gets the deployment image', () => {
   });
 
   it("tags the first server's image on the others, and builds there too when their Docker engine does not hold it", () => {
-    const built = deployment(d1, upload, { [first]: { status: 'image_ready', image: 'srv-1/web:deploy_aaaaaaaa' }, [second]: { status: 'pending' } });
+    const built = deployment(d1, upload, {
+      [first]: { status: 'image_ready', image: 'srv-1/web:deploy_aaaaaaaa' },
+      [second]: { status: 'pending' },
+    });
     expect(imagePlan(service(built), built, second)).toEqual([
       { kind: 'tag', source: 'srv-1/web:deploy_aaaaaaaa', how: 'shipped' },
       { kind: 'build', source: upload },
@@ -64,7 +72,10 @@ describe('how a server gets the deployment image', () => {
   });
 
   it('rolls back to the exact image that ran on the server, and never rebuilds it', () => {
-    const earlier = { ...deployment(d1, upload, { [first]: { status: 'switched', image: 'srv-1/web:deploy_aaaaaaaa' } }), status: 'succeeded' as const };
+    const earlier = {
+      ...deployment(d1, upload, { [first]: { status: 'switched', image: 'srv-1/web:deploy_aaaaaaaa' } }),
+      status: 'succeeded' as const,
+    };
     const rollback = deployment(d2, upload, { [first]: { status: 'pending' } }, d1);
     expect(imagePlan(service(earlier, rollback), rollback, first)).toEqual([
       { kind: 'tag', source: 'srv-1/web:deploy_aaaaaaaa', how: 'shipped' },

@@ -22,13 +22,20 @@ export function imagePlan(service: KnownService, deployment: Deployment, serverI
   if (shipped) steps.push({ kind: 'tag', source: shipped, how: 'shipped' });
   const previous = deployment.rollbackOf ? service.deployments[deployment.rollbackOf] : undefined;
   if (previous) {
-    const earlier = previous.servers[serverId]?.image ?? Object.values(previous.servers).find((progress) => progress.image)?.image;
+    const earlier =
+      previous.servers[serverId]?.image ?? Object.values(previous.servers).find((progress) => progress.image)?.image;
     if (earlier && earlier !== shipped) steps.push({ kind: 'tag', source: earlier, how: 'shipped' });
   }
   if (deployment.source.type === 'image') {
-    steps.push({ kind: 'tag', source: deployment.source.image, how: 'pulled' }, { kind: 'pull', image: deployment.source.image });
+    steps.push(
+      { kind: 'tag', source: deployment.source.image, how: 'pulled' },
+      { kind: 'pull', image: deployment.source.image },
+    );
   } else if (previous) {
-    steps.push({ kind: 'refuse', reason: "the image of the deployment rolled back to is no longer on this server; deploy its source again instead" });
+    steps.push({
+      kind: 'refuse',
+      reason: 'the image of the deployment rolled back to is no longer on this server; deploy its source again instead',
+    });
   } else {
     steps.push({ kind: 'build', source: deployment.source });
   }

@@ -1,4 +1,10 @@
-import { DomainError, type CommandOf, type CreateProject, type EventOf, type ProjectCreated } from '@platform/contracts';
+import {
+  DomainError,
+  type CommandOf,
+  type CreateProject,
+  type EventOf,
+  type ProjectCreated,
+} from '@platform/contracts';
 import type { Decider } from '@platform/decider';
 
 export type ProjectState = { readonly status: 'absent' } | { readonly status: 'active'; readonly workspaceId: string };
@@ -10,7 +16,8 @@ export function projectStreamId(projectId: string): string {
 export const projectDecider: Decider<CommandOf<typeof CreateProject>, EventOf<typeof ProjectCreated>, ProjectState> = {
   initialState: () => ({ status: 'absent' }),
   decide(command, state, { metadata }) {
-    if (state.status !== 'absent') throw new DomainError('conflict', `project ${command.data.projectId} exists already`);
+    if (state.status !== 'absent')
+      throw new DomainError('conflict', `project ${command.data.projectId} exists already`);
     return [{ type: 'ProjectCreated', data: { ...command.data, workspaceId: metadata.workspaceId } }];
   },
   evolve: (_state, event) => ({ status: 'active', workspaceId: event.data.workspaceId }),

@@ -95,17 +95,26 @@ function owned(state: ServiceState, serviceId: string, workspaceId: string): Kno
 
 function idle(service: KnownService): void {
   if (service.active) {
-    throw new DomainError('conflict', `deployment ${service.active} of this service is still running; wait until it ends, then deploy again`);
+    throw new DomainError(
+      'conflict',
+      `deployment ${service.active} of this service is still running; wait until it ends, then deploy again`,
+    );
   }
 }
 
 function runningDeployment(state: ServiceState, deploymentId: string): Deployment | undefined {
   if (state.status === 'absent') return undefined;
   const deployment = state.deployments[deploymentId];
-  return deployment && (deployment.status === 'running' || deployment.status === 'rolling_back') ? deployment : undefined;
+  return deployment && (deployment.status === 'running' || deployment.status === 'rolling_back')
+    ? deployment
+    : undefined;
 }
 
-function withDeployment(state: KnownService, deploymentId: string, change: (deployment: Deployment) => Deployment): KnownService {
+function withDeployment(
+  state: KnownService,
+  deploymentId: string,
+  change: (deployment: Deployment) => Deployment,
+): KnownService {
   const deployment = state.deployments[deploymentId];
   return deployment ? { ...state, deployments: { ...state.deployments, [deploymentId]: change(deployment) } } : state;
 }
@@ -121,7 +130,8 @@ export const serviceDecider: Decider<ServiceCommand, ServiceEvent, ServiceState>
   decide(command, state, { metadata, now }) {
     switch (command.type) {
       case 'CreateService':
-        if (state.status !== 'absent') throw new DomainError('conflict', `service ${command.data.serviceId} exists already`);
+        if (state.status !== 'absent')
+          throw new DomainError('conflict', `service ${command.data.serviceId} exists already`);
         return [{ type: 'ServiceCreated', data: { ...command.data, workspaceId: metadata.workspaceId } }];
       case 'UpdateService': {
         const service = owned(state, command.data.serviceId, metadata.workspaceId);
@@ -168,7 +178,10 @@ export const serviceDecider: Decider<ServiceCommand, ServiceEvent, ServiceState>
         const target = service.deployments[command.data.rollbackOf];
         if (!target) throw new DomainError('not_found', `deployment ${command.data.rollbackOf} does not exist`);
         if (target.status !== 'succeeded') {
-          throw new DomainError('conflict', `deployment ${command.data.rollbackOf} did not succeed, so there is nothing to go back to; pick one that did`);
+          throw new DomainError(
+            'conflict',
+            `deployment ${command.data.rollbackOf} did not succeed, so there is nothing to go back to; pick one that did`,
+          );
         }
         return [
           {
@@ -193,19 +206,31 @@ export const serviceDecider: Decider<ServiceCommand, ServiceEvent, ServiceState>
         ];
       }
       case 'RecordLog':
-        return runningDeployment(state, command.data.deploymentId) ? [{ type: 'DeploymentLogged', data: command.data }] : [];
+        return runningDeployment(state, command.data.deploymentId)
+          ? [{ type: 'DeploymentLogged', data: command.data }]
+          : [];
       case 'RecordImageReady':
         return runningDeployment(state, command.data.deploymentId) ? [{ type: 'ImageReady', data: command.data }] : [];
       case 'RecordServerSwitched':
-        return runningDeployment(state, command.data.deploymentId)?.status === 'running' ? [{ type: 'ServerSwitched', data: command.data }] : [];
+        return runningDeployment(state, command.data.deploymentId)?.status === 'running'
+          ? [{ type: 'ServerSwitched', data: command.data }]
+          : [];
       case 'RecordServerDeployFailed':
-        return runningDeployment(state, command.data.deploymentId)?.status === 'running' ? [{ type: 'ServerDeployFailed', data: command.data }] : [];
+        return runningDeployment(state, command.data.deploymentId)?.status === 'running'
+          ? [{ type: 'ServerDeployFailed', data: command.data }]
+          : [];
       case 'RecordServerRolledBack':
-        return runningDeployment(state, command.data.deploymentId)?.status === 'rolling_back' ? [{ type: 'ServerRolledBack', data: command.data }] : [];
+        return runningDeployment(state, command.data.deploymentId)?.status === 'rolling_back'
+          ? [{ type: 'ServerRolledBack', data: command.data }]
+          : [];
       case 'RecordDeploymentSucceeded':
-        return runningDeployment(state, command.data.deploymentId)?.status === 'running' ? [{ type: 'DeploymentSucceeded', data: command.data }] : [];
+        return runningDeployment(state, command.data.deploymentId)?.status === 'running'
+          ? [{ type: 'DeploymentSucceeded', data: command.data }]
+          : [];
       case 'RecordDeploymentFailed':
-        return runningDeployment(state, command.data.deploymentId) ? [{ type: 'DeploymentFailed', data: command.data }] : [];
+        return runningDeployment(state, command.data.deploymentId)
+          ? [{ type: 'DeploymentFailed', data: command.data }]
+          : [];
     }
   },
 
@@ -230,17 +255,25 @@ export const serviceDecider: Decider<ServiceCommand, ServiceEvent, ServiceState>
             [event.data.deploymentId]: {
               ...event.data,
               status: 'running',
-              servers: Object.fromEntries(event.data.targets.map((target) => [target.serverId, { status: 'pending' as const }])),
+              servers: Object.fromEntries(
+                event.data.targets.map((target) => [target.serverId, { status: 'pending' as const }]),
+              ),
             },
           },
         };
       case 'DeploymentLogged':
         return state;
       case 'ImageReady':
-        return withDeployment(state, event.data.deploymentId, (d) => withServer(d, event.data.serverId, { status: 'image_ready', image: event.data.image }));
+        return withDeployment(state, event.data.deploymentId, (d) =>
+          withServer(d, event.data.serverId, { status: 'image_ready', image: event.data.image }),
+        );
       case 'ServerSwitched':
         return withDeployment(state, event.data.deploymentId, (d) =>
-          withServer(d, event.data.serverId, { status: 'switched', image: event.data.image, container: event.data.container }),
+          withServer(d, event.data.serverId, {
+            status: 'switched',
+            image: event.data.image,
+            container: event.data.container,
+          }),
         );
       case 'ServerDeployFailed':
         return withDeployment(state, event.data.deploymentId, (d) => ({

@@ -19,5 +19,9 @@ export interface SourceArchiveOptions {
 
 /** Turns an upload or a git source into an archive; adapters live with the deployer. */
 export interface SourceArchives {
-  archiveOf(workspaceId: string, source: Exclude<DeploySource, { type: 'image' }>, options?: SourceArchiveOptions): Promise<SourceArchive>;
+  archiveOf(
+    workspaceId: string,
+    source: Exclude<DeploySource, { type: 'image' }>,
+    options?: SourceArchiveOptions,
+  ): Promise<SourceArchive>;
 }

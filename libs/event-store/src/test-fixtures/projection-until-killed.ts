@@ -12,7 +12,10 @@ async function main(): Promise<void> {
   const projection = ledgerProjection((handled) => {
     if (handled === killAfter) process.kill(process.pid, 'SIGKILL');
   });
-  const runner = new ProjectionRunner(store, projection, { replicaId: 'doomed', batchSize: Number(process.env.BATCH_SIZE) });
+  const runner = new ProjectionRunner(store, projection, {
+    replicaId: 'doomed',
+    batchSize: Number(process.env.BATCH_SIZE),
+  });
   await runner.catchUp();
 }
 

@@ -19,7 +19,11 @@ async function main(): Promise<void> {
       return published;
     },
   };
-  const relay = new OutboxRelay(store, publisher, { context: 'ledger', replicaId: 'doomed', batchSize: Number(process.env.BATCH_SIZE) });
+  const relay = new OutboxRelay(store, publisher, {
+    context: 'ledger',
+    replicaId: 'doomed',
+    batchSize: Number(process.env.BATCH_SIZE),
+  });
   while ((await relay.publishBatch()) > 0);
 }
 

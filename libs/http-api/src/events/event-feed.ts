@@ -26,7 +26,8 @@ export function deploymentIdOf(event: EventEnvelope): string | undefined {
  */
 export function publicEvent(event: EventEnvelope): EventEnvelope {
   const data = event.data;
-  if (data === null || typeof data !== 'object' || Array.isArray(data) || !Object.keys(data).some(isSealed)) return event;
+  if (data === null || typeof data !== 'object' || Array.isArray(data) || !Object.keys(data).some(isSealed))
+    return event;
   return { ...event, data: Object.fromEntries(Object.entries(data).filter(([key]) => !isSealed(key))) };
 }
 
@@ -71,7 +72,9 @@ export class EventFeed {
   }
 
   async lastSequence(): Promise<number> {
-    const { rows } = await this.pool.query<{ last: string | null }>(`SELECT max(sequence) AS last FROM ${this.schema}.event_feed`);
+    const { rows } = await this.pool.query<{ last: string | null }>(
+      `SELECT max(sequence) AS last FROM ${this.schema}.event_feed`,
+    );
     return Number(rows[0].last ?? 0);
   }
 
@@ -143,6 +146,9 @@ export class EventFeed {
   }
 
   async prune(olderThanDays: number): Promise<void> {
-    await this.pool.query(`DELETE FROM ${this.schema}.event_feed WHERE received_at < now() - make_interval(days => $1)`, [olderThanDays]);
+    await this.pool.query(
+      `DELETE FROM ${this.schema}.event_feed WHERE received_at < now() - make_interval(days => $1)`,
+      [olderThanDays],
+    );
   }
 }

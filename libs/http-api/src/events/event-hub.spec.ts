@@ -45,7 +45,9 @@ describe('EventHub.recheck', () => {
 
   it('checks every stream when no user is named, and keeps a stream whose check could not be made', async () => {
     const events = hub();
-    const expired = client('u1', { refusal: new DomainError('unauthorized', 'the credential is missing, expired or revoked') });
+    const expired = client('u1', {
+      refusal: new DomainError('unauthorized', 'the credential is missing, expired or revoked'),
+    });
     const unreachable = client('u2', { refusal: new Error('connect ECONNREFUSED 127.0.0.1:5432') });
     await events.connect(expired);
     await events.connect(unreachable);

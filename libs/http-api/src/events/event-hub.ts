@@ -75,7 +75,8 @@ export class EventHub {
       },
     });
     void this.subscription.closed().then((error) => {
-      if (error) this.logger.error({ err: error }, 'the event feed stopped; live events stop until the gateway restarts');
+      if (error)
+        this.logger.error({ err: error }, 'the event feed stopped; live events stop until the gateway restarts');
     });
   }
 
@@ -93,7 +94,10 @@ export class EventHub {
           await registration.client.reauthorize();
         } catch (error) {
           if (!(error instanceof DomainError)) {
-            this.logger.warn({ err: error }, 'could not check an event stream’s access again; it stays open until the next check');
+            this.logger.warn(
+              { err: error },
+              'could not check an event stream’s access again; it stays open until the next check',
+            );
             return;
           }
           this.registrations.delete(registration);
@@ -162,7 +166,11 @@ export class EventHub {
     if (afterSequence === undefined) return disconnect;
     try {
       let sequence = afterSequence;
-      for (let page = await this.feed.after(client.filter, sequence); page.length; page = await this.feed.after(client.filter, sequence)) {
+      for (
+        let page = await this.feed.after(client.filter, sequence);
+        page.length;
+        page = await this.feed.after(client.filter, sequence)
+      ) {
         for (const entry of page) {
           if (!client.send(entry)) return disconnect;
           sequence = entry.sequence;

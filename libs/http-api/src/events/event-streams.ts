@@ -41,15 +41,23 @@ export class EventStreams {
       connection.announce('accepted', await start());
     } catch (error) {
       disconnect();
-      const body = error instanceof DomainError ? error.toBody() : { code: 'internal', message: 'starting failed; retry' };
-      if (!(error instanceof DomainError)) this.logger.error({ err: error, requestId: request.platform.requestId }, 'starting a followed command failed');
+      const body =
+        error instanceof DomainError ? error.toBody() : { code: 'internal', message: 'starting failed; retry' };
+      if (!(error instanceof DomainError))
+        this.logger.error({ err: error, requestId: request.platform.requestId }, 'starting a followed command failed');
       connection.fail(body.code, body.message);
     }
   }
 
-  private connectionFor(request: FastifyRequest, reply: FastifyReply, filter: FeedFilter, endOn?: readonly string[]): SseConnection {
+  private connectionFor(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    filter: FeedFilter,
+    endOn?: readonly string[],
+  ): SseConnection {
     const { requestId, reauthorize } = stateOf(request);
-    if (!reauthorize) throw new Error('an event stream on a public route: the route definition and its handler disagree');
+    if (!reauthorize)
+      throw new Error('an event stream on a public route: the route definition and its handler disagree');
     return new SseConnection(reply, filter, {
       requestId,
       heartbeatMs: this.options.heartbeatMs,

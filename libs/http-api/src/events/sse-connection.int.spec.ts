@@ -42,7 +42,19 @@ describe('SSE connection over a real socket', () => {
     server = Fastify();
     server.decorateRequest('platform', null as never);
     server.get('/events', (_request, reply) => {
-      connections.push(new SseConnection(reply, { workspaceId: 'ws' }, { requestId: 'r', heartbeatMs: 60_000, maxBufferedBytes: 256 * 1024, userId: 'u', reauthorize: async () => undefined }));
+      connections.push(
+        new SseConnection(
+          reply,
+          { workspaceId: 'ws' },
+          {
+            requestId: 'r',
+            heartbeatMs: 60_000,
+            maxBufferedBytes: 256 * 1024,
+            userId: 'u',
+            reauthorize: async () => undefined,
+          },
+        ),
+      );
     });
     await server.listen({ port: 0, host: '127.0.0.1' });
   });
@@ -59,7 +71,8 @@ describe('SSE connection over a real socket', () => {
     const reading = (async () => {
       const decoder = new TextDecoder();
       try {
-        for await (const chunk of reader.body as ReadableStream<Uint8Array>) received.push(decoder.decode(chunk, { stream: true }));
+        for await (const chunk of reader.body as ReadableStream<Uint8Array>)
+          received.push(decoder.decode(chunk, { stream: true }));
       } catch {
         // The assertions below tell whether this client was cut off.
       }

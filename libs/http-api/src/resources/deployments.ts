@@ -12,16 +12,30 @@ import type { CommandGateway } from '../commands';
 import { accessOf } from '../request-state';
 
 /** Environment values sealed as soon as they arrive: commands and events only ever carry them sealed. */
-export function sealEnv(secrets: SecretBox, request: FastifyRequest, serviceId: string, env: Record<string, string>): SealedEnv {
+export function sealEnv(
+  secrets: SecretBox,
+  request: FastifyRequest,
+  serviceId: string,
+  env: Record<string, string>,
+): SealedEnv {
   const { workspaceId } = accessOf(request);
-  return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, secrets.seal(value, envSecretContext(workspaceId, serviceId, name))]));
+  return Object.fromEntries(
+    Object.entries(env).map(([name, value]) => [
+      name,
+      secrets.seal(value, envSecretContext(workspaceId, serviceId, name)),
+    ]),
+  );
 }
 
 /**
  * The servers a deployment goes to, each ready and of the caller's workspace; a server of another workspace
  * is not found, exactly like one that does not exist.
  */
-export async function deploymentTargets(commands: CommandGateway, request: FastifyRequest, serverIds: readonly string[]): Promise<DeploymentTarget[]> {
+export async function deploymentTargets(
+  commands: CommandGateway,
+  request: FastifyRequest,
+  serverIds: readonly string[],
+): Promise<DeploymentTarget[]> {
   return Promise.all(
     serverIds.map(async (serverId, index) => {
       try {
@@ -35,7 +49,9 @@ export async function deploymentTargets(commands: CommandGateway, request: Fasti
         };
       } catch (error) {
         if (error instanceof DomainError && (error.code === 'not_found' || error.code === 'conflict')) {
-          throw new DomainError(error.code, error.message, [{ path: `body.serverIds.${index}`, message: error.message }]);
+          throw new DomainError(error.code, error.message, [
+            { path: `body.serverIds.${index}`, message: error.message },
+          ]);
         }
         throw error;
       }
@@ -47,12 +63,20 @@ export async function deploymentTargets(commands: CommandGateway, request: Fasti
  * A service deploys one at a time: a second deployment while one runs is refused at once with which one runs
  * (the service's decider refuses it too, for two requests that race past this check).
  */
-export async function ensureNoRunningDeployment(commands: CommandGateway, request: FastifyRequest, serviceId: string): Promise<void> {
+export async function ensureNoRunningDeployment(
+  commands: CommandGateway,
+  request: FastifyRequest,
+  serviceId: string,
+): Promise<void> {
   const latest = await commands.query(request, ListDeployments, { serviceId, limit: 1 });
-  const running = latest.items.find((deployment) => deployment.status !== 'succeeded' && deployment.status !== 'failed');
+  const running = latest.items.find(
+    (deployment) => deployment.status !== 'succeeded' && deployment.status !== 'failed',
+  );
   if (running) {
-    throw new DomainError('conflict', `deployment ${running.id} of this service is still running; wait until it ends, then deploy again`, [
-      { deploymentId: running.id, status: running.status },
-    ]);
+    throw new DomainError(
+      'conflict',
+      `deployment ${running.id} of this service is still running; wait until it ends, then deploy again`,
+      [{ deploymentId: running.id, status: running.status }],
+    );
   }
 }

@@ -41,14 +41,26 @@ export async function completeSnapshotRequest(
   ]);
   const problems: { path: string; message: string }[] = [];
   if (!regions.items.some((item) => item.slug === body.region && item.available)) {
-    problems.push({ path: 'body.region', message: `must be one of: ${regions.items.filter((r) => r.available).map((r) => r.slug).join(', ')}` });
+    problems.push({
+      path: 'body.region',
+      message: `must be one of: ${regions.items
+        .filter((r) => r.available)
+        .map((r) => r.slug)
+        .join(', ')}`,
+    });
   }
-  const inRegion = sizes.items.filter((item) => item.regions.includes(body.region)).sort((a, b) => a.priceMonthly - b.priceMonthly);
+  const inRegion = sizes.items
+    .filter((item) => item.regions.includes(body.region))
+    .sort((a, b) => a.priceMonthly - b.priceMonthly);
   const size = body.size ?? inRegion[0]?.slug;
   if (!size || !inRegion.some((item) => item.slug === size)) {
-    problems.push({ path: 'body.size', message: `must be one of: ${inRegion.map((s) => s.slug).join(', ') || '(no size in this region)'}` });
+    problems.push({
+      path: 'body.size',
+      message: `must be one of: ${inRegion.map((s) => s.slug).join(', ') || '(no size in this region)'}`,
+    });
   }
-  if (problems.length || !size) throw new DomainError('validation_failed', `the ${body.provider} provider has no such region or size`, problems);
+  if (problems.length || !size)
+    throw new DomainError('validation_failed', `the ${body.provider} provider has no such region or size`, problems);
   return { ...body, size };
 }
 
@@ -68,13 +80,23 @@ export async function checkSnapshotForServer(
         : !snapshot.regions.includes(server.region)
           ? `is in ${snapshot.regions.join(', ')}, not ${server.region}; pick one of its regions`
           : undefined;
-  if (problem) throw new DomainError('validation_failed', `snapshot ${snapshotId} ${problem}`, [{ path: 'body.snapshotId', message: problem }]);
+  if (problem)
+    throw new DomainError('validation_failed', `snapshot ${snapshotId} ${problem}`, [
+      { path: 'body.snapshotId', message: problem },
+    ]);
 }
 
 /** A snapshot still being built is refused now, not after a 202 (the builder droplet is cleaned up by the build). */
-export async function checkSnapshotDeletable(commands: CommandGateway, request: FastifyRequest, snapshotId: string): Promise<void> {
+export async function checkSnapshotDeletable(
+  commands: CommandGateway,
+  request: FastifyRequest,
+  snapshotId: string,
+): Promise<void> {
   const snapshot = await commands.query(request, GetSnapshot, { snapshotId });
   if (snapshot.status === 'building') {
-    throw new DomainError('conflict', `snapshot ${snapshotId} is still being built (${snapshot.step ?? 'starting'}); delete it once it is ready or failed`);
+    throw new DomainError(
+      'conflict',
+      `snapshot ${snapshotId} is still being built (${snapshot.step ?? 'starting'}); delete it once it is ready or failed`,
+    );
   }
 }

@@ -19,7 +19,13 @@ export async function completeServerRequest(
   const size = body.size ?? (body.provider === 'local' ? 'local' : undefined);
   const problems: { path: string; message: string }[] = [];
   if (!region || !regions.items.some((item) => item.slug === region && item.available)) {
-    problems.push({ path: 'body.region', message: `must be one of: ${regions.items.filter((r) => r.available).map((r) => r.slug).join(', ')}` });
+    problems.push({
+      path: 'body.region',
+      message: `must be one of: ${regions.items
+        .filter((r) => r.available)
+        .map((r) => r.slug)
+        .join(', ')}`,
+    });
   }
   if (!size || !sizes.items.some((item) => item.slug === size && (!region || item.regions.includes(region)))) {
     problems.push({ path: 'body.size', message: `must be one of: ${sizes.items.map((s) => s.slug).join(', ')}` });

@@ -13,9 +13,24 @@ const steps = [
     href: '/deploy-configs/new',
     action: 'New deploy config',
   },
-  { title: 'Invite your team', text: 'Add people who have signed up, as admins, members or read-only viewers.', href: '/settings/members', action: 'Members' },
-  { title: 'Create an API token', text: 'For CI and scripts: a token with only the scopes the job needs.', href: '/settings/tokens', action: 'API tokens' },
-  { title: 'Provision a server', text: 'On this machine, or on DigitalOcean once its token is saved under Settings → Cloud providers.', href: '/infrastructure', action: 'Servers' },
+  {
+    title: 'Invite your team',
+    text: 'Add people who have signed up, as admins, members or read-only viewers.',
+    href: '/settings/members',
+    action: 'Members',
+  },
+  {
+    title: 'Create an API token',
+    text: 'For CI and scripts: a token with only the scopes the job needs.',
+    href: '/settings/tokens',
+    action: 'API tokens',
+  },
+  {
+    title: 'Provision a server',
+    text: 'On this machine, or on DigitalOcean once its token is saved under Settings → Cloud providers.',
+    href: '/infrastructure',
+    action: 'Servers',
+  },
 ] as const;
 
 export default async function OverviewPage() {

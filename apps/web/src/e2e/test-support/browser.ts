@@ -55,7 +55,8 @@ export async function openBrowser(label: string): Promise<BrowserSession> {
   const problems: string[] = [];
   // Chromium reports unhandled rejections only as exceptions in its log; this turns them into console errors too.
   await context.addInitScript({
-    content: "addEventListener('unhandledrejection', (event) => console.error('unhandled rejection: ' + String(event.reason)));",
+    content:
+      "addEventListener('unhandledrejection', (event) => console.error('unhandled rejection: ' + String(event.reason)));",
   });
   const watch = (page: Page) => {
     page.on('console', (message) => {
@@ -85,7 +86,10 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** Loads `url` in a fresh page and sums the JavaScript it fetched, gzipped (what a first visit downloads). */
-export async function firstLoadJavaScript(session: BrowserSession, url: string): Promise<{ files: number; gzipBytes: number; rawBytes: number }> {
+export async function firstLoadJavaScript(
+  session: BrowserSession,
+  url: string,
+): Promise<{ files: number; gzipBytes: number; rawBytes: number }> {
   const page = await session.newPage();
   const bodies: Promise<Buffer>[] = [];
   page.on('response', (response) => {

@@ -18,12 +18,21 @@ export interface ConsoleStack {
   readonly consoleUrl: string;
   readonly gatewayUrl: string;
   /** The deployer's schema: its read model `deployments` lives there (the benchmark seeds history into it). */
-  readonly schemas: { readonly identity: string; readonly gateway: string; readonly deployments: string; readonly servers: string };
+  readonly schemas: {
+    readonly identity: string;
+    readonly gateway: string;
+    readonly deployments: string;
+    readonly servers: string;
+  };
   stop(): Promise<void>;
 }
 
 /** Runs `next` in apps/web and collects its output, for the error message when something fails. */
-function runNext(args: string[], env: NodeJS.ProcessEnv, distDir: string): { child: ChildProcess; output: () => string } {
+function runNext(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  distDir: string,
+): { child: ChildProcess; output: () => string } {
   let output = '';
   const child = spawn(process.execPath, [nextBin, ...args], {
     cwd: webRoot,
@@ -42,7 +51,9 @@ function runNext(args: string[], env: NodeJS.ProcessEnv, distDir: string): { chi
 function buildConsole(distDir: string): { child: ChildProcess; done: Promise<void> } {
   const build = runNext(['build'], { NODE_ENV: 'production' }, distDir);
   const done = new Promise<void>((resolve, reject) =>
-    build.child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`next build failed (exit ${code}):\n${build.output()}`)))),
+    build.child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`next build failed (exit ${code}):\n${build.output()}`)),
+    ),
   );
   return { child: build.child, done };
 }
@@ -64,7 +75,12 @@ export interface ConsoleStackOptions {
 export async function startConsoleStack(label: string, options: ConsoleStackOptions = {}): Promise<ConsoleStack> {
   const db = createTestSchema(label, 2);
   const prefix = uniqueName(label);
-  const schemas = { identity: `${db.schema}_id`, gateway: `${db.schema}_gw`, deployments: `${db.schema}_dep`, servers: `${db.schema}_srv` };
+  const schemas = {
+    identity: `${db.schema}_id`,
+    gateway: `${db.schema}_gw`,
+    deployments: `${db.schema}_dep`,
+    servers: `${db.schema}_srv`,
+  };
   const uploadsDir = await mkdtemp(path.join(tmpdir(), `platform-${label}-uploads-`));
   const serversRoot = await mkdtemp(path.join(tmpdir(), `platform-${label}-servers-`));
   const common = {
@@ -75,7 +91,12 @@ export async function startConsoleStack(label: string, options: ConsoleStackOpti
     UPLOADS_DIR: uploadsDir,
     PLATFORM_SECRET_KEY: randomBytes(32).toString('hex'),
   };
-  const [deployerPort, gatewayPort, consolePort, provisionerPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [deployerPort, gatewayPort, consolePort, provisionerPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const children: ChildProcess[] = [];
 
@@ -176,6 +197,7 @@ export async function startConsoleStack(label: string, options: ConsoleStackOpti
 /** Local servers are processes of their own (agent, nginx) and containers: removes every one made under `root`. */
 async function removeLocalServers(root: string): Promise<void> {
   const servers = new LocalCloudProvider({ root });
-  for (const server of await servers.listServers().catch(() => [])) await servers.deleteServer(server.id).catch(() => undefined);
+  for (const server of await servers.listServers().catch(() => []))
+    await servers.deleteServer(server.id).catch(() => undefined);
   await rm(root, { recursive: true, force: true });
 }

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { OpenApiContract } from '../../test-support/openapi-contract';
 
 /** The official document, beside the repository (as CI lays it out too). */
-export const CLOUDFLARE_OPENAPI = process.env.CLOUDFLARE_OPENAPI ?? join(__dirname, '../../../../../../shared/apispecs/cloudflare/cf-openapi-subset.json');
+export const CLOUDFLARE_OPENAPI =
+  process.env.CLOUDFLARE_OPENAPI ??
+  join(__dirname, '../../../../../../shared/apispecs/cloudflare/cf-openapi-subset.json');
 
 /** The document's paths are relative to its server, `https://api.cloudflare.com/client/v4`. */
 const BASE_PATH = '/client/v4';
@@ -33,7 +35,11 @@ export class FakeCloudflare {
     contract ??= new OpenApiContract(CLOUDFLARE_OPENAPI);
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const fake = new FakeCloudflare(server, contract, `http://127.0.0.1:${(server.address() as AddressInfo).port}${BASE_PATH}`);
+    const fake = new FakeCloudflare(
+      server,
+      contract,
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}${BASE_PATH}`,
+    );
     server.on('request', (request: IncomingMessage, response: ServerResponse) => fake.handle(request, response));
     return fake;
   }
@@ -53,8 +59,15 @@ export class FakeCloudflare {
       response.writeHead(404).end();
       return;
     }
-    const problems = this.contract.checkRequest(operation, { method, path, query: url.searchParams, contentType: request.headers['content-type'], body: undefined });
-    if (problems.length > 0) this.violations.push(`${operation.operationId}: the document rejects the request: ${problems.join('; ')}`);
+    const problems = this.contract.checkRequest(operation, {
+      method,
+      path,
+      query: url.searchParams,
+      contentType: request.headers['content-type'],
+      body: undefined,
+    });
+    if (problems.length > 0)
+      this.violations.push(`${operation.operationId}: the document rejects the request: ${problems.join('; ')}`);
     if (operation.operationId !== 'user-api-tokens-verify-token') {
       this.violations.push(`${operation.operationId}: the fake does not implement it`);
       response.writeHead(501).end();
@@ -66,8 +79,14 @@ export class FakeCloudflare {
       : [401, { success: false, errors: [{ code: 1000, message: 'Invalid API Token' }], messages: [], result: null }];
     // The document's 4XX schema is allOf a success answer (`success: true`, a result) and a failure answer
     // (`success: false`, `result: null`), which no body satisfies; the failure part is what Cloudflare sends.
-    const invalid = status === 200 ? this.contract.checkResponse(operation, status, {}, body) : this.contract.checkComponent('iam_api-response-common-failure', body);
-    if (invalid.length > 0) this.violations.push(`${operation.operationId}: the fake's ${status} answer breaks the document: ${invalid.join('; ')}`);
+    const invalid =
+      status === 200
+        ? this.contract.checkResponse(operation, status, {}, body)
+        : this.contract.checkComponent('iam_api-response-common-failure', body);
+    if (invalid.length > 0)
+      this.violations.push(
+        `${operation.operationId}: the fake's ${status} answer breaks the document: ${invalid.join('; ')}`,
+      );
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
 }

@@ -38,7 +38,11 @@ export class DropletAgents {
 
   /** The agent secret cloud-init writes on the droplet, from its user data. */
   static secretOf(userData: string | undefined): string | undefined {
-    return userData ? (parse(userData) as CloudConfig).write_files?.find((file) => file.path === SERVER_PATHS.secretFile)?.content.trim() : undefined;
+    return userData
+      ? (parse(userData) as CloudConfig).write_files
+          ?.find((file) => file.path === SERVER_PATHS.secretFile)
+          ?.content.trim()
+      : undefined;
   }
 
   private async start(dropletId: number, userData: string | undefined): Promise<void> {

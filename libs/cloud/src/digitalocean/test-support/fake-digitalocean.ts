@@ -12,7 +12,8 @@ type Snapshot = Schemas['snapshots'];
 
 /** The official document, beside the repository (as CI lays it out too). */
 export const DIGITALOCEAN_OPENAPI =
-  process.env.DIGITALOCEAN_OPENAPI ?? join(__dirname, '../../../../../../shared/apispecs/digitalocean/do-openapi-subset.bundled.yaml');
+  process.env.DIGITALOCEAN_OPENAPI ??
+  join(__dirname, '../../../../../../shared/apispecs/digitalocean/do-openapi-subset.bundled.yaml');
 
 export interface FakeResponse {
   readonly status: number;
@@ -31,7 +32,13 @@ export interface RecordedRequest {
 /** How actions of a type go: the status each poll of `/v2/actions/{id}` sees, the last one for good. */
 export type ActionScript = readonly Action['status'][];
 
-const REGION: Schemas['region'] = { slug: 'fra1', name: 'Frankfurt 1', available: true, features: ['backups', 'ipv6'], sizes: ['s-1vcpu-1gb', 's-2vcpu-2gb'] };
+const REGION: Schemas['region'] = {
+  slug: 'fra1',
+  name: 'Frankfurt 1',
+  available: true,
+  features: ['backups', 'ipv6'],
+  sizes: ['s-1vcpu-1gb', 's-2vcpu-2gb'],
+};
 const SIZE: Schemas['size'] = {
   slug: 's-1vcpu-1gb',
   description: 'Basic',
@@ -94,7 +101,11 @@ export class FakeDigitalOcean {
   static async start(): Promise<FakeDigitalOcean> {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const fake = new FakeDigitalOcean(server, loadContract(), `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const fake = new FakeDigitalOcean(
+      server,
+      loadContract(),
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    );
     server.on('request', (request: IncomingMessage, response: ServerResponse) => {
       fake.handle(request, response).catch((error: unknown) => {
         fake.violations.push(`the fake failed: ${error instanceof Error ? error.stack : String(error)}`);
@@ -136,7 +147,10 @@ export class FakeDigitalOcean {
       volume_ids: [],
       size: SIZE,
       size_slug: SIZE.slug,
-      networks: { v4: [{ ip_address: `203.0.113.${id % 250}`, netmask: '255.255.240.0', gateway: '203.0.113.1', type: 'public' }], v6: [] },
+      networks: {
+        v4: [{ ip_address: `203.0.113.${id % 250}`, netmask: '255.255.240.0', gateway: '203.0.113.1', type: 'public' }],
+        v6: [],
+      },
       region: REGION,
       tags: [],
       ...overrides,
@@ -175,24 +189,43 @@ export class FakeDigitalOcean {
     const operation = this.contract.match(method, url.pathname);
     if (!operation) {
       this.violations.push(`${method} ${url.pathname}: no such operation in the document`);
-      this.send(response, undefined, { status: 404, body: { id: 'not_found', message: 'The resource you were accessing could not be found.' } });
+      this.send(response, undefined, {
+        status: 404,
+        body: { id: 'not_found', message: 'The resource you were accessing could not be found.' },
+      });
       return;
     }
     const operationId = operation.operationId;
     this.requests.push({ operationId, method, path: url.pathname, query: url.searchParams, body });
 
-    const problems = this.contract.checkRequest(operation, { method, path: url.pathname, query: url.searchParams, contentType: request.headers['content-type'], body });
+    const problems = this.contract.checkRequest(operation, {
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      contentType: request.headers['content-type'],
+      body,
+    });
     if (problems.length > 0) {
       this.violations.push(`${operationId}: the document rejects the request: ${problems.join('; ')}`);
-      this.send(response, operation, { status: 400, body: { id: 'bad_request', message: 'The request does not match the API document.' } });
+      this.send(response, operation, {
+        status: 400,
+        body: { id: 'bad_request', message: 'The request does not match the API document.' },
+      });
       return;
     }
     // Documented in prose only: `tag_name` cannot be combined with `name` or `type`.
-    if (operationId === 'droplets_list' && url.searchParams.has('tag_name') && (url.searchParams.has('name') || url.searchParams.has('type'))) {
+    if (
+      operationId === 'droplets_list' &&
+      url.searchParams.has('tag_name') &&
+      (url.searchParams.has('name') || url.searchParams.has('type'))
+    ) {
       this.violations.push('droplets_list: tag_name combined with name or type');
     }
     if (request.headers.authorization !== `Bearer ${this.token}`) {
-      this.send(response, operation, { status: 401, body: { id: 'unauthorized', message: 'Unable to authenticate you' } });
+      this.send(response, operation, {
+        status: 401,
+        body: { id: 'unauthorized', message: 'Unable to authenticate you' },
+      });
       return;
     }
     const scripted = this.scripted.get(operationId)?.shift();
@@ -208,16 +241,28 @@ export class FakeDigitalOcean {
       ...answer.headers,
     };
     const problems = operation ? this.contract.checkResponse(operation, answer.status, headers, answer.body) : [];
-    if (problems.length > 0) this.violations.push(`${operation?.operationId}: the fake's ${answer.status} answer breaks the document: ${problems.join('; ')}`);
+    if (problems.length > 0)
+      this.violations.push(
+        `${operation?.operationId}: the fake's ${answer.status} answer breaks the document: ${problems.join('; ')}`,
+      );
     if (answer.body === undefined) {
       response.writeHead(answer.status, headers).end();
       return;
     }
-    response.writeHead(answer.status, { ...headers, 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(answer.body));
+    response
+      .writeHead(answer.status, { ...headers, 'content-type': 'application/json; charset=utf-8' })
+      .end(JSON.stringify(answer.body));
   }
 
   private notFound(): FakeResponse {
-    return { status: 404, body: { id: 'not_found', message: 'The resource you were accessing could not be found.', request_id: 'b2d4e1c0-0000-4000-8000-000000000001' } };
+    return {
+      status: 404,
+      body: {
+        id: 'not_found',
+        message: 'The resource you were accessing could not be found.',
+        request_id: 'b2d4e1c0-0000-4000-8000-000000000001',
+      },
+    };
   }
 
   private page<T>(url: URL, key: string, items: readonly T[]): FakeResponse {
@@ -233,10 +278,17 @@ export class FakeDigitalOcean {
     const pages =
       last === 1
         ? undefined
-        : { ...(page > 1 ? { first: link(1), prev: link(page - 1) } : {}), ...(page < last ? { next: link(page + 1), last: link(last) } : {}) };
+        : {
+            ...(page > 1 ? { first: link(1), prev: link(page - 1) } : {}),
+            ...(page < last ? { next: link(page + 1), last: link(last) } : {}),
+          };
     return {
       status: 200,
-      body: { [key]: items.slice((page - 1) * perPage, page * perPage), links: pages ? { pages } : {}, meta: { total: items.length } },
+      body: {
+        [key]: items.slice((page - 1) * perPage, page * perPage),
+        links: pages ? { pages } : {},
+        meta: { total: items.length },
+      },
     };
   }
 
@@ -253,7 +305,12 @@ export class FakeDigitalOcean {
       region: REGION,
       region_slug: REGION.slug,
     };
-    this.actions.set(id, { ...action, script: this.actionScripts.get(type) ?? ['in-progress', 'completed'], polls: 0, effect });
+    this.actions.set(id, {
+      ...action,
+      script: this.actionScripts.get(type) ?? ['in-progress', 'completed'],
+      polls: 0,
+      effect,
+    });
     return action;
   }
 
@@ -289,18 +346,35 @@ export class FakeDigitalOcean {
         };
       case 'droplets_list': {
         const tag = url.searchParams.get('tag_name');
-        return this.page(url, 'droplets', [...this.droplets.values()].filter((each) => tag === null || each.tags.includes(tag)));
+        return this.page(
+          url,
+          'droplets',
+          [...this.droplets.values()].filter((each) => tag === null || each.tags.includes(tag)),
+        );
       }
       case 'droplets_create': {
         const request = body as Schemas['droplet_single_create'];
-        const created = this.addDroplet({ name: request.name, status: 'new', tags: request.tags ?? [], networks: { v4: [], v6: [] } });
+        const created = this.addDroplet({
+          name: request.name,
+          status: 'new',
+          tags: request.tags ?? [],
+          networks: { v4: [], v6: [] },
+        });
         if (request.user_data) this.userData.set(created.id, request.user_data);
         const action = this.startAction('create', created.id, () => {
           const running = this.addressed({ ...created, status: 'active' });
           this.droplets.set(created.id, running);
           this.onDropletActive?.(running, this.userData.get(created.id));
         });
-        return { status: 202, body: { droplet: created, links: { actions: [{ id: action.id, rel: 'create', href: `https://api.digitalocean.com/v2/actions/${action.id}` }] } } };
+        return {
+          status: 202,
+          body: {
+            droplet: created,
+            links: {
+              actions: [{ id: action.id, rel: 'create', href: `https://api.digitalocean.com/v2/actions/${action.id}` }],
+            },
+          },
+        };
       }
       case 'droplets_get':
         return droplet ? { status: 200, body: { droplet } } : this.notFound();
@@ -321,11 +395,17 @@ export class FakeDigitalOcean {
       }
       case 'droplets_list_snapshots': {
         if (!droplet) return this.notFound();
-        const ofDroplet = [...this.snapshots.values()].filter((snapshot) => snapshot.resource_id === String(droplet.id));
+        const ofDroplet = [...this.snapshots.values()].filter(
+          (snapshot) => snapshot.resource_id === String(droplet.id),
+        );
         return this.page(
           url,
           'snapshots',
-          ofDroplet.map(({ resource_id: _resourceId, resource_type: _resourceType, tags: _tags, ...snapshot }) => ({ ...snapshot, id: Number(snapshot.id), type: 'snapshot' })),
+          ofDroplet.map(({ resource_id: _resourceId, resource_type: _resourceType, tags: _tags, ...snapshot }) => ({
+            ...snapshot,
+            id: Number(snapshot.id),
+            type: 'snapshot',
+          })),
         );
       }
       case 'snapshots_list':
@@ -343,7 +423,8 @@ export class FakeDigitalOcean {
         const tag = decodeURIComponent(url.pathname.split('/')[3] ?? '');
         for (const resource of (body as Schemas['tags_resource']).resources) {
           const snapshot = this.snapshots.get(resource.resource_id ?? '');
-          if (snapshot) this.snapshots.set(snapshot.id, { ...snapshot, tags: [...new Set([...(snapshot.tags ?? []), tag])] });
+          if (snapshot)
+            this.snapshots.set(snapshot.id, { ...snapshot, tags: [...new Set([...(snapshot.tags ?? []), tag])] });
         }
         return { status: 204 };
       }
@@ -360,15 +441,22 @@ export class FakeDigitalOcean {
   private addressed(droplet: Droplet): Droplet {
     return {
       ...droplet,
-      networks: { v4: [{ ip_address: this.addressOf(droplet.id), netmask: '255.255.240.0', gateway: '203.0.113.1', type: 'public' }], v6: [] },
+      networks: {
+        v4: [
+          { ip_address: this.addressOf(droplet.id), netmask: '255.255.240.0', gateway: '203.0.113.1', type: 'public' },
+        ],
+        v6: [],
+      },
     };
   }
 
   private applyDropletAction(id: number, request: { type: string; name?: string }): void {
     const current = this.droplets.get(id);
     if (!current) return;
-    if (request.type === 'shutdown' || request.type === 'power_off') this.droplets.set(id, { ...current, status: 'off' });
+    if (request.type === 'shutdown' || request.type === 'power_off')
+      this.droplets.set(id, { ...current, status: 'off' });
     if (request.type === 'power_on') this.droplets.set(id, { ...current, status: 'active' });
-    if (request.type === 'snapshot') this.addSnapshot({ name: request.name ?? `${current.name}-snapshot`, resource_id: String(id), tags: null });
+    if (request.type === 'snapshot')
+      this.addSnapshot({ name: request.name ?? `${current.name}-snapshot`, resource_id: String(id), tags: null });
   }
 }

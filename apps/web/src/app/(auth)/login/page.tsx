@@ -6,7 +6,11 @@ import { LoginForm } from './login-form';
 
 export const metadata: Metadata = { title: 'Log in' };
 
-export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function LoginPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   if (await hasValidSession()) redirect('/');
   const { expired } = await searchParams;
   return (

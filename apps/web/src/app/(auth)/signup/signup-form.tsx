@@ -44,7 +44,15 @@ export function SignupForm() {
           {error}
         </p>
       )}
-      <TextField label="Email" name="email" type="email" autoComplete="email" required autoFocus error={fieldErrors.email} />
+      <TextField
+        label="Email"
+        name="email"
+        type="email"
+        autoComplete="email"
+        required
+        autoFocus
+        error={fieldErrors.email}
+      />
       <TextField
         label="Password"
         name="password"
@@ -55,7 +63,14 @@ export function SignupForm() {
         hint="At least 10 characters."
         error={fieldErrors.password}
       />
-      <TextField label="Workspace name" name="workspaceName" required maxLength={100} hint="Your team or company." error={fieldErrors.workspaceName} />
+      <TextField
+        label="Workspace name"
+        name="workspaceName"
+        required
+        maxLength={100}
+        hint="Your team or company."
+        error={fieldErrors.workspaceName}
+      />
       <button type="submit" className="button primary" disabled={pending}>
         {pending ? 'Creating your account…' : 'Create account'}
       </button>

@@ -10,7 +10,9 @@ export default async function ActivityPage() {
   const session = await getSession();
   // Events name their actor by user id; the members list turns ids into emails (a failure only costs the names).
   const members = session.ok ? await settle((await serverApi()).listMembers(session.value.me.workspace.id)) : undefined;
-  const actors = members?.ok ? Object.fromEntries(members.value.items.map((member) => [member.userId, member.email])) : {};
+  const actors = members?.ok
+    ? Object.fromEntries(members.value.items.map((member) => [member.userId, member.email]))
+    : {};
   return (
     <>
       <PageHeader

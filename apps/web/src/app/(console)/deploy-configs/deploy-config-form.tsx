@@ -65,7 +65,9 @@ export function DeployConfigForm({ existing }: { existing?: DeployConfigView }) 
     setErrors({});
     setFormError(undefined);
     try {
-      const { deployConfigId } = existing ? await api.updateDeployConfig(existing.id, body) : await api.createDeployConfig(body);
+      const { deployConfigId } = existing
+        ? await api.updateDeployConfig(existing.id, body)
+        : await api.createDeployConfig(body);
       const shown = await waitForDeployConfig(api, deployConfigId, (config) =>
         existing ? (config?.version ?? 0) > existing.version : config !== undefined,
       );
@@ -94,7 +96,16 @@ export function DeployConfigForm({ existing }: { existing?: DeployConfigView }) 
         </p>
       )}
       <div className="form-row">
-        <TextField label="Name" name="name" defaultValue={existing?.name} required maxLength={100} autoFocus error={errors.name} hint="For people: “web (production)”." />
+        <TextField
+          label="Name"
+          name="name"
+          defaultValue={existing?.name}
+          required
+          maxLength={100}
+          autoFocus
+          error={errors.name}
+          hint="For people: “web (production)”."
+        />
         <TextField
           label="Service id"
           name="serviceId"
@@ -112,7 +123,13 @@ export function DeployConfigForm({ existing }: { existing?: DeployConfigView }) 
         <div className="choice-row">
           {sourceTypes.map((option) => (
             <label key={option.type} className="choice">
-              <input type="radio" name="sourceType" value={option.type} checked={sourceType === option.type} onChange={() => setSourceType(option.type)} />
+              <input
+                type="radio"
+                name="sourceType"
+                value={option.type}
+                checked={sourceType === option.type}
+                onChange={() => setSourceType(option.type)}
+              />
               {option.label}
             </label>
           ))}
@@ -144,7 +161,14 @@ export function DeployConfigForm({ existing }: { existing?: DeployConfigView }) 
             placeholder="https://github.com/acme/web"
             error={errors['source.url']}
           />
-          <TextField label="Branch, tag or commit" name="ref" defaultValue={source?.type === 'git' ? source.ref : 'main'} required className="mono" error={errors['source.ref']} />
+          <TextField
+            label="Branch, tag or commit"
+            name="ref"
+            defaultValue={source?.type === 'git' ? source.ref : 'main'}
+            required
+            className="mono"
+            error={errors['source.ref']}
+          />
         </div>
       )}
       {sourceType === 'upload' && (

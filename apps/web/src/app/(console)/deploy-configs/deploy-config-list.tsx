@@ -14,7 +14,13 @@ import type { ApiResponse } from '../../../lib/api';
 import { applyDeployConfigEvent } from '../../../lib/deploy-configs';
 import { SourceSummary } from './source-summary';
 
-export function DeployConfigList({ firstPage, pageSize }: { firstPage: ApiResponse<'listDeployConfigs'>; pageSize: number }) {
+export function DeployConfigList({
+  firstPage,
+  pageSize,
+}: {
+  firstPage: ApiResponse<'listDeployConfigs'>;
+  pageSize: number;
+}) {
   const { api, can } = useSession();
   const toast = useToast();
   const reportFailure = useFailureReporter();
@@ -49,8 +55,8 @@ export function DeployConfigList({ firstPage, pageSize }: { firstPage: ApiRespon
           }
         >
           <p>
-            A deploy config remembers what to deploy (an image, a git repository or an uploaded archive) and where (which
-            servers), so a deployment is one click away.
+            A deploy config remembers what to deploy (an image, a git repository or an uploaded archive) and where
+            (which servers), so a deployment is one click away.
           </p>
         </EmptyState>
       </div>
@@ -86,7 +92,11 @@ export function DeployConfigList({ firstPage, pageSize }: { firstPage: ApiRespon
               </td>
               <td className="cell-actions">
                 {can('updateDeployConfig') && (
-                  <Link href={`/deploy-configs/${config.id}` as Route} className="button small" aria-label={`Edit ${config.name}`}>
+                  <Link
+                    href={`/deploy-configs/${config.id}` as Route}
+                    className="button small"
+                    aria-label={`Edit ${config.name}`}
+                  >
                     Edit
                   </Link>
                 )}

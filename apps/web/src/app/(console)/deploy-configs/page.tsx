@@ -16,7 +16,11 @@ function pageSize(value: string | string[] | undefined): number {
   return Number.isInteger(limit) && limit >= 1 && limit <= 200 ? limit : DEFAULT_PAGE_SIZE;
 }
 
-export default async function DeployConfigsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function DeployConfigsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const limit = pageSize((await searchParams).limit);
   const firstPage = await settle((await serverApi()).listDeployConfigs({ limit }));
   const canCreate = await mayCall('createDeployConfig');

@@ -12,7 +12,8 @@ export function SourceSummary({ source }: { source: DeploySource }) {
     case 'git':
       return (
         <>
-          <span className="badge">git</span> <code>{source.url.replace(/^https:\/\//, '')}</code> @ <code>{source.ref}</code>
+          <span className="badge">git</span> <code>{source.url.replace(/^https:\/\//, '')}</code> @{' '}
+          <code>{source.ref}</code>
         </>
       );
     case 'upload':

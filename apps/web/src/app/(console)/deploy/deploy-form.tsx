@@ -11,7 +11,14 @@ import { useToast } from '../../../components/toasts';
 import { eventFromMessage } from '../../../lib/activity';
 import { ApiRequestError, issuesByField, type ApiBody } from '../../../lib/api';
 import type { ServiceChoice } from '../../../lib/catalog';
-import { applyToDeployment, deploymentFromRequested, isRunning, logLinesOf, narrate, type LogLine } from '../../../lib/deployments';
+import {
+  applyToDeployment,
+  deploymentFromRequested,
+  isRunning,
+  logLinesOf,
+  narrate,
+  type LogLine,
+} from '../../../lib/deployments';
 import { sentence } from '../../../lib/format';
 import { parseEnvLines } from '../../../lib/wait';
 
@@ -42,13 +49,17 @@ export function DeployForm(props: {
   const reportFailure = useFailureReporter();
   const initialConfig = props.configs.find((config) => config.id === props.initialConfigId);
   const readyServers = props.servers.filter((server) => server.status === 'ready');
-  const [serviceId, setServiceId] = useState(initialConfig?.serviceId ?? props.initialServiceId ?? props.services[0]?.id ?? '');
+  const [serviceId, setServiceId] = useState(
+    initialConfig?.serviceId ?? props.initialServiceId ?? props.services[0]?.id ?? '',
+  );
   const [sourceType, setSourceType] = useState<SourceType>(initialConfig?.source.type ?? 'upload');
   const [image, setImage] = useState(initialConfig?.source.type === 'image' ? initialConfig.source.image : '');
   const [gitUrl, setGitUrl] = useState(initialConfig?.source.type === 'git' ? initialConfig.source.url : '');
   const [gitRef, setGitRef] = useState(initialConfig?.source.type === 'git' ? initialConfig.source.ref : 'main');
   const [uploaded, setUploaded] = useState<Uploaded | undefined>();
-  const [uploadId, setUploadId] = useState(initialConfig?.source.type === 'upload' ? initialConfig.source.uploadId : '');
+  const [uploadId, setUploadId] = useState(
+    initialConfig?.source.type === 'upload' ? initialConfig.source.uploadId : '',
+  );
   const [serverIds, setServerIds] = useState<ReadonlySet<string>>(
     new Set(initialConfig?.serverIds ?? (readyServers.length === 1 ? [readyServers[0].id] : [])),
   );
@@ -100,7 +111,8 @@ export function DeployForm(props: {
   }
 
   function onEvent(event: EventEnvelope) {
-    if (event.type === 'DeploymentRequested') setDeployment((current) => ({ ...deploymentFromRequested(event), status: current?.status ?? 'pending' }));
+    if (event.type === 'DeploymentRequested')
+      setDeployment((current) => ({ ...deploymentFromRequested(event), status: current?.status ?? 'pending' }));
     else setDeployment((current) => (current ? applyToDeployment(current, event) : current));
     const lines = logLinesOf(event);
     if (lines.length > 0) setLog((current) => [...current, ...lines]);
@@ -118,7 +130,12 @@ export function DeployForm(props: {
       const stored = await api.createUpload(uploaded.file, contentTypeOf(uploaded.file));
       setUploaded({ file: uploaded.file, uploadId: stored.uploadId });
       setUploadId(stored.uploadId);
-      addLine({ at: new Date().toISOString(), serverId: null, step: 'upload', line: `uploaded ${uploaded.file.name} (${formatSize(stored.size)}, sha256 ${stored.sha256.slice(0, 12)}…)` });
+      addLine({
+        at: new Date().toISOString(),
+        serverId: null,
+        step: 'upload',
+        line: `uploaded ${uploaded.file.name} (${formatSize(stored.size)}, sha256 ${stored.sha256.slice(0, 12)}…)`,
+      });
       return { type: 'upload', uploadId: stored.uploadId };
     }
     return { type: 'upload', uploadId: uploaded?.uploadId ?? uploadId };
@@ -174,12 +191,18 @@ export function DeployForm(props: {
                 durationMs: null,
               },
           );
-          addLine({ at: new Date().toISOString(), serverId: null, step: 'deploy', line: `deployment ${accepted.deploymentId} accepted` });
+          addLine({
+            at: new Date().toISOString(),
+            serverId: null,
+            step: 'deploy',
+            line: `deployment ${accepted.deploymentId} accepted`,
+          });
           return;
         }
         const parsed = eventFromMessage(message.data);
         if (!parsed) {
-          if (message.event === 'error') addLine({ at: new Date().toISOString(), serverId: null, step: 'error', line: message.data });
+          if (message.event === 'error')
+            addLine({ at: new Date().toISOString(), serverId: null, step: 'error', line: message.data });
           return;
         }
         if (parsed.type === 'DeploymentSucceeded' || parsed.type === 'DeploymentFailed') ended = true;
@@ -188,12 +211,22 @@ export function DeployForm(props: {
       if (!ended && deploymentId) {
         // The stream closed early (a proxy, the network): the deployment goes on; read its end from the API.
         const id = deploymentId;
-        addLine({ at: new Date().toISOString(), serverId: null, step: 'deploy', line: 'the live stream ended early; following the deployment…' });
+        addLine({
+          at: new Date().toISOString(),
+          serverId: null,
+          step: 'deploy',
+          line: 'the live stream ended early; following the deployment…',
+        });
         for (;;) {
           const view = await api.getDeployment(id);
           setDeployment(view);
           if (!isRunning(view.status)) {
-            addLine({ at: new Date().toISOString(), serverId: null, step: 'deploy', line: `deployment ${view.status}` });
+            addLine({
+              at: new Date().toISOString(),
+              serverId: null,
+              step: 'deploy',
+              line: `deployment ${view.status}`,
+            });
             break;
           }
           await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -206,7 +239,10 @@ export function DeployForm(props: {
       } else if (error instanceof ApiRequestError) {
         setFormError(sentence(error.message));
         reportFailure(error);
-      } else setFormError(`The deployment stream broke: ${(error as Error).message}. Its status is on the Deployments page.`);
+      } else
+        setFormError(
+          `The deployment stream broke: ${(error as Error).message}. Its status is on the Deployments page.`,
+        );
     } finally {
       setPhase('idle');
     }
@@ -223,7 +259,13 @@ export function DeployForm(props: {
           </p>
         )}
         <div className="form-row">
-          <SelectField label="Service" name="serviceId" value={serviceId} onChange={(event) => setServiceId(event.target.value)} error={errors.serviceId}>
+          <SelectField
+            label="Service"
+            name="serviceId"
+            value={serviceId}
+            onChange={(event) => setServiceId(event.target.value)}
+            error={errors.serviceId}
+          >
             {props.services.map((item) => (
               <option key={item.id} value={item.id}>
                 {item.projectName} / {item.name}
@@ -231,7 +273,12 @@ export function DeployForm(props: {
             ))}
           </SelectField>
           {props.configs.length > 0 && (
-            <SelectField label="Load a saved deploy config" name="config" defaultValue={initialConfig?.id ?? ''} onChange={(event) => loadConfig(event.target.value)}>
+            <SelectField
+              label="Load a saved deploy config"
+              name="config"
+              defaultValue={initialConfig?.id ?? ''}
+              onChange={(event) => loadConfig(event.target.value)}
+            >
               <option value="">—</option>
               {props.configs.map((config) => (
                 <option key={config.id} value={config.id}>
@@ -253,7 +300,13 @@ export function DeployForm(props: {
               ] as const
             ).map(([type, label]) => (
               <label key={type} className="choice">
-                <input type="radio" name="sourceType" value={type} checked={sourceType === type} onChange={() => setSourceType(type)} />
+                <input
+                  type="radio"
+                  name="sourceType"
+                  value={type}
+                  checked={sourceType === type}
+                  onChange={() => setSourceType(type)}
+                />
                 {label}
               </label>
             ))}
@@ -272,8 +325,16 @@ export function DeployForm(props: {
               onDragLeave={() => setDragOver(false)}
               onDrop={onDrop}
             >
-              <strong>{uploaded ? `${uploaded.file.name} (${formatSize(uploaded.file.size)})` : uploadId ? `Upload ${uploadId.slice(0, 8)} (from the deploy config)` : 'Drop the archive here'}</strong>
-              <span className="muted">A .tar.gz or .zip of your app’s folder, or click to choose one. It is uploaded when you deploy.</span>
+              <strong>
+                {uploaded
+                  ? `${uploaded.file.name} (${formatSize(uploaded.file.size)})`
+                  : uploadId
+                    ? `Upload ${uploadId.slice(0, 8)} (from the deploy config)`
+                    : 'Drop the archive here'}
+              </strong>
+              <span className="muted">
+                A .tar.gz or .zip of your app’s folder, or click to choose one. It is uploaded when you deploy.
+              </span>
               <input
                 ref={fileInput}
                 type="file"
@@ -301,8 +362,24 @@ export function DeployForm(props: {
         )}
         {sourceType === 'git' && (
           <div className="form-row">
-            <TextField label="Repository URL" name="url" type="url" value={gitUrl} onChange={(event) => setGitUrl(event.target.value)} className="mono" placeholder="https://github.com/acme/web" error={errors['source.url'] ?? errors.source} />
-            <TextField label="Branch, tag or commit" name="ref" value={gitRef} onChange={(event) => setGitRef(event.target.value)} className="mono" error={errors['source.ref']} />
+            <TextField
+              label="Repository URL"
+              name="url"
+              type="url"
+              value={gitUrl}
+              onChange={(event) => setGitUrl(event.target.value)}
+              className="mono"
+              placeholder="https://github.com/acme/web"
+              error={errors['source.url'] ?? errors.source}
+            />
+            <TextField
+              label="Branch, tag or commit"
+              name="ref"
+              value={gitRef}
+              onChange={(event) => setGitRef(event.target.value)}
+              className="mono"
+              error={errors['source.ref']}
+            />
           </div>
         )}
 
@@ -324,7 +401,10 @@ export function DeployForm(props: {
                     })
                   }
                 />
-                {server.name} <span className="muted">({server.status === 'ready' ? (server.publicIp ?? 'ready') : server.status})</span>
+                {server.name}{' '}
+                <span className="muted">
+                  ({server.status === 'ready' ? (server.publicIp ?? 'ready') : server.status})
+                </span>
               </label>
             ))}
           </div>
@@ -375,7 +455,8 @@ export function DeployForm(props: {
                     const edge = server.url || (ip ? `http://${ip}` : '');
                     return (
                       <li key={server.serverId}>
-                        {serverName(server.serverId)}’s edge: <code>{edge}</code> with <code>Host: {service.hostname}</code> —{' '}
+                        {serverName(server.serverId)}’s edge: <code>{edge}</code> with{' '}
+                        <code>Host: {service.hostname}</code> —{' '}
                         <code>
                           curl -H &apos;Host: {service.hostname}&apos; {edge}
                         </code>

@@ -14,7 +14,11 @@ function single(value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-export default async function DeployPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function DeployPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const query = await searchParams;
   const api = await serverApi();
   const [catalog, servers, configs, canDeploy] = await Promise.all([
@@ -23,7 +27,12 @@ export default async function DeployPage({ searchParams }: { searchParams: Promi
     settle(api.listDeployConfigs({ limit: 100 })),
     mayCall('createDeployment'),
   ]);
-  const header = <PageHeader title="Deploy" description="Ship a version of a service to your servers with zero downtime, and watch it live." />;
+  const header = (
+    <PageHeader
+      title="Deploy"
+      description="Ship a version of a service to your servers with zero downtime, and watch it live."
+    />
+  );
   if (catalog.error) {
     return (
       <>

@@ -67,7 +67,9 @@ export function DeploymentList(props: {
           <select
             aria-label="Service"
             value={props.serviceId ?? ''}
-            onChange={(event) => router.push((event.target.value ? `/deployments?serviceId=${event.target.value}` : '/deployments'))}
+            onChange={(event) =>
+              router.push(event.target.value ? `/deployments?serviceId=${event.target.value}` : '/deployments')
+            }
           >
             <option value="">All services</option>
             {props.services.map((service) => (
@@ -78,7 +80,7 @@ export function DeploymentList(props: {
           </select>
         </label>
         {can('createDeployment') && (
-          <Link href={(props.serviceId ? `/deploy?serviceId=${props.serviceId}` : '/deploy')} className="button primary">
+          <Link href={props.serviceId ? `/deploy?serviceId=${props.serviceId}` : '/deploy'} className="button primary">
             Deploy
           </Link>
         )}
@@ -122,7 +124,9 @@ export function DeploymentList(props: {
                   <tr key={deployment.id} data-deployment={deployment.id}>
                     <td className="primary-cell" data-label="Deployment">
                       <Link href={`/deployments/${deployment.id}` as Route}>{deployment.id.slice(0, 8)}</Link>
-                      {deployment.rollbackOf && <span className="badge accent">rollback of {deployment.rollbackOf.slice(0, 8)}</span>}
+                      {deployment.rollbackOf && (
+                        <span className="badge accent">rollback of {deployment.rollbackOf.slice(0, 8)}</span>
+                      )}
                     </td>
                     <td data-label="Status">
                       <DeploymentStatusBadge status={deployment.status} />
@@ -146,8 +150,9 @@ export function DeploymentList(props: {
                           title={`Roll back to ${deployment.imageTag}?`}
                           description={
                             <>
-                              A new deployment runs this exact image again, with its environment as it was, on its {deployment.servers.length}{' '}
-                              server{deployment.servers.length === 1 ? '' : 's'}, with zero downtime.
+                              A new deployment runs this exact image again, with its environment as it was, on its{' '}
+                              {deployment.servers.length} server{deployment.servers.length === 1 ? '' : 's'}, with zero
+                              downtime.
                             </>
                           }
                           confirmLabel="Roll back"

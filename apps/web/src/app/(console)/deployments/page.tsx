@@ -10,7 +10,11 @@ export const metadata: Metadata = { title: 'Deployments' };
 
 const PAGE_SIZE = 25;
 
-export default async function DeploymentsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function DeploymentsPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const query = await searchParams;
   const serviceId = typeof query.serviceId === 'string' && query.serviceId ? query.serviceId : undefined;
   const session = await getSession();
@@ -22,9 +26,19 @@ export default async function DeploymentsPage({ searchParams }: { searchParams: 
   ]);
   return (
     <>
-      <PageHeader title="Deployments" description="Every deployment, newest first, kept so any of them can be rolled back." />
+      <PageHeader
+        title="Deployments"
+        description="Every deployment, newest first, kept so any of them can be rolled back."
+      />
       {firstPage.ok ? (
-        <DeploymentList key={serviceId ?? 'all'} firstPage={firstPage.value} pageSize={PAGE_SIZE} serviceId={serviceId} services={catalog.services} people={people} />
+        <DeploymentList
+          key={serviceId ?? 'all'}
+          firstPage={firstPage.value}
+          pageSize={PAGE_SIZE}
+          serviceId={serviceId}
+          services={catalog.services}
+          people={people}
+        />
       ) : (
         <ApiErrorNotice error={firstPage.error} what="the deployments" />
       )}

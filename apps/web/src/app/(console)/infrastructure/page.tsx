@@ -18,10 +18,15 @@ export default async function InfrastructurePage() {
     settle(api.listProviders()),
   ]);
   // Unknown (null) when the providers could not be read: building a snapshot then says why when it is tried.
-  const digitalOceanConnected = providers.ok ? (providers.value.items.find((item) => item.provider === 'digitalocean')?.connected ?? false) : null;
+  const digitalOceanConnected = providers.ok
+    ? (providers.value.items.find((item) => item.provider === 'digitalocean')?.connected ?? false)
+    : null;
   return (
     <>
-      <PageHeader title="Infrastructure" description="The servers your applications run on, and the snapshots they start from. Status changes show here as they happen." />
+      <PageHeader
+        title="Infrastructure"
+        description="The servers your applications run on, and the snapshots they start from. Status changes show here as they happen."
+      />
       <div className="stack">
         {servers.ok ? (
           <ServerList

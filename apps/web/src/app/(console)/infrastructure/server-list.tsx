@@ -26,7 +26,15 @@ const statusTone: Record<ServerView['status'], string> = {
   destroyed: 'warning',
 };
 
-export function ServerList({ firstPage, localRegions, localSizes }: { firstPage: ApiResponse<'listServers'>; localRegions: Region[]; localSizes: Size[] }) {
+export function ServerList({
+  firstPage,
+  localRegions,
+  localSizes,
+}: {
+  firstPage: ApiResponse<'listServers'>;
+  localRegions: Region[];
+  localSizes: Size[];
+}) {
   const { api, can } = useSession();
   const toast = useToast();
   const reportFailure = useFailureReporter();
@@ -49,7 +57,11 @@ export function ServerList({ firstPage, localRegions, localSizes }: { firstPage:
         (server) => {
           expected.current = server.expectedAgentVersion;
           setItems((current) =>
-            current.map((item) => ({ ...item, expectedAgentVersion: server.expectedAgentVersion, agentOutdated: item.agentVersion !== null && item.agentVersion !== server.expectedAgentVersion })),
+            current.map((item) => ({
+              ...item,
+              expectedAgentVersion: server.expectedAgentVersion,
+              agentOutdated: item.agentVersion !== null && item.agentVersion !== server.expectedAgentVersion,
+            })),
           );
         },
         () => undefined,
@@ -75,9 +87,16 @@ export function ServerList({ firstPage, localRegions, localSizes }: { firstPage:
           <EmptyState
             icon="▣"
             title="No servers yet"
-            action={provisionButton || <p className="muted">Your role can view servers; a member, admin or owner can provision them.</p>}
+            action={
+              provisionButton || (
+                <p className="muted">Your role can view servers; a member, admin or owner can provision them.</p>
+              )
+            }
           >
-            <p>Provision a server first: deployments run on your servers. A “local” server runs on this machine, with Docker and nginx.</p>
+            <p>
+              Provision a server first: deployments run on your servers. A “local” server runs on this machine, with
+              Docker and nginx.
+            </p>
           </EmptyState>
         ) : (
           <table className="table">
@@ -104,7 +123,10 @@ export function ServerList({ firstPage, localRegions, localSizes }: { firstPage:
                     {!server.managed && <span className="badge warning">unmanaged</span>}
                   </td>
                   <td data-label="Status">
-                    <span className={`badge ${statusTone[server.status]}`} aria-label={`Status of ${server.name}: ${server.status}`}>
+                    <span
+                      className={`badge ${statusTone[server.status]}`}
+                      aria-label={`Status of ${server.name}: ${server.status}`}
+                    >
                       {server.status}
                     </span>
                     {server.failureReason && <div className="muted small-text">{sentence(server.failureReason)}</div>}
@@ -118,7 +140,10 @@ export function ServerList({ firstPage, localRegions, localSizes }: { firstPage:
                   <td data-label="Agent">
                     {server.agentVersion ? <span className="mono">{server.agentVersion}</span> : '—'}
                     {server.agentOutdated && (
-                      <span className="badge warning" title={`This platform expects ${server.expectedAgentVersion}: re-provision from a current snapshot.`}>
+                      <span
+                        className="badge warning"
+                        title={`This platform expects ${server.expectedAgentVersion}: re-provision from a current snapshot.`}
+                      >
                         outdated (expected {server.expectedAgentVersion})
                       </span>
                     )}
@@ -128,7 +153,12 @@ export function ServerList({ firstPage, localRegions, localSizes }: { firstPage:
                   </td>
                   <td className="cell-actions">
                     {can('destroyServer') && server.status !== 'destroying' && (
-                      <button type="button" className="button small danger" aria-label={`Delete ${server.name}`} onClick={() => setDeleting(server)}>
+                      <button
+                        type="button"
+                        className="button small danger"
+                        aria-label={`Delete ${server.name}`}
+                        onClick={() => setDeleting(server)}
+                      >
                         Delete
                       </button>
                     )}
@@ -151,7 +181,11 @@ export function ServerList({ firstPage, localRegions, localSizes }: { firstPage:
           onCancel={() => setProvisioning(false)}
         />
       </Dialog>
-      <Dialog open={deleting !== undefined} title={`Delete “${deleting?.name ?? ''}”?`} onClose={() => setDeleting(undefined)}>
+      <Dialog
+        open={deleting !== undefined}
+        title={`Delete “${deleting?.name ?? ''}”?`}
+        onClose={() => setDeleting(undefined)}
+      >
         {deleting && (
           <DeleteServer
             server={deleting}
@@ -167,7 +201,17 @@ export function ServerList({ firstPage, localRegions, localSizes }: { firstPage:
   );
 }
 
-function ProvisionForm({ localRegions, localSizes, onDone, onCancel }: { localRegions: Region[]; localSizes: Size[]; onDone: (name: string) => void; onCancel: () => void }) {
+function ProvisionForm({
+  localRegions,
+  localSizes,
+  onDone,
+  onCancel,
+}: {
+  localRegions: Region[];
+  localSizes: Size[];
+  onDone: (name: string) => void;
+  onCancel: () => void;
+}) {
   const { api } = useSession();
   const reportFailure = useFailureReporter();
   const form = useRef<HTMLFormElement>(null);
@@ -220,7 +264,8 @@ function ProvisionForm({ localRegions, localSizes, onDone, onCancel }: { localRe
       onDone(name);
     } catch (error) {
       setPending(false);
-      if (error instanceof ApiRequestError && error.code === 'validation_failed') setErrors(issuesByField(error.fieldIssues));
+      if (error instanceof ApiRequestError && error.code === 'validation_failed')
+        setErrors(issuesByField(error.fieldIssues));
       else reportFailure(error);
     }
   }
@@ -229,14 +274,33 @@ function ProvisionForm({ localRegions, localSizes, onDone, onCancel }: { localRe
   const snapshotsHere = snapshotsForRegion(snapshots, region);
   return (
     <form ref={form} className="form" onSubmit={(event) => void submit(event)} noValidate>
-      <SelectField label="Provider" name="provider" value={provider} onChange={(event) => void chooseProvider(event.target.value as Provider)}>
+      <SelectField
+        label="Provider"
+        name="provider"
+        value={provider}
+        onChange={(event) => void chooseProvider(event.target.value as Provider)}
+      >
         <option value="local">Local (this machine)</option>
         <option value="digitalocean">DigitalOcean</option>
       </SelectField>
       {catalogError && <CatalogProblem message={catalogError} />}
-      <TextField label="Server name" name="name" required autoFocus maxLength={63} error={errors.name} hint="Letters, digits and dashes: “edge-1”." />
+      <TextField
+        label="Server name"
+        name="name"
+        required
+        autoFocus
+        maxLength={63}
+        error={errors.name}
+        hint="Letters, digits and dashes: “edge-1”."
+      />
       <div className="form-row">
-        <SelectField label="Region" name="region" value={region} onChange={(event) => setRegion(event.target.value)} error={errors.region}>
+        <SelectField
+          label="Region"
+          name="region"
+          value={region}
+          onChange={(event) => setRegion(event.target.value)}
+          error={errors.region}
+        >
           {regions.map((item) => (
             <option key={item.slug} value={item.slug} disabled={!item.available}>
               {item.name} ({item.slug})
@@ -315,14 +379,19 @@ function DeleteServer({ server, onDone, onCancel }: { server: ServerView; onDone
     <>
       <p>
         The server <strong>{server.name}</strong> ({server.provider}, {server.region}
-        {server.publicIp ? `, ${server.publicIp}` : ''}) and its cloud resources are destroyed. The applications running on it stop
-        answering there.
+        {server.publicIp ? `, ${server.publicIp}` : ''}) and its cloud resources are destroyed. The applications running
+        on it stop answering there.
       </p>
       <label className="choice">
         <input type="checkbox" checked={force} onChange={(event) => setForce(event.target.checked)} />
-        Force: also delete the cloud server when the platform does not manage it (one it did not create, or lost track of)
+        Force: also delete the cloud server when the platform does not manage it (one it did not create, or lost track
+        of)
       </label>
-      {!server.managed && <p className="muted">This server is not managed by the platform: without “Force” the API refuses to delete it.</p>}
+      {!server.managed && (
+        <p className="muted">
+          This server is not managed by the platform: without “Force” the API refuses to delete it.
+        </p>
+      )}
       <div className="form-actions">
         <button type="button" className="button" disabled={pending} autoFocus onClick={onCancel}>
           Cancel

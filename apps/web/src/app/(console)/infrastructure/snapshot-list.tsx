@@ -14,7 +14,14 @@ import { useToast } from '../../../components/toasts';
 import { ApiRequestError, issuesByField, type ApiResponse } from '../../../lib/api';
 import { sentence } from '../../../lib/format';
 import { isProviderEvent } from '../../../lib/providers';
-import { applySnapshotEvent, isSnapshotEvent, mergeSnapshot, SNAPSHOT_STEPS, snapshotStatusTone, stepLabel } from '../../../lib/snapshots';
+import {
+  applySnapshotEvent,
+  isSnapshotEvent,
+  mergeSnapshot,
+  SNAPSHOT_STEPS,
+  snapshotStatusTone,
+  stepLabel,
+} from '../../../lib/snapshots';
 import { CatalogProblem, sizeLabel, type Region, type Size } from './catalog';
 
 const PAGE_SIZE = 50;
@@ -22,7 +29,13 @@ const PAGE_SIZE = 50;
 /** Events after which the read model's view is worth asking for: the name and the agent check come from it. */
 const RECONCILE_ON = new Set(['SnapshotRequested', 'SnapshotReady', 'SnapshotFailed', 'SnapshotDeleteFailed']);
 
-export function SnapshotList({ firstPage, digitalOceanConnected }: { firstPage: ApiResponse<'listSnapshots'>; digitalOceanConnected: boolean | null }) {
+export function SnapshotList({
+  firstPage,
+  digitalOceanConnected,
+}: {
+  firstPage: ApiResponse<'listSnapshots'>;
+  digitalOceanConnected: boolean | null;
+}) {
   const { api, can } = useSession();
   const toast = useToast();
   const reportFailure = useFailureReporter();
@@ -85,7 +98,10 @@ export function SnapshotList({ firstPage, digitalOceanConnected }: { firstPage: 
       <div className="card-header">
         <div>
           <h2 id="snapshots-title">Snapshots</h2>
-          <p>DigitalOcean images with Docker, nginx and the agent installed: servers made from one are ready in a minute instead of several.</p>
+          <p>
+            DigitalOcean images with Docker, nginx and the agent installed: servers made from one are ready in a minute
+            instead of several.
+          </p>
         </div>
         {visible.length > 0 && createButton}
       </div>
@@ -131,10 +147,15 @@ export function SnapshotList({ firstPage, digitalOceanConnected }: { firstPage: 
               <tr key={snapshot.id} data-snapshot={snapshot.id}>
                 <td className="primary-cell" data-label="Name">
                   {snapshot.name}
-                  {snapshot.providerSnapshotId && <div className="muted small-text mono">image {snapshot.providerSnapshotId}</div>}
+                  {snapshot.providerSnapshotId && (
+                    <div className="muted small-text mono">image {snapshot.providerSnapshotId}</div>
+                  )}
                 </td>
                 <td data-label="Status">
-                  <span className={`badge ${snapshotStatusTone[snapshot.status]}`} aria-label={`Status of ${snapshot.name}: ${snapshot.status}`}>
+                  <span
+                    className={`badge ${snapshotStatusTone[snapshot.status]}`}
+                    aria-label={`Status of ${snapshot.name}: ${snapshot.status}`}
+                  >
                     {snapshot.status}
                   </span>
                   <SnapshotProgress snapshot={snapshot} />
@@ -149,7 +170,10 @@ export function SnapshotList({ firstPage, digitalOceanConnected }: { firstPage: 
                 <td data-label="Agent">
                   <span className="mono">{snapshot.agentVersion}</span>
                   {snapshot.agentOutdated && (
-                    <span className="badge warning" title="Servers made from it start with an outdated agent: build a new snapshot.">
+                    <span
+                      className="badge warning"
+                      title="Servers made from it start with an outdated agent: build a new snapshot."
+                    >
                       outdated
                     </span>
                   )}
@@ -160,7 +184,12 @@ export function SnapshotList({ firstPage, digitalOceanConnected }: { firstPage: 
                 <td className="cell-actions">
                   {/* A build in progress cannot be deleted (the API refuses): it ends ready or failed first. */}
                   {can('deleteSnapshot') && (snapshot.status === 'ready' || snapshot.status === 'failed') && (
-                    <button type="button" className="button small danger" aria-label={`Delete ${snapshot.name}`} onClick={() => setDeleting(snapshot)}>
+                    <button
+                      type="button"
+                      className="button small danger"
+                      aria-label={`Delete ${snapshot.name}`}
+                      onClick={() => setDeleting(snapshot)}
+                    >
                       Delete
                     </button>
                   )}
@@ -180,7 +209,11 @@ export function SnapshotList({ firstPage, digitalOceanConnected }: { firstPage: 
           onCancel={() => setCreating(false)}
         />
       </Dialog>
-      <Dialog open={deleting !== undefined} title={`Delete “${deleting?.name ?? ''}”?`} onClose={() => setDeleting(undefined)}>
+      <Dialog
+        open={deleting !== undefined}
+        title={`Delete “${deleting?.name ?? ''}”?`}
+        onClose={() => setDeleting(undefined)}
+      >
         {deleting && (
           <DeleteSnapshot
             snapshot={deleting}
@@ -205,7 +238,11 @@ function SnapshotProgress({ snapshot }: { snapshot: SnapshotView }) {
     <div className="small-text" role="group" aria-label={label} title={label}>
       <span className="step-track">
         {SNAPSHOT_STEPS.map((item, index) => (
-          <span key={item.step} data-done={index < at ? 'true' : undefined} aria-current={index === at ? 'step' : undefined}>
+          <span
+            key={item.step}
+            data-done={index < at ? 'true' : undefined}
+            aria-current={index === at ? 'step' : undefined}
+          >
             {item.label}
           </span>
         ))}
@@ -257,7 +294,8 @@ function CreateSnapshotForm({ onDone, onCancel }: { onDone: (region: string) => 
       onDone(chosen);
     } catch (error) {
       setPending(false);
-      if (error instanceof ApiRequestError && error.code === 'validation_failed' && error.fieldIssues.length > 0) setErrors(issuesByField(error.fieldIssues));
+      if (error instanceof ApiRequestError && error.code === 'validation_failed' && error.fieldIssues.length > 0)
+        setErrors(issuesByField(error.fieldIssues));
       else reportFailure(error);
     }
   }
@@ -269,23 +307,37 @@ function CreateSnapshotForm({ onDone, onCancel }: { onDone: (region: string) => 
       </p>
     );
   }
-  const sizesHere = sizes.filter((size) => size.regions.length === 0 || size.regions.includes(region)).sort((a, b) => a.priceMonthly - b.priceMonthly);
+  const sizesHere = sizes
+    .filter((size) => size.regions.length === 0 || size.regions.includes(region))
+    .sort((a, b) => a.priceMonthly - b.priceMonthly);
   return (
     <form ref={form} className="form" onSubmit={(event) => void submit(event)} noValidate>
       <p>
-        A small builder droplet starts in the region, installs Docker, nginx and the agent, and is imaged; then it is removed. It takes a few
-        minutes and costs a few cents.
+        A small builder droplet starts in the region, installs Docker, nginx and the agent, and is imaged; then it is
+        removed. It takes a few minutes and costs a few cents.
       </p>
       {catalogError && <CatalogProblem message={catalogError} />}
       <div className="form-row">
-        <SelectField label="Region" name="region" value={region} onChange={(event) => setRegion(event.target.value)} error={errors.region} autoFocus>
+        <SelectField
+          label="Region"
+          name="region"
+          value={region}
+          onChange={(event) => setRegion(event.target.value)}
+          error={errors.region}
+          autoFocus
+        >
           {regions.map((item) => (
             <option key={item.slug} value={item.slug} disabled={!item.available}>
               {item.name} ({item.slug})
             </option>
           ))}
         </SelectField>
-        <SelectField label="Builder size" name="size" error={errors.size} hint="Only for building; the snapshot works for any size.">
+        <SelectField
+          label="Builder size"
+          name="size"
+          error={errors.size}
+          hint="Only for building; the snapshot works for any size."
+        >
           <option value="">Smallest in the region</option>
           {sizesHere.map((item) => (
             <option key={item.slug} value={item.slug}>
@@ -306,7 +358,15 @@ function CreateSnapshotForm({ onDone, onCancel }: { onDone: (region: string) => 
   );
 }
 
-function DeleteSnapshot({ snapshot, onDone, onCancel }: { snapshot: SnapshotView; onDone: () => void; onCancel: () => void }) {
+function DeleteSnapshot({
+  snapshot,
+  onDone,
+  onCancel,
+}: {
+  snapshot: SnapshotView;
+  onDone: () => void;
+  onCancel: () => void;
+}) {
   const { api } = useSession();
   const toast = useToast();
   const [pending, setPending] = useState(false);
@@ -327,7 +387,8 @@ function DeleteSnapshot({ snapshot, onDone, onCancel }: { snapshot: SnapshotView
       <p>
         The snapshot <strong>{snapshot.name}</strong>
         {snapshot.providerSnapshotId ? ` (DigitalOcean image ${snapshot.providerSnapshotId})` : ''} is deleted
-        {snapshot.providerSnapshotId ? ' from DigitalOcean' : ''}. Servers already made from it keep running; new ones can no longer start from it.
+        {snapshot.providerSnapshotId ? ' from DigitalOcean' : ''}. Servers already made from it keep running; new ones
+        can no longer start from it.
       </p>
       <div className="form-actions">
         <button type="button" className="button" disabled={pending} autoFocus onClick={onCancel}>

@@ -21,7 +21,11 @@ export default async function ProjectsPage() {
   const withServices: ProjectWithServices[] = await Promise.all(
     projects.value.items.map(async (project) => {
       const services = await settle(api.listServices(project.id, { limit: 200 }));
-      return { project, services: services.ok ? services.value.items : [], servicesError: services.ok ? undefined : services.error.message };
+      return {
+        project,
+        services: services.ok ? services.value.items : [],
+        servicesError: services.ok ? undefined : services.error.message,
+      };
     }),
   );
   return (

@@ -33,7 +33,8 @@ export function ProjectsView({ projects }: { projects: readonly ProjectWithServi
 
   // Changes made elsewhere show here: the page's data is loaded again once the read model has them.
   useEventListener((event) => {
-    if (['ProjectCreated', 'ServiceCreated', 'ServiceUpdated', 'DeploymentSucceeded'].includes(event.type)) setTimeout(() => router.refresh(), 300);
+    if (['ProjectCreated', 'ServiceCreated', 'ServiceUpdated', 'DeploymentSucceeded'].includes(event.type))
+      setTimeout(() => router.refresh(), 300);
   });
 
   const newProject = can('createProject') && (
@@ -46,7 +47,11 @@ export function ProjectsView({ projects }: { projects: readonly ProjectWithServi
     <div className="stack">
       {projects.length === 0 ? (
         <div className="card">
-          <EmptyState icon="◆" title="No projects yet" action={newProject || <p className="muted">A member, admin or owner can create projects.</p>}>
+          <EmptyState
+            icon="◆"
+            title="No projects yet"
+            action={newProject || <p className="muted">A member, admin or owner can create projects.</p>}
+          >
             <p>Create a project first, then a service in it: a service is what you deploy to your servers.</p>
           </EmptyState>
         </div>
@@ -58,7 +63,11 @@ export function ProjectsView({ projects }: { projects: readonly ProjectWithServi
               <div className="card-header">
                 <h2>{project.name}</h2>
                 {can('createService') && (
-                  <button type="button" className="button small" onClick={() => setEditing({ kind: 'create', project })}>
+                  <button
+                    type="button"
+                    className="button small"
+                    onClick={() => setEditing({ kind: 'create', project })}
+                  >
                     New service
                   </button>
                 )}
@@ -111,7 +120,12 @@ export function ProjectsView({ projects }: { projects: readonly ProjectWithServi
                             History
                           </Link>
                           {can('updateService') && (
-                            <button type="button" className="button small" aria-label={`Edit ${service.name}`} onClick={() => setEditing({ kind: 'edit', service })}>
+                            <button
+                              type="button"
+                              className="button small"
+                              aria-label={`Edit ${service.name}`}
+                              onClick={() => setEditing({ kind: 'edit', service })}
+                            >
                               Edit
                             </button>
                           )}
@@ -130,7 +144,11 @@ export function ProjectsView({ projects }: { projects: readonly ProjectWithServi
       </Dialog>
       <Dialog
         open={editing !== undefined}
-        title={editing?.kind === 'edit' ? `Edit service “${editing.service.name}”` : `New service in “${editing?.project.name ?? ''}”`}
+        title={
+          editing?.kind === 'edit'
+            ? `Edit service “${editing.service.name}”`
+            : `New service in “${editing?.project.name ?? ''}”`
+        }
         onClose={() => setEditing(undefined)}
       >
         {editing && <ServiceForm editing={editing} onDone={() => setEditing(undefined)} />}
@@ -189,7 +207,15 @@ function ProjectForm({ onDone }: { onDone: () => void }) {
           {formError}
         </p>
       )}
-      <TextField label="Project name" name="name" required autoFocus maxLength={40} error={errors.name} hint="Lower-case letters, digits and dashes: “shop”." />
+      <TextField
+        label="Project name"
+        name="name"
+        required
+        autoFocus
+        maxLength={40}
+        error={errors.name}
+        hint="Lower-case letters, digits and dashes: “shop”."
+      />
       <div className="form-actions">
         <button type="button" className="button" onClick={onDone}>
           Cancel
@@ -221,7 +247,12 @@ function ServiceForm({ editing, onDone }: { editing: Editing; onDone: () => void
       const healthCheckPath = formText(data, 'healthCheckPath').trim();
       if (editing.kind === 'create') {
         const name = formText(data, 'name').trim();
-        const { serviceId } = await api.createService(editing.project.id, { name, port, healthCheckPath: healthCheckPath || '/', env });
+        const { serviceId } = await api.createService(editing.project.id, {
+          name,
+          port,
+          healthCheckPath: healthCheckPath || '/',
+          env,
+        });
         await waitUntil(async () => Boolean(await api.getService(serviceId)));
         toast.success(`Service “${name}” created.`);
       } else {
@@ -253,9 +284,29 @@ function ServiceForm({ editing, onDone }: { editing: Editing; onDone: () => void
           {formError}
         </p>
       )}
-      {!existing && <TextField label="Service name" name="name" required autoFocus maxLength={40} error={errors.name} hint="Also names its hostname: “web”." />}
+      {!existing && (
+        <TextField
+          label="Service name"
+          name="name"
+          required
+          autoFocus
+          maxLength={40}
+          error={errors.name}
+          hint="Also names its hostname: “web”."
+        />
+      )}
       <div className="form-row">
-        <TextField label="Port" name="port" type="number" min={1} max={65535} required defaultValue={existing?.port ?? 3000} error={errors.port} hint="Where the app listens in its container." />
+        <TextField
+          label="Port"
+          name="port"
+          type="number"
+          min={1}
+          max={65535}
+          required
+          defaultValue={existing?.port ?? 3000}
+          error={errors.port}
+          hint="Where the app listens in its container."
+        />
         <TextField
           label="Health check path"
           name="healthCheckPath"
@@ -304,7 +355,11 @@ function ServiceForm({ editing, onDone }: { editing: Editing; onDone: () => void
         rows={4}
         placeholder={'DATABASE_URL=postgres://…\nGREETING=Hello'}
         error={errors.env}
-        hint={existing ? 'One NAME=value a line; a name already set gets the new value. Values are stored encrypted.' : 'One NAME=value a line. Values are stored encrypted and shown masked.'}
+        hint={
+          existing
+            ? 'One NAME=value a line; a name already set gets the new value. Values are stored encrypted.'
+            : 'One NAME=value a line. Values are stored encrypted and shown masked.'
+        }
       />
       <div className="form-actions">
         <button type="button" className="button" onClick={onDone}>

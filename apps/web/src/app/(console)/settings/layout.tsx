@@ -5,7 +5,10 @@ import { SettingsTabs } from './settings-tabs';
 export default function SettingsLayout({ children }: { children: ReactNode }) {
   return (
     <>
-      <PageHeader title="Settings" description="Who is in this workspace, the tokens programs use, and the cloud accounts servers run on." />
+      <PageHeader
+        title="Settings"
+        description="Who is in this workspace, the tokens programs use, and the cloud accounts servers run on."
+      />
       <SettingsTabs />
       {children}
     </>

@@ -12,7 +12,15 @@ import { DeployConfigForm } from '../deploy-config-form';
 import { SourceSummary } from '../source-summary';
 
 /** One deploy config: the edit form for those who may edit, its settings read-only for the others. */
-export function DeployConfigDetails({ config, canEdit, canDelete }: { config: DeployConfigView; canEdit: boolean; canDelete: boolean }) {
+export function DeployConfigDetails({
+  config,
+  canEdit,
+  canDelete,
+}: {
+  config: DeployConfigView;
+  canEdit: boolean;
+  canDelete: boolean;
+}) {
   const { api } = useSession();
   const router = useRouter();
   const toast = useToast();
@@ -31,7 +39,8 @@ export function DeployConfigDetails({ config, canEdit, canDelete }: { config: De
         title={config.name}
         description={
           <>
-            Version {config.version} · updated <TimeAgo iso={config.updatedAt} /> · <span className="mono">{config.id}</span>
+            Version {config.version} · updated <TimeAgo iso={config.updatedAt} /> ·{' '}
+            <span className="mono">{config.id}</span>
           </>
         }
         actions={

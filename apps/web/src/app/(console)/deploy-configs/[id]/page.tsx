@@ -18,5 +18,11 @@ export default async function DeployConfigPage({ params }: { params: Promise<{ i
       </>
     );
   }
-  return <DeployConfigDetails config={config.value} canEdit={await mayCall('updateDeployConfig')} canDelete={await mayCall('deleteDeployConfig')} />;
+  return (
+    <DeployConfigDetails
+      config={config.value}
+      canEdit={await mayCall('updateDeployConfig')}
+      canDelete={await mayCall('deleteDeployConfig')}
+    />
+  );
 }

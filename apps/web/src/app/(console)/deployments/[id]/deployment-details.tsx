@@ -51,7 +51,8 @@ export function DeploymentDetails(props: {
     router.push(`/deployments/${deploymentId}` as Route);
   }
 
-  const who = deployment.requestedBy === me.user.id ? 'you' : (props.people[deployment.requestedBy] ?? deployment.requestedBy);
+  const who =
+    deployment.requestedBy === me.user.id ? 'you' : (props.people[deployment.requestedBy] ?? deployment.requestedBy);
   const source = deployment.source;
   return (
     <div className="stack">
@@ -78,18 +79,32 @@ export function DeploymentDetails(props: {
           <DeploymentSummary deployment={deployment} />
           <dl className="definition">
             <dt>Source</dt>
-            <dd className="mono">{source.type === 'image' ? source.image : source.type === 'git' ? `${source.url} @ ${source.ref}` : `upload ${source.uploadId.slice(0, 8)}`}</dd>
+            <dd className="mono">
+              {source.type === 'image'
+                ? source.image
+                : source.type === 'git'
+                  ? `${source.url} @ ${source.ref}`
+                  : `upload ${source.uploadId.slice(0, 8)}`}
+            </dd>
             <dt>Started by</dt>
             <dd>
               {who}, <TimeAgo iso={deployment.requestedAt} />
             </dd>
             <dt>Finished</dt>
-            <dd>{deployment.finishedAt ? `${formatUtc(deployment.finishedAt)} (${formatDuration(deployment.durationMs)})` : isRunning(deployment.status) ? 'running…' : '—'}</dd>
+            <dd>
+              {deployment.finishedAt
+                ? `${formatUtc(deployment.finishedAt)} (${formatDuration(deployment.durationMs)})`
+                : isRunning(deployment.status)
+                  ? 'running…'
+                  : '—'}
+            </dd>
             {deployment.rollbackOf && (
               <>
                 <dt>Rollback of</dt>
                 <dd>
-                  <Link href={`/deployments/${deployment.rollbackOf}` as Route}>{deployment.rollbackOf.slice(0, 8)}</Link>
+                  <Link href={`/deployments/${deployment.rollbackOf}` as Route}>
+                    {deployment.rollbackOf.slice(0, 8)}
+                  </Link>
                 </dd>
               </>
             )}
@@ -100,7 +115,8 @@ export function DeploymentDetails(props: {
                   <a href={props.service.url}>{props.service.url}</a>
                   {deployment.servers.map((server) => (
                     <div key={server.serverId} className="muted small-text">
-                      {serverName(server.serverId)}: <code>{server.url}</code> with <code>Host: {props.service?.hostname}</code>
+                      {serverName(server.serverId)}: <code>{server.url}</code> with{' '}
+                      <code>Host: {props.service?.hostname}</code>
                     </div>
                   ))}
                 </dd>
@@ -114,7 +130,11 @@ export function DeploymentDetails(props: {
         <div className="card-header">
           <h2>Log</h2>
         </div>
-        {props.logError ? <p className="card-body form-error">{sentence(props.logError)}</p> : <LogView lines={log} label="Deployment log" serverName={serverName} />}
+        {props.logError ? (
+          <p className="card-body form-error">{sentence(props.logError)}</p>
+        ) : (
+          <LogView lines={log} label="Deployment log" serverName={serverName} />
+        )}
       </section>
     </div>
   );

@@ -13,7 +13,11 @@ export default async function DeploymentPage({ params }: { params: Promise<{ id:
   const { id } = await params;
   const api = await serverApi();
   const session = await getSession();
-  const [deployment, logs, servers] = await Promise.all([settle(api.getDeployment(id)), settle(api.getDeploymentLogs(id)), settle(api.listServers({ limit: 200 }))]);
+  const [deployment, logs, servers] = await Promise.all([
+    settle(api.getDeployment(id)),
+    settle(api.getDeploymentLogs(id)),
+    settle(api.listServers({ limit: 200 })),
+  ]);
   const header = (
     <PageHeader
       title={`Deployment ${id.slice(0, 8)}`}
@@ -32,7 +36,10 @@ export default async function DeploymentPage({ params }: { params: Promise<{ id:
       </>
     );
   }
-  const [service, people] = await Promise.all([settle(api.getService(deployment.value.serviceId)), session.ok ? loadPeople(api, session.value.me.workspace.id) : {}]);
+  const [service, people] = await Promise.all([
+    settle(api.getService(deployment.value.serviceId)),
+    session.ok ? loadPeople(api, session.value.me.workspace.id) : {},
+  ]);
   return (
     <>
       {header}
@@ -40,8 +47,14 @@ export default async function DeploymentPage({ params }: { params: Promise<{ id:
         initial={deployment.value}
         initialLog={logs.ok ? logs.value.lines : []}
         logError={logs.ok ? undefined : logs.error.message}
-        service={service.ok ? { name: service.value.name, hostname: service.value.hostname, url: service.value.url } : undefined}
-        serverNames={servers.ok ? Object.fromEntries(servers.value.items.map((server) => [server.id, server.name])) : {}}
+        service={
+          service.ok
+            ? { name: service.value.name, hostname: service.value.hostname, url: service.value.url }
+            : undefined
+        }
+        serverNames={
+          servers.ok ? Object.fromEntries(servers.value.items.map((server) => [server.id, server.name])) : {}
+        }
         people={people}
       />
     </>

@@ -35,7 +35,10 @@ export function Members({ initialMembers }: { initialMembers: readonly MemberVie
     setErrors({});
     setAddError(undefined);
     try {
-      const member = await api.addMember(workspaceId, { email: formText(data, 'email'), role: formText(data, 'role') as Role });
+      const member = await api.addMember(workspaceId, {
+        email: formText(data, 'email'),
+        role: formText(data, 'role') as Role,
+      });
       setMembers((current) => [...current.filter((item) => item.userId !== member.userId), member]);
       toast.success(`${member.email} added as ${member.role}.`);
       target.reset();

@@ -22,7 +22,8 @@ export function Providers({ initialProviders }: { initialProviders: readonly Pro
   });
 
   const mayChange = can('saveProviderCredentials');
-  const replace = (view: ProviderView) => setProviders((current) => current.map((item) => (item.provider === view.provider ? view : item)));
+  const replace = (view: ProviderView) =>
+    setProviders((current) => current.map((item) => (item.provider === view.provider ? view : item)));
 
   return (
     <div className="stack">
@@ -38,7 +39,15 @@ export function Providers({ initialProviders }: { initialProviders: readonly Pro
   );
 }
 
-function ProviderCard({ provider, mayChange, onChange }: { provider: ProviderView; mayChange: boolean; onChange: (view: ProviderView) => void }) {
+function ProviderCard({
+  provider,
+  mayChange,
+  onChange,
+}: {
+  provider: ProviderView;
+  mayChange: boolean;
+  onChange: (view: ProviderView) => void;
+}) {
   const { api } = useSession();
   const toast = useToast();
   const info = providerInfo[provider.provider];
@@ -59,7 +68,10 @@ function ProviderCard({ provider, mayChange, onChange }: { provider: ProviderVie
           <p>{info.gives}</p>
         </div>
         {takesToken ? (
-          <span className={`badge ${provider.connected ? 'success' : 'warning'}`} aria-label={`${info.title}: ${provider.connected ? 'connected' : 'not connected'}`}>
+          <span
+            className={`badge ${provider.connected ? 'success' : 'warning'}`}
+            aria-label={`${info.title}: ${provider.connected ? 'connected' : 'not connected'}`}
+          >
             {provider.connected ? 'connected' : 'not connected'}
           </span>
         ) : (
@@ -74,7 +86,9 @@ function ProviderCard({ provider, mayChange, onChange }: { provider: ProviderVie
             <dt>Account</dt>
             <dd data-field="account">{provider.account ?? <span className="muted">none: no token saved</span>}</dd>
             <dt>Verified</dt>
-            <dd>{provider.verifiedAt ? <TimeAgo iso={provider.verifiedAt} /> : <span className="muted">never</span>}</dd>
+            <dd>
+              {provider.verifiedAt ? <TimeAgo iso={provider.verifiedAt} /> : <span className="muted">never</span>}
+            </dd>
           </dl>
           {mayChange ? (
             <TokenForm
@@ -95,7 +109,9 @@ function ProviderCard({ provider, mayChange, onChange }: { provider: ProviderVie
               }
             />
           ) : (
-            !provider.connected && <p className="muted">An owner or admin of this workspace can connect {info.title} here.</p>
+            !provider.connected && (
+              <p className="muted">An owner or admin of this workspace can connect {info.title} here.</p>
+            )
           )}
         </div>
       )}
@@ -107,7 +123,15 @@ function ProviderCard({ provider, mayChange, onChange }: { provider: ProviderVie
  * The token is typed into a password field and sent once: it is never shown again, and the field is emptied as
  * soon as the provider has accepted it (the form is uncontrolled, so the token never sits in the page's state).
  */
-function TokenForm({ provider, onSaved, disconnect }: { provider: ProviderView; onSaved: (view: ProviderView) => void; disconnect: ReactNode }) {
+function TokenForm({
+  provider,
+  onSaved,
+  disconnect,
+}: {
+  provider: ProviderView;
+  onSaved: (view: ProviderView) => void;
+  disconnect: ReactNode;
+}) {
   const { api } = useSession();
   const toast = useToast();
   const reportFailure = useFailureReporter();
@@ -147,7 +171,13 @@ function TokenForm({ provider, onSaved, disconnect }: { provider: ProviderView; 
   }
 
   return (
-    <form ref={form} className="form token-form" onSubmit={(event) => void save(event)} noValidate aria-label={`${info.title} token`}>
+    <form
+      ref={form}
+      className="form token-form"
+      onSubmit={(event) => void save(event)}
+      noValidate
+      aria-label={`${info.title} token`}
+    >
       <TextField
         label={`${info.title} API token`}
         name="token"

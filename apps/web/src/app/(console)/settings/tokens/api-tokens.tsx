@@ -27,7 +27,11 @@ const expiryChoices = [
   { days: '365', label: '1 year' },
 ];
 
-export function ApiTokens(props: { firstPage: ApiResponse<'listApiTokens'>; grantableScopes: readonly Scope[]; seesAllTokens: boolean }) {
+export function ApiTokens(props: {
+  firstPage: ApiResponse<'listApiTokens'>;
+  grantableScopes: readonly Scope[];
+  seesAllTokens: boolean;
+}) {
   const { api } = useSession();
   const toast = useToast();
   const reportFailure = useFailureReporter();
@@ -105,7 +109,10 @@ export function ApiTokens(props: { firstPage: ApiResponse<'listApiTokens'>; gran
 
       {tokens.length === 0 ? (
         <EmptyState icon="⚷" title="No API tokens yet">
-          <p>Create a token for each program that calls the API, with only the scopes it needs, so you can revoke one without touching the others.</p>
+          <p>
+            Create a token for each program that calls the API, with only the scopes it needs, so you can revoke one
+            without touching the others.
+          </p>
         </EmptyState>
       ) : (
         <table className="table">
@@ -137,8 +144,12 @@ export function ApiTokens(props: { firstPage: ApiResponse<'listApiTokens'>; gran
                     </span>
                   ))}
                 </td>
-                <td data-label="Last used">{token.lastUsedAt ? <TimeAgo iso={token.lastUsedAt} /> : <span className="muted">never</span>}</td>
-                <td data-label="Expires">{token.expiresAt ? <TimeAgo iso={token.expiresAt} /> : <span className="muted">never</span>}</td>
+                <td data-label="Last used">
+                  {token.lastUsedAt ? <TimeAgo iso={token.lastUsedAt} /> : <span className="muted">never</span>}
+                </td>
+                <td data-label="Expires">
+                  {token.expiresAt ? <TimeAgo iso={token.expiresAt} /> : <span className="muted">never</span>}
+                </td>
                 <td className="cell-actions">
                   <ConfirmButton
                     label="Revoke"
@@ -160,8 +171,8 @@ export function ApiTokens(props: { firstPage: ApiResponse<'listApiTokens'>; gran
         {created ? (
           <>
             <p>
-              This is the only time the token is shown. Store it in your CI&apos;s secrets now; if it is lost, revoke it and create
-              another.
+              This is the only time the token is shown. Store it in your CI&apos;s secrets now; if it is lost, revoke it
+              and create another.
             </p>
             <div className="secret">
               <code aria-label="The new API token">{created.token}</code>
@@ -175,7 +186,15 @@ export function ApiTokens(props: { firstPage: ApiResponse<'listApiTokens'>; gran
           </>
         ) : (
           <form ref={form} className="form" onSubmit={(event) => void create(event)} noValidate>
-            <TextField label="Name" name="name" required maxLength={100} autoFocus placeholder="GitHub Actions (web)" error={errors.name} />
+            <TextField
+              label="Name"
+              name="name"
+              required
+              maxLength={100}
+              autoFocus
+              placeholder="GitHub Actions (web)"
+              error={errors.name}
+            />
             <fieldset className="field">
               <legend>Scopes</legend>
               {props.grantableScopes.map((scope) => (

@@ -609,6 +609,339 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/load_balancers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All Load Balancers
+         * @description To list all of the load balancer instances on your account, send a GET request
+         *     to `/v2/load_balancers`.
+         */
+        get: operations["loadBalancers_list"];
+        put?: never;
+        /**
+         * Create a New Load Balancer
+         * @description To create a new load balancer instance, send a POST request to
+         *     `/v2/load_balancers`.
+         *
+         *     You can specify the Droplets that will sit behind the load balancer using one
+         *     of two methods:
+         *
+         *     * Set `droplet_ids` to a list of specific Droplet IDs.
+         *     * Set `tag` to the name of a tag. All Droplets with this tag applied will be
+         *       assigned to the load balancer. Additional Droplets will be automatically
+         *       assigned as they are tagged.
+         *
+         *     These methods are mutually exclusive.
+         */
+        post: operations["loadBalancers_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/load_balancers/{lb_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve an Existing Load Balancer
+         * @description To show information about a load balancer instance, send a GET request to
+         *     `/v2/load_balancers/$LOAD_BALANCER_ID`.
+         */
+        get: operations["loadBalancers_get"];
+        /**
+         * Update a Load Balancer
+         * @description To update a load balancer's settings, send a PUT request to
+         *     `/v2/load_balancers/$LOAD_BALANCER_ID`. The request should contain a full
+         *     representation of the load balancer including existing attributes. It may
+         *     contain _one of_ the `droplets_ids` or `tag` attributes as they are mutually
+         *     exclusive. **Note that any attribute that is not provided will be reset to its
+         *     default value.**
+         */
+        put: operations["loadBalancers_update"];
+        post?: never;
+        /**
+         * Delete a Load Balancer
+         * @description To delete a load balancer instance, disassociating any Droplets assigned to it
+         *     and removing it from your account, send a DELETE request to
+         *     `/v2/load_balancers/$LOAD_BALANCER_ID`.
+         *
+         *     A successful request will receive a 204 status code with no body in response.
+         *     This indicates that the request was processed successfully.
+         */
+        delete: operations["loadBalancers_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/load_balancers/{lb_id}/droplets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Droplets to a Load Balancer
+         * @description To assign a Droplet to a load balancer instance, send a POST request to
+         *     `/v2/load_balancers/$LOAD_BALANCER_ID/droplets`. In the body of the request,
+         *     there should be a `droplet_ids` attribute containing a list of Droplet IDs.
+         *     Individual Droplets can not be added to a load balancer configured with a
+         *     Droplet tag. Attempting to do so will result in a "422 Unprocessable Entity"
+         *     response from the API.
+         *
+         *     No response body will be sent back, but the response code will indicate
+         *     success. Specifically, the response code will be a 204, which means that the
+         *     action was successful with no returned body data.
+         */
+        post: operations["loadBalancers_add_droplets"];
+        /**
+         * Remove Droplets from a Load Balancer
+         * @description To remove a Droplet from a load balancer instance, send a DELETE request to
+         *     `/v2/load_balancers/$LOAD_BALANCER_ID/droplets`. In the body of the request,
+         *     there should be a `droplet_ids` attribute containing a list of Droplet IDs.
+         *
+         *     No response body will be sent back, but the response code will indicate
+         *     success. Specifically, the response code will be a 204, which means that the
+         *     action was successful with no returned body data.
+         */
+        delete: operations["loadBalancers_remove_droplets"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/load_balancers/{lb_id}/forwarding_rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Forwarding Rules to a Load Balancer
+         * @description To add an additional forwarding rule to a load balancer instance, send a POST
+         *     request to `/v2/load_balancers/$LOAD_BALANCER_ID/forwarding_rules`. In the body
+         *     of the request, there should be a `forwarding_rules` attribute containing an
+         *     array of rules to be added.
+         *
+         *     No response body will be sent back, but the response code will indicate
+         *     success. Specifically, the response code will be a 204, which means that the
+         *     action was successful with no returned body data.
+         */
+        post: operations["loadBalancers_add_forwardingRules"];
+        /**
+         * Remove Forwarding Rules from a Load Balancer
+         * @description To remove forwarding rules from a load balancer instance, send a DELETE
+         *     request to `/v2/load_balancers/$LOAD_BALANCER_ID/forwarding_rules`. In the
+         *     body of the request, there should be a `forwarding_rules` attribute containing
+         *     an array of rules to be removed.
+         *
+         *     No response body will be sent back, but the response code will indicate
+         *     success. Specifically, the response code will be a 204, which means that the
+         *     action was successful with no returned body data.
+         */
+        delete: operations["loadBalancers_remove_forwardingRules"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/monitoring/metrics/droplet/bandwidth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Droplet Bandwidth Metrics
+         * @description To retrieve bandwidth metrics for a given Droplet, send a GET request to `/v2/monitoring/metrics/droplet/bandwidth`. Use the `interface` query parameter to specify if the results should be for the `private` or `public` interface. Use the `direction` query parameter to specify if the results should be for `inbound` or `outbound` traffic.
+         *     The metrics in the response body are in megabits per second (Mbps).
+         */
+        get: operations["monitoring_get_dropletBandwidthMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/monitoring/metrics/droplet/cpu": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Droplet CPU Metrics
+         * @description To retrieve CPU metrics for a given droplet, send a GET request to `/v2/monitoring/metrics/droplet/cpu`.
+         */
+        get: operations["monitoring_get_DropletCpuMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/monitoring/metrics/droplet/filesystem_free": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Droplet Filesystem Free Metrics
+         * @description To retrieve filesystem free metrics for a given droplet, send a GET request to `/v2/monitoring/metrics/droplet/filesystem_free`.
+         */
+        get: operations["monitoring_get_dropletFilesystemFreeMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/monitoring/metrics/droplet/filesystem_size": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Droplet Filesystem Size Metrics
+         * @description To retrieve filesystem size metrics for a given droplet, send a GET request to `/v2/monitoring/metrics/droplet/filesystem_size`.
+         */
+        get: operations["monitoring_get_dropletFilesystemSizeMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/monitoring/metrics/droplet/load_1": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Droplet Load1 Metrics
+         * @description To retrieve 1 minute load average metrics for a given droplet, send a GET request to `/v2/monitoring/metrics/droplet/load_1`.
+         */
+        get: operations["monitoring_get_dropletLoad1Metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/monitoring/metrics/droplet/load_5": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Droplet Load5 Metrics
+         * @description To retrieve 5 minute load average metrics for a given droplet, send a GET request to `/v2/monitoring/metrics/droplet/load_5`.
+         */
+        get: operations["monitoring_get_dropletLoad5Metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/monitoring/metrics/droplet/memory_available": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Droplet Available Memory Metrics
+         * @description To retrieve available memory metrics for a given droplet, send a GET request to `/v2/monitoring/metrics/droplet/memory_available`.
+         */
+        get: operations["monitoring_get_dropletMemoryAvailableMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/monitoring/metrics/droplet/memory_free": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Droplet Free Memory Metrics
+         * @description To retrieve free memory metrics for a given droplet, send a GET request to `/v2/monitoring/metrics/droplet/memory_free`.
+         */
+        get: operations["monitoring_get_dropletMemoryFreeMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/monitoring/metrics/droplet/memory_total": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Droplet Total Memory Metrics
+         * @description To retrieve total memory metrics for a given droplet, send a GET request to `/v2/monitoring/metrics/droplet/memory_total`.
+         */
+        get: operations["monitoring_get_dropletMemoryTotalMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/regions": {
         parameters: {
             query?: never;
@@ -622,6 +955,984 @@ export interface paths {
          *     The response will be a JSON object with a key called `regions`. The value of this will be an array of `region` objects, each of which will contain the standard region attributes.
          */
         get: operations["regions_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All Container Registries
+         * @description To get information about any container registry in your account, send a GET request to `/v2/registries/`.
+         */
+        get: operations["registries_list"];
+        put?: never;
+        /**
+         * Create Container Registry
+         * @description To create your container registry, send a POST request to `/v2/registries`.
+         *
+         *     The `name` becomes part of the URL for images stored in the registry. For
+         *     example, if your registry is called `example`, an image in it will have the
+         *     URL `registry.digitalocean.com/example/image:tag`.
+         */
+        post: operations["registries_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registries/{registry_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a Container Registry By Name
+         * @description To get information about any container registry in your account, send a GET request to `/v2/registries/{registry_name}`.
+         */
+        get: operations["registries_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Container Registry By Name
+         * @description To delete your container registry, destroying all container image data stored in it, send a DELETE request to `/v2/registries/{registry_name}`.
+         */
+        delete: operations["registries_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registries/{registry_name}/docker-credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Docker Credentials By Registry Name
+         * @description In order to access your container registry with the Docker client or from a
+         *     Kubernetes cluster, you will need to configure authentication. The necessary
+         *     JSON configuration can be retrieved by sending a GET request to
+         *     `/v2/registries/{registry_name}/docker-credentials`.
+         *
+         *     The response will be in the format of a Docker `config.json` file. To use the
+         *     config in your Kubernetes cluster, create a Secret with:
+         *
+         *         kubectl create secret generic docr \
+         *           --from-file=.dockerconfigjson=config.json \
+         *           --type=kubernetes.io/dockerconfigjson
+         *
+         *     By default, the returned credentials have read-only access to your registry
+         *     and cannot be used to push images. This is appropriate for most Kubernetes
+         *     clusters. To retrieve read/write credentials, suitable for use with the Docker
+         *     client or in a CI system, read_write may be provided as query parameter. For
+         *     example: `/v2/registries/{registry_name}/docker-credentials?read_write=true`
+         *
+         *     By default, the returned credentials will not expire. To retrieve credentials
+         *     with an expiry set, expiry_seconds may be provided as a query parameter. For
+         *     example: `/v2/registries/{registry_name}/docker-credentials?expiry_seconds=3600` will return
+         *     credentials that expire after one hour.
+         */
+        get: operations["registries_get_dockerCredentials"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registries/{registry_name}/garbage-collection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Active Garbage Collection
+         * @description To get information about the currently-active garbage collection for a registry, send a GET request to `/v2/registry/$REGISTRY_NAME/garbage-collection`.
+         */
+        get: operations["registries_get_garbageCollection"];
+        put?: never;
+        /**
+         * Start Garbage Collection
+         * @description Garbage collection enables users to clear out unreferenced blobs (layer &
+         *     manifest data) after deleting one or more manifests from a repository. If
+         *     there are no unreferenced blobs resulting from the deletion of one or more
+         *     manifests, garbage collection is effectively a noop.
+         *     [See here for more information](https://docs.digitalocean.com/products/container-registry/how-to/clean-up-container-registry/)
+         *     about how and why you should clean up your container registry periodically.
+         *
+         *     To request a garbage collection run on your registry, send a POST request to
+         *     `/v2/registries/$REGISTRY_NAME/garbage-collection`. This will initiate the
+         *     following sequence of events on your registry.
+         *
+         *     * Set the registry to read-only mode, meaning no further write-scoped
+         *       JWTs will be issued to registry clients. Existing write-scoped JWTs will
+         *       continue to work until they expire which can take up to 15 minutes.
+         *     * Wait until all existing write-scoped JWTs have expired.
+         *     * Scan all registry manifests to determine which blobs are unreferenced.
+         *     * Delete all unreferenced blobs from the registry.
+         *     * Record the number of blobs deleted and bytes freed, mark the garbage
+         *       collection status as `success`.
+         *     * Remove the read-only mode restriction from the registry, meaning write-scoped
+         *       JWTs will once again be issued to registry clients.
+         */
+        post: operations["registries_run_garbageCollection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registries/{registry_name}/garbage-collection/{garbage_collection_uuid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update Garbage Collection
+         * @description To cancel the currently-active garbage collection for a registry, send a PUT request to `/v2/registries/$REGISTRY_NAME/garbage-collection/$GC_UUID` and specify one or more of the attributes below. It is similar to PUT `/v2/registries/$REGISTRY_NAME/garbage-collection/$GC_UUID`.
+         */
+        put: operations["registries_update_garbageCollection"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registries/{registry_name}/garbage-collections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Garbage Collections
+         * @description To get information about past garbage collections for a registry, send a GET request to `/v2/registry/$REGISTRY_NAME/garbage-collections`.
+         */
+        get: operations["registries_list_garbageCollections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registries/{registry_name}/repositories/{repository_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Container Registry Repository
+         * @description To delete a container repository including all of its tags, send a DELETE request to
+         *     `/v2/registries/$REGISTRY_NAME/repositories/$REPOSITORY_NAME`.
+         *
+         *     A successful request will receive a 204 status code with no body in response.
+         *     This indicates that the request was processed successfully.
+         */
+        delete: operations["registries_delete_repository"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registries/{registry_name}/repositories/{repository_name}/digests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All Container Registry Repository Manifests
+         * @description To list all manifests in your container registry repository, send a GET
+         *     request to `/v2/registries/$REGISTRY_NAME/repositories/$REPOSITORY_NAME/digests`.
+         *
+         *     Note that if your repository name contains `/` characters, it must be
+         *     URL-encoded in the request URL. For example, to list manifests for
+         *     `registry.digitalocean.com/example/my/repo`, the path would be
+         *     `/v2/registry/example/repositories/my%2Frepo/digests`.
+         *
+         *     It is similar to `/v2/registry/$REGISTRY_NAME/repositories/$REPOSITORY_NAME/digests`.
+         */
+        get: operations["registries_list_repositoryManifests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registries/{registry_name}/repositories/{repository_name}/digests/{manifest_digest}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Container Registry Repository Manifest
+         * @description To delete a container repository manifest by digest in one of your registries, send a DELETE request to
+         *     `/v2/registries/$REGISTRY_NAME/repositories/$REPOSITORY_NAME/digests/$MANIFEST_DIGEST`.
+         *
+         *     Note that if your repository name contains `/` characters, it must be
+         *     URL-encoded in the request URL. For example, to delete
+         *     `registry.digitalocean.com/example/my/repo@sha256:abcd`, the path would be
+         *     `/v2/registry/example/repositories/my%2Frepo/digests/sha256:abcd`.
+         *
+         *     A successful request will receive a 204 status code with no body in response.
+         *     This indicates that the request was processed successfully.
+         *
+         *     It is similar to DELETE `/v2/registry/$REGISTRY_NAME/repositories/$REPOSITORY_NAME/digests/$MANIFEST_DIGEST`.
+         */
+        delete: operations["registries_delete_repositoryManifest"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registries/{registry_name}/repositories/{repository_name}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All Container Registry Repository Tags
+         * @description To list all tags in one of your container registry's repository, send a GET
+         *     request to `/v2/registries/$REGISTRY_NAME/repositories/$REPOSITORY_NAME/tags`.
+         *
+         *     Note that if your repository name contains `/` characters, it must be
+         *     URL-encoded in the request URL. For example, to list tags for
+         *     `registry.digitalocean.com/example/my/repo`, the path would be
+         *     `/v2/registry/example/repositories/my%2Frepo/tags`.
+         *
+         *     It is similar to GET `/v2/registry/$REGISTRY_NAME/repositories/$REPOSITORY_NAME/tags`.
+         */
+        get: operations["registries_list_repositoryTags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registries/{registry_name}/repositories/{repository_name}/tags/{repository_tag}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Container Registry Repository Tag
+         * @description To delete a container repository tag in on of our container registries, send a DELETE request to
+         *     `/v2/registries/$REGISTRY_NAME/repositories/$REPOSITORY_NAME/tags/$TAG`.
+         *
+         *     Note that if your repository name contains `/` characters, it must be
+         *     URL-encoded in the request URL. For example, to delete
+         *     `registry.digitalocean.com/example/my/repo:mytag`, the path would be
+         *     `/v2/registry/example/repositories/my%2Frepo/tags/mytag`.
+         *
+         *     A successful request will receive a 204 status code with no body in response.
+         *     This indicates that the request was processed successfully. It is similar to DELETE `/v2/registry/$REGISTRY_NAME/repositories/$REPOSITORY_NAME/tags/$TAG`.
+         */
+        delete: operations["registries_delete_repositoryTag"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registries/{registry_name}/repositoriesV2": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All Container Registry Repositories (V2)
+         * @description To list all repositories in your container registry, send a GET request to `/v2/registries/$REGISTRY_NAME/repositoriesV2`. It is similar to GET `/v2/registry/$REGISTRY_NAME/repositoriesV2`.
+         */
+        get: operations["registries_list_repositoriesV2"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registries/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Registry Options (Subscription Tiers and Available Regions)
+         * @description This endpoint serves to provide additional information as to which option values are available when creating a container registry.
+         *     There are multiple subscription tiers available for container registry. Each tier allows a different number of image repositories to be created in your registry, and has a different amount of storage and transfer included.
+         *     There are multiple regions available for container registry and controls where your data is stored.
+         *     To list the available options, send a GET request to `/v2/registries/options`. This is similar to GET `/v2/registry/options`.
+         */
+        get: operations["registries_get_options"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registries/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Subscription Information
+         * @description A subscription is automatically created when you configure your container registry. To get information about your subscription, send a GET request to `/v2/registries/subscription`. It is similar to GET `/v2/registry/subscription`.
+         */
+        get: operations["registries_get_subscription"];
+        put?: never;
+        /**
+         * Update Subscription Tier
+         * @description After creating your registry, you can switch to a different subscription tier to better suit your needs. To do this, send a POST request to `/v2/registries/subscription`. It is similar to POST `/v2/registry/subscription`.
+         */
+        post: operations["registries_update_subscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registries/validate-name": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validate a Container Registry Name
+         * @description To validate that a container registry name is available for use, send a POST
+         *     request to `/v2/registries/validate-name`.
+         *
+         *     If the name is both formatted correctly and available, the response code will
+         *     be 204 and contain no body. If the name is already in use, the response will
+         *     be a 409 Conflict.
+         *
+         *     It is similar to `/v2/registry/validate-name`.
+         */
+        post: operations["registries_validate_name"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Container Registry Information
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     To get information about your container registry, send a GET
+         *     request to `/v2/registry`.
+         *
+         *     This operation is not compatible with multiple registries in a DO account. You should use `/v2/registries/{registry_name}` instead.
+         */
+        get: operations["registry_get"];
+        put?: never;
+        /**
+         * Create Container Registry
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     To create your container registry, send a POST request to `/v2/registry`.
+         *
+         *     The `name` becomes part of the URL for images stored in the registry. For
+         *     example, if your registry is called `example`, an image in it will have the
+         *     URL `registry.digitalocean.com/example/image:tag`.
+         */
+        post: operations["registry_create"];
+        /**
+         * Delete Container Registry
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     To delete your container registry, destroying all container image
+         *     data stored in it, send a DELETE request to `/v2/registry`.
+         *
+         *     This operation is not compatible with multiple registries in a DO account. You should use `/v2/registries/{registry_name}` instead.
+         */
+        delete: operations["registry_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registry/{registry_name}/garbage-collection": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Active Garbage Collection
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     To get information about the currently-active garbage collection
+         *     for a registry, send a GET request to `/v2/registry/$REGISTRY_NAME/garbage-collection`.
+         */
+        get: operations["registry_get_garbageCollection"];
+        put?: never;
+        /**
+         * Start Garbage Collection
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     Garbage collection enables users to clear out unreferenced blobs (layer &
+         *     manifest data) after deleting one or more manifests from a repository. If
+         *     there are no unreferenced blobs resulting from the deletion of one or more
+         *     manifests, garbage collection is effectively a noop.
+         *     [See here for more information](https://docs.digitalocean.com/products/container-registry/how-to/clean-up-container-registry/)
+         *     about how and why you should clean up your container registry periodically.
+         *
+         *     To request a garbage collection run on your registry, send a POST request to
+         *     `/v2/registry/$REGISTRY_NAME/garbage-collection`. This will initiate the
+         *     following sequence of events on your registry.
+         *
+         *     * Set the registry to read-only mode, meaning no further write-scoped
+         *       JWTs will be issued to registry clients. Existing write-scoped JWTs will
+         *       continue to work until they expire which can take up to 15 minutes.
+         *     * Wait until all existing write-scoped JWTs have expired.
+         *     * Scan all registry manifests to determine which blobs are unreferenced.
+         *     * Delete all unreferenced blobs from the registry.
+         *     * Record the number of blobs deleted and bytes freed, mark the garbage
+         *       collection status as `success`.
+         *     * Remove the read-only mode restriction from the registry, meaning write-scoped
+         *       JWTs will once again be issued to registry clients.
+         */
+        post: operations["registry_run_garbageCollection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registry/{registry_name}/garbage-collection/{garbage_collection_uuid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update Garbage Collection
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     To cancel the currently-active garbage collection for a registry,
+         *     send a PUT request to `/v2/registry/$REGISTRY_NAME/garbage-collection/$GC_UUID`
+         *     and specify one or more of the attributes below.
+         */
+        put: operations["registry_update_garbageCollection"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registry/{registry_name}/garbage-collections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Garbage Collections
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     To get information about past garbage collections for a registry,
+         *     send a GET request to `/v2/registry/$REGISTRY_NAME/garbage-collections`.
+         */
+        get: operations["registry_list_garbageCollections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registry/{registry_name}/repositories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All Container Registry Repositories
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     This endpoint has been deprecated in favor of the _List All Container Registry Repositories [V2]_ endpoint.
+         *
+         *     To list all repositories in your container registry, send a GET
+         *     request to `/v2/registry/$REGISTRY_NAME/repositories`.
+         */
+        get: operations["registry_list_repositories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registry/{registry_name}/repositories/{repository_name}/digests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All Container Registry Repository Manifests
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     To list all manifests in your container registry repository, send a GET
+         *     request to `/v2/registry/$REGISTRY_NAME/repositories/$REPOSITORY_NAME/digests`.
+         *
+         *     Note that if your repository name contains `/` characters, it must be
+         *     URL-encoded in the request URL. For example, to list manifests for
+         *     `registry.digitalocean.com/example/my/repo`, the path would be
+         *     `/v2/registry/example/repositories/my%2Frepo/digests`.
+         */
+        get: operations["registry_list_repositoryManifests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registry/{registry_name}/repositories/{repository_name}/digests/{manifest_digest}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Container Registry Repository Manifest
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     To delete a container repository manifest by digest, send a DELETE request to
+         *     `/v2/registry/$REGISTRY_NAME/repositories/$REPOSITORY_NAME/digests/$MANIFEST_DIGEST`.
+         *
+         *     Note that if your repository name contains `/` characters, it must be
+         *     URL-encoded in the request URL. For example, to delete
+         *     `registry.digitalocean.com/example/my/repo@sha256:abcd`, the path would be
+         *     `/v2/registry/example/repositories/my%2Frepo/digests/sha256:abcd`.
+         *
+         *     A successful request will receive a 204 status code with no body in response.
+         *     This indicates that the request was processed successfully.
+         */
+        delete: operations["registry_delete_repositoryManifest"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registry/{registry_name}/repositories/{repository_name}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All Container Registry Repository Tags
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     To list all tags in your container registry repository, send a GET
+         *     request to `/v2/registry/$REGISTRY_NAME/repositories/$REPOSITORY_NAME/tags`.
+         *
+         *     Note that if your repository name contains `/` characters, it must be
+         *     URL-encoded in the request URL. For example, to list tags for
+         *     `registry.digitalocean.com/example/my/repo`, the path would be
+         *     `/v2/registry/example/repositories/my%2Frepo/tags`.
+         */
+        get: operations["registry_list_repositoryTags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registry/{registry_name}/repositories/{repository_name}/tags/{repository_tag}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Container Registry Repository Tag
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     To delete a container repository tag, send a DELETE request to
+         *     `/v2/registry/$REGISTRY_NAME/repositories/$REPOSITORY_NAME/tags/$TAG`.
+         *
+         *     Note that if your repository name contains `/` characters, it must be
+         *     URL-encoded in the request URL. For example, to delete
+         *     `registry.digitalocean.com/example/my/repo:mytag`, the path would be
+         *     `/v2/registry/example/repositories/my%2Frepo/tags/mytag`.
+         *
+         *     A successful request will receive a 204 status code with no body in response.
+         *     This indicates that the request was processed successfully.
+         */
+        delete: operations["registry_delete_repositoryTag"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registry/{registry_name}/repositoriesV2": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All Container Registry Repositories (V2)
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     To list all repositories in your container registry, send a GET
+         *     request to `/v2/registry/$REGISTRY_NAME/repositoriesV2`.
+         */
+        get: operations["registry_list_repositoriesV2"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registry/docker-credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Docker Credentials for Container Registry
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     In order to access your container registry with the Docker client or from a
+         *     Kubernetes cluster, you will need to configure authentication. The necessary
+         *     JSON configuration can be retrieved by sending a GET request to
+         *     `/v2/registry/docker-credentials`.
+         *
+         *     The response will be in the format of a Docker `config.json` file. To use the
+         *     config in your Kubernetes cluster, create a Secret with:
+         *
+         *         kubectl create secret generic docr \
+         *           --from-file=.dockerconfigjson=config.json \
+         *           --type=kubernetes.io/dockerconfigjson
+         *
+         *     By default, the returned credentials have read-only access to your registry
+         *     and cannot be used to push images. This is appropriate for most Kubernetes
+         *     clusters. To retrieve read/write credentials, suitable for use with the Docker
+         *     client or in a CI system, read_write may be provided as query parameter. For
+         *     example: `/v2/registry/docker-credentials?read_write=true`
+         *
+         *     By default, the returned credentials will not expire. To retrieve credentials
+         *     with an expiry set, expiry_seconds may be provided as a query parameter. For
+         *     example: `/v2/registry/docker-credentials?expiry_seconds=3600` will return
+         *     credentials that expire after one hour.
+         */
+        get: operations["registry_get_dockerCredentials"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registry/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Registry Options (Subscription Tiers and Available Regions)
+         * @deprecated
+         * @description **Note: This endpoint is deprecated and may be removed in a future version. There is no alternative.****Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     This endpoint serves to provide additional information as to which option values
+         *     are available when creating a container registry.
+         *
+         *     There are multiple subscription tiers available for container registry. Each
+         *     tier allows a different number of image repositories to be created in your
+         *     registry, and has a different amount of storage and transfer included.
+         *
+         *     There are multiple regions available for container registry and controls
+         *     where your data is stored.
+         *
+         *     To list the available options, send a GET request to
+         *     `/v2/registry/options`.
+         */
+        get: operations["registry_get_options"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registry/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Subscription
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     A subscription is automatically created when you configure your
+         *     container registry. To get information about your subscription, send a GET
+         *     request to `/v2/registry/subscription`.
+         */
+        get: operations["registry_get_subscription"];
+        put?: never;
+        /**
+         * Update Subscription Tier
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *     After creating your registry, you can switch to a different
+         *     subscription tier to better suit your needs. To do this, send a POST request
+         *     to `/v2/registry/subscription`.
+         */
+        post: operations["registry_update_subscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/registry/validate-name": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validate a Container Registry Name
+         * @deprecated
+         * @description **Note: This endpoint is deprecated. Please use the `/v2/registries` endpoint instead.**
+         *
+         *      To validate that a container registry name is available for use, send a POST
+         *      request to `/v2/registry/validate-name`.
+         *
+         *      If the name is both formatted correctly and available, the response code will
+         *      be 204 and contain no body. If the name is already in use, the response will
+         *      be a 409 Conflict.
+         */
+        post: operations["registry_validate_name"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/reserved_ips": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All Reserved IPs
+         * @description To list all of the reserved IPs available on your account, send a GET request to `/v2/reserved_ips`.
+         */
+        get: operations["reservedIPs_list"];
+        put?: never;
+        /**
+         * Create a New Reserved IP
+         * @description On creation, a reserved IP must be either assigned to a Droplet or reserved to a region.
+         *     * To create a new reserved IP assigned to a Droplet, send a POST
+         *       request to `/v2/reserved_ips` with the `droplet_id` attribute.
+         *
+         *     * To create a new reserved IP reserved to a region, send a POST request to
+         *       `/v2/reserved_ips` with the `region` attribute.
+         */
+        post: operations["reservedIPs_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/reserved_ips/{reserved_ip}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve an Existing Reserved IP
+         * @description To show information about a reserved IP, send a GET request to `/v2/reserved_ips/$RESERVED_IP_ADDR`.
+         */
+        get: operations["reservedIPs_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a Reserved IP
+         * @description To delete a reserved IP and remove it from your account, send a DELETE request
+         *     to `/v2/reserved_ips/$RESERVED_IP_ADDR`.
+         *
+         *     A successful request will receive a 204 status code with no body in response.
+         *     This indicates that the request was processed successfully.
+         */
+        delete: operations["reservedIPs_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/reserved_ips/{reserved_ip}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All Actions for a Reserved IP
+         * @description To retrieve all actions that have been executed on a reserved IP, send a GET request to `/v2/reserved_ips/$RESERVED_IP/actions`.
+         */
+        get: operations["reservedIPsActions_list"];
+        put?: never;
+        /**
+         * Initiate a Reserved IP Action
+         * @description To initiate an action on a reserved IP send a POST request to
+         *     `/v2/reserved_ips/$RESERVED_IP/actions`. In the JSON body to the request,
+         *     set the `type` attribute to on of the supported action types:
+         *
+         *     | Action     | Details
+         *     |------------|--------
+         *     | `assign`   | Assigns a reserved IP to a Droplet
+         *     | `unassign` | Unassign a reserved IP from a Droplet
+         */
+        post: operations["reservedIPsActions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/reserved_ips/{reserved_ip}/actions/{action_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve an Existing Reserved IP Action
+         * @description To retrieve the status of a reserved IP action, send a GET request to `/v2/reserved_ips/$RESERVED_IP/actions/$ACTION_ID`.
+         */
+        get: operations["reservedIPsActions_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1047,6 +2358,35 @@ export interface components {
          * @enum {string}
          */
         distribution: "Arch Linux" | "CentOS" | "CoreOS" | "Debian" | "Fedora" | "Fedora Atomic" | "FreeBSD" | "Gentoo" | "openSUSE" | "RancherOS" | "Rocky Linux" | "Ubuntu" | "Unknown";
+        docker_credentials: {
+            auths?: {
+                "registry.digitalocean.com"?: {
+                    /**
+                     * @description A base64 encoded string containing credentials for the container registry.
+                     * @example YjdkMDNhNjk0N2IyMTdlZmI2ZjNlYzNiZDM1MDQ1ODI6YjdkMDNhNjk0N2IyMTdlZmI2ZjNlYzNiZDM1MDQ1ODIK
+                     */
+                    auth?: string;
+                };
+            };
+        };
+        /** @description An object specifying domain configurations for a Global load balancer. */
+        domains: {
+            /**
+             * @description The ID of the TLS certificate used for SSL termination.
+             * @example 892071a0-bb95-49bc-8021-3afd67a210bf
+             */
+            certificate_id?: string;
+            /**
+             * @description A boolean value indicating if the domain is already managed by DigitalOcean. If true, all A and AAAA records required to enable Global load balancers will be automatically added.
+             * @example true
+             */
+            is_managed?: boolean;
+            /**
+             * @description FQDN to associate with a Global load balancer.
+             * @example example.com
+             */
+            name?: string;
+        };
         droplet: {
             /**
              * @description An array of backup IDs of any backups that have been taken of the Droplet instance.  Droplet backups are enabled at the time of the instance creation.<br>Requires `image:read` scope.
@@ -1553,6 +2893,119 @@ export interface components {
             })[] | null;
         };
         forward_links: components["schemas"]["link_to_last_page"] & components["schemas"]["link_to_next_page"];
+        /** @description An object specifying a forwarding rule for a load balancer. */
+        forwarding_rule: {
+            /**
+             * @description The ID of the TLS certificate used for SSL termination if enabled.
+             * @example 892071a0-bb95-49bc-8021-3afd67a210bf
+             */
+            certificate_id?: string;
+            /**
+             * @description An integer representing the port on which the load balancer instance will listen.
+             * @example 443
+             */
+            entry_port: number;
+            /**
+             * @description The protocol used for traffic to the load balancer. The possible values are: `http`, `https`, `http2`, `http3`, `tcp`, or `udp`. If you set the  `entry_protocol` to `udp`, the `target_protocol` must be set to `udp`.  When using UDP, the load balancer requires that you set up a health  check with a port that uses TCP, HTTP, or HTTPS to work properly.
+             * @example https
+             * @enum {string}
+             */
+            entry_protocol: "http" | "https" | "http2" | "http3" | "tcp" | "udp";
+            /**
+             * @description An integer representing the port on the backend Droplets to which the load balancer will send traffic.
+             * @example 80
+             */
+            target_port: number;
+            /**
+             * @description The protocol used for traffic from the load balancer to the backend Droplets. The possible values are: `http`, `https`, `http2`, `tcp`, or `udp`. If you set the `target_protocol` to `udp`, the `entry_protocol` must be set to  `udp`. When using UDP, the load balancer requires that you set up a health  check with a port that uses TCP, HTTP, or HTTPS to work properly.
+             * @example http
+             * @enum {string}
+             */
+            target_protocol: "http" | "https" | "http2" | "tcp" | "udp";
+            /**
+             * @description A boolean value indicating whether SSL encrypted traffic will be passed through to the backend Droplets.
+             * @example false
+             */
+            tls_passthrough?: boolean;
+        };
+        garbage_collection: {
+            /**
+             * @description The number of blobs deleted as a result of this garbage collection.
+             * @example 42
+             */
+            blobs_deleted?: number;
+            /**
+             * Format: date-time
+             * @description The time the garbage collection was created.
+             * @example 2020-10-30T21:03:24Z
+             */
+            created_at?: string;
+            /**
+             * @description The number of bytes freed as a result of this garbage collection.
+             * @example 667
+             */
+            freed_bytes?: number;
+            /**
+             * @description The name of the container registry.
+             * @example example
+             */
+            registry_name?: string;
+            /**
+             * @description The current status of this garbage collection.
+             * @example requested
+             * @enum {string}
+             */
+            status?: "requested" | "waiting for write JWTs to expire" | "scanning manifests" | "deleting unreferenced blobs" | "cancelling" | "failed" | "succeeded" | "cancelled";
+            /**
+             * Format: date-time
+             * @description The time the garbage collection was last updated.
+             * @example 2020-10-30T21:03:44Z
+             */
+            updated_at?: string;
+            /**
+             * @description A string specifying the UUID of the garbage collection.
+             * @example eff0feee-49c7-4e8f-ba5c-a320c109c8a8
+             */
+            uuid?: string;
+        };
+        /** @description An object specifying forwarding configurations for a Global load balancer. */
+        glb_settings: {
+            /** @description An object specifying CDN configurations for a Global load balancer. */
+            cdn?: {
+                /**
+                 * @description A boolean flag to enable CDN caching.
+                 * @example true
+                 */
+                is_enabled?: boolean;
+            };
+            /**
+             * @description An integer value as a percentage to indicate failure threshold to decide how the regional priorities will take effect. A value of `50` would indicate that the Global load balancer will choose a lower priority region to forward traffic to once this failure threshold has been reached for the higher priority region.
+             * @example 50
+             */
+            failover_threshold?: number;
+            /**
+             * @description A map of region string to an integer priority value indicating preference for which regional target a Global load balancer will forward traffic to. A lower value indicates a higher priority.
+             * @example {
+             *       "nyc1": 1,
+             *       "fra1": 2,
+             *       "sgp1": 3
+             *     }
+             */
+            region_priorities?: {
+                [key: string]: number;
+            };
+            /**
+             * @description An integer representing the port on the target backends which the load balancer will forward traffic to.
+             * @example 80
+             */
+            target_port?: number;
+            /**
+             * @description The protocol used for forwarding traffic from the load balancer to the target backends. The possible values are `http`, `https` and `http2`.
+             * @example http
+             * @enum {string}
+             */
+            target_protocol?: "http" | "https" | "http2";
+        };
         /** @description An object containing information about the GPU capabilities of Droplets created with this size. */
         gpu_info: {
             /**
@@ -1577,6 +3030,52 @@ export interface components {
                  */
                 unit?: string;
             };
+        };
+        /** @description An object specifying health check settings for the load balancer. */
+        health_check: {
+            /**
+             * @description The number of seconds between between two consecutive health checks.
+             * @default 10
+             * @example 10
+             */
+            check_interval_seconds?: number;
+            /**
+             * @description The number of times a health check must pass for a backend Droplet to be marked "healthy" and be re-added to the pool.
+             * @default 3
+             * @example 3
+             */
+            healthy_threshold?: number;
+            /**
+             * @description The path on the backend Droplets to which the load balancer instance will send a request.
+             * @default /
+             * @example /
+             */
+            path?: string;
+            /**
+             * @description An integer representing the port on the backend Droplets on which the health check will attempt a connection.
+             * @default 80
+             * @example 80
+             */
+            port?: number;
+            /**
+             * @description The protocol used for health checks sent to the backend Droplets. The possible values are `http`, `https`, or `tcp`.
+             * @default http
+             * @example http
+             * @enum {string}
+             */
+            protocol?: "http" | "https" | "tcp";
+            /**
+             * @description The number of seconds the load balancer instance will wait for a response until marking a health check as failed.
+             * @default 5
+             * @example 5
+             */
+            response_timeout_seconds?: number;
+            /**
+             * @description The number of times a health check must fail for a backend Droplet to be marked "unhealthy" and be removed from the pool.
+             * @default 5
+             * @example 5
+             */
+            unhealthy_threshold?: number;
         };
         image: {
             /**
@@ -1699,6 +3198,27 @@ export interface components {
              */
             version?: string;
         } | null;
+        /** @description An object specifying allow and deny rules to control traffic to the load balancer. */
+        lb_firewall: {
+            /**
+             * @description the rules for allowing traffic to the load balancer (in the form 'ip:1.2.3.4' or 'cidr:1.2.0.0/16')
+             * @default []
+             * @example [
+             *       "ip:1.2.3.4",
+             *       "cidr:2.3.0.0/16"
+             *     ]
+             */
+            allow?: string[];
+            /**
+             * @description the rules for denying traffic to the load balancer (in the form 'ip:1.2.3.4' or 'cidr:1.2.0.0/16')
+             * @default []
+             * @example [
+             *       "ip:1.2.3.4",
+             *       "cidr:2.3.0.0/16"
+             *     ]
+             */
+            deny?: string[];
+        };
         link_to_first_page: {
             /**
              * @description URI of the first page of the results.
@@ -1727,6 +3247,191 @@ export interface components {
              */
             prev?: string;
         };
+        load_balancer: components["schemas"]["load_balancer_base"] & {
+            region?: unknown & components["schemas"]["region"];
+        } & {
+            /**
+             * @description An array containing the IDs of the Droplets assigned to the load balancer.
+             * @example [
+             *       3164444,
+             *       3164445
+             *     ]
+             */
+            droplet_ids?: number[];
+        } & {
+            /**
+             * @description The name of a Droplet tag corresponding to Droplets assigned to the load balancer.
+             * @example prod:web
+             */
+            tag?: string;
+        };
+        load_balancer_base: {
+            /**
+             * @deprecated
+             * @description This field has been deprecated. You can no longer specify an algorithm for load balancers.
+             * @default round_robin
+             * @example round_robin
+             * @enum {string}
+             */
+            algorithm?: "round_robin" | "least_connections";
+            /**
+             * Format: date-time
+             * @description A time value given in ISO8601 combined date and time format that represents when the load balancer was created.
+             * @example 2017-02-01T22:22:58Z
+             */
+            readonly created_at?: string;
+            /**
+             * @description A boolean value indicating whether to disable automatic DNS record creation for Let's Encrypt certificates that are added to the load balancer.
+             * @default false
+             * @example true
+             */
+            disable_lets_encrypt_dns_records?: boolean;
+            /** @description An array of objects specifying the domain configurations for a Global load balancer. */
+            domains?: components["schemas"]["domains"][];
+            /**
+             * @description A boolean value indicating whether HTTP keepalive connections are maintained to target Droplets.
+             * @default false
+             * @example true
+             */
+            enable_backend_keepalive?: boolean;
+            /**
+             * @description A boolean value indicating whether PROXY Protocol is in use.
+             * @default false
+             * @example true
+             */
+            enable_proxy_protocol?: boolean;
+            firewall?: components["schemas"]["lb_firewall"];
+            /** @description An array of objects specifying the forwarding rules for a load balancer. */
+            forwarding_rules: components["schemas"]["forwarding_rule"][];
+            glb_settings?: components["schemas"]["glb_settings"];
+            health_check?: components["schemas"]["health_check"];
+            /**
+             * @description An integer value which configures the idle timeout for HTTP requests to the target droplets.
+             * @default 60
+             * @example 90
+             */
+            http_idle_timeout_seconds?: number;
+            /**
+             * Format: uuid
+             * @description A unique ID that can be used to identify and reference a load balancer.
+             * @example 4de7ac8b-495b-4884-9a69-1050c6793cd6
+             */
+            readonly id?: string;
+            /**
+             * @description An attribute containing the public-facing IP address of the load balancer.
+             * @example 104.131.186.241
+             */
+            readonly ip?: string;
+            /**
+             * @description An attribute containing the public-facing IPv6 address of the load balancer.
+             * @example 2604:a880:800:14::85f5:c000
+             */
+            readonly ipv6?: string;
+            /**
+             * @description A human-readable name for a load balancer instance.
+             * @example example-lb-01
+             */
+            name?: string;
+            /**
+             * @description A string indicating whether the load balancer should be external or internal. Internal load balancers have no public IPs and are only accessible to resources on the same VPC network. This property cannot be updated after creating the load balancer.
+             * @default EXTERNAL
+             * @example EXTERNAL
+             * @enum {string}
+             */
+            network?: "EXTERNAL" | "INTERNAL";
+            /**
+             * @description A string indicating whether the load balancer will support IPv4 or both IPv4 and IPv6 networking. This property cannot be updated after creating the load balancer.
+             * @default IPV4
+             * @example IPV4
+             * @enum {string}
+             */
+            network_stack?: "IPV4" | "DUALSTACK";
+            /**
+             * @description The ID of the project that the load balancer is associated with. If no ID is provided at creation, the load balancer associates with the user's default project. If an invalid project ID is provided, the load balancer will not be created.
+             * @example 4de7ac8b-495b-4884-9a69-1050c6793cd6
+             */
+            project_id?: string;
+            /**
+             * @description A boolean value indicating whether HTTP requests to the load balancer on port 80 will be redirected to HTTPS on port 443.
+             * @default false
+             * @example true
+             */
+            redirect_http_to_https?: boolean;
+            /**
+             * @deprecated
+             * @description This field has been replaced by the `size_unit` field for all regions except in AMS2, NYC2, and SFO1. Each available load balancer size now equates to the load balancer having a set number of nodes.
+             *     * `lb-small` = 1 node
+             *     * `lb-medium` = 3 nodes
+             *     * `lb-large` = 6 nodes
+             *
+             *     You can resize load balancers after creation up to once per hour. You cannot resize a load balancer within the first hour of its creation.
+             * @default lb-small
+             * @example lb-small
+             * @enum {string}
+             */
+            size?: "lb-small" | "lb-medium" | "lb-large";
+            /**
+             * @description How many nodes the load balancer contains. Each additional node increases the load balancer's ability to manage more connections. Load balancers can be scaled up or down, and you can change the number of nodes after creation up to once per hour. This field is currently not available in the AMS2, NYC2, or SFO1 regions. Use the `size` field to scale load balancers that reside in these regions.
+             * @default 1
+             * @example 3
+             */
+            size_unit?: number;
+            /**
+             * @description A status string indicating the current state of the load balancer. This can be `new`, `active`, or `errored`.
+             * @example new
+             * @enum {string}
+             */
+            readonly status?: "new" | "active" | "errored";
+            sticky_sessions?: components["schemas"]["sticky_sessions"];
+            /**
+             * @description An array containing the UUIDs of the Regional load balancers to be used as target backends for a Global load balancer.
+             * @example [
+             *       "7dbf91fe-cbdb-48dc-8290-c3a181554905",
+             *       "996fa239-fac3-42a2-b9a1-9fa822268b7a"
+             *     ]
+             */
+            target_load_balancer_ids?: string[];
+            /**
+             * @description A string indicating the policy for the TLS cipher suites used by the load balancer. The possible values are `DEFAULT` or `STRONG`. The default value is `DEFAULT`.
+             * @default DEFAULT
+             * @example STRONG
+             * @enum {string}
+             */
+            tls_cipher_policy?: "DEFAULT" | "STRONG";
+            /**
+             * @description A string indicating whether the load balancer should be a standard regional HTTP load balancer, a regional network load balancer that routes traffic at the TCP/UDP transport layer, or a global load balancer.
+             * @default REGIONAL
+             * @example REGIONAL
+             * @enum {string}
+             */
+            type?: "REGIONAL" | "REGIONAL_NETWORK" | "GLOBAL";
+            /**
+             * Format: uuid
+             * @description A string specifying the UUID of the VPC to which the load balancer is assigned.
+             * @example c33931f2-a26a-4e61-b85c-4e95a2ec431b
+             */
+            vpc_uuid?: string;
+        };
+        load_balancer_create: ({
+            /**
+             * @description An array containing the IDs of the Droplets assigned to the load balancer.
+             * @example [
+             *       3164444,
+             *       3164445
+             *     ]
+             */
+            droplet_ids: number[];
+        } & {
+            region: components["schemas"]["region_slug"];
+        } & components["schemas"]["load_balancer_base"]) | ({
+            /**
+             * @description The name of a Droplet tag corresponding to Droplets assigned to the load balancer.
+             * @example prod:web
+             */
+            tag: string;
+        } & {
+            region: components["schemas"]["region_slug"];
+        } & components["schemas"]["load_balancer_base"]);
         meta: {
             meta: components["schemas"]["meta_properties"] & unknown;
         };
@@ -1737,6 +3442,68 @@ export interface components {
              * @example 1
              */
             total?: number;
+        };
+        metrics: {
+            data: components["schemas"]["metrics_data"];
+            /**
+             * @example success
+             * @enum {string}
+             */
+            status: "success" | "error";
+        };
+        metrics_data: {
+            /** @description Result of query. */
+            result: components["schemas"]["metrics_result"][];
+            /**
+             * @example matrix
+             * @enum {string}
+             */
+            resultType: "matrix";
+        };
+        metrics_result: {
+            /**
+             * @description An object containing the metric's labels. These labels are key/value pairs that vary depending on the metric being queried. For example, load balancer metrics contain a `lb_id` label, while Droplet metrics contain a `host_id` label, and App Platform metrics contain a `app_component` label.
+             * @example {
+             *       "host_id": "19201920"
+             *     }
+             */
+            metric: {
+                [key: string]: string;
+            };
+            /**
+             * @description An array of values for the metric.
+             * @example [
+             *       [
+             *         1435781430,
+             *         "1"
+             *       ],
+             *       [
+             *         1435781445,
+             *         "1"
+             *       ]
+             *     ]
+             */
+            values: (number | string)[][];
+        };
+        multiregistry: components["schemas"]["registry_base"];
+        multiregistry_create: {
+            /**
+             * @description A globally unique name for the container registry. Must be lowercase and be composed only of numbers, letters and `-`, up to a limit of 63 characters.
+             * @example example
+             */
+            name: string;
+            /**
+             * @description Slug of the region where registry data is stored. When not provided, a region will be selected.
+             * @example fra1
+             * @enum {string}
+             */
+            region?: "nyc3" | "sfo3" | "sfo2" | "ams3" | "sgp1" | "fra1" | "blr1" | "syd1";
+            /**
+             * @description The slug of the subscription tier to sign up for. Valid values can be retrieved using the options endpoint.
+             * @example basic
+             * @enum {string}
+             */
+            subscription_tier_slug?: "starter" | "basic" | "professional";
         };
         network_v4: {
             /**
@@ -1871,6 +3638,271 @@ export interface components {
          *     ]
          */
         regions_array: components["schemas"]["region_slug"][];
+        registry: components["schemas"]["registry_base"] & {
+            subscription?: unknown & components["schemas"]["subscription"];
+        };
+        registry_base: {
+            /**
+             * Format: date-time
+             * @description A time value given in ISO8601 combined date and time format that represents when the registry was created.
+             * @example 2020-03-21T16:02:37Z
+             */
+            readonly created_at?: string;
+            /**
+             * @description A globally unique name for the container registry. Must be lowercase and be composed only of numbers, letters and `-`, up to a limit of 63 characters.
+             * @example example
+             */
+            name?: string;
+            /**
+             * @description Slug of the region where registry data is stored
+             * @example fra1
+             */
+            region?: string;
+            /**
+             * @description The amount of storage used in the registry in bytes.
+             * @example 29393920
+             */
+            readonly storage_usage_bytes?: number;
+            /**
+             * Format: date-time
+             * @description The time at which the storage usage was updated. Storage usage is calculated asynchronously, and may not immediately reflect pushes to the registry.
+             * @example 2020-11-04T21:39:49.530562231Z
+             */
+            readonly storage_usage_bytes_updated_at?: string;
+        };
+        registry_create: {
+            /**
+             * @description A globally unique name for the container registry. Must be lowercase and be composed only of numbers, letters and `-`, up to a limit of 63 characters.
+             * @example example
+             */
+            name: string;
+            /**
+             * @description Slug of the region where registry data is stored. When not provided, a region will be selected.
+             * @example fra1
+             * @enum {string}
+             */
+            region?: "nyc3" | "sfo3" | "ams3" | "sgp1" | "fra1";
+            /**
+             * @description The slug of the subscription tier to sign up for. Valid values can be retrieved using the options endpoint.
+             * @example basic
+             * @enum {string}
+             */
+            subscription_tier_slug: "starter" | "basic" | "professional";
+        };
+        registry_run_gc: {
+            /**
+             * @description Type of the garbage collection to run against this registry
+             * @example unreferenced blobs only
+             * @enum {string}
+             */
+            type?: "untagged manifests only" | "unreferenced blobs only" | "untagged manifests and unreferenced blobs";
+        };
+        repository: {
+            latest_tag?: components["schemas"]["repository_tag"];
+            /**
+             * @description The name of the repository.
+             * @example repo-1
+             */
+            name?: string;
+            /**
+             * @description The name of the container registry.
+             * @example example
+             */
+            registry_name?: string;
+            /**
+             * @description The number of tags in the repository.
+             * @example 1
+             */
+            tag_count?: number;
+        };
+        repository_blob: {
+            /**
+             * @description The compressed size of the blob in bytes.
+             * @example 2803255
+             */
+            compressed_size_bytes?: number;
+            /**
+             * @description The digest of the blob
+             * @example sha256:cb8a924afdf0229ef7515d9e5b3024e23b3eb03ddbba287f4a19c6ac90b8d221
+             */
+            digest?: string;
+        };
+        repository_manifest: {
+            /** @description All blobs associated with this manifest */
+            blobs?: components["schemas"]["repository_blob"][];
+            /**
+             * @description The compressed size of the manifest in bytes.
+             * @example 2803255
+             */
+            compressed_size_bytes?: number;
+            /**
+             * @description The manifest digest
+             * @example sha256:cb8a924afdf0229ef7515d9e5b3024e23b3eb03ddbba287f4a19c6ac90b8d221
+             */
+            digest?: string;
+            /**
+             * @description The name of the container registry.
+             * @example example
+             */
+            registry_name?: string;
+            /**
+             * @description The name of the repository.
+             * @example repo-1
+             */
+            repository?: string;
+            /**
+             * @description The uncompressed size of the manifest in bytes (this size is calculated asynchronously so it may not be immediately available).
+             * @example 5861888
+             */
+            size_bytes?: number;
+            /**
+             * @description All tags associated with this manifest
+             * @example [
+             *       "latest",
+             *       "v1",
+             *       "v2"
+             *     ]
+             */
+            tags?: string[];
+            /**
+             * Format: date-time
+             * @description The time the manifest was last updated.
+             * @example 2020-04-09T23:54:25Z
+             */
+            updated_at?: string;
+        };
+        repository_tag: {
+            /**
+             * @description The compressed size of the tag in bytes.
+             * @example 2803255
+             */
+            compressed_size_bytes?: number;
+            /**
+             * @description The digest of the manifest associated with the tag.
+             * @example sha256:cb8a924afdf0229ef7515d9e5b3024e23b3eb03ddbba287f4a19c6ac90b8d221
+             */
+            manifest_digest?: string;
+            /**
+             * @description The name of the container registry.
+             * @example example
+             */
+            registry_name?: string;
+            /**
+             * @description The name of the repository.
+             * @example repo-1
+             */
+            repository?: string;
+            /**
+             * @description The uncompressed size of the tag in bytes (this size is calculated asynchronously so it may not be immediately available).
+             * @example 5861888
+             */
+            size_bytes?: number;
+            /**
+             * @description The name of the tag.
+             * @example latest
+             */
+            tag?: string;
+            /**
+             * Format: date-time
+             * @description The time the tag was last updated.
+             * @example 2020-04-09T23:54:25Z
+             */
+            updated_at?: string;
+        };
+        repository_v2: {
+            latest_manifest?: components["schemas"]["repository_manifest"];
+            /**
+             * @description The number of manifests in the repository.
+             * @example 1
+             */
+            manifest_count?: number;
+            /**
+             * @description The name of the repository.
+             * @example repo-1
+             */
+            name?: string;
+            /**
+             * @description The name of the container registry.
+             * @example example
+             */
+            registry_name?: string;
+            /**
+             * @description The number of tags in the repository.
+             * @example 1
+             */
+            tag_count?: number;
+        };
+        reserved_ip: {
+            /**
+             * @description The Droplet that the reserved IP has been assigned to. When you query a reserved IP, if it is assigned to a Droplet, the entire Droplet object will be returned. If it is not assigned, the value will be null.<br><br>Requires `droplet:read` scope.
+             * @example null
+             */
+            droplet?: (Record<string, never> | null) | components["schemas"]["droplet"];
+            /**
+             * Format: ipv4
+             * @description The public IP address of the reserved IP. It also serves as its identifier.
+             * @example 45.55.96.47
+             */
+            ip?: string;
+            /**
+             * @description A boolean value indicating whether or not the reserved IP has pending actions preventing new ones from being submitted.
+             * @example true
+             */
+            locked?: boolean;
+            /**
+             * Format: uuid
+             * @description The UUID of the project to which the reserved IP currently belongs.<br><br>Requires `project:read` scope.
+             * @example 746c6152-2fa2-11ed-92d3-27aaa54e4988
+             */
+            project_id?: string;
+            region?: components["schemas"]["region"] & Record<string, never>;
+        };
+        reserved_ip_action_assign: Omit<components["schemas"]["reserved_ip_action_type"], "type"> & {
+            /**
+             * @description The ID of the Droplet that the reserved IP will be assigned to.
+             * @example 758604968
+             */
+            droplet_id: number;
+        } & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "assign";
+        };
+        reserved_ip_action_type: {
+            /**
+             * @description The type of action to initiate for the reserved IP.
+             * @enum {string}
+             */
+            type: "assign" | "unassign";
+        };
+        reserved_ip_action_unassign: Omit<components["schemas"]["reserved_ip_action_type"], "type"> & Record<string, never> & {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "unassign";
+        };
+        reserved_ip_create: {
+            /**
+             * @description The ID of the Droplet that the reserved IP will be assigned to.
+             * @example 2457247
+             */
+            droplet_id: number;
+        } | {
+            /**
+             * Format: uuid
+             * @description The UUID of the project to which the reserved IP will be assigned.
+             * @example 746c6152-2fa2-11ed-92d3-27aaa54e4988
+             */
+            project_id?: string;
+            /**
+             * @description The slug identifier for the region the reserved IP will be reserved to.
+             * @example nyc3
+             */
+            region: string;
+        };
         size: {
             /**
              * @description This is a boolean value that represents whether new Droplets can be created with this size.
@@ -2028,6 +4060,97 @@ export interface components {
              */
             public_key: string;
         };
+        /** @description An object specifying sticky sessions settings for the load balancer. */
+        sticky_sessions: {
+            /**
+             * @description The name of the cookie sent to the client. This attribute is only returned when using `cookies` for the sticky sessions type.
+             * @example DO-LB
+             */
+            cookie_name?: string;
+            /**
+             * @description The number of seconds until the cookie set by the load balancer expires. This attribute is only returned when using `cookies` for the sticky sessions type.
+             * @example 300
+             */
+            cookie_ttl_seconds?: number;
+            /**
+             * @description An attribute indicating how and if requests from a client will be persistently served by the same backend Droplet. The possible values are `cookies` or `none`.
+             * @default none
+             * @example cookies
+             * @enum {string}
+             */
+            type?: "cookies" | "none";
+        };
+        subscription: {
+            /**
+             * Format: date-time
+             * @description The time at which the subscription was created.
+             * @example 2020-01-23T21:19:12Z
+             */
+            readonly created_at?: string;
+            tier?: components["schemas"]["subscription_tier_base"];
+            /**
+             * Format: date-time
+             * @description The time at which the subscription was last updated.
+             * @example 2020-11-05T15:53:24Z
+             */
+            readonly updated_at?: string;
+        };
+        subscription_tier_base: {
+            /**
+             * @description A boolean indicating whether the subscription tier supports additional storage above what is included in the base plan at an additional cost per GiB used.
+             * @example true
+             */
+            allow_storage_overage?: boolean;
+            /**
+             * @description The amount of outbound data transfer included in the subscription tier in bytes.
+             * @example 5368709120
+             */
+            included_bandwidth_bytes?: number;
+            /**
+             * @description The number of repositories included in the subscription tier. `0` indicates that the subscription tier includes unlimited repositories.
+             * @example 5
+             */
+            included_repositories?: number;
+            /**
+             * @description The amount of storage included in the subscription tier in bytes.
+             * @example 5368709120
+             */
+            included_storage_bytes?: number;
+            /**
+             * @description The monthly cost of the subscription tier in cents.
+             * @example 500
+             */
+            monthly_price_in_cents?: number;
+            /**
+             * @description The name of the subscription tier.
+             * @example Basic
+             */
+            name?: string;
+            /**
+             * @description The slug identifier of the subscription tier.
+             * @example basic
+             */
+            slug?: string;
+            /**
+             * @description The price paid in cents per GiB for additional storage beyond what is included in the subscription plan.
+             * @example 2
+             */
+            storage_overage_price_in_cents?: number;
+        };
+        subscription_tier_extended: {
+            /**
+             * @description If your account is not eligible to use a certain subscription tier, this will include a list of reasons that prevent you from using the tier.
+             * @example [
+             *       "OverRepositoryLimit"
+             *     ]
+             */
+            eligibility_reasons?: ("OverRepositoryLimit" | "OverStorageLimit")[];
+            /**
+             * @description A boolean indicating whether your account it eligible to use a certain subscription tier.
+             * @example true
+             */
+            eligible?: boolean;
+        };
         /**
          * @description A tag is a label that can be applied to a resource (currently Droplets, Images, Volumes, Volume Snapshots, and Database clusters) in order to better organize or facilitate the lookups and actions on it.
          *     Tags have two attributes: a user defined `name` attribute and an embedded `resources` attribute with information about resources that have been tagged.
@@ -2140,11 +4263,25 @@ export interface components {
                 resource_type?: "droplet" | "image" | "volume" | "volume_snapshot";
             }[];
         };
+        update_registry: {
+            /**
+             * @description A boolean value indicating that the garbage collection should be cancelled.
+             * @example true
+             */
+            cancel?: boolean;
+        };
         /**
          * @description The uniform resource name (URN) for the resource in the format do:resource_type:resource_id.
          * @example do:vpc:5a4981aa-9653-4bd1-bef5-d6bff52042e4
          */
         urn: string;
+        validate_registry: {
+            /**
+             * @description A globally unique name for the container registry. Must be lowercase and be composed only of numbers, letters and `-`, up to a limit of 63 characters.
+             * @example example
+             */
+            name: string;
+        };
         vpc: components["schemas"]["vpc_updatable"] & components["schemas"]["vpc_create"] & components["schemas"]["vpc_default"] & components["schemas"]["vpc_base"];
         vpc_base: {
             /**
@@ -2360,6 +4497,20 @@ export interface components {
                 } & components["schemas"]["pagination"] & components["schemas"]["meta"];
             };
         };
+        /** @description A JSON object with a key of `load_balancers`. This will be set to an array of objects, each of which will contain the standard load balancer attributes. */
+        all_load_balancers: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    load_balancers?: components["schemas"]["load_balancer"][];
+                } & components["schemas"]["pagination"] & components["schemas"]["meta"];
+            };
+        };
         /** @description A JSON object with a key set to `regions`. The value is an array of `region` objects, each of which contain the standard `region` attributes. */
         all_regions: {
             headers: {
@@ -2371,6 +4522,48 @@ export interface components {
             content: {
                 "application/json": {
                     regions: components["schemas"]["region"][];
+                } & components["schemas"]["pagination"] & components["schemas"]["meta"];
+            };
+        };
+        /** @description The response will be a JSON object with the key `registry` containing information about your registry. */
+        all_registries_info: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    registries?: components["schemas"]["registry"][];
+                };
+            };
+        };
+        /** @description The response body will be a JSON object with a key of `repositories`. This will be set to an array containing objects each representing a repository. */
+        all_repositories: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    repositories?: components["schemas"]["repository"][];
+                } & components["schemas"]["pagination"] & components["schemas"]["meta"];
+            };
+        };
+        /** @description The response body will be a JSON object with a key of `repositories`. This will be set to an array containing objects each representing a repository. */
+        all_repositories_v2: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    repositories?: components["schemas"]["repository_v2"][];
                 } & components["schemas"]["pagination"] & components["schemas"]["meta"];
             };
         };
@@ -2416,6 +4609,24 @@ export interface components {
                  *       "id": "bad_request",
                  *       "message": "error parsing request body",
                  *       "request_id": "4851a473-1621-42ea-b2f9-5071c0ea8414"
+                 *     }
+                 */
+                "application/json": components["schemas"]["error"];
+            };
+        };
+        /** @description The request could not be completed due to a conflict. */
+        conflict: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": "conflict",
+                 *       "message": "The request could not be completed due to a conflict."
                  *     }
                  */
                 "application/json": components["schemas"]["error"];
@@ -2491,6 +4702,18 @@ export interface components {
                 };
             };
         };
+        /** @description A Docker `config.json` file for the container registry. */
+        docker_credentials: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["docker_credentials"];
+            };
+        };
         /** @description The response will be a JSON object with a key called `action`. */
         droplet_action: {
             headers: {
@@ -2519,6 +4742,30 @@ export interface components {
                 };
             };
         };
+        /** @description The response will be a JSON object with a key called `data` and `status`. */
+        droplet_bandwidth_metric_response: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["metrics"];
+            };
+        };
+        /** @description The response will be a JSON object with a key called `data` and `status`. */
+        droplet_cpu_metric_response: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["metrics"];
+            };
+        };
         /** @description Accepted */
         droplet_create: {
             headers: {
@@ -2539,6 +4786,18 @@ export interface components {
                         actions?: components["schemas"]["action_link"][];
                     };
                 };
+            };
+        };
+        /** @description The response will be a JSON object with a key called `data` and `status`. */
+        droplet_filesystem_metric_response: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["metrics"];
             };
         };
         /**
@@ -2602,6 +4861,24 @@ export interface components {
                 };
             };
         };
+        /**
+         * @description The response will be a JSON object with a key called `load_balancer`. The
+         *     value of this will be an object that contains the standard attributes
+         *     associated with a load balancer
+         */
+        existing_load_balancer: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    load_balancer?: components["schemas"]["load_balancer"];
+                };
+            };
+        };
         /** @description The response will be a JSON object with a key called `vpc`. The value of this will be an object that contains the standard attributes associated with a VPC. */
         existing_vpc: {
             headers: {
@@ -2613,6 +4890,52 @@ export interface components {
             content: {
                 "application/json": {
                     vpc?: components["schemas"]["vpc"];
+                };
+            };
+        };
+        /** @description The response will be a JSON object with a key of `garbage_collection`. This will be a json object with attributes representing the currently-active garbage collection. */
+        garbage_collection: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    garbage_collection?: components["schemas"]["garbage_collection"];
+                };
+            };
+        };
+        /** @description The response will be a JSON object with a key of `garbage_collections`. This will be set to an array containing objects representing each past garbage collection. Each will contain the standard Garbage Collection attributes. */
+        garbage_collections: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "garbage_collections": [
+                 *         {
+                 *           "uuid": "eff0feee-49c7-4e8f-ba5c-a320c109c8a8",
+                 *           "registry_name": "example",
+                 *           "status": "requested",
+                 *           "created_at": "2020-10-30T21:03:24.000Z",
+                 *           "updated_at": "2020-10-30T21:03:44.000Z",
+                 *           "blobs_deleted": 42,
+                 *           "freed_bytes": 667
+                 *         }
+                 *       ],
+                 *       "meta": {
+                 *         "total": 1
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    garbage_collections?: components["schemas"]["garbage_collection"][];
                 };
             };
         };
@@ -2748,6 +5071,46 @@ export interface components {
                 "application/json": {
                     firewalls?: components["schemas"]["firewall"][];
                 } & components["schemas"]["pagination"] & components["schemas"]["meta"];
+            };
+        };
+        /** @description Accepted */
+        load_balancer_create: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    load_balancer?: components["schemas"]["load_balancer"];
+                };
+            };
+        };
+        /** @description The response will be a JSON object with a key called `data` and `status`. */
+        metric_response: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["metrics"];
+            };
+        };
+        /** @description The response will be a JSON object with the key `registry` containing information about your registry. */
+        multiregistry_info: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    registry?: components["schemas"]["multiregistry"];
+                };
             };
         };
         /** @description The response will be a JSON object with a key set to `image`.  The value of this will be an image object containing a subset of the standard  image attributes as listed below, including the image's `id` and `status`.  After initial creation, the `status` will be `NEW`. Using the image's id, you  may query the image's status by sending a `GET` request to the  `/v2/images/$IMAGE_ID` endpoint.  When the `status` changes to `available`, the image will be ready for use. */
@@ -2913,6 +5276,238 @@ export interface components {
                 };
             };
         };
+        /** @description There are more than one registries in the DO account. */
+        registries_over_limit: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": "precondition_failed",
+                 *       "message": "registry is not eligible for tier because: [OverRegistryLimit]"
+                 *     }
+                 */
+                "application/json": components["schemas"]["error"];
+            };
+        };
+        /** @description There are more than one registries in the DO account. */
+        registries_precondition_fail: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": "precondition_failed",
+                 *       "message": "This API is not supported if you have created multiple registries. Please use \n‘/v2/registries/{registry_name}’ instead. Refer to \nhttps://docs.digitalocean.com/reference/api/digitalocean/#tag/Container-Registry for more info."
+                 *     }
+                 */
+                "application/json": components["schemas"]["error"];
+            };
+        };
+        /** @description The response will be a JSON object with the key `registry` containing information about your registry. */
+        registry_info: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    registry?: components["schemas"]["registry"];
+                };
+            };
+        };
+        /** @description The response will be a JSON object with a key called `options` which contains a key called `subscription_tiers` listing the available tiers. */
+        registry_options_response: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "options": {
+                 *         "available_regions": [
+                 *           "nyc3",
+                 *           "sfo3",
+                 *           "ams3",
+                 *           "sgp1",
+                 *           "fra1"
+                 *         ],
+                 *         "subscription_tiers": [
+                 *           {
+                 *             "name": "Starter",
+                 *             "slug": "starter",
+                 *             "included_repositories": 1,
+                 *             "included_storage_bytes": 524288000,
+                 *             "allow_storage_overage": false,
+                 *             "included_bandwidth_bytes": 524288000,
+                 *             "monthly_price_in_cents": 0,
+                 *             "eligible": false,
+                 *             "eligibility_reasons": [
+                 *               "OverRepositoryLimit"
+                 *             ]
+                 *           },
+                 *           {
+                 *             "name": "Basic",
+                 *             "slug": "basic",
+                 *             "included_repositories": 5,
+                 *             "included_storage_bytes": 5368709120,
+                 *             "allow_storage_overage": true,
+                 *             "included_bandwidth_bytes": 5368709120,
+                 *             "monthly_price_in_cents": 500,
+                 *             "eligible": true
+                 *           },
+                 *           {
+                 *             "name": "Professional",
+                 *             "slug": "professional",
+                 *             "included_repositories": 0,
+                 *             "included_storage_bytes": 107374182400,
+                 *             "allow_storage_overage": true,
+                 *             "included_bandwidth_bytes": 107374182400,
+                 *             "monthly_price_in_cents": 2000,
+                 *             "eligible": true
+                 *           }
+                 *         ]
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    options?: {
+                        /**
+                         * @example [
+                         *       "nyc3"
+                         *     ]
+                         */
+                        available_regions?: string[];
+                        subscription_tiers?: (components["schemas"]["subscription_tier_base"] & components["schemas"]["subscription_tier_extended"])[];
+                    };
+                };
+            };
+        };
+        /** @description The response body will be a JSON object with a key of `manifests`. This will be set to an array containing objects each representing a manifest. */
+        repository_manifests: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    manifests?: components["schemas"]["repository_manifest"][];
+                } & components["schemas"]["pagination"] & components["schemas"]["meta"];
+            };
+        };
+        /** @description The response body will be a JSON object with a key of `tags`. This will be set to an array containing objects each representing a tag. */
+        repository_tags: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    tags?: components["schemas"]["repository_tag"][];
+                } & components["schemas"]["pagination"] & components["schemas"]["meta"];
+            };
+        };
+        /** @description The response will be a JSON object with a key called `reserved_ip`. The value of this will be an object that contains the standard attributes associated with a reserved IP. */
+        reserved_ip: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    reserved_ip?: components["schemas"]["reserved_ip"];
+                };
+            };
+        };
+        /** @description The response will be an object with a key called `action`. The value of this will be an object that contains the standard reserved IP action attributes. */
+        reserved_ip_action: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    action?: components["schemas"]["action"] & {
+                        /**
+                         * Format: uuid
+                         * @description The UUID of the project to which the reserved IP currently belongs.
+                         * @example 746c6152-2fa2-11ed-92d3-27aaa54e4988
+                         */
+                        project_id?: string;
+                    };
+                };
+            };
+        };
+        /** @description The results will be returned as a JSON object with an `actions` key. This will be set to an array filled with action objects containing the standard reserved IP action attributes. */
+        reserved_ip_actions: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    actions?: components["schemas"]["action"][];
+                } & components["schemas"]["pagination"] & components["schemas"]["meta"];
+            };
+        };
+        /**
+         * @description The response will be a JSON object with a key called `reserved_ip`. The value of this will be an object that contains the standard attributes associated with a reserved IP.
+         *     When assigning a reserved IP to a Droplet at same time as it created, the response's `links` object will contain links to both the Droplet and the assignment action. The latter can be used to check the status of the action.
+         */
+        reserved_ip_created: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    links?: {
+                        actions?: components["schemas"]["action_link"][];
+                        droplets?: components["schemas"]["action_link"][];
+                    };
+                    reserved_ip?: components["schemas"]["reserved_ip"];
+                };
+            };
+        };
+        /** @description The response will be a JSON object with a key called `reserved_ips`. This will be set to an array of reserved IP objects, each of which will contain the standard reserved IP attributes */
+        reserved_ip_list: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    reserved_ips?: components["schemas"]["reserved_ip"][];
+                } & components["schemas"]["pagination"] & components["schemas"]["meta"];
+            };
+        };
         /** @description There was a server error. */
         server_error: {
             headers: {
@@ -2998,6 +5593,20 @@ export interface components {
             content: {
                 "application/json": {
                     ssh_key?: components["schemas"]["sshKeys"];
+                };
+            };
+        };
+        /** @description The response will be a JSON object with a key called `subscription` containing information about your subscription. */
+        subscription_response: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    subscription?: components["schemas"]["subscription"];
                 };
             };
         };
@@ -3151,6 +5760,24 @@ export interface components {
                 };
             };
         };
+        /**
+         * @description The response will be a JSON object with a key called `load_balancer`. The
+         *     value of this will be an object containing the standard attributes of a
+         *     load balancer.
+         */
+        updated_load_balancer: {
+            headers: {
+                "ratelimit-limit": components["headers"]["ratelimit-limit"];
+                "ratelimit-remaining": components["headers"]["ratelimit-remaining"];
+                "ratelimit-reset": components["headers"]["ratelimit-reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    load_balancer?: components["schemas"]["load_balancer"];
+                };
+            };
+        };
     };
     parameters: {
         /**
@@ -3168,6 +5795,11 @@ export interface components {
          * @example 3164444
          */
         droplet_id: number;
+        /**
+         * @description The droplet ID.
+         * @example 17209102
+         */
+        "droplet_id-2": string;
         /**
          * @description Used to filter list response by Droplet name returning only exact matches. It is case-insensitive and can not be combined with `tag_name`.
          * @example web-01
@@ -3189,10 +5821,40 @@ export interface components {
          */
         firewall_id: string;
         /**
+         * @description The UUID of a garbage collection run.
+         * @example eff0feee-49c7-4e8f-ba5c-a320c109c8a8
+         */
+        garbage_collection_uuid: string;
+        /**
          * @description A unique number that can be used to identify and reference a specific image.
          * @example 62137902
          */
         image_id: number;
+        /**
+         * @description A unique identifier for a load balancer.
+         * @example 4de7ac8b-495b-4884-9a69-1050c6793cd6
+         */
+        load_balancer_id: string;
+        /**
+         * @description UNIX timestamp to end metric window.
+         * @example 1620705417
+         */
+        metric_timestamp_end: string;
+        /**
+         * @description UNIX timestamp to start metric window.
+         * @example 1620683817
+         */
+        metric_timestamp_start: string;
+        /**
+         * @description The traffic direction.
+         * @example inbound
+         */
+        network_direction: "inbound" | "outbound";
+        /**
+         * @description The network interface.
+         * @example private
+         */
+        network_interface: "private" | "public";
         /**
          * @description Which 'page' of paginated results to return.
          * @example 1
@@ -3208,6 +5870,41 @@ export interface components {
          * @example true
          */
         private: boolean;
+        /**
+         * @description The duration in seconds that the returned registry credentials will be valid. If not set or 0, the credentials will not expire.
+         * @example 3600
+         */
+        registry_expiry_seconds: number;
+        /**
+         * @description The manifest digest of a container registry repository tag.
+         * @example sha256:cb8a924afdf0229ef7515d9e5b3024e23b3eb03ddbba287f4a19c6ac90b8d221
+         */
+        registry_manifest_digest: string;
+        /**
+         * @description The name of a container registry.
+         * @example example
+         */
+        registry_name: string;
+        /**
+         * @description By default, the registry credentials allow for read-only access. Set this query parameter to `true` to obtain read-write credentials.
+         * @example true
+         */
+        registry_read_write: boolean;
+        /**
+         * @description The name of a container registry repository. If the name contains `/` characters, they must be URL-encoded, e.g. `%2F`.
+         * @example repo-1
+         */
+        registry_repository_name: string;
+        /**
+         * @description The name of a container registry repository tag.
+         * @example 06a447a
+         */
+        registry_repository_tag: string;
+        /**
+         * @description A reserved IP address.
+         * @example 45.55.96.47
+         */
+        reserved_ip: string;
         /**
          * @description Either the ID of an existing snapshot. This will be an integer for a Droplet snapshot or a string for a volume snapshot.
          * @example 6372321
@@ -3233,6 +5930,16 @@ export interface components {
          * @example awesome
          */
         tag_id: string;
+        /**
+         * @description Which 'page' of paginated results to return. Ignored when 'page_token' is provided.
+         * @example 1
+         */
+        token_pagination_page: number;
+        /**
+         * @description Token to retrieve of the next or previous set of results more quickly than using 'page'.
+         * @example eyJUb2tlbiI6IkNnZGpiMjlz
+         */
+        token_pagination_page_token: string;
         /**
          * @description Filters results based on image type which can be either `application` or `distribution`.
          * @example distribution
@@ -4373,6 +7080,554 @@ export interface operations {
             default: components["responses"]["unexpected_error"];
         };
     };
+    loadBalancers_list: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Which 'page' of paginated results to return.
+                 * @example 1
+                 */
+                page?: components["parameters"]["page"];
+                /**
+                 * @description Number of items returned per page
+                 * @example 2
+                 */
+                per_page?: components["parameters"]["per_page"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["all_load_balancers"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    loadBalancers_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["load_balancer_create"];
+            };
+        };
+        responses: {
+            202: components["responses"]["load_balancer_create"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    loadBalancers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A unique identifier for a load balancer.
+                 * @example 4de7ac8b-495b-4884-9a69-1050c6793cd6
+                 */
+                lb_id: components["parameters"]["load_balancer_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["existing_load_balancer"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    loadBalancers_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A unique identifier for a load balancer.
+                 * @example 4de7ac8b-495b-4884-9a69-1050c6793cd6
+                 */
+                lb_id: components["parameters"]["load_balancer_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["load_balancer_create"];
+            };
+        };
+        responses: {
+            200: components["responses"]["updated_load_balancer"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    loadBalancers_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A unique identifier for a load balancer.
+                 * @example 4de7ac8b-495b-4884-9a69-1050c6793cd6
+                 */
+                lb_id: components["parameters"]["load_balancer_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["no_content"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    loadBalancers_add_droplets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A unique identifier for a load balancer.
+                 * @example 4de7ac8b-495b-4884-9a69-1050c6793cd6
+                 */
+                lb_id: components["parameters"]["load_balancer_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description An array containing the IDs of the Droplets assigned to the load balancer.
+                     * @example [
+                     *       3164444,
+                     *       3164445
+                     *     ]
+                     */
+                    droplet_ids: number[];
+                };
+            };
+        };
+        responses: {
+            204: components["responses"]["no_content"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    loadBalancers_remove_droplets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A unique identifier for a load balancer.
+                 * @example 4de7ac8b-495b-4884-9a69-1050c6793cd6
+                 */
+                lb_id: components["parameters"]["load_balancer_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description An array containing the IDs of the Droplets assigned to the load balancer.
+                     * @example [
+                     *       3164444,
+                     *       3164445
+                     *     ]
+                     */
+                    droplet_ids: number[];
+                };
+            };
+        };
+        responses: {
+            204: components["responses"]["no_content"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    loadBalancers_add_forwardingRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A unique identifier for a load balancer.
+                 * @example 4de7ac8b-495b-4884-9a69-1050c6793cd6
+                 */
+                lb_id: components["parameters"]["load_balancer_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    forwarding_rules: components["schemas"]["forwarding_rule"][];
+                };
+            };
+        };
+        responses: {
+            204: components["responses"]["no_content"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    loadBalancers_remove_forwardingRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A unique identifier for a load balancer.
+                 * @example 4de7ac8b-495b-4884-9a69-1050c6793cd6
+                 */
+                lb_id: components["parameters"]["load_balancer_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    forwarding_rules: components["schemas"]["forwarding_rule"][];
+                };
+            };
+        };
+        responses: {
+            204: components["responses"]["no_content"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    monitoring_get_dropletBandwidthMetrics: {
+        parameters: {
+            query: {
+                /**
+                 * @description The traffic direction.
+                 * @example inbound
+                 */
+                direction: components["parameters"]["network_direction"];
+                /**
+                 * @description UNIX timestamp to end metric window.
+                 * @example 1620705417
+                 */
+                end: components["parameters"]["metric_timestamp_end"];
+                /**
+                 * @description The droplet ID.
+                 * @example 17209102
+                 */
+                host_id: components["parameters"]["droplet_id-2"];
+                /**
+                 * @description The network interface.
+                 * @example private
+                 */
+                interface: components["parameters"]["network_interface"];
+                /**
+                 * @description UNIX timestamp to start metric window.
+                 * @example 1620683817
+                 */
+                start: components["parameters"]["metric_timestamp_start"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["droplet_bandwidth_metric_response"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    monitoring_get_DropletCpuMetrics: {
+        parameters: {
+            query: {
+                /**
+                 * @description UNIX timestamp to end metric window.
+                 * @example 1620705417
+                 */
+                end: components["parameters"]["metric_timestamp_end"];
+                /**
+                 * @description The droplet ID.
+                 * @example 17209102
+                 */
+                host_id: components["parameters"]["droplet_id-2"];
+                /**
+                 * @description UNIX timestamp to start metric window.
+                 * @example 1620683817
+                 */
+                start: components["parameters"]["metric_timestamp_start"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["droplet_cpu_metric_response"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    monitoring_get_dropletFilesystemFreeMetrics: {
+        parameters: {
+            query: {
+                /**
+                 * @description UNIX timestamp to end metric window.
+                 * @example 1620705417
+                 */
+                end: components["parameters"]["metric_timestamp_end"];
+                /**
+                 * @description The droplet ID.
+                 * @example 17209102
+                 */
+                host_id: components["parameters"]["droplet_id-2"];
+                /**
+                 * @description UNIX timestamp to start metric window.
+                 * @example 1620683817
+                 */
+                start: components["parameters"]["metric_timestamp_start"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["droplet_filesystem_metric_response"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    monitoring_get_dropletFilesystemSizeMetrics: {
+        parameters: {
+            query: {
+                /**
+                 * @description UNIX timestamp to end metric window.
+                 * @example 1620705417
+                 */
+                end: components["parameters"]["metric_timestamp_end"];
+                /**
+                 * @description The droplet ID.
+                 * @example 17209102
+                 */
+                host_id: components["parameters"]["droplet_id-2"];
+                /**
+                 * @description UNIX timestamp to start metric window.
+                 * @example 1620683817
+                 */
+                start: components["parameters"]["metric_timestamp_start"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["droplet_filesystem_metric_response"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    monitoring_get_dropletLoad1Metrics: {
+        parameters: {
+            query: {
+                /**
+                 * @description UNIX timestamp to end metric window.
+                 * @example 1620705417
+                 */
+                end: components["parameters"]["metric_timestamp_end"];
+                /**
+                 * @description The droplet ID.
+                 * @example 17209102
+                 */
+                host_id: components["parameters"]["droplet_id-2"];
+                /**
+                 * @description UNIX timestamp to start metric window.
+                 * @example 1620683817
+                 */
+                start: components["parameters"]["metric_timestamp_start"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["metric_response"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    monitoring_get_dropletLoad5Metrics: {
+        parameters: {
+            query: {
+                /**
+                 * @description UNIX timestamp to end metric window.
+                 * @example 1620705417
+                 */
+                end: components["parameters"]["metric_timestamp_end"];
+                /**
+                 * @description The droplet ID.
+                 * @example 17209102
+                 */
+                host_id: components["parameters"]["droplet_id-2"];
+                /**
+                 * @description UNIX timestamp to start metric window.
+                 * @example 1620683817
+                 */
+                start: components["parameters"]["metric_timestamp_start"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["metric_response"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    monitoring_get_dropletMemoryAvailableMetrics: {
+        parameters: {
+            query: {
+                /**
+                 * @description UNIX timestamp to end metric window.
+                 * @example 1620705417
+                 */
+                end: components["parameters"]["metric_timestamp_end"];
+                /**
+                 * @description The droplet ID.
+                 * @example 17209102
+                 */
+                host_id: components["parameters"]["droplet_id-2"];
+                /**
+                 * @description UNIX timestamp to start metric window.
+                 * @example 1620683817
+                 */
+                start: components["parameters"]["metric_timestamp_start"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["metric_response"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    monitoring_get_dropletMemoryFreeMetrics: {
+        parameters: {
+            query: {
+                /**
+                 * @description UNIX timestamp to end metric window.
+                 * @example 1620705417
+                 */
+                end: components["parameters"]["metric_timestamp_end"];
+                /**
+                 * @description The droplet ID.
+                 * @example 17209102
+                 */
+                host_id: components["parameters"]["droplet_id-2"];
+                /**
+                 * @description UNIX timestamp to start metric window.
+                 * @example 1620683817
+                 */
+                start: components["parameters"]["metric_timestamp_start"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["metric_response"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    monitoring_get_dropletMemoryTotalMetrics: {
+        parameters: {
+            query: {
+                /**
+                 * @description UNIX timestamp to end metric window.
+                 * @example 1620705417
+                 */
+                end: components["parameters"]["metric_timestamp_end"];
+                /**
+                 * @description The droplet ID.
+                 * @example 17209102
+                 */
+                host_id: components["parameters"]["droplet_id-2"];
+                /**
+                 * @description UNIX timestamp to start metric window.
+                 * @example 1620683817
+                 */
+                start: components["parameters"]["metric_timestamp_start"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["metric_response"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
     regions_list: {
         parameters: {
             query?: {
@@ -4395,6 +7650,1188 @@ export interface operations {
         responses: {
             200: components["responses"]["all_regions"];
             401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["all_registries_info"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["multiregistry_create"];
+            };
+        };
+        responses: {
+            201: components["responses"]["multiregistry_info"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["multiregistry_info"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["no_content"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_get_dockerCredentials: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["docker_credentials"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_get_garbageCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["garbage_collection"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_run_garbageCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: components["responses"]["garbage_collection"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_update_garbageCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The UUID of a garbage collection run.
+                 * @example eff0feee-49c7-4e8f-ba5c-a320c109c8a8
+                 */
+                garbage_collection_uuid: components["parameters"]["garbage_collection_uuid"];
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["update_registry"];
+            };
+        };
+        responses: {
+            200: components["responses"]["garbage_collection"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_list_garbageCollections: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Which 'page' of paginated results to return.
+                 * @example 1
+                 */
+                page?: components["parameters"]["page"];
+                /**
+                 * @description Number of items returned per page
+                 * @example 2
+                 */
+                per_page?: components["parameters"]["per_page"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["garbage_collections"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_delete_repository: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+                /**
+                 * @description The name of a container registry repository. If the name contains `/` characters, they must be URL-encoded, e.g. `%2F`.
+                 * @example repo-1
+                 */
+                repository_name: components["parameters"]["registry_repository_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["no_content"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_list_repositoryManifests: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Which 'page' of paginated results to return.
+                 * @example 1
+                 */
+                page?: components["parameters"]["page"];
+                /**
+                 * @description Number of items returned per page
+                 * @example 2
+                 */
+                per_page?: components["parameters"]["per_page"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+                /**
+                 * @description The name of a container registry repository. If the name contains `/` characters, they must be URL-encoded, e.g. `%2F`.
+                 * @example repo-1
+                 */
+                repository_name: components["parameters"]["registry_repository_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["repository_manifests"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_delete_repositoryManifest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The manifest digest of a container registry repository tag.
+                 * @example sha256:cb8a924afdf0229ef7515d9e5b3024e23b3eb03ddbba287f4a19c6ac90b8d221
+                 */
+                manifest_digest: components["parameters"]["registry_manifest_digest"];
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+                /**
+                 * @description The name of a container registry repository. If the name contains `/` characters, they must be URL-encoded, e.g. `%2F`.
+                 * @example repo-1
+                 */
+                repository_name: components["parameters"]["registry_repository_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["no_content"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_list_repositoryTags: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Which 'page' of paginated results to return.
+                 * @example 1
+                 */
+                page?: components["parameters"]["page"];
+                /**
+                 * @description Number of items returned per page
+                 * @example 2
+                 */
+                per_page?: components["parameters"]["per_page"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+                /**
+                 * @description The name of a container registry repository. If the name contains `/` characters, they must be URL-encoded, e.g. `%2F`.
+                 * @example repo-1
+                 */
+                repository_name: components["parameters"]["registry_repository_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["repository_tags"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_delete_repositoryTag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+                /**
+                 * @description The name of a container registry repository. If the name contains `/` characters, they must be URL-encoded, e.g. `%2F`.
+                 * @example repo-1
+                 */
+                repository_name: components["parameters"]["registry_repository_name"];
+                /**
+                 * @description The name of a container registry repository tag.
+                 * @example 06a447a
+                 */
+                repository_tag: components["parameters"]["registry_repository_tag"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["no_content"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_list_repositoriesV2: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Which 'page' of paginated results to return. Ignored when 'page_token' is provided.
+                 * @example 1
+                 */
+                page?: components["parameters"]["token_pagination_page"];
+                /**
+                 * @description Token to retrieve of the next or previous set of results more quickly than using 'page'.
+                 * @example eyJUb2tlbiI6IkNnZGpiMjlz
+                 */
+                page_token?: components["parameters"]["token_pagination_page_token"];
+                /**
+                 * @description Number of items returned per page
+                 * @example 2
+                 */
+                per_page?: components["parameters"]["per_page"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["all_repositories_v2"];
+            400: components["responses"]["bad_request"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_get_options: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["registry_options_response"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_get_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["subscription_response"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_update_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The slug of the subscription tier to sign up for.
+                     * @example basic
+                     * @enum {string}
+                     */
+                    tier_slug?: "starter" | "basic" | "professional";
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["subscription_response"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registries_validate_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["validate_registry"];
+            };
+        };
+        responses: {
+            204: components["responses"]["no_content"];
+            401: components["responses"]["unauthorized"];
+            409: components["responses"]["conflict"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["registry_info"];
+            401: components["responses"]["unauthorized"];
+            412: components["responses"]["registries_precondition_fail"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["registry_create"];
+            };
+        };
+        responses: {
+            201: components["responses"]["registry_info"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["no_content"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            412: components["responses"]["registries_precondition_fail"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_get_garbageCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["garbage_collection"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_run_garbageCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["registry_run_gc"];
+            };
+        };
+        responses: {
+            201: components["responses"]["garbage_collection"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_update_garbageCollection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The UUID of a garbage collection run.
+                 * @example eff0feee-49c7-4e8f-ba5c-a320c109c8a8
+                 */
+                garbage_collection_uuid: components["parameters"]["garbage_collection_uuid"];
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["update_registry"];
+            };
+        };
+        responses: {
+            200: components["responses"]["garbage_collection"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_list_garbageCollections: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Which 'page' of paginated results to return.
+                 * @example 1
+                 */
+                page?: components["parameters"]["page"];
+                /**
+                 * @description Number of items returned per page
+                 * @example 2
+                 */
+                per_page?: components["parameters"]["per_page"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["garbage_collections"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_list_repositories: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Which 'page' of paginated results to return.
+                 * @example 1
+                 */
+                page?: components["parameters"]["page"];
+                /**
+                 * @description Number of items returned per page
+                 * @example 2
+                 */
+                per_page?: components["parameters"]["per_page"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["all_repositories"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_list_repositoryManifests: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Which 'page' of paginated results to return.
+                 * @example 1
+                 */
+                page?: components["parameters"]["page"];
+                /**
+                 * @description Number of items returned per page
+                 * @example 2
+                 */
+                per_page?: components["parameters"]["per_page"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+                /**
+                 * @description The name of a container registry repository. If the name contains `/` characters, they must be URL-encoded, e.g. `%2F`.
+                 * @example repo-1
+                 */
+                repository_name: components["parameters"]["registry_repository_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["repository_manifests"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_delete_repositoryManifest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The manifest digest of a container registry repository tag.
+                 * @example sha256:cb8a924afdf0229ef7515d9e5b3024e23b3eb03ddbba287f4a19c6ac90b8d221
+                 */
+                manifest_digest: components["parameters"]["registry_manifest_digest"];
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+                /**
+                 * @description The name of a container registry repository. If the name contains `/` characters, they must be URL-encoded, e.g. `%2F`.
+                 * @example repo-1
+                 */
+                repository_name: components["parameters"]["registry_repository_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["no_content"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_list_repositoryTags: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Which 'page' of paginated results to return.
+                 * @example 1
+                 */
+                page?: components["parameters"]["page"];
+                /**
+                 * @description Number of items returned per page
+                 * @example 2
+                 */
+                per_page?: components["parameters"]["per_page"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+                /**
+                 * @description The name of a container registry repository. If the name contains `/` characters, they must be URL-encoded, e.g. `%2F`.
+                 * @example repo-1
+                 */
+                repository_name: components["parameters"]["registry_repository_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["repository_tags"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_delete_repositoryTag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+                /**
+                 * @description The name of a container registry repository. If the name contains `/` characters, they must be URL-encoded, e.g. `%2F`.
+                 * @example repo-1
+                 */
+                repository_name: components["parameters"]["registry_repository_name"];
+                /**
+                 * @description The name of a container registry repository tag.
+                 * @example 06a447a
+                 */
+                repository_tag: components["parameters"]["registry_repository_tag"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["no_content"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_list_repositoriesV2: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Which 'page' of paginated results to return. Ignored when 'page_token' is provided.
+                 * @example 1
+                 */
+                page?: components["parameters"]["token_pagination_page"];
+                /**
+                 * @description Token to retrieve of the next or previous set of results more quickly than using 'page'.
+                 * @example eyJUb2tlbiI6IkNnZGpiMjlz
+                 */
+                page_token?: components["parameters"]["token_pagination_page_token"];
+                /**
+                 * @description Number of items returned per page
+                 * @example 2
+                 */
+                per_page?: components["parameters"]["per_page"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The name of a container registry.
+                 * @example example
+                 */
+                registry_name: components["parameters"]["registry_name"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["all_repositories_v2"];
+            400: components["responses"]["bad_request"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_get_dockerCredentials: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The duration in seconds that the returned registry credentials will be valid. If not set or 0, the credentials will not expire.
+                 * @example 3600
+                 */
+                expiry_seconds?: components["parameters"]["registry_expiry_seconds"];
+                /**
+                 * @description By default, the registry credentials allow for read-only access. Set this query parameter to `true` to obtain read-write credentials.
+                 * @example true
+                 */
+                read_write?: components["parameters"]["registry_read_write"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["docker_credentials"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_get_options: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["registry_options_response"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_get_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["subscription_response"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_update_subscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The slug of the subscription tier to sign up for.
+                     * @example basic
+                     * @enum {string}
+                     */
+                    tier_slug?: "starter" | "basic" | "professional";
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["subscription_response"];
+            401: components["responses"]["unauthorized"];
+            412: components["responses"]["registries_over_limit"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    registry_validate_name: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["validate_registry"];
+            };
+        };
+        responses: {
+            204: components["responses"]["no_content"];
+            401: components["responses"]["unauthorized"];
+            409: components["responses"]["conflict"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    reservedIPs_list: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Which 'page' of paginated results to return.
+                 * @example 1
+                 */
+                page?: components["parameters"]["page"];
+                /**
+                 * @description Number of items returned per page
+                 * @example 2
+                 */
+                per_page?: components["parameters"]["per_page"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["reserved_ip_list"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    reservedIPs_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["reserved_ip_create"];
+            };
+        };
+        responses: {
+            202: components["responses"]["reserved_ip_created"];
+            401: components["responses"]["unauthorized"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    reservedIPs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A reserved IP address.
+                 * @example 45.55.96.47
+                 */
+                reserved_ip: components["parameters"]["reserved_ip"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["reserved_ip"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    reservedIPs_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A reserved IP address.
+                 * @example 45.55.96.47
+                 */
+                reserved_ip: components["parameters"]["reserved_ip"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["no_content"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    reservedIPsActions_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A reserved IP address.
+                 * @example 45.55.96.47
+                 */
+                reserved_ip: components["parameters"]["reserved_ip"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["reserved_ip_actions"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    reservedIPsActions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A reserved IP address.
+                 * @example 45.55.96.47
+                 */
+                reserved_ip: components["parameters"]["reserved_ip"];
+            };
+            cookie?: never;
+        };
+        /**
+         * @description The `type` attribute set in the request body will specify the action that
+         *     will be taken on the reserved IP.
+         */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["reserved_ip_action_unassign"] | components["schemas"]["reserved_ip_action_assign"];
+            };
+        };
+        responses: {
+            201: components["responses"]["reserved_ip_action"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
+            429: components["responses"]["too_many_requests"];
+            500: components["responses"]["server_error"];
+            default: components["responses"]["unexpected_error"];
+        };
+    };
+    reservedIPsActions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A unique numeric ID that can be used to identify and reference an action.
+                 * @example 36804636
+                 */
+                action_id: components["parameters"]["action_id"];
+                /**
+                 * @description A reserved IP address.
+                 * @example 45.55.96.47
+                 */
+                reserved_ip: components["parameters"]["reserved_ip"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["reserved_ip_action"];
+            401: components["responses"]["unauthorized"];
+            404: components["responses"]["not_found"];
             429: components["responses"]["too_many_requests"];
             500: components["responses"]["server_error"];
             default: components["responses"]["unexpected_error"];

@@ -15,7 +15,7 @@
 #   PLATFORM_NODE_IMAGE     tag of the Node image built here (default platform/node:20)
 #   PLATFORM_DEBIAN_IMAGE   tag of the Debian image built here (default platform/debian:bookworm)
 #   PLATFORM_PYTHON_IMAGE   tag of the Python image built here (default platform/python:3.11)
-#   DEBIAN_MIRROR           debootstrap's mirror (default: the first URI in /etc/apt/sources.list.d/debian.sources)
+#   DEBIAN_MIRROR           debootstrap's mirror (default: the host's own Debian mirror, as apt is configured)
 # Generated Dockerfiles read their base from PLATFORM_NODE_BASE_IMAGE (default platform/node:20) and
 # PLATFORM_PYTHON_BASE_IMAGE (default platform/python:3.11), see libs/build.
 set -euo pipefail
@@ -134,10 +134,24 @@ build_node() {
 }
 
 # ---- platform/debian:bookworm ------------------------------------------------------------------------------------
+# The mirror this host's apt already uses (a local mirror or proxy where there is one), read through apt itself so
+# that one-line sources.list entries and deb822 .sources files alike count: the first repository of a main suite
+# (not -updates or -security).
+host_debian_mirror() {
+  apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 'Identifier: Packages' 2>/dev/null | awk '$2 !~ /-/ { print $1; exit }'
+}
+
+DEBIAN_CHECKED=0
 build_debian() {
   local mirror hash started rootfs
-  mirror=${DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)}
-  mirror=${mirror:-http://deb.debian.org/debian}
+  (( DEBIAN_CHECKED )) && return # the Python image builds it first, and a list may name both
+  DEBIAN_CHECKED=1
+  mirror=${DEBIAN_MIRROR:-$(host_debian_mirror)}
+  if [[ -z $mirror ]]; then
+    say_fail "no Debian mirror found in this host's apt sources"
+    say_hint "name one with DEBIAN_MIRROR=http://<your mirror>/debian"
+    return 1
+  fi
   hash=$( { echo "$SCRIPT_HASH bookworm minbase"; sha256sum "$CA_BUNDLE"; } | sha256sum | cut -c1-16)
   if up_to_date "$DEBIAN_IMAGE" "$hash"; then
     say_ok "$DEBIAN_IMAGE is up to date (inputs $hash)"
@@ -146,7 +160,8 @@ build_debian() {
   if ! command -v debootstrap >/dev/null; then
     if is_root; then
       say_info "installing debootstrap (apt)"
-      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends debootstrap >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 install -y --no-install-recommends debootstrap \
+        >"$WORK/apt.log" 2>&1 || { tail -n 15 "$WORK/apt.log" | sed 's/^/    /'; say_fail "installing debootstrap failed"; return 1; }
     else
       say_fail "debootstrap is not installed"; say_hint "as root: apt-get install -y debootstrap"; return 1
     fi

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { text } from 'node:stream/consumers';
 import { Readable } from 'node:stream';
 import { packDirectory } from '@platform/archive';
-import { consoleUrl, gatewayUrl, root, startPlatform } from './platform';
+import { consoleUrl, gatewayUrl, logsDir, root, startPlatform } from './platform';
 
 const account = { email: 'demo@platform.localhost', password: 'demo password, change me', workspaceName: 'Demo' };
 const serverNames = ['demo-1', 'demo-2'];
@@ -181,16 +181,18 @@ async function main(): Promise<void> {
     API            ${gatewayUrl}/v1
     Documentation  ${gatewayUrl}/docs
 
+Service logs: ${logsDir}/<service>.log
 Press Ctrl-C to stop the platform (the local servers and the app keep running; \`npm run demo\` again picks them up).
 `);
     await platform.exited();
+    console.log('✔ the platform stopped');
   } catch (error) {
-    platform.stop();
+    await platform.stop();
     throw error;
   }
 }
 
 main().catch((error: unknown) => {
-  console.error(`✘ ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`✖ ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,24 +52,62 @@ function secretKey(): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/**
+ * Each service's log goes to ~/.platform/logs/<service>.log (the previous start's to <service>.log.1), so that
+ * the terminal shows only the steps, the URLs and errors; `--verbose` or a LOG_LEVEL shows the logs inline.
+ */
+export const logsDir = path.join(platformHome, 'logs');
+const logsInline = process.argv.includes('--verbose') || process.env.LOG_LEVEL !== undefined;
+
+function logFile(name: string): string {
+  return path.join(logsDir, `${name}.log`);
+}
+
 function startApp(name: string, port: number, portVariable: string, env: NodeJS.ProcessEnv): ChildProcess {
+  let output: 'pipe' | number = 'pipe';
+  if (!logsInline) {
+    mkdirSync(logsDir, { recursive: true });
+    if (existsSync(logFile(name))) renameSync(logFile(name), `${logFile(name)}.1`);
+    output = openSync(logFile(name), 'a', 0o600);
+  }
   const child = spawn(
     process.execPath,
     ['-r', path.join(root, 'scripts/register.js'), path.join(root, `apps/${name}/src/main.ts`)],
     {
       cwd: root,
       env: { ...process.env, ...env, [portVariable]: String(port) },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', output, logsInline ? 'inherit' : output],
     },
   );
+  if (typeof output === 'number') closeSync(output);
   child.stdout?.pipe(pretty({ colorize: process.stdout.isTTY, ignore: 'pid,hostname,service', singleLine: true }));
   return child;
 }
 
+/** The last lines of a service's log, readable: a pino line shows as its level, message and error. */
+function endOfLog(name: string, lines = 15): string {
+  if (logsInline) return '  (its log is above)';
+  const text = existsSync(logFile(name)) ? readFileSync(logFile(name), 'utf8') : '';
+  const readable = text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(-lines)
+    .map((line) => {
+      try {
+        const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+        const level = (entry.level ?? 30) >= 50 ? 'error' : (entry.level ?? 30) >= 40 ? 'warn' : 'info';
+        return `${level}: ${entry.msg ?? ''}${entry.err?.message ? ` (${entry.err.message})` : ''}`;
+      } catch {
+        return line;
+      }
+    });
+  return [`  the end of ${logFile(name)}:`, ...readable.map((line) => `    ${line}`)].join('\n');
+}
+
 async function waitReady(name: string, port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + 600_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}; its log above says why`);
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}\n${endOfLog(name)}`);
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
       (response) => response.ok,
       () => false,
@@ -77,7 +115,7 @@ async function waitReady(name: string, port: number, child: ChildProcess): Promi
     if (ready) return;
     await sleep(250);
   }
-  throw new Error(`${name} was not ready within 180 s at http://127.0.0.1:${port}/readyz`);
+  throw new Error(`${name} was not ready within 10 minutes at http://127.0.0.1:${port}/readyz\n${endOfLog(name)}`);
 }
 
 /**
@@ -108,7 +146,8 @@ export interface RunningPlatform {
   readonly children: { name: string; port: number; child: ChildProcess }[];
   /** Where an app of a local server opens in a browser. */
   appUrl(hostname: string): string;
-  stop(): void;
+  /** Stops every service and the front-door follower; safe to call more than once. */
+  stop(): Promise<void>;
   /** Resolves when every service has exited. */
   exited(): Promise<void>;
 }
@@ -133,27 +172,56 @@ export async function startPlatform(): Promise<RunningPlatform> {
     child: startApp(service.name, service.port, service.portVariable, env),
   }));
   const front = followDeployments();
-  const stop = () => {
-    void front.stop();
-    for (const { child } of children) child.kill('SIGTERM');
+  // Ctrl-C reaches the launcher twice (from the terminal and passed on by scripts/with-deps.js): stop once.
+  let stopping: Promise<void> | undefined;
+  let running = false;
+  const stop = (): Promise<void> => {
+    if (!stopping) {
+      console.log('… stopping the platform');
+      for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
+      stopping = front.stop();
+    }
+    return stopping;
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  try {
-    await Promise.all(children.map(({ name, port, child }) => waitReady(name, port, child)));
-  } catch (error) {
-    stop();
-    throw error;
+  for (const { name, child } of children) {
+    child.once('exit', (code, signal) => {
+      // Before every service is ready, start-up itself reports a service that exits.
+      if (running && !stopping)
+        console.error(`✖ ${name} stopped (${signal ?? `exit code ${code}`})\n${endOfLog(name)}`);
+    });
   }
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  // Long starts (the console builds itself on first start) say what they are waiting for.
+  const starting = new Set(children.map(({ name }) => name));
+  const progress = setInterval(() => {
+    const where = logsInline ? '' : ` (logs in ${logsDir})`;
+    console.log(`… still starting: ${[...starting].join(', ')}${where}`);
+  }, 15_000);
+  try {
+    await Promise.all(
+      children.map(({ name, port, child }) => waitReady(name, port, child).then(() => starting.delete(name))),
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    clearInterval(progress);
+  }
+  running = true;
   // The deployer's read model exists once it is ready; apps keep opening after a stop (nginx stays up).
   front.start();
   return {
     children,
     appUrl: (hostname) => frontDoor.url(hostname),
     stop,
-    exited: () =>
-      Promise.all(children.map(({ child }) => new Promise((resolve) => child.once('exit', resolve)))).then(
-        () => undefined,
-      ),
+    exited: async () => {
+      const exited = ({ child }: (typeof children)[number]) =>
+        child.exitCode !== null || child.signalCode !== null
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      await Promise.all(children.map(exited));
+      await stopping;
+    },
   };
 }

@@ -69,7 +69,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
 
 /** For a service's main: a bad setting or a failed start ends the process with a message saying what to fix. */
 export function exitOnStartFailure(error: unknown): never {
-  if (error instanceof ConfigError || (error as Error | undefined)?.name === 'SecretKeyError') {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else if ((error as Error | undefined)?.name === 'SecretKeyError') {
     console.error(`invalid configuration: ${(error as Error).message}`);
   } else {
     console.error('the service could not start:', error instanceof Error ? error.message : error);

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { applicationsProjection, deployConfigsProjection } from '@platform/deployments';
 import type { ServiceDefinition } from '@platform/service-kit';
-import { ApplicationsController } from './applications.controller';
+import { ApplicationsController } from './deployments.controller';
 import { DeployConfigsController } from './deploy-configs.controller';
 import { deployerProviders } from './deployer.providers';
 

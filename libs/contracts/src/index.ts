@@ -9,4 +9,4 @@ export * from './agent';
 export * from './servers/servers';
 export * from './servers/providers';
 export * from './servers/snapshots';
-export * from './deployments/applications';
+export * from './deployments/deployments';

@@ -12,7 +12,7 @@ import {
   ProjectViewSchema,
   ServiceViewSchema,
   UpdateServiceRequestSchema,
-} from '../deployments/applications';
+} from '../deployments/deployments';
 import {
   CredentialProviderSchema,
   ProviderViewSchema,

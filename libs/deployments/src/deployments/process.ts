@@ -4,9 +4,9 @@ import { agentSecretContext, envSecretContext, type DeploymentTarget, type Messa
 import { SweptProcess, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, type DeciderCommandHandler } from '@platform/service-kit';
-import type { ApplicationQueries } from './applications-queries';
-import { serviceHostname } from './applications-queries';
-import { applicationsProjection } from './applications-projection';
+import type { ApplicationQueries } from './queries';
+import { serviceHostname } from './queries';
+import { applicationsProjection } from '../services/projection';
 import {
   serviceStreamId,
   type Deployment,
@@ -15,7 +15,7 @@ import {
   type ServiceCommand,
   type ServiceEvent,
   type ServiceState,
-} from './service-decider';
+} from '../services/decider';
 import { imagePlan, type ImageStep } from './image-plan';
 import type { SourceArchives } from './source-archives';
 

@@ -1,7 +1,7 @@
 import { applicationEvents } from '@platform/contracts';
 import type { Projection, StoredEvent } from '@platform/event-store';
 import type { PoolClient } from 'pg';
-import type { ServiceEvent } from './service-decider';
+import type { ServiceEvent } from './decider';
 
 type ProjectEvent = { type: 'ProjectCreated'; data: { projectId: string; workspaceId: string; name: string } };
 

@@ -4,9 +4,8 @@ import { agentSecretContext, envSecretContext, type DeploymentTarget, type Messa
 import { SweptProcess, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, type DeciderCommandHandler } from '@platform/service-kit';
-import type { ApplicationQueries } from './queries';
-import { serviceHostname } from './queries';
-import { applicationsProjection } from '../services/projection';
+import { serviceHostname } from '../services/hostname';
+import { servicesProjection } from '../services/projection';
 import {
   serviceStreamId,
   type Deployment,
@@ -17,12 +16,13 @@ import {
   type ServiceState,
 } from '../services/decider';
 import { imagePlan, type ImageStep } from './image-plan';
+import type { DeploymentQueries } from './queries';
 import type { SourceArchives } from './source-archives';
 
 export interface DeploymentProcessOptions {
   readonly store: EventStore;
   readonly commands: DeciderCommandHandler<ServiceCommand, ServiceEvent, ServiceState>;
-  readonly queries: ApplicationQueries;
+  readonly queries: DeploymentQueries;
   readonly secrets: SecretBox;
   readonly sources: SourceArchives;
   /** Deployment tags kept per service on each server, so rollback to recent versions always works. */
@@ -58,7 +58,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
       store: options.store,
       pending: () => options.queries.inProgress(),
       keyOf: (item) => item.deploymentId,
-      projections: [applicationsProjection.name],
+      projections: [servicesProjection.name],
       pollMs: options.pollMs,
       logger: options.logger,
     });

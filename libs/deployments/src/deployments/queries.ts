@@ -3,32 +3,13 @@ import {
   DomainError,
   pageFromRows,
   type DeploymentView,
+  type GetDeployment,
   type GetDeploymentLogs,
   type ListDeployments,
-  type ListProjects,
-  type ListServices,
   type QueryParams,
   type QueryResult,
-  type ServiceView,
 } from '@platform/contracts';
 import type { Pool } from 'pg';
-
-/** Where a service answers on each of its servers' edges (the Host header nginx routes on). */
-export function serviceHostname(serviceName: string): string {
-  return `${serviceName}.localhost`;
-}
-
-interface ServiceRow {
-  id: string;
-  project_id: string;
-  name: string;
-  port: number;
-  health_check_path: string;
-  env_names: string[];
-  current_deployment_id: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
 
 interface DeploymentRow {
   id: string;
@@ -45,78 +26,20 @@ interface DeploymentRow {
   duration_ms: number | null;
 }
 
-const SERVICE_COLUMNS =
-  'id, project_id, name, port, health_check_path, env_names, current_deployment_id, created_at, updated_at';
-const DEPLOYMENT_COLUMNS =
+const COLUMNS =
   'id, service_id, status, image_tag, source, rollback_of, servers, failure_reason, requested_by, requested_at, finished_at, duration_ms';
 
-/** Reads of projects, services and deployments, always within one workspace. */
-export class ApplicationQueries {
+/**
+ * Reads of the deployments read model and their logs (kept by the services projection), each within one workspace
+ * but `inProgress`, which is the deployment process's.
+ */
+export class DeploymentQueries {
   constructor(
     private readonly pool: Pool,
     private readonly schema: string,
-    /** The port of the front door apps open through (80 unless the platform runs it elsewhere). */
-    private readonly frontDoorPort = 80,
   ) {}
 
-  async listProjects(
-    workspaceId: string,
-    params: QueryParams<typeof ListProjects>,
-  ): Promise<QueryResult<typeof ListProjects>> {
-    const after = params.cursor ? decodeCursor(params.cursor, 2) : undefined;
-    const { rows } = await this.pool.query<{ id: string; name: string; created_at: Date }>(
-      `SELECT id, name, created_at FROM ${this.schema}.projects WHERE workspace_id = $1
-          ${after ? 'AND (created_at, id) < ($3::timestamptz, $4::uuid)' : ''} ORDER BY created_at DESC, id DESC LIMIT $2`,
-      after ? [workspaceId, params.limit + 1, after[0], after[1]] : [workspaceId, params.limit + 1],
-    );
-    return pageFromRows(
-      rows,
-      params.limit,
-      (r) => [r.created_at.toISOString(), r.id],
-      (r) => ({ id: r.id, name: r.name, createdAt: r.created_at.toISOString() }),
-    );
-  }
-
-  async getProject(workspaceId: string, projectId: string) {
-    const { rows } = await this.pool.query<{ id: string; name: string; created_at: Date }>(
-      `SELECT id, name, created_at FROM ${this.schema}.projects WHERE workspace_id = $1 AND id = $2`,
-      [workspaceId, projectId],
-    );
-    if (!rows[0]) throw new DomainError('not_found', `project ${projectId} does not exist`);
-    return { id: rows[0].id, name: rows[0].name, createdAt: rows[0].created_at.toISOString() };
-  }
-
-  async listServices(
-    workspaceId: string,
-    params: QueryParams<typeof ListServices>,
-  ): Promise<QueryResult<typeof ListServices>> {
-    await this.getProject(workspaceId, params.projectId);
-    const after = params.cursor ? decodeCursor(params.cursor, 2) : undefined;
-    const { rows } = await this.pool.query<ServiceRow>(
-      `SELECT ${SERVICE_COLUMNS} FROM ${this.schema}.services WHERE workspace_id = $1 AND project_id = $2
-          ${after ? 'AND (created_at, id) < ($4::timestamptz, $5::uuid)' : ''} ORDER BY created_at DESC, id DESC LIMIT $3`,
-      after
-        ? [workspaceId, params.projectId, params.limit + 1, after[0], after[1]]
-        : [workspaceId, params.projectId, params.limit + 1],
-    );
-    return pageFromRows(
-      rows,
-      params.limit,
-      (r) => [r.created_at.toISOString(), r.id],
-      (row) => this.toServiceView(row),
-    );
-  }
-
-  async getService(workspaceId: string, serviceId: string): Promise<ServiceView> {
-    const { rows } = await this.pool.query<ServiceRow>(
-      `SELECT ${SERVICE_COLUMNS} FROM ${this.schema}.services WHERE workspace_id = $1 AND id = $2`,
-      [workspaceId, serviceId],
-    );
-    if (!rows[0]) throw new DomainError('not_found', `service ${serviceId} does not exist`);
-    return this.toServiceView(rows[0]);
-  }
-
-  async listDeployments(
+  async list(
     workspaceId: string,
     params: QueryParams<typeof ListDeployments>,
   ): Promise<QueryResult<typeof ListDeployments>> {
@@ -124,29 +47,32 @@ export class ApplicationQueries {
     const values: unknown[] = [workspaceId, params.limit + 1, params.serviceId ?? null];
     if (after) values.push(after[0], after[1]);
     const { rows } = await this.pool.query<DeploymentRow>(
-      `SELECT ${DEPLOYMENT_COLUMNS} FROM ${this.schema}.deployments
+      `SELECT ${COLUMNS} FROM ${this.schema}.deployments
         WHERE workspace_id = $1 AND ($3::uuid IS NULL OR service_id = $3)
           ${after ? 'AND (requested_at, id) < ($4::timestamptz, $5::uuid)' : ''}
         ORDER BY requested_at DESC, id DESC LIMIT $2`,
       values,
     );
-    return pageFromRows(rows, params.limit, (r) => [r.requested_at.toISOString(), r.id], toDeploymentView);
+    return pageFromRows(rows, params.limit, (r) => [r.requested_at.toISOString(), r.id], toView);
   }
 
-  async getDeployment(workspaceId: string, deploymentId: string): Promise<DeploymentView> {
+  async get(
+    workspaceId: string,
+    params: QueryParams<typeof GetDeployment>,
+  ): Promise<QueryResult<typeof GetDeployment>> {
     const { rows } = await this.pool.query<DeploymentRow>(
-      `SELECT ${DEPLOYMENT_COLUMNS} FROM ${this.schema}.deployments WHERE workspace_id = $1 AND id = $2`,
-      [workspaceId, deploymentId],
+      `SELECT ${COLUMNS} FROM ${this.schema}.deployments WHERE workspace_id = $1 AND id = $2`,
+      [workspaceId, params.deploymentId],
     );
-    if (!rows[0]) throw new DomainError('not_found', `deployment ${deploymentId} does not exist`);
-    return toDeploymentView(rows[0]);
+    if (!rows[0]) throw new DomainError('not_found', `deployment ${params.deploymentId} does not exist`);
+    return toView(rows[0]);
   }
 
-  async deploymentLogs(
+  async logs(
     workspaceId: string,
     params: QueryParams<typeof GetDeploymentLogs>,
   ): Promise<QueryResult<typeof GetDeploymentLogs>> {
-    await this.getDeployment(workspaceId, params.deploymentId);
+    await this.get(workspaceId, { deploymentId: params.deploymentId });
     const { rows } = await this.pool.query<{ at: Date; server_id: string | null; step: string; line: string }>(
       `SELECT at, server_id, step, line FROM ${this.schema}.deployment_logs WHERE deployment_id = $1 ORDER BY position, line_no LIMIT 20000`,
       [params.deploymentId],
@@ -161,26 +87,9 @@ export class ApplicationQueries {
     );
     return rows.map((row) => ({ deploymentId: row.id, serviceId: row.service_id }));
   }
-
-  private toServiceView(row: ServiceRow): ServiceView {
-    const hostname = serviceHostname(row.name);
-    return {
-      id: row.id,
-      projectId: row.project_id,
-      name: row.name,
-      port: row.port,
-      healthCheckPath: row.health_check_path,
-      env: row.env_names.map((name) => ({ name, masked: '••••••••' })),
-      hostname,
-      url: `http://${hostname}${this.frontDoorPort === 80 ? '' : `:${this.frontDoorPort}`}`,
-      currentDeploymentId: row.current_deployment_id,
-      createdAt: row.created_at.toISOString(),
-      updatedAt: row.updated_at.toISOString(),
-    };
-  }
 }
 
-function toDeploymentView(row: DeploymentRow): DeploymentView {
+function toView(row: DeploymentRow): DeploymentView {
   return {
     id: row.id,
     serviceId: row.service_id,

@@ -5,16 +5,18 @@ import {
   type OnApplicationShutdown,
   type Provider,
 } from '@nestjs/common';
-import { applicationEvents, deployConfigEvents } from '@platform/contracts';
+import { deployConfigEvents, deploymentEvents, projectEvents, serviceEvents } from '@platform/contracts';
 import {
-  ApplicationQueries,
   deployConfigDecider,
   DeployConfigQueries,
   deployConfigStreamId,
   DeploymentProcess,
+  DeploymentQueries,
   projectDecider,
+  ProjectQueries,
   projectStreamId,
   serviceDecider,
+  ServiceQueries,
   serviceStreamId,
   type DeployConfigCommand,
   type ServiceCommand,
@@ -42,7 +44,9 @@ export const DEPLOY_CONFIG_COMMANDS = Symbol('DeployConfigCommands');
 export const DEPLOY_CONFIG_QUERIES = Symbol('DeployConfigQueries');
 export const PROJECT_COMMANDS = Symbol('ProjectCommands');
 export const SERVICE_COMMANDS = Symbol('ServiceCommands');
-export const APPLICATION_QUERIES = Symbol('ApplicationQueries');
+export const PROJECT_QUERIES = Symbol('ProjectQueries');
+export const SERVICE_QUERIES = Symbol('ServiceQueries');
+export const DEPLOYMENT_QUERIES = Symbol('DeploymentQueries');
 export const DEPLOYMENT_PROCESS = Symbol('DeploymentProcess');
 
 /** Runs the deployment process on start-up and stops it before the connections close. */
@@ -84,7 +88,7 @@ export const deployerProviders: Provider[] = [
         store,
         decider: projectDecider,
         streamIdOf: (command) => projectStreamId(command.data.projectId),
-        events: applicationEvents,
+        events: projectEvents,
       }),
   },
   {
@@ -96,22 +100,33 @@ export const deployerProviders: Provider[] = [
         decider: serviceDecider,
         // The deployment process names the stream of its reports itself.
         streamIdOf: (command) => serviceStreamId((command.data as { serviceId: string }).serviceId),
-        events: applicationEvents,
+        // A service's stream holds its deployments too.
+        events: [...serviceEvents, ...deploymentEvents],
       }),
   },
   {
-    provide: APPLICATION_QUERIES,
+    provide: PROJECT_QUERIES,
+    inject: [PG_POOL, SERVICE_CONFIG],
+    useFactory: (pool: Pool, config: ServiceConfig) => new ProjectQueries(pool, config.database.schema),
+  },
+  {
+    provide: SERVICE_QUERIES,
     inject: [PG_POOL, SERVICE_CONFIG, SERVICE_ENV],
     useFactory: (pool: Pool, config: ServiceConfig, env: NodeJS.ProcessEnv) =>
-      new ApplicationQueries(pool, config.database.schema, loadDeployerConfig(env).LOCAL_FRONT_DOOR_PORT),
+      new ServiceQueries(pool, config.database.schema, loadDeployerConfig(env).LOCAL_FRONT_DOOR_PORT),
+  },
+  {
+    provide: DEPLOYMENT_QUERIES,
+    inject: [PG_POOL, SERVICE_CONFIG],
+    useFactory: (pool: Pool, config: ServiceConfig) => new DeploymentQueries(pool, config.database.schema),
   },
   {
     provide: DEPLOYMENT_PROCESS,
-    inject: [EVENT_STORE, SERVICE_COMMANDS, APPLICATION_QUERIES, SERVICE_LOGGER, SERVICE_ENV],
+    inject: [EVENT_STORE, SERVICE_COMMANDS, DEPLOYMENT_QUERIES, SERVICE_LOGGER, SERVICE_ENV],
     useFactory: (
       store: EventStore,
       commands: DeciderCommandHandler<ServiceCommand, ServiceEvent, ServiceState>,
-      queries: ApplicationQueries,
+      queries: DeploymentQueries,
       logger: Logger,
       env: NodeJS.ProcessEnv,
     ) => {

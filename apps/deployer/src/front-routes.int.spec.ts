@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalFrontProxy } from '@platform/cloud';
-import { ApplicationQueries, applicationsProjection, FrontRoutes } from '@platform/deployments';
+import { FrontRoutes, ServiceQueries, servicesProjection } from '@platform/deployments';
 import { runMigrations } from '@platform/event-store';
 import { createTestSchema, eventually, freePort, type TestSchema } from '@platform/testing';
 
@@ -26,7 +26,7 @@ describe('the local front door follows what serves', () => {
 
   beforeAll(async () => {
     db = createTestSchema('front_routes');
-    await runMigrations(db.pool, db.schema, applicationsProjection.migrations ?? []);
+    await runMigrations(db.pool, db.schema, servicesProjection.migrations ?? []);
     dir = await mkdtemp(join(tmpdir(), 'front-door-'));
     port = await freePort();
     front = new LocalFrontProxy(dir, { address: '127.0.0.1', port });
@@ -90,10 +90,10 @@ describe('the local front door follows what serves', () => {
     const hello =
       (await db.pool.query<{ id: string }>(`SELECT id FROM ${db.schema}.services WHERE name = 'hello'`)).rows[0]?.id ??
       '';
-    expect((await new ApplicationQueries(db.pool, db.schema, port).getService('ws', hello)).url).toBe(
+    expect((await new ServiceQueries(db.pool, db.schema, port).get('ws', { serviceId: hello })).url).toBe(
       `http://hello.localhost:${port}`,
     );
-    expect((await new ApplicationQueries(db.pool, db.schema).getService('ws', hello)).url).toBe(
+    expect((await new ServiceQueries(db.pool, db.schema).get('ws', { serviceId: hello })).url).toBe(
       'http://hello.localhost',
     );
 

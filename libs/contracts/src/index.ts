@@ -9,4 +9,6 @@ export * from './agent';
 export * from './servers/servers';
 export * from './servers/providers';
 export * from './servers/snapshots';
-export * from './deployments/applications';
+export * from './deployments/projects';
+export * from './deployments/services';
+export * from './deployments/deployments';

@@ -3,16 +3,12 @@ import { DeployConfigFieldsSchema, DeployConfigViewSchema, ListDeployConfigs } f
 import { pageOf, paginationParams } from '../messages';
 import {
   CreateDeploymentRequestSchema,
-  CreateProjectRequestSchema,
-  CreateServiceRequestSchema,
   DeploymentViewSchema,
   GetDeploymentLogs,
   ListDeployments,
-  ListProjects,
-  ProjectViewSchema,
-  ServiceViewSchema,
-  UpdateServiceRequestSchema,
-} from '../deployments/applications';
+} from '../deployments/deployments';
+import { CreateProjectRequestSchema, ListProjects, ProjectViewSchema } from '../deployments/projects';
+import { CreateServiceRequestSchema, ServiceViewSchema, UpdateServiceRequestSchema } from '../deployments/services';
 import {
   CredentialProviderSchema,
   ProviderViewSchema,

@@ -1,6 +1,6 @@
 import { FollowLoop, LeaderLease, type LogSink } from '@platform/event-store';
 import type { Pool } from 'pg';
-import { serviceHostname } from './applications-queries';
+import { serviceHostname } from '../services/hostname';
 
 /** A hostname and the server edges (`address:port`) that serve it. */
 export interface FrontRoute {

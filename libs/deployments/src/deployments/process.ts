@@ -4,9 +4,8 @@ import { agentSecretContext, envSecretContext, type DeploymentTarget, type Messa
 import { SweptProcess, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, type DeciderCommandHandler } from '@platform/service-kit';
-import type { ApplicationQueries } from './applications-queries';
-import { serviceHostname } from './applications-queries';
-import { applicationsProjection } from './applications-projection';
+import { serviceHostname } from '../services/hostname';
+import { servicesProjection } from '../services/projection';
 import {
   serviceStreamId,
   type Deployment,
@@ -15,14 +14,21 @@ import {
   type ServiceCommand,
   type ServiceEvent,
   type ServiceState,
-} from './service-decider';
+} from '../services/decider';
 import { imagePlan, type ImageStep } from './image-plan';
+import type { DeploymentQueries } from './queries';
 import type { SourceArchives } from './source-archives';
+
+/** The calls the process makes on a server's agent (an `AgentClient`, or a fake in tests). */
+export type DeploymentAgent = Pick<
+  AgentClient,
+  'tagImage' | 'pullImage' | 'buildImage' | 'listContainers' | 'cutover' | 'stopContainer' | 'pruneImages'
+>;
 
 export interface DeploymentProcessOptions {
   readonly store: EventStore;
   readonly commands: DeciderCommandHandler<ServiceCommand, ServiceEvent, ServiceState>;
-  readonly queries: ApplicationQueries;
+  readonly queries: Pick<DeploymentQueries, 'inProgress'>;
   readonly secrets: SecretBox;
   readonly sources: SourceArchives;
   /** Deployment tags kept per service on each server, so rollback to recent versions always works. */
@@ -32,6 +38,10 @@ export interface DeploymentProcessOptions {
   readonly healthTimeoutMs?: number;
   readonly pollMs?: number;
   readonly logger: LogSink;
+  /** Reaches a server's agent; an `AgentClient` by default. */
+  readonly connectAgent?: (connection: { baseUrl: string; secret: string }) => DeploymentAgent;
+  /** The clock deadlines and durations are read on. */
+  readonly now?: () => Date;
 }
 
 /** The key grouping a service's images and containers on an agent. */
@@ -58,7 +68,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
       store: options.store,
       pending: () => options.queries.inProgress(),
       keyOf: (item) => item.deploymentId,
-      projections: [applicationsProjection.name],
+      projections: [servicesProjection.name],
       pollMs: options.pollMs,
       logger: options.logger,
     });
@@ -80,7 +90,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
 
   private async rollOut(service: KnownService, deployment: Deployment, metadata: StepMetadata): Promise<boolean> {
     const { deploymentId } = deployment;
-    if (Date.now() - Date.parse(deployment.requestedAt) > this.options.deadlineMs) {
+    if (this.elapsedMs(deployment) > this.options.deadlineMs) {
       const stuck =
         deployment.targets.find((t) => deployment.servers[t.serverId]?.status !== 'switched') ?? deployment.targets[0];
       await this.record(metadata, randomUUID(), {
@@ -116,7 +126,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     }
     await this.record(metadata, nameBasedUuid(`${deploymentId}:succeeded`), {
       type: 'RecordDeploymentSucceeded',
-      data: { deploymentId, durationMs: Date.now() - Date.parse(deployment.requestedAt) },
+      data: { deploymentId, durationMs: this.elapsedMs(deployment) },
     });
     // Clean-up after the fact: the new version serves already, and a failed prune is retried next time.
     await Promise.all(deployment.targets.map((target) => this.prune(service, deployment, target)));
@@ -185,7 +195,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
   }
 
   private async build(
-    agent: AgentClient,
+    agent: DeploymentAgent,
     deployment: Deployment,
     source: Extract<ImageStep, { kind: 'build' }>['source'],
     image: { repository: string; tag: string },
@@ -328,7 +338,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
         deploymentId,
         serverId: failure.serverId,
         reason: failure.serverId ? `server ${failure.serverId}: ${failure.reason}` : failure.reason,
-        durationMs: Date.now() - Date.parse(deployment.requestedAt),
+        durationMs: this.elapsedMs(deployment),
       },
     });
     return false;
@@ -365,12 +375,17 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     return env;
   }
 
-  private agentOf(workspaceId: string, target: DeploymentTarget): AgentClient {
+  private agentOf(workspaceId: string, target: DeploymentTarget): DeploymentAgent {
     const secret = this.options.secrets.open(
       target.sealedAgentSecret,
       agentSecretContext(workspaceId, target.serverId),
     );
-    return new AgentClient({ baseUrl: target.agentUrl, secret, timeoutMs: 30_000 });
+    const connection = { baseUrl: target.agentUrl, secret };
+    return this.options.connectAgent?.(connection) ?? new AgentClient({ ...connection, timeoutMs: 30_000 });
+  }
+
+  private elapsedMs(deployment: Deployment): number {
+    return (this.options.now?.() ?? new Date()).getTime() - Date.parse(deployment.requestedAt);
   }
 
   private async load(serviceId: string, deploymentId: string) {

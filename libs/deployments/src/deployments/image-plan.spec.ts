@@ -1,6 +1,6 @@
 import { deployTag, type DeploySource } from '@platform/contracts';
 import { imagePlan } from './image-plan';
-import type { Deployment, KnownService, ServerProgress } from './service-decider';
+import type { Deployment, KnownService, ServerProgress } from '../services/decider';
 
 const [first, second] = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222'];
 const upload: DeploySource = { type: 'upload', uploadId: '33333333-3333-4333-8333-333333333333' };

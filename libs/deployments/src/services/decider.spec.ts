@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, deployTag } from '@platform/contracts';
 import { deciderSpecification, foldEvents } from '@platform/decider';
-import { serviceDecider, type ServiceEvent } from './service-decider';
+import { serviceDecider, type ServiceEvent } from './decider';
 
 const now = new Date('2026-11-27T10:00:00.000Z');
 const metadata = { workspaceId: 'ws_a', actorId: 'u', correlationId: 'c' };

@@ -1,17 +1,20 @@
-import { applicationEvents } from '@platform/contracts';
+import { deploymentEvents, projectEvents, serviceEvents } from '@platform/contracts';
 import type { Projection, StoredEvent } from '@platform/event-store';
 import type { PoolClient } from 'pg';
-import type { ServiceEvent } from './service-decider';
-
-type ProjectEvent = { type: 'ProjectCreated'; data: { projectId: string; workspaceId: string; name: string } };
+import type { ProjectEvent } from '../projects/decider';
+import type { ServiceEvent } from './decider';
 
 /**
- * Read models of projects, services and deployments: lists and details for the API, the per-server progress
- * of each deployment, and its log.
+ * The read models of services with their deployments and projects: lists and details for the API, the per-server
+ * progress of each deployment, and its log. One projection for all three, as they are read together: a deployment
+ * that succeeds changes its own row and its service's current deployment in one transaction (what serves, as the
+ * front routes read it), the deployment process waits on this one checkpoint, and a project's services are listed
+ * once the project shows.
  */
-export const applicationsProjection: Projection = {
+export const servicesProjection: Projection = {
+  // Stored names (the checkpoint, the applied migration): renaming them would replay or re-create the read models.
   name: 'applications',
-  eventTypes: applicationEvents.map((definition) => definition.type),
+  eventTypes: [...projectEvents, ...serviceEvents, ...deploymentEvents].map((definition) => definition.type),
   migrations: [
     {
       id: 'applications/001-read-models',

@@ -7,13 +7,16 @@ import {
 } from '@platform/contracts';
 import type { Decider } from '@platform/decider';
 
+export type ProjectCommand = CommandOf<typeof CreateProject>;
+export type ProjectEvent = EventOf<typeof ProjectCreated>;
+
 export type ProjectState = { readonly status: 'absent' } | { readonly status: 'active'; readonly workspaceId: string };
 
 export function projectStreamId(projectId: string): string {
   return `project-${projectId}`;
 }
 
-export const projectDecider: Decider<CommandOf<typeof CreateProject>, EventOf<typeof ProjectCreated>, ProjectState> = {
+export const projectDecider: Decider<ProjectCommand, ProjectEvent, ProjectState> = {
   initialState: () => ({ status: 'absent' }),
   decide(command, state, { metadata }) {
     if (state.status !== 'absent')

@@ -1,5 +1,5 @@
 import type { DeploySource } from '@platform/contracts';
-import type { Deployment, KnownService } from './service-decider';
+import type { Deployment, KnownService } from '../services/decider';
 
 /** One way a server may get a deployment's image; a plan lists them cheapest first. */
 export type ImageStep =

@@ -16,7 +16,7 @@ import {
   RateLimiter,
   type GatewayConfig,
 } from '@platform/http-api';
-import { IdentityService } from '@platform/identity';
+import { Identity } from '@platform/identity';
 import { SecretBox } from '@platform/secrets';
 import { UploadStore } from '@platform/build';
 import { Redis } from 'ioredis';
@@ -105,7 +105,7 @@ export class GatewayModule {
           provide: IDENTITY,
           inject: [PG_POOL, BUS],
           useFactory: (pool: Pool, bus: Bus) =>
-            new IdentityService(pool, config.IDENTITY_SCHEMA, {
+            new Identity(pool, config.IDENTITY_SCHEMA, {
               sessionTtlDays: config.SESSION_TTL_DAYS,
               onUsersChanged: (userIds) =>
                 bus.connection.publish(bus.subjects.identityChanges(), JSON.stringify(userIds)),
@@ -155,7 +155,7 @@ export class GatewayModule {
         {
           provide: API_ROUTER,
           inject: [IDENTITY, RATE_LIMITER, IDEMPOTENCY],
-          useFactory: (identity: IdentityService, rateLimiter: RateLimiter, idempotency: IdempotencyStore) =>
+          useFactory: (identity: Identity, rateLimiter: RateLimiter, idempotency: IdempotencyStore) =>
             new ApiRouter({
               identity,
               rateLimiter,

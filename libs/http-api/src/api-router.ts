@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { type ArgumentsHost, Catch, type ExceptionFilter, Inject } from '@nestjs/common';
 import type { ApiRoute } from '@platform/contracts';
-import { requireScope, resolveAccess, type Access, type IdentityService } from '@platform/identity';
+import { requireScope, resolveAccess, type Access, type Identity } from '@platform/identity';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -12,7 +12,7 @@ import { JSON_CONTENT_TYPE, JsonBody } from './json-body';
 import type { RateLimiter } from './rate-limiter';
 import { accessOf, stateOf } from './request-state';
 
-export const IDENTITY = Symbol('IdentityService');
+export const IDENTITY = Symbol('Identity');
 export const RATE_LIMITER = Symbol('RateLimiter');
 export const IDEMPOTENCY = Symbol('IdempotencyStore');
 export const GATEWAY_LOGGER = Symbol('GatewayLogger');
@@ -62,7 +62,7 @@ function credentialOf(request: FastifyRequest): string | undefined {
 }
 
 export interface ApiRouterDependencies {
-  readonly identity: IdentityService;
+  readonly identity: Identity;
   readonly rateLimiter: RateLimiter;
   readonly authRateLimitPerMinute: number;
   readonly idempotency: IdempotencyStore;
@@ -126,7 +126,7 @@ export class ApiRouter {
     } else {
       const scope = route.auth;
       const authorize = async () => {
-        const principal = await identity.authenticate(credentialOf(request) ?? '');
+        const principal = await identity.accounts.authenticate(credentialOf(request) ?? '');
         const params = request.params as Record<string, string | undefined>;
         const header = request.headers['x-workspace-id'];
         const requested = params.workspaceId ?? (typeof header === 'string' && header ? header : undefined);

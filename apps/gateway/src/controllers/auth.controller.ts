@@ -9,7 +9,7 @@ import {
   type RateLimiter,
   type RouteCall,
 } from '@platform/http-api';
-import type { IdentityService } from '@platform/identity';
+import type { Identity } from '@platform/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 const SESSION_COOKIE = 'session';
@@ -30,7 +30,7 @@ export class AuthController {
   private readonly logins: LoginThrottle;
 
   constructor(
-    @Inject(IDENTITY) private readonly identity: IdentityService,
+    @Inject(IDENTITY) private readonly identity: Identity,
     @Inject(RATE_LIMITER) rateLimiter: RateLimiter,
   ) {
     this.logins = new LoginThrottle(rateLimiter);
@@ -38,7 +38,7 @@ export class AuthController {
 
   @Route(apiRoutes.signup)
   async signup({ input, request, reply }: RouteCall<typeof apiRoutes.signup>) {
-    const created = await this.identity.signup(input.body);
+    const created = await this.identity.accounts.signup(input.body);
     setSessionCookie(request, reply, created.token, created.expiresAt);
     const { expiresAt: _expiresAt, ...answer } = created;
     return answer;
@@ -46,14 +46,16 @@ export class AuthController {
 
   @Route(apiRoutes.login)
   async login({ input, request, reply }: RouteCall<typeof apiRoutes.login>) {
-    const session = await this.logins.attempt(input.body.email, request.ip, () => this.identity.login(input.body));
+    const session = await this.logins.attempt(input.body.email, request.ip, () =>
+      this.identity.accounts.login(input.body),
+    );
     setSessionCookie(request, reply, session.token, session.expiresAt);
     return session;
   }
 
   @Route(apiRoutes.logout)
   async logout({ request, reply }: RouteCall<typeof apiRoutes.logout>) {
-    await this.identity.logout(accessOf(request).principal);
+    await this.identity.accounts.logout(accessOf(request).principal);
     void reply.clearCookie(SESSION_COOKIE, { path: '/' });
   }
 }

@@ -4,16 +4,23 @@ import { Bus } from '@platform/bus';
 import {
   ApiExceptionFilter,
   ApiRouter,
+  ApplicationsResource,
   CommandGateway,
+  DeployConfigsResource,
+  DeploymentsResource,
   EventFeed,
   EventHub,
+  EventsResource,
   EventStreams,
   GATEWAY_LOGGER,
   IDEMPOTENCY,
   IdempotencyStore,
   IDENTITY,
+  InfrastructureResource,
   RATE_LIMITER,
   RateLimiter,
+  ServersResource,
+  SessionsResource,
   type GatewayConfig,
 } from '@platform/http-api';
 import { Identity } from '@platform/identity';
@@ -151,6 +158,43 @@ export class GatewayModule {
         {
           provide: UPLOADS,
           useFactory: () => new UploadStore({ root: config.UPLOADS_DIR, maxBytes: config.UPLOAD_MAX_BYTES }),
+        },
+        {
+          provide: SessionsResource,
+          inject: [IDENTITY, RATE_LIMITER],
+          useFactory: (identity: Identity, rateLimiter: RateLimiter) => new SessionsResource(identity, rateLimiter),
+        },
+        {
+          provide: EventsResource,
+          inject: [EVENT_STREAMS],
+          useFactory: (streams: EventStreams) => new EventsResource(streams),
+        },
+        {
+          provide: DeployConfigsResource,
+          inject: [COMMANDS],
+          useFactory: (commands: CommandGateway) => new DeployConfigsResource(commands),
+        },
+        {
+          provide: ServersResource,
+          inject: [COMMANDS],
+          useFactory: (commands: CommandGateway) => new ServersResource(commands),
+        },
+        {
+          provide: InfrastructureResource,
+          inject: [COMMANDS, SECRETS],
+          useFactory: (commands: CommandGateway, secrets: SecretBox) => new InfrastructureResource(commands, secrets),
+        },
+        {
+          provide: ApplicationsResource,
+          inject: [COMMANDS, SECRETS, UPLOADS],
+          useFactory: (commands: CommandGateway, secrets: SecretBox, uploads: UploadStore) =>
+            new ApplicationsResource(commands, secrets, uploads),
+        },
+        {
+          provide: DeploymentsResource,
+          inject: [COMMANDS, SECRETS, EVENT_STREAMS],
+          useFactory: (commands: CommandGateway, secrets: SecretBox, streams: EventStreams) =>
+            new DeploymentsResource(commands, secrets, streams),
         },
         {
           provide: API_ROUTER,

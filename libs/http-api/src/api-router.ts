@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { type ArgumentsHost, Catch, type ExceptionFilter, Inject } from '@nestjs/common';
-import type { ApiRoute } from '@platform/contracts';
+import type { ApiRoute, apiRoutes } from '@platform/contracts';
 import { requireScope, resolveAccess, type Access, type Identity } from '@platform/identity';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -11,6 +11,7 @@ import { parseInput } from './input';
 import { JSON_CONTENT_TYPE, JsonBody } from './json-body';
 import type { RateLimiter } from './rate-limiter';
 import { accessOf, stateOf } from './request-state';
+import { SESSION_COOKIE } from './resources/sessions';
 
 export const IDENTITY = Symbol('Identity');
 export const RATE_LIMITER = Symbol('RateLimiter');
@@ -49,8 +50,6 @@ class Call implements RouteCall<ApiRoute> {
 export function Route(route: ApiRoute): MethodDecorator {
   return (target, key) => Reflect.defineMetadata(API_ROUTE, route, target, key);
 }
-
-const SESSION_COOKIE = 'session';
 
 function credentialOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -209,3 +208,9 @@ export interface RouteInput<R extends ApiRoute> {
   readonly query: Parsed<R['query']>;
   readonly body: Parsed<R['body']>;
 }
+
+type RouteNamed<K extends keyof typeof apiRoutes> = RouteInput<(typeof apiRoutes)[K]>;
+/** The validated body, query or path parameters of the route of that name in `apiRoutes`. */
+export type RouteBody<K extends keyof typeof apiRoutes> = RouteNamed<K>['body'];
+export type RouteQuery<K extends keyof typeof apiRoutes> = RouteNamed<K>['query'];
+export type RouteParams<K extends keyof typeof apiRoutes> = RouteNamed<K>['params'];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eventually } from '@platform/testing';
+import { answerOf, eventually, expectRefusal } from '@platform/testing';
 import { deployConfigFields, EventStreamReader, startStack, type Stack } from './test-support';
 
 /** GET /v1/events: resuming, replaying, filtering, the per-workspace cap, and streams that lose their access. */
@@ -152,10 +152,8 @@ describe('live events through the gateway', () => {
       const refused = await fetch(`${url}/v1/events`, {
         headers: { authorization: `Bearer ${frank.token}`, accept: 'text/event-stream' },
       });
-      expect(refused.status).toBe(429);
-      expect(await refused.json()).toMatchObject({
-        error: { code: 'rate_limited', details: [{ openStreams: 3, limit: 3 }] },
-      });
+      const error = expectRefusal(await answerOf(refused), { status: 429, code: 'rate_limited' });
+      expect(error.details).toMatchObject([{ openStreams: 3, limit: 3 }]);
 
       const graces = await EventStreamReader.open(url, grace.token);
       expect(graces.status).toBe(200);

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createGzip } from 'node:zlib';
 import { packDirectory } from '@platform/archive';
 import { ensureBaseImages } from '@platform/build';
-import { eventually } from '@platform/testing';
+import { eventually, expectRefusal } from '@platform/testing';
 import { startStack, type Stack } from './test-support';
 
 jest.setTimeout(300_000);
@@ -277,7 +277,7 @@ describe('deployments through the gateway: local cloud, real Docker and nginx', 
         200,
       ),
     );
-    const second = await stack.api.request<{ error: { code: string; message: string } }>('POST', '/v1/deployments', {
+    const second = await stack.api.request('POST', '/v1/deployments', {
       token,
       body: {
         serviceId,
@@ -286,8 +286,7 @@ describe('deployments through the gateway: local cloud, real Docker and nginx', 
         env: { VERSION: 'v6' },
       },
     });
-    expect(second.status).toBe(409);
-    expect(second.body.error.message).toContain(first.body.deploymentId);
+    expectRefusal(second, { status: 409, code: 'conflict', message: first.body.deploymentId });
     expect((await waitForEnd(first.body.deploymentId)).status).toBe('succeeded');
 
     const cases: [unknown, number][] = [
@@ -319,9 +318,12 @@ describe('deployments through the gateway: local cloud, real Docker and nginx', 
       [{ serviceId, source: { type: 'upload', uploadId }, serverIds: ['0b5c1e1a-8d8e-4c7a-9d3e-2a1b0c9d8e7f'] }, 404],
     ];
     for (const [body, status] of cases) {
-      const response = await stack.api.request<{ error: { code: string } }>('POST', '/v1/deployments', { token, body });
-      expect({ body, status: response.status }).toEqual({ body, status });
-      expect(response.body.error.code).toBeTruthy();
+      const response = await stack.api.request('POST', '/v1/deployments', { token, body });
+      expectRefusal(response, {
+        case: JSON.stringify(body),
+        status,
+        code: status === 404 ? 'not_found' : 'validation_failed',
+      });
     }
   });
 });

@@ -16,7 +16,7 @@ import {
   type GatewayConfig,
   type IdempotencyStore,
 } from '@platform/http-api';
-import type { IdentityService } from '@platform/identity';
+import type { Identity } from '@platform/identity';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
@@ -28,7 +28,7 @@ export class GatewayRuntime
   implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
   constructor(
-    @Inject(IDENTITY) private readonly identity: IdentityService,
+    @Inject(IDENTITY) private readonly identity: Identity,
     @Inject(IDEMPOTENCY) private readonly idempotency: IdempotencyStore,
     @Inject(EVENT_FEED) private readonly feed: EventFeed,
     @Inject(EVENT_HUB) private readonly hub: EventHub,

@@ -4,19 +4,26 @@ import { Bus } from '@platform/bus';
 import {
   ApiExceptionFilter,
   ApiRouter,
+  ApplicationsResource,
   CommandGateway,
+  DeployConfigsResource,
+  DeploymentsResource,
   EventFeed,
   EventHub,
+  EventsResource,
   EventStreams,
   GATEWAY_LOGGER,
   IDEMPOTENCY,
   IdempotencyStore,
   IDENTITY,
+  InfrastructureResource,
   RATE_LIMITER,
   RateLimiter,
+  ServersResource,
+  SessionsResource,
   type GatewayConfig,
 } from '@platform/http-api';
-import { IdentityService } from '@platform/identity';
+import { Identity } from '@platform/identity';
 import { SecretBox } from '@platform/secrets';
 import { UploadStore } from '@platform/build';
 import { Redis } from 'ioredis';
@@ -105,7 +112,7 @@ export class GatewayModule {
           provide: IDENTITY,
           inject: [PG_POOL, BUS],
           useFactory: (pool: Pool, bus: Bus) =>
-            new IdentityService(pool, config.IDENTITY_SCHEMA, {
+            new Identity(pool, config.IDENTITY_SCHEMA, {
               sessionTtlDays: config.SESSION_TTL_DAYS,
               onUsersChanged: (userIds) =>
                 bus.connection.publish(bus.subjects.identityChanges(), JSON.stringify(userIds)),
@@ -153,9 +160,46 @@ export class GatewayModule {
           useFactory: () => new UploadStore({ root: config.UPLOADS_DIR, maxBytes: config.UPLOAD_MAX_BYTES }),
         },
         {
+          provide: SessionsResource,
+          inject: [IDENTITY, RATE_LIMITER],
+          useFactory: (identity: Identity, rateLimiter: RateLimiter) => new SessionsResource(identity, rateLimiter),
+        },
+        {
+          provide: EventsResource,
+          inject: [EVENT_STREAMS],
+          useFactory: (streams: EventStreams) => new EventsResource(streams),
+        },
+        {
+          provide: DeployConfigsResource,
+          inject: [COMMANDS],
+          useFactory: (commands: CommandGateway) => new DeployConfigsResource(commands),
+        },
+        {
+          provide: ServersResource,
+          inject: [COMMANDS],
+          useFactory: (commands: CommandGateway) => new ServersResource(commands),
+        },
+        {
+          provide: InfrastructureResource,
+          inject: [COMMANDS, SECRETS],
+          useFactory: (commands: CommandGateway, secrets: SecretBox) => new InfrastructureResource(commands, secrets),
+        },
+        {
+          provide: ApplicationsResource,
+          inject: [COMMANDS, SECRETS, UPLOADS],
+          useFactory: (commands: CommandGateway, secrets: SecretBox, uploads: UploadStore) =>
+            new ApplicationsResource(commands, secrets, uploads),
+        },
+        {
+          provide: DeploymentsResource,
+          inject: [COMMANDS, SECRETS, EVENT_STREAMS],
+          useFactory: (commands: CommandGateway, secrets: SecretBox, streams: EventStreams) =>
+            new DeploymentsResource(commands, secrets, streams),
+        },
+        {
           provide: API_ROUTER,
           inject: [IDENTITY, RATE_LIMITER, IDEMPOTENCY],
-          useFactory: (identity: IdentityService, rateLimiter: RateLimiter, idempotency: IdempotencyStore) =>
+          useFactory: (identity: Identity, rateLimiter: RateLimiter, idempotency: IdempotencyStore) =>
             new ApiRouter({
               identity,
               rateLimiter,

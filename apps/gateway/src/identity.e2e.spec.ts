@@ -1,3 +1,4 @@
+import { expectRefusal } from '@platform/testing';
 import { startStack, type Stack } from './test-support';
 
 describe('identity through the gateway', () => {
@@ -41,11 +42,10 @@ describe('identity through the gateway', () => {
       (await api.request('POST', '/v1/auth/login', { body: { email: 'nobody@example.com', password: 'whatever1234' } }))
         .status,
     ).toBe(401);
-    const again = await api.request<{ error: { code: string } }>('POST', '/v1/auth/signup', {
+    const again = await api.request('POST', '/v1/auth/signup', {
       body: { email: alice.email, password: 'another password', workspaceName: 'x' },
     });
-    expect(again.status).toBe(409);
-    expect(again.body.error.code).toBe('conflict');
+    expectRefusal(again, { status: 409, code: 'conflict' });
 
     const logout = await api.request('POST', '/v1/auth/logout', { token: login.body.token });
     expect(logout.status).toBe(204);
@@ -72,7 +72,7 @@ describe('identity through the gateway', () => {
     const me = await api.request<{ credential: { kind: string; scopes: string[] } }>('GET', '/v1/me', { token });
     expect(me.body.credential).toEqual({ kind: 'api_token', scopes: ['read'] });
     expect((await api.request('GET', '/v1/deploy-configs', { token })).status).toBe(200);
-    const write = await api.request<{ error: { code: string; message: string } }>('POST', '/v1/deploy-configs', {
+    const write = await api.request('POST', '/v1/deploy-configs', {
       token,
       body: {
         name: 'x',
@@ -81,14 +81,12 @@ describe('identity through the gateway', () => {
         serverIds: [created.body.id],
       },
     });
-    expect(write.status).toBe(403);
-    expect(write.body.error.message).toMatch(/scope/);
-    const mint = await api.request<{ error: { message: string } }>('POST', '/v1/api-tokens', {
+    expectRefusal(write, { status: 403, code: 'forbidden', message: /scope/ });
+    const mint = await api.request('POST', '/v1/api-tokens', {
       token,
       body: { name: 'x', scopes: ['read'] },
     });
-    expect(mint.status).toBe(403);
-    expect(mint.body.error.message).toMatch(/session/);
+    expectRefusal(mint, { status: 403, code: 'forbidden', message: /session/ });
 
     const listed = await api.request<{ items: Record<string, unknown>[] }>('GET', '/v1/api-tokens', {
       token: owner.token,
@@ -159,7 +157,7 @@ describe('identity through the gateway', () => {
     expect(members.status).toBe(200);
     expect(members.body.items.map((m) => m.role).sort()).toEqual(['owner', 'viewer']);
     expect((await api.request('GET', '/v1/deploy-configs', asBob)).status).toBe(200);
-    const refused = await api.request<{ error: { code: string } }>('POST', '/v1/deploy-configs', {
+    const refused = await api.request('POST', '/v1/deploy-configs', {
       ...asBob,
       body: {
         name: 'web',
@@ -168,8 +166,7 @@ describe('identity through the gateway', () => {
         serverIds: ['6c1f5d3c-1a4e-4c8b-9f3a-6d5e4c3b2a10'],
       },
     });
-    expect(refused.status).toBe(403);
-    expect(refused.body.error.code).toBe('forbidden');
+    expectRefusal(refused, { status: 403, code: 'forbidden' });
     expect(
       (
         await api.request('POST', `/v1/workspaces/${owner.workspaceId}/members`, {
@@ -188,30 +185,21 @@ describe('identity through the gateway', () => {
     const me = await api.request<{ workspace: { role: string } }>('GET', '/v1/me', asBob);
     expect(me.body.workspace.role).toBe('member');
 
-    const demoteLastOwner = await api.request<{ error: { code: string } }>(
-      'PATCH',
-      `/v1/workspaces/${owner.workspaceId}/members/${owner.userId}`,
-      {
-        token: owner.token,
-        body: { role: 'admin' },
-      },
-    );
-    expect(demoteLastOwner.status).toBe(409);
+    const demoteLastOwner = await api.request('PATCH', `/v1/workspaces/${owner.workspaceId}/members/${owner.userId}`, {
+      token: owner.token,
+      body: { role: 'admin' },
+    });
+    expectRefusal(demoteLastOwner, { status: 409, code: 'conflict', message: /needs an owner/ });
 
     expect(
       (await api.request('DELETE', `/v1/workspaces/${owner.workspaceId}/members/${bob.userId}`, { token: owner.token }))
         .status,
     ).toBe(204);
     expect((await api.request('GET', '/v1/me', asBob)).status).toBe(404);
-    const unknown = await api.request<{ error: { message: string } }>(
-      'POST',
-      `/v1/workspaces/${owner.workspaceId}/members`,
-      {
-        token: owner.token,
-        body: { email: 'nobody-here@example.com', role: 'member' },
-      },
-    );
-    expect(unknown.status).toBe(404);
-    expect(unknown.body.error.message).toMatch(/sign up/);
+    const unknown = await api.request('POST', `/v1/workspaces/${owner.workspaceId}/members`, {
+      token: owner.token,
+      body: { email: 'nobody-here@example.com', role: 'member' },
+    });
+    expectRefusal(unknown, { status: 404, code: 'not_found', message: /sign up/ });
   });
 });

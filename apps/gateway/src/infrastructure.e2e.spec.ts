@@ -1,7 +1,7 @@
 import { DropletAgents, type FakeCloudflare, type FakeDigitalOcean } from '@platform/cloud/testing';
 import { MANAGED_SERVER_TAG } from '@platform/cloud';
 import { EXPECTED_AGENT_VERSION } from '@platform/contracts';
-import { eventually } from '@platform/testing';
+import { eventually, expectRefusal } from '@platform/testing';
 import { EventStreamReader, startCloudFakes, startStack, type CloudFakes, type Stack } from './test-support';
 
 interface ProviderView {
@@ -27,9 +27,6 @@ interface ServerView {
   agentVersion: string | null;
   publicIp: string | null;
   failureReason: string | null;
-}
-interface ErrorBody {
-  error: { code: string; message: string; details?: { path: string }[] };
 }
 
 /**
@@ -91,23 +88,20 @@ describe('providers, snapshots and DigitalOcean servers through the gateway', ()
       { provider: 'digitalocean', connected: false },
       { provider: 'cloudflare', connected: false },
     ]);
-    const noToken = await api.request<ErrorBody>('GET', '/v1/providers/digitalocean/regions', { token: owner.token });
-    expect(noToken.status).toBe(400);
-    expect(noToken.body.error.message).toMatch(/save one first/);
+    const noToken = await api.request('GET', '/v1/providers/digitalocean/regions', { token: owner.token });
+    expectRefusal(noToken, { status: 400, code: 'validation_failed', message: /save one first/ });
 
-    const wrong = await api.request<ErrorBody>('PUT', '/v1/providers/digitalocean', {
+    const wrong = await api.request('PUT', '/v1/providers/digitalocean', {
       token: owner.token,
       body: { token: `dop_v1_${'0'.repeat(64)}` },
     });
-    expect(wrong.status).toBe(400);
-    expect(wrong.body.error.code).toBe('validation_failed');
-    expect(wrong.body.error.message).toMatch(/DigitalOcean did not accept the token/);
+    expectRefusal(wrong, { status: 400, code: 'validation_failed', message: /DigitalOcean did not accept the token/ });
     const asMember = await api.request('PUT', '/v1/providers/digitalocean', {
       token: member.token,
       headers: { 'x-workspace-id': owner.workspaceId },
       body: { token: digitalOcean.token },
     });
-    expect(asMember.status).toBe(403);
+    expectRefusal(asMember, { status: 403, code: 'forbidden' });
     expect(
       (await api.request<{ items: ProviderView[] }>('GET', '/v1/providers', { token: owner.token })).body.items[1]
         ?.connected,
@@ -125,13 +119,15 @@ describe('providers, snapshots and DigitalOcean servers through the gateway', ()
     });
     expect(cf.status).toBe(200);
     expect(cf.body.account).toContain(cloudflare.tokenId);
-    const wrongCf = await api.request<ErrorBody>('PUT', '/v1/providers/cloudflare', {
+    const wrongCf = await api.request('PUT', '/v1/providers/cloudflare', {
       token: owner.token,
       body: { token: 'f'.repeat(40) },
     });
-    expect(wrongCf.body.error.message).toMatch(
-      /Cloudflare did not accept the token: Cloudflare refused it: Invalid API Token/,
-    );
+    expectRefusal(wrongCf, {
+      status: 400,
+      code: 'validation_failed',
+      message: /Cloudflare did not accept the token: Cloudflare refused it: Invalid API Token/,
+    });
 
     const after = await api.request<{ items: ProviderView[] }>('GET', '/v1/providers', {
       token: member.token,
@@ -202,12 +198,10 @@ describe('providers, snapshots and DigitalOcean servers through the gateway', ()
     await eventually(async () =>
       expect((await api.request('GET', `/v1/snapshots/${snapshotId}`, { token: owner.token })).status).toBe(200),
     );
-    const tooEarly = await api.request<ErrorBody>('DELETE', `/v1/snapshots/${snapshotId}`, { token: owner.token });
-    expect(tooEarly.status).toBe(409);
-    expect(tooEarly.body.error.message).toMatch(/still being built/);
-    const disconnecting = await api.request<ErrorBody>('DELETE', '/v1/providers/digitalocean', { token: owner.token });
-    expect(disconnecting.status).toBe(409);
-    expect(disconnecting.body.error.message).toMatch(/1 snapshot is being built or deleted/);
+    const tooEarly = await api.request('DELETE', `/v1/snapshots/${snapshotId}`, { token: owner.token });
+    expectRefusal(tooEarly, { status: 409, code: 'conflict', message: /still being built/ });
+    const disconnecting = await api.request('DELETE', '/v1/providers/digitalocean', { token: owner.token });
+    expectRefusal(disconnecting, { status: 409, code: 'conflict', message: /1 snapshot is being built or deleted/ });
     const snapshot = await eventually(async () => {
       const view = await api.request<SnapshotView>('GET', `/v1/snapshots/${snapshotId}`, { token: owner.token });
       expect(view.body.status).toBe('ready');
@@ -279,9 +273,8 @@ describe('providers, snapshots and DigitalOcean servers through the gateway', ()
     expect(live.events.filter((event) => event.data.includes('sealed'))).toEqual([]);
     await live.close();
 
-    const inUse = await api.request<ErrorBody>('DELETE', '/v1/providers/digitalocean', { token: owner.token });
-    expect(inUse.status).toBe(409);
-    expect(inUse.body.error.message).toMatch(/1 server of this workspace still run/);
+    const inUse = await api.request('DELETE', '/v1/providers/digitalocean', { token: owner.token });
+    expectRefusal(inUse, { status: 409, code: 'conflict', message: /1 server of this workspace still run/ });
 
     expect((await api.request('DELETE', `/v1/servers/${server.body.serverId}`, { token: owner.token })).status).toBe(
       202,
@@ -474,10 +467,13 @@ describe('providers, snapshots and DigitalOcean servers through the gateway', ()
       ['PUT', '/v1/providers/digitalocean', { token: digitalOcean.token, extra: true }, 400, 'body'],
     ];
     for (const [method, path, body, status, where] of cases) {
-      const response = await api.request<ErrorBody>(method, path, { token: owner.token, body });
-      expect({ path, body, status: response.status }).toEqual({ path, body, status });
-      expect(typeof response.body.error.message).toBe('string');
-      if (where) expect(JSON.stringify(response.body.error.details ?? [])).toContain(where);
+      const response = await api.request(method, path, { token: owner.token, body });
+      const error = expectRefusal(response, {
+        case: `${method} ${path} ${JSON.stringify(body)}`,
+        status,
+        code: status === 404 ? 'not_found' : 'validation_failed',
+      });
+      if (where) expect(JSON.stringify(error.details ?? [])).toContain(where);
     }
     expect((await api.request('GET', `/v1/snapshots/${foreign.body.snapshotId}`, { token: owner.token })).status).toBe(
       404,

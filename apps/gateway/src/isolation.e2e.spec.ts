@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { apiRoutes, type ApiRoute, type ApiRouteName } from '@platform/contracts';
-import { eventually } from '@platform/testing';
+import { eventually, expectRefusal } from '@platform/testing';
 import {
   EventStreamReader,
   startCloudFakes,
@@ -268,7 +268,7 @@ describe('workspace isolation over the whole route table', () => {
             route: name,
             refused: true,
           });
-          if (token === b.token) expect({ route: name, status: response.status }).toEqual({ route: name, status: 404 });
+          if (token === b.token) expectRefusal(response, { case: name, status: 404, code: 'not_found' });
         } else {
           const text = JSON.stringify(response.body ?? {});
           for (const secret of secretsOfA)
@@ -278,12 +278,12 @@ describe('workspace isolation over the whole route table', () => {
 
       // B asking to act inside A's workspace: as if A's workspace did not exist.
       {
-        const intoA = await api.request<{ error?: { code: string } }>(route.method, attempt.path, {
+        const intoA = await api.request(route.method, attempt.path, {
           token: b.token,
           body: attempt.body,
           headers: { 'x-workspace-id': a.workspaceId },
         });
-        expect({ route: name, status: intoA.status }).toEqual({ route: name, status: 404 });
+        expectRefusal(intoA, { case: name, status: 404, code: 'not_found' });
       }
     }
 

@@ -1,4 +1,4 @@
-import { eventually } from '@platform/testing';
+import { eventually, expectRefusal } from '@platform/testing';
 import { startStack, type Stack } from './test-support';
 
 interface ServerView {
@@ -130,28 +130,19 @@ describe('servers through the gateway, on the local cloud', () => {
       [{ provider: 'digitalocean', name: 'x', region: 'nyc3', size: 's-1vcpu-1gb' }, 400, ''],
     ];
     for (const [body, status, path] of cases) {
-      const response = await api.request<{ error: { code: string; details?: { path: string }[] } }>(
-        'POST',
-        '/v1/servers',
-        { token: owner.token, body },
-      );
-      expect({ body, status: response.status }).toEqual({ body, status });
-      expect(response.body.error.code).toBe('validation_failed');
-      if (path) expect(JSON.stringify(response.body.error.details ?? [])).toContain(path);
+      const response = await api.request('POST', '/v1/servers', { token: owner.token, body });
+      const error = expectRefusal(response, { case: JSON.stringify(body), status, code: 'validation_failed' });
+      if (path) expect(JSON.stringify(error.details ?? [])).toContain(path);
     }
     // This stack's DigitalOcean cannot be reached: the token is neither verified nor saved, and the answer says to retry.
-    const unverified = await api.request<{ error: { code: string; message: string } }>(
-      'PUT',
-      '/v1/providers/digitalocean',
-      {
-        token: owner.token,
-        body: { token: `dop_v1_${'a'.repeat(64)}` },
-      },
-    );
-    expect(unverified.status).toBe(503);
-    expect(unverified.body.error).toMatchObject({
+    const unverified = await api.request('PUT', '/v1/providers/digitalocean', {
+      token: owner.token,
+      body: { token: `dop_v1_${'a'.repeat(64)}` },
+    });
+    expectRefusal(unverified, {
+      status: 503,
       code: 'unavailable',
-      message: expect.stringMatching(/could not verify the token now.*try again/),
+      message: /could not verify the token now.*try again/,
     });
     expect(
       (await api.request<{ items: { connected: boolean }[] }>('GET', '/v1/providers', { token: owner.token })).body
@@ -167,7 +158,7 @@ describe('servers through the gateway, on the local cloud', () => {
       headers: { 'x-workspace-id': owner.workspaceId },
       body: { provider: 'local', name: 'x' },
     });
-    expect(asViewer.status).toBe(403);
+    expectRefusal(asViewer, { status: 403, code: 'forbidden' });
     expect((await api.request<{ items: unknown[] }>('GET', '/v1/servers', { token: owner.token })).body.items).toEqual(
       [],
     );

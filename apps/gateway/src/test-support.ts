@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -242,6 +242,16 @@ export class ApiClient {
       workspaceId: response.body.workspace.id,
     };
   }
+}
+
+/** The body of a deploy config to create, from a git source, for servers that need not exist. */
+export function deployConfigFields(name: string) {
+  return {
+    name,
+    serviceId: randomUUID(),
+    source: { type: 'git', url: 'https://github.com/acme/web.git', ref: 'main' },
+    serverIds: [randomUUID()],
+  };
 }
 
 export interface SseEvent {

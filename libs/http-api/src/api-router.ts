@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { type ArgumentsHost, Catch, type ExceptionFilter, Inject } from '@nestjs/common';
-import type { ApiRoute } from '@platform/contracts';
-import { requireScope, resolveAccess, type Access, type IdentityService } from '@platform/identity';
+import type { ApiRoute, apiRoutes } from '@platform/contracts';
+import { requireScope, resolveAccess, type Access, type Identity } from '@platform/identity';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -11,8 +11,9 @@ import { parseInput } from './input';
 import { JSON_CONTENT_TYPE, JsonBody } from './json-body';
 import type { RateLimiter } from './rate-limiter';
 import { accessOf, stateOf } from './request-state';
+import { SESSION_COOKIE } from './resources/sessions';
 
-export const IDENTITY = Symbol('IdentityService');
+export const IDENTITY = Symbol('Identity');
 export const RATE_LIMITER = Symbol('RateLimiter');
 export const IDEMPOTENCY = Symbol('IdempotencyStore');
 export const GATEWAY_LOGGER = Symbol('GatewayLogger');
@@ -50,8 +51,6 @@ export function Route(route: ApiRoute): MethodDecorator {
   return (target, key) => Reflect.defineMetadata(API_ROUTE, route, target, key);
 }
 
-const SESSION_COOKIE = 'session';
-
 function credentialOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header) {
@@ -62,7 +61,7 @@ function credentialOf(request: FastifyRequest): string | undefined {
 }
 
 export interface ApiRouterDependencies {
-  readonly identity: IdentityService;
+  readonly identity: Identity;
   readonly rateLimiter: RateLimiter;
   readonly authRateLimitPerMinute: number;
   readonly idempotency: IdempotencyStore;
@@ -126,7 +125,7 @@ export class ApiRouter {
     } else {
       const scope = route.auth;
       const authorize = async () => {
-        const principal = await identity.authenticate(credentialOf(request) ?? '');
+        const principal = await identity.accounts.authenticate(credentialOf(request) ?? '');
         const params = request.params as Record<string, string | undefined>;
         const header = request.headers['x-workspace-id'];
         const requested = params.workspaceId ?? (typeof header === 'string' && header ? header : undefined);
@@ -209,3 +208,9 @@ export interface RouteInput<R extends ApiRoute> {
   readonly query: Parsed<R['query']>;
   readonly body: Parsed<R['body']>;
 }
+
+type RouteNamed<K extends keyof typeof apiRoutes> = RouteInput<(typeof apiRoutes)[K]>;
+/** The validated body, query or path parameters of the route of that name in `apiRoutes`. */
+export type RouteBody<K extends keyof typeof apiRoutes> = RouteNamed<K>['body'];
+export type RouteQuery<K extends keyof typeof apiRoutes> = RouteNamed<K>['query'];
+export type RouteParams<K extends keyof typeof apiRoutes> = RouteNamed<K>['params'];

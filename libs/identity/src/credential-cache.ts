@@ -1,5 +1,11 @@
 import type { Principal } from './access';
 
+/**
+ * Called with the users whose credentials changed (revoked, logged out, role changed, membership ended): forgets
+ * their cached entries here and tells the other replicas to do the same.
+ */
+export type UsersChanged = (userIds: string[]) => void;
+
 interface Entry {
   readonly principal: Principal;
   readonly until: number;

@@ -1,24 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { apiRoutes } from '@platform/contracts';
 import { IDENTITY, Route, type RouteCall } from '@platform/http-api';
-import type { IdentityService } from '@platform/identity';
+import type { Identity } from '@platform/identity';
 
 @Injectable()
 export class ApiTokensController {
-  constructor(@Inject(IDENTITY) private readonly identity: IdentityService) {}
+  constructor(@Inject(IDENTITY) private readonly identity: Identity) {}
 
   @Route(apiRoutes.listApiTokens)
   list({ access, input }: RouteCall<typeof apiRoutes.listApiTokens>) {
-    return this.identity.listApiTokens(access, input.query);
+    return this.identity.apiTokens.list(access, input.query);
   }
 
   @Route(apiRoutes.createApiToken)
   create({ access, input }: RouteCall<typeof apiRoutes.createApiToken>) {
-    return this.identity.createApiToken(access, input.body);
+    return this.identity.apiTokens.create(access, input.body);
   }
 
   @Route(apiRoutes.revokeApiToken)
   revoke({ access, input }: RouteCall<typeof apiRoutes.revokeApiToken>) {
-    return this.identity.revokeApiToken(access, input.params.id);
+    return this.identity.apiTokens.revoke(access, input.params.id);
   }
 }

@@ -1,59 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { apiRoutes } from '@platform/contracts';
-import {
-  accessOf,
-  IDENTITY,
-  LoginThrottle,
-  RATE_LIMITER,
-  Route,
-  type RateLimiter,
-  type RouteCall,
-} from '@platform/http-api';
-import type { IdentityService } from '@platform/identity';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-
-const SESSION_COOKIE = 'session';
-
-/** The console's credential: httpOnly so scripts cannot read it, SameSite so other sites cannot send it. */
-function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string, expiresAt: string): void {
-  void reply.setCookie(SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: request.protocol === 'https',
-    path: '/',
-    expires: new Date(expiresAt),
-  });
-}
+import { Route, SessionsResource, type RouteCall } from '@platform/http-api';
 
 @Injectable()
 export class AuthController {
-  private readonly logins: LoginThrottle;
-
-  constructor(
-    @Inject(IDENTITY) private readonly identity: IdentityService,
-    @Inject(RATE_LIMITER) rateLimiter: RateLimiter,
-  ) {
-    this.logins = new LoginThrottle(rateLimiter);
-  }
+  constructor(@Inject(SessionsResource) private readonly sessions: SessionsResource) {}
 
   @Route(apiRoutes.signup)
-  async signup({ input, request, reply }: RouteCall<typeof apiRoutes.signup>) {
-    const created = await this.identity.signup(input.body);
-    setSessionCookie(request, reply, created.token, created.expiresAt);
-    const { expiresAt: _expiresAt, ...answer } = created;
-    return answer;
+  signup({ input, request, reply }: RouteCall<typeof apiRoutes.signup>) {
+    return this.sessions.signup(request, reply, input.body);
   }
 
   @Route(apiRoutes.login)
-  async login({ input, request, reply }: RouteCall<typeof apiRoutes.login>) {
-    const session = await this.logins.attempt(input.body.email, request.ip, () => this.identity.login(input.body));
-    setSessionCookie(request, reply, session.token, session.expiresAt);
-    return session;
+  login({ input, request, reply }: RouteCall<typeof apiRoutes.login>) {
+    return this.sessions.login(request, reply, input.body);
   }
 
   @Route(apiRoutes.logout)
-  async logout({ request, reply }: RouteCall<typeof apiRoutes.logout>) {
-    await this.identity.logout(accessOf(request).principal);
-    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+  logout({ access, reply }: RouteCall<typeof apiRoutes.logout>) {
+    return this.sessions.logout(reply, access.principal);
   }
 }

@@ -1,49 +1,33 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  apiRoutes,
-  CreateDeployConfig,
-  DeleteDeployConfig,
-  GetDeployConfig,
-  ListDeployConfigs,
-  UpdateDeployConfig,
-} from '@platform/contracts';
-import { Route, type CommandGateway, type RouteCall } from '@platform/http-api';
-import { COMMANDS } from '../tokens';
+import { apiRoutes } from '@platform/contracts';
+import { DeployConfigsResource, Route, type RouteCall } from '@platform/http-api';
 
 @Injectable()
 export class DeployConfigsController {
-  constructor(@Inject(COMMANDS) private readonly commands: CommandGateway) {}
+  constructor(@Inject(DeployConfigsResource) private readonly deployConfigs: DeployConfigsResource) {}
 
   @Route(apiRoutes.listDeployConfigs)
   list({ request, input }: RouteCall<typeof apiRoutes.listDeployConfigs>) {
-    return this.commands.relay(request, ListDeployConfigs, input.query);
+    return this.deployConfigs.list(request, input.query);
   }
 
   @Route(apiRoutes.getDeployConfig)
   get({ request, input }: RouteCall<typeof apiRoutes.getDeployConfig>) {
-    return this.commands.relay(request, GetDeployConfig, { deployConfigId: input.params.id });
+    return this.deployConfigs.get(request, input.params.id);
   }
 
   @Route(apiRoutes.createDeployConfig)
-  async create({ request, input }: RouteCall<typeof apiRoutes.createDeployConfig>) {
-    const deployConfigId = this.commands.newId(request, 'deployConfig');
-    const commandId = await this.commands.send(request, CreateDeployConfig, { deployConfigId, fields: input.body });
-    return { deployConfigId, commandId };
+  create({ request, input }: RouteCall<typeof apiRoutes.createDeployConfig>) {
+    return this.deployConfigs.create(request, input.body);
   }
 
   @Route(apiRoutes.updateDeployConfig)
-  async update({ request, input }: RouteCall<typeof apiRoutes.updateDeployConfig>) {
-    const deployConfigId = input.params.id;
-    await this.commands.query(request, GetDeployConfig, { deployConfigId });
-    const commandId = await this.commands.send(request, UpdateDeployConfig, { deployConfigId, fields: input.body });
-    return { deployConfigId, commandId };
+  update({ request, input }: RouteCall<typeof apiRoutes.updateDeployConfig>) {
+    return this.deployConfigs.update(request, input.params.id, input.body);
   }
 
   @Route(apiRoutes.deleteDeployConfig)
-  async delete({ request, input }: RouteCall<typeof apiRoutes.deleteDeployConfig>) {
-    const deployConfigId = input.params.id;
-    await this.commands.query(request, GetDeployConfig, { deployConfigId });
-    const commandId = await this.commands.send(request, DeleteDeployConfig, { deployConfigId });
-    return { deployConfigId, commandId };
+  delete({ request, input }: RouteCall<typeof apiRoutes.deleteDeployConfig>) {
+    return this.deployConfigs.delete(request, input.params.id);
   }
 }

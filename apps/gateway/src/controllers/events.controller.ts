@@ -1,15 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { apiRoutes } from '@platform/contracts';
-import { accessOf, Route, type EventStreams, type RouteCall } from '@platform/http-api';
-import { EVENT_STREAMS } from '../tokens';
+import { EventsResource, Route, type RouteCall } from '@platform/http-api';
 
 @Injectable()
 export class EventsController {
-  constructor(@Inject(EVENT_STREAMS) private readonly streams: EventStreams) {}
+  constructor(@Inject(EventsResource) private readonly events: EventsResource) {}
 
   @Route(apiRoutes.events)
   stream({ request, reply, input }: RouteCall<typeof apiRoutes.events>) {
-    const { replay, ...filter } = input.query;
-    return this.streams.open(request, reply, { workspaceId: accessOf(request).workspaceId, ...filter }, replay);
+    return this.events.open(request, reply, input.query);
   }
 }

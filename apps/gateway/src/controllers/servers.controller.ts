@@ -1,69 +1,43 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  apiRoutes,
-  DestroyServer,
-  GetServer,
-  ListRegions,
-  ListServers,
-  ListSizes,
-  ProvisionServer,
-  RefreshServer,
-} from '@platform/contracts';
-import {
-  checkSnapshotForServer,
-  completeServerRequest,
-  Route,
-  type CommandGateway,
-  type RouteCall,
-} from '@platform/http-api';
-import { COMMANDS } from '../tokens';
+import { apiRoutes } from '@platform/contracts';
+import { Route, ServersResource, type RouteCall } from '@platform/http-api';
 
 @Injectable()
 export class ServersController {
-  constructor(@Inject(COMMANDS) private readonly commands: CommandGateway) {}
+  constructor(@Inject(ServersResource) private readonly servers: ServersResource) {}
 
   @Route(apiRoutes.listServers)
   list({ request, input }: RouteCall<typeof apiRoutes.listServers>) {
-    return this.commands.relay(request, ListServers, input.query);
+    return this.servers.list(request, input.query);
   }
 
   @Route(apiRoutes.getServer)
   get({ request, input }: RouteCall<typeof apiRoutes.getServer>) {
-    return this.commands.relay(request, GetServer, { serverId: input.params.id });
+    return this.servers.get(request, input.params.id);
   }
 
   @Route(apiRoutes.provisionServer)
-  async provision({ request, input }: RouteCall<typeof apiRoutes.provisionServer>) {
-    const spec = await completeServerRequest(this.commands, request, input.body);
-    if (spec.snapshotId) await checkSnapshotForServer(this.commands, request, spec.snapshotId, spec);
-    const serverId = this.commands.newId(request, 'server');
-    const commandId = await this.commands.send(request, ProvisionServer, { serverId, spec });
-    return { serverId, commandId };
+  provision({ request, input }: RouteCall<typeof apiRoutes.provisionServer>) {
+    return this.servers.provision(request, input.body);
   }
 
   @Route(apiRoutes.destroyServer)
-  async destroy({ request, input }: RouteCall<typeof apiRoutes.destroyServer>) {
-    const serverId = input.params.id;
-    await this.commands.query(request, GetServer, { serverId });
-    const commandId = await this.commands.send(request, DestroyServer, { serverId, force: input.query.force ?? false });
-    return { serverId, commandId };
+  destroy({ request, input }: RouteCall<typeof apiRoutes.destroyServer>) {
+    return this.servers.destroy(request, input.params.id, input.query.force ?? false);
   }
 
   @Route(apiRoutes.refreshServer)
-  async refresh({ request, input }: RouteCall<typeof apiRoutes.refreshServer>) {
-    const serverId = input.params.id;
-    await this.commands.query(request, GetServer, { serverId });
-    const commandId = await this.commands.send(request, RefreshServer, { serverId });
-    return { serverId, commandId };
+  refresh({ request, input }: RouteCall<typeof apiRoutes.refreshServer>) {
+    return this.servers.refresh(request, input.params.id);
   }
 
   @Route(apiRoutes.listRegions)
   regions({ request, input }: RouteCall<typeof apiRoutes.listRegions>) {
-    return this.commands.relay(request, ListRegions, { provider: input.params.provider });
+    return this.servers.regions(request, input.params.provider);
   }
 
   @Route(apiRoutes.listSizes)
   sizes({ request, input }: RouteCall<typeof apiRoutes.listSizes>) {
-    return this.commands.relay(request, ListSizes, { provider: input.params.provider });
+    return this.servers.sizes(request, input.params.provider);
   }
 }

@@ -1,44 +1,44 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { apiRoutes } from '@platform/contracts';
 import { IDENTITY, Route, type RouteCall } from '@platform/http-api';
-import type { IdentityService } from '@platform/identity';
+import type { Identity } from '@platform/identity';
 
 @Injectable()
 export class WorkspacesController {
-  constructor(@Inject(IDENTITY) private readonly identity: IdentityService) {}
+  constructor(@Inject(IDENTITY) private readonly identity: Identity) {}
 
   @Route(apiRoutes.me)
   me({ access }: RouteCall<typeof apiRoutes.me>) {
-    return this.identity.me(access);
+    return this.identity.accounts.me(access);
   }
 
   @Route(apiRoutes.listWorkspaces)
   listWorkspaces({ access }: RouteCall<typeof apiRoutes.listWorkspaces>) {
-    return { items: this.identity.listWorkspaces(access.principal) };
+    return { items: this.identity.workspaces.list(access.principal) };
   }
 
   @Route(apiRoutes.createWorkspace)
   createWorkspace({ access, input }: RouteCall<typeof apiRoutes.createWorkspace>) {
-    return this.identity.createWorkspace(access, input.body.name);
+    return this.identity.workspaces.create(access, input.body.name);
   }
 
   @Route(apiRoutes.listMembers)
   async listMembers({ access }: RouteCall<typeof apiRoutes.listMembers>) {
-    return { items: await this.identity.listMembers(access) };
+    return { items: await this.identity.workspaces.listMembers(access) };
   }
 
   @Route(apiRoutes.addMember)
   addMember({ access, input }: RouteCall<typeof apiRoutes.addMember>) {
-    return this.identity.addMember(access, input.body.email, input.body.role);
+    return this.identity.workspaces.addMember(access, input.body.email, input.body.role);
   }
 
   @Route(apiRoutes.updateMember)
   updateMember({ access, input }: RouteCall<typeof apiRoutes.updateMember>) {
-    return this.identity.updateMember(access, input.params.userId, input.body.role);
+    return this.identity.workspaces.updateMember(access, input.params.userId, input.body.role);
   }
 
   @Route(apiRoutes.removeMember)
   removeMember({ access, input }: RouteCall<typeof apiRoutes.removeMember>) {
-    return this.identity.removeMember(access, input.params.userId);
+    return this.identity.workspaces.removeMember(access, input.params.userId);
   }
 }

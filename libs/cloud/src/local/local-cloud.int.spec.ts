@@ -1,6 +1,5 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
@@ -8,24 +7,11 @@ import { AgentClient } from '@platform/agent-client';
 import { ensureBaseImages } from '@platform/build';
 import { tarGzOf, writeTestApp } from '@platform/build/src/test-support';
 import { ArchiveContentTypes } from '@platform/contracts';
-import { eventually } from '@platform/testing';
+import { eventually, freePort } from '@platform/testing';
 import { MANAGED_SERVER_TAG } from '../cloud-provider';
 import { LocalCloudProvider, type LocalCloudOptions } from './local-cloud';
 
 jest.setTimeout(180_000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 function get(address: string, port: number, host: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {

@@ -1,82 +1,146 @@
 import {
+  DeployService,
   DomainError,
-  envSecretContext,
+  GetDeployment,
+  GetDeploymentLogs,
   GetServerAgent,
+  GetService,
   ListDeployments,
+  RollbackDeployment,
+  type CreateDeploymentRequest,
   type DeploymentTarget,
-  type SealedEnv,
 } from '@platform/contracts';
 import type { SecretBox } from '@platform/secrets';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RouteQuery } from '../api-router';
 import type { CommandGateway } from '../commands';
+import type { EventStreams } from '../events/event-streams';
 import { accessOf } from '../request-state';
+import { sealEnv } from './sealed-env';
 
-/** Environment values sealed as soon as they arrive: commands and events only ever carry them sealed. */
-export function sealEnv(
-  secrets: SecretBox,
-  request: FastifyRequest,
-  serviceId: string,
-  env: Record<string, string>,
-): SealedEnv {
-  const { workspaceId } = accessOf(request);
-  return Object.fromEntries(
-    Object.entries(env).map(([name, value]) => [
-      name,
-      secrets.seal(value, envSecretContext(workspaceId, serviceId, name)),
-    ]),
-  );
-}
+const DEPLOYMENT_ENDS = ['DeploymentSucceeded', 'DeploymentFailed'];
 
-/**
- * The servers a deployment goes to, each ready and of the caller's workspace; a server of another workspace
- * is not found, exactly like one that does not exist.
- */
-export async function deploymentTargets(
-  commands: CommandGateway,
-  request: FastifyRequest,
-  serverIds: readonly string[],
-): Promise<DeploymentTarget[]> {
-  return Promise.all(
-    serverIds.map(async (serverId, index) => {
-      try {
-        const agent = await commands.query(request, GetServerAgent, { serverId });
-        return {
-          serverId,
-          agentUrl: agent.agentUrl,
-          sealedAgentSecret: agent.sealedAgentSecret,
-          publicIp: agent.publicIp,
-          edgeHttpPort: agent.edge.httpPort,
-        };
-      } catch (error) {
-        if (error instanceof DomainError && (error.code === 'not_found' || error.code === 'conflict')) {
-          throw new DomainError(error.code, error.message, [
-            { path: `body.serverIds.${index}`, message: error.message },
-          ]);
-        }
-        throw error;
-      }
-    }),
-  );
-}
+/** Deployments and rollbacks of a service, answered with 202 or followed live until they end. */
+export class DeploymentsResource {
+  constructor(
+    private readonly commands: CommandGateway,
+    private readonly secrets: SecretBox,
+    private readonly streams: EventStreams,
+  ) {}
 
-/**
- * A service deploys one at a time: a second deployment while one runs is refused at once with which one runs
- * (the service's decider refuses it too, for two requests that race past this check).
- */
-export async function ensureNoRunningDeployment(
-  commands: CommandGateway,
-  request: FastifyRequest,
-  serviceId: string,
-): Promise<void> {
-  const latest = await commands.query(request, ListDeployments, { serviceId, limit: 1 });
-  const running = latest.items.find(
-    (deployment) => deployment.status !== 'succeeded' && deployment.status !== 'failed',
-  );
-  if (running) {
-    throw new DomainError(
-      'conflict',
-      `deployment ${running.id} of this service is still running; wait until it ends, then deploy again`,
-      [{ deploymentId: running.id, status: running.status }],
+  list(request: FastifyRequest, query: RouteQuery<'listDeployments'>) {
+    return this.commands.relay(request, ListDeployments, query);
+  }
+
+  get(request: FastifyRequest, deploymentId: string) {
+    return this.commands.relay(request, GetDeployment, { deploymentId });
+  }
+
+  logs(request: FastifyRequest, deploymentId: string) {
+    return this.commands.relay(request, GetDeploymentLogs, { deploymentId });
+  }
+
+  async create(request: FastifyRequest, reply: FastifyReply, body: CreateDeploymentRequest) {
+    const { serviceId, source, serverIds, env, strategy } = body;
+    await this.commands.query(request, GetService, { serviceId });
+    await this.ensureNoRunningDeployment(request, serviceId);
+    const targets = await this.deploymentTargets(request, serverIds);
+    const deploymentId = this.commands.newId(request, 'deployment');
+    const start = async () => {
+      const commandId = await this.commands.send(request, DeployService, {
+        deploymentId,
+        serviceId,
+        source,
+        targets,
+        env: sealEnv(this.secrets, request, serviceId, env ?? {}),
+        batchSize: strategy?.batchSize ?? 1,
+      });
+      return { deploymentId, commandId };
+    };
+    return this.startOrFollow(request, reply, deploymentId, start);
+  }
+
+  async rollback(request: FastifyRequest, reply: FastifyReply, earlierDeploymentId: string) {
+    const earlier = await this.commands.query(request, GetDeployment, { deploymentId: earlierDeploymentId });
+    await this.ensureNoRunningDeployment(request, earlier.serviceId);
+    const targets = await this.deploymentTargets(
+      request,
+      earlier.servers.map((server) => server.serverId),
     );
+    const deploymentId = this.commands.newId(request, 'deployment');
+    const start = async () => {
+      const commandId = await this.commands.send(request, RollbackDeployment, {
+        deploymentId,
+        serviceId: earlier.serviceId,
+        rollbackOf: earlier.id,
+        targets,
+      });
+      return { deploymentId, commandId };
+    };
+    return this.startOrFollow(request, reply, deploymentId, start);
+  }
+
+  /** With `Accept: text/event-stream`, the answer follows the deployment until it ends; otherwise 202. */
+  private async startOrFollow(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    deploymentId: string,
+    start: () => Promise<unknown>,
+  ) {
+    if (!(request.headers.accept ?? '').includes('text/event-stream')) return start();
+    await this.streams.follow(
+      request,
+      reply,
+      { workspaceId: accessOf(request).workspaceId, deploymentId },
+      DEPLOYMENT_ENDS,
+      start,
+    );
+    return undefined;
+  }
+
+  /**
+   * The servers a deployment goes to, each ready and of the caller's workspace; a server of another workspace
+   * is not found, exactly like one that does not exist.
+   */
+  private async deploymentTargets(request: FastifyRequest, serverIds: readonly string[]): Promise<DeploymentTarget[]> {
+    return Promise.all(
+      serverIds.map(async (serverId, index) => {
+        try {
+          const agent = await this.commands.query(request, GetServerAgent, { serverId });
+          return {
+            serverId,
+            agentUrl: agent.agentUrl,
+            sealedAgentSecret: agent.sealedAgentSecret,
+            publicIp: agent.publicIp,
+            edgeHttpPort: agent.edge.httpPort,
+          };
+        } catch (error) {
+          if (error instanceof DomainError && (error.code === 'not_found' || error.code === 'conflict')) {
+            throw new DomainError(error.code, error.message, [
+              { path: `body.serverIds.${index}`, message: error.message },
+            ]);
+          }
+          throw error;
+        }
+      }),
+    );
+  }
+
+  /**
+   * A service deploys one at a time: a second deployment while one runs is refused at once with which one runs
+   * (the service's decider refuses it too, for two requests that race past this check).
+   */
+  private async ensureNoRunningDeployment(request: FastifyRequest, serviceId: string): Promise<void> {
+    const latest = await this.commands.query(request, ListDeployments, { serviceId, limit: 1 });
+    const running = latest.items.find(
+      (deployment) => deployment.status !== 'succeeded' && deployment.status !== 'failed',
+    );
+    if (running) {
+      throw new DomainError(
+        'conflict',
+        `deployment ${running.id} of this service is still running; wait until it ends, then deploy again`,
+        [{ deploymentId: running.id, status: running.status }],
+      );
+    }
   }
 }

@@ -1,0 +1,48 @@
+import type { LoginRequest, SignupRequest } from '@platform/contracts';
+import type { Identity, Principal } from '@platform/identity';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LoginThrottle, type RateLimiter } from '../rate-limiter';
+
+/** The cookie that carries the console's session token. */
+export const SESSION_COOKIE = 'session';
+
+/** Signing up, logging in and out over HTTP: the session's token in the answer and in the console's cookie. */
+export class SessionsResource {
+  private readonly logins: LoginThrottle;
+
+  constructor(
+    private readonly identity: Identity,
+    rateLimiter: RateLimiter,
+  ) {
+    this.logins = new LoginThrottle(rateLimiter);
+  }
+
+  async signup(request: FastifyRequest, reply: FastifyReply, body: SignupRequest) {
+    const created = await this.identity.accounts.signup(body);
+    setSessionCookie(request, reply, created.token, created.expiresAt);
+    const { expiresAt: _expiresAt, ...answer } = created;
+    return answer;
+  }
+
+  async login(request: FastifyRequest, reply: FastifyReply, body: LoginRequest) {
+    const session = await this.logins.attempt(body.email, request.ip, () => this.identity.accounts.login(body));
+    setSessionCookie(request, reply, session.token, session.expiresAt);
+    return session;
+  }
+
+  async logout(reply: FastifyReply, principal: Principal) {
+    await this.identity.accounts.logout(principal);
+    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+  }
+}
+
+/** The console's credential: httpOnly so scripts cannot read it, SameSite so other sites cannot send it. */
+function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string, expiresAt: string): void {
+  void reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: request.protocol === 'https',
+    path: '/',
+    expires: new Date(expiresAt),
+  });
+}

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError, type MemberView, type Role, type WorkspaceView } from '@platform/contracts';
+import { checkMemberChange, type Access, type Principal } from './access';
+import type { UsersChanged } from './credential-cache';
+import type { IdentityRepository } from './identity-repository';
+
+/** Workspaces and their members: who belongs to which workspace, in which role. */
+export class Workspaces {
+  constructor(
+    private readonly repository: IdentityRepository,
+    private readonly usersChanged: UsersChanged,
+  ) {}
+
+  list(principal: Principal): WorkspaceView[] {
+    return [...principal.workspaces];
+  }
+
+  async create(access: Access, name: string): Promise<WorkspaceView> {
+    if (access.principal.credential.kind !== 'session') {
+      throw new DomainError(
+        'forbidden',
+        'an API token acts in its own workspace only; create workspaces from a session',
+      );
+    }
+    const workspace = await this.repository.transaction((tx) =>
+      tx.insertWorkspace(randomUUID(), name, access.principal.userId),
+    );
+    this.usersChanged([access.principal.userId]);
+    return workspace;
+  }
+
+  listMembers(access: Access): Promise<MemberView[]> {
+    return this.repository.listMembers(access.workspaceId);
+  }
+
+  async addMember(access: Access, email: string, role: Role): Promise<MemberView> {
+    const member = await this.repository.transaction(async (tx) => {
+      await tx.lockWorkspace(access.workspaceId);
+      checkMemberChange({ actorRole: access.role, targetRole: undefined, nextRole: role, owners: 1 });
+      const userId = await tx.findUserIdByEmail(email);
+      if (!userId)
+        throw new DomainError('not_found', `no account uses ${email}; ask them to sign up first, then add them`);
+      const added = await tx.insertMember(access.workspaceId, userId, email, role);
+      if (!added) throw new DomainError('conflict', `${email} is a member already; change their role instead`);
+      return added;
+    });
+    this.usersChanged([member.userId]);
+    return member;
+  }
+
+  async updateMember(access: Access, userId: string, role: Role): Promise<MemberView> {
+    const member = await this.repository.transaction(async (tx) => {
+      const target = await this.memberForChange(tx, access, userId);
+      checkMemberChange({ actorRole: access.role, targetRole: target.role, nextRole: role, owners: target.owners });
+      return tx.updateMemberRole(access.workspaceId, userId, target.email, role);
+    });
+    this.usersChanged([userId]);
+    return member;
+  }
+
+  async removeMember(access: Access, userId: string): Promise<void> {
+    await this.repository.transaction(async (tx) => {
+      const target = await this.memberForChange(tx, access, userId);
+      checkMemberChange({
+        actorRole: access.role,
+        targetRole: target.role,
+        nextRole: undefined,
+        owners: target.owners,
+      });
+      await tx.deleteMember(access.workspaceId, userId);
+      // Their tokens for this workspace go with the membership.
+      await tx.revokeMemberApiTokens(access.workspaceId, userId);
+    });
+    this.usersChanged([userId]);
+  }
+
+  /** Locking the workspace first serializes member changes, so two demotions cannot leave it without an owner. */
+  private async memberForChange(tx: IdentityRepository, access: Access, userId: string) {
+    await tx.lockWorkspace(access.workspaceId);
+    const target = await tx.findMemberWithOwnerCount(access.workspaceId, userId);
+    if (!target) throw new DomainError('not_found', `user ${userId} is not a member of this workspace`);
+    return target;
+  }
+}

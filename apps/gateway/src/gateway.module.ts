@@ -4,7 +4,6 @@ import { Bus } from '@platform/bus';
 import {
   ApiExceptionFilter,
   ApiRouter,
-  ApplicationsResource,
   CommandGateway,
   DeployConfigsResource,
   DeploymentsResource,
@@ -17,10 +16,13 @@ import {
   IdempotencyStore,
   IDENTITY,
   InfrastructureResource,
+  ProjectsResource,
   RATE_LIMITER,
   RateLimiter,
   ServersResource,
+  ServicesResource,
   SessionsResource,
+  UploadsResource,
   type GatewayConfig,
 } from '@platform/http-api';
 import { Identity } from '@platform/identity';
@@ -37,7 +39,9 @@ import { EventsController } from './controllers/events.controller';
 import { HealthController } from './controllers/health.controller';
 import { InfrastructureController } from './controllers/infrastructure.controller';
 import { ServersController } from './controllers/servers.controller';
-import { ApplicationsController } from './controllers/applications.controller';
+import { ProjectsController } from './controllers/projects.controller';
+import { ServicesController } from './controllers/services.controller';
+import { UploadsController } from './controllers/uploads.controller';
 import { DeploymentsController } from './controllers/deployments.controller';
 import { WorkspacesController } from './controllers/workspaces.controller';
 import { GatewayRuntime } from './gateway-runtime';
@@ -64,7 +68,9 @@ export const API_CONTROLLERS = [
   EventsController,
   ServersController,
   InfrastructureController,
-  ApplicationsController,
+  ProjectsController,
+  ServicesController,
+  UploadsController,
   DeploymentsController,
 ];
 
@@ -185,10 +191,19 @@ export class GatewayModule {
           useFactory: (commands: CommandGateway, secrets: SecretBox) => new InfrastructureResource(commands, secrets),
         },
         {
-          provide: ApplicationsResource,
-          inject: [COMMANDS, SECRETS, UPLOADS],
-          useFactory: (commands: CommandGateway, secrets: SecretBox, uploads: UploadStore) =>
-            new ApplicationsResource(commands, secrets, uploads),
+          provide: ProjectsResource,
+          inject: [COMMANDS],
+          useFactory: (commands: CommandGateway) => new ProjectsResource(commands),
+        },
+        {
+          provide: ServicesResource,
+          inject: [COMMANDS, SECRETS],
+          useFactory: (commands: CommandGateway, secrets: SecretBox) => new ServicesResource(commands, secrets),
+        },
+        {
+          provide: UploadsResource,
+          inject: [UPLOADS],
+          useFactory: (uploads: UploadStore) => new UploadsResource(uploads),
         },
         {
           provide: DeploymentsResource,

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { defineCommand, defineEvent, defineQuery } from '../definitions';
 import { pageOf, paginationParams } from '../messages';
 import { DEPLOYMENTS, DeploySourceSchema } from './deploy-configs';
-import { projectEvents } from './projects';
-import { EnvValuesSchema, SealedEnvSchema, serviceEvents } from './services';
+import { EnvValuesSchema, SealedEnvSchema } from './services';
 
 const serviceId = z.uuid();
 const deploymentId = z.uuid();
@@ -149,12 +148,6 @@ export const deploymentEvents = [
   DeploymentSucceeded,
   DeploymentFailed,
 ] as const;
-
-/**
- * @deprecated Every event of projects, services and deployments together, as this package exported it before they
- * were split; use `projectEvents`, `serviceEvents` and `deploymentEvents`.
- */
-export const applicationEvents = [...projectEvents, ...serviceEvents, ...deploymentEvents] as const;
 
 export const DeploymentServerViewSchema = z.strictObject({
   serverId: z.uuid(),

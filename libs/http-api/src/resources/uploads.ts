@@ -1,0 +1,18 @@
+import type { UploadStore } from '@platform/build';
+import type { FastifyRequest } from 'fastify';
+import { accessOf } from '../request-state';
+
+/** Uploaded archives that services are deployed from. */
+export class UploadsResource {
+  constructor(private readonly uploads: UploadStore) {}
+
+  async create(request: FastifyRequest) {
+    // The router checked that the body is the archive's stream (see the route's `upload`).
+    const stored = await this.uploads.save(
+      accessOf(request).workspaceId,
+      request.body as NodeJS.ReadableStream,
+      request.headers['content-type'],
+    );
+    return { uploadId: stored.uploadId, size: stored.size, sha256: stored.sha256 };
+  }
+}

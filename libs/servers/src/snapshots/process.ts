@@ -4,8 +4,8 @@ import { SweptProcess, type EventStore, type LogSink } from '@platform/event-sto
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, stepMetadata, type DeciderCommandHandler } from '@platform/service-kit';
 import { randomUUID } from 'node:crypto';
-import { MANAGED_SERVER_TAG, type ProvisioningCloudProvider } from './cloud-provider';
-import type { ProviderRegistry } from './provider-registry';
+import { MANAGED_SERVER_TAG, type ProvisioningCloudProvider } from '../providers/cloud-provider';
+import type { ProviderRegistry } from '../providers/registry';
 import {
   snapshotStreamId,
   type KnownSnapshot,
@@ -13,8 +13,9 @@ import {
   type SnapshotEvent,
   type SnapshotProgressCommand,
   type SnapshotState,
-} from './snapshot-decider';
-import { snapshotName, snapshotsProjection, type SnapshotQueries } from './snapshots';
+} from './decider';
+import { snapshotName, snapshotsProjection } from './projection';
+import type { SnapshotQueries } from './queries';
 
 export interface SnapshotBuildingOptions {
   readonly store: EventStore;

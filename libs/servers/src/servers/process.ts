@@ -19,7 +19,7 @@ import type { SnapshotQueries } from '../snapshots/queries';
 import { serversProjection } from './projection';
 import { MANAGED_SERVER_TAG, type ServerSource } from '../providers/cloud-provider';
 
-export interface ServerProvisioningOptions {
+export interface ServerProvisioningProcessOptions {
   readonly store: EventStore;
   readonly commands: DeciderCommandHandler<ServerCommand, ServerEvent, ServerState>;
   readonly queries: ServerQueries;
@@ -43,8 +43,8 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  * carries on every server in progress, so a provisioner killed mid-way resumes from the last recorded step,
  * or fails the server with a reason once its deadline has passed. Nothing stays "provisioning" for ever.
  */
-export class ServerProvisioning extends SweptProcess<string> {
-  constructor(private readonly options: ServerProvisioningOptions) {
+export class ServerProvisioningProcess extends SweptProcess<string> {
+  constructor(private readonly options: ServerProvisioningProcessOptions) {
     super({
       name: 'provisioning',
       store: options.store,

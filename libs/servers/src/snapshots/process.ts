@@ -17,7 +17,7 @@ import {
 import { snapshotName, snapshotsProjection } from './projection';
 import type { SnapshotQueries } from './queries';
 
-export interface SnapshotBuildingOptions {
+export interface SnapshotBuildingProcessOptions {
   readonly store: EventStore;
   readonly commands: DeciderCommandHandler<SnapshotCommand, SnapshotEvent, SnapshotState>;
   readonly queries: SnapshotQueries;
@@ -45,8 +45,8 @@ export function builderSecretContext(workspaceId: string, snapshotId: string): s
  * builder and ends the snapshot `failed` with the reason; a provisioner restarted mid-way carries on from the last
  * recorded step (a snapshot already taken under the snapshot's name is found again, not taken twice).
  */
-export class SnapshotBuilding extends SweptProcess<string> {
-  constructor(private readonly options: SnapshotBuildingOptions) {
+export class SnapshotBuildingProcess extends SweptProcess<string> {
+  constructor(private readonly options: SnapshotBuildingProcessOptions) {
     super({
       name: 'snapshots',
       store: options.store,

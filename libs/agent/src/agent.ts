@@ -2,7 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { readSecretFile, RequestVerifier } from '@platform/agent-client';
+import { readSecretFile, RequestVerifier } from '@platform/agent-protocol';
 import {
   AGENT_VERSION,
   DomainError,

@@ -7,8 +7,7 @@ import { promisify } from 'node:util';
 import { AgentClient } from '@platform/agent-client';
 import { generateAgentSecret, writeSecretFile } from '@platform/agent-protocol';
 import { AGENT_VERSION } from '@platform/contracts';
-import { eventually } from '@platform/testing';
-import { freePort } from '../test-support';
+import { eventually, freePort } from '@platform/testing';
 import { buildAgentRelease, type AgentRelease } from './agent-release';
 
 const run = promisify(execFile);

@@ -5,12 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { pino } from 'pino';
-import { Agent, loadAgentConfig, nginxLayout, NginxProcess, type AgentConfig } from '@platform/agent';
 import { AgentClient } from '@platform/agent-client';
 import { generateAgentSecret, writeSecretFile } from '@platform/agent-protocol';
 import { AgentLabels } from '@platform/contracts';
 import { uniqueName } from '@platform/testing';
-import { buildAgentServer } from './server';
+import { Agent } from './agent';
+import { loadAgentConfig, type AgentConfig } from './config';
+import { nginxLayout } from './edge/nginx-config';
+import { NginxProcess } from './edge/nginx-process';
+import { buildAgentServer } from './http-server';
 
 /** Helpers for the agent's integration tests and its benchmark; not part of the app. */
 

@@ -38,7 +38,7 @@ export interface IncomingRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
-/** Everything the agent does, for its HTTP app to call: one instance per server. */
+/** Everything the agent does, for its HTTP API (http-server.ts) to call: one instance per server. */
 export class Agent {
   private constructor(
     private readonly config: AgentConfig,

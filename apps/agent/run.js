@@ -68,7 +68,6 @@ loadOnFirstCall(require.resolve('docker-modem/lib/ssh.js', { paths: [dockerode] 
 
 if (process.argv.includes('--compile-only')) {
   compiled(path.join(__dirname, 'src', 'main.ts'));
-  require('./src/server.ts');
   require('@platform/agent');
   require('@platform/service-kit/src/logging');
 } else {

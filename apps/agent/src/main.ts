@@ -1,6 +1,5 @@
-import { Agent, loadAgentConfig } from '@platform/agent';
+import { Agent, buildAgentServer, loadAgentConfig } from '@platform/agent';
 import { createLogger } from '@platform/service-kit/src/logging';
-import { buildAgentServer } from './server';
 
 /** The node agent: one per server, bound to the server's address; see libs/agent for what it does. */
 async function main(): Promise<void> {

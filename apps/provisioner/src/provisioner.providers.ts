@@ -19,11 +19,11 @@ import {
   ProviderCatalogue,
   ProviderCredentials,
   serverDecider,
-  ServerProvisioning,
+  ServerProvisioningProcess,
   ServerQueries,
   serverStreamId,
   snapshotDecider,
-  SnapshotBuilding,
+  SnapshotBuildingProcess,
   SnapshotQueries,
   snapshotStreamId,
   WorkspaceProviderRegistry,
@@ -55,16 +55,16 @@ export const SNAPSHOT_QUERIES = Symbol('SnapshotQueries');
 export const PROVIDER_CREDENTIALS = Symbol('ProviderCredentials');
 export const PROVIDER_REGISTRY = Symbol('ProviderRegistry');
 export const PROVIDER_CATALOGUE = Symbol('ProviderCatalogue');
-export const SERVER_PROVISIONING = Symbol('ServerProvisioning');
-export const SNAPSHOT_BUILDING = Symbol('SnapshotBuilding');
+export const SERVER_PROVISIONING_PROCESS = Symbol('ServerProvisioningProcess');
+export const SNAPSHOT_BUILDING_PROCESS = Symbol('SnapshotBuildingProcess');
 const SECRETS = Symbol('Secrets');
 
 /** Runs the process managers on start-up and stops them before the connections close. */
 @Injectable()
 export class ProvisioningLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
-    @Inject(SERVER_PROVISIONING) private readonly provisioning: ServerProvisioning,
-    @Inject(SNAPSHOT_BUILDING) private readonly snapshots: SnapshotBuilding,
+    @Inject(SERVER_PROVISIONING_PROCESS) private readonly provisioning: ServerProvisioningProcess,
+    @Inject(SNAPSHOT_BUILDING_PROCESS) private readonly snapshots: SnapshotBuildingProcess,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -190,7 +190,7 @@ export const provisionerProviders: Provider[] = [
     useFactory: (providers: WorkspaceProviderRegistry) => new ProviderCatalogue(providers),
   },
   {
-    provide: SERVER_PROVISIONING,
+    provide: SERVER_PROVISIONING_PROCESS,
     inject: [
       EVENT_STORE,
       SERVER_COMMANDS,
@@ -211,7 +211,7 @@ export const provisionerProviders: Provider[] = [
       config: ProvisionerConfig,
       logger: Logger,
     ) =>
-      new ServerProvisioning({
+      new ServerProvisioningProcess({
         store,
         commands,
         queries,
@@ -225,7 +225,7 @@ export const provisionerProviders: Provider[] = [
       }),
   },
   {
-    provide: SNAPSHOT_BUILDING,
+    provide: SNAPSHOT_BUILDING_PROCESS,
     inject: [
       EVENT_STORE,
       SNAPSHOT_COMMANDS,
@@ -244,7 +244,7 @@ export const provisionerProviders: Provider[] = [
       config: ProvisionerConfig,
       logger: Logger,
     ) =>
-      new SnapshotBuilding({
+      new SnapshotBuildingProcess({
         store,
         commands,
         queries,

@@ -26,7 +26,7 @@ import {
   type ProviderCredentials,
   type ServerCommand,
   type ServerEvent,
-  type ServerProvisioning,
+  type ServerProvisioningProcess,
   type ServerQueries,
   type ServerState,
   type SnapshotCommand,
@@ -39,7 +39,7 @@ import {
   PROVIDER_CATALOGUE,
   PROVIDER_CREDENTIALS,
   SERVER_COMMANDS,
-  SERVER_PROVISIONING,
+  SERVER_PROVISIONING_PROCESS,
   SERVER_QUERIES,
   SNAPSHOT_COMMANDS,
   SNAPSHOT_QUERIES,
@@ -59,7 +59,7 @@ export class ServersController {
   constructor(
     @Inject(SERVER_COMMANDS) private readonly commands: DeciderCommandHandler<ServerCommand, ServerEvent, ServerState>,
     @Inject(SERVER_QUERIES) private readonly queries: ServerQueries,
-    @Inject(SERVER_PROVISIONING) private readonly provisioning: ServerProvisioning,
+    @Inject(SERVER_PROVISIONING_PROCESS) private readonly provisioning: ServerProvisioningProcess,
     @Inject(SNAPSHOT_COMMANDS)
     private readonly snapshotCommands: DeciderCommandHandler<SnapshotCommand, SnapshotEvent, SnapshotState>,
     @Inject(SNAPSHOT_QUERIES) private readonly snapshots: SnapshotQueries,

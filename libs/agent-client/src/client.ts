@@ -50,7 +50,7 @@ import {
   type StopContainerResponse,
   type TagImageRequest,
 } from '@platform/contracts';
-import { sha256Hex, signRequest } from './signing';
+import { sha256Hex, signRequest } from '@platform/agent-protocol';
 import { sha256OfFile } from './files';
 
 export interface AgentClientOptions {

@@ -1,4 +1,2 @@
-export * from './signing';
-export * from './secret';
 export * from './client';
 export { sha256OfFile } from './files';

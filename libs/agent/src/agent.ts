@@ -2,7 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { readSecretFile, RequestVerifier } from '@platform/agent-client';
+import { readSecretFile, RequestVerifier } from '@platform/agent-protocol';
 import {
   AGENT_VERSION,
   DomainError,
@@ -38,7 +38,7 @@ export interface IncomingRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
-/** Everything the agent does, for its HTTP app to call: one instance per server. */
+/** Everything the agent does, for its HTTP API (http-server.ts) to call: one instance per server. */
 export class Agent {
   private constructor(
     private readonly config: AgentConfig,

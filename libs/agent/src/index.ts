@@ -1,5 +1,6 @@
 export * from './config';
 export * from './agent';
+export { buildAgentServer } from './http-server';
 export type { PreparedBuild } from './image-build';
 export type { ProgressSink } from './cutover';
 export { NginxProcess } from './edge/nginx-process';

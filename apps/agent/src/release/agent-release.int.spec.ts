@@ -4,10 +4,10 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AgentClient, generateAgentSecret, writeSecretFile } from '@platform/agent-client';
+import { AgentClient } from '@platform/agent-client';
+import { generateAgentSecret, writeSecretFile } from '@platform/agent-protocol';
 import { AGENT_VERSION } from '@platform/contracts';
-import { eventually } from '@platform/testing';
-import { freePort } from '../test-support';
+import { eventually, freePort } from '@platform/testing';
 import { buildAgentRelease, type AgentRelease } from './agent-release';
 
 const run = promisify(execFile);

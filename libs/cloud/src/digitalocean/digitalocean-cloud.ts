@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { generateAgentSecret } from '@platform/agent-client';
+import { generateAgentSecret } from '@platform/agent-protocol';
 import { DomainError, parseOrThrow } from '@platform/contracts';
 import {
   DEFAULT_AGENT_PORT,

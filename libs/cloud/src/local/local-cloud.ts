@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
 import { z } from 'zod';
-import { AgentClient, generateAgentSecret, readSecretFile, writeSecretFile } from '@platform/agent-client';
+import { AgentClient } from '@platform/agent-client';
+import { generateAgentSecret, readSecretFile, writeSecretFile } from '@platform/agent-protocol';
 import { AgentLabels, DomainError } from '@platform/contracts';
 import {
   MANAGED_SERVER_TAG,

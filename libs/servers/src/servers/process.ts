@@ -1,11 +1,10 @@
 import { AgentClient } from '@platform/agent-client';
-import { MANAGED_SERVER_TAG } from './cloud-provider';
 import { agentSecretContext, type MessageMetadata } from '@platform/contracts';
 import { SweptProcess, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, stepMetadata, type DeciderCommandHandler } from '@platform/service-kit';
 import { randomUUID } from 'node:crypto';
-import type { ProviderRegistry } from './provider-registry';
+import type { ProviderRegistry } from '../providers/registry';
 import {
   serverStreamId,
   type KnownServer,
@@ -13,13 +12,14 @@ import {
   type ServerEvent,
   type ServerProgressCommand,
   type ServerState,
-} from './server-decider';
-import type { ServerQueries } from './server-queries';
-import { snapshotsProjection, type SnapshotQueries } from './snapshots';
-import { serversProjection } from './servers-projection';
-import type { ServerSource } from './cloud-provider';
+} from './decider';
+import type { ServerQueries } from './queries';
+import { snapshotsProjection } from '../snapshots/projection';
+import type { SnapshotQueries } from '../snapshots/queries';
+import { serversProjection } from './projection';
+import { MANAGED_SERVER_TAG, type ServerSource } from '../providers/cloud-provider';
 
-export interface ServerProvisioningOptions {
+export interface ServerProvisioningProcessOptions {
   readonly store: EventStore;
   readonly commands: DeciderCommandHandler<ServerCommand, ServerEvent, ServerState>;
   readonly queries: ServerQueries;
@@ -43,8 +43,8 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  * carries on every server in progress, so a provisioner killed mid-way resumes from the last recorded step,
  * or fails the server with a reason once its deadline has passed. Nothing stays "provisioning" for ever.
  */
-export class ServerProvisioning extends SweptProcess<string> {
-  constructor(private readonly options: ServerProvisioningOptions) {
+export class ServerProvisioningProcess extends SweptProcess<string> {
+  constructor(private readonly options: ServerProvisioningProcessOptions) {
     super({
       name: 'provisioning',
       store: options.store,

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Agent } from '@platform/agent';
+import type { Agent } from './agent';
 import {
   AgentEndpoints,
   agentHttpStatus,

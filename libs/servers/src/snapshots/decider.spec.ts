@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EXPECTED_AGENT_VERSION, type DomainError } from '@platform/contracts';
 import { deciderSpecification } from '@platform/decider';
-import { snapshotDecider, type SnapshotEvent } from './snapshot-decider';
+import { snapshotDecider, type SnapshotEvent } from './decider';
 
 const now = new Date('2026-11-27T10:00:00.000Z');
 const metadata = { workspaceId: 'ws_a', actorId: 'u', correlationId: 'c' };

@@ -4,8 +4,8 @@ import { SweptProcess, type EventStore, type LogSink } from '@platform/event-sto
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, stepMetadata, type DeciderCommandHandler } from '@platform/service-kit';
 import { randomUUID } from 'node:crypto';
-import { MANAGED_SERVER_TAG, type ProvisioningCloudProvider } from './cloud-provider';
-import type { ProviderRegistry } from './provider-registry';
+import { MANAGED_SERVER_TAG, type ProvisioningCloudProvider } from '../providers/cloud-provider';
+import type { ProviderRegistry } from '../providers/registry';
 import {
   snapshotStreamId,
   type KnownSnapshot,
@@ -13,10 +13,11 @@ import {
   type SnapshotEvent,
   type SnapshotProgressCommand,
   type SnapshotState,
-} from './snapshot-decider';
-import { snapshotName, snapshotsProjection, type SnapshotQueries } from './snapshots';
+} from './decider';
+import { snapshotName, snapshotsProjection } from './projection';
+import type { SnapshotQueries } from './queries';
 
-export interface SnapshotBuildingOptions {
+export interface SnapshotBuildingProcessOptions {
   readonly store: EventStore;
   readonly commands: DeciderCommandHandler<SnapshotCommand, SnapshotEvent, SnapshotState>;
   readonly queries: SnapshotQueries;
@@ -44,8 +45,8 @@ export function builderSecretContext(workspaceId: string, snapshotId: string): s
  * builder and ends the snapshot `failed` with the reason; a provisioner restarted mid-way carries on from the last
  * recorded step (a snapshot already taken under the snapshot's name is found again, not taken twice).
  */
-export class SnapshotBuilding extends SweptProcess<string> {
-  constructor(private readonly options: SnapshotBuildingOptions) {
+export class SnapshotBuildingProcess extends SweptProcess<string> {
+  constructor(private readonly options: SnapshotBuildingProcessOptions) {
     super({
       name: 'snapshots',
       store: options.store,

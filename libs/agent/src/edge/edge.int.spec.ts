@@ -4,12 +4,14 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
-import { Agent, nginxLayout, NginxProcess } from '@platform/agent';
 import { ensureBaseImages } from '@platform/build';
 import { ArchiveContentTypes, DomainError, type ApplyRoutesRequest } from '@platform/contracts';
 import { eventually } from '@platform/testing';
-import { buildAgentServer } from './server';
-import { getThroughEdge, startTestAgent, tarGzOf, writeTestApp, type TestAgent } from './test-support';
+import { Agent } from '../agent';
+import { buildAgentServer } from '../http-server';
+import { getThroughEdge, startTestAgent, tarGzOf, writeTestApp, type TestAgent } from '../test-support';
+import { nginxLayout } from './nginx-config';
+import { NginxProcess } from './nginx-process';
 
 jest.setTimeout(120_000);
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { tarOf } from '@platform/archive/src/test-support';
 import { AgentLabels, ArchiveContentTypes, DomainError } from '@platform/contracts';
-import { docker, startTestAgent, type TestAgent } from './test-support';
+import { docker, startTestAgent, type TestAgent } from '../test-support';
 
 jest.setTimeout(120_000);
 

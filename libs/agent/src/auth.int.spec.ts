@@ -1,10 +1,10 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { Agent } from '@platform/agent';
-import { sha256Hex, signRequest } from '@platform/agent-client';
+import { sha256Hex, signRequest } from '@platform/agent-protocol';
 import { tarOf } from '@platform/archive/src/test-support';
 import { AgentAuthHeaders, EMPTY_BODY_SHA256 } from '@platform/contracts';
+import { Agent } from './agent';
 import { docker, startTestAgent, type TestAgent } from './test-support';
 
 jest.setTimeout(60_000);

@@ -1,5 +1,5 @@
 import { DomainError, type Provider, type QueryResult, type ListRegions, type ListSizes } from '@platform/contracts';
-import type { ProviderRegistry } from './provider-registry';
+import type { ProviderRegistry } from './registry';
 
 type Regions = QueryResult<typeof ListRegions>['items'];
 type Sizes = QueryResult<typeof ListSizes>['items'];

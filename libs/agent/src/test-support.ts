@@ -1,32 +1,22 @@
-import { createServer } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { pino } from 'pino';
-import { Agent, loadAgentConfig, nginxLayout, NginxProcess, type AgentConfig } from '@platform/agent';
-import { AgentClient, generateAgentSecret, writeSecretFile } from '@platform/agent-client';
+import { AgentClient } from '@platform/agent-client';
+import { generateAgentSecret, writeSecretFile } from '@platform/agent-protocol';
 import { AgentLabels } from '@platform/contracts';
-import { uniqueName } from '@platform/testing';
-import { buildAgentServer } from './server';
+import { freePort, uniqueName } from '@platform/testing';
+import { Agent } from './agent';
+import { loadAgentConfig, type AgentConfig } from './config';
+import { nginxLayout } from './edge/nginx-config';
+import { NginxProcess } from './edge/nginx-process';
+import { buildAgentServer } from './http-server';
 
-/** Helpers for the agent's integration tests and its benchmark; not part of the app. */
+/** Helpers for the agent's integration tests; not part of the lib's API. */
 
 export const docker = new Dockerode({ socketPath: process.env.DOCKER_SOCKET ?? '/var/run/docker.sock' });
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 export interface TestAgent {
   readonly agent: Agent;

@@ -1,6 +1,6 @@
 import { DomainError, type Provider } from '@platform/contracts';
 import type { CloudProvider, ProvisioningCloudProvider } from './cloud-provider';
-import type { ProviderCredentials } from './provider-credentials';
+import type { ProviderCredentials } from './credentials';
 
 /** Which cloud a workspace's server lives on. DigitalOcean needs the workspace's saved token. */
 export interface ProviderRegistry {

@@ -1,7 +1,7 @@
 import { serverEvents } from '@platform/contracts';
 import type { Projection, StoredEvent } from '@platform/event-store';
 import type { PoolClient } from 'pg';
-import type { ServerEvent } from './server-decider';
+import type { ServerEvent } from './decider';
 
 /** The `servers` read model: one row per server, its status and how to reach it. */
 export const serversProjection: Projection = {

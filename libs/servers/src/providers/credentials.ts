@@ -10,8 +10,8 @@ import type { EventStore, Migration } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid } from '@platform/service-kit';
 import type { Pool } from 'pg';
-import type { ServerQueries } from './server-queries';
-import type { SnapshotQueries } from './snapshots';
+import type { ServerQueries } from '../servers/queries';
+import type { SnapshotQueries } from '../snapshots/queries';
 
 /** Checks a token with its provider; resolves to the account it belongs to, or rejects saying why it does not work. */
 export type CredentialVerifier = (token: string) => Promise<string>;

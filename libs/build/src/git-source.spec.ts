@@ -39,9 +39,7 @@ function git(cwd: string, ...args: string[]): string {
 }
 
 /** A bare repository served as file:// and a working copy that commits and pushes to it. */
-async function repository(
-  name: string,
-): Promise<{
+async function repository(name: string): Promise<{
   url: string;
   work: string;
   commit: (files: Record<string, string | Buffer>, message: string) => Promise<string>;

@@ -11,7 +11,7 @@ import { DataTable, type Column } from '../../../components/data-table';
 import { Dialog } from '../../../components/dialog';
 import { EmptyState } from '../../../components/empty-state';
 import { formText, TextAreaField, TextField, useFocusOnFieldErrors, FormActions } from '../../../components/fields';
-import { useEventListener } from '../../../components/live-events';
+import { useRefreshOn } from '../../../components/refresh-on';
 import { useFailureReporter, useSession } from '../../../components/session-context';
 import { useToast } from '../../../components/toasts';
 import { ApiRequestError, issuesByField, type ApiBody } from '../../../lib/api';
@@ -50,15 +50,11 @@ const serviceColumns: readonly Column<ServiceView>[] = [
 
 export function ProjectsView({ projects }: { projects: readonly ProjectWithServices[] }) {
   const { can } = useSession();
-  const router = useRouter();
   const [creatingProject, setCreatingProject] = useState(false);
   const [editing, setEditing] = useState<Editing>();
 
-  // Changes made elsewhere show here: the page's data is loaded again once the read model has them.
-  useEventListener((event) => {
-    if (['ProjectCreated', 'ServiceCreated', 'ServiceUpdated', 'DeploymentSucceeded'].includes(event.type))
-      setTimeout(() => router.refresh(), 300);
-  });
+  // Changes made elsewhere show here.
+  useRefreshOn(['ProjectCreated', 'ServiceCreated', 'ServiceUpdated', 'DeploymentSucceeded']);
 
   const newProject = can('createProject') && (
     <button type="button" className="button primary" onClick={() => setCreatingProject(true)}>

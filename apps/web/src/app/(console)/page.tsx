@@ -57,8 +57,8 @@ const columns: readonly Column<ServiceOverview>[] = [
     header: 'Service',
     cell: (service) => (
       <>
+        <span className="muted">{service.projectName} / </span>
         {service.name}
-        <div className="muted small-text">{service.projectName}</div>
       </>
     ),
   },
@@ -92,9 +92,10 @@ const columns: readonly Column<ServiceOverview>[] = [
           <Link href={`/deployments/${current.id}` as Route} className="mono">
             {current.imageTag}
           </Link>
-          <div className="muted small-text">
+          <span className="muted small-text">
+            {' · '}
             <TimeAgo iso={current.finishedAt ?? current.requestedAt} />
-          </div>
+          </span>
         </>
       ) : (
         <span className="muted">—</span>

@@ -459,7 +459,7 @@ describe('web console', () => {
     await serviceRow.getByLabel('Status of hello: running').waitFor();
     const serviceLink = serviceRow.getByRole('link', { name: `http://${hostname}`, exact: true });
     expect(await serviceLink.getAttribute('href')).toBe(`http://${hostname}`);
-    await serviceRow.locator('td[data-label="Current deployment"]').getByRole('link', { name: firstTag }).waitFor();
+    await serviceRow.locator('td[data-label="Deployed"]').getByRole('link', { name: firstTag }).waitFor();
     expect(((await serviceRow.locator('td[data-label="Servers"]').textContent()) ?? '').trim()).toBe('edge-1');
     expect(await page.getByRole('heading', { name: 'Getting started' }).count()).toBe(0);
     await screenshot(page, 'overview-deployed');

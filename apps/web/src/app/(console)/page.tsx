@@ -85,7 +85,7 @@ const columns: readonly Column<ServiceOverview>[] = [
       ),
   },
   {
-    header: 'Current deployment',
+    header: 'Deployed',
     cell: ({ current }) =>
       current ? (
         <>

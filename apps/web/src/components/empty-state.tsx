@@ -1,16 +1,21 @@
 import type { ReactNode } from 'react';
 
-/** What a page shows when there is nothing yet: what belongs here, and the first thing to do. */
+/**
+ * What a page shows when there is nothing yet: what belongs here, and the first thing to do; or, to a role that
+ * may not do it, who may.
+ */
 export function EmptyState({
   icon,
   title,
   children,
   action,
+  readOnlyNote,
 }: {
   icon: string;
   title: string;
   children: ReactNode;
   action?: ReactNode;
+  readOnlyNote?: string;
 }) {
   return (
     <div className="empty">
@@ -19,7 +24,7 @@ export function EmptyState({
       </div>
       <h2>{title}</h2>
       {children}
-      {action}
+      {action || (readOnlyNote && <p className="muted">{readOnlyNote}</p>)}
     </div>
   );
 }

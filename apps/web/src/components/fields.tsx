@@ -115,3 +115,30 @@ export function useFocusOnFieldErrors(
     if (Object.keys(errors).length > 0) form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
   }, [form, errors]);
 }
+
+/** A dialog form's buttons: Cancel, and the submit button, which says what it is doing while the request runs. */
+export function FormActions({
+  onCancel,
+  pending,
+  submitLabel,
+  pendingLabel,
+  disabled = false,
+}: {
+  onCancel: () => void;
+  pending: boolean;
+  submitLabel: string;
+  pendingLabel: string;
+  /** Whether the form cannot be submitted yet (nothing to choose from, say). */
+  disabled?: boolean;
+}) {
+  return (
+    <div className="form-actions">
+      <button type="button" className="button" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="button primary" disabled={pending || disabled}>
+        {pending ? pendingLabel : submitLabel}
+      </button>
+    </div>
+  );
+}

@@ -37,18 +37,17 @@ export function usePagedList<Item extends { readonly id: string }>(
     }
   }
 
-  return { items, setItems, nextCursor, loadingMore, loadMore };
+  return { items, setItems, paging: { nextCursor, loadingMore, loadMore } };
 }
 
-export function LoadMore({
-  nextCursor,
-  loadingMore,
-  loadMore,
-}: {
-  nextCursor: string | null;
-  loadingMore: boolean;
-  loadMore: () => Promise<void>;
-}) {
+/** Where a list is in its pages: `DataTable` offers "Load more" while there is a next one. */
+export interface Paging {
+  readonly nextCursor: string | null;
+  readonly loadingMore: boolean;
+  readonly loadMore: () => Promise<void>;
+}
+
+export function LoadMore({ nextCursor, loadingMore, loadMore }: Paging) {
   if (!nextCursor) return null;
   return (
     <div className="load-more">

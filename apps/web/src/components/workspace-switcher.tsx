@@ -6,7 +6,7 @@ import { useId, useRef, useState, type FormEvent } from 'react';
 import { ApiRequestError, issuesByField } from '../lib/api';
 import { WORKSPACE_COOKIE } from '../lib/cookies';
 import { Dialog } from './dialog';
-import { formText, TextField, useFocusOnFieldErrors } from './fields';
+import { formText, TextField, useFocusOnFieldErrors, FormActions } from './fields';
 import { useFailureReporter, useSession } from './session-context';
 import { useToast } from './toasts';
 
@@ -118,14 +118,12 @@ export function WorkspaceSwitcher() {
             A workspace has its own members, tokens, servers and deployments. You will be its owner.
           </p>
           <TextField label="Name" name="name" required maxLength={100} autoFocus error={errors.name} />
-          <div className="form-actions">
-            <button type="button" className="button" onClick={() => setCreating(false)}>
-              Cancel
-            </button>
-            <button type="submit" className="button primary" disabled={pending}>
-              {pending ? 'Creating…' : 'Create workspace'}
-            </button>
-          </div>
+          <FormActions
+            onCancel={() => setCreating(false)}
+            pending={pending}
+            submitLabel="Create workspace"
+            pendingLabel="Creating…"
+          />
         </form>
       </Dialog>
     </>

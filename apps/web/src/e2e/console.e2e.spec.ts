@@ -128,6 +128,9 @@ describe('web console', () => {
     await page.waitForURL(`${stack.consoleUrl}/`, { waitUntil: 'commit' });
     await page.getByRole('heading', { name: owner.workspace, level: 1 }).waitFor();
     await page.getByText('Live', { exact: true }).filter({ visible: true }).waitFor();
+    // A new workspace: the Overview shows how to start, and no services table.
+    await page.getByRole('heading', { name: 'Getting started' }).waitFor();
+    expect(await page.getByRole('table', { name: 'Services' }).count()).toBe(0);
     await screenshot(page, 'overview');
 
     await page.getByRole('link', { name: 'Deploy configs' }).click();
@@ -449,6 +452,17 @@ describe('web console', () => {
       .first()
       .waitFor();
     await screenshot(page, 'deployment-details');
+
+    // The Overview: the service runs, opens at its link, runs the rolled-back version on edge-1; no Getting started.
+    await page.getByRole('link', { name: 'Overview', exact: true }).click();
+    const serviceRow = page.getByRole('table', { name: 'Services' }).locator('tr[data-service="hello"]');
+    await serviceRow.getByLabel('Status of hello: running').waitFor();
+    const serviceLink = serviceRow.getByRole('link', { name: `http://${hostname}`, exact: true });
+    expect(await serviceLink.getAttribute('href')).toBe(`http://${hostname}`);
+    await serviceRow.locator('td[data-label="Deployed"]').getByRole('link', { name: firstTag }).waitFor();
+    expect(((await serviceRow.locator('td[data-label="Servers"]').textContent()) ?? '').trim()).toBe('edge-1');
+    expect(await page.getByRole('heading', { name: 'Getting started' }).count()).toBe(0);
+    await screenshot(page, 'overview-deployed');
   }, 240_000);
 
   it("connects DigitalOcean on the providers page: a refused token shows the API's message, the saved one is never shown, and snapshots offer its regions", async () => {

@@ -8,7 +8,8 @@ import { useEffect, useState } from 'react';
 import { ConfirmButton } from '../../../components/confirm-button';
 import { DeploymentStatusBadge } from '../../../components/deployment-progress';
 import { EmptyState } from '../../../components/empty-state';
-import { LoadMore, usePagedList } from '../../../components/paged-list';
+import { usePagedList } from '../../../components/paged-list';
+import { DataTable } from '../../../components/data-table';
 import { useEventListener } from '../../../components/live-events';
 import { useFailureReporter, useSession } from '../../../components/session-context';
 import { TimeAgo } from '../../../components/time-ago';
@@ -28,7 +29,7 @@ export function DeploymentList(props: {
   const router = useRouter();
   const toast = useToast();
   const reportFailure = useFailureReporter();
-  const { items, setItems, nextCursor, loadingMore, loadMore } = usePagedList<DeploymentView>(
+  const { items, setItems, paging } = usePagedList<DeploymentView>(
     props.firstPage,
     (cursor) => api.listDeployments({ limit: props.pageSize, cursor, serviceId: props.serviceId }),
     reportFailure,
@@ -52,7 +53,14 @@ export function DeploymentList(props: {
   });
 
   const services = new Map(props.services.map((service) => [service.id, service]));
+  const isCurrent = (deployment: DeploymentView) => currentOf[deployment.serviceId] === deployment.id;
   const who = (id: string) => (id === me.user.id ? 'you' : (props.people[id] ?? id.slice(0, 8)));
+
+  const firstDeployLink = can('createDeployment') && (
+    <Link href="/deploy" className="button primary">
+      Deploy a service
+    </Link>
+  );
 
   async function rollback(deployment: DeploymentView) {
     const { deploymentId } = await api.rollbackDeployment(deployment.id);
@@ -86,87 +94,69 @@ export function DeploymentList(props: {
         )}
       </div>
       <div className="card">
-        {items.length === 0 ? (
-          <EmptyState
-            icon="↺"
-            title="No deployments yet"
-            action={
-              can('createDeployment') && (
-                <Link href="/deploy" className="button primary">
-                  Deploy a service
-                </Link>
-              )
-            }
-          >
-            <p>Every deployment shows here with its status, image tag, who started it and how long it took.</p>
-          </EmptyState>
-        ) : (
-          <table className="table" aria-label="Deployment history">
-            <thead>
-              <tr>
-                <th scope="col">Deployment</th>
-                <th scope="col">Status</th>
-                <th scope="col">Service</th>
-                <th scope="col">Image tag</th>
-                <th scope="col">Who</th>
-                <th scope="col">When</th>
-                <th scope="col">Duration</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((deployment) => {
-                const service = services.get(deployment.serviceId);
-                const current = currentOf[deployment.serviceId] === deployment.id;
-                return (
-                  <tr key={deployment.id} data-deployment={deployment.id}>
-                    <td className="primary-cell" data-label="Deployment">
-                      <Link href={`/deployments/${deployment.id}` as Route}>{deployment.id.slice(0, 8)}</Link>
-                      {deployment.rollbackOf && (
-                        <span className="badge accent">rollback of {deployment.rollbackOf.slice(0, 8)}</span>
-                      )}
-                    </td>
-                    <td data-label="Status">
-                      <DeploymentStatusBadge status={deployment.status} />
-                    </td>
-                    <td data-label="Service">{service ? service.name : deployment.serviceId.slice(0, 8)}</td>
-                    <td data-label="Image tag" className="mono">
-                      {deployment.imageTag}
-                      {current && <span className="badge success">current</span>}
-                    </td>
-                    <td data-label="Who">{who(deployment.requestedBy)}</td>
-                    <td data-label="When">
-                      <TimeAgo iso={deployment.requestedAt} />
-                    </td>
-                    <td data-label="Duration">{formatDuration(deployment.durationMs)}</td>
-                    <td className="cell-actions">
-                      {can('rollbackDeployment') && deployment.status === 'succeeded' && !current && (
-                        <ConfirmButton
-                          label="Roll back"
-                          className="button small"
-                          accessibleLabel={`Roll back to ${deployment.imageTag}`}
-                          title={`Roll back to ${deployment.imageTag}?`}
-                          description={
-                            <>
-                              A new deployment runs this exact image again, with its environment as it was, on its{' '}
-                              {deployment.servers.length} server{deployment.servers.length === 1 ? '' : 's'}, with zero
-                              downtime.
-                            </>
-                          }
-                          confirmLabel="Roll back"
-                          onConfirm={() => rollback(deployment)}
-                        />
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        )}
-        <LoadMore nextCursor={nextCursor} loadingMore={loadingMore} loadMore={loadMore} />
+        <DataTable
+          label="Deployment history"
+          columns={[
+            {
+              header: 'Deployment',
+              cell: (deployment) => (
+                <>
+                  <Link href={`/deployments/${deployment.id}` as Route}>{deployment.id.slice(0, 8)}</Link>
+                  {deployment.rollbackOf && (
+                    <span className="badge accent">rollback of {deployment.rollbackOf.slice(0, 8)}</span>
+                  )}
+                </>
+              ),
+            },
+            { header: 'Status', cell: (deployment) => <DeploymentStatusBadge status={deployment.status} /> },
+            {
+              header: 'Service',
+              cell: (deployment) => services.get(deployment.serviceId)?.name ?? deployment.serviceId.slice(0, 8),
+            },
+            {
+              header: 'Image tag',
+              className: 'mono',
+              cell: (deployment) => (
+                <>
+                  {deployment.imageTag}
+                  {isCurrent(deployment) && <span className="badge success">current</span>}
+                </>
+              ),
+            },
+            { header: 'Who', cell: (deployment) => who(deployment.requestedBy) },
+            { header: 'When', cell: (deployment) => <TimeAgo iso={deployment.requestedAt} /> },
+            { header: 'Duration', cell: (deployment) => formatDuration(deployment.durationMs) },
+          ]}
+          rows={items}
+          rowKey={(deployment) => deployment.id}
+          rowAttributes={(deployment) => ({ 'data-deployment': deployment.id })}
+          actions={(deployment) =>
+            can('rollbackDeployment') &&
+            deployment.status === 'succeeded' &&
+            !isCurrent(deployment) && (
+              <ConfirmButton
+                label="Roll back"
+                className="button small"
+                accessibleLabel={`Roll back to ${deployment.imageTag}`}
+                title={`Roll back to ${deployment.imageTag}?`}
+                description={
+                  <>
+                    A new deployment runs this exact image again, with its environment as it was, on its{' '}
+                    {deployment.servers.length} server{deployment.servers.length === 1 ? '' : 's'}, with zero downtime.
+                  </>
+                }
+                confirmLabel="Roll back"
+                onConfirm={() => rollback(deployment)}
+              />
+            )
+          }
+          paging={paging}
+          empty={
+            <EmptyState icon="↺" title="No deployments yet" action={firstDeployLink}>
+              <p>Every deployment shows here with its status, image tag, who started it and how long it took.</p>
+            </EmptyState>
+          }
+        />
       </div>
     </div>
   );

@@ -5,8 +5,10 @@ import Link from 'next/link';
 import { useRef, useState, type FormEvent } from 'react';
 import { Dialog } from '../../../components/dialog';
 import { EmptyState } from '../../../components/empty-state';
-import { LoadMore, usePagedList } from '../../../components/paged-list';
-import { formText, SelectField, TextField, useFocusOnFieldErrors } from '../../../components/fields';
+import { usePagedList } from '../../../components/paged-list';
+import { ConfirmButton } from '../../../components/confirm-button';
+import { DataTable, type Column } from '../../../components/data-table';
+import { formText, SelectField, TextField, useFocusOnFieldErrors, FormActions } from '../../../components/fields';
 import { useEventListener } from '../../../components/live-events';
 import { useFailureReporter, useSession } from '../../../components/session-context';
 import { TimeAgo } from '../../../components/time-ago';
@@ -15,7 +17,7 @@ import { ApiRequestError, issuesByField, type ApiResponse } from '../../../lib/a
 import { sentence } from '../../../lib/format';
 import { applyServerEvent, SERVER_EVENT_TYPES } from '../../../lib/servers';
 import { snapshotsForRegion } from '../../../lib/snapshots';
-import { CatalogProblem, sizeLabel, type Region, type Size } from './catalog';
+import { CatalogProblem, RegionField, SizeField, sizesIn, type Region, type Size } from './catalog';
 
 const statusTone: Record<ServerView['status'], string> = {
   provisioning: 'accent',
@@ -25,6 +27,53 @@ const statusTone: Record<ServerView['status'], string> = {
   destroying: 'warning',
   destroyed: 'warning',
 };
+
+const columns: readonly Column<ServerView>[] = [
+  {
+    header: 'Name',
+    cell: (server) => (
+      <>
+        {server.name}
+        {!server.managed && <span className="badge warning">unmanaged</span>}
+      </>
+    ),
+  },
+  {
+    header: 'Status',
+    cell: (server) => (
+      <>
+        <span
+          className={`badge ${statusTone[server.status]}`}
+          aria-label={`Status of ${server.name}: ${server.status}`}
+        >
+          {server.status}
+        </span>
+        {server.failureReason && <div className="muted small-text">{sentence(server.failureReason)}</div>}
+      </>
+    ),
+  },
+  { header: 'Provider', cell: (server) => server.provider },
+  { header: 'Region', cell: (server) => server.region },
+  { header: 'Size', cell: (server) => server.size },
+  { header: 'IP', className: 'mono', cell: (server) => server.publicIp ?? '—' },
+  {
+    header: 'Agent',
+    cell: (server) => (
+      <>
+        {server.agentVersion ? <span className="mono">{server.agentVersion}</span> : '—'}
+        {server.agentOutdated && (
+          <span
+            className="badge warning"
+            title={`This platform expects ${server.expectedAgentVersion}: re-provision from a current snapshot.`}
+          >
+            outdated (expected {server.expectedAgentVersion})
+          </span>
+        )}
+      </>
+    ),
+  },
+  { header: 'Created', cell: (server) => <TimeAgo iso={server.createdAt} /> },
+];
 
 export function ServerList({
   firstPage,
@@ -38,13 +87,12 @@ export function ServerList({
   const { api, can } = useSession();
   const toast = useToast();
   const reportFailure = useFailureReporter();
-  const { items, setItems, nextCursor, loadingMore, loadMore } = usePagedList<ServerView>(
+  const { items, setItems, paging } = usePagedList<ServerView>(
     firstPage,
     (cursor) => api.listServers({ limit: 200, cursor }),
     reportFailure,
   );
   const [provisioning, setProvisioning] = useState(false);
-  const [deleting, setDeleting] = useState<ServerView>();
 
   // The expected agent version comes from the API; a list that started empty learns it from the first server.
   const expected = useRef(firstPage.items[0]?.expectedAgentVersion);
@@ -83,92 +131,29 @@ export function ServerList({
           <h2>Servers</h2>
           {items.length > 0 && provisionButton}
         </div>
-        {items.length === 0 ? (
-          <EmptyState
-            icon="▣"
-            title="No servers yet"
-            action={
-              provisionButton || (
-                <p className="muted">Your role can view servers; a member, admin or owner can provision them.</p>
-              )
-            }
-          >
-            <p>
-              Provision a server first: deployments run on your servers. A “local” server runs on this machine, with
-              Docker and nginx.
-            </p>
-          </EmptyState>
-        ) : (
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Status</th>
-                <th scope="col">Provider</th>
-                <th scope="col">Region</th>
-                <th scope="col">Size</th>
-                <th scope="col">IP</th>
-                <th scope="col">Agent</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((server) => (
-                <tr key={server.id} data-server={server.name}>
-                  <td className="primary-cell" data-label="Name">
-                    {server.name}
-                    {!server.managed && <span className="badge warning">unmanaged</span>}
-                  </td>
-                  <td data-label="Status">
-                    <span
-                      className={`badge ${statusTone[server.status]}`}
-                      aria-label={`Status of ${server.name}: ${server.status}`}
-                    >
-                      {server.status}
-                    </span>
-                    {server.failureReason && <div className="muted small-text">{sentence(server.failureReason)}</div>}
-                  </td>
-                  <td data-label="Provider">{server.provider}</td>
-                  <td data-label="Region">{server.region}</td>
-                  <td data-label="Size">{server.size}</td>
-                  <td data-label="IP" className="mono">
-                    {server.publicIp ?? '—'}
-                  </td>
-                  <td data-label="Agent">
-                    {server.agentVersion ? <span className="mono">{server.agentVersion}</span> : '—'}
-                    {server.agentOutdated && (
-                      <span
-                        className="badge warning"
-                        title={`This platform expects ${server.expectedAgentVersion}: re-provision from a current snapshot.`}
-                      >
-                        outdated (expected {server.expectedAgentVersion})
-                      </span>
-                    )}
-                  </td>
-                  <td data-label="Created">
-                    <TimeAgo iso={server.createdAt} />
-                  </td>
-                  <td className="cell-actions">
-                    {can('destroyServer') && server.status !== 'destroying' && (
-                      <button
-                        type="button"
-                        className="button small danger"
-                        aria-label={`Delete ${server.name}`}
-                        onClick={() => setDeleting(server)}
-                      >
-                        Delete
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-        <LoadMore nextCursor={nextCursor} loadingMore={loadingMore} loadMore={loadMore} />
+        <DataTable
+          columns={columns}
+          rows={items}
+          rowKey={(server) => server.id}
+          rowAttributes={(server) => ({ 'data-server': server.name })}
+          actions={(server) =>
+            can('destroyServer') && server.status !== 'destroying' && <DeleteServerButton server={server} />
+          }
+          paging={paging}
+          empty={
+            <EmptyState
+              icon="▣"
+              title="No servers yet"
+              action={provisionButton}
+              readOnlyNote="Your role can view servers; a member, admin or owner can provision them."
+            >
+              <p>
+                Provision a server first: deployments run on your servers. A “local” server runs on this machine, with
+                Docker and nginx.
+              </p>
+            </EmptyState>
+          }
+        />
       </div>
       <Dialog open={provisioning} title="Provision a server" onClose={() => setProvisioning(false)}>
         <ProvisionForm
@@ -180,22 +165,6 @@ export function ServerList({
           }}
           onCancel={() => setProvisioning(false)}
         />
-      </Dialog>
-      <Dialog
-        open={deleting !== undefined}
-        title={`Delete “${deleting?.name ?? ''}”?`}
-        onClose={() => setDeleting(undefined)}
-      >
-        {deleting && (
-          <DeleteServer
-            server={deleting}
-            onDone={() => {
-              toast.success(`Server “${deleting.name}” is being deleted.`);
-              setDeleting(undefined);
-            }}
-            onCancel={() => setDeleting(undefined)}
-          />
-        )}
       </Dialog>
     </>
   );
@@ -270,7 +239,7 @@ function ProvisionForm({
     }
   }
 
-  const sizesHere = sizes.filter((size) => size.regions.length === 0 || size.regions.includes(region));
+  const sizesHere = sizesIn(sizes, region);
   const snapshotsHere = snapshotsForRegion(snapshots, region);
   return (
     <form ref={form} className="form" onSubmit={(event) => void submit(event)} noValidate>
@@ -294,26 +263,8 @@ function ProvisionForm({
         hint="Letters, digits and dashes: “edge-1”."
       />
       <div className="form-row">
-        <SelectField
-          label="Region"
-          name="region"
-          value={region}
-          onChange={(event) => setRegion(event.target.value)}
-          error={errors.region}
-        >
-          {regions.map((item) => (
-            <option key={item.slug} value={item.slug} disabled={!item.available}>
-              {item.name} ({item.slug})
-            </option>
-          ))}
-        </SelectField>
-        <SelectField label="Size" name="size" error={errors.size}>
-          {sizesHere.map((item) => (
-            <option key={item.slug} value={item.slug}>
-              {sizeLabel(item)}
-            </option>
-          ))}
-        </SelectField>
+        <RegionField regions={regions} region={region} onChange={setRegion} error={errors.region} />
+        <SizeField label="Size" sizes={sizesHere} error={errors.size} />
       </div>
       {provider === 'digitalocean' && regions.length > 0 && (
         <SelectField
@@ -346,42 +297,41 @@ function ProvisionForm({
           ))}
         </SelectField>
       )}
-      <div className="form-actions">
-        <button type="button" className="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="button primary" disabled={pending || regions.length === 0}>
-          {pending ? 'Provisioning…' : 'Provision server'}
-        </button>
-      </div>
+      <FormActions
+        onCancel={onCancel}
+        pending={pending}
+        submitLabel="Provision server"
+        pendingLabel="Provisioning…"
+        disabled={regions.length === 0}
+      />
     </form>
   );
 }
 
-function DeleteServer({ server, onDone, onCancel }: { server: ServerView; onDone: () => void; onCancel: () => void }) {
+function DeleteServerButton({ server }: { server: ServerView }) {
   const { api } = useSession();
   const toast = useToast();
   const [force, setForce] = useState(false);
-  const [pending, setPending] = useState(false);
-
-  async function confirm() {
-    setPending(true);
-    try {
-      await api.destroyServer(server.id, force);
-      onDone();
-    } catch (error) {
-      setPending(false);
-      toast.error(error);
-    }
-  }
 
   return (
-    <>
-      <p>
-        The server <strong>{server.name}</strong> ({server.provider}, {server.region}
-        {server.publicIp ? `, ${server.publicIp}` : ''}) and its cloud resources are destroyed. The applications running
-        on it stop answering there.
-      </p>
+    <ConfirmButton
+      label="Delete"
+      accessibleLabel={`Delete ${server.name}`}
+      title={`Delete “${server.name}”?`}
+      description={
+        <>
+          The server <strong>{server.name}</strong> ({server.provider}, {server.region}
+          {server.publicIp ? `, ${server.publicIp}` : ''}) and its cloud resources are destroyed. The applications
+          running on it stop answering there.
+        </>
+      }
+      confirmLabel={force ? 'Force delete server' : 'Delete server'}
+      onOpen={() => setForce(false)}
+      onConfirm={async () => {
+        await api.destroyServer(server.id, force);
+        toast.success(`Server “${server.name}” is being deleted.`);
+      }}
+    >
       <label className="choice">
         <input type="checkbox" checked={force} onChange={(event) => setForce(event.target.checked)} />
         Force: also delete the cloud server when the platform does not manage it (one it did not create, or lost track
@@ -392,14 +342,6 @@ function DeleteServer({ server, onDone, onCancel }: { server: ServerView; onDone
           This server is not managed by the platform: without “Force” the API refuses to delete it.
         </p>
       )}
-      <div className="form-actions">
-        <button type="button" className="button" disabled={pending} autoFocus onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="button" className="button danger solid" disabled={pending} onClick={() => void confirm()}>
-          {pending ? 'Deleting…' : force ? 'Force delete server' : 'Delete server'}
-        </button>
-      </div>
-    </>
+    </ConfirmButton>
   );
 }

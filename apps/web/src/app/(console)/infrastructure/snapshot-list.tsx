@@ -5,9 +5,11 @@ import Link from 'next/link';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Dialog } from '../../../components/dialog';
 import { EmptyState } from '../../../components/empty-state';
-import { formText, SelectField, useFocusOnFieldErrors } from '../../../components/fields';
+import { formText, useFocusOnFieldErrors, FormActions } from '../../../components/fields';
 import { useEventListener } from '../../../components/live-events';
-import { LoadMore, usePagedList } from '../../../components/paged-list';
+import { usePagedList } from '../../../components/paged-list';
+import { ConfirmButton } from '../../../components/confirm-button';
+import { DataTable, type Column } from '../../../components/data-table';
 import { useFailureReporter, useSession } from '../../../components/session-context';
 import { TimeAgo } from '../../../components/time-ago';
 import { useToast } from '../../../components/toasts';
@@ -22,12 +24,63 @@ import {
   snapshotStatusTone,
   stepLabel,
 } from '../../../lib/snapshots';
-import { CatalogProblem, sizeLabel, type Region, type Size } from './catalog';
+import { CatalogProblem, RegionField, SizeField, sizesIn, type Region, type Size } from './catalog';
 
 const PAGE_SIZE = 50;
 
 /** Events after which the read model's view is worth asking for: the name and the agent check come from it. */
 const RECONCILE_ON = new Set(['SnapshotRequested', 'SnapshotReady', 'SnapshotFailed', 'SnapshotDeleteFailed']);
+
+const columns: readonly Column<SnapshotView>[] = [
+  {
+    header: 'Name',
+    cell: (snapshot) => (
+      <>
+        {snapshot.name}
+        {snapshot.providerSnapshotId && (
+          <div className="muted small-text mono">image {snapshot.providerSnapshotId}</div>
+        )}
+      </>
+    ),
+  },
+  {
+    header: 'Status',
+    cell: (snapshot) => (
+      <>
+        <span
+          className={`badge ${snapshotStatusTone[snapshot.status]}`}
+          aria-label={`Status of ${snapshot.name}: ${snapshot.status}`}
+        >
+          {snapshot.status}
+        </span>
+        <SnapshotProgress snapshot={snapshot} />
+        {snapshot.failureReason && <div className="small-text danger-text">{sentence(snapshot.failureReason)}</div>}
+      </>
+    ),
+  },
+  {
+    header: 'Region',
+    cell: (snapshot) => (snapshot.regions.length > 0 ? snapshot.regions.join(', ') : snapshot.region),
+  },
+  { header: 'Size', cell: (snapshot) => (snapshot.sizeGb !== null ? `${snapshot.sizeGb} GB` : '—') },
+  {
+    header: 'Agent',
+    cell: (snapshot) => (
+      <>
+        <span className="mono">{snapshot.agentVersion}</span>
+        {snapshot.agentOutdated && (
+          <span
+            className="badge warning"
+            title="Servers made from it start with an outdated agent: build a new snapshot."
+          >
+            outdated
+          </span>
+        )}
+      </>
+    ),
+  },
+  { header: 'Created', cell: (snapshot) => <TimeAgo iso={snapshot.createdAt} /> },
+];
 
 export function SnapshotList({
   firstPage,
@@ -39,14 +92,13 @@ export function SnapshotList({
   const { api, can } = useSession();
   const toast = useToast();
   const reportFailure = useFailureReporter();
-  const { items, setItems, nextCursor, loadingMore, loadMore } = usePagedList<SnapshotView>(
+  const { items, setItems, paging } = usePagedList<SnapshotView>(
     firstPage,
     (cursor) => api.listSnapshots({ limit: PAGE_SIZE, cursor }),
     reportFailure,
   );
   const [connected, setConnected] = useState(digitalOceanConnected);
   const [creating, setCreating] = useState(false);
-  const [deleting, setDeleting] = useState<SnapshotView>();
 
   /** The read model catches up with the events moments later: asked once more after a short wait if it does not know the snapshot yet. */
   async function reconcile(snapshotId: string, attempt = 0): Promise<void> {
@@ -106,100 +158,40 @@ export function SnapshotList({
         {visible.length > 0 && createButton}
       </div>
       {visible.length > 0 && connectFirst && <div className="card-body">{connectFirst}</div>}
-      {visible.length === 0 ? (
-        <EmptyState
-          icon="◫"
-          title="No snapshots yet"
-          action={
-            mayCreate ? (
-              <>
-                {createButton}
-                {connectFirst}
-              </>
-            ) : (
-              <p className="muted">Your role can view snapshots; a member, admin or owner can build them.</p>
-            )
-          }
-        >
-          <p>
-            {connected === false
-              ? 'Connect DigitalOcean first, then build a snapshot in the region your servers will run in.'
-              : 'Build a snapshot in the region your DigitalOcean servers will run in, then pick it when you provision a server there.'}
-          </p>
-        </EmptyState>
-      ) : (
-        <table className="table" aria-label="Snapshots">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Region</th>
-              <th scope="col">Size</th>
-              <th scope="col">Agent</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {visible.map((snapshot) => (
-              <tr key={snapshot.id} data-snapshot={snapshot.id}>
-                <td className="primary-cell" data-label="Name">
-                  {snapshot.name}
-                  {snapshot.providerSnapshotId && (
-                    <div className="muted small-text mono">image {snapshot.providerSnapshotId}</div>
-                  )}
-                </td>
-                <td data-label="Status">
-                  <span
-                    className={`badge ${snapshotStatusTone[snapshot.status]}`}
-                    aria-label={`Status of ${snapshot.name}: ${snapshot.status}`}
-                  >
-                    {snapshot.status}
-                  </span>
-                  <SnapshotProgress snapshot={snapshot} />
-                  {snapshot.failureReason && (
-                    <div className="small-text danger-text">{sentence(snapshot.failureReason)}</div>
-                  )}
-                </td>
-                <td data-label="Region">
-                  {snapshot.regions.length > 0 ? snapshot.regions.join(', ') : snapshot.region}
-                </td>
-                <td data-label="Size">{snapshot.sizeGb !== null ? `${snapshot.sizeGb} GB` : '—'}</td>
-                <td data-label="Agent">
-                  <span className="mono">{snapshot.agentVersion}</span>
-                  {snapshot.agentOutdated && (
-                    <span
-                      className="badge warning"
-                      title="Servers made from it start with an outdated agent: build a new snapshot."
-                    >
-                      outdated
-                    </span>
-                  )}
-                </td>
-                <td data-label="Created">
-                  <TimeAgo iso={snapshot.createdAt} />
-                </td>
-                <td className="cell-actions">
-                  {/* A build in progress cannot be deleted (the API refuses): it ends ready or failed first. */}
-                  {can('deleteSnapshot') && (snapshot.status === 'ready' || snapshot.status === 'failed') && (
-                    <button
-                      type="button"
-                      className="button small danger"
-                      aria-label={`Delete ${snapshot.name}`}
-                      onClick={() => setDeleting(snapshot)}
-                    >
-                      Delete
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <LoadMore nextCursor={nextCursor} loadingMore={loadingMore} loadMore={loadMore} />
+      <DataTable
+        label="Snapshots"
+        columns={columns}
+        rows={visible}
+        rowKey={(snapshot) => snapshot.id}
+        rowAttributes={(snapshot) => ({ 'data-snapshot': snapshot.id })}
+        actions={(snapshot) =>
+          // A build in progress cannot be deleted (the API refuses): it ends ready or failed first.
+          can('deleteSnapshot') &&
+          (snapshot.status === 'ready' || snapshot.status === 'failed') && <DeleteSnapshotButton snapshot={snapshot} />
+        }
+        paging={paging}
+        empty={
+          <EmptyState
+            icon="◫"
+            title="No snapshots yet"
+            action={
+              mayCreate && (
+                <>
+                  {createButton}
+                  {connectFirst}
+                </>
+              )
+            }
+            readOnlyNote="Your role can view snapshots; a member, admin or owner can build them."
+          >
+            <p>
+              {connected === false
+                ? 'Connect DigitalOcean first, then build a snapshot in the region your servers will run in.'
+                : 'Build a snapshot in the region your DigitalOcean servers will run in, then pick it when you provision a server there.'}
+            </p>
+          </EmptyState>
+        }
+      />
       <Dialog open={creating} title="Build a snapshot" onClose={() => setCreating(false)}>
         <CreateSnapshotForm
           onDone={(region) => {
@@ -208,22 +200,6 @@ export function SnapshotList({
           }}
           onCancel={() => setCreating(false)}
         />
-      </Dialog>
-      <Dialog
-        open={deleting !== undefined}
-        title={`Delete “${deleting?.name ?? ''}”?`}
-        onClose={() => setDeleting(undefined)}
-      >
-        {deleting && (
-          <DeleteSnapshot
-            snapshot={deleting}
-            onDone={() => {
-              toast.success(`Snapshot “${deleting.name}” is being deleted.`);
-              setDeleting(undefined);
-            }}
-            onCancel={() => setDeleting(undefined)}
-          />
-        )}
       </Dialog>
     </section>
   );
@@ -307,9 +283,7 @@ function CreateSnapshotForm({ onDone, onCancel }: { onDone: (region: string) => 
       </p>
     );
   }
-  const sizesHere = sizes
-    .filter((size) => size.regions.length === 0 || size.regions.includes(region))
-    .sort((a, b) => a.priceMonthly - b.priceMonthly);
+  const sizesHere = sizesIn(sizes, region).sort((a, b) => a.priceMonthly - b.priceMonthly);
   return (
     <form ref={form} className="form" onSubmit={(event) => void submit(event)} noValidate>
       <p>
@@ -318,86 +292,48 @@ function CreateSnapshotForm({ onDone, onCancel }: { onDone: (region: string) => 
       </p>
       {catalogError && <CatalogProblem message={catalogError} />}
       <div className="form-row">
-        <SelectField
-          label="Region"
-          name="region"
-          value={region}
-          onChange={(event) => setRegion(event.target.value)}
-          error={errors.region}
-          autoFocus
-        >
-          {regions.map((item) => (
-            <option key={item.slug} value={item.slug} disabled={!item.available}>
-              {item.name} ({item.slug})
-            </option>
-          ))}
-        </SelectField>
-        <SelectField
+        <RegionField regions={regions} region={region} onChange={setRegion} error={errors.region} autoFocus />
+        <SizeField
           label="Builder size"
-          name="size"
+          sizes={sizesHere}
           error={errors.size}
           hint="Only for building; the snapshot works for any size."
         >
           <option value="">Smallest in the region</option>
-          {sizesHere.map((item) => (
-            <option key={item.slug} value={item.slug}>
-              {sizeLabel(item)}
-            </option>
-          ))}
-        </SelectField>
+        </SizeField>
       </div>
-      <div className="form-actions">
-        <button type="button" className="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="button primary" disabled={pending || regions.length === 0}>
-          {pending ? 'Starting…' : 'Build snapshot'}
-        </button>
-      </div>
+      <FormActions
+        onCancel={onCancel}
+        pending={pending}
+        submitLabel="Build snapshot"
+        pendingLabel="Starting…"
+        disabled={regions.length === 0}
+      />
     </form>
   );
 }
 
-function DeleteSnapshot({
-  snapshot,
-  onDone,
-  onCancel,
-}: {
-  snapshot: SnapshotView;
-  onDone: () => void;
-  onCancel: () => void;
-}) {
+function DeleteSnapshotButton({ snapshot }: { snapshot: SnapshotView }) {
   const { api } = useSession();
   const toast = useToast();
-  const [pending, setPending] = useState(false);
-
-  async function confirm() {
-    setPending(true);
-    try {
-      await api.deleteSnapshot(snapshot.id);
-      onDone();
-    } catch (error) {
-      setPending(false);
-      toast.error(error);
-    }
-  }
-
   return (
-    <>
-      <p>
-        The snapshot <strong>{snapshot.name}</strong>
-        {snapshot.providerSnapshotId ? ` (DigitalOcean image ${snapshot.providerSnapshotId})` : ''} is deleted
-        {snapshot.providerSnapshotId ? ' from DigitalOcean' : ''}. Servers already made from it keep running; new ones
-        can no longer start from it.
-      </p>
-      <div className="form-actions">
-        <button type="button" className="button" disabled={pending} autoFocus onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="button" className="button danger solid" disabled={pending} onClick={() => void confirm()}>
-          {pending ? 'Deleting…' : 'Delete snapshot'}
-        </button>
-      </div>
-    </>
+    <ConfirmButton
+      label="Delete"
+      accessibleLabel={`Delete ${snapshot.name}`}
+      title={`Delete “${snapshot.name}”?`}
+      description={
+        <>
+          The snapshot <strong>{snapshot.name}</strong>
+          {snapshot.providerSnapshotId ? ` (DigitalOcean image ${snapshot.providerSnapshotId})` : ''} is deleted
+          {snapshot.providerSnapshotId ? ' from DigitalOcean' : ''}. Servers already made from it keep running; new ones
+          can no longer start from it.
+        </>
+      }
+      confirmLabel="Delete snapshot"
+      onConfirm={async () => {
+        await api.deleteSnapshot(snapshot.id);
+        toast.success(`Snapshot “${snapshot.name}” is being deleted.`);
+      }}
+    />
   );
 }

@@ -7,10 +7,11 @@ type ProjectView = ApiResponse<'getProject'>;
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useRef, useState, type FormEvent } from 'react';
+import { DataTable, type Column } from '../../../components/data-table';
 import { Dialog } from '../../../components/dialog';
 import { EmptyState } from '../../../components/empty-state';
-import { formText, TextAreaField, TextField, useFocusOnFieldErrors } from '../../../components/fields';
-import { useEventListener } from '../../../components/live-events';
+import { formText, TextAreaField, TextField, useFocusOnFieldErrors, FormActions } from '../../../components/fields';
+import { useRefreshOn } from '../../../components/refresh-on';
 import { useFailureReporter, useSession } from '../../../components/session-context';
 import { useToast } from '../../../components/toasts';
 import { ApiRequestError, issuesByField, type ApiBody } from '../../../lib/api';
@@ -25,17 +26,35 @@ export interface ProjectWithServices {
 
 type Editing = { kind: 'create'; project: ProjectView } | { kind: 'edit'; service: ServiceView };
 
+const serviceColumns: readonly Column<ServiceView>[] = [
+  { header: 'Service', cell: (service) => service.name },
+  { header: 'Hostname', className: 'mono', cell: (service) => service.hostname },
+  { header: 'Port', cell: (service) => service.port },
+  { header: 'Health check', className: 'mono', cell: (service) => service.healthCheckPath },
+  {
+    header: 'Environment',
+    cell: (service) =>
+      service.env.length === 0 ? (
+        <span className="muted">none</span>
+      ) : (
+        <ul className="env-list">
+          {service.env.map((variable) => (
+            <li key={variable.name} className="mono">
+              {variable.name}=<span className="muted">{variable.masked}</span>
+            </li>
+          ))}
+        </ul>
+      ),
+  },
+];
+
 export function ProjectsView({ projects }: { projects: readonly ProjectWithServices[] }) {
   const { can } = useSession();
-  const router = useRouter();
   const [creatingProject, setCreatingProject] = useState(false);
   const [editing, setEditing] = useState<Editing>();
 
-  // Changes made elsewhere show here: the page's data is loaded again once the read model has them.
-  useEventListener((event) => {
-    if (['ProjectCreated', 'ServiceCreated', 'ServiceUpdated', 'DeploymentSucceeded'].includes(event.type))
-      setTimeout(() => router.refresh(), 300);
-  });
+  // Changes made elsewhere show here.
+  useRefreshOn(['ProjectCreated', 'ServiceCreated', 'ServiceUpdated', 'DeploymentSucceeded']);
 
   const newProject = can('createProject') && (
     <button type="button" className="button primary" onClick={() => setCreatingProject(true)}>
@@ -50,7 +69,8 @@ export function ProjectsView({ projects }: { projects: readonly ProjectWithServi
           <EmptyState
             icon="◆"
             title="No projects yet"
-            action={newProject || <p className="muted">A member, admin or owner can create projects.</p>}
+            action={newProject}
+            readOnlyNote="A member, admin or owner can create projects."
           >
             <p>Create a project first, then a service in it: a service is what you deploy to your servers.</p>
           </EmptyState>
@@ -73,68 +93,29 @@ export function ProjectsView({ projects }: { projects: readonly ProjectWithServi
                 )}
               </div>
               {servicesError && <p className="card-body form-error">{sentence(servicesError)}</p>}
-              {services.length === 0 ? (
-                <p className="card-body muted">No services yet: add one to deploy it.</p>
-              ) : (
-                <table className="table">
-                  <thead>
-                    <tr>
-                      <th scope="col">Service</th>
-                      <th scope="col">Hostname</th>
-                      <th scope="col">Port</th>
-                      <th scope="col">Health check</th>
-                      <th scope="col">Environment</th>
-                      <th scope="col">
-                        <span className="visually-hidden">Actions</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {services.map((service) => (
-                      <tr key={service.id}>
-                        <td className="primary-cell" data-label="Service">
-                          {service.name}
-                        </td>
-                        <td data-label="Hostname" className="mono">
-                          {service.hostname}
-                        </td>
-                        <td data-label="Port">{service.port}</td>
-                        <td data-label="Health check" className="mono">
-                          {service.healthCheckPath}
-                        </td>
-                        <td data-label="Environment">
-                          {service.env.length === 0 ? (
-                            <span className="muted">none</span>
-                          ) : (
-                            <ul className="env-list">
-                              {service.env.map((variable) => (
-                                <li key={variable.name} className="mono">
-                                  {variable.name}=<span className="muted">{variable.masked}</span>
-                                </li>
-                              ))}
-                            </ul>
-                          )}
-                        </td>
-                        <td className="cell-actions">
-                          <Link href={`/deployments?serviceId=${service.id}`} className="button small">
-                            History
-                          </Link>
-                          {can('updateService') && (
-                            <button
-                              type="button"
-                              className="button small"
-                              aria-label={`Edit ${service.name}`}
-                              onClick={() => setEditing({ kind: 'edit', service })}
-                            >
-                              Edit
-                            </button>
-                          )}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
+              <DataTable
+                columns={serviceColumns}
+                rows={services}
+                rowKey={(service) => service.id}
+                actions={(service) => (
+                  <>
+                    <Link href={`/deployments?serviceId=${service.id}`} className="button small">
+                      History
+                    </Link>
+                    {can('updateService') && (
+                      <button
+                        type="button"
+                        className="button small"
+                        aria-label={`Edit ${service.name}`}
+                        onClick={() => setEditing({ kind: 'edit', service })}
+                      >
+                        Edit
+                      </button>
+                    )}
+                  </>
+                )}
+                empty={<p className="card-body muted">No services yet: add one to deploy it.</p>}
+              />
             </section>
           ))}
         </>
@@ -216,14 +197,7 @@ function ProjectForm({ onDone }: { onDone: () => void }) {
         error={errors.name}
         hint="Lower-case letters, digits and dashes: “shop”."
       />
-      <div className="form-actions">
-        <button type="button" className="button" onClick={onDone}>
-          Cancel
-        </button>
-        <button type="submit" className="button primary" disabled={pending}>
-          {pending ? 'Creating…' : 'Create project'}
-        </button>
-      </div>
+      <FormActions onCancel={onDone} pending={pending} submitLabel="Create project" pendingLabel="Creating…" />
     </form>
   );
 }
@@ -361,14 +335,12 @@ function ServiceForm({ editing, onDone }: { editing: Editing; onDone: () => void
             : 'One NAME=value a line. Values are stored encrypted and shown masked.'
         }
       />
-      <div className="form-actions">
-        <button type="button" className="button" onClick={onDone}>
-          Cancel
-        </button>
-        <button type="submit" className="button primary" disabled={pending}>
-          {pending ? 'Saving…' : existing ? 'Save service' : 'Create service'}
-        </button>
-      </div>
+      <FormActions
+        onCancel={onDone}
+        pending={pending}
+        submitLabel={existing ? 'Save service' : 'Create service'}
+        pendingLabel="Saving…"
+      />
     </form>
   );
 }

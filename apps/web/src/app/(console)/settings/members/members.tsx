@@ -4,6 +4,7 @@ import type { MemberView, Role } from '@platform/contracts';
 import { useRouter } from 'next/navigation';
 import { useRef, useState, type FormEvent } from 'react';
 import { ConfirmButton } from '../../../../components/confirm-button';
+import { DataTable } from '../../../../components/data-table';
 import { formText, SelectField, TextField, useFocusOnFieldErrors } from '../../../../components/fields';
 import { useFailureReporter, useSession } from '../../../../components/session-context';
 import { TimeAgo } from '../../../../components/time-ago';
@@ -124,65 +125,60 @@ export function Members({ initialMembers }: { initialMembers: readonly MemberVie
             Members <span className="badge">{members.length}</span>
           </h2>
         </div>
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Joined</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {members.map((member) => (
-              <tr key={member.userId}>
-                <td className="primary-cell" data-label="Email">
+        <DataTable
+          columns={[
+            {
+              header: 'Email',
+              cell: (member) => (
+                <>
                   {member.email} {member.userId === me.user.id && <span className="badge">you</span>}
-                </td>
-                <td data-label="Role">
-                  {manages ? (
-                    <select
-                      aria-label={`Role of ${member.email}`}
-                      value={member.role}
-                      disabled={changing === member.userId}
-                      onChange={(event) => void changeRole(member, event.target.value as Role)}
-                      style={{ width: 'auto' }}
-                    >
-                      {roles.map(({ role }) => (
-                        <option key={role} value={role}>
-                          {role}
-                        </option>
-                      ))}
-                    </select>
-                  ) : (
-                    <span className="badge">{member.role}</span>
-                  )}
-                </td>
-                <td data-label="Joined">
-                  <TimeAgo iso={member.joinedAt} />
-                </td>
-                <td className="cell-actions">
-                  {can('removeMember') && (
-                    <ConfirmButton
-                      label={member.userId === me.user.id ? 'Leave' : 'Remove'}
-                      accessibleLabel={`Remove ${member.email}`}
-                      title={member.userId === me.user.id ? `Leave ${me.workspace.name}?` : `Remove ${member.email}?`}
-                      description={
-                        member.userId === me.user.id
-                          ? 'You lose access to this workspace until someone adds you again.'
-                          : `${member.email} loses access to this workspace.`
-                      }
-                      confirmLabel={member.userId === me.user.id ? 'Leave workspace' : 'Remove member'}
-                      onConfirm={() => remove(member)}
-                    />
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                </>
+              ),
+            },
+            {
+              header: 'Role',
+              cell: (member) =>
+                manages ? (
+                  <select
+                    aria-label={`Role of ${member.email}`}
+                    value={member.role}
+                    disabled={changing === member.userId}
+                    onChange={(event) => void changeRole(member, event.target.value as Role)}
+                    style={{ width: 'auto' }}
+                  >
+                    {roles.map(({ role }) => (
+                      <option key={role} value={role}>
+                        {role}
+                      </option>
+                    ))}
+                  </select>
+                ) : (
+                  <span className="badge">{member.role}</span>
+                ),
+            },
+            { header: 'Joined', cell: (member) => <TimeAgo iso={member.joinedAt} /> },
+          ]}
+          rows={members}
+          rowKey={(member) => member.userId}
+          actions={(member) =>
+            can('removeMember') && (
+              <ConfirmButton
+                label={member.userId === me.user.id ? 'Leave' : 'Remove'}
+                accessibleLabel={`Remove ${member.email}`}
+                title={member.userId === me.user.id ? `Leave ${me.workspace.name}?` : `Remove ${member.email}?`}
+                description={
+                  member.userId === me.user.id
+                    ? 'You lose access to this workspace until someone adds you again.'
+                    : `${member.email} loses access to this workspace.`
+                }
+                confirmLabel={member.userId === me.user.id ? 'Leave workspace' : 'Remove member'}
+                onConfirm={() => remove(member)}
+              />
+            )
+          }
+          // The caller is a member, so the list is never empty.
+          empty={null}
+        />
       </section>
     </div>
   );

@@ -6,8 +6,9 @@ import { ConfirmButton } from '../../../../components/confirm-button';
 import { CopyButton } from '../../../../components/copy-button';
 import { Dialog } from '../../../../components/dialog';
 import { EmptyState } from '../../../../components/empty-state';
-import { LoadMore, usePagedList } from '../../../../components/paged-list';
-import { formText, SelectField, TextField, useFocusOnFieldErrors } from '../../../../components/fields';
+import { usePagedList } from '../../../../components/paged-list';
+import { DataTable, type Column } from '../../../../components/data-table';
+import { formText, SelectField, TextField, useFocusOnFieldErrors, FormActions } from '../../../../components/fields';
 import { useFailureReporter, useSession } from '../../../../components/session-context';
 import { TimeAgo } from '../../../../components/time-ago';
 import { useToast } from '../../../../components/toasts';
@@ -27,6 +28,24 @@ const expiryChoices = [
   { days: '365', label: '1 year' },
 ];
 
+const never = <span className="muted">never</span>;
+
+const columns: readonly Column<ApiTokenView>[] = [
+  { header: 'Name', cell: (token) => token.name },
+  { header: 'Token', cell: (token) => <code>{token.prefix}…</code> },
+  {
+    header: 'Scopes',
+    cell: (token) =>
+      token.scopes.map((scope) => (
+        <span key={scope} className="badge accent" style={{ marginRight: 4 }}>
+          {scope}
+        </span>
+      )),
+  },
+  { header: 'Last used', cell: (token) => (token.lastUsedAt ? <TimeAgo iso={token.lastUsedAt} /> : never) },
+  { header: 'Expires', cell: (token) => (token.expiresAt ? <TimeAgo iso={token.expiresAt} /> : never) },
+];
+
 export function ApiTokens(props: {
   firstPage: ApiResponse<'listApiTokens'>;
   grantableScopes: readonly Scope[];
@@ -38,9 +57,7 @@ export function ApiTokens(props: {
   const {
     items: tokens,
     setItems: setTokens,
-    nextCursor,
-    loadingMore,
-    loadMore,
+    paging,
   } = usePagedList<ApiTokenView>(props.firstPage, (cursor) => api.listApiTokens({ limit: 50, cursor }), reportFailure);
   const [dialogOpen, setDialogOpen] = useState(false);
   const [created, setCreated] = useState<CreatedApiToken>();
@@ -107,65 +124,30 @@ export function ApiTokens(props: {
         </button>
       </div>
 
-      {tokens.length === 0 ? (
-        <EmptyState icon="⚷" title="No API tokens yet">
-          <p>
-            Create a token for each program that calls the API, with only the scopes it needs, so you can revoke one
-            without touching the others.
-          </p>
-        </EmptyState>
-      ) : (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Token</th>
-              <th scope="col">Scopes</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.map((token) => (
-              <tr key={token.id}>
-                <td className="primary-cell" data-label="Name">
-                  {token.name}
-                </td>
-                <td data-label="Token">
-                  <code>{token.prefix}…</code>
-                </td>
-                <td data-label="Scopes">
-                  {token.scopes.map((scope) => (
-                    <span key={scope} className="badge accent" style={{ marginRight: 4 }}>
-                      {scope}
-                    </span>
-                  ))}
-                </td>
-                <td data-label="Last used">
-                  {token.lastUsedAt ? <TimeAgo iso={token.lastUsedAt} /> : <span className="muted">never</span>}
-                </td>
-                <td data-label="Expires">
-                  {token.expiresAt ? <TimeAgo iso={token.expiresAt} /> : <span className="muted">never</span>}
-                </td>
-                <td className="cell-actions">
-                  <ConfirmButton
-                    label="Revoke"
-                    accessibleLabel={`Revoke ${token.name}`}
-                    title={`Revoke “${token.name}”?`}
-                    description="Programs using this token are refused from now on. This cannot be undone; create a new token to restore access."
-                    confirmLabel="Revoke token"
-                    onConfirm={() => revoke(token)}
-                  />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <LoadMore nextCursor={nextCursor} loadingMore={loadingMore} loadMore={loadMore} />
+      <DataTable
+        columns={columns}
+        rows={tokens}
+        rowKey={(token) => token.id}
+        actions={(token) => (
+          <ConfirmButton
+            label="Revoke"
+            accessibleLabel={`Revoke ${token.name}`}
+            title={`Revoke “${token.name}”?`}
+            description="Programs using this token are refused from now on. This cannot be undone; create a new token to restore access."
+            confirmLabel="Revoke token"
+            onConfirm={() => revoke(token)}
+          />
+        )}
+        paging={paging}
+        empty={
+          <EmptyState icon="⚷" title="No API tokens yet">
+            <p>
+              Create a token for each program that calls the API, with only the scopes it needs, so you can revoke one
+              without touching the others.
+            </p>
+          </EmptyState>
+        }
+      />
 
       <Dialog open={dialogOpen} title={created ? 'Copy your new token' : 'Create an API token'} onClose={closeDialog}>
         {created ? (
@@ -213,14 +195,7 @@ export function ApiTokens(props: {
                 </option>
               ))}
             </SelectField>
-            <div className="form-actions">
-              <button type="button" className="button" onClick={closeDialog}>
-                Cancel
-              </button>
-              <button type="submit" className="button primary" disabled={pending}>
-                {pending ? 'Creating…' : 'Create token'}
-              </button>
-            </div>
+            <FormActions onCancel={closeDialog} pending={pending} submitLabel="Create token" pendingLabel="Creating…" />
           </form>
         )}
       </Dialog>

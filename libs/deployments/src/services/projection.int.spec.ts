@@ -14,7 +14,8 @@ describe('services projection (projects, services and their deployments)', () =>
   let store: EventStore;
   let runner: ProjectionRunner;
   const [projectId, serviceId, first, second] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
-  const [one, two] = [randomUUID(), randomUUID()];
+  // A deployment lists its servers in the order of their ids (a jsonb object's key order), so the two are in order.
+  const [one, two] = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222'];
 
   beforeEach(async () => {
     db = createTestSchema('services_projection');

@@ -63,10 +63,26 @@ function platformSources() {
   return {
     name: 'platform-sources',
     setup(build) {
-      // npm packages stay in node_modules, except two that are bundled so that their parts below load lazily.
+      // npm packages stay in node_modules, except two that are bundled so that their parts below load lazily. A
+      // package none of whose exports a bundle uses is not loaded (a barrel import of a lib brings many), except
+      // reflect-metadata, imported for what it installs.
       build.onResolve({ filter: /^[^./]/ }, (args) =>
-        /^(@platform\/|dockerode$|docker-modem$)/.test(args.path) ? undefined : { path: args.path, external: true },
+        /^(@platform\/|dockerode$|docker-modem$)/.test(args.path)
+          ? undefined
+          : { path: args.path, external: true, sideEffects: args.path === 'reflect-metadata' },
       );
+      // Our modules too: a module of a lib whose exports a bundle does not use is left out (none of ours acts
+      // when imported, beyond declaring).
+      build.onResolve({ filter: /./ }, async (args) => {
+        if (args.pluginData === 'resolving' || /^(dockerode|docker-modem)$/.test(args.path)) return undefined;
+        const resolved = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: 'resolving',
+        });
+        return resolved.path.includes('/node_modules/') ? resolved : { ...resolved, sideEffects: false };
+      });
       // dockerode loads an SSH client and a gRPC stack when it is required, for Docker hosts reached over SSH and
       // for BuildKit sessions, which the platform does not use (it speaks to local sockets): they are loaded from
       // node_modules if ever called, which saves about 20 MB (as apps/agent/run.js does for the agent).

@@ -4,8 +4,7 @@
  * Then deploy and rollback times on the local cloud: from `POST /v1/deployments` (a prebuilt image) until every
  * server serves the new version, for 1 and 3 servers; failed requests during 10 deploys under load; and the
  * deployer's overhead (the deployment's duration minus the time spent waiting on agents).
- * Run with `npm run bench:deploy` on a machine where no platform runs (`npm start` takes ports 4101 and 4102);
- * the last line is a JSON summary.
+ * Run with `npm run bench:deploy`; the last line is a JSON summary.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -66,7 +65,12 @@ async function answers(url: string): Promise<boolean> {
 async function controlPlaneIdleMemory(pool: Pool): Promise<{ rssMb: number; pssMb: number }> {
   const database = `${tag}_platform`;
   const home = await mkdtemp(join(tmpdir(), 'bench-platform-home-'));
-  const ports = { gateway: await freePort(), web: await freePort() };
+  const ports = {
+    provisioner: await freePort(),
+    deployer: await freePort(),
+    gateway: await freePort(),
+    web: await freePort(),
+  };
   await pool.query(`CREATE DATABASE ${database}`);
   const url = new URL(databaseUrl);
   url.pathname = `/${database}`;
@@ -79,6 +83,8 @@ async function controlPlaneIdleMemory(pool: Pool): Promise<{ rssMb: number; pssM
       NATS_URL: natsUrl,
       NATS_PREFIX: database,
       REDIS_PREFIX: `${database}:`,
+      PROVISIONER_PORT: String(ports.provisioner),
+      DEPLOYER_PORT: String(ports.deployer),
       GATEWAY_PORT: String(ports.gateway),
       WEB_PORT: String(ports.web),
     },
@@ -86,18 +92,19 @@ async function controlPlaneIdleMemory(pool: Pool): Promise<{ rssMb: number; pssM
     detached: true,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const exited = new Promise((done) => platform.once('exit', done));
+  let running = true;
+  const exited = new Promise((done) => platform.once('exit', done)).finally(() => (running = false));
   try {
     const readyUrls = [
       `http://127.0.0.1:${ports.gateway}/readyz`,
       `http://127.0.0.1:${ports.web}/readyz`,
-      'http://127.0.0.1:4101/readyz',
-      'http://127.0.0.1:4102/readyz',
+      `http://127.0.0.1:${ports.provisioner}/readyz`,
+      `http://127.0.0.1:${ports.deployer}/readyz`,
     ];
     // The first start may build the console (a few minutes on a busy machine).
     const deadline = Date.now() + 600_000;
     while (!(await Promise.all(readyUrls.map(answers))).every(Boolean)) {
-      if (platform.exitCode !== null) throw new Error(`npm start exited with code ${platform.exitCode}; see above`);
+      if (!running) throw new Error(`npm start exited (${platform.exitCode ?? platform.signalCode}); see above`);
       if (Date.now() > deadline) throw new Error(`npm start was not ready within 600 s: ${readyUrls.join(', ')}`);
       await sleep(500);
     }
@@ -116,7 +123,7 @@ async function controlPlaneIdleMemory(pool: Pool): Promise<{ rssMb: number; pssM
     );
     return { rssMb, pssMb };
   } finally {
-    if (platform.exitCode === null) process.kill(-(platform.pid ?? 0), 'SIGINT');
+    if (running) process.kill(-(platform.pid ?? 0), 'SIGINT');
     await exited;
     await rm(home, { recursive: true, force: true });
     await pool.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);

@@ -19,8 +19,8 @@ export const platformHome = process.env.PLATFORM_HOME ?? path.join(homedir(), '.
 
 /** The services, the port they listen on and the variable that sets it. */
 const services: { name: string; port: number; portVariable: string }[] = [
-  { name: 'provisioner', port: 4101, portVariable: 'HTTP_PORT' },
-  { name: 'deployer', port: 4102, portVariable: 'HTTP_PORT' },
+  { name: 'provisioner', port: Number(process.env.PROVISIONER_PORT ?? 4101), portVariable: 'HTTP_PORT' },
+  { name: 'deployer', port: Number(process.env.DEPLOYER_PORT ?? 4102), portVariable: 'HTTP_PORT' },
   { name: 'gateway', port: Number(process.env.GATEWAY_PORT ?? 8080), portVariable: 'GATEWAY_PORT' },
   // The console builds itself on first start (or when its sources changed), which takes a little while.
   { name: 'web', port: Number(process.env.WEB_PORT ?? 3000), portVariable: 'WEB_PORT' },

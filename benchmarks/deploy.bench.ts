@@ -110,7 +110,10 @@ async function controlPlaneIdleMemory(pool: Pool): Promise<{ rssMb: number; pssM
     }
     await sleep(IDLE_MS);
     const processes = treeMemory(platform.pid ?? 0);
-    console.log(`control plane at rest (${IDLE_MS / 1000} s after ready), every process \`npm start\` left running:`);
+    console.log(
+      `control plane at rest (${IDLE_MS / 1000} s after ready): every process \`npm start\` left running, not the ` +
+        `machine's PostgreSQL, NATS, Redis, Docker and nginx`,
+    );
     for (const { pid, command, rssMb, pssMb } of processes)
       console.log(
         `  ${rssMb.toFixed(1).padStart(6)} MB RSS ${pssMb.toFixed(1).padStart(6)} MB PSS  ${String(pid).padStart(7)}  ${command.slice(0, 90)}`,

@@ -1,5 +1,6 @@
 /**
- * Serves the console's production build, like the platform's other apps are started:
+ * Serves the console's production build, started like the platform's other apps: bundled by `npm start`
+ * (dist/platform/web.js, see scripts/bundle-platform.js), or from its source by tests:
  *   node -r ./scripts/register.js apps/web/src/main.ts
  * It builds the console first when the build is missing or older than its sources (a fresh clone, a pull),
  * and answers `/readyz` once it serves.

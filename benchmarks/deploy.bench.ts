@@ -1,10 +1,12 @@
 /**
- * Deploy and rollback times on the local cloud: from `POST /v1/deployments` (a prebuilt image) until every
+ * The control plane's memory at rest: `npm start` run as a person runs it, and once it is ready and a few seconds
+ * idle, the resident memory of every process it leaves running (npm, the launcher, the services, the console).
+ * Then deploy and rollback times on the local cloud: from `POST /v1/deployments` (a prebuilt image) until every
  * server serves the new version, for 1 and 3 servers; failed requests during 10 deploys under load; and the
  * deployer's overhead (the deployment's duration minus the time spent waiting on agents).
  * Run with `npm run bench:deploy`; the last line is a JSON summary.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
@@ -18,6 +20,7 @@ import { Bus } from '@platform/bus';
 import { ensureBaseImages } from '@platform/build';
 import { LocalCloudProvider } from '@platform/cloud';
 import { freePort, spawnTypeScript, stopProcess } from '@platform/testing';
+import { treeMemory } from './process-memory';
 
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -44,6 +47,96 @@ function get(edge: Edge, host: string): Promise<string | null> {
   });
 }
 
+/** How long the platform runs idle, once ready, before its memory is read. */
+const IDLE_MS = 10_000;
+
+async function answers(url: string): Promise<boolean> {
+  return fetch(url).then(
+    (response) => response.ok,
+    () => false,
+  );
+}
+
+/**
+ * Starts the platform with `npm start`, in a database, NATS prefix, ports and home of its own, and reads the memory
+ * of what it runs once ready and idle. PostgreSQL, NATS, Redis, Docker and nginx are the machine's services,
+ * shared, and not counted.
+ */
+async function controlPlaneIdleMemory(pool: Pool): Promise<{ rssMb: number; pssMb: number }> {
+  const database = `${tag}_platform`;
+  const home = await mkdtemp(join(tmpdir(), 'bench-platform-home-'));
+  const ports = {
+    provisioner: await freePort(),
+    deployer: await freePort(),
+    gateway: await freePort(),
+    web: await freePort(),
+  };
+  await pool.query(`CREATE DATABASE ${database}`);
+  const url = new URL(databaseUrl);
+  url.pathname = `/${database}`;
+  const platform = spawn('npm', ['start'], {
+    cwd: resolve(__dirname, '..'),
+    env: {
+      ...process.env,
+      PLATFORM_HOME: home,
+      DATABASE_URL: url.toString(),
+      NATS_URL: natsUrl,
+      NATS_PREFIX: database,
+      REDIS_PREFIX: `${database}:`,
+      PROVISIONER_PORT: String(ports.provisioner),
+      DEPLOYER_PORT: String(ports.deployer),
+      GATEWAY_PORT: String(ports.gateway),
+      WEB_PORT: String(ports.web),
+    },
+    // A process group of its own, stopped as Ctrl-C in a terminal stops it.
+    detached: true,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  let running = true;
+  const exited = new Promise((done) => platform.once('exit', done)).finally(() => (running = false));
+  try {
+    const readyUrls = [
+      `http://127.0.0.1:${ports.gateway}/readyz`,
+      `http://127.0.0.1:${ports.web}/readyz`,
+      `http://127.0.0.1:${ports.provisioner}/readyz`,
+      `http://127.0.0.1:${ports.deployer}/readyz`,
+    ];
+    // The first start may build the console (a few minutes on a busy machine).
+    const deadline = Date.now() + 600_000;
+    while (!(await Promise.all(readyUrls.map(answers))).every(Boolean)) {
+      if (!running) throw new Error(`npm start exited (${platform.exitCode ?? platform.signalCode}); see above`);
+      if (Date.now() > deadline) throw new Error(`npm start was not ready within 600 s: ${readyUrls.join(', ')}`);
+      await sleep(500);
+    }
+    await sleep(IDLE_MS);
+    const processes = treeMemory(platform.pid ?? 0);
+    console.log(
+      `control plane at rest (${IDLE_MS / 1000} s after ready): every process \`npm start\` left running, not the ` +
+        `machine's PostgreSQL, NATS, Redis, Docker and nginx`,
+    );
+    for (const { pid, command, rssMb, pssMb } of processes)
+      console.log(
+        `  ${rssMb.toFixed(1).padStart(6)} MB RSS ${pssMb.toFixed(1).padStart(6)} MB PSS  ${String(pid).padStart(7)}  ${command.slice(0, 90)}`,
+      );
+    const rssMb = processes.reduce((sum, { rssMb }) => sum + rssMb, 0);
+    const pssMb = processes.reduce((sum, { pssMb }) => sum + pssMb, 0);
+    console.log(
+      `control plane idle: ${rssMb.toFixed(0)} MB RSS in ${processes.length} processes (target ≤ 350); ` +
+        `${pssMb.toFixed(0)} MB PSS, where the Node.js binary's pages the processes share count once`,
+    );
+    return { rssMb, pssMb };
+  } finally {
+    if (running) process.kill(-(platform.pid ?? 0), 'SIGINT');
+    await exited;
+    await rm(home, { recursive: true, force: true });
+    await pool.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    const bus = await Bus.connect({ servers: natsUrl, prefix: database });
+    for (const stream of ['COMMANDS', 'EVENTS', 'DEADLETTERS'] as const)
+      await bus.manager.streams.delete(bus.subjects.stream(stream)).catch(() => undefined);
+    await bus.close();
+  }
+}
+
 async function main(): Promise<void> {
   const pool = new Pool({ connectionString: databaseUrl });
   const children: ChildProcess[] = [];
@@ -58,6 +151,7 @@ async function main(): Promise<void> {
     PLATFORM_SECRET_KEY: key,
   };
   try {
+    const idle = await controlPlaneIdleMemory(pool);
     await ensureBaseImages(['node']);
     console.error('· base image ready');
     const docker = new Dockerode();
@@ -264,6 +358,8 @@ async function main(): Promise<void> {
         failed_requests: failed,
         requests_under_load: requests,
         overhead_ratio: Number(overhead.toFixed(3)),
+        control_plane_idle_mb: Math.round(idle.rssMb),
+        control_plane_idle_pss_mb: Math.round(idle.pssMb),
       }),
     );
   } finally {

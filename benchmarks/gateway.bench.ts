@@ -1,19 +1,23 @@
 /**
- * Gateway throughput and latency with 32 connections on loopback: GET /v1/me (auth + cached credential),
- * GET /v1/deploy-configs (a query over NATS), POST /v1/deploy-configs (a command accepted on JetStream), and
- * a bare Fastify route answering the same JSON as /v1/me, each server in a process of its own. /v1/me and the
- * bare route run in alternating rounds, and their ratio is that of their median rounds (see `alternated`).
+ * What the gateway costs: the CPU one query and one command take across the processes that serve them (the
+ * gateway, the deployer, nats-server and PostgreSQL), the headline figures (`query_cpu_ms`, `command_cpu_ms`):
+ * every process shares the machine's cores, so these bound the rates it sustains, and they do not depend on how
+ * many cores it has. Then throughput and latency with 32 connections on loopback: GET /v1/me (auth + cached
+ * credential), GET /v1/deploy-configs (a query over NATS), POST /v1/deploy-configs (a command accepted on
+ * JetStream), and a bare Fastify route answering the same JSON as /v1/me, each server in a process of its own.
+ * /v1/me and the bare route run in alternating rounds, and their ratio is that of their median rounds (see
+ * `alternated`).
  *
- * Two kinds of figures. Saturated: autocannon keeps all 32 connections busy, which gives the throughput; its p99
- * there is mostly the queue those connections build (at least 32 / throughput), not what a request costs; these
- * are the JSON's `query_p99_ms` and `command_p99_ms`, as the targets name them. Paced: the query and the command
- * again over 32 connections, but at half the saturated throughput (for the command, half the rate at which
- * commands are both accepted and handled by the deployer), requests spread evenly and each latency counted from
- * when it was due (see paced-load.ts): the p99 a caller sees under a steady load the platform sustains. Each of
- * these four is the round of median p99 out of three, every round printed (see `medianRound`).
- * Two more explain the command's figures: the CPU one command costs each process, accepted and handled (the
- * services, NATS and PostgreSQL share the machine's cores, so this bounds the rate it sustains), and the
- * saturated command load again with the deployer paused: the gateway's own part (`command_accept_only_*`).
+ * Two kinds of latency figures. Saturated: autocannon keeps all 32 connections busy, which gives the throughput
+ * (bound by the cores); its p99 there is mostly the queue those connections build (at least 32 / throughput),
+ * not what a request costs (`query_p99_ms`, `command_p99_ms`). Paced: the query and the command again over 32
+ * connections, but at half the saturated throughput (for the command, half the rate at which commands are both
+ * accepted and handled by the deployer), requests spread evenly and each latency counted from when it was due
+ * (see paced-load.ts): the p99 a caller sees under a steady load the platform sustains. Each of these four is the
+ * round of median p99 out of three, every round printed (see `medianRound`). The CPU per query is counted over
+ * the saturated query rounds, per query answered; per command, over the saturated command rounds, per command
+ * accepted and handled. The saturated command load runs again with the deployer paused: the gateway's own part
+ * (`command_accept_only_*`).
  * Run with `npm run bench:gateway`; the last line is a JSON summary.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -207,7 +211,22 @@ async function main(): Promise<void> {
     });
     const queryName = 'gateway GET /v1/deploy-configs (NATS)';
     const queryRequest = { url: `${gateway}/v1/deploy-configs?limit=20`, headers: auth };
-    const query = await medianRound(queryName, 'saturated', () => load(queryName, queryRequest));
+    let queriesAnswered = 0;
+    const queryCpu = cpuMeter(serviceProcesses);
+    const query = await medianRound(queryName, 'saturated', async () => {
+      const answered = await load(queryName, queryRequest);
+      queriesAnswered += answered.total;
+      return answered;
+    });
+    const cpuPerQuery = queryCpu(queriesAnswered);
+    const queryCpuTotal = Object.values(cpuPerQuery).reduce((sum, ms) => sum + ms, 0);
+    // What one query costs, by process: the gateway asks the deployer over NATS, which reads PostgreSQL.
+    console.log(
+      `  (CPU per query in ms: ${Object.entries(cpuPerQuery)
+        .map(([name, ms]) => `${name} ${ms}`)
+        .join(', ')}; ` +
+        `total ${queryCpuTotal.toFixed(2)}, so at most ${Math.round((availableParallelism() * 1000) / queryCpuTotal)} queries/s on ${availableParallelism()} cores)`,
+    );
     const queryPaced = await medianRound(queryName, 'paced', () =>
       paced(queryName, { ...queryRequest, rate: Math.round(query.perSecond / 2) }),
     );
@@ -278,11 +297,15 @@ async function main(): Promise<void> {
     });
     const ratio = meFigures.perSecond / bare.perSecond;
     console.log(
-      `GET /v1/me: ${ratio.toFixed(2)}x bare Fastify (target 0.5x); at half the saturated rate: query p99 ${queryPaced.p99} ms (target < 10), ` +
-        `command p99 ${commandPaced.p99} ms (target < 15); saturated p99: query ${query.p99} ms, command ${command.p99} ms (${acceptedAlone.p99} ms with the deployer paused)`,
+      `CPU per query answered ${queryCpuTotal.toFixed(2)} ms, per command accepted and handled ${cpuTotal.toFixed(2)} ms ` +
+        `(gateway, deployer, nats-server and postgres). GET /v1/me: ${ratio.toFixed(2)}x bare Fastify; at half the ` +
+        `saturated rate: query p99 ${queryPaced.p99} ms, command p99 ${commandPaced.p99} ms; saturated p99: query ` +
+        `${query.p99} ms, command ${command.p99} ms (${acceptedAlone.p99} ms with the deployer paused)`,
     );
     console.log(
       JSON.stringify({
+        query_cpu_ms: { ...cpuPerQuery, total: Number(queryCpuTotal.toFixed(3)) },
+        command_cpu_ms: { ...cpuPerCommand, total: Number(cpuTotal.toFixed(3)) },
         me_ratio_vs_fastify: Number(ratio.toFixed(2)),
         me_requests_per_s: Math.round(meFigures.perSecond),
         fastify_requests_per_s: Math.round(bare.perSecond),
@@ -297,7 +320,6 @@ async function main(): Promise<void> {
         command_paced_p99_ms: commandPaced.p99,
         command_accept_only_requests_per_s: Math.round(acceptedAlone.perSecond),
         command_accept_only_p99_ms: acceptedAlone.p99,
-        command_cpu_ms: { ...cpuPerCommand, total: Number(cpuTotal.toFixed(3)) },
       }),
     );
   } finally {

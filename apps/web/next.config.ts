@@ -7,6 +7,8 @@ const nextConfig: NextConfig = {
   typedRoutes: true,
   poweredByHeader: false,
   reactStrictMode: true,
+  // The server's files traced into `<distDir>/standalone`, which src/main.ts serves from (a leaner server).
+  output: 'standalone',
   // Tests build into a directory of their own, so they never disturb a console being served from `.next`.
   distDir: process.env.NEXT_DIST_DIR ?? 'dist/console',
 };

@@ -207,7 +207,7 @@ export async function startPlatform(): Promise<RunningPlatform> {
   const progress = setInterval(() => {
     const where = logsInline ? '' : ` (logs in ${logsDir})`;
     console.log(`… still starting: ${[...starting].join(', ')}${where}`);
-  }, 15_000);
+  }, 30_000);
   try {
     await Promise.all(
       children.map(({ name, port, child }) => waitReady(name, port, child).then(() => starting.delete(name))),

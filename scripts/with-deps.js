@@ -23,9 +23,12 @@ function mtime(file) {
 
 if (mtime(installed) < mtime(lock)) {
   console.log('… installing npm dependencies (npm ci)');
-  const install = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  const install = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (install.status !== 0) {
-    console.error('✘ npm ci failed; check the network access to the npm registry and run `npm ci` by hand to see why.');
+    console.error('✖ npm ci failed; check the network access to the npm registry and run `npm ci` by hand to see why.');
     process.exit(install.status ?? 1);
   }
 }

@@ -7,7 +7,7 @@
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request, Agent as HttpAgent } from 'node:http';
-import { createServer } from 'node:net';
+import { freePort } from '@platform/testing';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,19 +21,6 @@ const cutovers = Number(process.env.BENCH_CUTOVERS ?? 20);
 const keepAliveCutovers = 5;
 const reloads = 20;
 const HOST = 'app.localhost';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -7,7 +7,6 @@
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request, Agent as HttpAgent } from 'node:http';
-import { freePort } from '@platform/testing';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +15,7 @@ import { ensureBaseImages } from '@platform/build';
 import { tarGzOf, writeTestApp } from '@platform/build/src/test-support';
 import { LocalCloudProvider, type CreatedServer } from '@platform/cloud';
 import { ArchiveContentTypes, type CutoverRequest } from '@platform/contracts';
+import { freePort } from '@platform/testing';
 
 const cutovers = Number(process.env.BENCH_CUTOVERS ?? 20);
 const keepAliveCutovers = 5;

@@ -261,19 +261,34 @@ export class AgentClient {
     schema: z.ZodType<Line>,
     onLine: (line: Line) => void,
   ): Promise<Line> {
+    const started = performance.now();
     const response = await this.send(method, path, body, false);
     let last: Line | undefined;
-    for await (const text of createInterface({ input: response, crlfDelay: Infinity })) {
-      if (!text.trim()) continue;
-      const parsed = schema.safeParse(JSON.parse(text));
-      if (!parsed.success)
-        throw new DomainError(
-          'internal',
-          `the agent sent a progress line that does not match the contract: ${text.slice(0, 200)}`,
-        );
-      const line = parsed.data;
-      onLine(line);
-      last = line;
+    let received = 0;
+    try {
+      for await (const text of createInterface({ input: response, crlfDelay: Infinity })) {
+        if (!text.trim()) continue;
+        const parsed = schema.safeParse(JSON.parse(text));
+        if (!parsed.success)
+          throw new DomainError(
+            'internal',
+            `the agent sent a progress line that does not match the contract: ${text.slice(0, 200)}`,
+          );
+        const line = parsed.data;
+        onLine(line);
+        last = line;
+        received += 1;
+      }
+    } catch (error) {
+      if (error instanceof DomainError) throw error;
+      // Node says only "aborted" when the answer stops half-way; say what was cut, when, and what to do.
+      const seconds = Math.round((performance.now() - started) / 1000);
+      throw new DomainError(
+        'unavailable',
+        `the agent at ${this.options.baseUrl} stopped answering ${method} ${path.split('?')[0]} ${seconds} s in, ` +
+          `after ${received} progress lines (${describe(error)}): the agent restarted or the connection to it ` +
+          `dropped; try again`,
+      );
     }
     if (!last) throw new DomainError('unavailable', `the agent closed ${method} ${path} without an answer`);
     if (isErrorLine(last)) throw new DomainError(errorCode(last.error.code), last.error.message, last.error.details);
@@ -324,6 +339,9 @@ export class AgentClient {
     });
   }
 }
+
+/** An error's message; Node's own errors are not `instanceof Error` in every realm (Jest's sandbox), so not checked so. */
+const describe = (error: unknown) => (error as { message?: string } | null)?.message ?? String(error);
 
 function jsonBody(value: unknown): Body {
   return { kind: 'json', bytes: Buffer.from(JSON.stringify(value)) };

@@ -141,6 +141,7 @@ export class DockerRuntime {
     options: { image: string; service: string; dockerfile: string },
     onLog: (line: string) => void,
   ): Promise<void> {
+    const started = performance.now();
     let stream: NodeJS.ReadableStream;
     try {
       stream = await this.docker.buildImage(packDirectory(contextDir) as unknown as NodeJS.ReadableStream, {
@@ -161,7 +162,11 @@ export class DockerRuntime {
       });
     } catch (error) {
       if (error instanceof DockerStreamError) throw error;
-      throw fromEngine(error, 'the image build failed');
+      const seconds = Math.round((performance.now() - started) / 1000);
+      throw fromEngine(
+        error,
+        `the Docker engine stopped sending the build's output ${seconds} s in (is it restarting?)`,
+      );
     }
   }
 

@@ -11,8 +11,13 @@ beforeAll(async () => {
   agent = createServer((request, response) => {
     request.resume();
     request.on('end', () => {
-      response.writeHead(200, { 'content-type': 'application/x-ndjson' });
-      response.write(`${JSON.stringify({ type: 'log', message: 'Step 1/4 : FROM platform/node:20' })}\n`);
+      if (request.url === '/v1/health') {
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': 100 });
+        response.write('{"status":');
+      } else {
+        response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        response.write(`${JSON.stringify({ type: 'log', message: 'Step 1/4 : FROM platform/node:20' })}\n`);
+      }
       setTimeout(() => request.socket.destroy(), 50);
     });
   });
@@ -38,6 +43,17 @@ describe('AgentClient', () => {
     expect((failure as DomainError).message).toMatch(
       new RegExp(
         `^the agent at ${baseUrl} stopped answering POST /v1/images/build \\d+ s in, after 1 progress lines \\(aborted\\): ` +
+          'the agent restarted or the connection to it dropped; try again$',
+      ),
+    );
+  });
+
+  it('says so too when an answer that is not streamed stops half-way', async () => {
+    const failure = await new AgentClient({ baseUrl, secret: 'secret' }).health().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DomainError);
+    expect((failure as DomainError).message).toMatch(
+      new RegExp(
+        `^the agent at ${baseUrl} stopped answering GET /v1/health \\d+ s in \\(aborted\\): ` +
           'the agent restarted or the connection to it dropped; try again$',
       ),
     );

@@ -245,8 +245,13 @@ export class AgentClient {
   }
 
   private async json<S extends z.ZodType>(method: string, path: string, body: Body, schema: S): Promise<z.infer<S>> {
+    const started = performance.now();
     const response = await this.send(method, path, body, true);
-    const text = (await readAll(response)).toString('utf8');
+    const text = (
+      await readAll(response).catch((error: unknown) => {
+        throw this.cutShort(method, path, started, error);
+      })
+    ).toString('utf8');
     const parsed = schema.safeParse(JSON.parse(text));
     if (!parsed.success)
       throw new DomainError('internal', `the agent's answer to ${method} ${path} does not match the contract`);
@@ -268,7 +273,7 @@ export class AgentClient {
     try {
       for await (const text of createInterface({ input: response, crlfDelay: Infinity })) {
         if (!text.trim()) continue;
-        const parsed = schema.safeParse(JSON.parse(text));
+        const parsed = schema.safeParse(jsonOrNothing(text));
         if (!parsed.success)
           throw new DomainError(
             'internal',
@@ -280,19 +285,23 @@ export class AgentClient {
         received += 1;
       }
     } catch (error) {
-      if (error instanceof DomainError) throw error;
-      // Node says only "aborted" when the answer stops half-way; say what was cut, when, and what to do.
-      const seconds = Math.round((performance.now() - started) / 1000);
-      throw new DomainError(
-        'unavailable',
-        `the agent at ${this.options.baseUrl} stopped answering ${method} ${path.split('?')[0]} ${seconds} s in, ` +
-          `after ${received} progress lines (${describe(error)}): the agent restarted or the connection to it ` +
-          `dropped; try again`,
-      );
+      throw this.cutShort(method, path, started, error, received);
     }
     if (!last) throw new DomainError('unavailable', `the agent closed ${method} ${path} without an answer`);
     if (isErrorLine(last)) throw new DomainError(errorCode(last.error.code), last.error.message, last.error.details);
     return last;
+  }
+
+  /** Node says only "aborted" when an answer stops half-way: say what was cut, when, and what to do. */
+  private cutShort(method: string, path: string, started: number, error: unknown, progressLines?: number) {
+    if (error instanceof DomainError) return error;
+    const seconds = Math.round((performance.now() - started) / 1000);
+    const after = progressLines === undefined ? '' : `, after ${progressLines} progress lines`;
+    return new DomainError(
+      'unavailable',
+      `the agent at ${this.options.baseUrl} stopped answering ${method} ${path.split('?')[0]} ${seconds} s in${after} ` +
+        `(${describe(error)}): the agent restarted or the connection to it dropped; try again`,
+    );
   }
 
   private send(method: string, pathWithQuery: string, body: Body, timed: boolean): Promise<IncomingMessage> {
@@ -342,6 +351,15 @@ export class AgentClient {
 
 /** An error's message; Node's own errors are not `instanceof Error` in every realm (Jest's sandbox), so not checked so. */
 const describe = (error: unknown) => (error as { message?: string } | null)?.message ?? String(error);
+
+/** A line that is not JSON is reported as one off the contract, not as a cut connection. */
+function jsonOrNothing(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 function jsonBody(value: unknown): Body {
   return { kind: 'json', bytes: Buffer.from(JSON.stringify(value)) };

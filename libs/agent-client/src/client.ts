@@ -245,8 +245,13 @@ export class AgentClient {
   }
 
   private async json<S extends z.ZodType>(method: string, path: string, body: Body, schema: S): Promise<z.infer<S>> {
+    const started = performance.now();
     const response = await this.send(method, path, body, true);
-    const text = (await readAll(response)).toString('utf8');
+    const text = (
+      await readAll(response).catch((error: unknown) => {
+        throw this.cutShort(method, path, started, error);
+      })
+    ).toString('utf8');
     const parsed = schema.safeParse(JSON.parse(text));
     if (!parsed.success)
       throw new DomainError('internal', `the agent's answer to ${method} ${path} does not match the contract`);
@@ -261,23 +266,42 @@ export class AgentClient {
     schema: z.ZodType<Line>,
     onLine: (line: Line) => void,
   ): Promise<Line> {
+    const started = performance.now();
     const response = await this.send(method, path, body, false);
     let last: Line | undefined;
-    for await (const text of createInterface({ input: response, crlfDelay: Infinity })) {
-      if (!text.trim()) continue;
-      const parsed = schema.safeParse(JSON.parse(text));
-      if (!parsed.success)
-        throw new DomainError(
-          'internal',
-          `the agent sent a progress line that does not match the contract: ${text.slice(0, 200)}`,
-        );
-      const line = parsed.data;
-      onLine(line);
-      last = line;
+    let received = 0;
+    try {
+      for await (const text of createInterface({ input: response, crlfDelay: Infinity })) {
+        if (!text.trim()) continue;
+        const parsed = schema.safeParse(jsonOrNothing(text));
+        if (!parsed.success)
+          throw new DomainError(
+            'internal',
+            `the agent sent a progress line that does not match the contract: ${text.slice(0, 200)}`,
+          );
+        const line = parsed.data;
+        onLine(line);
+        last = line;
+        received += 1;
+      }
+    } catch (error) {
+      throw this.cutShort(method, path, started, error, received);
     }
     if (!last) throw new DomainError('unavailable', `the agent closed ${method} ${path} without an answer`);
     if (isErrorLine(last)) throw new DomainError(errorCode(last.error.code), last.error.message, last.error.details);
     return last;
+  }
+
+  /** Node says only "aborted" when an answer stops half-way: say what was cut, when, and what to do. */
+  private cutShort(method: string, path: string, started: number, error: unknown, progressLines?: number) {
+    if (error instanceof DomainError) return error;
+    const seconds = Math.round((performance.now() - started) / 1000);
+    const after = progressLines === undefined ? '' : `, after ${progressLines} progress lines`;
+    return new DomainError(
+      'unavailable',
+      `the agent at ${this.options.baseUrl} stopped answering ${method} ${path.split('?')[0]} ${seconds} s in${after} ` +
+        `(${describe(error)}): the agent restarted or the connection to it dropped; try again`,
+    );
   }
 
   private send(method: string, pathWithQuery: string, body: Body, timed: boolean): Promise<IncomingMessage> {
@@ -322,6 +346,18 @@ export class AgentClient {
         request.end(body.kind === 'json' ? body.bytes : undefined);
       }
     });
+  }
+}
+
+/** An error's message; Node's own errors are not `instanceof Error` in every realm (Jest's sandbox), so not checked so. */
+const describe = (error: unknown) => (error as { message?: string } | null)?.message ?? String(error);
+
+/** A line that is not JSON is reported as one off the contract, not as a cut connection. */
+function jsonOrNothing(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

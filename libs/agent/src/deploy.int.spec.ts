@@ -127,7 +127,41 @@ describe('deploying a Node app from an uploaded archive', () => {
       )
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(DomainError);
-    expect((failure as DomainError).message).toMatch(/the image build failed: .*returned a non-zero code: 3/);
+    expect((failure as DomainError).message).toBe('build failed: exit 3 exited 3');
+  });
+
+  it('streams every line of a build that fails on a compile error, and quotes the error in its reason', async () => {
+    const compileError = "src/main.ts(3,7): error TS2322: Type 'number' is not assignable to type 'string'.";
+    const packageJson = {
+      name: 'broken-app',
+      version: '1.0.0',
+      scripts: { build: 'node compile.js' },
+    };
+    const archive = join(agent.dataDir, 'compile-error.tar.gz');
+    await writeFile(
+      archive,
+      await tarOf([
+        {
+          name: 'Dockerfile',
+          content: `FROM ${nodeBaseImage()}\nWORKDIR /app\nCOPY . ./\nRUN npm run build\n`,
+        },
+        { name: 'package.json', content: JSON.stringify(packageJson) },
+        { name: 'compile.js', content: `console.error(${JSON.stringify(compileError)});\nprocess.exit(1);\n` },
+      ]),
+    );
+    const progress: BuildProgressLine[] = [];
+    const failure = await agent.client
+      .buildImage(
+        { repository: agent.name('compile-error'), tag: 'deploy_aaaa0004', service: 'compile-error' },
+        { path: archive, contentType: ArchiveContentTypes.tarGzip },
+        (line) => progress.push(line),
+      )
+      .catch((error: unknown) => error);
+    const streamed = progress.flatMap((line) => (line.type === 'log' ? line.message.split('\n') : []));
+    expect(streamed).toContain(compileError);
+    expect(failure).toBeInstanceOf(DomainError);
+    expect((failure as DomainError).message).toMatch(/^build failed: npm run build exited 1:\n/);
+    expect((failure as DomainError).message).toContain(compileError);
   });
 });
 

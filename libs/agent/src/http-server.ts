@@ -104,7 +104,11 @@ export function buildAgentServer(agent: Agent, logger: Logger): FastifyInstance 
         .run((message) => send.line({ type: 'log', message }))
         .then(
           (result) => send.line({ type: 'result', ...result }),
-          (error: unknown) => send.line({ type: 'error', error: toDomainError(error).toBody() }),
+          (error: unknown) => {
+            // The caller gets the failure; whoever runs the server sees it too, with the cause of an internal one.
+            logger.warn({ err: error, image: `${query.repository}:${query.tag}` }, 'build failed');
+            send.line({ type: 'error', error: toDomainError(error).toBody() });
+          },
         )
         .finally(() => {
           send.end();

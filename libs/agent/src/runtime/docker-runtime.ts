@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import type { Readable } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
 import Dockerode from 'dockerode';
 import { pack as tarPack } from 'tar-stream';
 import {
@@ -17,7 +18,13 @@ import {
   type TagImageRequest,
 } from '@platform/contracts';
 import { packDirectory } from '@platform/archive';
-import { buildAgainIfLayerVanished, demultiplexLogs, DockerStreamError, followProgress } from './docker-streams';
+import {
+  buildAgainIfLayerVanished,
+  BuildStepOutput,
+  demultiplexLogs,
+  DockerStreamError,
+  followProgress,
+} from './docker-streams';
 
 /** Label on platform images: when the agent built or tagged them, in ms, to order deployments within a second. */
 const CREATED_AT_LABEL = 'io.platform.created-at';
@@ -115,11 +122,14 @@ export class DockerRuntime {
     options: { image: string; service: string; dockerfile: string },
     onLog: (line: string) => void,
   ): Promise<ImageResult> {
-    await buildAgainIfLayerVanished(() => this.buildOnce(contextDir, options, onLog), onLog).catch((error: unknown) => {
+    const step = new BuildStepOutput();
+    const log = (line: string) => {
+      step.add(line);
+      onLog(line);
+    };
+    await buildAgainIfLayerVanished(() => this.buildOnce(contextDir, options, log), log).catch((error: unknown) => {
       if (error instanceof DockerStreamError) {
-        throw new DomainError('validation_failed', `the image build failed: ${error.message}`, [
-          { reason: 'build_failed' },
-        ]);
+        throw new DomainError('validation_failed', step.failure(error.message), [{ reason: 'build_failed' }]);
       }
       throw error;
     });
@@ -131,6 +141,7 @@ export class DockerRuntime {
     options: { image: string; service: string; dockerfile: string },
     onLog: (line: string) => void,
   ): Promise<void> {
+    const started = performance.now();
     let stream: NodeJS.ReadableStream;
     try {
       stream = await this.docker.buildImage(packDirectory(contextDir) as unknown as NodeJS.ReadableStream, {
@@ -145,12 +156,17 @@ export class DockerRuntime {
     }
     try {
       await followProgress(stream, (message) => {
-        const text = (message.stream ?? message.status ?? '').trimEnd();
+        // The builder paints what a step writes to stderr red; the build log is plain text.
+        const text = stripVTControlCharacters(message.stream ?? message.status ?? '').trimEnd();
         if (text) onLog(text);
       });
     } catch (error) {
       if (error instanceof DockerStreamError) throw error;
-      throw fromEngine(error, 'the image build failed');
+      const seconds = Math.round((performance.now() - started) / 1000);
+      throw fromEngine(
+        error,
+        `the Docker engine stopped sending the build's output ${seconds} s in (is it restarting?)`,
+      );
     }
   }
 

@@ -1,4 +1,4 @@
-import { buildAgainIfLayerVanished, DockerStreamError } from './docker-streams';
+import { buildAgainIfLayerVanished, BuildStepOutput, DockerStreamError } from './docker-streams';
 
 /** A build that fails with each of `failures` in turn, then succeeds; counts its attempts. */
 function buildFailing(...failures: Error[]) {
@@ -45,5 +45,57 @@ describe('buildAgainIfLayerVanished', () => {
       await expect(buildAgainIfLayerVanished(build, () => undefined)).rejects.toBe(failure);
       expect(attempts()).toBe(1);
     }
+  });
+});
+
+describe('BuildStepOutput', () => {
+  const failedNpmBuild = [
+    'Step 4/6 : RUN npm ci',
+    ' ---> Using cache',
+    ' ---> 5c3a0b8e77aa',
+    'Step 5/6 : RUN npm run build && npm prune --omit=dev',
+    ' ---> Running in 0d1f2e3c4b5a',
+    '\n> app@1.0.0 build\n> tsc -p tsconfig.json\n',
+    "src/main.ts(3,7): error TS2322: Type 'number' is not assignable to type 'string'.",
+    "src/routes.ts(12,3): error TS2304: Cannot find name 'reqest'.",
+    'npm error code 2',
+    'npm error path /app',
+    'npm error command failed',
+    'npm error command sh -c tsc -p tsconfig.json',
+    'npm notice New minor version of npm available! 11.19.1 -> 11.21.3',
+    'npm error A complete log of this run can be found in: /root/.npm/_logs/2026-12-06-debug-0.log',
+  ];
+  const builderError = "The command '/bin/sh -c npm run build && npm prune --omit=dev' returned a non-zero code: 2";
+
+  it("names the failed command and quotes the step's own last lines, not the builder's or npm's epilogue", () => {
+    const step = new BuildStepOutput();
+    failedNpmBuild.forEach((line) => step.add(line));
+    expect(step.failure(builderError)).toBe(
+      [
+        'build failed: npm run build && npm prune --omit=dev exited 2:',
+        '> app@1.0.0 build',
+        '> tsc -p tsconfig.json',
+        "src/main.ts(3,7): error TS2322: Type 'number' is not assignable to type 'string'.",
+        "src/routes.ts(12,3): error TS2304: Cannot find name 'reqest'.",
+      ].join('\n'),
+    );
+  });
+
+  it("quotes npm's own lines when the step printed nothing else, and bounds what it quotes", () => {
+    const step = new BuildStepOutput();
+    step.add('Step 3/6 : RUN npm ci');
+    for (let i = 0; i < 100; i++) step.add(`npm error ERESOLVE could not resolve ${'x'.repeat(1000)}`);
+    const message = step.failure("The command '/bin/sh -c npm ci' returned a non-zero code: 1");
+    expect(message).toMatch(/^build failed: npm ci exited 1:\nnpm error ERESOLVE could not resolve x+…\n/);
+    expect(message.split('\n')).toHaveLength(6);
+    expect(message.length).toBeLessThan(2000);
+  });
+
+  it("keeps the builder's message when the failure is no command's", () => {
+    const step = new BuildStepOutput();
+    step.add('Step 2/6 : COPY dist /app');
+    expect(step.failure('COPY failed: file not found in build context')).toBe(
+      'build failed: COPY failed: file not found in build context',
+    );
   });
 });

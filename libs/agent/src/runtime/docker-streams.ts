@@ -35,6 +35,46 @@ export async function followProgress(
   return messages;
 }
 
+/** The classic builder's header of each step of a Dockerfile. */
+const STEP_HEADER = /^Step \d+\/\d+ : /;
+/** The builder's own lines around a step's output. */
+const BUILDER_CHATTER = /^ ---> |^Removing intermediate container |^Successfully (built|tagged) /;
+/** npm's account of a failed script and its notices (a newer npm exists): they come last and crowd out the error. */
+const NPM_EPILOGUE = /^npm (ERR!|error|notice)( |$)/;
+/** How the classic builder reports a RUN step that exited non-zero. */
+const FAILED_COMMAND = /^The command '(?:\/bin\/sh -c )?([\s\S]*)' returned a non-zero code: (\d+)$/;
+/** A step's last lines kept in memory: enough to find its error below npm's epilogue. */
+const KEPT_LINES = 50;
+const QUOTED_LINES = 5;
+const QUOTED_CHARS = 300;
+
+const bounded = (text: string) => (text.length > QUOTED_CHARS ? `${text.slice(0, QUOTED_CHARS)}…` : text);
+
+/**
+ * The output of the build step running now, so a failed build can say which command failed and quote its last
+ * lines: the compiler's error is what the user needs, and the builder's own message only gives an exit code.
+ */
+export class BuildStepOutput {
+  private lines: string[] = [];
+
+  add(text: string): void {
+    for (const line of text.split('\n')) {
+      if (STEP_HEADER.test(line)) this.lines = [];
+      else if (line.trim() && !BUILDER_CHATTER.test(line)) this.lines.push(line.trimEnd());
+    }
+    if (this.lines.length > KEPT_LINES) this.lines.splice(0, this.lines.length - KEPT_LINES);
+  }
+
+  /** e.g. `build failed: npm run build exited 1:` and the step's last meaningful lines, bounded in size. */
+  failure(builderError: string): string {
+    const failed = FAILED_COMMAND.exec(builderError.trim());
+    const what = failed ? `${bounded(failed[1])} exited ${failed[2]}` : bounded(builderError.trim());
+    const ownLines = this.lines.filter((line) => !NPM_EPILOGUE.test(line));
+    const quoted = (ownLines.length > 0 ? ownLines : this.lines).slice(-QUOTED_LINES).map(bounded);
+    return quoted.length > 0 ? `build failed: ${what}:\n${quoted.join('\n')}` : `build failed: ${what}`;
+  }
+}
+
 export class DockerStreamError extends Error {
   constructor(message: string) {
     super(message.trim());

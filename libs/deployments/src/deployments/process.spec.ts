@@ -225,6 +225,8 @@ class FakeAgent implements DeploymentAgent {
   readonly cutovers: CutoverRequest[] = [];
   /** Cutovers to containers of this name fail their health check. */
   unhealthy?: string;
+  /** Builds print these lines, then fail with this error. */
+  failingBuild?: { lines: string[]; error: DomainError };
 
   constructor(private readonly name: ServerName) {}
 
@@ -247,6 +249,10 @@ class FakeAgent implements DeploymentAgent {
     onProgress: (line: BuildProgressLine) => void = () => undefined,
   ): Promise<ImageResult> {
     this.called(`buildImage ${archive.path} as ${query.repository}:${query.tag}`);
+    if (this.failingBuild) {
+      for (const line of this.failingBuild.lines) onProgress({ type: 'log', message: `${line}\n` });
+      throw this.failingBuild.error;
+    }
     onProgress({ type: 'log', message: 'Step 1/2 : FROM platform/node:20\n' });
     onProgress({ type: 'log', message: 'Successfully built\n' });
     this.images.add(`${query.repository}:${query.tag}`);
@@ -313,6 +319,8 @@ class FakeAgent implements DeploymentAgent {
 let streams: InMemoryStreams;
 let agents: Record<ServerName, FakeAgent>;
 let disposed: string[];
+/** What the process logged at `warn`. */
+let warnings: { details: object; message: string }[];
 
 /** A process as a replica starting now would make it: nothing but the stream and the agents carry over. */
 function newProcess(now = new Date(requestedAt.getTime() + 90_000)) {
@@ -341,7 +349,11 @@ function newProcess(now = new Date(requestedAt.getTime() + 90_000)) {
     sources,
     keepImages: 5,
     deadlineMs,
-    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    logger: {
+      info: () => undefined,
+      warn: (details, message) => void warnings.push({ details, message }),
+      error: () => undefined,
+    },
     connectAgent: ({ baseUrl, secret }) => {
       const name = baseUrl.slice('http://agent-'.length, 'http://agent-'.length + 1) as ServerName;
       // The agent is reached with its own secret, opened in its server's context.
@@ -385,6 +397,7 @@ beforeEach(() => {
   streams = new InMemoryStreams();
   agents = { A: new FakeAgent('A'), B: new FakeAgent('B'), C: new FakeAgent('C') };
   disposed = [];
+  warnings = [];
   timeline = [];
   inFlight.now = 0;
   inFlight.most = 0;
@@ -493,6 +506,43 @@ describe('DeploymentProcess', () => {
     ]);
     expect(disposed).toEqual(['/tmp/upload.tar.gz']);
     expect(events.at(-1)?.type).toBe('DeploymentSucceeded');
+  });
+
+  it("keeps every line of a failed build in the deployment's log, and fails it with the agent's reason", async () => {
+    const history: ServiceEvent[] = [
+      created,
+      requested(deploymentId, ['A'], { source: { type: 'upload', uploadId: 'eeeeeeee-0000-4000-8000-000000000001' } }),
+    ];
+    given(history);
+    const output = Array.from({ length: 250 }, (_, i) => `> compiling module ${i}`);
+    const compileError = "src/main.ts(3,7): error TS2322: Type 'number' is not assignable to type 'string'.";
+    const reason = `build failed: npm run build exited 1:\n${output.at(-1)}\n${compileError}`;
+    agents.A.failingBuild = {
+      lines: ['Step 5/6 : RUN npm run build', ...output, compileError],
+      error: new DomainError('validation_failed', reason),
+    };
+
+    await newProcess().advance({ serviceId, deploymentId });
+
+    const events = appended(history.length);
+    const buildLines = events
+      .filter((event) => event.type === 'DeploymentLogged')
+      .flatMap((event) => {
+        const logged = event.data as { step: string; lines: string[] };
+        return logged.step === 'build' ? logged.lines : [];
+      });
+    expect(buildLines).toEqual(['Step 5/6 : RUN npm run build', ...output, compileError]);
+    const failedReason = `server ${servers.A}: the image could not be prepared: ${reason}`;
+    expect(events.at(-1)).toEqual({
+      type: 'DeploymentFailed',
+      data: { deploymentId, serverId: servers.A, reason: failedReason, durationMs: 90_000 },
+    });
+    expect(disposed).toEqual(['/tmp/upload.tar.gz']);
+    // The platform's own log says so too, for whoever runs it.
+    expect(warnings).toContainEqual({
+      details: { deploymentId, serviceId, service: 'web', reason: failedReason },
+      message: 'deployment failed',
+    });
   });
 
   describe('when a server fails to cut over', () => {

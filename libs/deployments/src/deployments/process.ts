@@ -15,6 +15,7 @@ import {
   type ServiceEvent,
   type ServiceState,
 } from '../services/decider';
+import { BuildLog } from './build-log';
 import { imagePlan, type ImageStep } from './image-plan';
 import type { DeploymentQueries } from './queries';
 import type { SourceArchives } from './source-archives';
@@ -204,17 +205,19 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     const archive = await this.options.sources.archiveOf(deployment.workspaceId, source, { port: deployment.port });
     try {
       if (archive.notes && archive.notes.length > 0) await log('detect', [...archive.notes]);
-      const lines: string[] = [];
+      const buildLog = new BuildLog((lines) => log('build', lines));
       const dockerfile = archive.dockerfile ? { dockerfile: archive.dockerfile } : {};
-      await agent.buildImage(
-        { ...image, service: serviceKey(deployment.serviceId), ...dockerfile },
-        archive,
-        (line) => {
-          if (line.type === 'log') lines.push(line.message.trimEnd());
-        },
-      );
-      const printed = lines.filter(Boolean);
-      for (let i = 0; i < printed.length; i += 200) await log('build', printed.slice(i, i + 200));
+      try {
+        await agent.buildImage(
+          { ...image, service: serviceKey(deployment.serviceId), ...dockerfile },
+          archive,
+          (line) => {
+            if (line.type === 'log') buildLog.add(line.message);
+          },
+        );
+      } finally {
+        await buildLog.close();
+      }
     } finally {
       await archive.dispose();
     }
@@ -332,15 +335,15 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
       });
     }
     const failure = deployment.failure ?? { serverId: null, reason: 'failed' };
+    const reason = failure.serverId ? `server ${failure.serverId}: ${failure.reason}` : failure.reason;
     await this.record(metadata, nameBasedUuid(`${deploymentId}:failed`), {
       type: 'RecordDeploymentFailed',
-      data: {
-        deploymentId,
-        serverId: failure.serverId,
-        reason: failure.serverId ? `server ${failure.serverId}: ${failure.reason}` : failure.reason,
-        durationMs: this.elapsedMs(deployment),
-      },
+      data: { deploymentId, serverId: failure.serverId, reason, durationMs: this.elapsedMs(deployment) },
     });
+    this.options.logger.warn(
+      { deploymentId, serviceId: deployment.serviceId, service: service.name, reason },
+      'deployment failed',
+    );
     return false;
   }
 

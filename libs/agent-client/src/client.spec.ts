@@ -1,0 +1,61 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ArchiveContentTypes, DomainError, type BuildProgressLine } from '@platform/contracts';
+import { AgentClient } from './client';
+
+/** An agent that starts answering a build, then goes away mid-answer (as when its process restarts). */
+let agent: Server;
+let baseUrl: string;
+
+beforeAll(async () => {
+  agent = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      if (request.url === '/v1/health') {
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': 100 });
+        response.write('{"status":');
+      } else {
+        response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        response.write(`${JSON.stringify({ type: 'log', message: 'Step 1/4 : FROM platform/node:20' })}\n`);
+      }
+      setTimeout(() => request.socket.destroy(), 50);
+    });
+  });
+  await new Promise<void>((resolve) => agent.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(agent.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise((resolve) => agent.close(resolve)));
+
+describe('AgentClient', () => {
+  it('says what was cut, after what, and what to do when a streamed answer stops half-way', async () => {
+    const client = new AgentClient({ baseUrl, secret: 'secret' });
+    const progress: BuildProgressLine[] = [];
+    const failure = await client
+      .buildImage(
+        { repository: 'srv-1/web', tag: 'deploy_1', service: 'web' },
+        { path: __filename, contentType: ArchiveContentTypes.tarGzip },
+        (line) => progress.push(line),
+      )
+      .catch((error: unknown) => error);
+    expect(progress).toEqual([{ type: 'log', message: 'Step 1/4 : FROM platform/node:20' }]);
+    expect(failure).toBeInstanceOf(DomainError);
+    expect((failure as DomainError).code).toBe('unavailable');
+    expect((failure as DomainError).message).toMatch(
+      new RegExp(
+        `^the agent at ${baseUrl} stopped answering POST /v1/images/build \\d+ s in, after 1 progress lines \\(aborted\\): ` +
+          'the agent restarted or the connection to it dropped; try again$',
+      ),
+    );
+  });
+
+  it('says so too when an answer that is not streamed stops half-way', async () => {
+    const failure = await new AgentClient({ baseUrl, secret: 'secret' }).health().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DomainError);
+    expect((failure as DomainError).message).toMatch(
+      new RegExp(
+        `^the agent at ${baseUrl} stopped answering GET /v1/health \\d+ s in \\(aborted\\): ` +
+          'the agent restarted or the connection to it dropped; try again$',
+      ),
+    );
+  });
+});

@@ -58,7 +58,9 @@ export function DeploymentSummary({ deployment }: { deployment: DeploymentView }
     <p>
       <DeploymentStatusBadge status={deployment.status} /> <span className="mono">{deployment.imageTag}</span>
       {deployment.durationMs !== null && <span className="muted"> · {formatDuration(deployment.durationMs)}</span>}
-      {deployment.failureReason && <span className="form-error"> · {sentence(deployment.failureReason)}</span>}
+      {deployment.failureReason && (
+        <span className="form-error failure-reason"> · {sentence(deployment.failureReason)}</span>
+      )}
     </p>
   );
 }

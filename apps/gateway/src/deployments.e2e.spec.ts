@@ -9,7 +9,7 @@ import { createGzip } from 'node:zlib';
 import { packDirectory } from '@platform/archive';
 import { ensureBaseImages } from '@platform/build';
 import { eventually, expectRefusal } from '@platform/testing';
-import { startStack, type Stack } from './test-support';
+import { EventStreamReader, startStack, type SseEvent, type Stack } from './test-support';
 
 jest.setTimeout(300_000);
 
@@ -251,12 +251,23 @@ describe('deployments through the gateway: local cloud, real Docker and nginx', 
       token,
       body: { env: { VERSION: 'changed-later' } },
     });
+    const events = await EventStreamReader.open(stack.gateway.url, token);
     const rollback = await stack.api.request<{ deploymentId: string }>(
       'POST',
       `/v1/deployments/${deployments.v1}/rollback`,
       { token },
     );
     expect(rollback.status).toBe(202);
+    // The moment its success event is in, the front door answers with the version rolled back to.
+    const succeeded = (event: SseEvent) =>
+      /DeploymentSucceeded$/.test(event.event ?? '') && event.data.includes(rollback.body.deploymentId);
+    const deadline = Date.now() + 180_000;
+    while (!events.events.some(succeeded) && Date.now() < deadline) await sleep(5);
+    const atSuccess = await via(stack.frontDoor.address, stack.frontDoor.port, host);
+    await events.close();
+    expect(events.events.some(succeeded)).toBe(true);
+    expect(atSuccess.status).toBe(200);
+    expect(atSuccess.body).toMatch(/^v1 /);
     const ended = await waitForEnd(rollback.body.deploymentId);
     expect(ended.status).toBe('succeeded');
     const view = await stack.api.request<{ imageTag: string; rollbackOf: string }>(

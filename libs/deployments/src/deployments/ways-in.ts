@@ -32,10 +32,16 @@ export const probeOverHttp: ProbeWayIn = (wayIn, path) =>
       },
       (response) => {
         let body = '';
-        response.on('data', (chunk: Buffer) => (body = (body + chunk.toString()).slice(0, 200)));
+        response.on('data', (chunk: Buffer) => (body = (body + chunk.toString()).slice(0, 500)));
         response.on('end', () => {
           const status = response.statusCode ?? 0;
-          resolve(status < 400 ? null : `GET ${path} answered ${status} ${body.trim()}`.trim());
+          // An error page's words, without its markup, say which 404 or 502 it was.
+          const words = body
+            .replace(/<[^>]*>/g, ' ')
+            .replace(/\s+/g, ' ')
+            .trim()
+            .slice(0, 120);
+          resolve(status < 400 ? null : `GET ${path} answered ${status} ${words}`.trim());
         });
       },
     );

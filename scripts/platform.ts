@@ -155,15 +155,13 @@ export async function startPlatform(): Promise<RunningPlatform> {
     child: startApp(service.name, service.port, service.portVariable, env),
   }));
   // Ctrl-C reaches the launcher twice (from the terminal and passed on by scripts/with-deps.js): stop once.
-  let stopping: Promise<void> | undefined;
+  let stopping = false;
   let running = false;
-  const stop = (): Promise<void> => {
-    if (!stopping) {
-      console.log('… stopping the platform');
-      for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
-      stopping = Promise.resolve();
-    }
-    return stopping;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    console.log('… stopping the platform');
+    for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
   };
   for (const { name, child } of children) {
     child.once('exit', (code, signal) => {
@@ -201,7 +199,6 @@ export async function startPlatform(): Promise<RunningPlatform> {
           ? Promise.resolve()
           : new Promise<void>((resolve) => child.once('exit', () => resolve()));
       await Promise.all(children.map(exited));
-      await stopping;
     },
   };
 }

@@ -3,7 +3,6 @@
  * examples/hello deployed to both from an upload, behind a front nginx at http://hello.localhost. Safe to run
  * again: it logs back in and reuses the servers, the project and the service it made before.
  */
-import { get } from 'node:http';
 import { createGzip } from 'node:zlib';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -150,30 +149,14 @@ async function* streamFrames(body: ReadableStream<Uint8Array>): AsyncGenerator<s
   }
 }
 
-/** Waits until the front door routes the app (it follows deployments within a second or two). */
-async function opens(url: string): Promise<void> {
-  const { hostname, port } = new URL(url);
-  for (let attempt = 0; attempt < 60; attempt++) {
-    const status = await new Promise<number>((resolve) => {
-      get({ host: '127.0.0.1', port: Number(port || 80), path: '/', headers: { host: hostname } }, (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-      }).on('error', () => resolve(0));
-    });
-    if (status > 0 && status !== 404) return;
-    await sleep(500);
-  }
-  throw new Error(`the app does not open at ${url}: see ~/.platform/front/logs/error.log`);
-}
-
 async function main(): Promise<void> {
   const platform = await startPlatform();
   try {
     const token = await session();
     const targets = await servers(token);
     const hello = await service(token);
+    // Its success means the app answers at its URL already.
     await deploy(token, hello.id, targets);
-    await opens(platform.appUrl(hello.hostname));
     console.log(`
 ✔ The sample app runs on two local servers:
     App            ${platform.appUrl(hello.hostname)}   (or: curl -H 'Host: ${hello.hostname}' http://${targets[0].publicIp}/)

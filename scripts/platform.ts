@@ -9,9 +9,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, w
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LocalFrontProxy } from '@platform/cloud';
-import { FrontRoutes } from '@platform/deployments';
-import { Pool } from 'pg';
+import { LocalFrontProxy } from '@platform/deployments';
 import pretty from 'pino-pretty';
 
 export const root = path.resolve(__dirname, '..');
@@ -130,33 +128,17 @@ async function waitReady(name: string, port: number, child: ChildProcess): Promi
 
 /**
  * Where apps on local servers open in a browser: http://<service>.localhost, on port 80 when the platform runs as
- * root, else 8081.
+ * root, else 8081. The deployer keeps it routed, and runs it.
  */
 const frontDoorPort = process.getuid?.() === 0 ? 80 : 8081;
-const frontDoor = new LocalFrontProxy(path.join(platformHome, 'front'), { address: '127.0.0.1', port: frontDoorPort });
-
-/** Keeps the front door routing each service's hostname to the local servers it was deployed to. */
-function followDeployments(): { start(): void; stop(): Promise<void> } {
-  const pool = new Pool({
-    connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    max: 2,
-  });
-  pool.on('error', () => undefined);
-  const quiet = () => undefined;
-  const routes = new FrontRoutes({
-    pool,
-    schema: 'deployments',
-    door: frontDoor,
-    logger: { info: quiet, warn: quiet, error: (details, message) => console.error(`front door: ${message}`, details) },
-  });
-  return { start: () => routes.start(), stop: () => routes.stop().then(() => pool.end()) };
-}
+const frontDoorDir = path.join(platformHome, 'front');
+const frontDoor = new LocalFrontProxy(frontDoorDir, { address: '127.0.0.1', port: frontDoorPort });
 
 export interface RunningPlatform {
   readonly children: { name: string; port: number; child: ChildProcess }[];
   /** Where an app of a local server opens in a browser. */
   appUrl(hostname: string): string;
-  /** Stops every service and the front-door follower; safe to call more than once. */
+  /** Stops every service; safe to call more than once. */
   stop(): Promise<void>;
   /** Resolves when every service has exited. */
   exited(): Promise<void>;
@@ -176,22 +158,20 @@ export async function startPlatform(): Promise<RunningPlatform> {
     // The console on this machine forwards each browser's address; the gateway trusts it for rate limits.
     TRUST_PROXY: '127.0.0.1',
     LOCAL_FRONT_DOOR_PORT: String(frontDoorPort),
+    LOCAL_FRONT_DOOR_DIR: frontDoorDir,
   };
   const children = services.map((service) => ({
     ...service,
     child: startApp(service.name, service.port, service.portVariable, env),
   }));
-  const front = followDeployments();
   // Ctrl-C reaches the launcher twice (from the terminal and passed on by scripts/with-deps.js): stop once.
-  let stopping: Promise<void> | undefined;
+  let stopping = false;
   let running = false;
-  const stop = (): Promise<void> => {
-    if (!stopping) {
-      console.log('… stopping the platform');
-      for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
-      stopping = front.stop();
-    }
-    return stopping;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    console.log('… stopping the platform');
+    for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
   };
   for (const { name, child } of children) {
     child.once('exit', (code, signal) => {
@@ -219,8 +199,6 @@ export async function startPlatform(): Promise<RunningPlatform> {
     clearInterval(progress);
   }
   running = true;
-  // The deployer's read model exists once it is ready; apps keep opening after a stop (nginx stays up).
-  front.start();
   return {
     children,
     appUrl: (hostname) => frontDoor.url(hostname),
@@ -231,7 +209,6 @@ export async function startPlatform(): Promise<RunningPlatform> {
           ? Promise.resolve()
           : new Promise<void>((resolve) => child.once('exit', () => resolve()));
       await Promise.all(children.map(exited));
-      await stopping;
     },
   };
 }

@@ -19,6 +19,10 @@ const schema = z.object({
     .default(join(homedir(), '.platform', 'uploads')),
   /** The port of this machine's front door (see scripts/platform.ts): the apps' URLs carry it unless it is 80. */
   LOCAL_FRONT_DOOR_PORT: z.coerce.number().int().min(1).max(65535).default(80),
+  /** Where the deployer keeps this machine's front door (an nginx on 127.0.0.1), when the platform runs one. */
+  LOCAL_FRONT_DOOR_DIR: z.string().min(1).optional(),
+  /** How long a deployed service may take to answer through its ways in (front door, edges) before it fails. */
+  DEPLOY_REACHABLE_WITHIN_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
 });
 
 export type DeployerConfig = z.infer<typeof schema>;

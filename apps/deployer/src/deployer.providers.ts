@@ -12,6 +12,8 @@ import {
   deployConfigStreamId,
   DeploymentProcess,
   DeploymentQueries,
+  FrontRoutes,
+  LocalFrontProxy,
   projectDecider,
   ProjectQueries,
   projectStreamId,
@@ -48,18 +50,27 @@ export const PROJECT_QUERIES = Symbol('ProjectQueries');
 export const SERVICE_QUERIES = Symbol('ServiceQueries');
 export const DEPLOYMENT_QUERIES = Symbol('DeploymentQueries');
 export const DEPLOYMENT_PROCESS = Symbol('DeploymentProcess');
+export const FRONT_ROUTES = Symbol('FrontRoutes');
 
-/** Runs the deployment process on start-up and stops it before the connections close. */
+/**
+ * Runs the deployment process (and the front door's routes, when this machine has one) on start-up and stops them
+ * before the connections close. The front door's nginx stays up, so apps keep opening while the deployer restarts.
+ */
 @Injectable()
 export class DeploymentLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(DEPLOYMENT_PROCESS) private readonly process: DeploymentProcess) {}
+  constructor(
+    @Inject(DEPLOYMENT_PROCESS) private readonly process: DeploymentProcess,
+    @Inject(FRONT_ROUTES) private readonly frontRoutes: FrontRoutes | null,
+  ) {}
 
   onApplicationBootstrap(): void {
+    this.frontRoutes?.start();
     this.process.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.process.stop();
+    await this.frontRoutes?.stop();
   }
 }
 
@@ -121,12 +132,27 @@ export const deployerProviders: Provider[] = [
     useFactory: (pool: Pool, config: ServiceConfig) => new DeploymentQueries(pool, config.database.schema),
   },
   {
+    provide: FRONT_ROUTES,
+    inject: [PG_POOL, SERVICE_CONFIG, SERVICE_LOGGER, SERVICE_ENV],
+    useFactory: (pool: Pool, config: ServiceConfig, logger: Logger, env: NodeJS.ProcessEnv) => {
+      const { LOCAL_FRONT_DOOR_DIR, LOCAL_FRONT_DOOR_PORT } = loadDeployerConfig(env);
+      if (!LOCAL_FRONT_DOOR_DIR) return null;
+      return new FrontRoutes({
+        pool,
+        schema: config.database.schema,
+        door: new LocalFrontProxy(LOCAL_FRONT_DOOR_DIR, { address: '127.0.0.1', port: LOCAL_FRONT_DOOR_PORT }),
+        logger: logger.child({ component: 'front-routes' }),
+      });
+    },
+  },
+  {
     provide: DEPLOYMENT_PROCESS,
-    inject: [EVENT_STORE, SERVICE_COMMANDS, DEPLOYMENT_QUERIES, SERVICE_LOGGER, SERVICE_ENV],
+    inject: [EVENT_STORE, SERVICE_COMMANDS, DEPLOYMENT_QUERIES, FRONT_ROUTES, SERVICE_LOGGER, SERVICE_ENV],
     useFactory: (
       store: EventStore,
       commands: DeciderCommandHandler<ServiceCommand, ServiceEvent, ServiceState>,
       queries: DeploymentQueries,
+      frontRoutes: FrontRoutes | null,
       logger: Logger,
       env: NodeJS.ProcessEnv,
     ) => {
@@ -142,6 +168,8 @@ export const deployerProviders: Provider[] = [
         deadlineMs: config.DEPLOY_DEADLINE_MS,
         healthTimeoutMs: config.DEPLOY_HEALTH_TIMEOUT_MS,
         pollMs: config.DEPLOY_POLL_MS,
+        frontDoor: frontRoutes ?? undefined,
+        reachableWithinMs: config.DEPLOY_REACHABLE_WITHIN_MS,
         logger: logger.child({ component: 'deployments' }),
       });
     },

@@ -4,8 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalFrontProxy } from '@platform/cloud';
-import { FrontRoutes, ServiceQueries, servicesProjection } from '@platform/deployments';
+import { FrontRoutes, LocalFrontProxy, ServiceQueries, servicesProjection } from '@platform/deployments';
 import { runMigrations } from '@platform/event-store';
 import { createTestSchema, eventually, freePort, type TestSchema } from '@platform/testing';
 
@@ -50,8 +49,9 @@ describe('the local front door follows what serves', () => {
   async function deployed(
     serviceName: string,
     servers: Record<string, { status: string; url: string }>,
+    deploymentId = randomUUID(),
   ): Promise<string> {
-    const [serviceId, deploymentId] = [randomUUID(), randomUUID()];
+    const serviceId = randomUUID();
     await db.pool.query(
       `INSERT INTO ${db.schema}.deployments (id, workspace_id, service_id, status, image_tag, source, servers, requested_by, requested_at, finished_at)
        VALUES ($1, 'ws', $2, 'succeeded', 'deploy_x', '{}', $3, 'u', now(), now())`,
@@ -103,5 +103,37 @@ describe('the local front door follows what serves', () => {
     // A deployment with no server of this machine gets no route.
     await deployed('far', { [randomUUID()]: { status: 'switched', url: 'http://203.0.113.8:80' } });
     expect((await routes.routes()).map((route) => route.hostname)).toEqual(['hello.localhost', 'shop.localhost']);
+  });
+
+  it('routes a deployment opened by the deployment process at once, before the read model shows it serving', async () => {
+    const [three, four] = [await edge('three'), await edge('four')];
+    edges.push(three.server, four.server);
+    const deploymentId = randomUUID();
+    const wayIn = await routes.open({
+      deploymentId,
+      hostname: 'fresh.localhost',
+      edges: [three.address, '203.0.113.9:80'],
+    });
+    // Routed by `open` itself (nginx takes its reload a moment later: the deployment process asks until it answers).
+    await eventually(async () => expect(await through('fresh.localhost')).toBe('200 three fresh.localhost'));
+    expect(wayIn).toEqual({
+      url: `http://fresh.localhost:${port}`,
+      address: '127.0.0.1',
+      port,
+      host: 'fresh.localhost',
+    });
+    // The read model catching up with that deployment says the same; a later one replaces it.
+    await deployed('fresh', { [randomUUID()]: { status: 'switched', url: `http://${three.address}` } }, deploymentId);
+    await routes.open({ deploymentId: randomUUID(), hostname: 'fresh.localhost', edges: [four.address] });
+    await eventually(async () => expect(await through('fresh.localhost')).toBe('200 four fresh.localhost'));
+    // A deployment that then failed is taken back: the hostname goes to what serves.
+    const failed = randomUUID();
+    await routes.open({ deploymentId: failed, hostname: 'gone.localhost', edges: [four.address] });
+    await eventually(async () => expect(await through('gone.localhost')).toBe('200 four gone.localhost'));
+    await routes.close(failed, 'gone.localhost');
+    await eventually(async () => expect(await through('gone.localhost')).toMatch(/^404 no app answers/));
+    // Taking back another deployment's route leaves the hostname's own as it is.
+    await routes.close(randomUUID(), 'fresh.localhost');
+    expect(await through('fresh.localhost')).toBe('200 four fresh.localhost');
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bus } from '@platform/bus';
 import { LocalCloudProvider } from '@platform/cloud';
+import { LocalFrontProxy } from '@platform/deployments';
 import { DropletAgents, FakeCloudflare, FakeDigitalOcean } from '@platform/cloud/testing';
 import {
   createTestSchema,
@@ -76,6 +77,8 @@ export interface Stack {
   readonly schemas: { identity: string; gateway: string; deployments: string; servers: string };
   readonly prefix: string;
   readonly api: ApiClient;
+  /** This machine's front door, run by the deployer as under `npm start`, on a port of its own. */
+  readonly frontDoor: { readonly address: string; readonly port: number };
   stop(): Promise<void>;
 }
 
@@ -101,6 +104,8 @@ export async function startStack(
   };
   const serversRoot = await mkdtemp(join(tmpdir(), `platform-${label}-servers-`));
   const uploadsDir = await mkdtemp(join(tmpdir(), `platform-${label}-uploads-`));
+  const frontDoorDir = await mkdtemp(join(tmpdir(), `platform-${label}-front-`));
+  const frontDoor = { address: '127.0.0.1', port: await freePort() };
   // One key for the whole stack: the gateway and the provisioner seal what the deployer opens.
   const secretKey = randomBytes(32).toString('hex');
   const provisionerEnv = {
@@ -123,6 +128,8 @@ export async function startStack(
     UPLOADS_DIR: uploadsDir,
     DEPLOY_POLL_MS: '200',
     DEPLOY_HEALTH_TIMEOUT_MS: '20000',
+    LOCAL_FRONT_DOOR_DIR: frontDoorDir,
+    LOCAL_FRONT_DOOR_PORT: String(frontDoor.port),
   };
   const [firstDeployer, firstProvisioner] = await Promise.all([
     spawnService('deployer', deployerEnv),
@@ -169,9 +176,13 @@ export async function startStack(
     schemas,
     prefix,
     api: new ApiClient(gateway.url),
+    frontDoor,
     async stop() {
       await gateway.stop();
       await Promise.all([stopProcess(deployer), stopProcess(provisioner)]);
+      // The deployer leaves the front door's nginx up (apps keep opening across its restarts).
+      await new LocalFrontProxy(frontDoorDir, frontDoor).stop();
+      await rm(frontDoorDir, { recursive: true, force: true });
       // Local servers are processes of their own (agent, nginx): remove every one this stack made.
       const servers = new LocalCloudProvider({ root: serversRoot });
       for (const server of await servers.listServers()) await servers.deleteServer(server.id);

@@ -1,6 +1,5 @@
 export * from './cloud-provider';
 export { LocalCloudProvider, type LocalCloudOptions } from './local/local-cloud';
-export { LocalFrontProxy, type FrontRoute } from './local/front-proxy';
 
 // DigitalOcean, the provisioner's extended port, and cloud-init for platform servers.
 export {

@@ -8,6 +8,8 @@ export * from './services/hostname';
 export * from './services/projection';
 export * from './services/queries';
 export * from './deployments/front-routes';
+export * from './deployments/local-front-proxy';
 export * from './deployments/process';
 export * from './deployments/queries';
 export * from './deployments/source-archives';
+export * from './deployments/ways-in';

@@ -27,8 +27,10 @@ import { StreamVersionConflictError, type EventStore, type NewEvent, type Stored
 import { SecretBox } from '@platform/secrets';
 import { DeciderCommandHandler } from '@platform/service-kit';
 import { serviceDecider, serviceStreamId, type ServiceCommand, type ServiceEvent } from '../services/decider';
-import { DeploymentProcess, serviceKey, type DeploymentAgent } from './process';
+import type { FrontRoute, ServiceFrontDoor } from './front-routes';
+import { DeploymentProcess, serviceKey, type DeploymentAgent, type DeploymentProcessOptions } from './process';
 import type { SourceArchives } from './source-archives';
+import type { WayIn } from './ways-in';
 
 const workspaceId = 'ws_1';
 const serviceId = 'cccccccc-0000-4000-8000-000000000001';
@@ -314,6 +316,37 @@ class FakeAgent implements DeploymentAgent {
   }
 }
 
+/** This machine's front door: what it was asked to route, in the timeline too (`door open web.localhost → …`). */
+class FakeFrontDoor implements ServiceFrontDoor {
+  readonly wayIn: WayIn = { url: 'http://web.localhost:8081', address: '127.0.0.1', port: 8081, host: 'web.localhost' };
+  routes: (FrontRoute & { deploymentId: string })[] = [];
+
+  async open(route: FrontRoute & { deploymentId: string }): Promise<WayIn> {
+    timeline.push(`door open ${route.hostname} → ${route.edges.join(' ')}`);
+    this.routes = [...this.routes.filter((r) => r.hostname !== route.hostname), route];
+    return this.wayIn;
+  }
+
+  async close(id: string, hostname: string): Promise<void> {
+    timeline.push(`door close ${hostname}`);
+    this.routes = this.routes.filter((r) => r.deploymentId !== id);
+  }
+}
+
+/**
+ * Every way in answers at once unless `unanswered` says what a way in (by URL) answers instead, how many times
+ * (forever when undefined). Each probe is in the timeline (`probe http://… /ready`).
+ */
+function probeWaysIn(unanswered: Record<string, { answer: string; times?: number }> = {}) {
+  return async (wayIn: WayIn, path: string): Promise<string | null> => {
+    timeline.push(`probe ${wayIn.url} Host ${wayIn.host} at ${wayIn.address}:${wayIn.port}${path}`);
+    const failing = unanswered[wayIn.url];
+    if (!failing || failing.times === 0) return null;
+    if (failing.times !== undefined) failing.times -= 1;
+    return failing.answer;
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 let streams: InMemoryStreams;
@@ -323,7 +356,10 @@ let disposed: string[];
 let warnings: { details: object; message: string }[];
 
 /** A process as a replica starting now would make it: nothing but the stream and the agents carry over. */
-function newProcess(now = new Date(requestedAt.getTime() + 90_000)) {
+function newProcess(
+  now = new Date(requestedAt.getTime() + 90_000),
+  waysIn: Pick<DeploymentProcessOptions, 'frontDoor' | 'probe' | 'reachableWithinMs'> = {},
+) {
   const sources: SourceArchives = {
     async archiveOf(_workspaceId, source) {
       const path = `/tmp/${source.type}.tar.gz`;
@@ -361,6 +397,8 @@ function newProcess(now = new Date(requestedAt.getTime() + 90_000)) {
       return agents[name];
     },
     now: () => now,
+    probe: probeWaysIn(),
+    ...waysIn,
   });
 }
 
@@ -669,6 +707,88 @@ describe('DeploymentProcess', () => {
         },
         expect.objectContaining({ type: 'DeploymentFailed' }),
       ]);
+    });
+  });
+
+  describe('succeeds only when the service answers through its ways in', () => {
+    const switchedEverywhere: ServiceEvent[] = [
+      ...previousServes,
+      requested(deploymentId, ['A', 'B']),
+      imageReady(deploymentId, 'A'),
+      imageReady(deploymentId, 'B'),
+    ];
+    const doorUrl = 'http://web.localhost:8081';
+    const edgeOf = (server: ServerName) => `http://web.localhost on the edge of server ${servers[server]}`;
+
+    it('routes the front door to the switched servers, then waits until the door and every edge answer', async () => {
+      given(switchedEverywhere);
+      const door = new FakeFrontDoor();
+      const probe = probeWaysIn({ [doorUrl]: { answer: 'GET /ready answered 404 no app answers', times: 2 } });
+
+      await newProcess(undefined, { frontDoor: door, probe }).advance({ serviceId, deploymentId });
+
+      const steps = timeline.filter((entry) => /^(door|probe|ServerSwitched|DeploymentSucceeded)/.test(entry));
+      expect(steps.slice(0, 3)).toEqual([
+        'ServerSwitched A',
+        'ServerSwitched B',
+        `door open web.localhost → ${target('A').publicIp}:80 ${target('B').publicIp}:80`,
+      ]);
+      // The door is asked for the health check path with the service's Host until it answers, each edge too.
+      const doorProbe = `probe ${doorUrl} Host web.localhost at 127.0.0.1:8081/ready`;
+      expect(steps.filter((entry) => entry === doorProbe)).toHaveLength(3);
+      for (const server of ['A', 'B'] as const) {
+        expect(steps).toContain(`probe ${edgeOf(server)} Host web.localhost at ${target(server).publicIp}:80/ready`);
+      }
+      expect(steps.at(-1)).toBe('DeploymentSucceeded');
+      expect(steps.lastIndexOf(doorProbe)).toBeLessThan(steps.indexOf('DeploymentSucceeded'));
+      expect(door.routes).toEqual([
+        {
+          deploymentId,
+          hostname: 'web.localhost',
+          edges: [`${target('A').publicIp}:80`, `${target('B').publicIp}:80`],
+        },
+      ]);
+    });
+
+    it('fails the deployment, saying where the app is not reachable and why, and puts every server back', async () => {
+      given(switchedEverywhere);
+      const door = new FakeFrontDoor();
+      const probe = probeWaysIn({ [doorUrl]: { answer: 'GET /ready answered 404 no app answers on this hostname' } });
+
+      await newProcess(undefined, { frontDoor: door, probe, reachableWithinMs: 50 }).advance({
+        serviceId,
+        deploymentId,
+      });
+
+      const reason = `the app is not reachable at ${doorUrl} within 0.05 s: GET /ready answered 404 no app answers on this hostname`;
+      const events = withoutLogs(appended(switchedEverywhere.length));
+      expect(events.map(summary)).toEqual([
+        'ServerSwitched A',
+        'ServerSwitched B',
+        'ServerDeployFailed A',
+        'ServerRolledBack A',
+        'ServerRolledBack B',
+        'DeploymentFailed A',
+      ]);
+      expect(events.at(-1)?.data).toMatchObject({ reason: `server ${servers.A}: ${reason}` });
+      // Both servers run the previous version again, and the door no longer routes for the failed deployment.
+      for (const server of ['A', 'B'] as const) {
+        expect(agents[server].containers.map((container) => container.image)).toEqual([imageOf(server, previous)]);
+      }
+      expect(timeline).toContain('door close web.localhost');
+      expect(door.routes).toEqual([]);
+    });
+
+    it("asks each server's edge with the service's Host where there is no front door", async () => {
+      given(switchedEverywhere);
+      const probe = probeWaysIn({ [edgeOf('B')]: { answer: 'GET /ready failed: connect ECONNREFUSED' } });
+
+      await newProcess(undefined, { probe, reachableWithinMs: 50 }).advance({ serviceId, deploymentId });
+
+      expect(withoutLogs(appended(switchedEverywhere.length)).at(-1)?.data).toMatchObject({
+        serverId: servers.B,
+        reason: `server ${servers.B}: the app is not reachable at ${edgeOf('B')} within 0.05 s: GET /ready failed: connect ECONNREFUSED`,
+      });
     });
   });
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentClient } from '@platform/agent-client';
 import { agentSecretContext, envSecretContext, type DeploymentTarget, type MessageMetadata } from '@platform/contracts';
 import { SweptProcess, type EventStore, type LogSink } from '@platform/event-store';
@@ -16,9 +17,11 @@ import {
   type ServiceState,
 } from '../services/decider';
 import { BuildLog } from './build-log';
+import type { ServiceFrontDoor } from './front-routes';
 import { imagePlan, type ImageStep } from './image-plan';
 import type { DeploymentQueries } from './queries';
 import type { SourceArchives } from './source-archives';
+import { probeOverHttp, type ProbeWayIn, type WayIn } from './ways-in';
 
 /** The calls the process makes on a server's agent (an `AgentClient`, or a fake in tests). */
 export type DeploymentAgent = Pick<
@@ -43,6 +46,12 @@ export interface DeploymentProcessOptions {
   readonly connectAgent?: (connection: { baseUrl: string; secret: string }) => DeploymentAgent;
   /** The clock deadlines and durations are read on. */
   readonly now?: () => Date;
+  /** This machine's front door, when the platform runs one: a deployment is routed through it before it succeeds. */
+  readonly frontDoor?: ServiceFrontDoor;
+  /** How long a service switched on every server may take to answer through each way in before its deployment fails. */
+  readonly reachableWithinMs?: number;
+  /** Asks a way in for a path; over HTTP by default. */
+  readonly probe?: ProbeWayIn;
 }
 
 /** The key grouping a service's images and containers on an agent. */
@@ -125,6 +134,14 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
       );
       return true;
     }
+    const unreachable = await this.reach(service, deployment);
+    if (unreachable) {
+      await this.record(metadata, nameBasedUuid(`${deploymentId}:${unreachable.serverId}:failed`), {
+        type: 'RecordServerDeployFailed',
+        data: { deploymentId, serverId: unreachable.serverId, reason: unreachable.reason },
+      });
+      return true;
+    }
     await this.record(metadata, nameBasedUuid(`${deploymentId}:succeeded`), {
       type: 'RecordDeploymentSucceeded',
       data: { deploymentId, durationMs: this.elapsedMs(deployment) },
@@ -132,6 +149,60 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     // Clean-up after the fact: the new version serves already, and a failed prune is retried next time.
     await Promise.all(deployment.targets.map((target) => this.prune(service, deployment, target)));
     return false;
+  }
+
+  /**
+   * Success is what a user sees: once every server switched, the front door routes the service to them, and each
+   * way in is asked for the service's health check path until it answers, within `reachableWithinMs`. Undefined
+   * when every way answered; else the first that did not, as the failure of the server it leads to.
+   */
+  private async reach(
+    service: KnownService,
+    deployment: Deployment,
+  ): Promise<{ serverId: string; reason: string } | undefined> {
+    const hostname = serviceHostname(service.name);
+    const serving = deployment.targets.filter((t) => deployment.servers[t.serverId]?.status === 'switched');
+    const waysIn: { wayIn: WayIn; serverId: string }[] = serving.map((target) => ({
+      serverId: target.serverId,
+      wayIn: {
+        url: `http://${hostname} on the edge of server ${target.serverId}`,
+        address: target.publicIp,
+        port: target.edgeHttpPort,
+        host: hostname,
+      },
+    }));
+    try {
+      const door = await this.options.frontDoor?.open({
+        deploymentId: deployment.deploymentId,
+        hostname,
+        edges: serving.map((target) => `${target.publicIp}:${target.edgeHttpPort}`),
+      });
+      // The door spreads the service over its servers: a failure there is put on the first of them.
+      if (door) waysIn.unshift({ wayIn: door, serverId: serving[0].serverId });
+    } catch (error) {
+      return {
+        serverId: serving[0].serverId,
+        reason: `the front door could not route ${hostname}: ${describe(error)}`,
+      };
+    }
+    const probe = this.options.probe ?? probeOverHttp;
+    const withinMs = this.options.reachableWithinMs ?? 30_000;
+    const deadline = performance.now() + withinMs;
+    const why = new Map<WayIn, string>();
+    let waiting = waysIn;
+    for (;;) {
+      const answers = await Promise.all(waiting.map(({ wayIn }) => probe(wayIn, deployment.healthCheckPath)));
+      answers.forEach((answer, index) => answer && why.set(waiting[index].wayIn, answer));
+      waiting = waiting.filter((_, index) => answers[index] !== null);
+      if (waiting.length === 0) return undefined;
+      if (performance.now() >= deadline) break;
+      await sleep(Math.min(200, withinMs / 10));
+    }
+    const [{ wayIn, serverId }] = waiting;
+    return {
+      serverId,
+      reason: `the app is not reachable at ${wayIn.url} within ${withinMs / 1000} s: ${why.get(wayIn)}`,
+    };
   }
 
   /**
@@ -312,7 +383,9 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     const previous =
       service.current && service.current !== deploymentId ? service.deployments[service.current] : undefined;
     for (const target of deployment.targets) {
-      if (deployment.servers[target.serverId]?.status !== 'switched') continue;
+      const server = deployment.servers[target.serverId];
+      // A server that switched and then could not be reached keeps the container this deployment started.
+      if (server?.status !== 'switched' && !(server?.status === 'failed' && server.container)) continue;
       let reason: string | null = null;
       let container: string | null = null;
       try {
@@ -334,6 +407,11 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
         data: { deploymentId, serverId: target.serverId, container, reason },
       });
     }
+    await this.options.frontDoor
+      ?.close(deploymentId, serviceHostname(service.name))
+      .catch((error: unknown) =>
+        this.options.logger.warn({ deploymentId, err: error }, 'the front door could not route back to what serves'),
+      );
     const failure = deployment.failure ?? { serverId: null, reason: 'failed' };
     const reason = failure.serverId ? `server ${failure.serverId}: ${failure.reason}` : failure.reason;
     await this.record(metadata, nameBasedUuid(`${deploymentId}:failed`), {

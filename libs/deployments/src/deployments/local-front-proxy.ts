@@ -2,15 +2,9 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { FrontDoor, FrontRoute } from './front-routes';
 
 const run = promisify(execFile);
-
-export interface FrontRoute {
-  /** e.g. `hello.localhost`. */
-  readonly hostname: string;
-  /** The edges serving it: `127.0.0.2:80`, `127.0.0.3:80`. */
-  readonly edges: readonly string[];
-}
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 const EDGE = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/;
@@ -20,14 +14,14 @@ const EDGE = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/;
  * requests over the edges of its servers, so `http://hello.localhost` opens in a browser. Its configuration is
  * tested (`nginx -t`) before it replaces the running one.
  */
-export class LocalFrontProxy {
+export class LocalFrontProxy implements FrontDoor {
   constructor(
     private readonly dir: string,
-    private readonly listen: { readonly address: string; readonly port: number } = { address: '127.0.0.1', port: 80 },
+    readonly listen: { readonly address: string; readonly port: number } = { address: '127.0.0.1', port: 80 },
   ) {}
 
-  get url(): (hostname: string) => string {
-    return (hostname) => `http://${hostname}${this.listen.port === 80 ? '' : `:${this.listen.port}`}`;
+  url(hostname: string): string {
+    return `http://${hostname}${this.listen.port === 80 ? '' : `:${this.listen.port}`}`;
   }
 
   async apply(routes: readonly FrontRoute[]): Promise<void> {

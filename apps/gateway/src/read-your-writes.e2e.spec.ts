@@ -101,6 +101,29 @@ describe('read your own writes: a command answered 202 is there for the next req
     }
   });
 
+  it('answers 202 pending when the service does not apply the command in time, and keeps the command', async () => {
+    const { api } = stack;
+    const { token } = await api.signup('paused');
+    const asyncProject = await api.request('POST', '/v1/projects', {
+      token,
+      body: { name: 'no-wait' },
+      headers: { prefer: 'respond-async' },
+    });
+    expect([asyncProject.status, asyncProject.headers.get('x-command-status')]).toEqual([202, 'pending']);
+
+    stack.deployer.kill('SIGSTOP');
+    let project: ApiResponse<{ projectId: string }>;
+    try {
+      project = await api.request<{ projectId: string }>('POST', '/v1/projects', { token, body: { name: 'later' } });
+    } finally {
+      stack.deployer.kill('SIGCONT');
+    }
+    expect([project.status, project.headers.get('x-command-status')]).toEqual([202, 'pending']);
+    await eventually(async () =>
+      expect((await api.request('GET', `/v1/projects/${project.body.projectId}`, { token })).status).toBe(200),
+    );
+  });
+
   it(`creates a project, adds a service, uploads and deploys, back to back, ${ROUNDS} times: never a 404`, async () => {
     const { api } = stack;
     const { token } = await api.signup('rounds');

@@ -36,8 +36,8 @@ export class CommandGateway {
    * Stores the command on JetStream, then waits (up to `applyWaitMs`) until its service applied it: its events
    * are in the read models that the caller's next request reads. So a client can use what it made as soon as it
    * has the answer; when the wait ends first the command is still stored and will be applied, and the answer says
-   * `pending`. A command JetStream already held (a retry of a crashed request) is not waited for: its outcome may
-   * have been announced long ago.
+   * `pending`. Not waited for: a command JetStream already held (a retry of a crashed request: its outcome may
+   * have been announced long ago), and one whose caller sent `Prefer: respond-async` (RFC 7240).
    */
   async send<D extends CommandDefinition>(
     request: FastifyRequest,
@@ -61,7 +61,7 @@ export class CommandGateway {
       wait.cancel();
       throw error;
     }
-    if (duplicate) wait.cancel();
+    if (duplicate || prefersAsync(request)) wait.cancel();
     const progress = await wait.settled(this.applyWaitMs);
     state.commandProgress = leastSettled(state.commandProgress, progress);
     return commandId;
@@ -103,4 +103,8 @@ export class CommandGateway {
 function leastSettled(earlier: CommandProgress | undefined, progress: CommandProgress): CommandProgress {
   if (earlier === 'pending' || progress === 'pending') return 'pending';
   return earlier === 'refused' ? earlier : progress;
+}
+
+function prefersAsync(request: FastifyRequest): boolean {
+  return /(^|[\s,])respond-async\b/i.test(String(request.headers.prefer ?? ''));
 }

@@ -37,7 +37,8 @@ export class CommandGateway {
    * are in the read models that the caller's next request reads. So a client can use what it made as soon as it
    * has the answer; when the wait ends first the command is still stored and will be applied, and the answer says
    * `pending`. Not waited for: a command JetStream already held (a retry of a crashed request: its outcome may
-   * have been announced long ago), and one whose caller sent `Prefer: respond-async` (RFC 7240).
+   * have been announced long ago), one whose caller sent `Prefer: respond-async` (RFC 7240), and one followed on
+   * an event stream (`Accept: text/event-stream`), whose events show it applied and come after `accepted`.
    */
   async send<D extends CommandDefinition>(
     request: FastifyRequest,
@@ -61,7 +62,7 @@ export class CommandGateway {
       wait.cancel();
       throw error;
     }
-    if (duplicate || prefersAsync(request)) wait.cancel();
+    if (duplicate || answersAtOnce(request)) wait.cancel();
     const progress = await wait.settled(this.applyWaitMs);
     state.commandProgress = leastSettled(state.commandProgress, progress);
     return commandId;
@@ -105,6 +106,9 @@ function leastSettled(earlier: CommandProgress | undefined, progress: CommandPro
   return earlier === 'refused' ? earlier : progress;
 }
 
-function prefersAsync(request: FastifyRequest): boolean {
-  return /(^|[\s,])respond-async\b/i.test(String(request.headers.prefer ?? ''));
+function answersAtOnce(request: FastifyRequest): boolean {
+  return (
+    /(^|[\s,])respond-async\b/i.test(String(request.headers.prefer ?? '')) ||
+    String(request.headers.accept ?? '').includes('text/event-stream')
+  );
 }

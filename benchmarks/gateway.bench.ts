@@ -3,10 +3,10 @@
  * gateway, the deployer, nats-server and PostgreSQL), the headline figures (`query_cpu_ms`, `command_cpu_ms`):
  * every process shares the machine's cores, so these bound the rates it sustains, and they do not depend on how
  * many cores it has. Then throughput and latency with 32 connections on loopback: GET /v1/me (auth + cached
- * credential), GET /v1/deploy-configs (a query over NATS), POST /v1/deploy-configs (a command accepted on
- * JetStream), and a bare Fastify route answering the same JSON as /v1/me, each server in a process of its own.
- * /v1/me and the bare route run in alternating rounds, and their ratio is that of their median rounds (see
- * `alternated`).
+ * credential), GET /v1/deploy-configs (a query over NATS), POST /v1/deploy-configs (a command stored on
+ * JetStream, answered once the deployer applied it), and a bare Fastify route answering the same JSON as /v1/me,
+ * each server in a process of its own. /v1/me and the bare route run in alternating rounds, and their ratio is that
+ * of their median rounds (see `alternated`).
  *
  * Two kinds of latency figures. Saturated: autocannon keeps all 32 connections busy, which gives the throughput
  * (bound by the cores); its p99 there is mostly the queue those connections build (at least 32 / throughput),
@@ -289,7 +289,11 @@ async function main(): Promise<void> {
       await backlogHandled(bus, pool, `${tag}_gw`);
       deployer.kill('SIGSTOP');
       try {
-        return await load(commandName, commandRequest);
+        // Without waiting for the paused deployer to apply them (see the Commands convention in the README).
+        return await load(commandName, {
+          ...commandRequest,
+          headers: { ...commandRequest.headers, prefer: 'respond-async' },
+        });
       } finally {
         deployer.kill('SIGCONT');
         await backlogHandled(bus, pool, `${tag}_gw`, 300_000);

@@ -307,7 +307,10 @@ describe('API conventions', () => {
   it('serves the OpenAPI document of every route, and a browsable /docs', async () => {
     const document = (await (await fetch(`${stack.gateway.url}/v1/openapi.json`)).json()) as {
       openapi: string;
-      paths: Record<string, Record<string, { operationId: string }>>;
+      paths: Record<
+        string,
+        Record<string, { operationId: string; responses: Record<string, { headers?: Record<string, unknown> }> }>
+      >;
     };
     expect(document.openapi).toBe('3.1.0');
     const operations = Object.values(document.paths).flatMap((methods) =>
@@ -319,6 +322,10 @@ describe('API conventions', () => {
         .sort(),
     );
     expect(document.paths['/v1/deploy-configs/{id}']).toBeDefined();
+    // A command's answer says whether it was applied before it left.
+    expect(Object.keys(document.paths['/v1/projects'].post.responses['202'].headers ?? {})).toEqual([
+      'X-Command-Status',
+    ]);
     const docs = await fetch(`${stack.gateway.url}/docs`);
     expect(docs.headers.get('content-type')).toMatch(/text\/html/);
     // The page's own policy (its inline styles) replaces the API's, which allows nothing.

@@ -159,7 +159,11 @@ export class GatewayModule {
               logger,
             ),
         },
-        { provide: COMMANDS, inject: [BUS], useFactory: (bus: Bus) => new CommandGateway(bus) },
+        {
+          provide: COMMANDS,
+          inject: [BUS],
+          useFactory: (bus: Bus) => new CommandGateway(bus, bus.followAppliedCommands(), config.COMMAND_APPLY_WAIT_MS),
+        },
         { provide: SECRETS, useFactory: () => SecretBox.fromEnv({ PLATFORM_SECRET_KEY: config.PLATFORM_SECRET_KEY }) },
         {
           provide: UPLOADS,

@@ -15,6 +15,7 @@ import {
   type QueryResult,
 } from '@platform/contracts';
 import type { z } from 'zod';
+import { AppliedCommandsFeed, type AppliedCommands } from './applied-commands';
 import { CommandConsumer, type CommandConsumerOptions } from './command-consumer';
 import { CommandOutcomeWatch } from './command-outcomes';
 import { EventSubscription, type EventSubscriptionOptions } from './event-subscription';
@@ -151,6 +152,14 @@ export class Bus implements BusResources {
       timeout: timeoutMs,
     });
     return new CommandOutcomeWatch(commandId, subscription, timeoutMs);
+  }
+
+  /**
+   * Follows every command's outcome and the read models' notices, so that callers can wait until their commands
+   * are applied (see AppliedCommands). One per process is enough: it serves every command.
+   */
+  followAppliedCommands(): AppliedCommands {
+    return this.track(new AppliedCommandsFeed(this.whileOpen())).commands;
   }
 
   /** Takes this service's share of its context's commands; see CommandConsumerOptions. */

@@ -26,6 +26,8 @@ export interface CommandDelivery {
 /** What a handler reports after it committed: the events the command produced (none when it was a no-op). */
 export interface CommandHandled {
   eventIds: string[];
+  /** Their types, which say the read models that will apply them (see `readModelsOf`). */
+  eventTypes?: string[];
 }
 
 /**
@@ -60,6 +62,11 @@ export interface CommandConsumerOptions {
   retryDelayMs?: (deliveryCount: number) => number;
   /** How long `stop()` waits for running handlers before it leaves their commands to be redelivered. Default 30 s. */
   shutdownGraceMs?: number;
+  /**
+   * The service's read models that apply events of these types, named in the outcome so that a caller can wait
+   * for them (see AppliedCommands). Default: none.
+   */
+  readModelsOf?: (eventTypes: readonly string[]) => string[];
 }
 
 /**
@@ -103,6 +110,7 @@ export class CommandConsumer implements Stoppable {
       concurrency: options.concurrency ?? 32,
       retryDelayMs: options.retryDelayMs ?? exponentialRetryDelayMs,
       shutdownGraceMs: options.shutdownGraceMs ?? 30_000,
+      readModelsOf: options.readModelsOf ?? (() => []),
     };
     for (const setting of ['maxDeliver', 'concurrency'] as const) {
       if (!Number.isInteger(settings[setting]) || settings[setting] < 1) {
@@ -219,7 +227,13 @@ export class CommandConsumer implements Stoppable {
       return;
     }
     msg.ack();
-    this.announce({ ok: true, commandId: command.commandId, eventIds: handled.eventIds });
+    const readModels = handled.eventIds.length > 0 ? this.settings.readModelsOf(handled.eventTypes ?? []) : [];
+    this.announce({
+      ok: true,
+      commandId: command.commandId,
+      eventIds: handled.eventIds,
+      ...(readModels.length > 0 && { readModels }),
+    });
   }
 
   private async handleFailure(msg: JsMsg, command: CommandEnvelope, error: unknown): Promise<void> {

@@ -47,12 +47,28 @@ export const QueryRequestSchema = z.strictObject({
 });
 export type QueryRequest<Params = unknown> = Omit<z.infer<typeof QueryRequestSchema>, 'params'> & { params: Params };
 
-/** What a command's handler concluded; published for callers that wait for the outcome of their command. */
+/**
+ * What a command's handler concluded; published for callers that wait for the outcome of their command.
+ * `readModels` names the read models that will apply its events, each announcing when it did (ReadModelAppliedSchema);
+ * absent when none will.
+ */
 export const CommandOutcomeSchema = z.discriminatedUnion('ok', [
-  z.strictObject({ ok: z.literal(true), commandId: z.uuid(), eventIds: z.array(z.uuid()) }),
+  z.strictObject({
+    ok: z.literal(true),
+    commandId: z.uuid(),
+    eventIds: z.array(z.uuid()),
+    readModels: z.array(z.string().min(1)).min(1).optional(),
+  }),
   z.strictObject({ ok: z.literal(false), commandId: z.uuid(), error: ErrorBodySchema }),
 ]);
 export type CommandOutcome = z.infer<typeof CommandOutcomeSchema>;
+
+/** A read model committed the events of these commands: reads of it now see what they did. */
+export const ReadModelAppliedSchema = z.strictObject({
+  readModel: z.string().min(1),
+  commandIds: z.array(z.string().min(1).max(128)),
+});
+export type ReadModelApplied = z.infer<typeof ReadModelAppliedSchema>;
 
 export const paginationParams = {
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -62,4 +62,16 @@ export class Subjects {
   commandOutcome(commandId: string): string {
     return this.scoped(`out.${commandId}`);
   }
+  /** Every command's outcome, for one subscription that serves all the commands a gateway waits for. */
+  commandOutcomes(): string {
+    return this.scoped('out.*');
+  }
+
+  /** Core NATS notices, after a read model of the context committed, of the commands whose events it applied. */
+  readModelApplied(context: string): string {
+    return this.scoped(`ntf.applied.${context}`);
+  }
+  readModelsApplied(): string {
+    return this.scoped('ntf.applied.*');
+  }
 }

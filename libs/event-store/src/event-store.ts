@@ -84,7 +84,8 @@ export class EventStore {
   /**
    * In-process signals, so readers wake without polling: 'appended' after an append commits (the relay,
    * projections of every type), `appendedSignal(type)` for each type it stored (projections of some types only),
-   * `projectedSignal(name)` after a projection committed a batch (process managers that look at read models).
+   * `projectedSignal(name)` with the batch's events after a projection committed it (process managers that look at
+   * read models, and the notices that tell waiting callers their command was applied).
    */
   readonly signals = new EventEmitter();
   private readonly appendStatement: string;

@@ -108,7 +108,7 @@ export class ProjectionRunner {
         return 0;
       }
       await client.query('COMMIT');
-      store.signals.emit(projectedSignal(projection.name));
+      store.signals.emit(projectedSignal(projection.name), events);
       return read;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -151,7 +151,7 @@ export class ProjectionRunner {
   }
 }
 
-/** What `store.signals` emits after the projection of this name committed a batch. */
+/** What `store.signals` emits, with the batch's events, after the projection of this name committed it. */
 export function projectedSignal(projectionName: string): string {
   return `projected:${projectionName}`;
 }

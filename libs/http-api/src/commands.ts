@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Bus } from '@platform/bus';
+import type { AppliedCommands, Bus, CommandProgress } from '@platform/bus';
 import type { CommandDefinition, QueryDefinition, QueryParams, QueryResult } from '@platform/contracts';
 import { nameBasedUuid } from '@platform/service-kit';
 import type { FastifyRequest } from 'fastify';
@@ -7,13 +7,24 @@ import type { z } from 'zod';
 import { JsonBody } from './json-body';
 import { accessOf, stateOf } from './request-state';
 
+/** The response header that says whether the request's command was applied before the answer left. */
+export const COMMAND_STATUS_HEADER = 'x-command-status';
+
 /**
  * Turns an API request into a command or a query on the bus, in the caller's workspace and with the request
  * id as correlation id. Under an Idempotency-Key, ids derive from the key, so a retry after a crash sends the
  * very same command (which JetStream then drops as a duplicate).
  */
 export class CommandGateway {
-  constructor(private readonly bus: Bus) {}
+  /**
+   * @param applied the process's one follower of command outcomes and read models' notices
+   * @param applyWaitMs how long a command's answer waits for it to be applied before it leaves as `pending`
+   */
+  constructor(
+    private readonly bus: Bus,
+    private readonly applied: AppliedCommands,
+    private readonly applyWaitMs: number,
+  ) {}
 
   /** A new resource's id: random, or derived from the Idempotency-Key. */
   newId(request: FastifyRequest, kind: string): string {
@@ -21,6 +32,14 @@ export class CommandGateway {
     return key ? nameBasedUuid(`${kind}:${key}`) : randomUUID();
   }
 
+  /**
+   * Stores the command on JetStream, then waits (up to `applyWaitMs`) until its service applied it: its events
+   * are in the read models that the caller's next request reads. So a client can use what it made as soon as it
+   * has the answer; when the wait ends first the command is still stored and will be applied, and the answer says
+   * `pending`. Not waited for: a command JetStream already held (a retry of a crashed request: its outcome may
+   * have been announced long ago), one whose caller sent `Prefer: respond-async` (RFC 7240), and one followed on
+   * an event stream (`Accept: text/event-stream`), whose events show it applied and come after `accepted`.
+   */
   async send<D extends CommandDefinition>(
     request: FastifyRequest,
     definition: D,
@@ -28,13 +47,25 @@ export class CommandGateway {
   ): Promise<string> {
     const access = accessOf(request);
     const state = stateOf(request);
-    const sent = await this.bus.sendCommand(
-      definition,
-      data,
-      { workspaceId: access.workspaceId, actorId: access.principal.userId, correlationId: state.requestId },
-      state.idempotencyKey ? { commandId: nameBasedUuid(`command:${state.idempotencyKey}`) } : {},
-    );
-    return sent.commandId;
+    const commandId = state.idempotencyKey ? nameBasedUuid(`command:${state.idempotencyKey}`) : randomUUID();
+    // Expected before it is sent, so that an outcome announced before `send` returns is not missed.
+    const wait = this.applied.expect(commandId);
+    let duplicate: boolean;
+    try {
+      ({ duplicate } = await this.bus.sendCommand(
+        definition,
+        data,
+        { workspaceId: access.workspaceId, actorId: access.principal.userId, correlationId: state.requestId },
+        { commandId },
+      ));
+    } catch (error) {
+      wait.cancel();
+      throw error;
+    }
+    if (duplicate || answersAtOnce(request)) wait.cancel();
+    const progress = await wait.settled(this.applyWaitMs);
+    state.commandProgress = leastSettled(state.commandProgress, progress);
+    return commandId;
   }
 
   query<D extends QueryDefinition>(
@@ -67,4 +98,17 @@ export class CommandGateway {
       params: params as z.input<D['params']>,
     };
   }
+}
+
+/** A request that sent several commands tells how far the least advanced one got. */
+function leastSettled(earlier: CommandProgress | undefined, progress: CommandProgress): CommandProgress {
+  if (earlier === 'pending' || progress === 'pending') return 'pending';
+  return earlier === 'refused' ? earlier : progress;
+}
+
+function answersAtOnce(request: FastifyRequest): boolean {
+  return (
+    /(^|[\s,])respond-async\b/i.test(String(request.headers.prefer ?? '')) ||
+    String(request.headers.accept ?? '').includes('text/event-stream')
+  );
 }

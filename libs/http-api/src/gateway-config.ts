@@ -82,6 +82,7 @@ const schema = z.object({
     .min(1024)
     .max(10 * 1024 * 1024 * 1024)
     .default(200 * 1024 * 1024),
+  COMMAND_APPLY_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   EVENT_FEED_RETENTION_DAYS: z.coerce.number().int().min(1).max(30).default(7),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dropDeprecatedAsyncResourceAccessor } from './async-resource-bind';
+import { COMMAND_STATUS_HEADER } from './commands';
 import type { GatewayConfig } from './gateway-config';
 import { toErrorResponse } from './http-errors';
 import { settleIdempotencyClaim } from './idempotency';
@@ -76,6 +77,7 @@ export async function configureHttp(
 
   fastify.addHook('onSend', (request, reply, payload, done) => {
     const state = request.platform as RequestState | null;
+    if (state?.commandProgress) reply.header(COMMAND_STATUS_HEADER, state.commandProgress);
     const claim = state?.idempotency;
     if (!state || !claim) {
       done(null, payload);

@@ -58,6 +58,28 @@ export function buildOpenApiDocument(
         schema: { type: 'string', maxLength: 255 },
       });
     }
+    // A command's route: answered once the command is applied, unless asked not to wait (see CommandGateway.send).
+    const command = route.success.status === 202;
+    if (command) {
+      parameters.push({
+        name: 'Prefer',
+        in: 'header',
+        required: false,
+        description: '`respond-async`: answer once the command is stored, without waiting for it to be applied',
+        schema: { type: 'string' },
+      });
+    }
+    const commandHeaders = command
+      ? {
+          headers: {
+            'X-Command-Status': {
+              description:
+                '`applied` (the next request sees it), `refused` (see the event stream) or `pending` (stored, applied later)',
+              schema: { type: 'string', enum: ['applied', 'refused', 'pending'] },
+            },
+          },
+        }
+      : {};
     const success = route.stream
       ? { description: route.success.description, content: { 'text/event-stream': { schema: { type: 'string' } } } }
       : route.success.schema
@@ -87,7 +109,7 @@ export function buildOpenApiDocument(
             },
           }
         : {}),
-      responses: { [String(route.success.status)]: success, ...errors },
+      responses: { [String(route.success.status)]: { ...success, ...commandHeaders }, ...errors },
     };
   }
   const errorSchema = jsonSchema(ApiErrorSchema, 'output');

@@ -1,3 +1,4 @@
+import type { CommandProgress } from '@platform/bus';
 import type { Access } from '@platform/identity';
 import type { FastifyRequest } from 'fastify';
 import type { IdempotencyClaim } from './idempotency';
@@ -15,6 +16,8 @@ export interface RequestState {
   idempotencyKey?: string;
   /** The claim of a POST's Idempotency-Key, until its answer is recorded (see `settleIdempotencyClaim`). */
   idempotency?: IdempotencyClaim;
+  /** Where the request's command stood when the answer left (see CommandGateway.send); told in X-Command-Status. */
+  commandProgress?: CommandProgress;
   /** Set by the exception filter when the request failed on our side rather than being refused. */
   failedOnOurSide?: boolean;
 }

@@ -1,3 +1,4 @@
+import type { CommandHandled } from '@platform/bus';
 import { describeIssues, type CommandEnvelope, type EventDefinition, type MessageMetadata } from '@platform/contracts';
 import { foldEvents, type Decider, type Message } from '@platform/decider';
 import { StreamVersionConflictError, type EventStore, type StoredEvent } from '@platform/event-store';
@@ -30,7 +31,7 @@ export class DeciderCommandHandler<Command extends Message, Event extends Messag
   }
 
   /** `streamId` names the stream for commands whose data does not (a process manager's reports). */
-  handle(envelope: CommandEnvelope, streamId?: string): Promise<{ eventIds: string[] }> {
+  handle(envelope: CommandEnvelope, streamId?: string): Promise<CommandHandled> {
     return withCorrelation({ correlationId: envelope.metadata.correlationId, commandId: envelope.commandId }, () =>
       this.decideAndAppend(envelope, streamId),
     );
@@ -52,12 +53,7 @@ export class DeciderCommandHandler<Command extends Message, Event extends Messag
    * A process manager reporting a step as a command of its own; `commandId` (derived from the step) makes a
    * report repeated after a crash change nothing.
    */
-  record(
-    metadata: MessageMetadata,
-    commandId: string,
-    command: Command,
-    streamId?: string,
-  ): Promise<{ eventIds: string[] }> {
+  record(metadata: MessageMetadata, commandId: string, command: Command, streamId?: string): Promise<CommandHandled> {
     return this.handle(
       {
         commandId,
@@ -71,10 +67,7 @@ export class DeciderCommandHandler<Command extends Message, Event extends Messag
     );
   }
 
-  private async decideAndAppend(
-    envelope: CommandEnvelope,
-    knownStreamId: string | undefined,
-  ): Promise<{ eventIds: string[] }> {
+  private async decideAndAppend(envelope: CommandEnvelope, knownStreamId: string | undefined): Promise<CommandHandled> {
     const { store, decider } = this.options;
     const command = { type: envelope.type, data: envelope.data } as Command;
     const streamId = knownStreamId ?? this.options.streamIdOf(command);
@@ -82,7 +75,9 @@ export class DeciderCommandHandler<Command extends Message, Event extends Messag
     for (let attempt = 0; ; attempt++) {
       const { events: stored, version } = await store.readStream(streamId);
       const earlier = stored.filter((event) => event.metadata.commandId === envelope.commandId);
-      if (earlier.length > 0) return { eventIds: earlier.map((event) => event.eventId) };
+      if (earlier.length > 0) {
+        return { eventIds: earlier.map((event) => event.eventId), eventTypes: earlier.map((event) => event.type) };
+      }
 
       const state = foldEvents(
         decider,
@@ -92,7 +87,7 @@ export class DeciderCommandHandler<Command extends Message, Event extends Messag
         metadata: envelope.metadata,
         now: this.options.now?.() ?? new Date(),
       });
-      if (decided.length === 0) return { eventIds: [] };
+      if (decided.length === 0) return { eventIds: [], eventTypes: [] };
 
       const metadata = { ...envelope.metadata, commandId: envelope.commandId, causationId: envelope.commandId };
       const newEvents = decided.map((event, index) => ({
@@ -106,7 +101,7 @@ export class DeciderCommandHandler<Command extends Message, Event extends Messag
         const appended = await store.append(streamId, newEvents, {
           expectedVersion: version === 0 ? 'no_stream' : version,
         });
-        return { eventIds: appended.eventIds };
+        return { eventIds: appended.eventIds, eventTypes: newEvents.map((event) => event.type) };
       } catch (error) {
         if (!(error instanceof StreamVersionConflictError) || attempt >= retries) throw error;
       }

@@ -6,14 +6,17 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { Bus, QueryCache } from '@platform/bus';
+import type { ReadModelApplied } from '@platform/contracts';
 import {
   EventStore,
   OutboxRelay,
   ProjectionRunner,
+  projectedSignal,
   ReadModelChanges,
   runMigrations,
   type Migration,
   type Projection,
+  type StoredEvent,
 } from '@platform/event-store';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
@@ -88,8 +91,30 @@ export class ServiceRuntime implements OnModuleInit, OnApplicationBootstrap, OnA
       listener: this.queryCache,
       logger: this.logger.child({ component: 'query-cache' }),
     });
+    for (const runner of this.projectionRunners) {
+      this.store.signals.on(projectedSignal(runner.projection.name), (events: readonly StoredEvent[]) =>
+        this.announceApplied(runner.projection.name, events),
+      );
+    }
     this.relay.start();
     for (const runner of this.projectionRunners) runner.start();
+  }
+
+  /**
+   * Tells callers waiting for these commands (the gateway) that this read model holds their events now. This
+   * replica's query cache learns of the change first, so a read sent on this notice finds no stale answer here.
+   */
+  private announceApplied(readModel: string, events: readonly StoredEvent[]): void {
+    this.queryCache.changed(events.map((event) => event.metadata.workspaceId));
+    const commandIds = [...new Set(events.flatMap((event) => event.metadata.commandId ?? []))];
+    if (commandIds.length === 0) return;
+    const notice: ReadModelApplied = { readModel, commandIds };
+    try {
+      this.bus.connection.publish(this.bus.subjects.readModelApplied(this.definition.context), JSON.stringify(notice));
+    } catch (error) {
+      // Best effort, as the outcomes are: a caller that misses it answers when its wait ends.
+      this.logger.warn({ err: error, readModel }, 'could not announce applied commands');
+    }
   }
 
   /** Runs after Nest closed the transports, so no handler is still writing when the pool closes. */
@@ -108,4 +133,11 @@ export class ServiceRuntime implements OnModuleInit, OnApplicationBootstrap, OnA
   async rebuildProjections(): Promise<void> {
     for (const runner of this.projectionRunners) await runner.rebuild();
   }
+}
+
+/** The projections that read at least one of these event types (a projection without a list reads them all). */
+export function readModelsOf(projections: readonly Projection[], eventTypes: readonly string[]): string[] {
+  return projections
+    .filter((projection) => !projection.eventTypes || eventTypes.some((type) => projection.eventTypes?.includes(type)))
+    .map((projection) => projection.name);
 }

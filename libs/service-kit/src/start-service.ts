@@ -5,7 +5,7 @@ import { JetStreamTransport, type JetStreamTransportOptions } from '@platform/bu
 import type { Logger } from 'pino';
 import { ConfigError, loadServiceConfig, type ServiceConfig } from './config';
 import { createLogger, PinoNestLogger } from './logging';
-import type { ServiceDefinition } from './service-runtime';
+import { readModelsOf, type ServiceDefinition } from './service-runtime';
 import { ServiceKitModule } from './service-kit.module';
 import { BUS, QUERY_CACHE } from './tokens';
 
@@ -53,7 +53,10 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       strategy: new JetStreamTransport({
         bus: app.get(BUS),
         context: config.context,
-        commands: options.commands,
+        commands: {
+          readModelsOf: (eventTypes) => readModelsOf(options.definition.projections ?? [], eventTypes),
+          ...options.commands,
+        },
         queryCache: app.get(QUERY_CACHE),
       }),
     },

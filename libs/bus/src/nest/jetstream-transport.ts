@@ -26,7 +26,7 @@ interface TransportSettings {
   streams?: StreamOptions;
   commands?: Pick<
     CommandConsumerOptions,
-    'maxDeliver' | 'ackWaitMs' | 'concurrency' | 'retryDelayMs' | 'shutdownGraceMs'
+    'maxDeliver' | 'ackWaitMs' | 'concurrency' | 'retryDelayMs' | 'shutdownGraceMs' | 'readModelsOf'
   >;
   /** Where `@OnQuery(definition, { cached: true })` answers are kept; without it, every query is answered afresh. */
   queryCache?: QueryCache;
@@ -40,7 +40,7 @@ interface CommandRoute {
   handler: MessageHandler;
 }
 
-const CommandHandledSchema = z.object({ eventIds: z.array(z.uuid()) });
+const CommandHandledSchema = z.object({ eventIds: z.array(z.uuid()), eventTypes: z.array(z.string()).optional() });
 
 /**
  * NestJS transport for the platform bus: `@OnCommand` handlers take the service's commands from its durable

@@ -2,7 +2,7 @@ import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DomainError, ImageReferenceSchema, parseOrThrow } from '@platform/contracts';
-import { nodeBaseImage, pythonBaseImage } from './base-images';
+import { debianBaseImage, nodeBaseImage, pythonBaseImage } from './base-images';
 import { ProjectFiles } from './project-files';
 import {
   detectStack,
@@ -37,6 +37,8 @@ const STATIC_SITE_IN_IMAGE = '/srv/site';
 export interface DockerfileOptions {
   /** The FROM image; by default nodeBaseImage() for Node.js apps and static sites, pythonBaseImage() for Python apps. */
   readonly baseImage?: string;
+  /** Where sites built by Node.js are built (see builtSiteDockerfile); by default debianBaseImage(). */
+  readonly buildImage?: string;
   /** The port the app listens on: set as PORT and exposed. platform.json's port, when it names one, wins. */
   readonly port?: number;
 }
@@ -195,15 +197,25 @@ function nodeDockerfile(stack: NodeStack, baseImage: string, port: number): stri
 
 // ---- sites built by Node.js ---------------------------------------------------------------------------------
 
-/** Two stages: the build, with everything it needs; then the built site alone, served by the platform's file server. */
-function builtSiteDockerfile(stack: BuiltSiteStack, baseImage: string, port: number): string {
+/**
+ * Two stages: the build, with everything it needs; then the built site alone, served by the platform's file server.
+ * Build tools bring native addons (Vite's rolldown, esbuild, sharp) that need more of the C library than the
+ * platform's Node.js image carries, so the build runs on the Debian image with that image's Node.js and npm.
+ */
+function builtSiteDockerfile(stack: BuiltSiteStack, baseImage: string, buildImage: string, port: number): string {
   const site = stack.outputDir;
   const built = stack.buildCommand !== undefined ? "platform.json's build" : 'its build script';
   const lines = [
     ...header(
       `a static site: dependencies installed with ${installedWith(stack)}, built with ${built} into ${site}/, served by the platform's small file server`,
     ),
-    `FROM ${baseImage} AS build`,
+    `FROM ${baseImage} AS node`,
+    `FROM ${buildImage} AS build`,
+    '# Node.js and npm as the Node.js image has them, on a system with the libraries native addons need.',
+    'COPY --from=node /usr/bin/node /usr/bin/node',
+    'COPY --from=node /usr/lib/node_modules/npm /usr/lib/node_modules/npm',
+    'RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/bin/npx',
+    'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
     ...nodeInstallLines(stack, false, buildSteps(stack, false)),
     '# A build that wrote its site elsewhere stops here, saying how to tell the platform where it is.',
     `RUN test -f ${site}/index.html || { echo 'the build wrote no ${site}/index.html: set "outputDir" in platform.json to the directory it writes the site in' >&2; exit 1; }`,
@@ -317,7 +329,12 @@ export async function generateDockerfile(dir: string, options: DockerfileOptions
       dockerfile = pythonDockerfile(stack, baseImage, port);
       break;
     case 'built-site':
-      dockerfile = builtSiteDockerfile(stack, baseImage, port);
+      dockerfile = builtSiteDockerfile(
+        stack,
+        baseImage,
+        parseOrThrow(ImageReferenceSchema, options.buildImage ?? debianBaseImage(), 'the build image'),
+        port,
+      );
       files[`${GENERATED_DIR}/static-server.js`] = await readFile(STATIC_SERVER_SOURCE, 'utf8');
       break;
     case 'static':

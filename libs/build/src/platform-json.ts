@@ -53,15 +53,13 @@ export async function readPlatformJson(project: ProjectFiles): Promise<PlatformJ
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
-  const problem =
+  const message =
     issue.code === 'unrecognized_keys'
-      ? 'is not a field of platform.json (it takes build, start, outputDir and port)'
-      : issue.path.length === 0
-        ? 'platform.json must be a JSON object'
-        : issue.message;
-  throw new DomainError(
-    'validation_failed',
-    field ? `platform.json: "${printable(field)}" ${problem}` : `platform.json: ${problem}`,
-    [{ file: PLATFORM_JSON, field: printable(field), reason: issue.code }],
-  );
+      ? `platform.json: "${printable(field)}" is not a field of platform.json (it takes build, start, outputDir and port)`
+      : field
+        ? `platform.json: "${printable(field)}" ${issue.message}`
+        : 'platform.json must be a JSON object';
+  throw new DomainError('validation_failed', message, [
+    { file: PLATFORM_JSON, field: printable(field), reason: issue.code },
+  ]);
 }

@@ -14,10 +14,10 @@ import { buildImage, removeContainerAndImage, runPublished } from './test-suppor
 // The base image may have to be built first, and the build installs Vite and TypeScript from the registry.
 jest.setTimeout(600_000);
 
-const FIXTURE = join(__dirname, '..', '..', '..', 'examples', 'fixtures', 'vite-vanilla-ts');
-const image = `platform-test/built-site:${randomBytes(4).toString('hex')}`;
+const FIXTURES = join(__dirname, '..', '..', '..', 'examples', 'fixtures');
+const run = randomBytes(4).toString('hex');
 let scratch: string;
-let container: Dockerode.Container | undefined;
+const started: Array<{ container?: Dockerode.Container; image: string }> = [];
 
 interface Answer {
   status: number;
@@ -47,47 +47,53 @@ beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'built-site-'));
 });
 afterAll(async () => {
-  await removeContainerAndImage(container, image);
+  for (const { container, image } of started) await removeContainerAndImage(container, image);
   await rm(scratch, { recursive: true, force: true });
 });
 
-describe('a create-vite app, built and run by the Docker engine', () => {
-  it('serves the built page and its hashed script, cached for a year, gzipped, with index.html for routes', async () => {
-    const dir = join(scratch, 'app');
-    await cp(FIXTURE, dir, { recursive: true });
-    const recipe = await generateDockerfile(dir, { port: 3000 });
-    expect(recipe.stack).toMatchObject({ kind: 'built-site', outputDir: 'dist' });
-    await writeBuildFiles(dir, recipe);
-    await buildImage(packDirectory(dir) as unknown as NodeJS.ReadableStream, image, recipe.dockerfilePath);
+describe('create-vite apps, built and run by the Docker engine', () => {
+  it.each(['vite-vanilla-ts', 'vite-react-ts'])(
+    '%s: serves the built page and its hashed script, cached for a year, gzipped, with index.html for routes',
+    async (fixture) => {
+      const image = `platform-test/built-site-${fixture}:${run}`;
+      const entry: (typeof started)[number] = { image };
+      started.push(entry);
+      const dir = join(scratch, fixture);
+      await cp(join(FIXTURES, fixture), dir, { recursive: true });
+      const recipe = await generateDockerfile(dir, { port: 3000 });
+      expect(recipe.stack).toMatchObject({ kind: 'built-site', outputDir: 'dist' });
+      await writeBuildFiles(dir, recipe);
+      await buildImage(packDirectory(dir) as unknown as NodeJS.ReadableStream, image, recipe.dockerfilePath);
 
-    let hostPort: string;
-    ({ container, hostPort } = await runPublished(image, 3000));
-    const home = await eventually(() => get(hostPort, '/'), 20_000, 200);
-    expect(home).toMatchObject({ status: 200, headers: { 'cache-control': 'no-cache' } });
-    // The built page, not the source one that loads /src/main.ts and shows nothing.
-    expect(home.body).not.toContain('/src/main.ts');
-    const script = /<script type="module" crossorigin src="(\/assets\/index-[A-Za-z0-9_-]{8}\.js)"><\/script>/.exec(
-      home.body,
-    );
-    expect(script).not.toBeNull();
+      const { container, hostPort } = await runPublished(image, 3000);
+      entry.container = container;
+      const home = await eventually(() => get(hostPort, '/'), 20_000, 200);
+      expect(home).toMatchObject({ status: 200, headers: { 'cache-control': 'no-cache' } });
+      // The built page, not the source one that loads /src/main.ts and shows nothing.
+      expect(home.body).not.toContain('/src/main.ts');
+      const script = /<script type="module" crossorigin src="(\/assets\/index-[A-Za-z0-9_-]{8}\.js)"><\/script>/.exec(
+        home.body,
+      );
+      expect(script).not.toBeNull();
 
-    const asset = await get(hostPort, script![1], { 'accept-encoding': 'gzip' });
-    expect(asset).toMatchObject({
-      status: 200,
-      headers: {
-        'cache-control': 'public, max-age=31536000, immutable',
-        'content-encoding': 'gzip',
-        'content-type': 'text/javascript; charset=utf-8',
-      },
-    });
-    // The counter the template's main.ts sets up, compiled into the bundle.
-    expect(asset.body).toContain('counter');
+      const asset = await get(hostPort, script![1], { 'accept-encoding': 'gzip' });
+      expect(asset).toMatchObject({
+        status: 200,
+        headers: {
+          'cache-control': 'public, max-age=31536000, immutable',
+          'content-encoding': 'gzip',
+          'content-type': 'text/javascript; charset=utf-8',
+        },
+      });
+      // The page the template's main.ts or App.tsx writes, compiled into the bundle.
+      expect(asset.body).toContain('Get started');
 
-    const route = await get(hostPort, '/some/route');
-    expect(route).toMatchObject({ status: 200, body: home.body });
-    expect((await get(hostPort, '/assets/missing-Ab12Cd34.js')).status).toBe(404);
+      const route = await get(hostPort, '/some/route');
+      expect(route).toMatchObject({ status: 200, body: home.body });
+      expect((await get(hostPort, '/assets/missing-Ab12Cd34.js')).status).toBe(404);
 
-    await container.stop({ t: 10 });
-    expect((await container.inspect()).State.ExitCode).toBe(0);
-  });
+      await container.stop({ t: 10 });
+      expect((await container.inspect()).State.ExitCode).toBe(0);
+    },
+  );
 });

@@ -103,6 +103,18 @@ describe('apps made by the usual generators', () => {
     expect(dockerfile.endsWith('CMD ["node","./bin/www"]\n')).toBe(true);
   });
 
+  it('create-next-app: a Node.js server, built first with NODE_ENV=production, started by next start', async () => {
+    const { stack, dockerfile } = await generateDockerfile(join(FIXTURES, 'next-app'));
+    expect(stack).toMatchObject({ kind: 'node', start: { script: 'start', command: ['next', 'start'] }, build: true });
+    expect(stack.notes).toEqual([
+      'a Node.js app, started with package.json\'s start script "next start"; its build script "next build" runs first, with NODE_ENV=production',
+    ]);
+    expect(dockerfile).toContain(
+      '\nRUN npm ci\nCOPY . .\nENV NODE_ENV=production\nRUN npm run build && npm prune --omit=dev\n',
+    );
+    expect(dockerfile.endsWith('CMD ["next","start"]\n')).toBe(true);
+  });
+
   it('a plain WSGI application: served by gunicorn', async () => {
     const { stack, dockerfile } = await generateDockerfile(join(FIXTURES, 'python-wsgi'));
     expect(stack).toMatchObject({ kind: 'python', server: 'gunicorn', app: 'wsgi:application', entry: 'wsgi.py' });

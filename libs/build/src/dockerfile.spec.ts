@@ -478,6 +478,35 @@ describe('static sites', () => {
   });
 });
 
+describe('sites built by Node.js', () => {
+  it('install everything with their package manager, build without pruning, and keep only the site', async () => {
+    const dir = await project({
+      'package.json': packageJson({ packageManager: 'pnpm@9.12.0', scripts: { build: 'astro build' } }),
+      'pnpm-lock.yaml': "lockfileVersion: '9.0'\n",
+      'astro.config.mjs': "export default defineConfig({ outDir: './public-site' })\n",
+    });
+    const { stack, dockerfile } = await generateDockerfile(dir);
+    expect(stack).toMatchObject({ kind: 'built-site', packageManager: 'pnpm', outputDir: 'public-site' });
+    expect(stack.notes).toContain(
+      "the site is served from public-site/ (astro.config.mjs sets Astro's outDir), with index.html for the app's routes",
+    );
+    expect(dockerfile).toContain(
+      '\nRUN npm install --global pnpm@9.12.0\n# The manifests first, so that the dependency layer is reused while they do not change.\nCOPY package.json pnpm-lock.yaml ./\nRUN pnpm install --frozen-lockfile\nCOPY . .\nENV NODE_ENV=production\nRUN pnpm run build\n',
+    );
+    expect(dockerfile).toContain('\nCOPY --from=build /app/public-site/ /srv/site/\n');
+  });
+
+  it("find Create React App's output in build/", async () => {
+    const dir = await project({
+      'package.json': packageJson({
+        scripts: { build: 'react-scripts build' },
+        dependencies: { 'react-scripts': '5.0.1' },
+      }),
+    });
+    expect(await detectStack(dir)).toMatchObject({ kind: 'built-site', outputDir: 'build' });
+  });
+});
+
 describe('projects the platform cannot build', () => {
   it('are refused, saying what was looked for and what was found', async () => {
     const empty = await project({ 'README.md': '# hi' });

@@ -37,7 +37,7 @@ const STATIC_SITE_IN_IMAGE = '/srv/site';
 export interface DockerfileOptions {
   /** The FROM image; by default nodeBaseImage() for Node.js apps and static sites, pythonBaseImage() for Python apps. */
   readonly baseImage?: string;
-  /** Where sites built by Node.js are built (see builtSiteDockerfile); by default debianBaseImage(). */
+  /** Where Node.js projects with a build are built (see nodeBuildStages); by default debianBaseImage(). */
   readonly buildImage?: string;
   /** The port the app listens on: set as PORT and exposed. platform.json's port, when it names one, wins. */
   readonly port?: number;
@@ -164,7 +164,24 @@ function nodeInstallLines(stack: NodeInstall, production: boolean, build: readon
   return lines;
 }
 
-function nodeDockerfile(stack: NodeStack, baseImage: string, port: number): string {
+/**
+ * The stages a build by Node.js starts with. Build tools bring native addons (Vite's rolldown, Tailwind's
+ * lightningcss, esbuild, sharp) that need more of the C library than the platform's Node.js image carries, so
+ * builds run on the Debian image, with the Node.js image's own Node.js and npm.
+ */
+function nodeBuildStages(baseImage: string, buildImage: string): string[] {
+  return [
+    `FROM ${baseImage} AS node`,
+    `FROM ${buildImage} AS build`,
+    'COPY --from=node /usr/bin/node /usr/bin/node',
+    'COPY --from=node /usr/lib/node_modules/npm /usr/lib/node_modules/npm',
+    'RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/bin/npx',
+    'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
+  ];
+}
+
+/** Built (see nodeBuildStages) and pruned in a stage of its own when it has a build; run on the Node.js image. */
+function nodeDockerfile(stack: NodeStack, baseImage: string, buildImage: string, port: number): string {
   const command =
     'main' in stack.start
       ? ['node', stack.start.main]
@@ -182,8 +199,17 @@ function nodeDockerfile(stack: NodeStack, baseImage: string, port: number): stri
     ...header(
       `a Node.js app: dependencies installed with ${installedWith(stack)}${stack.build ? `, built with ${built}` : ''}, started with ${started}`,
     ),
-    `FROM ${baseImage}`,
-    ...nodeInstallLines(stack, !stack.build, stack.build ? buildSteps(stack, true) : []),
+    ...(stack.build
+      ? [
+          ...nodeBuildStages(baseImage, buildImage),
+          ...nodeInstallLines(stack, false, buildSteps(stack, true)),
+          `FROM ${baseImage}`,
+          'WORKDIR /app',
+          '# The app as built, without its development dependencies.',
+          'COPY --from=build /app /app',
+          'ENV NODE_ENV=production',
+        ]
+      : [`FROM ${baseImage}`, ...nodeInstallLines(stack, true, [])]),
   ];
   if (!('main' in stack.start) && stack.start.command) {
     lines.push(
@@ -197,11 +223,7 @@ function nodeDockerfile(stack: NodeStack, baseImage: string, port: number): stri
 
 // ---- sites built by Node.js ---------------------------------------------------------------------------------
 
-/**
- * Two stages: the build, with everything it needs; then the built site alone, served by the platform's file server.
- * Build tools bring native addons (Vite's rolldown, esbuild, sharp) that need more of the C library than the
- * platform's Node.js image carries, so the build runs on the Debian image with that image's Node.js and npm.
- */
+/** The build, with everything it needs (see nodeBuildStages); then the site alone, served by the platform's file server. */
 function builtSiteDockerfile(stack: BuiltSiteStack, baseImage: string, buildImage: string, port: number): string {
   const site = stack.outputDir;
   const built = stack.buildCommand !== undefined ? "platform.json's build" : 'its build script';
@@ -209,13 +231,7 @@ function builtSiteDockerfile(stack: BuiltSiteStack, baseImage: string, buildImag
     ...header(
       `a static site: dependencies installed with ${installedWith(stack)}, built with ${built} into ${site}/, served by the platform's small file server`,
     ),
-    `FROM ${baseImage} AS node`,
-    `FROM ${buildImage} AS build`,
-    '# Node.js and npm as the Node.js image has them, on a system with the libraries native addons need.',
-    'COPY --from=node /usr/bin/node /usr/bin/node',
-    'COPY --from=node /usr/lib/node_modules/npm /usr/lib/node_modules/npm',
-    'RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/bin/npx',
-    'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
+    ...nodeBuildStages(baseImage, buildImage),
     ...nodeInstallLines(stack, false, buildSteps(stack, false)),
     '# A build that wrote its site elsewhere stops here, saying how to tell the platform where it is.',
     `RUN test -f ${site}/index.html || { echo 'the build wrote no ${site}/index.html: set "outputDir" in platform.json to the directory it writes the site in' >&2; exit 1; }`,
@@ -311,6 +327,7 @@ export async function generateDockerfile(dir: string, options: DockerfileOptions
     options.baseImage ?? (stack.kind === 'python' ? pythonBaseImage() : nodeBaseImage()),
     'the base image',
   );
+  const buildImage = parseOrThrow(ImageReferenceSchema, options.buildImage ?? debianBaseImage(), 'the build image');
   if (await exists(join(dir, GENERATED_DIR))) {
     throw new DomainError(
       'validation_failed',
@@ -323,18 +340,13 @@ export async function generateDockerfile(dir: string, options: DockerfileOptions
   const files: Record<string, string> = {};
   switch (stack.kind) {
     case 'node':
-      dockerfile = nodeDockerfile(stack, baseImage, port);
+      dockerfile = nodeDockerfile(stack, baseImage, buildImage, port);
       break;
     case 'python':
       dockerfile = pythonDockerfile(stack, baseImage, port);
       break;
     case 'built-site':
-      dockerfile = builtSiteDockerfile(
-        stack,
-        baseImage,
-        parseOrThrow(ImageReferenceSchema, options.buildImage ?? debianBaseImage(), 'the build image'),
-        port,
-      );
+      dockerfile = builtSiteDockerfile(stack, baseImage, buildImage, port);
       files[`${GENERATED_DIR}/static-server.js`] = await readFile(STATIC_SERVER_SOURCE, 'utf8');
       break;
     case 'static':

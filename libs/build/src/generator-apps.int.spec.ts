@@ -9,7 +9,7 @@ import { ensureBaseImages } from './base-images';
 import { generateDockerfile, writeBuildFiles } from './dockerfile';
 import { buildImage, removeContainerAndImage, runPublished } from './test-support';
 
-// The base images may have to be built first, and express-generator's app installs from the registry.
+// The base images may have to be built first, and the apps install from the registry (Next.js's build takes minutes).
 jest.setTimeout(600_000);
 
 /** Server apps as their generators made them (examples/fixtures/README.md); create-vite's are in built-site.int.spec.ts. */
@@ -19,7 +19,7 @@ let scratch: string;
 const started: Array<{ container?: Dockerode.Container; image: string }> = [];
 
 beforeAll(async () => {
-  await ensureBaseImages(['node', 'python']);
+  await ensureBaseImages(['node', 'debian', 'python']);
   scratch = await mkdtemp(join(tmpdir(), 'generator-apps-'));
 });
 afterAll(async () => {
@@ -30,6 +30,8 @@ afterAll(async () => {
 describe('server apps made by the usual generators, built and run by the Docker engine', () => {
   it.each([
     { fixture: 'express-app', kind: 'node', page: '<p>Welcome to Express</p>' },
+    // Rendered by next start from the build, with Tailwind's native CSS compiler having run on the build image.
+    { fixture: 'next-app', kind: 'node', page: 'To get started, edit the' },
     { fixture: 'python-wsgi', kind: 'python', page: '<h1>Hello from plain WSGI</h1><p>You asked for /.</p>' },
   ])('$fixture answers its own home page', async ({ fixture, kind, page }) => {
     const image = `platform-test/generator-${fixture}:${run}`;

@@ -34,7 +34,6 @@ describe('apps made by the usual generators', () => {
         "# A Dockerfile at the project's root replaces this one: the project's own Dockerfile is always used when there is one.",
         `FROM ${DEFAULT_NODE_BASE_IMAGE} AS node`,
         `FROM ${DEFAULT_DEBIAN_BASE_IMAGE} AS build`,
-        '# Node.js and npm as the Node.js image has them, on a system with the libraries native addons need.',
         'COPY --from=node /usr/bin/node /usr/bin/node',
         'COPY --from=node /usr/lib/node_modules/npm /usr/lib/node_modules/npm',
         'RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/bin/npx',
@@ -111,6 +110,13 @@ describe('apps made by the usual generators', () => {
     ]);
     expect(dockerfile).toContain(
       '\nRUN npm ci\nCOPY . .\nENV NODE_ENV=production\nRUN npm run build && npm prune --omit=dev\n',
+    );
+    // Built on the Debian image, whose C library Tailwind's lightningcss needs; run on the Node.js image.
+    expect(dockerfile).toContain(
+      `\nFROM ${DEFAULT_NODE_BASE_IMAGE} AS node\nFROM ${DEFAULT_DEBIAN_BASE_IMAGE} AS build\nCOPY --from=node /usr/bin/node /usr/bin/node\n`,
+    );
+    expect(dockerfile).toContain(
+      `\nFROM ${DEFAULT_NODE_BASE_IMAGE}\nWORKDIR /app\n# The app as built, without its development dependencies.\nCOPY --from=build /app /app\n`,
     );
     expect(dockerfile.endsWith('CMD ["next","start"]\n')).toBe(true);
   });

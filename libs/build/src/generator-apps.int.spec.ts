@@ -30,6 +30,8 @@ afterAll(async () => {
 describe('server apps made by the usual generators, built and run by the Docker engine', () => {
   it.each([
     { fixture: 'express-app', kind: 'node', page: '<p>Welcome to Express</p>' },
+    // fastify-cli listens on every address inside a container, and on PORT.
+    { fixture: 'fastify-app', kind: 'node', page: '{"root":true}' },
     // Rendered by next start from the build, with Tailwind's native CSS compiler having run on the build image.
     { fixture: 'next-app', kind: 'node', page: 'To get started, edit the' },
     { fixture: 'python-wsgi', kind: 'python', page: '<h1>Hello from plain WSGI</h1><p>You asked for /.</p>' },

@@ -121,6 +121,16 @@ describe('apps made by the usual generators', () => {
     expect(dockerfile.endsWith('CMD ["next","start"]\n')).toBe(true);
   });
 
+  it('fastify-cli generate: a Node.js server started with fastify start, run directly', async () => {
+    const { stack, dockerfile } = await generateDockerfile(join(FIXTURES, 'fastify-app'));
+    expect(stack).toMatchObject({
+      kind: 'node',
+      start: { script: 'start', command: ['fastify', 'start', '-l', 'info', 'app.js'] },
+      build: false,
+    });
+    expect(dockerfile).toContain('\nENV PATH=/app/node_modules/.bin:$PATH\n');
+  });
+
   it('a plain WSGI application: served by gunicorn', async () => {
     const { stack, dockerfile } = await generateDockerfile(join(FIXTURES, 'python-wsgi'));
     expect(stack).toMatchObject({ kind: 'python', server: 'gunicorn', app: 'wsgi:application', entry: 'wsgi.py' });

@@ -12,6 +12,14 @@ export function nodeBaseImage(env: NodeJS.ProcessEnv = process.env): string {
   return env.PLATFORM_NODE_BASE_IMAGE?.trim() || DEFAULT_NODE_BASE_IMAGE;
 }
 
+/**
+ * `PLATFORM_DEBIAN_BASE_IMAGE`, or the locally built default: where sites are built, since build tools bring native
+ * addons that need more of the C library than the Node.js image carries.
+ */
+export function debianBaseImage(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PLATFORM_DEBIAN_BASE_IMAGE?.trim() || DEFAULT_DEBIAN_BASE_IMAGE;
+}
+
 /** `PLATFORM_PYTHON_BASE_IMAGE`, or the locally built default. */
 export function pythonBaseImage(env: NodeJS.ProcessEnv = process.env): string {
   return env.PLATFORM_PYTHON_BASE_IMAGE?.trim() || DEFAULT_PYTHON_BASE_IMAGE;

@@ -37,6 +37,10 @@ export interface BuildContext {
   dispose(): Promise<void>;
 }
 
+/** How to change what detection chose, said in every build log with a generated Dockerfile. */
+export const OVERRIDE_HINT =
+  'to build differently, add a platform.json at the project root with any of "build" (a command), "start" (a command), "outputDir" (where the build writes a static site) and "port", or a Dockerfile of your own';
+
 /** One line saying which stack was detected and how the image is built. */
 function summary(recipe: BuildRecipe): string {
   const { stack } = recipe;
@@ -48,11 +52,15 @@ function summary(recipe: BuildRecipe): string {
       const start =
         'main' in stack.start
           ? `node ${stack.start.main}`
-          : `its start script${stack.start.command ? ` "${stack.start.command.join(' ')}"` : ''}`;
+          : 'platformJson' in stack.start
+            ? "platform.json's start"
+            : `its start script${stack.start.command ? ` "${stack.start.command.join(' ')}"` : ''}`;
       return `detected stack: Node.js (${manager}, ${stack.lockfile ?? 'no lockfile'}, started with ${start}) — no Dockerfile in the project, so the platform generated ${recipe.dockerfilePath}`;
     }
     case 'python':
       return `detected stack: Python (${stack.dependencies}, ${stack.app} served by ${stack.server}) — no Dockerfile in the project, so the platform generated ${recipe.dockerfilePath}`;
+    case 'built-site':
+      return `detected stack: a static site built by Node.js (${stack.packageManager === 'yarn-berry' ? 'yarn' : stack.packageManager}, ${stack.lockfile ?? 'no lockfile'}, served from ${stack.outputDir}/) — no Dockerfile in the project, so the platform generated ${recipe.dockerfilePath}`;
     case 'static':
       return `detected stack: a static site (serving ${stack.root === '.' ? 'the project' : `${stack.root}/`}) — no Dockerfile in the project, so the platform generated ${recipe.dockerfilePath}`;
   }
@@ -89,8 +97,11 @@ export async function prepareBuildContext(
     }
     const recipe = await generateDockerfile(dir, { baseImage: options.baseImage, port: options.port });
     if (recipe.stack.kind !== 'dockerfile') await writeBuildFiles(dir, recipe);
-    // A project's own Dockerfile comes with one note only, which the summary says already.
-    notes.push(summary(recipe), ...(recipe.stack.kind === 'dockerfile' ? [] : recipe.stack.notes));
+    // The first note of a project's own Dockerfile is what the summary says already.
+    notes.push(
+      summary(recipe),
+      ...(recipe.stack.kind === 'dockerfile' ? recipe.stack.notes.slice(1) : [...recipe.stack.notes, OVERRIDE_HINT]),
+    );
 
     const path = join(root, 'context.tar.gz');
     await pipeline(

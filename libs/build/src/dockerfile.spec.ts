@@ -81,7 +81,7 @@ describe('Node.js apps', () => {
       build: false,
       installNeedsSources: false,
       configFiles: [],
-      notes: [],
+      notes: ['a Node.js app, started with package.json\'s start script "node server.js"'],
     });
     expect(recipe.dockerfilePath).toBe('.platform-build/Dockerfile');
     expect(recipe.dockerfile).toBe(
@@ -96,7 +96,7 @@ describe('Node.js apps', () => {
         'RUN npm ci --omit=dev',
         'COPY . .',
         'ENV NODE_ENV=production',
-        '# The start script run directly, as npm would but without its shell, so that SIGTERM reaches the app.',
+        '# The start command run directly, as npm would but without its shell, so that SIGTERM reaches the app.',
         'ENV PATH=/app/node_modules/.bin:$PATH',
         'ENV PORT=3000',
         'EXPOSE 3000',
@@ -137,7 +137,10 @@ describe('Node.js apps', () => {
     const execScript = await detectStack(
       await project({ 'package.json': packageJson({ scripts: { start: 'exec node "my server.js"' } }) }),
     );
-    expect(execScript.notes).toEqual(['no lockfile for npm: dependencies are resolved afresh on every build']);
+    expect(execScript.notes).toEqual([
+      'a Node.js app, started with package.json\'s start script "exec node "my server.js""',
+      'no lockfile for npm: dependencies are resolved afresh on every build',
+    ]);
 
     expect(
       await detectStack(await project({ 'package.json': packageJson({ scripts: { start: 'exec node server.js' } }) })),
@@ -188,7 +191,7 @@ describe('Node.js apps', () => {
       configFiles: ['.npmrc'],
     });
     expect(dockerfile).toContain(
-      '\nCOPY package.json package-lock.json .npmrc ./\nRUN npm ci\nCOPY . .\nRUN npm run build && npm prune --omit=dev\n',
+      '\nCOPY package.json package-lock.json .npmrc ./\nRUN npm ci\nCOPY . .\nENV NODE_ENV=production\nRUN npm run build && npm prune --omit=dev\n',
     );
     expect(dockerfile).toContain('built with its build script, started with "node dist/index.js"');
     expect(dockerfile.endsWith('CMD ["node","dist/index.js"]\n')).toBe(true);
@@ -208,7 +211,10 @@ describe('Node.js apps', () => {
   it('without a lockfile: npm install, and a note saying so', async () => {
     const dir = await project({ 'package.json': packageJson({ scripts: { start: 'node .' } }) });
     const { stack, dockerfile } = await generateDockerfile(dir);
-    expect(stack.notes).toEqual(['no lockfile for npm: dependencies are resolved afresh on every build']);
+    expect(stack.notes).toEqual([
+      'a Node.js app, started with package.json\'s start script "node ."',
+      'no lockfile for npm: dependencies are resolved afresh on every build',
+    ]);
     expect(dockerfile).toContain('\nCOPY package.json ./\nRUN npm install --omit=dev\n');
   });
 
@@ -235,7 +241,7 @@ describe('Node.js apps', () => {
     expect(dockerfile).toContain('\nRUN npm install --global @yarnpkg/cli-dist@4\n');
     expect(dockerfile).toContain('\nENV YARN_NODE_LINKER=node-modules\n');
     expect(dockerfile).toContain(
-      '\nCOPY package.json yarn.lock .yarnrc.yml ./\nRUN yarn install --immutable\nCOPY . .\nRUN yarn run build\n',
+      '\nCOPY package.json yarn.lock .yarnrc.yml ./\nRUN yarn install --immutable\nCOPY . .\nENV NODE_ENV=production\nRUN yarn run build\n',
     );
   });
 
@@ -252,12 +258,13 @@ describe('Node.js apps', () => {
     const { stack, dockerfile } = await generateDockerfile(dir);
     expect(stack).toMatchObject({ packageManager: 'pnpm', lockfile: 'pnpm-lock.yaml' });
     expect(stack.notes).toEqual([
+      'a Node.js app, started with package.json\'s start script "node server.js"; its build script "vite build" runs first, with NODE_ENV=production',
       'several lockfiles (pnpm-lock.yaml, package-lock.json): installing with pnpm',
       'package.json asks for Node.js ">=22"; the app runs on the base image\'s Node.js',
     ]);
     expect(dockerfile).toContain('\nRUN npm install --global pnpm@9.12.0\n');
     expect(dockerfile).toContain(
-      '\nCOPY package.json pnpm-lock.yaml ./\nRUN pnpm install --frozen-lockfile\nCOPY . .\nRUN pnpm run build && pnpm prune --prod\n',
+      '\nCOPY package.json pnpm-lock.yaml ./\nRUN pnpm install --frozen-lockfile\nCOPY . .\nENV NODE_ENV=production\nRUN pnpm run build && pnpm prune --prod\n',
     );
   });
 
@@ -465,9 +472,38 @@ describe('static sites', () => {
       kind: 'static',
       root: 'public',
       notes: [
-        'package.json without a start script, a main file, server.js or index.js: serving public/ as a static site',
+        'package.json without a start script, a build script, a main file, server.js or index.js: serving public/ as a static site',
       ],
     });
+  });
+});
+
+describe('sites built by Node.js', () => {
+  it('install everything with their package manager, build without pruning, and keep only the site', async () => {
+    const dir = await project({
+      'package.json': packageJson({ packageManager: 'pnpm@9.12.0', scripts: { build: 'astro build' } }),
+      'pnpm-lock.yaml': "lockfileVersion: '9.0'\n",
+      'astro.config.mjs': "export default defineConfig({ outDir: './public-site' })\n",
+    });
+    const { stack, dockerfile } = await generateDockerfile(dir);
+    expect(stack).toMatchObject({ kind: 'built-site', packageManager: 'pnpm', outputDir: 'public-site' });
+    expect(stack.notes).toContain(
+      "the site is served from public-site/ (astro.config.mjs sets Astro's outDir), with index.html for the app's routes",
+    );
+    expect(dockerfile).toContain(
+      '\nRUN npm install --global pnpm@9.12.0\n# The manifests first, so that the dependency layer is reused while they do not change.\nCOPY package.json pnpm-lock.yaml ./\nRUN pnpm install --frozen-lockfile\nCOPY . .\nENV NODE_ENV=production\nRUN pnpm run build\n',
+    );
+    expect(dockerfile).toContain('\nCOPY --from=build /app/public-site/ /srv/site/\n');
+  });
+
+  it("find Create React App's output in build/", async () => {
+    const dir = await project({
+      'package.json': packageJson({
+        scripts: { build: 'react-scripts build' },
+        dependencies: { 'react-scripts': '5.0.1' },
+      }),
+    });
+    expect(await detectStack(dir)).toMatchObject({ kind: 'built-site', outputDir: 'build' });
   });
 });
 

@@ -2,11 +2,13 @@ import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DomainError, ImageReferenceSchema, parseOrThrow } from '@platform/contracts';
-import { nodeBaseImage, pythonBaseImage } from './base-images';
+import { debianBaseImage, nodeBaseImage, pythonBaseImage } from './base-images';
 import { ProjectFiles } from './project-files';
 import {
   detectStack,
+  type BuiltSiteStack,
   type DetectedStack,
+  type NodeInstall,
   type NodePackageManager,
   type NodeStack,
   type PythonStack,
@@ -35,7 +37,9 @@ const STATIC_SITE_IN_IMAGE = '/srv/site';
 export interface DockerfileOptions {
   /** The FROM image; by default nodeBaseImage() for Node.js apps and static sites, pythonBaseImage() for Python apps. */
   readonly baseImage?: string;
-  /** The port the app listens on: set as PORT and exposed. */
+  /** Where Node.js projects with a build are built (see nodeBuildStages); by default debianBaseImage(). */
+  readonly buildImage?: string;
+  /** The port the app listens on: set as PORT and exposed. platform.json's port, when it names one, wins. */
   readonly port?: number;
 }
 
@@ -73,7 +77,7 @@ const MANAGER_NAMES: Record<NodePackageManager, string> = {
 };
 
 /** The install command; `production` leaves development dependencies out. */
-function installCommand(stack: NodeStack, production: boolean): string {
+function installCommand(stack: NodeInstall, production: boolean): string {
   const locked = stack.lockfile !== undefined;
   switch (stack.packageManager) {
     case 'npm':
@@ -88,35 +92,44 @@ function installCommand(stack: NodeStack, production: boolean): string {
   }
 }
 
-/** Builds with development dependencies installed, then drops them from the image. */
-function buildCommand(stack: NodeStack): string {
+/** What drops development dependencies once the build has run; Yarn 2+ has none without a plugin. */
+function pruneCommand(stack: NodeInstall): string | undefined {
   switch (stack.packageManager) {
     case 'npm':
-      return 'npm run build && npm prune --omit=dev';
+      return 'npm prune --omit=dev';
     case 'yarn':
-      return `yarn run build && ${installCommand(stack, true)} --ignore-scripts --prefer-offline`;
+      return `${installCommand(stack, true)} --ignore-scripts --prefer-offline`;
     case 'yarn-berry':
-      return 'yarn run build';
+      return undefined;
     case 'pnpm':
-      return 'pnpm run build && pnpm prune --prod';
+      return 'pnpm prune --prod';
   }
 }
 
-function nodeDockerfile(stack: NodeStack, baseImage: string, port: number): string {
-  const installedFrom = stack.lockfile ? ` from ${stack.lockfile}` : ' (no lockfile)';
-  const command = 'main' in stack.start ? ['node', stack.start.main] : (stack.start.command ?? ['npm', 'start']);
-  const started =
-    'script' in stack.start && stack.start.command
-      ? `its start script "${command.join(' ')}"`
-      : `"${command.join(' ')}"`;
-  const lines = [
-    ...header(
-      `a Node.js app: dependencies installed with ${MANAGER_NAMES[stack.packageManager]}${installedFrom}${stack.build ? ', built with its build script' : ''}, started with ${started}`,
-    ),
-    `FROM ${baseImage}`,
-    'WORKDIR /app',
-    'ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false',
-  ];
+/**
+ * The build, with development dependencies installed: the build script, or platform.json's build run by the
+ * shell in exec form (JSON-quoted, so that the Dockerfile never reads the project's text as its own syntax);
+ * `prune` then drops the development dependencies from the image.
+ */
+function buildSteps(stack: NodeInstall, prune: boolean): string[] {
+  const pruning = prune ? pruneCommand(stack) : undefined;
+  if (stack.buildCommand !== undefined) {
+    return [`RUN ${JSON.stringify(['/bin/sh', '-c', stack.buildCommand])}`, ...(pruning ? [`RUN ${pruning}`] : [])];
+  }
+  const script = `${stack.packageManager === 'yarn-berry' ? 'yarn' : stack.packageManager} run build`;
+  return [`RUN ${pruning ? `${script} && ${pruning}` : script}`];
+}
+
+function installedWith(stack: NodeInstall): string {
+  return `${MANAGER_NAMES[stack.packageManager]}${stack.lockfile ? ` from ${stack.lockfile}` : ' (no lockfile)'}`;
+}
+
+/**
+ * The package manager and the dependencies, then the sources and `build`, under NODE_ENV=production from the
+ * build on (what build tools and servers expect; set after installing, so that development dependencies install).
+ */
+function nodeInstallLines(stack: NodeInstall, production: boolean, build: readonly string[]): string[] {
+  const lines = ['WORKDIR /app', 'ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false'];
   if (stack.packageManager !== 'npm') {
     const { name, defaultVersion } = PACKAGE_MANAGER_PACKAGES[stack.packageManager];
     lines.push(
@@ -131,14 +144,12 @@ function nodeDockerfile(stack: NodeStack, baseImage: string, port: number): stri
       'ENV YARN_NODE_LINKER=node-modules',
     );
   }
-  const install = `RUN ${installCommand(stack, !stack.build)}`;
-  const build = stack.build ? [`RUN ${buildCommand(stack)}`] : [];
+  const install = `RUN ${installCommand(stack, production)}`;
   if (stack.installNeedsSources) {
     lines.push(
       '# Workspaces or local dependencies: the whole project is needed before installing.',
       'COPY . .',
       install,
-      ...build,
     );
   } else {
     const manifests = ['package.json', ...(stack.lockfile ? [stack.lockfile] : []), ...stack.configFiles];
@@ -147,17 +158,88 @@ function nodeDockerfile(stack: NodeStack, baseImage: string, port: number): stri
       `COPY ${manifests.join(' ')} ./`,
       install,
       'COPY . .',
-      ...build,
     );
   }
-  lines.push('ENV NODE_ENV=production');
-  if ('script' in stack.start && stack.start.command) {
+  lines.push('ENV NODE_ENV=production', ...build);
+  return lines;
+}
+
+/**
+ * The stages a build by Node.js starts with. Build tools bring native addons (Vite's rolldown, Tailwind's
+ * lightningcss, esbuild, sharp) that need more of the C library than the platform's Node.js image carries, so
+ * builds run on the Debian image, with the Node.js image's own Node.js and npm.
+ */
+function nodeBuildStages(baseImage: string, buildImage: string): string[] {
+  return [
+    `FROM ${baseImage} AS node`,
+    `FROM ${buildImage} AS build`,
+    'COPY --from=node /usr/bin/node /usr/bin/node',
+    'COPY --from=node /usr/lib/node_modules/npm /usr/lib/node_modules/npm',
+    'RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/bin/npx',
+    'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
+  ];
+}
+
+/** Built (see nodeBuildStages) and pruned in a stage of its own when it has a build; run on the Node.js image. */
+function nodeDockerfile(stack: NodeStack, baseImage: string, buildImage: string, port: number): string {
+  const command =
+    'main' in stack.start
+      ? ['node', stack.start.main]
+      : 'script' in stack.start
+        ? (stack.start.command ?? ['npm', 'start'])
+        : (stack.start.command ?? ['/bin/sh', '-c', stack.start.platformJson]);
+  const started =
+    'script' in stack.start && stack.start.command
+      ? `its start script "${command.join(' ')}"`
+      : 'platformJson' in stack.start
+        ? "platform.json's start"
+        : `"${command.join(' ')}"`;
+  const built = stack.buildCommand !== undefined ? "platform.json's build" : 'its build script';
+  const lines = [
+    ...header(
+      `a Node.js app: dependencies installed with ${installedWith(stack)}${stack.build ? `, built with ${built}` : ''}, started with ${started}`,
+    ),
+    ...(stack.build
+      ? [
+          ...nodeBuildStages(baseImage, buildImage),
+          ...nodeInstallLines(stack, false, buildSteps(stack, true)),
+          `FROM ${baseImage}`,
+          'WORKDIR /app',
+          '# The app as built, without its development dependencies.',
+          'COPY --from=build /app /app',
+          'ENV NODE_ENV=production',
+        ]
+      : [`FROM ${baseImage}`, ...nodeInstallLines(stack, true, [])]),
+  ];
+  if (!('main' in stack.start) && stack.start.command) {
     lines.push(
-      '# The start script run directly, as npm would but without its shell, so that SIGTERM reaches the app.',
+      '# The start command run directly, as npm would but without its shell, so that SIGTERM reaches the app.',
       'ENV PATH=/app/node_modules/.bin:$PATH',
     );
   }
   lines.push(...runtime(port, command));
+  return `${lines.join('\n')}\n`;
+}
+
+// ---- sites built by Node.js ---------------------------------------------------------------------------------
+
+/** The build, with everything it needs (see nodeBuildStages); then the site alone, served by the platform's file server. */
+function builtSiteDockerfile(stack: BuiltSiteStack, baseImage: string, buildImage: string, port: number): string {
+  const site = stack.outputDir;
+  const built = stack.buildCommand !== undefined ? "platform.json's build" : 'its build script';
+  const lines = [
+    ...header(
+      `a static site: dependencies installed with ${installedWith(stack)}, built with ${built} into ${site}/, served by the platform's small file server`,
+    ),
+    ...nodeBuildStages(baseImage, buildImage),
+    ...nodeInstallLines(stack, false, buildSteps(stack, false)),
+    '# A build that wrote its site elsewhere stops here, saying how to tell the platform where it is.',
+    `RUN test -f ${site}/index.html || { echo 'the build wrote no ${site}/index.html: set "outputDir" in platform.json to the directory it writes the site in' >&2; exit 1; }`,
+    `FROM ${baseImage}`,
+    `COPY ${GENERATED_DIR}/static-server.js ${STATIC_SERVER_IN_IMAGE}`,
+    `COPY --from=build /app/${site}/ ${STATIC_SITE_IN_IMAGE}/`,
+    ...runtime(port, ['node', STATIC_SERVER_IN_IMAGE, STATIC_SITE_IN_IMAGE, '--built']),
+  ];
   return `${lines.join('\n')}\n`;
 }
 
@@ -239,12 +321,13 @@ export async function generateDockerfile(dir: string, options: DockerfileOptions
       throw new DomainError('validation_failed', 'the project changed while its Dockerfile was read');
     return { stack, dockerfilePath: 'Dockerfile', dockerfile: own, files: {} };
   }
-  const port = parseOrThrow(PortSchema, options.port ?? DEFAULT_APP_PORT, 'the app port');
+  const port = parseOrThrow(PortSchema, stack.port ?? options.port ?? DEFAULT_APP_PORT, 'the app port');
   const baseImage = parseOrThrow(
     ImageReferenceSchema,
     options.baseImage ?? (stack.kind === 'python' ? pythonBaseImage() : nodeBaseImage()),
     'the base image',
   );
+  const buildImage = parseOrThrow(ImageReferenceSchema, options.buildImage ?? debianBaseImage(), 'the build image');
   if (await exists(join(dir, GENERATED_DIR))) {
     throw new DomainError(
       'validation_failed',
@@ -257,10 +340,14 @@ export async function generateDockerfile(dir: string, options: DockerfileOptions
   const files: Record<string, string> = {};
   switch (stack.kind) {
     case 'node':
-      dockerfile = nodeDockerfile(stack, baseImage, port);
+      dockerfile = nodeDockerfile(stack, baseImage, buildImage, port);
       break;
     case 'python':
       dockerfile = pythonDockerfile(stack, baseImage, port);
+      break;
+    case 'built-site':
+      dockerfile = builtSiteDockerfile(stack, baseImage, buildImage, port);
+      files[`${GENERATED_DIR}/static-server.js`] = await readFile(STATIC_SERVER_SOURCE, 'utf8');
       break;
     case 'static':
       dockerfile = staticDockerfile(stack, baseImage, port);

@@ -1,13 +1,18 @@
 // The file server of static sites the platform builds without a Dockerfile of their own, copied into their
-// image (see dockerfile.ts):   node static-server.js <site directory>     listening on $PORT (default 3000)
+// image (see dockerfile.ts):   node static-server.js <site directory> [--built]     listening on $PORT (default 3000)
 // GET and HEAD only; a directory serves its index.html; names starting with "." (but .well-known) are never
-// served; nothing outside the site directory is reachable, through links neither. Stops gracefully on SIGTERM.
+// served; nothing outside the site directory is reachable, through links neither. Text is gzipped for clients
+// that accept it. Stops gracefully on SIGTERM.
+// --built: the site is a bundler's output (Vite, Create React App, Astro…): a path naming no file is a route of
+// the single-page app and gets index.html, and files with a content hash in their name are cached for a year.
 'use strict';
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
+const zlib = require('node:zlib');
 
 const root = fs.realpathSync(path.resolve(process.argv[2] || '.'));
+const built = process.argv.includes('--built');
 const port = Number(process.env.PORT || 3000);
 
 const TYPES = {
@@ -39,6 +44,15 @@ const TYPES = {
   '.webm': 'video/webm',
   '.mp3': 'audio/mpeg',
 };
+
+/** Worth compressing; images, fonts and video already are. */
+const COMPRESSIBLE = /^(text\/|application\/(json|manifest\+json|xml|wasm)|image\/svg\+xml)/;
+
+/**
+ * A bundler's content-hashed name, which changes whenever the content does: Vite's index-BxQ2_a9k.js, Create
+ * React App's 787.3f2a1b4c.chunk.js. The hash has a digit or a capital, so that names like my-component.js are not one.
+ */
+const HASHED_NAME = /[.-](?=[A-Za-z0-9_-]*[0-9A-Z])[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9]+)+$/;
 
 function inside(real) {
   return real === root || real.startsWith(root + path.sep);
@@ -86,24 +100,37 @@ async function handle(request, response) {
   if (request.method !== 'GET' && request.method !== 'HEAD')
     return answer(response, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
   const url = new URL(request.url, 'http://site');
-  const found = await resolve(url.pathname);
+  let found = await resolve(url.pathname);
+  // A route of a single-page app names no file; a missing asset (it has an extension) stays a 404.
+  if (!found && built && !path.extname(url.pathname)) found = await resolve('/');
   if (!found) return answer(response, 404, 'not found\n');
   if (found.redirect) return answer(response, 301, 'moved\n', { location: found.redirect + url.search });
   const modified = found.info.mtime.toUTCString();
+  const type = TYPES[path.extname(found.file).toLowerCase()] || 'application/octet-stream';
+  const compressible = COMPRESSIBLE.test(type);
   const headers = {
-    'content-type': TYPES[path.extname(found.file).toLowerCase()] || 'application/octet-stream',
+    'content-type': type,
     'last-modified': modified,
-    'cache-control': 'no-cache',
+    // index.html names the hashed files of the current build, so it is checked again on every visit.
+    'cache-control': built && HASHED_NAME.test(found.file) ? 'public, max-age=31536000, immutable' : 'no-cache',
     'x-content-type-options': 'nosniff',
+    ...(compressible ? { vary: 'accept-encoding' } : {}),
   };
   const since = request.headers['if-modified-since'];
   if (since && Date.parse(since) >= Math.floor(found.info.mtimeMs / 1000) * 1000) {
     response.writeHead(304, headers);
     return response.end();
   }
-  response.writeHead(200, { ...headers, 'content-length': found.info.size });
+  const gzip = compressible && /\bgzip\b/.test(request.headers['accept-encoding'] || '');
+  response.writeHead(
+    200,
+    gzip ? { ...headers, 'content-encoding': 'gzip' } : { ...headers, 'content-length': found.info.size },
+  );
   if (request.method === 'HEAD') return response.end();
-  fs.createReadStream(found.file)
+  const file = fs.createReadStream(found.file).on('error', () => response.destroy());
+  if (!gzip) return file.pipe(response);
+  file
+    .pipe(zlib.createGzip())
     .on('error', () => response.destroy())
     .pipe(response);
 }

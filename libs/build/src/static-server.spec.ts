@@ -4,11 +4,15 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { freePort } from '@platform/testing';
 
 let scratch: string;
 let server: ChildProcess;
 let port: number;
+/** The same server with --built, serving a bundler's output. */
+let builtServer: ChildProcess;
+let builtPort: number;
 
 interface Answer {
   status: number;
@@ -17,15 +21,27 @@ interface Answer {
 }
 
 /** A request with the path sent exactly as written (no client-side normalisation of "..", "%2e"). */
-function get(path: string, options: { method?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+function get(
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; port?: number } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
-      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers },
+      {
+        host: '127.0.0.1',
+        port: options.port ?? port,
+        path,
+        method: options.method ?? 'GET',
+        headers: options.headers,
+      },
       (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          const body = (response.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body });
+        });
       },
     );
     outgoing.on('error', reject);
@@ -47,21 +63,35 @@ beforeAll(async () => {
   await symlink(join(scratch, 'secret.txt'), join(site, 'leak.txt'));
   await symlink('style.css', join(site, 'alias.css'));
 
-  port = await freePort();
-  server = spawn(process.execPath, [join(__dirname, 'static-server.js'), site], {
-    env: { PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [line] = (await once(server.stdout!, 'data')) as [Buffer];
-  expect(line.toString()).toContain(`on port ${port}`);
+  ({ server, port } = await serve(site));
+
+  const built = join(scratch, 'built');
+  await mkdir(join(built, 'assets'), { recursive: true });
+  await writeFile(join(built, 'index.html'), '<script type="module" src="/assets/index-BxQ2_a9k.js"></script>');
+  await writeFile(join(built, 'assets', 'index-BxQ2_a9k.js'), `console.log(${JSON.stringify('x'.repeat(2000))});`);
+  await writeFile(join(built, 'favicon.svg'), '<svg></svg>');
+  ({ server: builtServer, port: builtPort } = await serve(built, '--built'));
 });
 afterAll(async () => {
-  if (server.exitCode === null) {
-    server.kill('SIGKILL');
-    await once(server, 'exit');
+  for (const running of [server, builtServer]) {
+    if (running && running.exitCode === null) {
+      running.kill('SIGKILL');
+      await once(running, 'exit');
+    }
   }
   await rm(scratch, { recursive: true, force: true });
 });
+
+async function serve(site: string, ...flags: string[]): Promise<{ server: ChildProcess; port: number }> {
+  const listening = await freePort();
+  const started = spawn(process.execPath, [join(__dirname, 'static-server.js'), site, ...flags], {
+    env: { PORT: String(listening) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(started.stdout, 'data')) as [Buffer];
+  expect(line.toString()).toContain(`on port ${listening}`);
+  return { server: started, port: listening };
+}
 
 describe('the static file server', () => {
   it('serves index.html at / and files with their content type', async () => {
@@ -114,6 +144,44 @@ describe('the static file server', () => {
     const first = await get('/style.css');
     const again = await get('/style.css', { headers: { 'if-modified-since': String(first.headers['last-modified']) } });
     expect(again).toMatchObject({ status: 304, body: '' });
+  });
+
+  it('gzips text for clients that accept it, and nothing for those that do not', async () => {
+    const zipped = await get('/style.css', { headers: { 'accept-encoding': 'gzip, br' } });
+    expect(zipped).toMatchObject({
+      status: 200,
+      body: 'body{}',
+      headers: { 'content-encoding': 'gzip', vary: 'accept-encoding' },
+    });
+    expect(zipped.headers['content-length']).toBeUndefined();
+    expect((await get('/style.css')).headers['content-encoding']).toBeUndefined();
+  });
+
+  it('answers routes of a plain site with 404 and caches nothing for long', async () => {
+    expect((await get('/some/route')).status).toBe(404);
+    expect((await get('/style.css')).headers['cache-control']).toBe('no-cache');
+  });
+
+  it("with --built, caches hashed assets for a year, index.html not at all, and answers the app's routes with index.html", async () => {
+    const asset = await get('/assets/index-BxQ2_a9k.js', { port: builtPort, headers: { 'accept-encoding': 'gzip' } });
+    expect(asset).toMatchObject({
+      status: 200,
+      headers: {
+        'cache-control': 'public, max-age=31536000, immutable',
+        'content-encoding': 'gzip',
+        'content-type': 'text/javascript; charset=utf-8',
+      },
+    });
+    expect(asset.body).toContain('x'.repeat(2000));
+    expect((await get('/favicon.svg', { port: builtPort })).headers['cache-control']).toBe('no-cache');
+    for (const path of ['/', '/some/route']) {
+      expect(await get(path, { port: builtPort })).toMatchObject({
+        status: 200,
+        body: expect.stringContaining('/assets/index-BxQ2_a9k.js'),
+        headers: { 'cache-control': 'no-cache', 'content-type': 'text/html; charset=utf-8' },
+      });
+    }
+    expect((await get('/assets/missing-Ab12Cd34.js', { port: builtPort })).status).toBe(404);
   });
 
   it('stops on SIGTERM with exit code 0', async () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DomainError } from '@platform/contracts';
 import { SAFE_RELATIVE_PATH } from './paths';
-import { printable, type ProjectFiles } from './project-files';
+import { parseJsonFile, printable, type ProjectFiles } from './project-files';
 
 export const PLATFORM_JSON = 'platform.json';
 
@@ -39,16 +39,7 @@ export type PlatformJson = z.infer<typeof PlatformJsonSchema>;
 export async function readPlatformJson(project: ProjectFiles): Promise<PlatformJson> {
   const text = await project.read(PLATFORM_JSON);
   if (text === undefined) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new DomainError(
-      'validation_failed',
-      `platform.json is not valid JSON: ${printable(error instanceof Error ? error.message : String(error), 200)}`,
-      [{ file: PLATFORM_JSON, reason: 'invalid_json' }],
-    );
-  }
+  const value = parseJsonFile(text, PLATFORM_JSON);
   const parsed = PlatformJsonSchema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];

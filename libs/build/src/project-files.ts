@@ -64,3 +64,16 @@ export class ProjectFiles {
     return found;
   }
 }
+
+/** A project file's JSON, or a `validation_failed` naming the file and what is wrong with it. */
+export function parseJsonFile(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new DomainError(
+      'validation_failed',
+      `${file} is not valid JSON: ${printable(error instanceof Error ? error.message : String(error), 200)}`,
+      [{ file, reason: 'invalid_json' }],
+    );
+  }
+}

@@ -1,7 +1,7 @@
 import { DomainError } from '@platform/contracts';
 import { SAFE_RELATIVE_PATH } from './paths';
 import { PLATFORM_JSON, readPlatformJson, type PlatformJson } from './platform-json';
-import { printable, ProjectFiles } from './project-files';
+import { parseJsonFile, printable, ProjectFiles } from './project-files';
 
 export type NodePackageManager = 'npm' | 'yarn' | 'yarn-berry' | 'pnpm';
 export type NodeLockfile = 'package-lock.json' | 'npm-shrinkwrap.json' | 'yarn.lock' | 'pnpm-lock.yaml';
@@ -84,16 +84,7 @@ export type DetectedStack = (DockerfileStack | NodeStack | BuiltSiteStack | Pyth
 
 const PackageJson = {
   parse(text: string): Record<string, unknown> {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new DomainError(
-        'validation_failed',
-        `package.json is not valid JSON: ${printable(error instanceof Error ? error.message : String(error), 200)}`,
-        [{ file: 'package.json', reason: 'invalid_json' }],
-      );
-    }
+    const value = parseJsonFile(text, 'package.json');
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new DomainError('validation_failed', 'package.json is not a JSON object', [
         { file: 'package.json', reason: 'invalid_json' },

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeployService,
   DomainError,
@@ -17,6 +18,10 @@ import type { CommandGateway } from '../commands';
 import type { EventStreams } from '../events/event-streams';
 import { accessOf } from '../request-state';
 import { sealEnv } from './sealed-env';
+
+/** How long a deployment seen running in the read model is looked at again before a new one is refused. */
+const RUNNING_RECHECK_MS = 2_000;
+const RUNNING_RECHECK_INTERVAL_MS = 100;
 
 const DEPLOYMENT_ENDS = ['DeploymentSucceeded', 'DeploymentFailed'];
 
@@ -127,20 +132,27 @@ export class DeploymentsResource {
   }
 
   /**
-   * A service deploys one at a time: a second deployment while one runs is refused at once with which one runs
-   * (the service's decider refuses it too, for two requests that race past this check).
+   * A service deploys one at a time: a second deployment while one runs is refused with which one runs (the
+   * service's decider refuses it too, for two requests that race past this check). The read model this reads may
+   * trail the events a client reacts to by a moment (a success seen on the event stream, then the next deploy), so a
+   * deployment seen running is looked at again for up to RUNNING_RECHECK_MS before the new one is refused.
    */
   private async ensureNoRunningDeployment(request: FastifyRequest, serviceId: string): Promise<void> {
-    const latest = await this.commands.query(request, ListDeployments, { serviceId, limit: 1 });
-    const running = latest.items.find(
-      (deployment) => deployment.status !== 'succeeded' && deployment.status !== 'failed',
-    );
-    if (running) {
-      throw new DomainError(
-        'conflict',
-        `deployment ${running.id} of this service is still running; wait until it ends, then deploy again`,
-        [{ deploymentId: running.id, status: running.status }],
+    const deadline = Date.now() + RUNNING_RECHECK_MS;
+    for (;;) {
+      const latest = await this.commands.query(request, ListDeployments, { serviceId, limit: 1 });
+      const running = latest.items.find(
+        (deployment) => deployment.status !== 'succeeded' && deployment.status !== 'failed',
       );
+      if (!running) return;
+      if (Date.now() >= deadline) {
+        throw new DomainError(
+          'conflict',
+          `deployment ${running.id} of this service is still running; wait until it ends, then deploy again`,
+          [{ deploymentId: running.id, status: running.status }],
+        );
+      }
+      await sleep(RUNNING_RECHECK_INTERVAL_MS);
     }
   }
 }

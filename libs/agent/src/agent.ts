@@ -26,8 +26,8 @@ import {
 import type { AgentConfig } from './config';
 import { Cutover, type ProgressSink } from './cutover';
 import { Edge } from './edge/edge';
-import { nginxLayout } from './edge/nginx-config';
-import { NginxProcess } from './edge/nginx-process';
+import { nginxLayout, type NginxLayout } from './edge/nginx-config';
+import { NginxProcess } from '@platform/nginx';
 import { prepareBuild, type PreparedBuild } from './image-build';
 import { DockerRuntime } from './runtime/docker-runtime';
 import { HealthMonitor } from './runtime/health';
@@ -44,7 +44,7 @@ export class Agent {
     private readonly config: AgentConfig,
     private readonly verifier: RequestVerifier,
     private readonly runtime: DockerRuntime,
-    private readonly nginx: NginxProcess,
+    private readonly nginx: NginxProcess<NginxLayout>,
     private readonly edge: Edge,
     private readonly health: HealthMonitor,
     private readonly cutovers: Cutover,

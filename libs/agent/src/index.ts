@@ -3,5 +3,4 @@ export * from './agent';
 export { buildAgentServer } from './http-server';
 export type { PreparedBuild } from './image-build';
 export type { ProgressSink } from './cutover';
-export { NginxProcess } from './edge/nginx-process';
 export { nginxLayout, renderMainConfig, renderRoutesConfig } from './edge/nginx-config';

@@ -11,7 +11,7 @@ import { freePort, uniqueName } from '@platform/testing';
 import { Agent } from './agent';
 import { loadAgentConfig, type AgentConfig } from './config';
 import { nginxLayout } from './edge/nginx-config';
-import { NginxProcess } from './edge/nginx-process';
+import { NginxProcess } from '@platform/nginx';
 import { buildAgentServer } from './http-server';
 
 /** Helpers for the agent's integration tests; not part of the lib's API. */

@@ -11,7 +11,7 @@ import { Agent } from '../agent';
 import { buildAgentServer } from '../http-server';
 import { getThroughEdge, startTestAgent, tarGzOf, writeTestApp, type TestAgent } from '../test-support';
 import { nginxLayout } from './nginx-config';
-import { NginxProcess } from './nginx-process';
+import { NginxProcess } from '@platform/nginx';
 
 jest.setTimeout(120_000);
 

@@ -16,9 +16,10 @@ import {
   renderRoutesConfig,
   serverNamesBucketSize,
   type EdgeListen,
+  type NginxLayout,
   type ResolvedRoute,
 } from './nginx-config';
-import type { NginxProcess } from './nginx-process';
+import type { NginxProcess } from '@platform/nginx';
 
 export type UpstreamResolver = (upstream: Upstream) => Promise<{ host: string; port: number }>;
 
@@ -43,7 +44,7 @@ export class Edge {
   private current: EdgeRouteSpec[] = [];
 
   constructor(
-    private readonly nginx: NginxProcess,
+    private readonly nginx: NginxProcess<NginxLayout>,
     private readonly listen: EdgeListen,
     private readonly options: { workers: number; stateFile: string },
     private readonly resolveUpstream: UpstreamResolver,

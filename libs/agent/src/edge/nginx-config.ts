@@ -1,12 +1,9 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import type { NginxFiles } from '@platform/nginx';
 
-export interface NginxLayout {
-  readonly prefix: string;
-  readonly mainConfig: string;
+export interface NginxLayout extends NginxFiles {
   readonly routesConfig: string;
-  readonly pidFile: string;
-  readonly errorLog: string;
   readonly certsDir: string;
 }
 

@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { NginxProcess } from '@platform/nginx';
 import type { FrontDoor, FrontRoute } from './front-routes';
-
-const run = promisify(execFile);
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 const EDGE = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/;
@@ -12,13 +9,23 @@ const EDGE = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/;
 /**
  * In local mode, the stand-in for DNS with several A records: one nginx on 127.0.0.1 that spreads each app's
  * requests over the edges of its servers, so `http://hello.localhost` opens in a browser. Its configuration is
- * tested (`nginx -t`) before it replaces the running one.
+ * tested (`nginx -t`) before it replaces the running one, and a change is in force for every new connection once
+ * `apply` returns: a deployment that succeeds on it is answered at once.
  */
 export class LocalFrontProxy implements FrontDoor {
+  private readonly nginx: NginxProcess;
+
   constructor(
     private readonly dir: string,
     readonly listen: { readonly address: string; readonly port: number } = { address: '127.0.0.1', port: 80 },
-  ) {}
+  ) {
+    this.nginx = new NginxProcess('nginx', {
+      prefix: dir,
+      mainConfig: join(dir, 'nginx.conf'),
+      pidFile: join(dir, 'nginx.pid'),
+      errorLog: join(dir, 'logs', 'error.log'),
+    });
+  }
 
   url(hostname: string): string {
     return `http://${hostname}${this.listen.port === 80 ? '' : `:${this.listen.port}`}`;
@@ -33,28 +40,18 @@ export class LocalFrontProxy implements FrontDoor {
       }
     }
     await mkdir(join(this.dir, 'logs'), { recursive: true });
-    const config = join(this.dir, 'nginx.conf');
     const next = join(this.dir, 'nginx.next.conf');
     await writeFile(next, this.render(routes));
-    await run('nginx', ['-t', '-q', '-p', this.dir, '-c', next]);
-    await rename(next, config);
-    if (await this.running()) await run('nginx', ['-p', this.dir, '-c', config, '-s', 'reload']);
-    else await run('nginx', ['-p', this.dir, '-c', config]);
+    await this.nginx.test(next);
+    await rename(next, this.nginx.layout.mainConfig);
+    // A plain `nginx -s reload` returns before the new workers run, and lets old ones answer beside them for a
+    // while: a request right after a deployment succeeded could still meet the old routes.
+    if (await this.nginx.masterPid()) await this.nginx.reload();
+    else await this.nginx.start();
   }
 
-  async stop(): Promise<void> {
-    if (await this.running()) await run('nginx', ['-p', this.dir, '-c', join(this.dir, 'nginx.conf'), '-s', 'quit']);
-  }
-
-  private async running(): Promise<boolean> {
-    const pid = Number((await readFile(join(this.dir, 'nginx.pid'), 'utf8').catch(() => '')).trim());
-    if (!pid) return false;
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
+  stop(): Promise<void> {
+    return this.nginx.quit();
   }
 
   private render(routes: readonly FrontRoute[]): string {

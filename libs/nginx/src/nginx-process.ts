@@ -2,7 +2,14 @@ import { execFile } from 'node:child_process';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError } from '@platform/contracts';
-import type { NginxLayout } from './nginx-config';
+
+/** Where one nginx instance keeps its files. */
+export interface NginxFiles {
+  readonly prefix: string;
+  readonly mainConfig: string;
+  readonly pidFile: string;
+  readonly errorLog: string;
+}
 
 interface CommandOutcome {
   readonly ok: boolean;
@@ -74,10 +81,10 @@ export interface WorkerGeneration {
 }
 
 /** One nginx instance: its own prefix, configuration, pid file and logs. */
-export class NginxProcess {
+export class NginxProcess<Layout extends NginxFiles = NginxFiles> {
   constructor(
     private readonly bin: string,
-    readonly layout: NginxLayout,
+    readonly layout: Layout,
   ) {}
 
   private baseArgs(config: string): string[] {

@@ -58,4 +58,33 @@ describe('AgentClient', () => {
       ),
     );
   });
+
+  it('waits out a streamed answer that is silent for longer than a socket idle timeout, as a quiet build step is', async () => {
+    const quiet = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        response.write(`${JSON.stringify({ type: 'log', message: 'Step 2/4 : RUN npm ci' })}\n`);
+        setTimeout(
+          () =>
+            response.end(`${JSON.stringify({ type: 'result', image: 'srv-1/web:deploy_1', imageId: 'sha256:1' })}\n`),
+          6500,
+        );
+      });
+    });
+    await new Promise<void>((resolve) => quiet.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = new AgentClient({
+        baseUrl: `http://127.0.0.1:${(quiet.address() as AddressInfo).port}`,
+        secret: 's',
+      });
+      const built = await client.buildImage(
+        { repository: 'srv-1/web', tag: 'deploy_1', service: 'web' },
+        { path: __filename, contentType: ArchiveContentTypes.tarGzip },
+      );
+      expect(built).toEqual({ image: 'srv-1/web:deploy_1', imageId: 'sha256:1' });
+    } finally {
+      await new Promise((resolve) => quiet.close(resolve));
+    }
+  }, 20_000);
 });

@@ -328,9 +328,12 @@ export class AgentClient {
           resolve(response);
         },
       );
-      request.on('timeout', () =>
-        request.destroy(new DomainError('timeout', `the agent did not answer ${method} ${pathWithQuery} in time`)),
-      );
+      // Only a timed request may time out: Node's shared agent gives every socket a 5 s idle timeout, and a
+      // build step that prints nothing for longer must not cut its streamed answer.
+      if (timed)
+        request.on('timeout', () =>
+          request.destroy(new DomainError('timeout', `the agent did not answer ${method} ${pathWithQuery} in time`)),
+        );
       request.on('error', (error) =>
         reject(
           error instanceof DomainError

@@ -3,6 +3,7 @@ import {
   CommandOutcomeSchema,
   ReadModelAppliedSchema,
   type CommandOutcome,
+  type ErrorBody,
   type ReadModelApplied,
 } from '@platform/contracts';
 import { decodeMessage } from './json';
@@ -10,14 +11,15 @@ import type { BusResources, Stoppable } from './resources';
 
 /**
  * Where a command stands when its caller stops waiting: `applied` (its events are in every read model that reads
- * them, or it produced none), `refused` (its handler said no), or `pending` (the wait ended first).
+ * them, or it produced none), `refused` (its handler said no, and why), or `pending` (the wait ended first).
  */
-export type CommandProgress = 'applied' | 'refused' | 'pending';
+export type CommandSettlement =
+  { readonly progress: 'applied' | 'pending' } | { readonly progress: 'refused'; readonly error: ErrorBody };
 
 /** One caller's wait for one command, made before the command is sent so that no notice can slip past it. */
 export interface CommandWait {
   /** Resolves when the command is applied or refused, or with `pending` after `timeoutMs`. */
-  settled(timeoutMs: number): Promise<CommandProgress>;
+  settled(timeoutMs: number): Promise<CommandSettlement>;
   /** For a caller that will not wait after all (sending the command failed). */
   cancel(): void;
 }
@@ -63,8 +65,8 @@ export class AppliedCommands {
 class PendingCommand implements CommandWait {
   private outcome?: CommandOutcome;
   private readonly appliedBy = new Set<string>();
-  private finish?: (progress: CommandProgress) => void;
-  private progress?: CommandProgress;
+  private finish?: (settlement: CommandSettlement) => void;
+  private settlement?: CommandSettlement;
 
   constructor(
     readonly commandId: string,
@@ -81,33 +83,33 @@ class PendingCommand implements CommandWait {
     this.check();
   }
 
-  settled(timeoutMs: number): Promise<CommandProgress> {
-    if (this.progress) return Promise.resolve(this.progress);
+  settled(timeoutMs: number): Promise<CommandSettlement> {
+    if (this.settlement) return Promise.resolve(this.settlement);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.settle('pending'), timeoutMs);
-      this.finish = (progress) => {
+      const timer = setTimeout(() => this.settle({ progress: 'pending' }), timeoutMs);
+      this.finish = (settlement) => {
         clearTimeout(timer);
-        resolve(progress);
+        resolve(settlement);
       };
     });
   }
 
   cancel(): void {
-    this.settle('pending');
+    this.settle({ progress: 'pending' });
   }
 
   private check(): void {
     if (!this.outcome) return;
-    if (!this.outcome.ok) this.settle('refused');
+    if (!this.outcome.ok) this.settle({ progress: 'refused', error: this.outcome.error });
     else if ((this.outcome.readModels ?? []).every((readModel) => this.appliedBy.has(readModel)))
-      this.settle('applied');
+      this.settle({ progress: 'applied' });
   }
 
-  private settle(progress: CommandProgress): void {
-    if (this.progress) return;
-    this.progress = progress;
+  private settle(settlement: CommandSettlement): void {
+    if (this.settlement) return;
+    this.settlement = settlement;
     this.forget(this);
-    this.finish?.(progress);
+    this.finish?.(settlement);
   }
 }
 

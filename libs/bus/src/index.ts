@@ -1,4 +1,4 @@
-export { AppliedCommands, type CommandProgress, type CommandWait } from './applied-commands';
+export { AppliedCommands, type CommandSettlement, type CommandWait } from './applied-commands';
 export { Bus, type BusConnectOptions, type PublishedEvent, type SendCommandOptions, type SentCommand } from './bus';
 export {
   CommandConsumer,

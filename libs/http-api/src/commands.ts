@@ -1,11 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { AppliedCommands, Bus, CommandProgress } from '@platform/bus';
-import type { CommandDefinition, QueryDefinition, QueryParams, QueryResult } from '@platform/contracts';
+import type { AppliedCommands, Bus } from '@platform/bus';
+import {
+  DomainError,
+  type CommandDefinition,
+  type QueryDefinition,
+  type QueryParams,
+  type QueryResult,
+} from '@platform/contracts';
 import { nameBasedUuid } from '@platform/service-kit';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { JsonBody } from './json-body';
-import { accessOf, stateOf } from './request-state';
+import { accessOf, stateOf, type CommandStatus } from './request-state';
 
 /** The response header that says whether the request's command was applied before the answer left. */
 export const COMMAND_STATUS_HEADER = 'x-command-status';
@@ -63,8 +69,10 @@ export class CommandGateway {
       throw error;
     }
     if (duplicate || answersAtOnce(request)) wait.cancel();
-    const progress = await wait.settled(this.applyWaitMs);
-    state.commandProgress = leastSettled(state.commandProgress, progress);
+    const settlement = await wait.settled(this.applyWaitMs);
+    // The owning service said no: the caller hears why, with its code and status, as from a check made here.
+    if (settlement.progress === 'refused') throw DomainError.fromBody(settlement.error);
+    state.commandProgress = leastSettled(state.commandProgress, settlement.progress);
     return commandId;
   }
 
@@ -101,9 +109,8 @@ export class CommandGateway {
 }
 
 /** A request that sent several commands tells how far the least advanced one got. */
-function leastSettled(earlier: CommandProgress | undefined, progress: CommandProgress): CommandProgress {
-  if (earlier === 'pending' || progress === 'pending') return 'pending';
-  return earlier === 'refused' ? earlier : progress;
+function leastSettled(earlier: CommandStatus | undefined, progress: CommandStatus): CommandStatus {
+  return earlier === 'pending' ? earlier : progress;
 }
 
 function answersAtOnce(request: FastifyRequest): boolean {

@@ -10,6 +10,10 @@ import { JSON_CONTENT_TYPE } from './json-body';
 import type { RequestState } from './request-state';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Response headers a browser script on an allowed origin may read (others than CORS's few simple ones). */
+const EXPOSED_HEADERS = ['x-request-id', COMMAND_STATUS_HEADER, 'retry-after', 'idempotent-replayed', 'location'].join(
+  ', ',
+);
 const ARCHIVE_TYPES = ['application/gzip', 'application/x-gzip', 'application/zip', 'application/octet-stream'];
 
 const API_SECURITY_HEADERS = {
@@ -58,6 +62,7 @@ export async function configureHttp(
     if (origin && allowedOrigins.has(origin)) {
       reply.header('access-control-allow-origin', origin);
       reply.header('access-control-allow-credentials', 'true');
+      reply.header('access-control-expose-headers', EXPOSED_HEADERS);
       reply.header('vary', 'Origin');
       if (request.method === 'OPTIONS') {
         reply

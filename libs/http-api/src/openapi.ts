@@ -74,8 +74,8 @@ export function buildOpenApiDocument(
           headers: {
             'X-Command-Status': {
               description:
-                '`applied` (the next request sees it), `refused` (see the event stream) or `pending` (stored, applied later)',
-              schema: { type: 'string', enum: ['applied', 'refused', 'pending'] },
+                '`applied` (the next request sees it) or `pending` (stored, applied later); a command its service refuses is answered with that error instead',
+              schema: { type: 'string', enum: ['applied', 'pending'] },
             },
           },
         }

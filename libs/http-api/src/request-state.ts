@@ -1,4 +1,3 @@
-import type { CommandProgress } from '@platform/bus';
 import type { Access } from '@platform/identity';
 import type { FastifyRequest } from 'fastify';
 import type { IdempotencyClaim } from './idempotency';
@@ -17,7 +16,7 @@ export interface RequestState {
   /** The claim of a POST's Idempotency-Key, until its answer is recorded (see `settleIdempotencyClaim`). */
   idempotency?: IdempotencyClaim;
   /** Where the request's command stood when the answer left (see CommandGateway.send); told in X-Command-Status. */
-  commandProgress?: CommandProgress;
+  commandProgress?: CommandStatus;
   /** Set by the exception filter when the request failed on our side rather than being refused. */
   failedOnOurSide?: boolean;
 }
@@ -37,3 +36,6 @@ export function accessOf(request: FastifyRequest): Access {
   if (!access) throw new Error('no access on a public route: the route definition and its handler disagree');
   return access;
 }
+
+/** What X-Command-Status says of a command answered 202: a refused one is answered with its refusal instead. */
+export type CommandStatus = 'applied' | 'pending';

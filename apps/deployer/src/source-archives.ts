@@ -29,6 +29,7 @@ export class BuildSourceArchives implements SourceArchives {
       contentType: context.contentType,
       dockerfile: context.dockerfile,
       notes: context.notes,
+      port: context.stack.port,
       dispose: () => context.dispose(),
     };
   }

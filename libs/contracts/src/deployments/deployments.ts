@@ -101,6 +101,8 @@ export const ImageReady = defineEvent(
     how: z.enum(['built', 'pulled', 'shipped']),
     /** Time spent waiting on the agent for this step. */
     agentMs: z.number(),
+    /** The port the app listens on when its project names one (platform.json) other than the service's. */
+    port: z.int().min(1).max(65535).optional(),
   }),
 );
 export const ServerSwitched = defineEvent(

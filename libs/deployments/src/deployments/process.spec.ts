@@ -354,6 +354,8 @@ let agents: Record<ServerName, FakeAgent>;
 let disposed: string[];
 /** What the process logged at `warn`. */
 let warnings: { details: object; message: string }[];
+/** The port the project's platform.json names, when it names one. */
+let projectPort: number | undefined;
 
 /** A process as a replica starting now would make it: nothing but the stream and the agents carry over. */
 function newProcess(
@@ -367,6 +369,7 @@ function newProcess(
         path,
         contentType: 'application/gzip',
         notes: ['detected a Node.js app'],
+        port: projectPort,
         dispose: async () => void disposed.push(path),
       };
     },
@@ -436,6 +439,7 @@ beforeEach(() => {
   agents = { A: new FakeAgent('A'), B: new FakeAgent('B'), C: new FakeAgent('C') };
   disposed = [];
   warnings = [];
+  projectPort = undefined;
   timeline = [];
   inFlight.now = 0;
   inFlight.most = 0;
@@ -544,6 +548,54 @@ describe('DeploymentProcess', () => {
     ]);
     expect(disposed).toEqual(['/tmp/upload.tar.gz']);
     expect(events.at(-1)?.type).toBe('DeploymentSucceeded');
+  });
+
+  it("runs and routes the app on the port its platform.json names, instead of the service's, and so does a rollback to it", async () => {
+    projectPort = 5000;
+    const history: ServiceEvent[] = [
+      created,
+      requested(deploymentId, ['A', 'B'], {
+        source: { type: 'upload', uploadId: 'eeeeeeee-0000-4000-8000-000000000001' },
+      }),
+    ];
+    given(history);
+    agents.B.images.add(imageOf('A', deploymentId));
+
+    await newProcess().advance({ serviceId, deploymentId });
+
+    expect(agents.A.cutovers.map((cutover) => [cutover.container.port, cutover.container.env?.PORT])).toEqual([
+      [5000, '5000'],
+    ]);
+    expect(agents.B.cutovers.map((cutover) => [cutover.container.port, cutover.container.env?.PORT])).toEqual([
+      [5000, '5000'],
+    ]);
+    const events = appended(history.length);
+    expect(events[0]).toEqual({
+      type: 'DeploymentLogged',
+      data: {
+        deploymentId,
+        serverId: servers.A,
+        step: 'detect',
+        lines: [
+          'detected a Node.js app',
+          "platform.json says the app listens on port 5000: it runs with PORT=5000 and is routed there, instead of the service's port 8080",
+        ],
+      },
+    });
+    expect(events.at(-1)?.type).toBe('DeploymentSucceeded');
+
+    // Going back to that version later runs its image on its port again, whatever the service says then.
+    const rollbackId = 'bbbbbbbb-0000-4000-8000-00000000000b';
+    const later = [...history, ...events] as ServiceEvent[];
+    const rollback = serviceDecider.decide(
+      {
+        type: 'RollbackDeployment',
+        data: { deploymentId: rollbackId, serviceId, rollbackOf: deploymentId, targets: [target('A')] },
+      },
+      later.reduce((state, event) => serviceDecider.evolve(state, event), serviceDecider.initialState()),
+      { metadata: { workspaceId } as never, now: requestedAt },
+    );
+    expect(rollback).toEqual([expect.objectContaining({ data: expect.objectContaining({ port: 5000 }) })]);
   });
 
   it("keeps every line of a failed build in the deployment's log, and fails it with the agent's reason", async () => {

@@ -228,6 +228,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     const agentStarted = performance.now();
     try {
       let how: 'built' | 'pulled' | 'shipped' | undefined;
+      let port: number | undefined;
       for (const step of imagePlan(service, deployment, target.serverId)) {
         if (step.kind === 'tag') {
           const present = await agent
@@ -242,7 +243,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
           await agent.tagImage({ source: step.image, repository, tag, service: serviceKey(serviceId) });
           how = 'pulled';
         } else if (step.kind === 'build') {
-          await this.build(agent, deployment, step.source, { repository, tag }, log);
+          port = await this.build(agent, deployment, step.source, { repository, tag }, log);
           how = 'built';
         } else {
           throw new Error(step.reason);
@@ -252,7 +253,14 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
       if (!how) throw new Error('no way to get the image onto this server');
       await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:image`), {
         type: 'RecordImageReady',
-        data: { deploymentId, serverId: target.serverId, image, how, agentMs: performance.now() - agentStarted },
+        data: {
+          deploymentId,
+          serverId: target.serverId,
+          image,
+          how,
+          agentMs: performance.now() - agentStarted,
+          ...(port === undefined || port === deployment.port ? {} : { port }),
+        },
       });
     } catch (error) {
       await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:failed`), {
@@ -272,10 +280,17 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     source: Extract<ImageStep, { kind: 'build' }>['source'],
     image: { repository: string; tag: string },
     log: (step: string, lines: string[]) => Promise<unknown>,
-  ): Promise<void> {
+  ): Promise<number | undefined> {
     const archive = await this.options.sources.archiveOf(deployment.workspaceId, source, { port: deployment.port });
     try {
-      if (archive.notes && archive.notes.length > 0) await log('detect', [...archive.notes]);
+      const notes = [...(archive.notes ?? [])];
+      if (archive.port !== undefined && archive.port !== deployment.port) {
+        notes.push(
+          `platform.json says the app listens on port ${archive.port}: it runs with PORT=${archive.port} and is ` +
+            `routed there, instead of the service's port ${deployment.port}`,
+        );
+      }
+      if (notes.length > 0) await log('detect', notes);
       const buildLog = new BuildLog((lines) => log('build', lines));
       const dockerfile = archive.dockerfile ? { dockerfile: archive.dockerfile } : {};
       try {
@@ -289,6 +304,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
       } finally {
         await buildLog.close();
       }
+      return archive.port;
     } finally {
       await archive.dispose();
     }

@@ -8,6 +8,8 @@ export interface SourceArchive {
   readonly dockerfile?: string;
   /** For the deployment's log: what was fetched, which stack was detected, how the image is built. */
   readonly notes?: readonly string[];
+  /** The port the project says its app listens on (platform.json): it replaces the service's for this deployment. */
+  readonly port?: number;
   /** Removes what was made for this build (the build context's temporary files); uploads stay. */
   dispose(): Promise<void>;
 }

@@ -265,7 +265,12 @@ export const serviceDecider: Decider<ServiceCommand, ServiceEvent, ServiceState>
         return state;
       case 'ImageReady':
         return withDeployment(state, event.data.deploymentId, (d) =>
-          withServer(d, event.data.serverId, { status: 'image_ready', image: event.data.image }),
+          withServer(
+            // The project's own word on its port holds for the deployment, and for a rollback to it later.
+            event.data.port === undefined ? d : { ...d, port: event.data.port },
+            event.data.serverId,
+            { status: 'image_ready', image: event.data.image },
+          ),
         );
       case 'ServerSwitched':
         return withDeployment(state, event.data.deploymentId, (d) =>

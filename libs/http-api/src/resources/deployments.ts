@@ -20,6 +20,10 @@ import { accessOf } from '../request-state';
 import { sealEnv } from './sealed-env';
 
 /** How long a deployment seen running in the read model is looked at again before a new one is refused. */
+/** A server still coming up is waited for this long, so that a script may deploy right after creating it. */
+const SERVER_READY_WAIT_MS = 120_000;
+const SERVER_READY_POLL_MS = 250;
+const SERVER_COMING_UP = new Set(['provisioning', 'booting']);
 const RUNNING_RECHECK_MS = 2_000;
 const RUNNING_RECHECK_INTERVAL_MS = 100;
 
@@ -111,7 +115,7 @@ export class DeploymentsResource {
     return Promise.all(
       serverIds.map(async (serverId, index) => {
         try {
-          const agent = await this.commands.query(request, GetServerAgent, { serverId });
+          const agent = await this.readyAgent(request, serverId);
           return {
             serverId,
             agentUrl: agent.agentUrl,
@@ -129,6 +133,20 @@ export class DeploymentsResource {
         }
       }),
     );
+  }
+
+  /** The server's agent once the server is ready: one still provisioning or booting is waited for, within bounds. */
+  private async readyAgent(request: FastifyRequest, serverId: string) {
+    const deadline = Date.now() + SERVER_READY_WAIT_MS;
+    for (;;) {
+      try {
+        return await this.commands.query(request, GetServerAgent, { serverId });
+      } catch (error) {
+        const status = error instanceof DomainError ? notReadyStatus(error) : undefined;
+        if (!status || !SERVER_COMING_UP.has(status) || Date.now() >= deadline || request.raw.destroyed) throw error;
+        await sleep(SERVER_READY_POLL_MS);
+      }
+    }
   }
 
   /**
@@ -155,4 +173,13 @@ export class DeploymentsResource {
       await sleep(RUNNING_RECHECK_INTERVAL_MS);
     }
   }
+}
+
+/** The status of a server the query found not ready, from its refusal's details. */
+function notReadyStatus(error: DomainError): string | undefined {
+  const detail = (error.details ?? []).find(
+    (item): item is { reason: string; status: string } =>
+      typeof item === 'object' && item !== null && (item as { reason?: unknown }).reason === 'server_not_ready',
+  );
+  return detail?.status;
 }

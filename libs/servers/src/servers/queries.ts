@@ -77,6 +77,7 @@ export class ServerQueries {
       throw new DomainError(
         'conflict',
         `server ${params.serverId} is ${row.status}, not ready; wait until it is ready or pick another`,
+        [{ reason: 'server_not_ready', serverId: params.serverId, status: row.status }],
       );
     }
     return {

@@ -18,8 +18,8 @@ interface Edge {
   ip: string;
 }
 
-/** The issue asks for 100 deployments in a row with no 404; 20 keep this file within minutes on a shared machine. */
-const DEPLOYMENTS_IN_A_ROW = 20;
+/** A deployment's URL answers the moment its success arrives, every time: 100 deployments in a row, none a 404. */
+const DEPLOYMENTS_IN_A_ROW = 100;
 
 /** One request through a server's edge with the service's hostname, on a new connection. */
 function viaEdge(edge: Edge, host: string): Promise<{ status: number; body: string }> {
@@ -324,7 +324,7 @@ describe('deployments through the gateway: local cloud, real Docker and nginx', 
     expect(answers).toEqual(
       Array.from({ length: DEPLOYMENTS_IN_A_ROW }, (_, index) => `r${index + 1}: 200 r${index + 1}`),
     );
-  }, 900_000);
+  }, 1_800_000);
 
   it('refuses a second deployment while one runs, and hostile input, starting nothing', async () => {
     const first = await deploy({ VERSION: 'v5' });

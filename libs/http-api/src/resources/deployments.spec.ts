@@ -45,7 +45,6 @@ function commandsSeeing(statuses: string[]) {
 
 const request = {
   headers: {},
-  raw: { destroyed: false },
   platform: { requestId: 'r1', access: { principal: { userId: 'u1' }, workspaceId: 'w1' } },
 } as unknown as FastifyRequest;
 const body = { serviceId, source: { type: 'image' as const, image: 'nginx:1.27' }, serverIds: [serverId] };

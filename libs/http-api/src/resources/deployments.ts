@@ -143,7 +143,7 @@ export class DeploymentsResource {
         return await this.commands.query(request, GetServerAgent, { serverId });
       } catch (error) {
         const status = error instanceof DomainError ? notReadyStatus(error) : undefined;
-        if (!status || !SERVER_COMING_UP.has(status) || Date.now() >= deadline || request.raw.destroyed) throw error;
+        if (!status || !SERVER_COMING_UP.has(status) || Date.now() >= deadline) throw error;
         await sleep(SERVER_READY_POLL_MS);
       }
     }

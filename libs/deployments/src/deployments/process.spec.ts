@@ -421,6 +421,19 @@ function given(events: readonly ServiceEvent[]) {
   timeline = [];
 }
 
+/** A deployment of an upload to A and B, which share this machine's Docker engine: an image built on A is there for B. */
+function givenAnUploadOnAAndB(): ServiceEvent[] {
+  const history: ServiceEvent[] = [
+    created,
+    requested(deploymentId, ['A', 'B'], {
+      source: { type: 'upload', uploadId: 'eeeeeeee-0000-4000-8000-000000000001' },
+    }),
+  ];
+  given(history);
+  agents.B.images.add(imageOf('A', deploymentId));
+  return history;
+}
+
 /** The agent calls made, in order (`A cutover to …`), without the events. */
 const agentCalls = () => timeline.filter((entry) => /^[ABC] /.test(entry));
 
@@ -510,15 +523,7 @@ describe('DeploymentProcess', () => {
   });
 
   it('builds a source once, on the first server, and ships the image to the others', async () => {
-    const history: ServiceEvent[] = [
-      created,
-      requested(deploymentId, ['A', 'B'], {
-        source: { type: 'upload', uploadId: 'eeeeeeee-0000-4000-8000-000000000001' },
-      }),
-    ];
-    given(history);
-    // A and B share this machine's Docker engine: an image built on A is there for B.
-    agents.B.images.add(imageOf('A', deploymentId));
+    const history = givenAnUploadOnAAndB();
 
     await newProcess().advance({ serviceId, deploymentId });
 
@@ -552,14 +557,7 @@ describe('DeploymentProcess', () => {
 
   it("runs and routes the app on the port its platform.json names, instead of the service's, and so does a rollback to it", async () => {
     projectPort = 5000;
-    const history: ServiceEvent[] = [
-      created,
-      requested(deploymentId, ['A', 'B'], {
-        source: { type: 'upload', uploadId: 'eeeeeeee-0000-4000-8000-000000000001' },
-      }),
-    ];
-    given(history);
-    agents.B.images.add(imageOf('A', deploymentId));
+    const history = givenAnUploadOnAAndB();
 
     await newProcess().advance({ serviceId, deploymentId });
 

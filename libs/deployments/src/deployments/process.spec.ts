@@ -770,6 +770,8 @@ describe('DeploymentProcess', () => {
       expect(door.routes).toEqual([
         {
           deploymentId,
+          workspaceId,
+          serviceName: 'web',
           hostname: 'web.localhost',
           edges: [`${target('A').publicIp}:80`, `${target('B').publicIp}:80`],
         },

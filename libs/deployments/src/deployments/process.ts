@@ -180,6 +180,8 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     try {
       const door = await this.options.frontDoor?.open({
         deploymentId: deployment.deploymentId,
+        workspaceId: deployment.workspaceId,
+        serviceName: service.name,
         hostname,
         edges: serving.map((target) => `${target.publicIp}:${target.edgeHttpPort}`),
       });

@@ -216,7 +216,9 @@ export class DockerRuntime {
       throw fromEngine(error, `no image ${request.source}`);
     }
     if (labels[AgentLabels.managed] !== 'true') return;
-    if (labels[AgentLabels.workspace] !== request.workspace || labels[AgentLabels.service] !== request.service) {
+    // Images made before they were labelled with a workspace are told apart by their service, unique per instance.
+    const workspace = labels[AgentLabels.workspace] ?? request.workspace;
+    if (workspace !== request.workspace || labels[AgentLabels.service] !== request.service) {
       throw new DomainError(
         'forbidden',
         `the image ${request.source} was made by the platform for another service: a deployment may use the images of its own service, or images from a registry`,

@@ -69,9 +69,9 @@ function validatedUrl(url: string, options: GitSourceOptions): string {
  * here (https only; option-looking refs refused), and the host must resolve to public addresses only (not this
  * machine, private networks, link-local or cloud metadata): git connects to the address checked and follows no
  * redirect. git runs without a shell with every user value after `--`, with only the https transport allowed, no
- * prompts, no credential helpers and none of the host's git configuration. The objects fetched and the files checked out are each capped, the checkout is measured
- * before and after it is written, and symbolic links that lead outside it are refused. On any failure
- * `targetDir` is left empty.
+ * prompts, no credential helpers and none of the host's git configuration. The objects fetched and the files
+ * checked out are each capped, the checkout is measured before and after it is written, and symbolic links that
+ * lead outside it are refused. On any failure `targetDir` is left empty.
  */
 export async function fetchGitSource(
   source: { readonly url: string; readonly ref: string },

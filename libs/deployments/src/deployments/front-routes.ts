@@ -54,9 +54,10 @@ const loopbackEdges = (edges: readonly string[]) =>
 /**
  * Keeps the front door in step with what serves: each service's current deployment, on the servers it was
  * switched to. Only servers on this machine (loopback edges) are behind the door, and a hostname goes only to the
- * workspace holding the service name (ServiceNames), never to another's service of that name. The deployment process routes a deployment through `open` before it succeeds; the
- * loop (where the lease is held, one front door per machine, looking every `pollMs`) catches up at start and
- * follows what the read model says afterwards, such as servers removed.
+ * workspace holding the service name (ServiceNames), never to another's service of that name. The deployment
+ * process routes a deployment through `open` before it succeeds; the loop (where the lease is held, one front door
+ * per machine, looking every `pollMs`) catches up at start and follows what the read model says afterwards, such as
+ * servers removed.
  */
 export class FrontRoutes implements ServiceFrontDoor {
   private readonly loop: FollowLoop;

@@ -2,8 +2,8 @@ import type { EventEnvelope } from '@platform/contracts';
 
 /**
  * The fields of an event's data a client may see: `true` shows the value as it is, `'names'` shows an object's
- * keys with masked values (environment variables, whose values are sealed), and a nested object picks from an object, or from
- * each element of an array.
+ * keys with masked values (environment variables, whose values are sealed), and a nested object picks from an
+ * object, or from each element of an array.
  */
 export type ShownFields = { readonly [field: string]: true | 'names' | ShownFields };
 

@@ -117,13 +117,21 @@ describe('prune', () => {
 });
 
 describe('images', () => {
-  it('lists only the platform’s images', async () => {
+  it('lists only the platform’s images of this server (local servers of other workspaces share the engine)', async () => {
     const foreign = `${agent.name('listed-foreign')}:deploy_00000000`;
     await buildForeign(foreign);
+    const otherServer = `${agent.name('listed-elsewhere')}:deploy_00000000`;
+    await buildForeign(otherServer, {
+      [AgentLabels.managed]: 'true',
+      [AgentLabels.service]: 'listed',
+      [AgentLabels.workspace]: randomUUID(),
+      [AgentLabels.agent]: 'another-server',
+    });
     const own = await buildThroughAgent(agent.name('listed'), 'deploy_e0000001', 'listed');
     const listed = (await agent.client.listImages()).images.flatMap((image) => image.tags);
     expect(listed).toContain(own);
     expect(listed).not.toContain(foreign);
+    expect(listed).not.toContain(otherServer);
     expect((await agent.client.listImages({ service: 'listed' })).images).toEqual([
       {
         id: expect.stringMatching(/^sha256:/),

@@ -13,6 +13,7 @@ import {
   DeploymentProcess,
   DeploymentQueries,
   FrontRoutes,
+  ServiceNames,
   LocalFrontProxy,
   projectDecider,
   ProjectQueries,
@@ -48,6 +49,7 @@ export const PROJECT_COMMANDS = Symbol('ProjectCommands');
 export const SERVICE_COMMANDS = Symbol('ServiceCommands');
 export const PROJECT_QUERIES = Symbol('ProjectQueries');
 export const SERVICE_QUERIES = Symbol('ServiceQueries');
+export const SERVICE_NAMES = Symbol('ServiceNames');
 export const DEPLOYMENT_QUERIES = Symbol('DeploymentQueries');
 export const DEPLOYMENT_PROCESS = Symbol('DeploymentProcess');
 export const FRONT_ROUTES = Symbol('FrontRoutes');
@@ -125,6 +127,11 @@ export const deployerProviders: Provider[] = [
     inject: [PG_POOL, SERVICE_CONFIG, SERVICE_ENV],
     useFactory: (pool: Pool, config: ServiceConfig, env: NodeJS.ProcessEnv) =>
       new ServiceQueries(pool, config.database.schema, loadDeployerConfig(env).LOCAL_FRONT_DOOR_PORT),
+  },
+  {
+    provide: SERVICE_NAMES,
+    inject: [PG_POOL, SERVICE_CONFIG],
+    useFactory: (pool: Pool, config: ServiceConfig) => new ServiceNames(pool, config.database.schema),
   },
   {
     provide: DEPLOYMENT_QUERIES,

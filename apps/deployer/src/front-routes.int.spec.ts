@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FrontRoutes, LocalFrontProxy, ServiceQueries, servicesProjection } from '@platform/deployments';
+import { FrontRoutes, LocalFrontProxy, ServiceNames, ServiceQueries, servicesProjection } from '@platform/deployments';
 import { runMigrations } from '@platform/event-store';
 import { createTestSchema, eventually, freePort, type TestSchema } from '@platform/testing';
 
@@ -46,24 +46,36 @@ describe('the local front door follows what serves', () => {
     await db.dispose();
   });
 
+  /** A service of `workspace` serving on `servers`; its name is claimed as the deployer claims it, if free. */
   async function deployed(
     serviceName: string,
     servers: Record<string, { status: string; url: string }>,
     deploymentId = randomUUID(),
+    workspace = 'ws',
   ): Promise<string> {
     const serviceId = randomUUID();
+    await new ServiceNames(db.pool, db.schema).claim(serviceName, workspace).catch(() => undefined);
     await db.pool.query(
       `INSERT INTO ${db.schema}.deployments (id, workspace_id, service_id, status, image_tag, source, servers, requested_by, requested_at, finished_at)
-       VALUES ($1, 'ws', $2, 'succeeded', 'deploy_x', '{}', $3, 'u', now(), now())`,
-      [deploymentId, serviceId, JSON.stringify(servers)],
+       VALUES ($1, $4, $2, 'succeeded', 'deploy_x', '{}', $3, 'u', now(), now())`,
+      [deploymentId, serviceId, JSON.stringify(servers), workspace],
     );
     await db.pool.query(
       `INSERT INTO ${db.schema}.services (id, workspace_id, project_id, name, port, health_check_path, env_names, current_deployment_id, created_at, updated_at)
-       VALUES ($1, 'ws', $2, $3, 3000, '/', '{}', $4, now(), now())`,
-      [serviceId, randomUUID(), serviceName, deploymentId],
+       VALUES ($1, $5, $2, $3, 3000, '/', '{}', $4, now(), now())`,
+      [serviceId, randomUUID(), serviceName, deploymentId, workspace],
     );
     return serviceId;
   }
+
+  /** A deployment of workspace `ws`'s service named like the hostname, as the deployment process opens it. */
+  const opening = (deploymentId: string, hostname: string, routeEdges: string[], workspaceId = 'ws') => ({
+    deploymentId,
+    workspaceId,
+    serviceName: hostname.replace(/\.localhost$/, ''),
+    hostname,
+    edges: routeEdges,
+  });
 
   /** As a browser asks for http://<hostname>/ (fetch may not set Host itself). */
   const through = (hostname: string) =>
@@ -109,11 +121,8 @@ describe('the local front door follows what serves', () => {
     const [three, four] = [await edge('three'), await edge('four')];
     edges.push(three.server, four.server);
     const deploymentId = randomUUID();
-    const wayIn = await routes.open({
-      deploymentId,
-      hostname: 'fresh.localhost',
-      edges: [three.address, '203.0.113.9:80'],
-    });
+    await new ServiceNames(db.pool, db.schema).claim('fresh', 'ws');
+    const wayIn = await routes.open(opening(deploymentId, 'fresh.localhost', [three.address, '203.0.113.9:80']));
     // Routed by `open` itself: in force for the next connection, as a deployment's success promises.
     expect(await through('fresh.localhost')).toBe('200 three fresh.localhost');
     expect(wayIn).toEqual({
@@ -124,17 +133,36 @@ describe('the local front door follows what serves', () => {
     });
     // The read model catching up with that deployment says the same; a later one replaces it.
     await deployed('fresh', { [randomUUID()]: { status: 'switched', url: `http://${three.address}` } }, deploymentId);
-    await routes.open({ deploymentId: randomUUID(), hostname: 'fresh.localhost', edges: [four.address] });
+    await routes.open(opening(randomUUID(), 'fresh.localhost', [four.address]));
     expect(await through('fresh.localhost')).toBe('200 four fresh.localhost');
     // A deployment that then failed is taken back: the hostname goes to what serves.
     const failed = randomUUID();
-    await routes.open({ deploymentId: failed, hostname: 'gone.localhost', edges: [four.address] });
+    await new ServiceNames(db.pool, db.schema).claim('gone', 'ws');
+    await routes.open(opening(failed, 'gone.localhost', [four.address]));
     expect(await through('gone.localhost')).toBe('200 four gone.localhost');
     await routes.close(failed, 'gone.localhost');
     expect(await through('gone.localhost')).toMatch(/^404 no app answers/);
     // Taking back another deployment's route leaves the hostname's own as it is.
     await routes.close(randomUUID(), 'fresh.localhost');
     expect(await through('fresh.localhost')).toBe('200 four fresh.localhost');
+  });
+
+  it('never routes a hostname to a workspace that does not hold the service name', async () => {
+    const [mine, theirs] = [await edge('mine'), await edge('theirs')];
+    edges.push(mine.server, theirs.server);
+    await deployed('owned', { [randomUUID()]: { status: 'switched', url: `http://${mine.address}` } });
+    await eventually(async () => expect(await through('owned.localhost')).toBe('200 mine owned.localhost'));
+    // Another workspace's service of that name (made before names were claimed), deployed later, and opened.
+    await deployed(
+      'owned',
+      { [randomUUID()]: { status: 'switched', url: `http://${theirs.address}` } },
+      undefined,
+      'other',
+    );
+    expect(await routes.open(opening(randomUUID(), 'owned.localhost', [theirs.address], 'other'))).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await through('owned.localhost')).toBe('200 mine owned.localhost');
+    expect(await routes.routes()).toContainEqual({ hostname: 'owned.localhost', edges: [mine.address] });
   });
 
   it('answers each newly opened hostname on the very next connection, route after route', async () => {
@@ -144,7 +172,8 @@ describe('the local front door follows what serves', () => {
     for (let round = 1; round <= 25; round++) {
       const hostname = `round${round}.localhost`;
       const serving = round % 2 ? five : six;
-      await routes.open({ deploymentId: randomUUID(), hostname, edges: [serving.address] });
+      await new ServiceNames(db.pool, db.schema).claim(`round${round}`, 'ws');
+      await routes.open(opening(randomUUID(), hostname, [serving.address]));
       answers.push(await through(hostname));
     }
     // Old workers answering beside new ones after a reload would say 404 for the hostname just added.

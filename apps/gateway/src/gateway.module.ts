@@ -131,8 +131,8 @@ export class GatewayModule {
         },
         {
           provide: IDEMPOTENCY,
-          inject: [PG_POOL],
-          useFactory: (pool: Pool) => new IdempotencyStore(pool, config.GATEWAY_SCHEMA),
+          inject: [PG_POOL, SECRETS],
+          useFactory: (pool: Pool, secrets: SecretBox) => new IdempotencyStore(pool, config.GATEWAY_SCHEMA, secrets),
         },
         {
           provide: EVENT_FEED,

@@ -132,7 +132,7 @@ export class Agent {
   }
 
   prepareBuild(
-    query: Required<BuildImageQuery>,
+    query: BuildImageQuery & { readonly dockerfile: string },
     body: NodeJS.ReadableStream,
     signedSha256: string,
   ): Promise<PreparedBuild> {

@@ -42,7 +42,7 @@ function hashingLimit(maxBytes: number, hash: ReturnType<typeof createHash>): Tr
 export async function prepareBuild(options: {
   body: NodeJS.ReadableStream;
   signedSha256: string;
-  query: Required<BuildImageQuery>;
+  query: BuildImageQuery & { readonly dockerfile: string };
   workRoot: string;
   maxUploadBytes: number;
   limits: ArchiveLimits;
@@ -81,6 +81,7 @@ export async function prepareBuild(options: {
           {
             image: `${options.query.repository}:${options.query.tag}`,
             service: options.query.service,
+            workspace: options.query.workspace,
             dockerfile: options.query.dockerfile,
           },
           onLog,

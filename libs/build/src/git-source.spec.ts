@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DomainError } from '@platform/contracts';
@@ -11,6 +12,7 @@ import { fetchGitSource, type GitSourceOptions } from './git-source';
 jest.setTimeout(30_000);
 
 const LOCAL: GitSourceOptions = { allowLocalRepositoriesForTests: true };
+const LOOPBACK: GitSourceOptions = { allowLoopbackForTests: true };
 
 let scratch: string;
 let targets = 0;
@@ -221,7 +223,7 @@ describe('fetchGitSource over https', () => {
     const url = `https://git.localhost:${port}/slow/repo.git`;
     const target = newTarget();
     const started = Date.now();
-    const error = await refusal(fetchGitSource({ url, ref: 'main' }, target, { timeoutMs: 1_000 }));
+    const error = await refusal(fetchGitSource({ url, ref: 'main' }, target, { timeoutMs: 1_000 }, LOOPBACK));
     expect(error.code).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(5_000);
     const processes = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
@@ -231,10 +233,118 @@ describe('fetchGitSource over https', () => {
 
   it('reports a server it cannot reach as unavailable', async () => {
     const error = await refusal(
-      fetchGitSource({ url: 'https://git.localhost:1/repo.git', ref: 'main' }, newTarget(), { timeoutMs: 10_000 }),
+      fetchGitSource(
+        { url: 'https://git.localhost:1/repo.git', ref: 'main' },
+        newTarget(),
+        { timeoutMs: 10_000 },
+        LOOPBACK,
+      ),
     );
     expect(error.code).toBe('unavailable');
     expect(error.message).toContain('git.localhost');
+  });
+});
+
+describe('fetchGitSource connects to public addresses only', () => {
+  const resolvingTo =
+    (...addresses: string[]): GitSourceOptions['resolve'] =>
+    async () =>
+      addresses;
+
+  it.each([
+    ['this machine by name', 'https://git.localhost/acme/app.git', undefined],
+    ['a name for 127.0.0.1', 'https://git.example.com/acme/app.git', resolvingTo('127.0.0.1')],
+    ['a private network', 'https://git.example.com/acme/app.git', resolvingTo('10.1.2.3')],
+    ['the cloud metadata address', 'https://git.example.com/acme/app.git', resolvingTo('169.254.169.254')],
+    ['carrier-grade NAT', 'https://git.example.com/acme/app.git', resolvingTo('100.100.100.200')],
+    ['IPv6 loopback', 'https://git.example.com/acme/app.git', resolvingTo('::1')],
+    ['IPv6 unique local', 'https://git.example.com/acme/app.git', resolvingTo('fd00:ec2::254')],
+    ['IPv4-mapped loopback', 'https://git.example.com/acme/app.git', resolvingTo('::ffff:127.0.0.1')],
+    [
+      'a name with one private address among public ones',
+      'https://git.example.com/a.git',
+      resolvingTo('1.1.1.1', '10.0.0.1'),
+    ],
+  ])('refuses %s before running git', async (_, url, resolve) => {
+    const target = newTarget();
+    const error = await refusal(fetchGitSource({ url, ref: 'main' }, target, {}, { resolve }));
+    expect(error.code).toBe('validation_failed');
+    expect(error.message).toMatch(/refused: private address$/);
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('still refuses private networks when loopback is allowed for tests', async () => {
+    const options = { ...LOOPBACK, resolve: resolvingTo('192.168.1.1') };
+    const error = await refusal(
+      fetchGitSource({ url: 'https://git.example.com/a.git', ref: 'main' }, newTarget(), {}, options),
+    );
+    expect(error.message).toContain('refused: private address');
+  });
+});
+
+describe('fetchGitSource over https to a server of its own', () => {
+  // Every request is redirected to `inside`, as a public repository could redirect to an internal address.
+  let outside: HttpsServer;
+  let inside: HttpsServer;
+  const outsideHosts: string[] = [];
+  let insideRequests = 0;
+
+  beforeAll(async () => {
+    const dir = join(scratch, 'tls');
+    await mkdir(dir);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=git.example.com',
+        '-addext',
+        'subjectAltName=DNS:git.example.com,DNS:inside.localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const tls = { key: await readFile(join(dir, 'key.pem')), cert: await readFile(join(dir, 'cert.pem')) };
+    process.env.GIT_SSL_CAINFO = join(dir, 'cert.pem');
+    inside = createHttpsServer(tls, (_request, response) => {
+      insideRequests++;
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('internal secret answer');
+    });
+    await new Promise<void>((resolve) => inside.listen(0, '127.0.0.1', resolve));
+    outside = createHttpsServer(tls, (request, response) => {
+      outsideHosts.push(String(request.headers.host));
+      const port = (inside.address() as AddressInfo).port;
+      response.writeHead(302, { location: `https://inside.localhost:${port}${request.url}` }).end();
+    });
+    await new Promise<void>((resolve) => outside.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    delete process.env.GIT_SSL_CAINFO;
+    await new Promise((resolve) => outside.close(resolve));
+    await new Promise((resolve) => inside.close(resolve));
+  });
+
+  it('connects to the address it checked and follows no redirect', async () => {
+    const port = (outside.address() as AddressInfo).port;
+    const target = newTarget();
+    // git.example.com has no address here but the one the resolver gave and was checked: git must use it.
+    const options = { ...LOOPBACK, resolve: async () => ['127.0.0.1'] };
+    const error = await refusal(
+      fetchGitSource({ url: `https://git.example.com:${port}/acme/app.git`, ref: 'main' }, target, {}, options),
+    );
+    expect(outsideHosts).toContain(`git.example.com:${port}`);
+    expect(insideRequests).toBe(0);
+    expect(error.message).not.toContain('internal secret answer');
+    expect(await readdir(target)).toEqual([]);
   });
 });
 

@@ -3,6 +3,7 @@ import { lstat, mkdir, readdir, readlink, realpath, rm } from 'node:fs/promises'
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { DomainError, GitRefSchema, GitUrlSchema, parseOrThrow } from '@platform/contracts';
 import { isInside } from './paths';
+import { publicAddressOf, type ResolveHost } from './public-address';
 
 export interface GitSourceLimits {
   /** For the whole fetch, every git step together; git and its helpers are killed when it runs out. */
@@ -25,6 +26,13 @@ export interface GitSourceOptions {
    * repository without network. Never set outside tests: it would let a user read any repository on the host.
    */
   readonly allowLocalRepositoriesForTests?: boolean;
+  /**
+   * Lets https URLs whose host is this machine (127.0.0.0/8, `*.localhost`) through, so tests can talk to a
+   * local server; every other private address is still refused. Never set outside tests.
+   */
+  readonly allowLoopbackForTests?: boolean;
+  /** How host names are resolved; the system's resolver unless a test gives its own. */
+  readonly resolve?: ResolveHost;
 }
 
 export interface FetchedGitSource {
@@ -58,11 +66,12 @@ function validatedUrl(url: string, options: GitSourceOptions): string {
 /**
  * Clones `source.ref` of `source.url` into `targetDir` (created if missing; it must be empty): shallow, one
  * ref, no tags, no submodules, without the `.git` directory afterwards. The URL and ref are validated again
- * here (https only; option-looking refs refused), git runs without a shell with every user value after `--`,
- * with only the https transport allowed, no prompts, no credential helpers and none of the host's git
- * configuration. The objects fetched and the files checked out are each capped, the checkout is measured
- * before and after it is written, and symbolic links that lead outside it are refused. On any failure
- * `targetDir` is left empty.
+ * here (https only; option-looking refs refused), and the host must resolve to public addresses only (not this
+ * machine, private networks, link-local or cloud metadata): git connects to the address checked and follows no
+ * redirect. git runs without a shell with every user value after `--`, with only the https transport allowed, no
+ * prompts, no credential helpers and none of the host's git configuration. The objects fetched and the files
+ * checked out are each capped, the checkout is measured before and after it is written, and symbolic links that
+ * lead outside it are refused. On any failure `targetDir` is left empty.
  */
 export async function fetchGitSource(
   source: { readonly url: string; readonly ref: string },
@@ -73,11 +82,12 @@ export async function fetchGitSource(
   const url = validatedUrl(source.url, options);
   const ref = parseOrThrow(GitRefSchema, source.ref, 'the git ref');
   const effective: GitSourceLimits = { ...DEFAULT_GIT_SOURCE_LIMITS, ...limits };
+  const pinned = url.startsWith('https://') ? await pinnedAddress(new URL(url), options) : undefined;
 
   await mkdir(targetDir, { recursive: true });
   if ((await readdir(targetDir)).length > 0) throw new Error(`${targetDir} must be empty to receive a git checkout`);
   const root = await realpath(targetDir);
-  const git = new Git(root, effective, options.allowLocalRepositoriesForTests === true, `${url} at ${ref}`);
+  const git = new Git(root, effective, options.allowLocalRepositoriesForTests === true, pinned, `${url} at ${ref}`);
   try {
     let fetched: string;
     if (COMMIT_SHA.test(ref)) {
@@ -126,12 +136,26 @@ export async function fetchGitSource(
   }
 }
 
-/** Transport settings that do not depend on the caller; user values never go in here. */
-function gitConfig(allowFile: boolean): string[] {
+/** Where git is to connect for an https URL: `host:port:address`, as curl's `--resolve` takes it. */
+async function pinnedAddress(url: URL, options: GitSourceOptions): Promise<string> {
+  const address = await publicAddressOf(url.hostname, {
+    resolve: options.resolve,
+    allowLoopback: options.allowLoopbackForTests,
+  });
+  return `${url.hostname}:${url.port || '443'}:${address.includes(':') ? `[${address}]` : address}`;
+}
+
+/**
+ * Transport settings that do not depend on the caller; user values never go in here. `pinned` is the address
+ * checked for the URL's host: git connects there and nowhere else, and follows no redirect to another place.
+ */
+function gitConfig(allowFile: boolean, pinned: string | undefined): string[] {
   return [
     ['protocol.allow', 'never'],
     ['protocol.https.allow', 'always'],
     ...(allowFile ? [['protocol.file.allow', 'always']] : []),
+    ['http.followRedirects', 'false'],
+    ...(pinned ? [['http.curloptResolve', pinned]] : []),
     ['credential.helper', ''],
     ['core.hooksPath', '/dev/null'],
     ['core.askPass', ''],
@@ -192,10 +216,11 @@ class Git {
     private readonly root: string,
     private readonly limits: GitSourceLimits,
     allowFile: boolean,
+    pinned: string | undefined,
     private readonly what: string,
   ) {
     this.deadline = Date.now() + limits.timeoutMs;
-    this.config = gitConfig(allowFile);
+    this.config = gitConfig(allowFile, pinned);
     this.env = gitEnvironment(allowFile);
   }
 

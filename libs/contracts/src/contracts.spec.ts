@@ -52,13 +52,22 @@ describe('deploy sources', () => {
       'http://github.com/acme/web.git',
       'https://user:pw@github.com/acme/web.git',
       'ssh://git@github.com/x',
+      '--upload-pack=touch /tmp/pwned',
     ]) {
       expect(DeploySourceSchema.safeParse({ type: 'git', url, ref: 'main' }).success).toBe(false);
     }
     for (const ref of ['-u', '--upload-pack=touch /tmp/x', 'a..b', 'main.lock', 'feature/', 'has space', '$(id)']) {
       expect(GitRefSchema.safeParse(ref).success).toBe(false);
     }
-    for (const image of ['UPPER/case', 'web; rm -rf /', '', 'web:tag with space']) {
+    for (const image of [
+      'UPPER/case',
+      'web; rm -rf /',
+      '',
+      'web:tag with space',
+      '3f9a2c',
+      'sha256:3f9a2c',
+      'a'.repeat(64),
+    ]) {
       expect(ImageReferenceSchema.safeParse(image).success).toBe(false);
     }
   });

@@ -9,6 +9,8 @@ export const ErrorCodeSchema = z.enum([
   'forbidden',
   'not_found',
   'conflict',
+  /** A name the whole instance shares (a service's hostname) that another workspace holds. */
+  'name_taken',
   'stream_version_conflict',
   'idempotency_key_reused',
   'payload_too_large',

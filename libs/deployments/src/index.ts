@@ -7,6 +7,7 @@ export * from './services/decider';
 export * from './services/hostname';
 export * from './services/projection';
 export * from './services/queries';
+export * from './services/service-names';
 export * from './deployments/front-routes';
 export * from './deployments/local-front-proxy';
 export * from './deployments/process';

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { type ArgumentsHost, Catch, type ExceptionFilter, Inject } from '@nestjs/common';
-import type { ApiRoute, apiRoutes } from '@platform/contracts';
+import { DomainError, type ApiRoute, type apiRoutes } from '@platform/contracts';
 import { requireScope, resolveAccess, type Access, type Identity } from '@platform/identity';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { toErrorResponse } from './http-errors';
 import { IdempotencyStore, IdempotentReplay, settleIdempotencyClaim, type IdempotencyClaim } from './idempotency';
 import { parseInput } from './input';
@@ -139,22 +139,34 @@ export class ApiRouter {
     state.input = parseInput(route, request);
     if (route.method === 'POST') {
       const header = request.headers['idempotency-key'];
-      if (typeof header === 'string') await this.claimIdempotencyKey(request, reply, header);
+      if (typeof header === 'string') await this.claimIdempotencyKey(route, request, reply, header);
     }
   }
 
-  private async claimIdempotencyKey(request: FastifyRequest, reply: FastifyReply, header: string): Promise<void> {
+  private async claimIdempotencyKey(
+    route: ApiRoute,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    header: string,
+  ): Promise<void> {
     const { idempotency } = this.dependencies;
     const key = IdempotencyStore.validKey(header);
     const state = stateOf(request);
     const scope = state.access
       ? `${state.access.workspaceId}:${state.access.principal.userId}`
       : `public:${request.routeOptions.url}`;
-    const fingerprint = IdempotencyStore.fingerprint(request.method, request.url, request.body);
+    const fingerprint = idempotency.fingerprint(request.method, request.url, request.body);
+    const keepsAnswer = !answersWithCredential(route);
     const earlier = await idempotency.claim(scope, key, fingerprint);
+    if (earlier && !keepsAnswer) {
+      throw new DomainError(
+        'idempotency_key_reused',
+        'this Idempotency-Key was used already; the answer held a credential and is not kept: send the request again with a new key',
+      );
+    }
     if (earlier) throw new IdempotentReplay(earlier);
     state.idempotencyKey = `${scope}:${key}`;
-    const claim: IdempotencyClaim = { store: idempotency, scope, key };
+    const claim: IdempotencyClaim = { store: idempotency, scope, key, keepsAnswer };
     state.idempotency = claim;
     // An answer streamed on the raw response (a followed deployment) never passes the onSend hook: record it at the end.
     reply.raw.once('close', () => {
@@ -167,6 +179,15 @@ export class ApiRouter {
       }).catch(() => undefined);
     });
   }
+}
+
+/**
+ * Routes whose answer holds a credential (sign-up, log-in, a new API token: anything public or answering with a
+ * `token`): an Idempotency-Key's record of them keeps no answer, and a retry under the same key is refused.
+ */
+function answersWithCredential(route: ApiRoute): boolean {
+  const schema = route.success.schema;
+  return route.auth === 'public' || (schema instanceof z.ZodObject && 'token' in schema.shape);
 }
 
 /** Answers with the API's error shape (or the recorded answer of an idempotent retry); faults of ours are logged. */

@@ -8,6 +8,7 @@ export const statusOfCode: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  name_taken: 409,
   stream_version_conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,

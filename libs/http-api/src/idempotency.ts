@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { DomainError } from '@platform/contracts';
 import { runMigrations } from '@platform/event-store';
+import type { SecretBox } from '@platform/secrets';
 import type { Pool } from 'pg';
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
@@ -15,6 +15,8 @@ export interface IdempotencyClaim {
   readonly store: IdempotencyStore;
   readonly scope: string;
   readonly key: string;
+  /** False for answers that hold a credential (a session or API token): only that the key was used is kept. */
+  readonly keepsAnswer: boolean;
 }
 
 /** Thrown when a retry is to get the first answer: the exception filter sends that answer. */
@@ -47,8 +49,8 @@ export async function settleIdempotencyClaim(
     await claim.store.release(claim.scope, claim.key);
     return;
   }
-  const body = parsedPayload(answer.payload);
-  const stored = answer.status >= 400 ? { error: (body as { error?: unknown } | null)?.error } : body;
+  const body = claim.keepsAnswer ? parsedPayload(answer.payload) : null;
+  const stored = answer.status >= 400 && body ? { error: (body as { error?: unknown }).error } : body;
   await claim.store.complete(claim.scope, claim.key, { status: answer.status, body: stored });
 }
 
@@ -60,6 +62,7 @@ export class IdempotencyStore {
   constructor(
     private readonly pool: Pool,
     private readonly schema: string,
+    private readonly secrets: SecretBox,
     private readonly ttlHours = 24,
   ) {}
 
@@ -91,10 +94,12 @@ export class IdempotencyStore {
     return key;
   }
 
-  static fingerprint(method: string, url: string, body: unknown): string {
-    return createHash('sha256')
-      .update(`${method} ${url}\n${JSON.stringify(body ?? null)}`)
-      .digest('hex');
+  /**
+   * What tells one request from another under the same key: keyed by the platform's secret, since a body may hold
+   * a password, which a bare hash of it would let anyone reading this table test guesses against.
+   */
+  fingerprint(method: string, url: string, body: unknown): string {
+    return this.secrets.mac('idempotency-fingerprint', `${method} ${url}\n${JSON.stringify(body ?? null)}`);
   }
 
   /**

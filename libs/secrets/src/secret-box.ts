@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 const ALGORITHM = 'aes-256-gcm';
 const FORMAT = 'v1';
@@ -90,6 +90,15 @@ export class SecretBox {
     } catch {
       throw new SecretKeyError('the sealed secret does not open here: wrong context, wrong key or tampered');
     }
+  }
+
+  /**
+   * A keyed digest of `data` (HMAC-SHA256, hex) under a key derived from the current one for `purpose`: lets a
+   * value be recognised again without keeping it, and without anyone lacking the key testing guesses against it.
+   */
+  mac(purpose: string, data: string): string {
+    const key = Buffer.from(hkdfSync('sha256', this.current.key, Buffer.alloc(0), `mac:${purpose}`, 32));
+    return createHmac('sha256', key).update(data).digest('hex');
   }
 
   /** Whether a value is sealed with a key other than the current one (to re-seal while rotating). */

@@ -107,10 +107,11 @@ export class DockerRuntime {
     );
   }
 
-  private platformLabels(service: string): Record<string, string> {
+  private platformLabels(service: string, workspace: string | undefined): Record<string, string> {
     return {
       [AgentLabels.managed]: 'true',
       [AgentLabels.service]: service,
+      ...(workspace ? { [AgentLabels.workspace]: workspace } : {}),
       [AgentLabels.agent]: this.options.agentId,
       [CREATED_AT_LABEL]: String(Date.now()),
     };
@@ -119,7 +120,7 @@ export class DockerRuntime {
   /** Builds `image` from a directory (the extracted archive), streaming the builder's output to `onLog`. */
   async build(
     contextDir: string,
-    options: { image: string; service: string; dockerfile: string },
+    options: { image: string; service: string; workspace?: string; dockerfile: string },
     onLog: (line: string) => void,
   ): Promise<ImageResult> {
     const step = new BuildStepOutput();
@@ -138,7 +139,7 @@ export class DockerRuntime {
 
   private async buildOnce(
     contextDir: string,
-    options: { image: string; service: string; dockerfile: string },
+    options: { image: string; service: string; workspace?: string; dockerfile: string },
     onLog: (line: string) => void,
   ): Promise<void> {
     const started = performance.now();
@@ -147,7 +148,7 @@ export class DockerRuntime {
       stream = await this.docker.buildImage(packDirectory(contextDir) as unknown as NodeJS.ReadableStream, {
         t: options.image,
         dockerfile: options.dockerfile,
-        labels: this.platformLabels(options.service),
+        labels: this.platformLabels(options.service, options.workspace),
         rm: true,
         forcerm: true,
       });
@@ -184,16 +185,18 @@ export class DockerRuntime {
 
   /**
    * Gives an existing image a platform tag and the platform's labels (a build of `FROM source` with labels
-   * only, which adds no layer), so pruning and listing treat it as the platform's own.
+   * only, which adds no layer), so pruning and listing treat it as the platform's own. Local servers share one
+   * Docker engine: an image the platform made (built or tagged) is only tagged for the workspace and service it
+   * was made for, so that no tenant runs another's image by naming it.
    */
   async adopt(request: TagImageRequest): Promise<ImageResult> {
-    await this.imageResult(request.source);
+    await this.refuseImageOfAnother(request);
     const target = `${request.repository}:${request.tag}`;
     const context = dockerfileContext(`FROM ${request.source}\n`);
     try {
       const stream = await this.docker.buildImage(context, {
         t: target,
-        labels: this.platformLabels(request.service),
+        labels: this.platformLabels(request.service, request.workspace),
         rm: true,
       });
       await followProgress(stream, () => undefined);
@@ -203,6 +206,25 @@ export class DockerRuntime {
       throw fromEngine(error, `tagging ${request.source} failed`);
     }
     return this.imageResult(target);
+  }
+
+  private async refuseImageOfAnother(request: TagImageRequest): Promise<void> {
+    let labels: Record<string, string>;
+    try {
+      labels = (await this.docker.getImage(request.source).inspect()).Config?.Labels ?? {};
+    } catch (error) {
+      throw fromEngine(error, `no image ${request.source}`);
+    }
+    if (labels[AgentLabels.managed] !== 'true') return;
+    // Images made before they were labelled with a workspace are told apart by their service, unique per instance.
+    const workspace = labels[AgentLabels.workspace] ?? request.workspace;
+    if (workspace !== request.workspace || labels[AgentLabels.service] !== request.service) {
+      throw new DomainError(
+        'forbidden',
+        `the image ${request.source} was made by the platform for another service: a deployment may use the images of its own service, or images from a registry`,
+        [{ reason: 'image_of_another_service' }],
+      );
+    }
   }
 
   private async imageResult(image: string): Promise<ImageResult> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,7 +11,12 @@ jest.setTimeout(120_000);
 let agent: TestAgent;
 
 /** A tiny image (FROM scratch, no base image needed) built through the agent, so it carries the platform's labels. */
-async function buildThroughAgent(repository: string, tag: string, service: string): Promise<string> {
+async function buildThroughAgent(
+  repository: string,
+  tag: string,
+  service: string,
+  workspace?: string,
+): Promise<string> {
   const file = join(agent.dataDir, `${repository}-${tag}.tar.gz`);
   await writeFile(
     file,
@@ -18,7 +24,7 @@ async function buildThroughAgent(repository: string, tag: string, service: strin
   );
   return (
     await agent.client.buildImage(
-      { repository, tag, service },
+      { repository, tag, service, workspace },
       { path: file, contentType: ArchiveContentTypes.tarGzip },
     )
   ).image;
@@ -111,13 +117,21 @@ describe('prune', () => {
 });
 
 describe('images', () => {
-  it('lists only the platform’s images', async () => {
+  it('lists only the platform’s images of this server (local servers of other workspaces share the engine)', async () => {
     const foreign = `${agent.name('listed-foreign')}:deploy_00000000`;
     await buildForeign(foreign);
+    const otherServer = `${agent.name('listed-elsewhere')}:deploy_00000000`;
+    await buildForeign(otherServer, {
+      [AgentLabels.managed]: 'true',
+      [AgentLabels.service]: 'listed',
+      [AgentLabels.workspace]: randomUUID(),
+      [AgentLabels.agent]: 'another-server',
+    });
     const own = await buildThroughAgent(agent.name('listed'), 'deploy_e0000001', 'listed');
     const listed = (await agent.client.listImages()).images.flatMap((image) => image.tags);
     expect(listed).toContain(own);
     expect(listed).not.toContain(foreign);
+    expect(listed).not.toContain(otherServer);
     expect((await agent.client.listImages({ service: 'listed' })).images).toEqual([
       {
         id: expect.stringMatching(/^sha256:/),
@@ -137,12 +151,48 @@ describe('images', () => {
       repository: agent.name('adopted'),
       tag: 'deploy_f0000001',
       service: 'adopted',
+      workspace: randomUUID(),
     });
     expect(adopted.image).toBe(`${agent.name('adopted')}:deploy_f0000001`);
     const labels = (await docker.getImage(adopted.image).inspect()).Config.Labels ?? {};
     expect(labels[AgentLabels.managed]).toBe('true');
     expect(labels[AgentLabels.service]).toBe('adopted');
     expect((await docker.getImage(source).inspect()).Config.Labels?.[AgentLabels.managed]).toBeUndefined();
+  });
+
+  it('tags an image the platform made only for the workspace and service it was made for', async () => {
+    const [first, second] = [randomUUID(), randomUUID()];
+    const built = await buildThroughAgent(agent.name('owned'), 'deploy_h0000001', 'owned', first);
+    const builtLabels = (await docker.getImage(built).inspect()).Config.Labels ?? {};
+    expect(builtLabels[AgentLabels.workspace]).toBe(first);
+    const tagFor = (workspace: string, service: string, tag: string) =>
+      agent.client.tagImage({ source: built, repository: agent.name('owned-again'), tag, service, workspace });
+
+    await expect(tagFor(second, 'owned', 'deploy_h0000002')).rejects.toMatchObject({
+      code: 'forbidden',
+      message: expect.stringContaining('another service'),
+    });
+    await expect(tagFor(first, 'someone-else', 'deploy_h0000003')).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await exists(`${agent.name('owned-again')}:deploy_h0000002`)).toBe(false);
+    // An image tagged for its own service is tagged again (a rollback, another server of the deployment).
+    const again = await tagFor(first, 'owned', 'deploy_h0000004');
+    expect((await docker.getImage(again.image).inspect()).Config.Labels?.[AgentLabels.workspace]).toBe(first);
+  });
+
+  it('refuses an image named by its id or an id prefix', async () => {
+    const built = await buildThroughAgent(agent.name('by-id'), 'deploy_i0000001', 'by-id', randomUUID());
+    const id = (await docker.getImage(built).inspect()).Id.replace('sha256:', '');
+    for (const source of [id.slice(0, 6), id, `sha256:${id}`]) {
+      await expect(
+        agent.client.tagImage({
+          source,
+          repository: agent.name('by-id-again'),
+          tag: 'deploy_i0000002',
+          service: 'by-id',
+          workspace: randomUUID(),
+        }),
+      ).rejects.toMatchObject({ code: 'validation_failed' });
+    }
   });
 
   it('refuses to remove an image the platform did not make, and removes its own', async () => {

@@ -7,6 +7,8 @@ import { z } from 'zod';
 export const AgentLabels = {
   managed: 'io.platform.managed',
   service: 'io.platform.service',
+  /** The workspace whose deployment built or tagged an image: only its own service may use it again. */
+  workspace: 'io.platform.workspace',
   /** Which agent (server) runs a container; local servers share one Docker engine. */
   agent: 'io.platform.agent',
   /** The container port the app listens on, published on the loopback for nginx. */

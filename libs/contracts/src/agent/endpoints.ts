@@ -33,6 +33,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  name_taken: 409,
   stream_version_conflict: 409,
   idempotency_key_reused: 422,
   payload_too_large: 413,

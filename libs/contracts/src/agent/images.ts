@@ -15,6 +15,8 @@ export const BuildImageQuerySchema = z.strictObject({
   repository: ImageRepositorySchema,
   tag: ImageTagSchema,
   service: ServiceKeySchema,
+  /** The deployment's workspace, labelled on the image: an image without it is tagged for no deployment. */
+  workspace: z.uuid().optional(),
   /** Path of the Dockerfile inside the archive. */
   dockerfile: z
     .string()
@@ -41,13 +43,15 @@ export type ImageResult = z.infer<typeof ImageResultSchema>;
 
 /**
  * Gives an image (pulled, or built elsewhere) a platform tag and the platform's labels, so that listing and
- * pruning treat it as the platform's own; the source image itself is left as it was.
+ * pruning treat it as the platform's own; the source image itself is left as it was. An image the platform made
+ * is only tagged for the workspace and service it was made for.
  */
 export const TagImageRequestSchema = z.strictObject({
   source: ImageReferenceSchema,
   repository: ImageRepositorySchema,
   tag: ImageTagSchema,
   service: ServiceKeySchema,
+  workspace: z.uuid(),
 });
 export type TagImageRequest = z.infer<typeof TagImageRequestSchema>;
 

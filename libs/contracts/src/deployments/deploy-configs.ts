@@ -12,6 +12,11 @@ export const ImageReferenceSchema = z
   .regex(
     /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
     'must be an image reference such as "ghcr.io/acme/web:1.2.3"',
+  )
+  // Docker reads a bare hex name as an image id or id prefix: that names whatever image the engine holds.
+  .refine(
+    (reference) => !/^(?:sha256:)?[a-f0-9]+$/.test(reference),
+    'must name an image by repository and tag, not by an image id or id prefix',
   );
 
 /** A branch, tag or commit; never something git could read as an option or a revision range. */
@@ -28,7 +33,11 @@ export const GitRefSchema = z
 export const GitUrlSchema = z
   .url({ protocol: /^https$/, hostname: z.regexes.domain })
   .max(2048)
-  .refine((url) => !new URL(url).username && !new URL(url).password, 'must not carry credentials');
+  // A string that is no URL was refused above; the check runs anyway and must not throw (a 500) on it.
+  .refine(
+    (url) => !URL.canParse(url) || (!new URL(url).username && !new URL(url).password),
+    'must not carry credentials',
+  );
 
 export const DeploySourceSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('image'), image: ImageReferenceSchema }),

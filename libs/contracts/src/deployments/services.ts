@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand, defineEvent, defineQuery } from '../definitions';
+import { DomainError } from '../errors';
 import { pageOf, paginationParams } from '../messages';
 import { DEPLOYMENTS } from './deploy-configs';
 import { SlugNameSchema } from './projects';
@@ -122,3 +123,19 @@ export const ListServices = defineQuery(
   pageOf(ServiceViewSchema),
 );
 export const GetService = defineQuery(DEPLOYMENTS, 'GetService', z.strictObject({ serviceId }), ServiceViewSchema);
+/** A service name another workspace holds: names are hostnames, shared by the whole instance. */
+export function serviceNameTaken(name: string): DomainError {
+  return new DomainError(
+    'name_taken',
+    `the service name "${name}" is taken by another workspace (names are hostnames, shared by the whole instance); choose another name`,
+    [{ path: 'name', reason: 'name_taken' }],
+  );
+}
+
+/** Whether the caller's workspace may make a service of this name: names are hostnames, shared by the instance. */
+export const CheckServiceName = defineQuery(
+  DEPLOYMENTS,
+  'CheckServiceName',
+  z.strictObject({ name: SlugNameSchema }),
+  z.strictObject({ available: z.boolean() }),
+);

@@ -20,11 +20,19 @@ export interface FrontDoor {
 export interface ServiceFrontDoor {
   /**
    * Routes `hostname` to those of `edges` on this machine now, ahead of the read model, for a deployment about to
-   * succeed: the way in through the door, or undefined when none of its servers is behind the door.
+   * succeed: the way in through the door, or undefined when none of its servers is behind the door or its
+   * workspace does not hold the service's name.
    */
-  open(route: FrontRoute & { readonly deploymentId: string }): Promise<WayIn | undefined>;
+  open(route: OpenedRoute): Promise<WayIn | undefined>;
   /** Takes back what `open` routed for a deployment that then failed: the hostname goes back to what serves. */
   close(deploymentId: string, hostname: string): Promise<void>;
+}
+
+/** A deployment's route: its service's name is its hostname, routed only for the workspace holding the name. */
+export interface OpenedRoute extends FrontRoute {
+  readonly deploymentId: string;
+  readonly workspaceId: string;
+  readonly serviceName: string;
 }
 
 export interface FrontRoutesOptions {
@@ -45,16 +53,17 @@ const loopbackEdges = (edges: readonly string[]) =>
 
 /**
  * Keeps the front door in step with what serves: each service's current deployment, on the servers it was
- * switched to. Only servers on this machine (loopback edges) are behind the door; a name two workspaces share goes
- * to the one deployed last. The deployment process routes a deployment through `open` before it succeeds; the
- * loop (where the lease is held, one front door per machine, looking every `pollMs`) catches up at start and
- * follows what the read model says afterwards, such as servers removed.
+ * switched to. Only servers on this machine (loopback edges) are behind the door, and a hostname goes only to the
+ * workspace holding the service name (ServiceNames), never to another's service of that name. The deployment
+ * process routes a deployment through `open` before it succeeds; the loop (where the lease is held, one front door
+ * per machine, looking every `pollMs`) catches up at start and follows what the read model says afterwards, such as
+ * servers removed.
  */
 export class FrontRoutes implements ServiceFrontDoor {
   private readonly loop: FollowLoop;
   private applied = '';
   /** Routes opened for deployments the read model does not show serving yet, by hostname. */
-  private readonly opened = new Map<string, FrontRoute & { readonly deploymentId: string }>();
+  private readonly opened = new Map<string, OpenedRoute>();
   /** Applying one set of routes at a time: each writes the same configuration file. */
   private applying: Promise<void> = Promise.resolve();
 
@@ -77,9 +86,14 @@ export class FrontRoutes implements ServiceFrontDoor {
     return this.loop.stop();
   }
 
-  async open(route: FrontRoute & { readonly deploymentId: string }): Promise<WayIn | undefined> {
+  async open(route: OpenedRoute): Promise<WayIn | undefined> {
     const edges = loopbackEdges(route.edges);
     if (edges.length === 0) return undefined;
+    const { rowCount } = await this.options.pool.query(
+      `SELECT 1 FROM ${this.options.schema}.service_names WHERE name = $1 AND workspace_id = $2`,
+      [route.serviceName, route.workspaceId],
+    );
+    if (rowCount === 0) return undefined;
     this.opened.set(route.hostname, { ...route, edges });
     await this.refresh();
     const { address, port } = this.options.door.listen;
@@ -100,6 +114,7 @@ export class FrontRoutes implements ServiceFrontDoor {
       servers: Record<string, { status: string; url: string }>;
     }>(
       `SELECT d.id, s.name, d.servers FROM ${this.options.schema}.services s
+         JOIN ${this.options.schema}.service_names n ON n.name = s.name AND n.workspace_id = s.workspace_id
          JOIN ${this.options.schema}.deployments d ON d.id = s.current_deployment_id
         ORDER BY d.finished_at DESC NULLS LAST, d.id`,
     );

@@ -223,6 +223,8 @@ const summary = (event: { type: string; data: unknown }) => {
 /** One server's agent: its Docker engine's images and containers, in memory; every call is written down. */
 class FakeAgent implements DeploymentAgent {
   readonly images = new Set<string>();
+  /** Images here that the platform made for another workspace. */
+  readonly imagesOfOthers = new Set<string>();
   containers: { name: string; image: string; createdAt: string }[] = [];
   readonly cutovers: CutoverRequest[] = [];
   /** Cutovers to containers of this name fail their health check. */
@@ -235,6 +237,9 @@ class FakeAgent implements DeploymentAgent {
   async tagImage(body: TagImageRequest): Promise<ImageResult> {
     this.called(`tagImage ${body.source} as ${body.repository}:${body.tag}`);
     if (!this.images.has(body.source)) throw new DomainError('not_found', `no image ${body.source} here`);
+    // As the agent does: an image the platform made for another workspace is refused.
+    if (this.imagesOfOthers.has(body.source))
+      throw new DomainError('forbidden', `the image ${body.source} was made by the platform for another service`);
     this.images.add(`${body.repository}:${body.tag}`);
     return { image: `${body.repository}:${body.tag}`, imageId: 'sha256:1' };
   }
@@ -596,6 +601,27 @@ describe('DeploymentProcess', () => {
     expect(rollback).toEqual([expect.objectContaining({ data: expect.objectContaining({ port: 5000 }) })]);
   });
 
+  it('fails a deployment of an image the platform made for another workspace, saying why, without pulling one of that name', async () => {
+    const theirs = 'srv-aaaaaaaa/svc-bbbbbbbb:deploy_cccccccc';
+    const history: ServiceEvent[] = [
+      created,
+      requested(deploymentId, ['A'], { source: { type: 'image', image: theirs } }),
+    ];
+    given(history);
+    agents.A.images.add(theirs);
+    agents.A.imagesOfOthers.add(theirs);
+
+    await newProcess().advance({ serviceId, deploymentId });
+
+    expect(timeline.filter((entry) => / (tagImage|pullImage|buildImage) /.test(entry))).toEqual([
+      `A tagImage ${theirs} as ${imageOf('A', deploymentId)}`,
+    ]);
+    expect(appended(history.length).at(-1)).toMatchObject({
+      type: 'DeploymentFailed',
+      data: { reason: expect.stringContaining(`the image ${theirs} was made by the platform for another service`) },
+    });
+  });
+
   it("keeps every line of a failed build in the deployment's log, and fails it with the agent's reason", async () => {
     const history: ServiceEvent[] = [
       created,
@@ -794,6 +820,8 @@ describe('DeploymentProcess', () => {
       expect(door.routes).toEqual([
         {
           deploymentId,
+          workspaceId,
+          serviceName: 'web',
           hostname: 'web.localhost',
           edges: [`${target('A').publicIp}:80`, `${target('B').publicIp}:80`],
         },

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentClient } from '@platform/agent-client';
-import { agentSecretContext, envSecretContext, type DeploymentTarget, type MessageMetadata } from '@platform/contracts';
+import {
+  agentSecretContext,
+  DomainError,
+  envSecretContext,
+  type DeploymentTarget,
+  type MessageMetadata,
+} from '@platform/contracts';
 import { SweptProcess, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, type DeciderCommandHandler } from '@platform/service-kit';
@@ -174,6 +180,8 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     try {
       const door = await this.options.frontDoor?.open({
         deploymentId: deployment.deploymentId,
+        workspaceId: deployment.workspaceId,
+        serviceName: service.name,
         hostname,
         edges: serving.map((target) => `${target.publicIp}:${target.edgeHttpPort}`),
       });
@@ -220,6 +228,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     const agent = this.agentOf(deployment.workspaceId, target);
     const [repository, tag] = [`srv-${short(target.serverId)}/${serviceKey(serviceId)}`, deployment.tag];
     const image = `${repository}:${tag}`;
+    const owner = { service: serviceKey(serviceId), workspace: deployment.workspaceId };
     const log = (step: string, lines: string[]) =>
       this.record(metadata, randomUUID(), {
         type: 'RecordLog',
@@ -231,16 +240,18 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
       let port: number | undefined;
       for (const step of imagePlan(service, deployment, target.serverId)) {
         if (step.kind === 'tag') {
-          const present = await agent
-            .tagImage({ source: step.source, repository, tag, service: serviceKey(serviceId) })
-            .then(
-              () => true,
-              () => false,
-            );
+          const present = await agent.tagImage({ source: step.source, ...owner, repository, tag }).then(
+            () => true,
+            // An image that is there but not this service's is no reason to pull one of that name: say so.
+            (error: unknown) => {
+              if (error instanceof DomainError && error.code === 'forbidden') throw error;
+              return false;
+            },
+          );
           if (present) how = step.how;
         } else if (step.kind === 'pull') {
           await agent.pullImage({ image: step.image });
-          await agent.tagImage({ source: step.image, repository, tag, service: serviceKey(serviceId) });
+          await agent.tagImage({ source: step.image, ...owner, repository, tag });
           how = 'pulled';
         } else if (step.kind === 'build') {
           port = await this.build(agent, deployment, step.source, { repository, tag }, log);
@@ -295,7 +306,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
       const dockerfile = archive.dockerfile ? { dockerfile: archive.dockerfile } : {};
       try {
         await agent.buildImage(
-          { ...image, service: serviceKey(deployment.serviceId), ...dockerfile },
+          { ...image, service: serviceKey(deployment.serviceId), workspace: deployment.workspaceId, ...dockerfile },
           archive,
           (line) => {
             if (line.type === 'log') buildLog.add(line.message);

@@ -3,6 +3,7 @@ import type { Projection, StoredEvent } from '@platform/event-store';
 import type { PoolClient } from 'pg';
 import type { ProjectEvent } from '../projects/decider';
 import type { ServiceEvent } from './decider';
+import { serviceNamesMigration } from './service-names';
 
 /**
  * The read models of services with their deployments and projects: lists and details for the API, the per-server
@@ -41,6 +42,7 @@ export const servicesProjection: Projection = {
         );
       `,
     },
+    serviceNamesMigration,
   ],
 
   async handle(events: readonly StoredEvent[], tx: PoolClient) {

@@ -1,6 +1,7 @@
 import { DomainError, type EventEnvelope } from '@platform/contracts';
 import { runMigrations } from '@platform/event-store';
 import type { Pool } from 'pg';
+import { publicEvent } from './public-events';
 
 export interface FeedFilter {
   readonly workspaceId: string;
@@ -17,22 +18,6 @@ export interface FeedEntry {
 export function deploymentIdOf(event: EventEnvelope): string | undefined {
   const id = (event.data as { deploymentId?: unknown } | null)?.deploymentId;
   return typeof id === 'string' ? id : undefined;
-}
-
-/**
- * An event as API clients see it: without the sealed secrets some events carry for the services (an agent's
- * secret, sealed for the deployer). Sealed values are useless without the platform's key, but they are not the
- * caller's to hold either.
- */
-export function publicEvent(event: EventEnvelope): EventEnvelope {
-  const data = event.data;
-  if (data === null || typeof data !== 'object' || Array.isArray(data) || !Object.keys(data).some(isSealed))
-    return event;
-  return { ...event, data: Object.fromEntries(Object.entries(data).filter(([key]) => !isSealed(key))) };
-}
-
-function isSealed(key: string): boolean {
-  return key.startsWith('sealed');
 }
 
 export function matches(filter: FeedFilter, event: EventEnvelope): boolean {
@@ -142,7 +127,11 @@ export class EventFeed {
         ORDER BY sequence LIMIT $5`,
       [filter.workspaceId, sequence, filter.types?.length ? filter.types : null, filter.deploymentId ?? null, limit],
     );
-    return rows.map((row) => ({ sequence: Number(row.sequence), event: row.envelope }));
+    // Events recorded before their type's public fields were narrowed are narrowed on the way out too.
+    return rows.flatMap((row) => {
+      const event = publicEvent(row.envelope);
+      return event ? [{ sequence: Number(row.sequence), event }] : [];
+    });
   }
 
   async prune(olderThanDays: number): Promise<void> {

@@ -1,7 +1,8 @@
 import type { Bus, EventSubscription } from '@platform/bus';
 import { DomainError } from '@platform/contracts';
 import type { Logger } from 'pino';
-import { publicEvent, type EventFeed, type FeedEntry, type FeedFilter } from './event-feed';
+import type { EventFeed, FeedEntry, FeedFilter } from './event-feed';
+import { publicEvent } from './public-events';
 import { matches } from './event-feed';
 
 /** One SSE connection: what it wants, and where its bytes go. */
@@ -68,7 +69,8 @@ export class EventHub {
     this.subscription = await this.bus.subscribeEvents({
       start: last > 0 ? { afterSequence: last } : 'all',
       handle: async (event, delivery) => {
-        this.pending.push({ event: publicEvent(event), sequence: delivery.sequence });
+        const shown = publicEvent(event);
+        if (shown) this.pending.push({ event: shown, sequence: delivery.sequence });
         this.flushing ??= this.flush();
         // A burst of events (a relay publishing hundreds at once) arrives in one read: let requests in between.
         if (++this.received % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));

@@ -1,4 +1,11 @@
-import { CreateService, GetProject, GetService, UpdateService } from '@platform/contracts';
+import {
+  CheckServiceName,
+  CreateService,
+  GetProject,
+  GetService,
+  serviceNameTaken,
+  UpdateService,
+} from '@platform/contracts';
 import type { SecretBox } from '@platform/secrets';
 import type { FastifyRequest } from 'fastify';
 import type { RouteBody } from '../api-router';
@@ -14,6 +21,10 @@ export class ServicesResource {
 
   async create(request: FastifyRequest, projectId: string, body: RouteBody<'createService'>) {
     await this.commands.query(request, GetProject, { projectId });
+    // Refused here when it can be told now; the deployer's claim decides between two workspaces asking at once.
+    if (!(await this.commands.query(request, CheckServiceName, { name: body.name })).available) {
+      throw serviceNameTaken(body.name);
+    }
     const serviceId = this.commands.newId(request, 'service');
     const { env, ...settings } = body;
     const commandId = await this.commands.send(request, CreateService, {

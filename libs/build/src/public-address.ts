@@ -1,0 +1,84 @@
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { DomainError } from '@platform/contracts';
+
+/** Resolves a host name to every address it has, as the system resolver (and so git's curl) would. */
+export type ResolveHost = (hostname: string) => Promise<readonly string[]>;
+
+export const systemResolver: ResolveHost = async (hostname) =>
+  (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
+
+/**
+ * Addresses a source fetched for a tenant must never reach: this machine, private networks, link-local (cloud
+ * metadata at 169.254.169.254 among them), carrier-grade NAT (some clouds' metadata), multicast and reserved.
+ */
+const INTERNAL = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  INTERNAL.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  // IPv4-mapped and NAT64 addresses lead to IPv4 ones; refused rather than unwrapped.
+  ['::ffff:0:0', 96],
+  ['64:ff9b::', 96],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  INTERNAL.addSubnet(network, prefix, 'ipv6');
+
+function isInternalAddress(address: string): boolean {
+  if (isIPv4(address)) return INTERNAL.check(address, 'ipv4');
+  if (isIPv6(address)) return INTERNAL.check(address, 'ipv6');
+  return true;
+}
+
+/** `localhost` and its subdomains are this machine whatever DNS says (RFC 6761); curl resolves them so itself. */
+function isLocalhostName(hostname: string): boolean {
+  const name = hostname.toLowerCase().replace(/\.$/, '');
+  return name === 'localhost' || name.endsWith('.localhost');
+}
+
+function privateAddressRefusal(hostname: string): DomainError {
+  return new DomainError('validation_failed', `${hostname} refused: private address`, [
+    { path: 'url', reason: 'private_address' },
+  ]);
+}
+
+export interface AddressPolicy {
+  readonly resolve?: ResolveHost;
+  /** Lets this machine's addresses (127.0.0.0/8, `*.localhost`) through: for tests only. */
+  readonly allowLoopback?: boolean;
+}
+
+const isLoopback = (address: string) => isIPv4(address) && address.startsWith('127.');
+
+/**
+ * The public address to connect to for `hostname`: resolved once, every address checked, so that a name that
+ * also points inside is refused and the connection then goes to the address checked (no second lookup that DNS
+ * could answer differently).
+ */
+export async function publicAddressOf(hostname: string, policy: AddressPolicy = {}): Promise<string> {
+  if (isLocalhostName(hostname)) {
+    if (policy.allowLoopback) return '127.0.0.1';
+    throw privateAddressRefusal(hostname);
+  }
+  const addresses = await (policy.resolve ?? systemResolver)(hostname).catch(() => {
+    throw new DomainError('unavailable', `${hostname} could not be resolved`, [{ reason: 'git_unreachable' }]);
+  });
+  const refused = (address: string) => isInternalAddress(address) && !(policy.allowLoopback && isLoopback(address));
+  if (addresses.length === 0 || addresses.some(refused)) throw privateAddressRefusal(hostname);
+  return addresses[0];
+}

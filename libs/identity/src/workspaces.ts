@@ -50,7 +50,10 @@ export class Workspaces {
       checkMemberChange({ actorRole: access.role, targetRole: undefined, nextRole: role, owners: 1 });
       const userId = await tx.findUserIdByEmail(email);
       if (!userId)
-        throw new DomainError('not_found', `no account uses ${email}; ask them to sign up first, then add them`);
+        throw new DomainError(
+          'not_found',
+          `no account uses ${email}; ask them to sign up first, then add them, or invite them instead (an invitation signs them up and adds them at once)`,
+        );
       const added = await tx.insertMember(access.workspaceId, userId, email, role);
       if (!added) throw new DomainError('conflict', `${email} is a member already; change their role instead`);
       return added;

@@ -337,7 +337,7 @@ describe('web console', () => {
 
   it('invites someone by a link shown once: they sign up with it and join, and the link then works no more', async () => {
     const invited = `invited-${randomUUID().slice(0, 8)}@example.com`;
-    await page.goto(`${stack.consoleUrl}/settings/members`);
+    // Still on Settings → Members, where the previous test left the owner.
     await page.getByText('People join this instance by invitation').waitFor();
     await page.getByLabel('Invite role').selectOption('viewer');
     await page.getByRole('button', { name: 'Create invitation link' }).click();

@@ -149,8 +149,21 @@ async function* streamFrames(body: ReadableStream<Uint8Array>): AsyncGenerator<s
   }
 }
 
+/**
+ * The demo runs a development instance, where everyone is trusted: anyone may sign up and every workspace may
+ * have servers on this machine, so the demo account works even where another account came first. `npm start`
+ * keeps the safe defaults (see the README's settings); the environment's own values win here too.
+ */
+const developmentInstance = {
+  SIGNUP: process.env.SIGNUP ?? 'open',
+  LOCAL_SERVERS_WORKSPACES: process.env.LOCAL_SERVERS_WORKSPACES ?? '*',
+};
+
 async function main(): Promise<void> {
-  const platform = await startPlatform();
+  console.log(
+    `… a development instance: SIGNUP=${developmentInstance.SIGNUP}, LOCAL_SERVERS_WORKSPACES=${developmentInstance.LOCAL_SERVERS_WORKSPACES} (npm start keeps the safe defaults)`,
+  );
+  const platform = await startPlatform(developmentInstance);
   try {
     const token = await session();
     const targets = await servers(token);

@@ -144,13 +144,15 @@ export interface RunningPlatform {
   exited(): Promise<void>;
 }
 
-export async function startPlatform(): Promise<RunningPlatform> {
+/** `settings`: more settings for every service (the demo's development instance), under the environment's own. */
+export async function startPlatform(settings: NodeJS.ProcessEnv = {}): Promise<RunningPlatform> {
   runScript(
     'scripts/ensure-services.sh',
     'The platform needs PostgreSQL, NATS, Redis, Docker and nginx; see above for what to install or start.',
   );
   runScript('scripts/build-base-images.sh', 'The base images for apps could not be built; see above.');
   const env = {
+    ...settings,
     PLATFORM_SECRET_KEY: secretKey(),
     LOCAL_SERVERS_ROOT: path.join(platformHome, 'servers'),
     UPLOADS_DIR: path.join(platformHome, 'uploads'),

@@ -12,6 +12,7 @@ async function main(): Promise<void> {
 
   Try it:  curl -X POST ${gatewayUrl}/v1/auth/signup -H 'content-type: application/json' \\
              -d '{"email":"you@example.com","password":"a long password","workspaceName":"mine"}'
+           (the first account owns this instance; others join by invitation unless SIGNUP=open)
   Or run \`npm run demo\` for servers and a deployed sample app.
 
 Press Ctrl-C to stop.`);

@@ -120,6 +120,11 @@ export class GatewayModule {
           useFactory: (pool: Pool, bus: Bus) =>
             new Identity(pool, config.IDENTITY_SCHEMA, {
               sessionTtlDays: config.SESSION_TTL_DAYS,
+              instance: {
+                signup: config.SIGNUP,
+                localServersWorkspaces: config.LOCAL_SERVERS_WORKSPACES,
+                maxWorkspacesPerUser: config.MAX_WORKSPACES_PER_USER,
+              },
               onUsersChanged: (userIds) =>
                 bus.connection.publish(bus.subjects.identityChanges(), JSON.stringify(userIds)),
             }),
@@ -186,8 +191,9 @@ export class GatewayModule {
         },
         {
           provide: ServersResource,
-          inject: [COMMANDS],
-          useFactory: (commands: CommandGateway) => new ServersResource(commands),
+          inject: [COMMANDS, IDENTITY],
+          useFactory: (commands: CommandGateway, identity: Identity) =>
+            new ServersResource(commands, identity.instance),
         },
         {
           provide: InfrastructureResource,
@@ -211,9 +217,9 @@ export class GatewayModule {
         },
         {
           provide: DeploymentsResource,
-          inject: [COMMANDS, SECRETS, EVENT_STREAMS],
-          useFactory: (commands: CommandGateway, secrets: SecretBox, streams: EventStreams) =>
-            new DeploymentsResource(commands, secrets, streams),
+          inject: [COMMANDS, SECRETS, EVENT_STREAMS, IDENTITY],
+          useFactory: (commands: CommandGateway, secrets: SecretBox, streams: EventStreams, identity: Identity) =>
+            new DeploymentsResource(commands, secrets, streams, identity.instance),
         },
         {
           provide: API_ROUTER,

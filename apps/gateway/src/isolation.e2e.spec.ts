@@ -23,6 +23,7 @@ interface Tenant {
   serviceId: string;
   deploymentId: string;
   snapshotId: string;
+  inviteId: string;
 }
 
 const fields = (name: string) => ({
@@ -55,6 +56,10 @@ async function tenant(api: ApiClient, label: string, digitalOceanToken: string):
   const token = await api.request<{ id: string; token: string }>('POST', '/v1/api-tokens', {
     token: user.token,
     body: { name: `${label}-token`, scopes: ['read', 'deploy'] },
+  });
+  const invite = await api.request<{ id: string }>('POST', `/v1/workspaces/${user.workspaceId}/invites`, {
+    token: user.token,
+    body: { role: 'member' },
   });
   const server = await api.request<{ serverId: string }>('POST', '/v1/servers', {
     token: user.token,
@@ -109,6 +114,7 @@ async function tenant(api: ApiClient, label: string, digitalOceanToken: string):
     serviceId: service.body.serviceId,
     deploymentId: deployment.body.deploymentId,
     snapshotId: snapshot.body.snapshotId,
+    inviteId: invite.body.id,
   };
 }
 
@@ -123,6 +129,7 @@ function attempts(
 ): Record<ApiRouteName, { path: string; body?: unknown } | 'public' | 'own-session'> {
   return {
     signup: 'public',
+    signupPolicy: 'public',
     login: 'public',
     // Ends the caller's own session and touches no workspace: checked in the identity tests.
     logout: 'own-session',
@@ -136,6 +143,9 @@ function attempts(
     addMember: { path: `/v1/workspaces/${a.workspaceId}/members`, body: { email: b.email, role: 'owner' } },
     updateMember: { path: `/v1/workspaces/${a.workspaceId}/members/${a.userId}`, body: { role: 'viewer' } },
     removeMember: { path: `/v1/workspaces/${a.workspaceId}/members/${a.userId}` },
+    listInvites: { path: `/v1/workspaces/${a.workspaceId}/invites` },
+    createInvite: { path: `/v1/workspaces/${a.workspaceId}/invites`, body: { role: 'owner' } },
+    revokeInvite: { path: `/v1/workspaces/${a.workspaceId}/invites/${a.inviteId}` },
     listDeployConfigs: { path: '/v1/deploy-configs' },
     createDeployConfig: { path: '/v1/deploy-configs', body: fields('intruder') },
     getDeployConfig: { path: `/v1/deploy-configs/${a.deployConfigId}` },
@@ -191,6 +201,7 @@ describe('workspace isolation over the whole route table', () => {
     const { api } = stack;
     const config = await api.request('GET', `/v1/deploy-configs/${a.deployConfigId}`, { token: a.token });
     const members = await api.request('GET', `/v1/workspaces/${a.workspaceId}/members`, { token: a.token });
+    const invites = await api.request('GET', `/v1/workspaces/${a.workspaceId}/invites`, { token: a.token });
     const tokens = await api.request('GET', '/v1/api-tokens', { token: a.token });
     const server = await api.request('GET', `/v1/servers/${a.serverId}`, { token: a.token });
     const service = await api.request('GET', `/v1/services/${a.serviceId}`, { token: a.token });
@@ -205,6 +216,7 @@ describe('workspace isolation over the whole route table', () => {
     return {
       config: config.body,
       members: members.body,
+      invites: invites.body,
       tokens: (tokens.body.items as { id: string }[]).map((t) => t.id),
       server: server.body,
       service: service.body,
@@ -292,6 +304,7 @@ describe('workspace isolation over the whole route table', () => {
     // B's own writes (a config, a workspace, a token) land in B's workspace; A's resources are exactly as they were.
     expect(after.config).toEqual(before.config);
     expect(after.members).toEqual(before.members);
+    expect(after.invites).toEqual(before.invites);
     expect(after.tokens).toEqual(before.tokens);
     expect(after.server).toEqual(before.server);
     expect(after.service).toEqual(before.service);

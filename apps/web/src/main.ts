@@ -6,11 +6,12 @@
  * and answers `/readyz` once it serves.
  *
  * Settings: WEB_HOST, WEB_PORT (127.0.0.1, 3000); GATEWAY_URL, the API it forwards `/v1` to (default: the
- * gateway on this machine, at GATEWAY_PORT or 8080); NEXT_DIST_DIR, the build directory (dist/console).
+ * gateway on this machine, at GATEWAY_PORT or 8080); NEXT_DIST_DIR, the build directory (dist/console);
+ * TRUST_PROXY, the addresses of proxies in front of it whose `X-Forwarded-Proto: https` it believes.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 // Not `import next from 'next'`: that entry also declares Next.js's globals (a required NODE_ENV), which
@@ -36,7 +37,25 @@ function settings() {
     port,
     gatewayUrl,
     distDir: process.env.NEXT_DIST_DIR ?? 'dist/console',
+    // The proxies in front of the console (a TLS proxy) whose X-Forwarded-Proto says how the browser connected.
+    trustedProxies: new Set(
+      (process.env.TRUST_PROXY ?? '')
+        .split(',')
+        .map((address) => address.trim())
+        .filter(Boolean),
+    ),
   };
+}
+
+/**
+ * Whether the browser reached the console over HTTPS: only a proxy named in TRUST_PROXY may say so (its last
+ * `X-Forwarded-Proto`); anyone else's header is replaced by what this plain-HTTP server knows.
+ */
+function cameOverHttps(request: IncomingMessage, trustedProxies: ReadonlySet<string>): boolean {
+  const peer = (request.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+  const said = request.headers['x-forwarded-proto'];
+  const proto = typeof said === 'string' && trustedProxies.has(peer) ? said.split(',').pop()?.trim() : 'http';
+  return proto === 'https';
 }
 
 function modifiedAt(file: string): number {
@@ -95,7 +114,7 @@ function standaloneNext(distDir: string): { next: typeof nextServer; dir: string
 }
 
 async function main(): Promise<void> {
-  const { host, port, gatewayUrl, distDir } = settings();
+  const { host, port, gatewayUrl, distDir, trustedProxies } = settings();
   // Read per request by the proxy (`/v1/*`) and by server components.
   process.env.GATEWAY_URL = gatewayUrl;
   process.env.NEXT_DIST_DIR = distDir;
@@ -113,11 +132,15 @@ async function main(): Promise<void> {
     // Next.js passes a client's X-Forwarded-For on to the gateway as it came; this makes it say who actually
     // connected, so the gateway can tell callers apart (rate limits) once it trusts the console's address.
     request.headers['x-forwarded-for'] = request.socket.remoteAddress ?? '';
+    // The same for HTTPS: the gateway makes the session cookie Secure (and sends HSTS) when this says https.
+    const https = cameOverHttps(request, trustedProxies);
+    request.headers['x-forwarded-proto'] = https ? 'https' : 'http';
     // Next.js tells the browser where it forwarded a request (x-middleware-rewrite: the gateway's internal
     // address); nobody outside needs that.
     const writeHead = response.writeHead.bind(response);
     response.writeHead = ((...args: Parameters<typeof response.writeHead>) => {
       response.removeHeader('x-middleware-rewrite');
+      if (https) response.setHeader('strict-transport-security', 'max-age=31536000; includeSubDomains');
       return writeHead(...args);
     }) as typeof response.writeHead;
     handle(request, response).catch((error: unknown) => {

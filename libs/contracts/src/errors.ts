@@ -7,6 +7,13 @@ export const ErrorCodeSchema = z.enum([
   'invalid_message',
   'unauthorized',
   'forbidden',
+  // Who may join the instance and how (see libs/identity: the signup policy and invitations).
+  'signup_closed',
+  'invite_not_found',
+  'invite_used',
+  'invite_expired',
+  'invite_revoked',
+  'workspace_limit_reached',
   'not_found',
   'conflict',
   /** A name the whole instance shares (a service's hostname) that another workspace holds. */

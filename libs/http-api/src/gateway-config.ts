@@ -46,6 +46,24 @@ const schema = z.object({
         z.union([z.ipv4(), z.ipv6()], { message: 'must be a comma-separated list of proxy addresses, e.g. 127.0.0.1' }),
       ),
     ),
+  SIGNUP: z
+    .enum(['open', 'invite'], { message: 'must be open (anyone may sign up) or invite (the default)' })
+    .default('invite'),
+  LOCAL_SERVERS_WORKSPACES: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value.trim() === '*'
+        ? ('*' as const)
+        : value
+            .split(',')
+            .map((id) => id.trim().toLowerCase())
+            .filter(Boolean),
+    )
+    .pipe(
+      z.union([z.literal('*'), z.array(z.uuid({ message: 'must be * or a comma-separated list of workspace ids' }))]),
+    ),
+  MAX_WORKSPACES_PER_USER: z.coerce.number().int().min(1).max(100_000).default(10),
   CORS_ORIGINS: z
     .string()
     .default('')

@@ -14,6 +14,7 @@ const errorStatuses: Record<string, string> = {
   '403': 'The credential may not do this',
   '404': 'Not found (also: belongs to another workspace)',
   '409': 'Conflicts with the current state',
+  '410': 'An invitation expired or was revoked',
   '413': 'The body is too large',
   '415': 'The body is not JSON',
   '422': 'The Idempotency-Key was used for another request',
@@ -90,7 +91,8 @@ export function buildOpenApiDocument(
         : { description: route.success.description };
     const errors = Object.fromEntries(
       Object.entries(errorStatuses)
-        .filter(([status]) => route.auth !== 'public' || !['401', '403'].includes(status))
+        // A public route refuses by policy (signup closed) but never for a missing credential.
+        .filter(([status]) => route.auth !== 'public' || status !== '401')
         .map(([status, description]) => [status, { $ref: `#/components/responses/Error${status}`, description }]),
     );
     paths[path] ??= {};

@@ -60,6 +60,52 @@ describe('LoginThrottle (real Redis)', () => {
     expect(await outcome('fresh@example.com', '10.0.1.200', 'guess')).toBe('unauthorized');
   });
 
+  it('counts a burst of parallel guesses one by one: only the first ones within the limit are tried', async () => {
+    const email = 'burst@example.com';
+    const address = '10.0.3.1';
+    let tried = 0;
+    const guess = () =>
+      throttle
+        .attempt(email, address, async () => {
+          tried++;
+          // As slow as a password check, so every guess arrives before the first one fails.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          throw new DomainError('unauthorized', 'the email or the password is wrong');
+        })
+        .then(
+          () => 'logged in',
+          (error: DomainError) => error.code,
+        );
+    const outcomes = await Promise.all(Array.from({ length: 50 }, guess));
+    expect(tried).toBe(limits.perAccountAndAddress);
+    expect(outcomes.filter((code) => code === 'unauthorized')).toHaveLength(limits.perAccountAndAddress);
+    expect(outcomes.filter((code) => code === 'rate_limited')).toHaveLength(50 - limits.perAccountAndAddress);
+    // Every guess counts as a failure at that address; only the ones tried count on the account as a whole.
+    const counted = async (key: string) => {
+      // The counters of this key alone: `<key>:<window>`.
+      const window = new RegExp(`^${prefix}ratelimit:${key.replace(/[.]/g, '\\.')}:\\d+$`);
+      const keys = (await redis.keys(`${prefix}ratelimit:${key}:*`)).filter((k) => window.test(k));
+      const values = await Promise.all(keys.map((k) => redis.get(k)));
+      return values.reduce((sum, value) => sum + Number(value ?? 0), 0);
+    };
+    expect(await counted(`login-failures:${email}:${address}`)).toBe(50);
+    expect(await counted(`login-failures:${email}`)).toBe(limits.perAccountAndAddress);
+    expect(await outcome(email, address, password)).toBe('rate_limited');
+    expect(await outcome(email, '10.0.3.2', password)).toBe('logged in');
+  });
+
+  it('takes back the count of a login that succeeds, even of many at once', async () => {
+    const email = 'owner-burst@example.com';
+    const outcomes = await Promise.all(
+      Array.from({ length: limits.perAccountAndAddress }, () => outcome(email, '10.0.4.1', password)),
+    );
+    expect(new Set(outcomes)).toEqual(new Set(['logged in']));
+    const keys = await redis.keys(`${prefix}ratelimit:login-failures:${email}:*`);
+    const values = await Promise.all(keys.map((k) => redis.get(k)));
+    expect(values.map(Number)).toEqual(values.map(() => 0));
+    for (let i = 0; i < limits.perAccount; i++) expect(await outcome(email, '10.0.4.1', password)).toBe('logged in');
+  });
+
   it('lets other failures through uncounted', async () => {
     const failing = () =>
       throttle.attempt('broken@example.com', '10.0.2.1', async () => {

@@ -11,6 +11,8 @@ import type { Access, Principal } from './access';
 import type { CredentialCache, UsersChanged } from './credential-cache';
 import { hashToken, hashTokenHex, newToken, storedTokenHash, tokenKindOf } from './credentials';
 import type { IdentityRepository } from './identity-repository';
+import { signupClosed, type Instance } from './instance';
+import { inviteRefusal, inviteTokenHash } from './invites';
 import { hashPassword, verifyPassword } from './passwords';
 
 const DAY_MS = 86_400_000;
@@ -21,7 +23,11 @@ const unauthorized = () =>
     'the credential is missing, expired or revoked; log in again or use a valid API token',
   );
 
-/** Accounts and their sessions: signing up, logging in and out, and who a credential belongs to. */
+/**
+ * Accounts and their sessions: signing up, logging in and out, and who a credential belongs to. Who may sign up
+ * is the instance's signup policy: the first account (which becomes the instance's owner), then only people with
+ * an invitation unless signup is open.
+ */
 export class Accounts {
   private readonly sessionTtlMs: number;
 
@@ -29,6 +35,7 @@ export class Accounts {
     private readonly repository: IdentityRepository,
     private readonly cache: CredentialCache,
     private readonly usersChanged: UsersChanged,
+    private readonly instance: Instance,
     sessionTtlDays = 30,
   ) {
     this.sessionTtlMs = sessionTtlDays * DAY_MS;
@@ -37,14 +44,37 @@ export class Accounts {
   async signup(
     request: SignupRequest,
   ): Promise<{ user: UserView; workspace: WorkspaceView; token: string; expiresAt: string }> {
+    const { invite } = request;
+    // Refused before the password is hashed (the costly part), so a closed door costs the caller nothing to knock on.
+    if (invite !== undefined) {
+      const found = await this.repository.findInvite(inviteTokenHash(invite));
+      if (found?.status !== 'pending' || (found.email !== null && found.email !== request.email))
+        throw inviteRefusal(found, request.email);
+    } else if (this.instance.settings.signup !== 'open' && (await this.instance.owner())) {
+      throw signupClosed();
+    }
     const passwordHash = await hashPassword(request.password);
     return this.repository.transaction(async (tx) => {
       const userId = randomUUID();
-      const workspaceId = randomUUID();
       const createdAt = await tx.insertUser(userId, request.email, passwordHash);
-      if (!createdAt) throw new DomainError('conflict', 'an account with this email exists already; log in instead');
-      const workspace = await tx.insertWorkspace(workspaceId, request.workspaceName, userId);
-      const { token, expiresAt } = await this.startSession(tx, userId, workspaceId);
+      if (!createdAt) {
+        throw new DomainError(
+          'conflict',
+          invite === undefined
+            ? 'an account with this email exists already; log in instead'
+            : 'an account with this email exists already; log in with the invitation instead to join its workspace',
+        );
+      }
+      let workspace: WorkspaceView;
+      if (invite !== undefined) {
+        workspace = await this.joinByInvite(tx, invite, userId, request.email);
+      } else {
+        workspace = await tx.insertWorkspace(randomUUID(), request.workspaceName as string, userId);
+        // The first account owns the instance; after it, only an open signup lets anyone in without an invitation.
+        const owner = await tx.claimInstance(userId, workspace.id);
+        if (!owner && this.instance.settings.signup !== 'open') throw signupClosed();
+      }
+      const { token, expiresAt } = await this.startSession(tx, userId, workspace.id);
       return {
         user: { id: userId, email: request.email, createdAt: createdAt.toISOString() },
         workspace,
@@ -58,9 +88,44 @@ export class Accounts {
     const user = await this.repository.findLogin(request.email);
     const valid = await verifyPassword(user?.password_hash, request.password);
     if (!user || !valid) throw new DomainError('unauthorized', 'the email or the password is wrong');
+    const { invite } = request;
+    if (invite !== undefined) {
+      // The session acts in the workspace just joined.
+      const session = await this.repository.transaction(async (tx) => {
+        const workspace = await this.joinByInvite(tx, invite, user.id, request.email);
+        return this.startSession(tx, user.id, workspace.id);
+      });
+      this.usersChanged([user.id]);
+      return session;
+    }
     if (!user.workspace_id)
-      throw new DomainError('forbidden', 'this account belongs to no workspace; ask an owner to add you');
+      throw new DomainError(
+        'forbidden',
+        'this account belongs to no workspace; ask an admin for an invitation, then log in with it',
+      );
     return this.repository.transaction((tx) => this.startSession(tx, user.id, user.workspace_id as string));
+  }
+
+  /** Uses the invitation (once, atomically) and makes the user a member of its workspace, in its role. */
+  private async joinByInvite(
+    tx: IdentityRepository,
+    invite: string,
+    userId: string,
+    email: string,
+  ): Promise<WorkspaceView> {
+    const tokenHash = inviteTokenHash(invite);
+    const redeemed = await tx.redeemInvite(tokenHash, userId, email);
+    if (!redeemed) throw inviteRefusal(await tx.findInvite(tokenHash), email);
+    const member = await tx.insertMember(redeemed.workspaceId, userId, email, redeemed.role);
+    if (!member) {
+      throw new DomainError(
+        'conflict',
+        'you are a member of this workspace already; log in without the invitation (it stays unused)',
+      );
+    }
+    const workspace = await tx.findWorkspace(redeemed.workspaceId, redeemed.role);
+    if (!workspace) throw new DomainError('invite_not_found', 'the workspace of this invitation no longer exists');
+    return workspace;
   }
 
   /** The principal behind a bearer token or session cookie, or `unauthorized`. */

@@ -3,6 +3,7 @@ import {
   decodeCursor,
   pageFromRows,
   type ApiTokenView,
+  type InviteView,
   type MemberView,
   type Role,
   type Scope,
@@ -212,15 +213,139 @@ export class IdentityRepository {
     );
   }
 
+  // The instance
+
+  /** The instance's owner (its first account) and the workspace they made at signup; undefined until then. */
+  async findInstance(): Promise<{ ownerUserId: string; firstWorkspaceId: string } | undefined> {
+    const { rows } = await this.db.query<{ owner_user_id: string; first_workspace_id: string }>(
+      `SELECT owner_user_id, first_workspace_id FROM ${this.schema}.instance`,
+    );
+    return rows[0] && { ownerUserId: rows[0].owner_user_id, firstWorkspaceId: rows[0].first_workspace_id };
+  }
+
+  /**
+   * Makes the user the instance's owner unless it has one already: whether they became it. Of two first signups
+   * at once, the second waits on the first's row and gets false once it commits.
+   */
+  async claimInstance(userId: string, workspaceId: string): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `INSERT INTO ${this.schema}.instance (owner_user_id, first_workspace_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+      [userId, workspaceId],
+    );
+    return rowCount === 1;
+  }
+
+  // Invitations
+
+  async insertInvite(invite: {
+    id: string;
+    tokenHash: Buffer;
+    workspaceId: string;
+    email: string | null;
+    role: Role;
+    createdBy: string;
+    expiresAt: Date;
+  }): Promise<InviteView> {
+    const { rows } = await this.db.query<InviteRow>(
+      `INSERT INTO ${this.schema}.invites (id, token_hash, workspace_id, email, role, created_by, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${this.inviteColumns()}`,
+      [invite.id, invite.tokenHash, invite.workspaceId, invite.email, invite.role, invite.createdBy, invite.expiresAt],
+    );
+    return toInviteView(rows[0]);
+  }
+
+  /** The workspace's newest invitations, newest first. */
+  async listInvites(workspaceId: string, limit: number): Promise<InviteView[]> {
+    const { rows } = await this.db.query<InviteRow>(
+      `SELECT ${this.inviteColumns()} FROM ${this.schema}.invites WHERE workspace_id = $1
+        ORDER BY created_at DESC, id DESC LIMIT $2`,
+      [workspaceId, limit],
+    );
+    return rows.map(toInviteView);
+  }
+
+  /** Revokes a pending invitation of the workspace: the invitation as it is now, or undefined if there is none. */
+  async revokeInvite(workspaceId: string, inviteId: string): Promise<InviteView | undefined> {
+    const { rows } = await this.db.query<InviteRow>(
+      `WITH revoked AS (
+         UPDATE ${this.schema}.invites SET revoked_at = now()
+          WHERE id = $1 AND workspace_id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+         RETURNING *
+       )
+       SELECT ${this.inviteColumns()} FROM revoked
+       UNION ALL
+       SELECT ${this.inviteColumns()} FROM ${this.schema}.invites
+        WHERE id = $1 AND workspace_id = $2 AND NOT EXISTS (SELECT 1 FROM revoked)`,
+      [inviteId, workspaceId],
+    );
+    return rows[0] && toInviteView(rows[0]);
+  }
+
+  /** An invitation by its secret's hash, with the workspace it is for. */
+  async findInvite(tokenHash: Buffer): Promise<(InviteView & { workspaceId: string }) | undefined> {
+    const { rows } = await this.db.query<InviteRow & { workspace_id: string }>(
+      `SELECT ${this.inviteColumns()}, workspace_id FROM ${this.schema}.invites WHERE token_hash = $1`,
+      [tokenHash],
+    );
+    return rows[0] && { ...toInviteView(rows[0]), workspaceId: rows[0].workspace_id };
+  }
+
+  /**
+   * Uses a pending invitation that `email` may use, in one statement: of two uses at once, the second finds it
+   * used. The workspace and role it gives, or undefined when it cannot be used (see findInvite for why).
+   */
+  async redeemInvite(
+    tokenHash: Buffer,
+    userId: string,
+    email: string,
+  ): Promise<{ workspaceId: string; role: Role } | undefined> {
+    const { rows } = await this.db.query<{ workspace_id: string; role: Role }>(
+      `UPDATE ${this.schema}.invites SET used_at = now(), used_by = $2
+        WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+          AND (email IS NULL OR lower(email) = lower($3))
+       RETURNING workspace_id, role`,
+      [tokenHash, userId, email],
+    );
+    return rows[0] && { workspaceId: rows[0].workspace_id, role: rows[0].role };
+  }
+
+  private inviteColumns(): string {
+    return `id, email, role, created_at, expires_at, used_at,
+            CASE WHEN used_at IS NOT NULL THEN 'used' WHEN revoked_at IS NOT NULL THEN 'revoked'
+                 WHEN expires_at <= now() THEN 'expired' ELSE 'pending' END AS status`;
+  }
+
   // Workspaces and members
 
-  /** A new workspace with its owner as first member. */
+  /** A workspace as one of its members sees it. */
+  async findWorkspace(workspaceId: string, role: Role): Promise<WorkspaceView | undefined> {
+    const { rows } = await this.db.query<{ name: string; created_at: Date }>(
+      `SELECT name, created_at FROM ${this.schema}.workspaces WHERE id = $1`,
+      [workspaceId],
+    );
+    return rows[0] && { id: workspaceId, name: rows[0].name, role, createdAt: rows[0].created_at.toISOString() };
+  }
+
+  /**
+   * How many workspaces the user has made, holding their row until the transaction ends: two creations at once
+   * are counted one after the other.
+   */
+  async lockUserAndCountWorkspacesMade(userId: string): Promise<number> {
+    await this.db.query(`SELECT 1 FROM ${this.schema}.users WHERE id = $1 FOR UPDATE`, [userId]);
+    const { rows } = await this.db.query<{ made: number }>(
+      `SELECT count(*)::int AS made FROM ${this.schema}.workspaces WHERE created_by = $1`,
+      [userId],
+    );
+    return rows[0].made;
+  }
+
+  /** A new workspace, made by its owner, who is its first member. */
   async insertWorkspace(workspaceId: string, name: string, ownerId: string): Promise<WorkspaceView> {
     const {
       rows: [workspace],
     } = await this.db.query<{ created_at: Date }>(
-      `INSERT INTO ${this.schema}.workspaces (id, name) VALUES ($1, $2) RETURNING created_at`,
-      [workspaceId, name],
+      `INSERT INTO ${this.schema}.workspaces (id, name, created_by) VALUES ($1, $2, $3) RETURNING created_at`,
+      [workspaceId, name, ownerId],
     );
     await this.db.query(
       `INSERT INTO ${this.schema}.memberships (workspace_id, user_id, role) VALUES ($1, $2, 'owner')`,
@@ -314,6 +439,28 @@ interface ApiTokenRow {
   created_at: Date;
   expires_at: Date | null;
   last_used_at: Date | null;
+}
+
+interface InviteRow {
+  id: string;
+  email: string | null;
+  role: Role;
+  status: InviteView['status'];
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+function toInviteView(row: InviteRow): InviteView {
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    status: row.status,
+    createdAt: row.created_at.toISOString(),
+    expiresAt: row.expires_at.toISOString(),
+    usedAt: row.used_at?.toISOString() ?? null,
+  };
 }
 
 interface MemberRow {

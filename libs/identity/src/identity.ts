@@ -3,6 +3,8 @@ import { Accounts } from './accounts';
 import { ApiTokens } from './api-tokens';
 import { CredentialCache } from './credential-cache';
 import { IdentityRepository } from './identity-repository';
+import { DEFAULT_INSTANCE_SETTINGS, Instance, type InstanceSettings } from './instance';
+import { Invites } from './invites';
 import { Workspaces } from './workspaces';
 
 export interface IdentityOptions {
@@ -10,10 +12,12 @@ export interface IdentityOptions {
   readonly cache?: CredentialCache;
   /** Told which users' credentials changed, so other replicas can forget them too. */
   readonly onUsersChanged?: (userIds: string[]) => void;
+  /** Who may sign up, use local servers, and how many workspaces a user may make (safe defaults otherwise). */
+  readonly instance?: Partial<InstanceSettings>;
 }
 
 /**
- * Users, workspaces, memberships, sessions and API tokens, in the `identity` schema: a service per resource over
+ * Users, workspaces, memberships, sessions, API tokens, invitations and the instance's owner, in the `identity` schema: a service per resource over
  * one repository that holds the SQL, sharing one credential cache. Every method that acts inside a workspace
  * takes the caller's Access and touches only that workspace.
  */
@@ -22,6 +26,8 @@ export class Identity {
   readonly accounts: Accounts;
   readonly apiTokens: ApiTokens;
   readonly workspaces: Workspaces;
+  readonly invites: Invites;
+  readonly instance: Instance;
   private readonly repository: IdentityRepository;
 
   constructor(pool: Pool, schema: string, options: IdentityOptions = {}) {
@@ -31,9 +37,11 @@ export class Identity {
       this.cache.forgetUsers(userIds);
       options.onUsersChanged?.(userIds);
     };
-    this.accounts = new Accounts(this.repository, this.cache, usersChanged, options.sessionTtlDays);
+    this.instance = new Instance(this.repository, { ...DEFAULT_INSTANCE_SETTINGS, ...options.instance });
+    this.accounts = new Accounts(this.repository, this.cache, usersChanged, this.instance, options.sessionTtlDays);
     this.apiTokens = new ApiTokens(this.repository, usersChanged);
-    this.workspaces = new Workspaces(this.repository, usersChanged);
+    this.workspaces = new Workspaces(this.repository, usersChanged, this.instance.settings.maxWorkspacesPerUser);
+    this.invites = new Invites(this.repository);
   }
 
   migrate(): Promise<void> {

@@ -4,6 +4,8 @@ export * from './api-tokens';
 export * from './credentials';
 export * from './credential-cache';
 export * from './identity';
+export * from './instance';
+export * from './invites';
 export * from './migrations';
 export * from './passwords';
 export * from './workspaces';

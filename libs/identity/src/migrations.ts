@@ -53,4 +53,40 @@ export const identityMigrations: readonly Migration[] = [
       CREATE INDEX api_tokens_by_workspace ON api_tokens (workspace_id, created_at DESC, id DESC);
     `,
   },
+  {
+    // Who owns the instance (its first account), who may join (invitations) and who made each workspace (the
+    // per-user limit). An instance that had accounts already gets its oldest user as owner, with the first
+    // workspace that user made.
+    id: 'identity/002-instance-and-invites',
+    sql: `
+      ALTER TABLE workspaces ADD COLUMN created_by uuid REFERENCES users (id) ON DELETE SET NULL;
+      UPDATE workspaces w SET created_by = (
+        SELECT m.user_id FROM memberships m WHERE m.workspace_id = w.id AND m.role = 'owner'
+         ORDER BY m.created_at, m.user_id LIMIT 1);
+      CREATE INDEX workspaces_by_creator ON workspaces (created_by);
+      CREATE TABLE instance (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        owner_user_id uuid NOT NULL REFERENCES users (id),
+        first_workspace_id uuid NOT NULL REFERENCES workspaces (id),
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      INSERT INTO instance (owner_user_id, first_workspace_id)
+        SELECT u.id, w.id FROM users u JOIN workspaces w ON w.created_by = u.id
+         ORDER BY u.created_at, u.id, w.created_at, w.id LIMIT 1;
+      CREATE TABLE invites (
+        id uuid PRIMARY KEY,
+        token_hash bytea NOT NULL UNIQUE,
+        workspace_id uuid NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+        email text,
+        role text NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer')),
+        created_by uuid REFERENCES users (id) ON DELETE SET NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL,
+        used_at timestamptz,
+        used_by uuid REFERENCES users (id) ON DELETE SET NULL,
+        revoked_at timestamptz
+      );
+      CREATE INDEX invites_by_workspace ON invites (workspace_id, created_at DESC, id DESC);
+    `,
+  },
 ];

@@ -9,6 +9,7 @@ export class Workspaces {
   constructor(
     private readonly repository: IdentityRepository,
     private readonly usersChanged: UsersChanged,
+    private readonly maxWorkspacesPerUser: number,
   ) {}
 
   list(principal: Principal): WorkspaceView[] {
@@ -22,10 +23,20 @@ export class Workspaces {
         'an API token acts in its own workspace only; create workspaces from a session',
       );
     }
-    const workspace = await this.repository.transaction((tx) =>
-      tx.insertWorkspace(randomUUID(), name, access.principal.userId),
-    );
-    this.usersChanged([access.principal.userId]);
+    const userId = access.principal.userId;
+    const workspace = await this.repository.transaction(async (tx) => {
+      const made = await tx.lockUserAndCountWorkspacesMade(userId);
+      if (made >= this.maxWorkspacesPerUser) {
+        throw new DomainError(
+          'workspace_limit_reached',
+          `you have created ${made} workspaces, the most one user may on this instance (its setting ` +
+            `MAX_WORKSPACES_PER_USER); work in one you have, or ask the operator to raise the limit`,
+          [{ created: made, limit: this.maxWorkspacesPerUser }],
+        );
+      }
+      return tx.insertWorkspace(randomUUID(), name, userId);
+    });
+    this.usersChanged([userId]);
     return workspace;
   }
 
@@ -39,7 +50,10 @@ export class Workspaces {
       checkMemberChange({ actorRole: access.role, targetRole: undefined, nextRole: role, owners: 1 });
       const userId = await tx.findUserIdByEmail(email);
       if (!userId)
-        throw new DomainError('not_found', `no account uses ${email}; ask them to sign up first, then add them`);
+        throw new DomainError(
+          'not_found',
+          `no account uses ${email}; ask them to sign up first, then add them, or invite them instead (an invitation signs them up and adds them at once)`,
+        );
       const added = await tx.insertMember(access.workspaceId, userId, email, role);
       if (!added) throw new DomainError('conflict', `${email} is a member already; change their role instead`);
       return added;

@@ -6,6 +6,11 @@ import { Route, SessionsResource, type RouteCall } from '@platform/http-api';
 export class AuthController {
   constructor(@Inject(SessionsResource) private readonly sessions: SessionsResource) {}
 
+  @Route(apiRoutes.signupPolicy)
+  signupPolicy() {
+    return this.sessions.signupPolicy();
+  }
+
   @Route(apiRoutes.signup)
   signup({ input, request, reply }: RouteCall<typeof apiRoutes.signup>) {
     return this.sessions.signup(request, reply, input.body);
@@ -17,7 +22,7 @@ export class AuthController {
   }
 
   @Route(apiRoutes.logout)
-  logout({ access, reply }: RouteCall<typeof apiRoutes.logout>) {
-    return this.sessions.logout(reply, access.principal);
+  logout({ access, request, reply }: RouteCall<typeof apiRoutes.logout>) {
+    return this.sessions.logout(request, reply, access.principal);
   }
 }

@@ -41,4 +41,19 @@ export class WorkspacesController {
   removeMember({ access, input }: RouteCall<typeof apiRoutes.removeMember>) {
     return this.identity.workspaces.removeMember(access, input.params.userId);
   }
+
+  @Route(apiRoutes.listInvites)
+  async listInvites({ access }: RouteCall<typeof apiRoutes.listInvites>) {
+    return { items: await this.identity.invites.list(access) };
+  }
+
+  @Route(apiRoutes.createInvite)
+  createInvite({ access, input }: RouteCall<typeof apiRoutes.createInvite>) {
+    return this.identity.invites.create(access, input.body);
+  }
+
+  @Route(apiRoutes.revokeInvite)
+  revokeInvite({ access, input }: RouteCall<typeof apiRoutes.revokeInvite>) {
+    return this.identity.invites.revoke(access, input.params.id);
+  }
 }

@@ -335,6 +335,52 @@ describe('web console', () => {
     await page.getByRole('cell', { name: viewer.email, exact: true }).waitFor({ state: 'detached' });
   }, 60_000);
 
+  it('invites someone by a link shown once: they sign up with it and join, and the link then works no more', async () => {
+    const invited = `invited-${randomUUID().slice(0, 8)}@example.com`;
+    // Still on Settings → Members, where the previous test left the owner.
+    await page.getByText('People join this instance by invitation').waitFor();
+    await page.getByLabel('Invite role').selectOption('viewer');
+    await page.getByRole('button', { name: 'Create invitation link' }).click();
+    const link = (await page.getByLabel('The invitation link', { exact: true }).textContent()) ?? '';
+    expect(link).toMatch(new RegExp(`^${stack.consoleUrl}/signup\\?invite=pli_`));
+    await screenshot(page, 'invitation-link');
+    await page.getByRole('dialog').getByRole('button', { name: 'Done' }).click();
+    const invitations = page.getByRole('table', { name: 'Invitations' });
+    await invitations.getByText('pending').waitFor();
+    // Shown once: the list never holds the secret.
+    expect(await invitations.textContent()).not.toContain(link.split('invite=')[1]);
+
+    const invitedBrowser = await openBrowser('invited');
+    try {
+      const invitedPage = await invitedBrowser.newPage();
+      invitedPage.setDefaultTimeout(15_000);
+      await invitedPage.goto(link);
+      await invitedPage.getByRole('heading', { name: 'Join your team' }).waitFor();
+      expect(await invitedPage.getByLabel('Workspace name').count()).toBe(0);
+      await invitedPage.getByLabel('Email').fill(invited);
+      await invitedPage.getByLabel('Password').fill(password);
+      await invitedPage.getByRole('button', { name: 'Create account and join' }).click();
+      await invitedPage.waitForURL(`${stack.consoleUrl}/`, { waitUntil: 'commit' });
+      await invitedPage.getByRole('heading', { name: owner.workspace, level: 1 }).waitFor();
+    } finally {
+      await invitedBrowser.close();
+    }
+    const again = await fetch(`${stack.gatewayUrl}/v1/auth/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        email: `late-${invited}`,
+        password,
+        invite: decodeURIComponent(link.split('invite=')[1]),
+      }),
+    });
+    expect(again.status).toBe(409);
+
+    await page.reload();
+    await page.getByRole('cell', { name: invited, exact: true }).waitFor();
+    await page.getByRole('table', { name: 'Invitations' }).getByText('used').waitFor();
+  }, 60_000);
+
   it('logs out and back in', async () => {
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(`${stack.consoleUrl}/login`, { waitUntil: 'commit' });

@@ -44,6 +44,7 @@ export type CommandAccepted<IdField extends string> = { readonly [K in IdField]:
  */
 const routes = {
   signup: { method: 'POST', path: '/v1/auth/signup' },
+  signupPolicy: { method: 'GET', path: '/v1/auth/signup-policy' },
   login: { method: 'POST', path: '/v1/auth/login' },
   logout: { method: 'POST', path: '/v1/auth/logout' },
   me: { method: 'GET', path: '/v1/me' },
@@ -56,6 +57,9 @@ const routes = {
   addMember: { method: 'POST', path: '/v1/workspaces/:workspaceId/members' },
   updateMember: { method: 'PATCH', path: '/v1/workspaces/:workspaceId/members/:userId' },
   removeMember: { method: 'DELETE', path: '/v1/workspaces/:workspaceId/members/:userId' },
+  listInvites: { method: 'GET', path: '/v1/workspaces/:workspaceId/invites' },
+  createInvite: { method: 'POST', path: '/v1/workspaces/:workspaceId/invites' },
+  revokeInvite: { method: 'DELETE', path: '/v1/workspaces/:workspaceId/invites/:id' },
   listDeployConfigs: { method: 'GET', path: '/v1/deploy-configs' },
   createDeployConfig: { method: 'POST', path: '/v1/deploy-configs' },
   getDeployConfig: { method: 'GET', path: '/v1/deploy-configs/:id' },
@@ -279,6 +283,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
 
   return {
     signup: (body: ApiBody<'signup'>) => call('signup', { body }),
+    signupPolicy: () => call('signupPolicy'),
     login: (body: ApiBody<'login'>) => call('login', { body }),
     logout: () => call('logout'),
     me: () => call('me'),
@@ -293,6 +298,10 @@ export function createApiClient(options: ApiClientOptions = {}) {
     updateMember: (workspaceId: string, userId: string, body: ApiBody<'updateMember'>) =>
       call('updateMember', { params: { workspaceId, userId }, body }),
     removeMember: (workspaceId: string, userId: string) => call('removeMember', { params: { workspaceId, userId } }),
+    listInvites: (workspaceId: string) => call('listInvites', { params: { workspaceId } }),
+    createInvite: (workspaceId: string, body: ApiBody<'createInvite'>) =>
+      call('createInvite', { params: { workspaceId }, body }),
+    revokeInvite: (workspaceId: string, id: string) => call('revokeInvite', { params: { workspaceId, id } }),
     listDeployConfigs: (query: ApiQuery<'listDeployConfigs'> = {}) => call('listDeployConfigs', { query }),
     createDeployConfig: (body: ApiBody<'createDeployConfig'>) =>
       call('createDeployConfig', { body }) as Promise<CommandAccepted<'deployConfigId'>>,

@@ -2,8 +2,8 @@
  * The session as server components see it: who is calling, the workspace they act in, and which API routes
  * their role allows there. Server-only (it reads the request's cookies and the runtime route contracts).
  */
-import { apiRoutes, type MeResponse } from '@platform/contracts';
-import { cookies } from 'next/headers';
+import { apiRoutes, type MeResponse, type SignupPolicy } from '@platform/contracts';
+import { cookies, headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { cache } from 'react';
 import { createApiClient, settle, type ApiClient, type RouteName, type Settled } from './api';
@@ -71,4 +71,19 @@ export async function hasValidSession(): Promise<boolean> {
   if (!(await cookies()).get(SESSION_COOKIE)) return false;
   const me = await settle((await clientFor(undefined)).me());
   return me.ok;
+}
+
+/**
+ * Who may sign up on this instance, for the signup page; undefined when the gateway did not say (the form then
+ * shows, and the API's answer to it says what is wrong). Sent on behalf of the browser's address, which the
+ * console put in X-Forwarded-For: the gateway rate-limits public routes per address.
+ */
+export async function signupPolicy(): Promise<SignupPolicy | undefined> {
+  const forwardedFor = (await headers()).get('x-forwarded-for');
+  const api = createApiClient({
+    baseUrl: gatewayUrl(),
+    headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {},
+  });
+  const policy = await settle(api.signupPolicy());
+  return policy.ok ? policy.value : undefined;
 }

@@ -26,8 +26,45 @@ const email = z
 const password = z.string().min(10, 'must be at least 10 characters').max(256, 'must be at most 256 characters');
 const workspaceName = z.string().trim().min(1).max(100);
 
-export const SignupRequestSchema = z.strictObject({ email, password, workspaceName });
-export const LoginRequestSchema = z.strictObject({ email, password: z.string().min(1).max(256) });
+/** An invitation's secret (`pli_…`), as its link carries it: `<console>/signup?invite=pli_…`. */
+const inviteToken = z.string().trim().min(1).max(100);
+
+/**
+ * Without an invitation, the caller gets a workspace of their own (`workspaceName`): the first account of an
+ * instance always may, later ones only when the instance's signup is open. With one, they join the workspace it
+ * is for, in its role, and name no workspace.
+ */
+export const SignupRequestSchema = z
+  .strictObject({ email, password, workspaceName: workspaceName.optional(), invite: inviteToken.optional() })
+  .superRefine((request, context) => {
+    if (request.invite === undefined && request.workspaceName === undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['workspaceName'],
+        message: 'is required: the name of your new workspace (left out only when joining by invitation)',
+      });
+    if (request.invite !== undefined && request.workspaceName !== undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['workspaceName'],
+        message: 'must be left out with an invitation: you join the workspace you were invited to',
+      });
+  });
+/** With `invite`, logging in also joins the workspace the invitation is for (and the session acts there). */
+export const LoginRequestSchema = z.strictObject({
+  email,
+  password: z.string().min(1).max(256),
+  invite: inviteToken.optional(),
+});
+
+/** How people get an account on this instance (`SIGNUP`); the console's signup page reads it. */
+export const SignupPolicySchema = z.strictObject({
+  /**
+   * `first_account`: nobody has signed up yet, the first account becomes the instance's owner; `open`: anyone
+   * may sign up; `invite_only`: only with an invitation from a workspace admin.
+   */
+  signup: z.enum(['first_account', 'open', 'invite_only']),
+});
 
 export const UserViewSchema = z.strictObject({ id: z.uuid(), email: z.string(), createdAt: z.iso.datetime() });
 export const WorkspaceViewSchema = z.strictObject({
@@ -83,7 +120,30 @@ export const MemberViewSchema = z.strictObject({
   joinedAt: z.iso.datetime(),
 });
 
+/** Who may be invited: an admin invites members and viewers, an owner anyone (as when adding a member). */
+export const CreateInviteRequestSchema = z.strictObject({
+  /** Only this email may use the invitation; anyone with the link when left out. */
+  email: email.optional(),
+  role: RoleSchema,
+  expiresInDays: z.int().min(1).max(30).default(7),
+});
+export const InviteViewSchema = z.strictObject({
+  id: z.uuid(),
+  email: z.string().nullable(),
+  role: RoleSchema,
+  status: z.enum(['pending', 'used', 'expired', 'revoked']),
+  createdAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+  usedAt: z.iso.datetime().nullable(),
+});
+/** The invitation with its secret, shown in this answer only: the link is `<console>/signup?invite=<token>`. */
+export const CreatedInviteSchema = InviteViewSchema.extend({ token: z.string() });
+
 export type SignupRequest = z.infer<typeof SignupRequestSchema>;
+export type SignupPolicy = z.infer<typeof SignupPolicySchema>;
+export type CreateInviteRequest = z.infer<typeof CreateInviteRequestSchema>;
+export type InviteView = z.infer<typeof InviteViewSchema>;
+export type CreatedInvite = z.infer<typeof CreatedInviteSchema>;
 export type LoginRequest = z.infer<typeof LoginRequestSchema>;
 export type UserView = z.infer<typeof UserViewSchema>;
 export type WorkspaceView = z.infer<typeof WorkspaceViewSchema>;

@@ -28,11 +28,15 @@ import {
   ApiTokenViewSchema,
   CreateApiTokenRequestSchema,
   CreatedApiTokenSchema,
+  CreatedInviteSchema,
+  CreateInviteRequestSchema,
   CreateWorkspaceRequestSchema,
+  InviteViewSchema,
   LoginRequestSchema,
   LoginResponseSchema,
   MemberViewSchema,
   MeResponseSchema,
+  SignupPolicySchema,
   SignupRequestSchema,
   SignupResponseSchema,
   UpdateMemberRequestSchema,
@@ -68,6 +72,7 @@ export interface ApiRoute {
 const id = z.strictObject({ id: z.uuid() });
 const workspaceParams = z.strictObject({ workspaceId: z.uuid() });
 const memberParams = z.strictObject({ workspaceId: z.uuid(), userId: z.uuid() });
+const inviteParams = z.strictObject({ workspaceId: z.uuid(), id: z.uuid() });
 const accepted = <const IdField extends string>(idField: IdField) =>
   z.strictObject({ [idField]: z.uuid(), commandId: z.uuid() } as Record<IdField | 'commandId', z.ZodUUID>);
 
@@ -87,17 +92,33 @@ export const apiRoutes = {
     operationId: 'signup',
     method: 'POST',
     path: '/v1/auth/signup',
-    summary: 'Create a user who owns a new workspace',
+    summary:
+      "Create a user: the instance's first account owns a new workspace and the instance; later ones need an invitation (joining its workspace) unless signup is open",
     tag: 'Identity',
     auth: 'public',
     body: SignupRequestSchema,
-    success: { status: 201, description: 'The user, the workspace and a session token', schema: SignupResponseSchema },
+    success: {
+      status: 201,
+      description: 'The user, the workspace they own or joined, and a session token',
+      schema: SignupResponseSchema,
+    },
+  },
+  signupPolicy: {
+    operationId: 'getSignupPolicy',
+    method: 'GET',
+    path: '/v1/auth/signup-policy',
+    summary:
+      'Whether anyone may sign up, only with an invitation, or the first account (the instance owner) is still to come',
+    tag: 'Identity',
+    auth: 'public',
+    success: { status: 200, description: 'The signup policy', schema: SignupPolicySchema },
   },
   login: {
     operationId: 'login',
     method: 'POST',
     path: '/v1/auth/login',
-    summary: 'Log in: a session token, also set as an httpOnly cookie for the console',
+    summary:
+      'Log in: a session token, also set as an httpOnly cookie for the console; with an invitation, also join its workspace',
     tag: 'Identity',
     auth: 'public',
     body: LoginRequestSchema,
@@ -138,7 +159,7 @@ export const apiRoutes = {
     operationId: 'createWorkspace',
     method: 'POST',
     path: '/v1/workspaces',
-    summary: 'Create another workspace, owned by the caller',
+    summary: 'Create another workspace, owned by the caller (at most MAX_WORKSPACES_PER_USER created per user)',
     tag: 'Identity',
     auth: 'read',
     body: CreateWorkspaceRequestSchema,
@@ -216,6 +237,38 @@ export const apiRoutes = {
     auth: 'admin',
     params: memberParams,
     success: { status: 204, description: 'Removed' },
+  },
+  listInvites: {
+    operationId: 'listInvites',
+    method: 'GET',
+    path: '/v1/workspaces/:workspaceId/invites',
+    summary: "The workspace's invitations, newest first (never their secret), each pending, used, expired or revoked",
+    tag: 'Identity',
+    auth: 'admin',
+    params: workspaceParams,
+    success: { status: 200, description: 'Invitations', schema: z.strictObject({ items: z.array(InviteViewSchema) }) },
+  },
+  createInvite: {
+    operationId: 'createInvite',
+    method: 'POST',
+    path: '/v1/workspaces/:workspaceId/invites',
+    summary:
+      'Invite someone to the workspace with a role: a single-use secret, shown in this answer only, that expires (7 days unless said)',
+    tag: 'Identity',
+    auth: 'admin',
+    params: workspaceParams,
+    body: CreateInviteRequestSchema,
+    success: { status: 201, description: 'The invitation with its secret', schema: CreatedInviteSchema },
+  },
+  revokeInvite: {
+    operationId: 'revokeInvite',
+    method: 'DELETE',
+    path: '/v1/workspaces/:workspaceId/invites/:id',
+    summary: 'Revoke a pending invitation; it is refused from now on',
+    tag: 'Identity',
+    auth: 'admin',
+    params: inviteParams,
+    success: { status: 204, description: 'Revoked' },
   },
   listDeployConfigs: {
     operationId: 'listDeployConfigs',

@@ -64,6 +64,13 @@ export class EventHub {
     return count;
   }
 
+  /** The clients one user has connected now, in every workspace. */
+  clientsOfUser(userId: string): number {
+    let count = 0;
+    for (const registration of this.registrations) if (registration.client.userId === userId) count++;
+    return count;
+  }
+
   async start(): Promise<void> {
     const last = await this.feed.lastSequence();
     this.subscription = await this.bus.subscribeEvents({

@@ -9,7 +9,10 @@ import { SseConnection } from './sse-connection';
 export interface EventStreamOptions {
   readonly heartbeatMs: number;
   readonly maxBufferedBytes: number;
-  /** Streams one workspace may hold open on this gateway at once: one tenant cannot take every connection. */
+  /**
+   * Streams one workspace may hold open on this gateway at once, and one user across all their workspaces (a
+   * user who makes many workspaces gets no more): one tenant cannot take every connection.
+   */
   readonly maxStreamsPerWorkspace: number;
 }
 
@@ -33,7 +36,7 @@ export class EventStreams {
     endOn: readonly string[],
     start: () => Promise<unknown>,
   ): Promise<void> {
-    this.refuseOverLimit(filter.workspaceId);
+    this.refuseOverLimit(request, filter.workspaceId);
     const connection = this.connectionFor(request, reply, filter, endOn);
     const disconnect = await this.hub.connect(connection);
     connection.onClose(disconnect);
@@ -68,13 +71,22 @@ export class EventStreams {
     });
   }
 
-  private refuseOverLimit(workspaceId: string): void {
+  private refuseOverLimit(request: FastifyRequest, workspaceId: string): void {
+    const limit = this.options.maxStreamsPerWorkspace;
     const open = this.hub.clientsOf(workspaceId);
-    if (open >= this.options.maxStreamsPerWorkspace) {
+    if (open >= limit) {
       throw new DomainError(
         'rate_limited',
         `this workspace has ${open} event streams open, the most it may; close one (a console tab, a followed deployment) and retry`,
-        [{ openStreams: open, limit: this.options.maxStreamsPerWorkspace }],
+        [{ openStreams: open, limit }],
+      );
+    }
+    const ofUser = this.hub.clientsOfUser(accessOf(request).principal.userId);
+    if (ofUser >= limit) {
+      throw new DomainError(
+        'rate_limited',
+        `you have ${ofUser} event streams open across your workspaces, the most one user may; close one and retry`,
+        [{ openStreams: ofUser, limit, per: 'user' }],
       );
     }
   }
@@ -89,7 +101,7 @@ export class EventStreams {
         ? await this.feed.sequenceBeforeLast(filter, replay)
         : undefined;
     // Checked with nothing awaited before the hub registers the stream, so concurrent opens cannot all pass.
-    this.refuseOverLimit(filter.workspaceId);
+    this.refuseOverLimit(request, filter.workspaceId);
     const connection = this.connectionFor(request, reply, filter);
     try {
       const disconnect = await this.hub.connect(connection, afterSequence);

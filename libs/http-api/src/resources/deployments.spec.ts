@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CommandGateway } from '../commands';
 import type { EventStreams } from '../events/event-streams';
 import { DeploymentsResource } from './deployments';
+import type { LocalServersPolicy } from './servers';
 
 const serviceId = '11111111-0000-4000-8000-000000000001';
 const serverId = '22222222-0000-4000-8000-000000000002';
@@ -49,11 +50,15 @@ const request = {
 } as unknown as FastifyRequest;
 const body = { serviceId, source: { type: 'image' as const, image: 'nginx:1.27' }, serverIds: [serverId] };
 const secrets = new SecretBox(randomBytes(32));
+const everyoneMay: LocalServersPolicy = {
+  mayUseLocalServers: () => Promise.resolve(true),
+  checkLocalServers: () => Promise.resolve(),
+};
 
 describe('DeploymentsResource.create', () => {
   it('waits for a server that is still coming up, so a script can deploy right after creating it', async () => {
     const seen = commandsSeeing(['provisioning', 'booting']);
-    const resource = new DeploymentsResource(seen.commands, secrets, {} as EventStreams);
+    const resource = new DeploymentsResource(seen.commands, secrets, {} as EventStreams, everyoneMay);
     await expect(resource.create(request, {} as FastifyReply, body)).resolves.toEqual({
       deploymentId: '33333333-0000-4000-8000-000000000003',
       commandId: '44444444-0000-4000-8000-000000000004',
@@ -64,7 +69,7 @@ describe('DeploymentsResource.create', () => {
 
   it('refuses at once a server that will not come up, naming the field, and sends nothing', async () => {
     const seen = commandsSeeing(['failed']);
-    const resource = new DeploymentsResource(seen.commands, secrets, {} as EventStreams);
+    const resource = new DeploymentsResource(seen.commands, secrets, {} as EventStreams, everyoneMay);
     const refusal = await resource.create(request, {} as FastifyReply, body).catch((error: unknown) => error);
     expect((refusal as DomainError).code).toBe('conflict');
     expect((refusal as DomainError).details).toEqual([

@@ -4,6 +4,7 @@ import {
   DomainError,
   GetDeployment,
   GetDeploymentLogs,
+  GetServer,
   GetServerAgent,
   GetService,
   ListDeployments,
@@ -18,6 +19,7 @@ import type { CommandGateway } from '../commands';
 import type { EventStreams } from '../events/event-streams';
 import { accessOf } from '../request-state';
 import { sealEnv } from './sealed-env';
+import type { LocalServersPolicy } from './servers';
 
 /** How long a deployment seen running in the read model is looked at again before a new one is refused. */
 /** A server still coming up is waited for this long, so that a script may deploy right after creating it. */
@@ -35,6 +37,7 @@ export class DeploymentsResource {
     private readonly commands: CommandGateway,
     private readonly secrets: SecretBox,
     private readonly streams: EventStreams,
+    private readonly localServers: LocalServersPolicy,
   ) {}
 
   list(request: FastifyRequest, query: RouteQuery<'listDeployments'>) {
@@ -53,6 +56,7 @@ export class DeploymentsResource {
     const { serviceId, source, serverIds, env, strategy } = body;
     await this.commands.query(request, GetService, { serviceId });
     await this.ensureNoRunningDeployment(request, serviceId);
+    await this.checkLocalTargets(request, serverIds);
     const targets = await this.deploymentTargets(request, serverIds);
     const deploymentId = this.commands.newId(request, 'deployment');
     const start = async () => {
@@ -72,10 +76,9 @@ export class DeploymentsResource {
   async rollback(request: FastifyRequest, reply: FastifyReply, earlierDeploymentId: string) {
     const earlier = await this.commands.query(request, GetDeployment, { deploymentId: earlierDeploymentId });
     await this.ensureNoRunningDeployment(request, earlier.serviceId);
-    const targets = await this.deploymentTargets(
-      request,
-      earlier.servers.map((server) => server.serverId),
-    );
+    const serverIds = earlier.servers.map((server) => server.serverId);
+    await this.checkLocalTargets(request, serverIds);
+    const targets = await this.deploymentTargets(request, serverIds);
     const deploymentId = this.commands.newId(request, 'deployment');
     const start = async () => {
       const commandId = await this.commands.send(request, RollbackDeployment, {
@@ -105,6 +108,20 @@ export class DeploymentsResource {
       start,
     );
     return undefined;
+  }
+
+  /**
+   * A workspace that may not use this machine's servers deploys to none (it may still have some from before the
+   * operator took that away). Looked up only for such a workspace: the others pay nothing for it.
+   */
+  private async checkLocalTargets(request: FastifyRequest, serverIds: readonly string[]): Promise<void> {
+    const { workspaceId } = accessOf(request);
+    if (await this.localServers.mayUseLocalServers(workspaceId)) return;
+    const servers = await Promise.all(
+      // A server that is not found is refused, saying which, by deploymentTargets.
+      serverIds.map((serverId) => this.commands.query(request, GetServer, { serverId }).catch(() => undefined)),
+    );
+    if (servers.some((server) => server?.provider === 'local')) await this.localServers.checkLocalServers(workspaceId);
   }
 
   /**

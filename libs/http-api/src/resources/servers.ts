@@ -13,10 +13,23 @@ import {
 import type { FastifyRequest } from 'fastify';
 import type { RouteParams, RouteQuery } from '../api-router';
 import type { CommandGateway } from '../commands';
+import { accessOf } from '../request-state';
+
+/**
+ * Who may have servers on the platform's own machine (the `local` provider): refuses a workspace that may not.
+ * The instance's policy (`Identity.instance`).
+ */
+export interface LocalServersPolicy {
+  mayUseLocalServers(workspaceId: string): Promise<boolean>;
+  checkLocalServers(workspaceId: string): Promise<void>;
+}
 
 /** Servers, and the regions and sizes of each provider's catalogue. */
 export class ServersResource {
-  constructor(private readonly commands: CommandGateway) {}
+  constructor(
+    private readonly commands: CommandGateway,
+    private readonly localServers: LocalServersPolicy,
+  ) {}
 
   list(request: FastifyRequest, query: RouteQuery<'listServers'>) {
     return this.commands.relay(request, ListServers, query);
@@ -27,6 +40,8 @@ export class ServersResource {
   }
 
   async provision(request: FastifyRequest, body: ProvisionServerRequest) {
+    // Before anything else: a local server can run anything on this machine.
+    if (body.provider === 'local') await this.localServers.checkLocalServers(accessOf(request).workspaceId);
     const spec = await this.completeServerRequest(request, body);
     if (spec.snapshotId) await this.checkSnapshotForServer(request, spec.snapshotId, spec);
     const serverId = this.commands.newId(request, 'server');

@@ -1,4 +1,4 @@
-import type { LoginRequest, SignupRequest } from '@platform/contracts';
+import type { LoginRequest, SignupPolicy, SignupRequest } from '@platform/contracts';
 import type { Identity, Principal } from '@platform/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LoginThrottle, type RateLimiter } from '../rate-limiter';
@@ -17,6 +17,10 @@ export class SessionsResource {
     this.logins = new LoginThrottle(rateLimiter);
   }
 
+  signupPolicy(): Promise<SignupPolicy> {
+    return this.identity.instance.signupPolicy();
+  }
+
   async signup(request: FastifyRequest, reply: FastifyReply, body: SignupRequest) {
     const created = await this.identity.accounts.signup(body);
     setSessionCookie(request, reply, created.token, created.expiresAt);
@@ -30,19 +34,21 @@ export class SessionsResource {
     return session;
   }
 
-  async logout(reply: FastifyReply, principal: Principal) {
+  async logout(request: FastifyRequest, reply: FastifyReply, principal: Principal) {
     await this.identity.accounts.logout(principal);
-    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    void reply.clearCookie(SESSION_COOKIE, cookieOptions(request));
   }
 }
 
-/** The console's credential: httpOnly so scripts cannot read it, SameSite so other sites cannot send it. */
+/**
+ * The console's credential: httpOnly so scripts cannot read it, SameSite so other sites cannot send it, and
+ * Secure whenever the request came over HTTPS: on a TLS connection, or through a proxy named in TRUST_PROXY that
+ * says so with `X-Forwarded-Proto: https` (Fastify believes that header only from those addresses).
+ */
+function cookieOptions(request: FastifyRequest) {
+  return { httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', path: '/' } as const;
+}
+
 function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string, expiresAt: string): void {
-  void reply.setCookie(SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: request.protocol === 'https',
-    path: '/',
-    expires: new Date(expiresAt),
-  });
+  void reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(request), expires: new Date(expiresAt) });
 }

@@ -151,6 +151,9 @@ export async function startConsoleStack(label: string, options: ConsoleStackOpti
           REDIS_PREFIX: `${prefix}:`,
           // Every browser request reaches the gateway from the console's address: one client, as far as it knows.
           AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+          // A development instance: the tests sign several people up, with local servers.
+          SIGNUP: 'open',
+          LOCAL_SERVERS_WORKSPACES: '*',
           REPLICA_ID: `${label}-gateway`,
         },
         `${gatewayUrl}/readyz`,

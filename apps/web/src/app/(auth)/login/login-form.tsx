@@ -6,7 +6,8 @@ import { formText, TextField } from '../../../components/fields';
 import { messageOf } from '../../../components/toasts';
 import { createApiClient } from '../../../lib/api';
 
-export function LoginForm() {
+/** With `invite`, logging in also joins the invitation's workspace. */
+export function LoginForm({ invite }: { invite?: string }) {
   const router = useRouter();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string>();
@@ -18,7 +19,11 @@ export function LoginForm() {
     setError(undefined);
     try {
       // The answer also sets the httpOnly session cookie every later request carries.
-      await createApiClient().login({ email: formText(data, 'email'), password: formText(data, 'password') });
+      await createApiClient().login({
+        email: formText(data, 'email'),
+        password: formText(data, 'password'),
+        ...(invite ? { invite } : {}),
+      });
       router.replace('/');
       router.refresh();
     } catch (failure) {

@@ -6,7 +6,8 @@ import { formText, TextField, useFocusOnFieldErrors } from '../../../components/
 import { messageOf } from '../../../components/toasts';
 import { ApiRequestError, createApiClient, issuesByField } from '../../../lib/api';
 
-export function SignupForm() {
+/** With `invite`, the account joins the invitation's workspace: no workspace of its own to name. */
+export function SignupForm({ invite }: { invite?: string }) {
   const router = useRouter();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string>();
@@ -24,7 +25,9 @@ export function SignupForm() {
     setFieldErrors({});
     const api = createApiClient();
     try {
-      await api.signup({ email, password, workspaceName: formText(data, 'workspaceName') });
+      await api.signup(
+        invite ? { email, password, invite } : { email, password, workspaceName: formText(data, 'workspaceName') },
+      );
       // Signing up answers a token but sets no cookie; logging in sets the session cookie the console uses.
       await api.login({ email, password });
       router.replace('/');
@@ -63,16 +66,18 @@ export function SignupForm() {
         hint="At least 10 characters."
         error={fieldErrors.password}
       />
-      <TextField
-        label="Workspace name"
-        name="workspaceName"
-        required
-        maxLength={100}
-        hint="Your team or company."
-        error={fieldErrors.workspaceName}
-      />
+      {!invite && (
+        <TextField
+          label="Workspace name"
+          name="workspaceName"
+          required
+          maxLength={100}
+          hint="Your team or company."
+          error={fieldErrors.workspaceName}
+        />
+      )}
       <button type="submit" className="button primary" disabled={pending}>
-        {pending ? 'Creating your account…' : 'Create account'}
+        {pending ? 'Creating your account…' : invite ? 'Create account and join' : 'Create account'}
       </button>
     </form>
   );

@@ -91,7 +91,10 @@ export function Members({ initialMembers }: { initialMembers: readonly MemberVie
           <div className="card-header">
             <div>
               <h2 id="add-member-title">Add a member</h2>
-              <p>They need an account first: ask them to sign up, then add them by the email they used.</p>
+              <p>
+                For someone who has an account on this instance already, by its email. Someone new joins with an
+                invitation link (below).
+              </p>
             </div>
           </div>
           <form ref={form} className="card-body form" onSubmit={(event) => void add(event)} noValidate>

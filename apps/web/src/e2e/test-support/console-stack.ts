@@ -151,6 +151,7 @@ export async function startConsoleStack(label: string, options: ConsoleStackOpti
           REDIS_PREFIX: `${prefix}:`,
           // Every browser request reaches the gateway from the console's address: one client, as far as it knows.
           AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+          API_RATE_LIMIT_PER_MINUTE: '100000',
           REPLICA_ID: `${label}-gateway`,
         },
         `${gatewayUrl}/readyz`,

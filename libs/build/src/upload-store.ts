@@ -18,7 +18,7 @@ export const UploadRecordSchema = z.strictObject({
   sha256: z.string().regex(/^[a-f0-9]{64}$/),
   contentType: z.enum([ArchiveContentTypes.tarGzip, ArchiveContentTypes.zip]),
   createdAt: z.iso.datetime(),
-  /** When a deployment first built from it; an upload never used is deleted after a day (see `pruneUnused`). */
+  /** When a deployment first built from it; an upload never used is deleted after a while (see `pruneUnused`). */
   usedAt: z.iso.datetime().optional(),
 });
 export type UploadRecord = z.infer<typeof UploadRecordSchema>;
@@ -280,7 +280,7 @@ export class UploadStore {
     const overQuota = () =>
       new DomainError(
         'payload_too_large',
-        `the workspace's uploads would pass its quota of ${quota} bytes: ${used} bytes are stored already. Uploads no deployment used are deleted after a day; delete the ones you no longer need (DELETE /v1/uploads/{id})`,
+        `the workspace's uploads would pass its quota of ${quota} bytes: ${used} bytes are stored already; delete the uploads you no longer need (DELETE /v1/uploads/{id})`,
         [{ reason: 'quota_exceeded', quota, used }],
       );
     if (quota - used >= this.maxBytes) return { bytes: this.maxBytes, refusal: tooLarge };

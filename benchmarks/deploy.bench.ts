@@ -190,6 +190,8 @@ async function main(): Promise<void> {
           GATEWAY_SCHEMA: `${tag}_gw`,
           REDIS_PREFIX: `${tag}:`,
           UPLOADS_DIR: uploads,
+          // Polls and deploys as fast as it can with one token.
+          API_RATE_LIMIT_PER_MINUTE: '1000000',
         },
         `http://127.0.0.1:${ports.gateway}/readyz`,
       ),

@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_BUILD_LOG_KEEP_BYTES } from '@platform/deployments';
 import { parseEnv } from '@platform/service-kit';
 import { z } from 'zod';
 
@@ -13,6 +14,13 @@ const schema = z.object({
   DEPLOY_HEALTH_TIMEOUT_MS: z.coerce.number().int().min(1000).max(900_000).default(60_000),
   DEPLOY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   DEPLOY_KEEP_IMAGES: z.coerce.number().int().min(1).max(100).default(5),
+  /** A build log keeps its first and its last this many bytes of output (see BuildLog). */
+  BUILD_LOG_KEEP_BYTES: z.coerce
+    .number()
+    .int()
+    .min(4096)
+    .max(16 * 1024 * 1024)
+    .default(DEFAULT_BUILD_LOG_KEEP_BYTES),
   UPLOADS_DIR: z
     .string()
     .min(1)

@@ -222,6 +222,7 @@ describe('deployer service (PostgreSQL + NATS JetStream)', () => {
     expect(await ready.json()).toMatchObject({
       status: 'ready',
       checks: { database: true, nats: true, migrations: true },
+      relayDeadLetters: 0,
     });
   });
 

@@ -172,6 +172,7 @@ export const deployerProviders: Provider[] = [
         secrets: SecretBox.fromEnv(env),
         sources,
         keepImages: config.DEPLOY_KEEP_IMAGES,
+        buildLogKeepBytes: config.BUILD_LOG_KEEP_BYTES,
         deadlineMs: config.DEPLOY_DEADLINE_MS,
         healthTimeoutMs: config.DEPLOY_HEALTH_TIMEOUT_MS,
         pollMs: config.DEPLOY_POLL_MS,

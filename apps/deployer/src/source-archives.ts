@@ -18,7 +18,9 @@ export class BuildSourceArchives implements SourceArchives {
     source: Exclude<DeploySource, { type: 'image' }>,
     options: SourceArchiveOptions = {},
   ): Promise<SourceArchive> {
-    // The upload itself stays: a later deployment may build from it again.
+    // The upload itself stays, marked used so the sweep of unused uploads keeps it: a later deployment may build
+    // from it again.
+    if (source.type === 'upload') await this.uploads.markUsed(workspaceId, source.uploadId);
     const from: BuildContextSource =
       source.type === 'upload'
         ? { type: 'archive', path: (await this.uploads.get(workspaceId, source.uploadId)).path }

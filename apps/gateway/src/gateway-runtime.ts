@@ -7,6 +7,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { Bus } from '@platform/bus';
+import type { UploadStore } from '@platform/build';
 import {
   GATEWAY_LOGGER,
   IDEMPOTENCY,
@@ -15,12 +16,13 @@ import {
   type EventHub,
   type GatewayConfig,
   type IdempotencyStore,
+  UploadSweep,
 } from '@platform/http-api';
 import type { Identity } from '@platform/identity';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
-import { BUS, EVENT_FEED, EVENT_HUB, GATEWAY_CONFIG, PG_POOL, REDIS } from './tokens';
+import { BUS, EVENT_FEED, EVENT_HUB, GATEWAY_CONFIG, PG_POOL, REDIS, UPLOADS } from './tokens';
 
 /** Start-up (migrations, event feed, cache notices) and an orderly stop of the gateway's connections. */
 @Injectable()
@@ -37,7 +39,19 @@ export class GatewayRuntime
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(GATEWAY_LOGGER) private readonly logger: Logger,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+    @Inject(UPLOADS) uploads: UploadStore,
+  ) {
+    this.uploadSweep = new UploadSweep({
+      uploads,
+      pool,
+      schema: config.GATEWAY_SCHEMA,
+      unusedTtlMs: config.UPLOAD_UNUSED_TTL_HOURS * 3_600_000,
+      everyMs: 3_600_000,
+      logger: logger.child({ component: 'uploads' }),
+    });
+  }
+
+  private readonly uploadSweep: UploadSweep;
 
   async onModuleInit(): Promise<void> {
     await this.identity.migrate();
@@ -63,13 +77,14 @@ export class GatewayRuntime
     // Notices are best effort, and credentials expire without one: every stream is checked again now and then too.
     this.streamChecks = setInterval(() => void this.hub.recheck(), this.config.SSE_RECHECK_MS).unref();
     await this.hub.start();
+    this.uploadSweep.start();
   }
 
   /** Event streams never end by themselves: end them before the HTTP server waits for its connections. */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.maintenance);
     clearInterval(this.streamChecks);
-    await this.hub.stop();
+    await Promise.all([this.hub.stop(), this.uploadSweep.stop()]);
   }
 
   /** Idempotency keys live a day; the event feed as long as a client may reasonably want to resume. */

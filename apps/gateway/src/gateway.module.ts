@@ -5,6 +5,7 @@ import {
   ApiExceptionFilter,
   ApiRouter,
   CommandGateway,
+  CredentialRateLimit,
   DeployConfigsResource,
   DeploymentsResource,
   EventFeed,
@@ -172,7 +173,12 @@ export class GatewayModule {
         { provide: SECRETS, useFactory: () => SecretBox.fromEnv({ PLATFORM_SECRET_KEY: config.PLATFORM_SECRET_KEY }) },
         {
           provide: UPLOADS,
-          useFactory: () => new UploadStore({ root: config.UPLOADS_DIR, maxBytes: config.UPLOAD_MAX_BYTES }),
+          useFactory: () =>
+            new UploadStore({
+              root: config.UPLOADS_DIR,
+              maxBytes: config.UPLOAD_MAX_BYTES,
+              quotaBytesPerWorkspace: config.UPLOAD_QUOTA_BYTES_PER_WORKSPACE,
+            }),
         },
         {
           provide: SessionsResource,
@@ -230,6 +236,7 @@ export class GatewayModule {
               rateLimiter,
               idempotency,
               authRateLimitPerMinute: config.AUTH_RATE_LIMIT_PER_MINUTE,
+              credentialRateLimit: new CredentialRateLimit(rateLimiter, config.API_RATE_LIMIT_PER_MINUTE),
               logger,
             }),
         },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { tarOf } from '@platform/archive/src/test-support';
 import { apiRoutes, type ApiRoute, type ApiRouteName } from '@platform/contracts';
 import { eventually, expectRefusal } from '@platform/testing';
 import {
@@ -24,6 +25,7 @@ interface Tenant {
   deploymentId: string;
   snapshotId: string;
   inviteId: string;
+  uploadId: string;
 }
 
 const fields = (name: string) => ({
@@ -53,6 +55,13 @@ async function tenant(api: ApiClient, label: string, digitalOceanToken: string):
       (await api.request('GET', `/v1/deploy-configs/${config.body.deployConfigId}`, { token: user.token })).status,
     ).toBe(200),
   );
+  const upload = await fetch(`${api.baseUrl}/v1/uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/gzip' },
+    body: await tarOf([{ name: 'index.js', content: 'console.log(1)' }]),
+  });
+  expect(upload.status).toBe(201);
+  const { uploadId } = (await upload.json()) as { uploadId: string };
   const token = await api.request<{ id: string; token: string }>('POST', '/v1/api-tokens', {
     token: user.token,
     body: { name: `${label}-token`, scopes: ['read', 'deploy'] },
@@ -115,6 +124,7 @@ async function tenant(api: ApiClient, label: string, digitalOceanToken: string):
     deploymentId: deployment.body.deploymentId,
     snapshotId: snapshot.body.snapshotId,
     inviteId: invite.body.id,
+    uploadId,
   };
 }
 
@@ -165,6 +175,7 @@ function attempts(
     getService: { path: `/v1/services/${a.serviceId}` },
     updateService: { path: `/v1/services/${a.serviceId}`, body: { env: { SECRET_NOTE: 'hijacked' } } },
     createUpload: { path: '/v1/uploads' },
+    deleteUpload: { path: `/v1/uploads/${a.uploadId}` },
     listDeployments: { path: '/v1/deployments' },
     createDeployment: {
       path: '/v1/deployments',
@@ -252,6 +263,7 @@ describe('workspace isolation over the whole route table', () => {
       a.serviceId,
       a.deploymentId,
       a.snapshotId,
+      a.uploadId,
       a.email,
       'alpha-config',
       'alpha-token',

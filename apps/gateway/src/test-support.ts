@@ -149,6 +149,7 @@ export async function startStack(
       PLATFORM_SECRET_KEY: secretKey,
       UPLOADS_DIR: uploadsDir,
       AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+      API_RATE_LIMIT_PER_MINUTE: '100000',
       SSE_HEARTBEAT_MS: '500',
       // A development instance, where everyone is trusted: tests sign many people up, each with local servers.
       // A test of the instance's policies sets these itself (see attacker/access.e2e.spec.ts).

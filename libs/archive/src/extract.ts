@@ -2,6 +2,8 @@ import { createReadStream } from 'node:fs';
 import { open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DomainError } from '@platform/contracts';
+import { EntryListing } from './entry-listing';
+import type { EntrySink } from './entry-sink';
 import { corrupt, DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './limits';
 import { extractTar } from './tar';
 import { TreeWriter } from './tree-writer';
@@ -55,16 +57,36 @@ export async function extractArchive(options: {
   limits?: Partial<ArchiveLimits>;
 }): Promise<ExtractedArchive> {
   const limits: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits };
-  const format = await detectArchiveFormat(options.file);
-  if (!format) throw corrupt('the first bytes are those of no tar.gz, tar or zip file');
   const writer = await TreeWriter.create(options.into, limits);
   try {
-    if (format === 'zip') await extractZip(options.file, writer, limits);
-    else await extractTar(createReadStream(options.file), format === 'tar.gz', writer, limits);
-    await writer.verifyLinks();
-    return { format, ...writer.stats };
+    return await readEntries(options.file, writer, limits);
   } catch (error) {
     await emptyDirectory(options.into);
+    throw error;
+  }
+}
+
+/**
+ * Reads every entry of a tar.gz, tar or zip file without unpacking anything, and refuses what `extractArchive`
+ * would refuse (see EntryListing): an archive is checked when it arrives, not only when a build unpacks it.
+ */
+export async function inspectArchive(options: {
+  file: string;
+  limits?: Partial<ArchiveLimits>;
+}): Promise<ExtractedArchive> {
+  const limits: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits };
+  return readEntries(options.file, new EntryListing(limits), limits);
+}
+
+async function readEntries(file: string, sink: EntrySink, limits: ArchiveLimits): Promise<ExtractedArchive> {
+  const format = await detectArchiveFormat(file);
+  if (!format) throw corrupt('the first bytes are those of no tar.gz, tar or zip file');
+  try {
+    if (format === 'zip') await extractZip(file, sink, limits);
+    else await extractTar(createReadStream(file), format === 'tar.gz', sink, limits);
+    await sink.verifyLinks();
+    return { format, ...sink.stats };
+  } catch (error) {
     throw asRefusal(error);
   }
 }

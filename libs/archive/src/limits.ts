@@ -12,6 +12,35 @@ export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
   maxUnpackedBytes: 2 * 1024 ** 3,
 };
 
+/** Counts entries and unpacked bytes against the limits, refusing the first entry or byte over them. */
+export class EntryBudget {
+  entries = 0;
+  bytes = 0;
+
+  constructor(private readonly limits: ArchiveLimits) {}
+
+  /** Counts one entry and refuses one too many; `declaredBytes` is refused early when it cannot fit. */
+  admit(name: string, declaredBytes: number): void {
+    this.entries++;
+    if (this.entries > this.limits.maxEntries)
+      throw tooLarge(`more than ${this.limits.maxEntries} entries`, this.limits.maxEntries);
+    if (this.bytes + declaredBytes > this.limits.maxUnpackedBytes) {
+      throw tooLarge(
+        `unpacking "${printable(name)}" would exceed ${this.limits.maxUnpackedBytes} bytes`,
+        this.limits.maxUnpackedBytes,
+      );
+    }
+  }
+
+  /** Counts bytes actually unpacked (a header may lie about its size). */
+  unpacked(bytes: number): void {
+    this.bytes += bytes;
+    if (this.bytes > this.limits.maxUnpackedBytes) {
+      throw tooLarge(`more than ${this.limits.maxUnpackedBytes} bytes once unpacked`, this.limits.maxUnpackedBytes);
+    }
+  }
+}
+
 /** Why an entry was refused; programs read it from the error's details. */
 export type UnsafeEntryReason =
   | 'absolute_path'

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import { tooLarge, unsafeEntry, type ArchiveLimits } from './limits';
-import type { TreeWriter } from './tree-writer';
+import type { EntrySink } from './entry-sink';
 
 /** Caps what a decompressor may produce, so a small gzip of zeros cannot keep the parser busy for ever. */
 function byteLimit(maxBytes: number): Transform {
@@ -17,7 +17,7 @@ function byteLimit(maxBytes: number): Transform {
   });
 }
 
-async function writeEntry(header: Header, content: AsyncIterable<Buffer>, writer: TreeWriter): Promise<void> {
+async function writeEntry(header: Header, content: AsyncIterable<Buffer>, writer: EntrySink): Promise<void> {
   switch (header.type) {
     case 'file':
     case 'contiguous-file':
@@ -41,7 +41,7 @@ async function writeEntry(header: Header, content: AsyncIterable<Buffer>, writer
 export async function extractTar(
   input: Readable,
   gzipped: boolean,
-  writer: TreeWriter,
+  writer: EntrySink,
   limits: ArchiveLimits,
 ): Promise<void> {
   const extract = tarExtract();

@@ -2,7 +2,8 @@ import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, open, readlink, realpath, symlink, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { linkStaysInside, safeRelativePath } from './entry-path';
-import { tooLarge, unsafeEntry, type ArchiveLimits } from './limits';
+import type { EntrySink } from './entry-sink';
+import { EntryBudget, unsafeEntry, type ArchiveLimits } from './limits';
 
 function isInside(root: string, path: string): boolean {
   const rel = relative(root, path);
@@ -19,16 +20,17 @@ function isInside(root: string, path: string): boolean {
  *   following chains of links for real;
  * - entry count and unpacked bytes are capped.
  */
-export class TreeWriter {
-  private entries = 0;
-  private bytes = 0;
+export class TreeWriter implements EntrySink {
+  private readonly budget: EntryBudget;
   private readonly directories = new Set<string>(['']);
   private readonly links: string[] = [];
 
   private constructor(
     private readonly root: string,
-    private readonly limits: ArchiveLimits,
-  ) {}
+    limits: ArchiveLimits,
+  ) {
+    this.budget = new EntryBudget(limits);
+  }
 
   static async create(root: string, limits: ArchiveLimits): Promise<TreeWriter> {
     await mkdir(root, { recursive: true });
@@ -36,40 +38,24 @@ export class TreeWriter {
   }
 
   get stats(): { entries: number; bytes: number } {
-    return { entries: this.entries, bytes: this.bytes };
-  }
-
-  /** Counts one entry and refuses one too many; `declaredBytes` is refused early when it cannot fit. */
-  private admit(name: string, declaredBytes: number): void {
-    this.entries++;
-    if (this.entries > this.limits.maxEntries)
-      throw tooLarge(`more than ${this.limits.maxEntries} entries`, this.limits.maxEntries);
-    if (this.bytes + declaredBytes > this.limits.maxUnpackedBytes) {
-      throw tooLarge(
-        `unpacking "${name}" would exceed ${this.limits.maxUnpackedBytes} bytes`,
-        this.limits.maxUnpackedBytes,
-      );
-    }
+    return { entries: this.budget.entries, bytes: this.budget.bytes };
   }
 
   async directory(name: string): Promise<void> {
     const path = safeRelativePath(name);
-    this.admit(name, 0);
+    this.budget.admit(name, 0);
     await this.ensureDirectory(name, path);
   }
 
   async file(name: string, mode: number, declaredBytes: number, content: AsyncIterable<Buffer>): Promise<void> {
     const path = safeRelativePath(name);
     if (path === '') throw unsafeEntry(name, 'invalid_name', 'a file cannot replace the root directory');
-    this.admit(name, declaredBytes);
+    this.budget.admit(name, declaredBytes);
     await this.ensureDirectory(name, dirnameOf(path));
     const handle = await this.createExclusive(name, path, mode);
     try {
       for await (const buffer of content) {
-        this.bytes += buffer.length;
-        if (this.bytes > this.limits.maxUnpackedBytes) {
-          throw tooLarge(`more than ${this.limits.maxUnpackedBytes} bytes once unpacked`, this.limits.maxUnpackedBytes);
-        }
+        this.budget.unpacked(buffer.length);
         await handle.write(buffer);
       }
     } finally {
@@ -87,7 +73,7 @@ export class TreeWriter {
         `the symbolic link points outside the archive ("${target.slice(0, 200)}")`,
       );
     }
-    this.admit(name, 0);
+    this.budget.admit(name, 0);
     await this.ensureDirectory(name, dirnameOf(path));
     await this.removeExisting(name, path);
     await symlink(target, join(this.root, path));
@@ -116,8 +102,8 @@ export class TreeWriter {
         `the hard link's target "${target.slice(0, 200)}" is not a file extracted before it`,
       );
     }
-    this.admit(name, info.size);
-    this.bytes += info.size;
+    this.budget.admit(name, info.size);
+    this.budget.unpacked(info.size);
     await this.ensureDirectory(name, dirnameOf(path));
     await this.removeExisting(name, path);
     await copyFile(join(this.root, targetPath), join(this.root, path), constants.COPYFILE_EXCL);

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { open as openZip, type Entry, type ZipFile } from 'yauzl';
 import { corrupt, tooLarge, unsafeEntry, type ArchiveLimits } from './limits';
-import type { TreeWriter } from './tree-writer';
+import type { EntrySink } from './entry-sink';
 
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
@@ -75,7 +75,7 @@ function guarded(stream: Readable): Readable {
   );
 }
 
-export async function extractZip(path: string, writer: TreeWriter, limits: ArchiveLimits): Promise<void> {
+export async function extractZip(path: string, writer: EntrySink, limits: ArchiveLimits): Promise<void> {
   const zip = await openZipFile(path);
   try {
     if (zip.entryCount > limits.maxEntries)

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,8 +131,28 @@ describe('UploadStore.save', () => {
   });
 
   it('accepts an upload of exactly the limit', async () => {
-    const exact = countingSource(64 * 1024, 1024 * 1024);
-    await expect(store.save(WORKSPACE, exact.stream)).resolves.toMatchObject({ size: 1024 * 1024 });
+    const archive = await tarOf([{ name: 'noise', content: randomBytes(100_000) }]);
+    const exact = new UploadStore({ root, maxBytes: archive.length });
+    await expect(exact.save(WORKSPACE, Readable.from([archive]))).resolves.toMatchObject({ size: archive.length });
+  });
+
+  it('refuses an archive a build would refuse, naming the entry, and keeps nothing of it', async () => {
+    const limited = new UploadStore({ root, archiveLimits: { maxUnpackedBytes: 1024 * 1024 } });
+    for (const [archive, details] of [
+      [
+        await tarOf([{ name: '../../etc/cron.d/x', content: 'x' }]),
+        [{ entry: '../../etc/cron.d/x', reason: 'path_escapes' }],
+      ],
+      [
+        await tarOf([{ name: 'zeros', content: Buffer.alloc(8 * 1024 * 1024) }]),
+        [{ reason: 'limit_exceeded', limit: 1024 * 1024 }],
+      ],
+    ] as const) {
+      const error = await refusal(limited.save(WORKSPACE, Readable.from([archive])));
+      expect(error.code).toBe('archive_refused');
+      expect(error.details).toEqual(details);
+    }
+    expect(await filesOnDisk()).toEqual([]);
   });
 
   it('shows no upload until it is complete: the bytes arrive under .incoming and are renamed into place', async () => {
@@ -176,9 +196,11 @@ describe('UploadStore reads and removals', () => {
     expect(await filesOnDisk()).toEqual([]);
   });
 
-  it('prunes uploads created before the cutoff and leftovers of interrupted saves, keeping the rest', async () => {
+  it('prunes unused uploads created before the cutoff and leftovers of interrupted saves, keeping the rest', async () => {
     const archive = await tarOf([{ name: 'a', content: 'a' }]);
     const old = await store.save(WORKSPACE, Readable.from([archive]));
+    const oldButUsed = await store.save(WORKSPACE, Readable.from([archive]));
+    await store.markUsed(WORKSPACE, oldButUsed.uploadId);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const cutoff = new Date();
     const recent = await store.save(OTHER_WORKSPACE, Readable.from([archive]));
@@ -194,15 +216,46 @@ describe('UploadStore reads and removals', () => {
     const later = new Date(Date.now() + 60_000);
     await utimes(freshPartial, later, later);
 
-    expect(await store.prune(cutoff)).toEqual([old.uploadId]);
+    expect(await store.pruneUnused(cutoff)).toEqual([old.uploadId]);
     expect((await refusal(store.get(WORKSPACE, old.uploadId))).code).toBe('not_found');
     await expect(store.get(OTHER_WORKSPACE, recent.uploadId)).resolves.toMatchObject({ uploadId: recent.uploadId });
+    await expect(store.get(WORKSPACE, oldButUsed.uploadId)).resolves.toMatchObject({ usedAt: expect.any(String) });
     expect(await filesOnDisk()).toEqual(
-      [`${recent.uploadId}.json`, `${recent.uploadId}.upload`, `.incoming/${freshPartial.split('/').pop()}`].sort(),
+      [
+        `${recent.uploadId}.json`,
+        `${recent.uploadId}.upload`,
+        `${oldButUsed.uploadId}.json`,
+        `${oldButUsed.uploadId}.upload`,
+        `.incoming/${freshPartial.split('/').pop()}`,
+      ].sort(),
     );
   });
 
   it('prunes nothing from a store that has never received an upload', async () => {
-    await expect(new UploadStore({ root: join(root, 'never-used') }).prune(new Date())).resolves.toEqual([]);
+    await expect(new UploadStore({ root: join(root, 'never-used') }).pruneUnused(new Date())).resolves.toEqual([]);
+  });
+});
+
+describe('UploadStore quota per workspace', () => {
+  it('refuses an upload that would pass the quota, naming quota and usage, while other workspaces upload on', async () => {
+    const archive = await tarOf([{ name: 'noise', content: randomBytes(30_000) }]);
+    const quota = Math.floor(archive.length * 2.5);
+    const limited = new UploadStore({ root, quotaBytesPerWorkspace: quota });
+    const first = await limited.save(WORKSPACE, Readable.from([archive]));
+    await limited.save(WORKSPACE, Readable.from([archive]));
+    expect(await limited.usage(WORKSPACE)).toBe(2 * archive.length);
+
+    const error = await refusal(limited.save(WORKSPACE, Readable.from([archive])));
+    expect(error.code).toBe('payload_too_large');
+    expect(error.details).toEqual([{ reason: 'quota_exceeded', quota, used: 2 * archive.length }]);
+    expect(error.message).toContain(`quota of ${quota} bytes: ${2 * archive.length} bytes are stored already`);
+    expect(await limited.usage(WORKSPACE)).toBe(2 * archive.length);
+    await expect(limited.save(OTHER_WORKSPACE, Readable.from([archive]))).resolves.toMatchObject({
+      size: archive.length,
+    });
+
+    // Removing one makes room again.
+    expect(await limited.remove(WORKSPACE, first.uploadId)).toBe(true);
+    await expect(limited.save(WORKSPACE, Readable.from([archive]))).resolves.toMatchObject({ size: archive.length });
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
+import { inspectArchive, type ArchiveLimits } from '@platform/archive';
 import { ArchiveContentTypes, DomainError } from '@platform/contracts';
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024;
@@ -17,6 +18,8 @@ export const UploadRecordSchema = z.strictObject({
   sha256: z.string().regex(/^[a-f0-9]{64}$/),
   contentType: z.enum([ArchiveContentTypes.tarGzip, ArchiveContentTypes.zip]),
   createdAt: z.iso.datetime(),
+  /** When a deployment first built from it; an upload never used is deleted after a while (see `pruneUnused`). */
+  usedAt: z.iso.datetime().optional(),
 });
 export type UploadRecord = z.infer<typeof UploadRecordSchema>;
 export type UploadContentType = UploadRecord['contentType'];
@@ -30,6 +33,10 @@ export interface UploadStoreOptions {
   /** Directory holding the uploads; created if missing. */
   readonly root: string;
   readonly maxBytes?: number;
+  /** Bytes of uploads one workspace may keep stored; unlimited when absent. */
+  readonly quotaBytesPerWorkspace?: number;
+  /** What an archive may unpack to: checked when it arrives, as the build will when it unpacks it. */
+  readonly archiveLimits?: Partial<ArchiveLimits>;
 }
 
 /** Content types an uploader may declare; `application/octet-stream` says nothing, so the bytes decide. */
@@ -82,7 +89,7 @@ class UploadInspector extends Transform {
   private readonly hash = createHash('sha256');
 
   constructor(
-    private readonly maxBytes: number,
+    private readonly limit: { readonly bytes: number; readonly refusal: () => DomainError },
     private readonly declared: UploadContentType | 'unspecified',
   ) {
     super();
@@ -96,12 +103,8 @@ class UploadInspector extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.size += chunk.length;
-    if (this.size > this.maxBytes) {
-      done(
-        new DomainError('payload_too_large', `the upload is larger than ${this.maxBytes} bytes`, [
-          { reason: 'limit_exceeded', limit: this.maxBytes },
-        ]),
-      );
+    if (this.size > this.limit.bytes) {
+      done(this.limit.refusal());
       return;
     }
     if (this.contentType === undefined) {
@@ -155,20 +158,31 @@ export class UploadStore {
   readonly maxBytes: number;
   private readonly root: string;
 
-  constructor(options: UploadStoreOptions) {
+  constructor(private readonly options: UploadStoreOptions) {
     this.root = options.root;
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   }
 
   /**
    * Stores an archive read from `body`. Refuses with `unsupported_media_type` when the declared content type
-   * is not an archive's or the bytes are neither gzip nor zip, and with `payload_too_large` once more than
-   * `maxBytes` have arrived. On refusal `body` is destroyed (stream pipeline semantics): to still answer over
-   * the same HTTP connection, pass a stream the request is piped into rather than the request itself.
+   * is not an archive's or the bytes are neither gzip nor zip, with `payload_too_large` once more than
+   * `maxBytes` have arrived or the workspace's uploads would pass its quota, and with `archive_refused` when
+   * the archive, listed once complete (nothing is unpacked), holds an entry a build would refuse (see
+   * inspectArchive) or is truncated. On refusal `body` is destroyed (stream pipeline semantics): to still answer
+   * over the same HTTP connection, pass a stream the request is piped into rather than the request itself.
+   * `declaredBytes` (a Content-Length) over the limit or the quota is refused before anything is read.
    */
-  async save(workspaceId: string, body: NodeJS.ReadableStream, contentType?: string): Promise<UploadRecord> {
+  async save(
+    workspaceId: string,
+    body: NodeJS.ReadableStream,
+    contentType?: string,
+    declaredBytes?: number,
+  ): Promise<UploadRecord> {
     if (!workspaceId) throw new Error('an upload belongs to a workspace');
-    const inspector = new UploadInspector(this.maxBytes, declaredType(contentType));
+    const declared = declaredType(contentType);
+    const limit = await this.limitFor(workspaceId);
+    if (declaredBytes !== undefined && declaredBytes > limit.bytes) throw limit.refusal();
+    const inspector = new UploadInspector(limit, declared);
     const uploadId = randomUUID();
     const incoming = join(this.root, INCOMING);
     await mkdir(incoming, { recursive: true, mode: 0o700 });
@@ -176,6 +190,10 @@ export class UploadStore {
     try {
       // flush: the bytes reach the disk before the rename makes the upload visible.
       await pipeline(body, inspector, createWriteStream(partial, { flags: 'wx', mode: 0o600, flush: true }));
+      await inspectArchive({ file: partial, limits: this.options.archiveLimits }).catch((error: unknown) => {
+        if (!(error instanceof DomainError)) throw error;
+        throw new DomainError('archive_refused', `the archive cannot be deployed: ${error.message}`, error.details);
+      });
       const record: UploadRecord = {
         uploadId,
         workspaceId,
@@ -188,7 +206,6 @@ export class UploadStore {
     } catch (error) {
       // The id is fresh, so whatever exists under it is this attempt's own.
       await rm(partial, { force: true });
-      await rm(join(incoming, `${uploadId}${RECORD_SUFFIX}`), { force: true });
       await rm(this.uploadPath(uploadId), { force: true });
       throw error;
     }
@@ -201,6 +218,20 @@ export class UploadStore {
     return { ...record, path: this.uploadPath(record.uploadId) };
   }
 
+  /** Bytes of uploads the workspace keeps stored. */
+  async usage(workspaceId: string): Promise<number> {
+    let bytes = 0;
+    for (const record of await this.records()) if (record.workspaceId === workspaceId) bytes += record.size;
+    return bytes;
+  }
+
+  /** Notes that a deployment builds from the upload, so that `pruneUnused` keeps it. */
+  async markUsed(workspaceId: string, uploadId: string): Promise<void> {
+    const record = await this.readRecord(uploadId);
+    if (!record || record.workspaceId !== workspaceId) throw notFound(uploadId);
+    if (!record.usedAt) await this.writeRecord({ ...record, usedAt: new Date().toISOString() });
+  }
+
   /** Removes the workspace's upload; false when it had none by that id. */
   async remove(workspaceId: string, uploadId: string): Promise<boolean> {
     const record = await this.readRecord(uploadId);
@@ -210,10 +241,11 @@ export class UploadStore {
   }
 
   /**
-   * Removes uploads created before `cutoff`, and what an interrupted save left behind (partial files, an
-   * archive whose record was never written) when last modified before it. Resolves with the removed upload ids.
+   * Removes uploads created before `cutoff` that no deployment used, and what an interrupted save left behind
+   * (partial files, an archive whose record was never written) when last modified before it. Resolves with the
+   * removed upload ids.
    */
-  async prune(cutoff: Date): Promise<string[]> {
+  async pruneUnused(cutoff: Date): Promise<string[]> {
     const names = await readdir(this.root).catch((error: unknown) => {
       if (isMissing(error)) return [];
       throw error;
@@ -223,7 +255,7 @@ export class UploadStore {
     for (const name of names) {
       if (name.endsWith(RECORD_SUFFIX)) {
         const record = await this.readRecord(name.slice(0, -RECORD_SUFFIX.length));
-        if (record && Date.parse(record.createdAt) < cutoff.getTime()) {
+        if (record && !record.usedAt && Date.parse(record.createdAt) < cutoff.getTime()) {
           await this.removeFiles(record.uploadId);
           removed.push(record.uploadId);
         }
@@ -234,6 +266,40 @@ export class UploadStore {
     const incoming = join(this.root, INCOMING);
     for (const name of await readdir(incoming).catch(() => [])) await this.removeIfOlder(join(incoming, name), cutoff);
     return removed;
+  }
+
+  /** The most bytes the workspace's next upload may have, and the refusal past them. */
+  private async limitFor(workspaceId: string): Promise<{ bytes: number; refusal: () => DomainError }> {
+    const tooLarge = () =>
+      new DomainError('payload_too_large', `the upload is larger than ${this.maxBytes} bytes`, [
+        { reason: 'limit_exceeded', limit: this.maxBytes },
+      ]);
+    const quota = this.options.quotaBytesPerWorkspace;
+    if (quota === undefined) return { bytes: this.maxBytes, refusal: tooLarge };
+    const used = await this.usage(workspaceId);
+    const overQuota = () =>
+      new DomainError(
+        'payload_too_large',
+        `the workspace's uploads would pass its quota of ${quota} bytes: ${used} bytes are stored already; delete the uploads you no longer need (DELETE /v1/uploads/{id})`,
+        [{ reason: 'quota_exceeded', quota, used }],
+      );
+    if (quota - used >= this.maxBytes) return { bytes: this.maxBytes, refusal: tooLarge };
+    // With the quota used up, the first byte is refused.
+    return { bytes: Math.max(quota - used, 0), refusal: overQuota };
+  }
+
+  private async records(): Promise<UploadRecord[]> {
+    const names = await readdir(this.root).catch((error: unknown) => {
+      if (isMissing(error)) return [];
+      throw error;
+    });
+    const records: UploadRecord[] = [];
+    for (const name of names) {
+      if (!name.endsWith(RECORD_SUFFIX)) continue;
+      const record = await this.readRecord(name.slice(0, -RECORD_SUFFIX.length));
+      if (record) records.push(record);
+    }
+    return records;
   }
 
   private uploadPath(uploadId: string): string {
@@ -258,15 +324,21 @@ export class UploadStore {
   }
 
   private async writeRecord(record: UploadRecord): Promise<void> {
-    const partial = join(this.root, INCOMING, `${record.uploadId}${RECORD_SUFFIX}`);
-    const file = await open(partial, 'wx', 0o600);
+    // A name of its own per write: a record rewritten (marked used) while another write of it is under way.
+    const partial = join(this.root, INCOMING, `${record.uploadId}.${randomUUID()}${RECORD_SUFFIX}`);
     try {
-      await file.writeFile(JSON.stringify(record));
-      await file.sync();
-    } finally {
-      await file.close();
+      const file = await open(partial, 'wx', 0o600);
+      try {
+        await file.writeFile(JSON.stringify(record));
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(partial, this.recordPath(record.uploadId));
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
     }
-    await rename(partial, this.recordPath(record.uploadId));
   }
 
   /** The record goes first, so no reader is handed the path of an archive being removed. */

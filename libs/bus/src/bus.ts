@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, InvalidArgumentError, type NatsConnection } from '@nats-io/transport-node';
 import {
   CommandEnvelopeSchema,
+  DomainError,
   EventEnvelopeSchema,
   MessageMetadataSchema,
   parseOrThrow,
@@ -32,7 +33,7 @@ import {
 } from './queries';
 import { ReplyInbox } from './reply-inbox';
 import type { BusResources, Stoppable } from './resources';
-import { storeOnStream } from './stream-store';
+import { StreamRefusal, storeOnStream } from './stream-store';
 import { streamSettings, upsertStream, type StreamOptions } from './streams';
 
 export interface BusConnectOptions {
@@ -188,6 +189,23 @@ export class Bus implements BusResources {
       throw new AggregateError(failures, `${failures.length} of ${events.length} events were not stored`);
     }
     return published;
+  }
+
+  /** The largest message the NATS server takes (its `max_payload`, 1 MiB by default), headers included. */
+  get maxPayloadBytes(): number {
+    return this.connection.info?.max_payload ?? 1024 * 1024;
+  }
+
+  /**
+   * Whether a `publishEvents` failure is for good: the bus refused an event (too large, not a valid envelope,
+   * turned down by the stream), so publishing it again changes nothing. Anything else (NATS or JetStream down, no
+   * acknowledgement in time) may pass and is worth retrying.
+   */
+  isPermanentFailure(error: unknown): boolean {
+    if (error instanceof AggregateError) return error.errors.some((each) => this.isPermanentFailure(each));
+    if (error instanceof DomainError) return error.code === 'validation_failed';
+    if (error instanceof StreamRefusal) return error.code !== undefined && error.code >= 400 && error.code < 500;
+    return error instanceof InvalidArgumentError;
   }
 
   /** Follows EVENTS; see EventSubscriptionOptions for durable (projections) versus ordered (live views). */

@@ -10,6 +10,18 @@ export interface StoredMessage {
   readonly duplicate: boolean;
 }
 
+/** JetStream answered and refused the message (too large for the stream, …): sending it again changes nothing. */
+export class StreamRefusal extends Error {
+  constructor(
+    readonly subject: string,
+    readonly code: number | undefined,
+    description: string,
+  ) {
+    super(`JetStream refused ${subject}: ${description}`);
+    this.name = 'StreamRefusal';
+  }
+}
+
 interface PubAck {
   seq?: number;
   duplicate?: boolean;
@@ -51,7 +63,7 @@ export async function storeOnStream(
     throw new Error(`JetStream answered ${subject} with something other than an acknowledgement`);
   }
   if (ack.error || typeof ack.seq !== 'number') {
-    throw new Error(`JetStream refused ${subject}: ${ack.error?.description ?? 'no sequence in its acknowledgement'}`);
+    throw new StreamRefusal(subject, ack.error?.code, ack.error?.description ?? 'no sequence in its acknowledgement');
   }
   return { sequence: ack.seq, duplicate: ack.duplicate === true };
 }

@@ -22,6 +22,7 @@ export const ErrorCodeSchema = z.enum([
   'idempotency_key_reused',
   'payload_too_large',
   'unsupported_media_type',
+  'archive_refused',
   'rate_limited',
   'timeout',
   'unavailable',

@@ -8,6 +8,7 @@ export * from './services/hostname';
 export * from './services/projection';
 export * from './services/queries';
 export * from './services/service-names';
+export { DEFAULT_BUILD_LOG_KEEP_BYTES } from './deployments/build-log';
 export * from './deployments/front-routes';
 export * from './deployments/local-front-proxy';
 export * from './deployments/process';

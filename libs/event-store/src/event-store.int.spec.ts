@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { createTestSchema, eventually, testServices, type TestSchema } from '@platform/testing';
 import { CheckpointStore } from './checkpoints';
 import { EventStore } from './event-store';
+import { eventStoreMigrations } from './migrations';
 import { StreamVersionConflictError, type NewEvent, type StoredEvent } from './types';
 
 const metadata = { workspaceId: 'ws_1', actorId: 'user_1', correlationId: 'corr_1' };
@@ -321,7 +322,7 @@ describe('EventStore (PostgreSQL)', () => {
     try {
       await Promise.all(Array.from({ length: 4 }, () => new EventStore(fresh.pool, fresh.schema).migrate()));
       const { rows } = await fresh.pool.query(`SELECT id FROM ${fresh.schema}.schema_migrations`);
-      expect(rows).toHaveLength(1);
+      expect(rows).toHaveLength(eventStoreMigrations.length);
     } finally {
       await fresh.dispose();
     }

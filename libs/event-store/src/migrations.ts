@@ -84,4 +84,18 @@ export const eventStoreMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 'event-store/002-relay-dead-letters',
+    sql: `
+      -- Events the outbox relay could not publish for good (too large, refused by the stream), and why.
+      CREATE TABLE relay_dead_letters (
+        event_id uuid PRIMARY KEY,
+        global_position bigint NOT NULL,
+        stream_id text NOT NULL,
+        type text NOT NULL,
+        reason text NOT NULL,
+        dead_lettered_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];

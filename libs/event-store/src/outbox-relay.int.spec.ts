@@ -121,4 +121,58 @@ describe('outbox relay (PostgreSQL → NATS JetStream)', () => {
     const received = await collectEvents(100);
     expect(received.map((e) => e.eventId)).toEqual(appended);
   }, 30_000);
+
+  describe('an event the bus refuses for good', () => {
+    async function deadLetters(): Promise<{ type: string; reason: string }[]> {
+      const { rows } = await db.pool.query<{ type: string; reason: string }>(
+        `SELECT type, reason FROM ${db.schema}.relay_dead_letters ORDER BY global_position`,
+      );
+      return rows;
+    }
+
+    it('is dead-lettered with its reason and the events behind it are published', async () => {
+      await store.append('ledger-1', [{ type: 'Deposited', data: { i: 1 }, metadata }]);
+      // Over NATS's max_payload (1 MiB by default): no publish of it could ever succeed.
+      await store.append('ledger-1', [{ type: 'Huge', data: { blob: 'x'.repeat(2 * 1024 * 1024) }, metadata }]);
+      // Not a valid envelope (the type must be a name): the bus refuses it.
+      await store.append('ledger-2', [{ type: 'not a name!', data: {}, metadata }]);
+      await store.append('ledger-1', [{ type: 'Deposited', data: { i: 2 }, metadata }]);
+      const logged: object[] = [];
+      const logger = { info: () => undefined, warn: () => undefined, error: (details: object) => logged.push(details) };
+      const relay = new OutboxRelay(store, bus, { context: 'ledger', replicaId: 'r1', idleMs: 20, logger });
+      relay.start();
+      try {
+        const received = await collectEvents(2);
+        expect(received.map((event) => [event.type, event.data])).toEqual([
+          ['Deposited', { i: 1 }],
+          ['Deposited', { i: 2 }],
+        ]);
+        expect(await deadLetters()).toEqual([
+          { type: 'Huge', reason: expect.stringMatching(/^\d+ bytes, over the bus's limit of \d+$/) },
+          { type: 'not a name!', reason: expect.stringContaining('type') },
+        ]);
+        expect(await relay.deadLetterCount()).toBe(2);
+        expect(logged).toEqual([
+          expect.objectContaining({ type: 'Huge', reason: expect.any(String) }),
+          expect.objectContaining({ type: 'not a name!', reason: expect.any(String) }),
+        ]);
+      } finally {
+        await relay.stop();
+      }
+    });
+
+    it('is told apart from a bus that is down: that is retried, and nothing is dead-lettered', async () => {
+      await store.append('ledger-1', [{ type: 'Deposited', data: { i: 1 }, metadata }]);
+      await eventsVisibleToReaders(db);
+      await bus.manager.streams.delete(bus.subjects.stream('EVENTS'));
+      const relay = new OutboxRelay(store, bus, { context: 'ledger', replicaId: 'r1', idleMs: 20 });
+      await expect(relay.publishBatch()).rejects.toThrow('1 of 1 events were not stored');
+      expect(await deadLetters()).toEqual([]);
+
+      await bus.ensureStreams();
+      expect(await relay.publishBatch()).toBe(1);
+      expect((await collectEvents(1)).map((event) => event.data)).toEqual([{ i: 1 }]);
+      expect(await relay.deadLetterCount()).toBe(0);
+    });
+  });
 });

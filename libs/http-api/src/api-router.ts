@@ -5,6 +5,7 @@ import { requireScope, resolveAccess, type Access, type Identity } from '@platfo
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { CredentialRateLimit } from './credential-rate-limit';
 import { toErrorResponse } from './http-errors';
 import { IdempotencyStore, IdempotentReplay, settleIdempotencyClaim, type IdempotencyClaim } from './idempotency';
 import { parseInput } from './input';
@@ -64,6 +65,7 @@ export interface ApiRouterDependencies {
   readonly identity: Identity;
   readonly rateLimiter: RateLimiter;
   readonly authRateLimitPerMinute: number;
+  readonly credentialRateLimit: CredentialRateLimit;
   readonly idempotency: IdempotencyStore;
   readonly logger: Logger;
 }
@@ -135,6 +137,7 @@ export class ApiRouter {
       };
       state.access = await authorize();
       state.reauthorize = authorize;
+      await this.dependencies.credentialRateLimit.hit(state.access.principal);
     }
     state.input = parseInput(route, request);
     if (route.method === 'POST') {

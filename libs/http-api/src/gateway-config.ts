@@ -100,6 +100,22 @@ const schema = z.object({
     .min(1024)
     .max(10 * 1024 * 1024 * 1024)
     .default(200 * 1024 * 1024),
+  /** Bytes of uploads one workspace may keep stored. */
+  UPLOAD_QUOTA_BYTES_PER_WORKSPACE: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(2 ** 50)
+    .default(2 * 1024 * 1024 * 1024),
+  /** An upload no deployment built from within this many hours is deleted. */
+  UPLOAD_UNUSED_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 365)
+    .default(24),
+  /** Requests per minute one credential (session or API token) may send to the routes that need one. */
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200),
   COMMAND_APPLY_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   EVENT_FEED_RETENTION_DAYS: z.coerce.number().int().min(1).max(30).default(7),

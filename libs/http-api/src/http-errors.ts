@@ -18,6 +18,7 @@ export const statusOfCode: Record<ErrorCode, number> = {
   stream_version_conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  archive_refused: 422,
   idempotency_key_reused: 422,
   rate_limited: 429,
   internal: 500,

@@ -7,6 +7,8 @@ export * from './api-router';
 export * from './openapi';
 export * from './docs-page';
 export * from './rate-limiter';
+export * from './credential-rate-limit';
+export * from './upload-sweep';
 export * from './request-state';
 export * from './events/event-feed';
 export * from './events/event-hub';

@@ -9,7 +9,10 @@ interface ReplyLike {
   send(body: unknown): unknown;
 }
 
-/** `/healthz`: the process answers. `/readyz`: it can do its work (database, NATS, migrations done). */
+/**
+ * `/healthz`: the process answers. `/readyz`: it can do its work (database, NATS, migrations done), and how many
+ * events its outbox relay dead-lettered (they do not make it unready: the relay goes on past them).
+ */
 @Controller()
 export class HealthController {
   constructor(
@@ -35,8 +38,9 @@ export class HealthController {
       migrations: this.runtime.ready,
     };
     const ready = Object.values(checks).every(Boolean);
+    const relayDeadLetters = checks.migrations ? await this.runtime.relayDeadLetters().catch(() => null) : null;
     return reply
       .status(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : 'not_ready', checks, leadership: this.runtime.leadership });
+      .send({ status: ready ? 'ready' : 'not_ready', checks, leadership: this.runtime.leadership, relayDeadLetters });
   }
 }

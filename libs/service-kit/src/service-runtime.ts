@@ -73,6 +73,11 @@ export class ServiceRuntime implements OnModuleInit, OnApplicationBootstrap, OnA
     };
   }
 
+  /** Events the outbox relay could not publish for good (see OutboxRelay); each is in `relay_dead_letters`. */
+  relayDeadLetters(): Promise<number> {
+    return this.relay.deadLetterCount();
+  }
+
   async onModuleInit(): Promise<void> {
     await this.store.migrate();
     const migrations = [

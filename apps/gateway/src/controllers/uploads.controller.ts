@@ -10,4 +10,9 @@ export class UploadsController {
   createUpload({ request }: RouteCall<typeof apiRoutes.createUpload>) {
     return this.uploads.create(request);
   }
+
+  @Route(apiRoutes.deleteUpload)
+  deleteUpload({ request, input }: RouteCall<typeof apiRoutes.deleteUpload>) {
+    return this.uploads.remove(request, input.params.id);
+  }
 }

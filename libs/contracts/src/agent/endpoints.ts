@@ -44,6 +44,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   idempotency_key_reused: 422,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  archive_refused: 422,
   rate_limited: 429,
   timeout: 504,
   unavailable: 503,

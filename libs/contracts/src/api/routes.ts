@@ -568,6 +568,16 @@ export const apiRoutes = {
       schema: z.strictObject({ uploadId: z.uuid(), size: z.int(), sha256: z.string() }),
     },
   },
+  deleteUpload: {
+    operationId: 'deleteUpload',
+    method: 'DELETE',
+    path: '/v1/uploads/:id',
+    summary: "Delete an upload, giving its bytes back to the workspace's upload quota",
+    tag: 'Applications',
+    auth: 'deploy',
+    params: id,
+    success: { status: 204, description: 'Deleted' },
+  },
   listDeployments: {
     operationId: 'listDeployments',
     method: 'GET',

@@ -43,6 +43,8 @@ export interface DeploymentProcessOptions {
   readonly sources: SourceArchives;
   /** Deployment tags kept per service on each server, so rollback to recent versions always works. */
   readonly keepImages: number;
+  /** A build log keeps its first and its last this many bytes of output; the default 256 KiB. */
+  readonly buildLogKeepBytes?: number;
   /** A deployment not ended this long after it was requested is failed (and rolled back). */
   readonly deadlineMs: number;
   readonly healthTimeoutMs?: number;
@@ -302,7 +304,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
         );
       }
       if (notes.length > 0) await log('detect', notes);
-      const buildLog = new BuildLog((lines) => log('build', lines));
+      const buildLog = new BuildLog((lines) => log('build', lines), this.options.buildLogKeepBytes);
       const dockerfile = archive.dockerfile ? { dockerfile: archive.dockerfile } : {};
       try {
         await agent.buildImage(

@@ -13,6 +13,8 @@ async function main(): Promise<void> {
   const killAfterBatches = Number(process.env.KILL_AFTER_BATCHES);
   let batches = 0;
   const publisher = {
+    maxPayloadBytes: bus.maxPayloadBytes,
+    isPermanentFailure: (error: unknown) => bus.isPermanentFailure(error),
     async publishEvents(envelopes: readonly EventEnvelope[]) {
       const published = await bus.publishEvents(envelopes);
       if (++batches === killAfterBatches) process.kill(process.pid, 'SIGKILL');

@@ -154,6 +154,7 @@ export async function startConsoleStack(label: string, options: ConsoleStackOpti
           // A development instance: the tests sign several people up, with local servers.
           SIGNUP: 'open',
           LOCAL_SERVERS_WORKSPACES: '*',
+          API_RATE_LIMIT_PER_MINUTE: '100000',
           REPLICA_ID: `${label}-gateway`,
         },
         `${gatewayUrl}/readyz`,

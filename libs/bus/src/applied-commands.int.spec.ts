@@ -54,7 +54,7 @@ describe('waiting for commands to be applied, over NATS', () => {
     const commandId = randomUUID();
     const wait = applied.expect(commandId);
     await gateway.sendCommand(CreateThing, { name }, testMetadata(), { commandId });
-    return { commandId, progress: await wait.settled(timeoutMs) };
+    return { commandId, progress: (await wait.settled(timeoutMs)).progress };
   }
 
   it('is applied when the outcome and every read model it names have been announced, whatever came first', async () => {

@@ -16,6 +16,7 @@ import {
   IdempotencyStore,
   IDENTITY,
   InfrastructureResource,
+  MetricsResource,
   ProjectsResource,
   RATE_LIMITER,
   RateLimiter,
@@ -38,6 +39,7 @@ import { DocsController } from './controllers/docs.controller';
 import { EventsController } from './controllers/events.controller';
 import { HealthController } from './controllers/health.controller';
 import { InfrastructureController } from './controllers/infrastructure.controller';
+import { MetricsController } from './controllers/metrics.controller';
 import { ServersController } from './controllers/servers.controller';
 import { ProjectsController } from './controllers/projects.controller';
 import { ServicesController } from './controllers/services.controller';
@@ -72,6 +74,7 @@ export const API_CONTROLLERS = [
   ServicesController,
   UploadsController,
   DeploymentsController,
+  MetricsController,
 ];
 
 @Module({})
@@ -214,6 +217,11 @@ export class GatewayModule {
           inject: [COMMANDS, SECRETS, EVENT_STREAMS],
           useFactory: (commands: CommandGateway, secrets: SecretBox, streams: EventStreams) =>
             new DeploymentsResource(commands, secrets, streams),
+        },
+        {
+          provide: MetricsResource,
+          inject: [COMMANDS],
+          useFactory: (commands: CommandGateway) => new MetricsResource(commands),
         },
         {
           provide: API_ROUTER,

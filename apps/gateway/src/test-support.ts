@@ -150,6 +150,8 @@ export async function startStack(
       UPLOADS_DIR: uploadsDir,
       AUTH_RATE_LIMIT_PER_MINUTE: '10000',
       SSE_HEARTBEAT_MS: '500',
+      // Nothing consumes a stack's request metrics: apps/gateway/src/metrics.e2e.spec.ts turns them on.
+      METRICS_CAPTURE: 'off',
       ...gatewayEnv,
     },
   });

@@ -1,4 +1,5 @@
 import type { CommandProgress } from '@platform/bus';
+import type { ErrorCode } from '@platform/contracts';
 import type { Access } from '@platform/identity';
 import type { FastifyRequest } from 'fastify';
 import type { IdempotencyClaim } from './idempotency';
@@ -20,6 +21,8 @@ export interface RequestState {
   commandProgress?: CommandProgress;
   /** Set by the exception filter when the request failed on our side rather than being refused. */
   failedOnOurSide?: boolean;
+  /** The error code of a refusal or failure, for the request's metric record. */
+  errorCode?: ErrorCode;
 }
 
 declare module 'fastify' {

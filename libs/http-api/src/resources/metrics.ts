@@ -51,5 +51,8 @@ export class MetricsResource {
 
 function checkWorkspace(request: FastifyRequest, workspaceId: string | undefined): void {
   if (workspaceId !== undefined && workspaceId !== accessOf(request).workspaceId)
-    throw new DomainError('not_found', `workspace ${workspaceId} does not exist`);
+    throw new DomainError(
+      'not_found',
+      'no such workspace: workspaceId may name only the workspace you act in (X-Workspace-Id chooses another of yours)',
+    );
 }

@@ -58,8 +58,9 @@ function databaseSettings(config: ServiceConfig) {
     },
     {
       provide: METRICS_WRITER,
-      inject: [getDataSourceToken(), METRICS_PARTITIONS],
-      useFactory: (dataSource: DataSource, partitions: MetricsPartitions) => new MetricsWriter(dataSource, partitions),
+      inject: [getDataSourceToken(), METRICS_PARTITIONS, SERVICE_CONFIG],
+      useFactory: (dataSource: DataSource, partitions: MetricsPartitions, config: ServiceConfig) =>
+        new MetricsWriter(dataSource, partitions, config.database.schema),
     },
     {
       provide: METRICS_QUERIES,

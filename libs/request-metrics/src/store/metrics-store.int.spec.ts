@@ -22,7 +22,7 @@ describe('the request metrics store (PostgreSQL through TypeORM)', () => {
       metricsDataSourceOptions({ url: testServices.databaseUrl, schema: db.schema, poolSize: 4 }),
     );
     partitions = new MetricsPartitions(dataSource, db.schema);
-    writer = new MetricsWriter(dataSource, partitions);
+    writer = new MetricsWriter(dataSource, partitions, db.schema);
     queries = new MetricsQueries(dataSource);
   });
   afterAll(async () => {
@@ -53,7 +53,10 @@ describe('the request metrics store (PostgreSQL through TypeORM)', () => {
     const batch = Array.from({ length: 300 }, () => aRecord({ workspaceId }));
     expect(await writer.write(batch)).toBe(300);
     // A retried batch (a worker killed after its commit, before its acknowledgement), and two workers at once.
-    const again = await Promise.all([writer.write(batch), new MetricsWriter(dataSource, partitions).write(batch)]);
+    const again = await Promise.all([
+      writer.write(batch),
+      new MetricsWriter(dataSource, partitions, db.schema).write(batch),
+    ]);
     expect(again).toEqual([0, 0]);
     expect(await count('workspace_id = $1', [workspaceId])).toBe(300);
     const day = batch[0].occurredAt.slice(0, 10).replace(/-/g, '');

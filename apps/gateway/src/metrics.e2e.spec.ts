@@ -51,8 +51,11 @@ describe('request metrics through the gateway (capture, queue, metrics service, 
   let metrics: ChildProcess;
   let uploadsDir: string;
 
+  let metricsUrl: string;
+
   async function startMetrics(): Promise<ChildProcess> {
     const port = await freePort();
+    metricsUrl = `http://127.0.0.1:${port}`;
     return spawnTypeScript(
       'apps/metrics/src/main.ts',
       { ...metricsEnv, HTTP_PORT: String(port) },
@@ -172,6 +175,11 @@ describe('request metrics through the gateway (capture, queue, metrics service, 
     });
 
     await eventually(() => recordOf(owner.token, viaProxy, '/v1/metrics/requests/errors'), 10_000);
+
+    // The metrics service's Prometheus scrape: what it stored, and the queue.
+    const scrape = await (await fetch(`${metricsUrl}/metrics`)).text();
+    expect(Number(/^request_metrics_records_stored_total (\d+)$/m.exec(scrape)?.[1])).toBeGreaterThanOrEqual(2);
+    expect(scrape).toMatch(/^request_metrics_queue_batches\{state="failed"\} 0$/m);
 
     const stats = await api.request<{ total: number; errors: number }>('GET', '/v1/metrics/requests/stats?hours=1', {
       token: owner.token,

@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
-import { BullModule } from '@nestjs/bullmq';
+import { BullModule, getQueueToken } from '@nestjs/bullmq';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import { REQUEST_METRICS_QUEUE } from '@platform/contracts';
 import {
   batchJobOptions,
+  IngestMetrics,
   metricsDataSourceOptions,
   MetricsPartitions,
   MetricsQueries,
@@ -11,10 +12,12 @@ import {
   openMetricsDatabase,
 } from '@platform/request-metrics';
 import { SERVICE_CONFIG, SERVICE_ENV, type ServiceConfig, type ServiceDefinition } from '@platform/service-kit';
+import type { Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
 import { loadMetricsConfig } from './metrics-config';
 import { MetricsRetention } from './metrics-retention';
-import { METRICS_CONFIG, METRICS_PARTITIONS, METRICS_QUERIES, METRICS_WRITER } from './metrics.tokens';
+import { INGEST_METRICS, METRICS_CONFIG, METRICS_PARTITIONS, METRICS_QUERIES, METRICS_WRITER } from './metrics.tokens';
+import { PrometheusController } from './prometheus.controller';
 import { RequestBatchProcessor } from './request-batch.processor';
 import { RequestMetricsController } from './request-metrics.controller';
 
@@ -47,7 +50,7 @@ function databaseSettings(config: ServiceConfig) {
       },
     }),
   ],
-  controllers: [RequestMetricsController],
+  controllers: [RequestMetricsController, PrometheusController],
   providers: [
     { provide: METRICS_CONFIG, inject: [SERVICE_ENV], useFactory: (env: NodeJS.ProcessEnv) => loadMetricsConfig(env) },
     {
@@ -66,6 +69,11 @@ function databaseSettings(config: ServiceConfig) {
       provide: METRICS_QUERIES,
       inject: [getDataSourceToken()],
       useFactory: (dataSource: DataSource) => new MetricsQueries(dataSource),
+    },
+    {
+      provide: INGEST_METRICS,
+      inject: [getQueueToken(REQUEST_METRICS_QUEUE)],
+      useFactory: (queue: Queue) => new IngestMetrics(queue),
     },
     RequestBatchProcessor,
     MetricsRetention,

@@ -1,11 +1,11 @@
 import { Inject } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { REQUEST_METRICS_QUEUE, RequestMetricBatchSchema } from '@platform/contracts';
-import type { MetricsWriter } from '@platform/request-metrics';
+import type { IngestMetrics, MetricsWriter } from '@platform/request-metrics';
 import { SERVICE_LOGGER } from '@platform/service-kit';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { METRICS_WRITER } from './metrics.tokens';
+import { INGEST_METRICS, METRICS_WRITER } from './metrics.tokens';
 
 /**
  * Stores each batch of the request queue in PostgreSQL. The job is acknowledged only once its rows are committed;
@@ -15,6 +15,7 @@ import { METRICS_WRITER } from './metrics.tokens';
 export class RequestBatchProcessor extends WorkerHost {
   constructor(
     @Inject(METRICS_WRITER) private readonly writer: MetricsWriter,
+    @Inject(INGEST_METRICS) private readonly metrics: IngestMetrics,
     @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {
     super();
@@ -24,7 +25,9 @@ export class RequestBatchProcessor extends WorkerHost {
     const batch = RequestMetricBatchSchema.safeParse(job.data);
     // A batch no retry can mend goes straight to the failed set, with the reason.
     if (!batch.success) throw new UnrecoverableError(`not a batch of request records: ${batch.error.message}`);
-    return { stored: await this.writer.write(batch.data.records) };
+    const stored = await this.writer.write(batch.data.records);
+    this.metrics.stored.inc(stored);
+    return { stored };
   }
 
   @OnWorkerEvent('failed')

@@ -9,3 +9,4 @@ export * from './store/metrics-writer';
 export * from './store/migrations';
 export * from './store/partitions';
 export * from './store/request-metric.entity';
+export * from './ingest-metrics';

@@ -32,9 +32,10 @@ function callFrom(
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () =>
-        resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }),
-      );
+      response.on('end', () => {
+        const json = response.headers['content-type']?.startsWith('application/json');
+        resolve({ status: response.statusCode ?? 0, body: json ? JSON.parse(text) : text });
+      });
     });
     outgoing.on('error', reject);
     outgoing.end();
@@ -175,6 +176,18 @@ describe('request metrics through the gateway (capture, queue, metrics service, 
     });
 
     await eventually(() => recordOf(owner.token, viaProxy, '/v1/metrics/requests/errors'), 10_000);
+
+    // The gateway's Prometheus scrape, for a scraper on this machine that came straight to it, and no one else.
+    const gatewayScrape = await fetch(`${gateway.url}/metrics`);
+    expect(gatewayScrape.status).toBe(200);
+    const gatewayText = await gatewayScrape.text();
+    expect(gatewayText).toMatch(
+      /^http_server_request_duration_seconds_count\{http_request_method="GET",http_route="\/v1\/workspaces\/:workspaceId\/members",http_response_status_code="200"\} 1$/m,
+    );
+    expect(gatewayText).toMatch(/^http_server_active_requests 1$/m);
+    expect(gatewayText).toMatch(/^request_metrics_capture_dropped_total 0$/m);
+    const forwarded = await callFrom('127.0.0.1', `${gateway.url}/metrics`, { 'x-forwarded-for': '198.51.100.7' });
+    expect(forwarded.status).toBe(404);
 
     // The metrics service's Prometheus scrape: what it stored, and the queue.
     const scrape = await (await fetch(`${metricsUrl}/metrics`)).text();

@@ -1,5 +1,6 @@
 export * from './capture/capture-buffer';
 export * from './capture/client-address';
+export * from './capture/http-server-metrics';
 export * from './capture/redact-query';
 export * from './capture/request-capture';
 export * from './queue';

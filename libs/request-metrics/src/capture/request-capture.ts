@@ -3,6 +3,7 @@ import type { RequestMetricRecord } from '@platform/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CaptureBuffer } from './capture-buffer';
 import { clientOrigin } from './client-address';
+import type { HttpServerMetrics } from './http-server-metrics';
 import { queryOf } from './redact-query';
 
 /** What the service knows about the caller once the request has been handled (its auth layer decides). */
@@ -67,14 +68,25 @@ export function recordOf(
 }
 
 /**
- * Records every answered request into the buffer from Fastify's onResponse hook: after the answer has left, with
- * no I/O of its own, and nothing it could throw reaches the request.
+ * Records every answered request into the buffer (and its duration into the Prometheus metrics) from Fastify's
+ * onResponse hook: after the answer has left, with no I/O of its own, and nothing it could throw reaches the request.
  */
-export function captureRequests(fastify: FastifyInstance, buffer: CaptureBuffer, options: RequestCaptureOptions): void {
+export function captureRequests(
+  fastify: FastifyInstance,
+  buffer: CaptureBuffer,
+  options: RequestCaptureOptions,
+  serverMetrics: HttpServerMetrics,
+): void {
   const trusted = new Set(options.trustedProxies);
+  fastify.addHook('onRequest', (_request, _reply, done) => {
+    serverMetrics.requestStarted();
+    done();
+  });
   fastify.addHook('onResponse', (request, reply, done) => {
     try {
-      buffer.add(recordOf(request, reply, options, trusted));
+      const record = recordOf(request, reply, options, trusted);
+      serverMetrics.requestEnded(record.method, record.route, record.status, record.latencyMs);
+      buffer.add(record);
     } catch (error) {
       request.log.warn({ err: error }, 'request metric not recorded');
     }

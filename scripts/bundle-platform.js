@@ -18,6 +18,7 @@ const entries = {
   gateway: 'apps/gateway/src/main.ts',
   deployer: 'apps/deployer/src/main.ts',
   provisioner: 'apps/provisioner/src/main.ts',
+  metrics: 'apps/metrics/src/main.ts',
   web: 'apps/web/src/main.ts',
   start: 'scripts/start.ts',
   demo: 'scripts/demo.ts',

@@ -22,6 +22,8 @@ const services: { name: string; port: number; portVariable: string }[] = [
   { name: 'gateway', port: Number(process.env.GATEWAY_PORT ?? 8080), portVariable: 'GATEWAY_PORT' },
   // The console builds itself on first start (or when its sources changed), which takes a little while.
   { name: 'web', port: Number(process.env.WEB_PORT ?? 3000), portVariable: 'WEB_PORT' },
+  // Request metrics from the queue into PostgreSQL, and their queries.
+  { name: 'metrics', port: Number(process.env.METRICS_PORT ?? 4103), portVariable: 'HTTP_PORT' },
 ];
 
 export const gatewayUrl = `http://127.0.0.1:${services[2].port}`;

@@ -17,6 +17,7 @@ import {
   IdempotencyStore,
   IDENTITY,
   InfrastructureResource,
+  MetricsResource,
   ProjectsResource,
   RATE_LIMITER,
   RateLimiter,
@@ -39,6 +40,7 @@ import { DocsController } from './controllers/docs.controller';
 import { EventsController } from './controllers/events.controller';
 import { HealthController } from './controllers/health.controller';
 import { InfrastructureController } from './controllers/infrastructure.controller';
+import { MetricsController } from './controllers/metrics.controller';
 import { ServersController } from './controllers/servers.controller';
 import { ProjectsController } from './controllers/projects.controller';
 import { ServicesController } from './controllers/services.controller';
@@ -73,6 +75,7 @@ export const API_CONTROLLERS = [
   ServicesController,
   UploadsController,
   DeploymentsController,
+  MetricsController,
 ];
 
 @Module({})
@@ -226,6 +229,11 @@ export class GatewayModule {
           inject: [COMMANDS, SECRETS, EVENT_STREAMS, IDENTITY],
           useFactory: (commands: CommandGateway, secrets: SecretBox, streams: EventStreams, identity: Identity) =>
             new DeploymentsResource(commands, secrets, streams, identity.instance),
+        },
+        {
+          provide: MetricsResource,
+          inject: [COMMANDS],
+          useFactory: (commands: CommandGateway) => new MetricsResource(commands),
         },
         {
           provide: API_ROUTER,

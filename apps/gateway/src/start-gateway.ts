@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   answerFrameworkError,
+  captureGatewayRequests,
   configureHttp,
   loadGatewayConfig,
   type ApiRouter,
@@ -35,6 +36,7 @@ export async function startGateway(
     trustProxy: config.TRUST_PROXY.length ? config.TRUST_PROXY : false,
   });
   await configureHttp(adapter.getInstance(), config);
+  if (config.METRICS_CAPTURE === 'on') captureGatewayRequests(adapter.getInstance(), config, logger);
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), adapter, {
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     abortOnError: false,

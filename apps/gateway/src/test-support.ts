@@ -155,6 +155,8 @@ export async function startStack(
       // A test of the instance's policies sets these itself (see attacker/access.e2e.spec.ts).
       SIGNUP: 'open',
       LOCAL_SERVERS_WORKSPACES: '*',
+      // Nothing consumes a stack's request metrics: apps/gateway/src/metrics.e2e.spec.ts turns them on.
+      METRICS_CAPTURE: 'off',
       ...gatewayEnv,
     },
   });

@@ -12,3 +12,4 @@ export * from './servers/snapshots';
 export * from './deployments/projects';
 export * from './deployments/services';
 export * from './deployments/deployments';
+export * from './metrics/requests';

@@ -201,6 +201,7 @@ function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown,
   const requestId = request.platform?.requestId ?? 'unknown';
   const { status, body, unexpected } = toErrorResponse(error, requestId);
   if (unexpected && request.platform) request.platform.failedOnOurSide = true;
+  if (request.platform) request.platform.errorCode = body.error.code;
   if (unexpected) logger.error({ err: error, requestId, method: request.method, url: request.url }, 'request failed');
   if (status === 429) {
     const retry = (body.error.details?.[0] as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;

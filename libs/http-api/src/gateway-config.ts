@@ -119,6 +119,13 @@ const schema = z.object({
   COMMAND_APPLY_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   EVENT_FEED_RETENTION_DAYS: z.coerce.number().int().min(1).max(30).default(7),
+  /** Request metrics: captured unless `off`, queued on BullMQ under this key prefix (the metrics service's too). */
+  METRICS_CAPTURE: z.enum(['on', 'off']).default('on'),
+  METRICS_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,50}$/, 'may hold only letters, digits, ":", "_" and "-"')
+    .default('platform'),
+  METRICS_BUFFER_RECORDS: z.coerce.number().int().min(100).max(1_000_000).default(50_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   REPLICA_ID: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
 });

@@ -24,3 +24,5 @@ export * from './resources/events';
 export * from './resources/infrastructure';
 export * from './resources/servers';
 export * from './resources/sessions';
+export * from './resources/metrics';
+export * from './request-metrics';

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '@platform/contracts';
 import type { Access } from '@platform/identity';
 import type { FastifyRequest } from 'fastify';
 import type { IdempotencyClaim } from './idempotency';
@@ -19,6 +20,8 @@ export interface RequestState {
   commandProgress?: CommandStatus;
   /** Set by the exception filter when the request failed on our side rather than being refused. */
   failedOnOurSide?: boolean;
+  /** The error code of a refusal or failure, for the request's metric record. */
+  errorCode?: ErrorCode;
 }
 
 declare module 'fastify' {

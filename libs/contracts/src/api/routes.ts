@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DeployConfigFieldsSchema, DeployConfigViewSchema, ListDeployConfigs } from '../deployments/deploy-configs';
 import { pageOf, paginationParams } from '../messages';
+import { GetRequestStats, GetRequestTimeseries, ListRequestMetrics, RequestFiltersSchema } from '../metrics/requests';
 import {
   CreateDeploymentRequestSchema,
   DeploymentViewSchema,
@@ -632,6 +633,59 @@ export const apiRoutes = {
     auth: 'deploy',
     params: id,
     success: { status: 202, description: 'Accepted: a new deployment', schema: accepted('deploymentId') },
+  },
+  listRequestMetrics: {
+    operationId: 'listRequestMetrics',
+    method: 'GET',
+    path: '/v1/metrics/requests',
+    summary: "The workspace's API requests, newest first: route, status, latency, caller, client address (admins only)",
+    tag: 'Metrics',
+    auth: 'admin',
+    query: RequestFiltersSchema,
+    success: { status: 200, description: 'A page of requests', schema: ListRequestMetrics.result },
+  },
+  getRequestStats: {
+    operationId: 'getRequestStats',
+    method: 'GET',
+    path: '/v1/metrics/requests/stats',
+    summary: 'Requests of the last hours: total, error rate, latency percentiles, slowest and most failing routes',
+    tag: 'Metrics',
+    auth: 'admin',
+    query: GetRequestStats.params.extend({ workspaceId: z.uuid().optional() }),
+    success: { status: 200, description: 'The figures', schema: GetRequestStats.result },
+  },
+  listSlowRequests: {
+    operationId: 'listSlowRequests',
+    method: 'GET',
+    path: '/v1/metrics/requests/slow',
+    summary: 'Requests slower than `thresholdMs` (1000 by default), newest first',
+    tag: 'Metrics',
+    auth: 'admin',
+    query: RequestFiltersSchema.omit({ minLatencyMs: true }).extend({
+      thresholdMs: z.coerce.number().min(0).max(86_400_000).default(1000),
+    }),
+    success: { status: 200, description: 'A page of requests', schema: ListRequestMetrics.result },
+  },
+  listErrorRequests: {
+    operationId: 'listErrorRequests',
+    method: 'GET',
+    path: '/v1/metrics/requests/errors',
+    summary: 'Requests answered with a 4xx or 5xx status, newest first',
+    tag: 'Metrics',
+    auth: 'admin',
+    query: RequestFiltersSchema,
+    success: { status: 200, description: 'A page of requests', schema: ListRequestMetrics.result },
+  },
+  getRequestTimeseries: {
+    operationId: 'getRequestTimeseries',
+    method: 'GET',
+    path: '/v1/metrics/requests/timeseries',
+    summary:
+      'A chart series: requests (rate), 4xx/5xx answers (errors) or p95 latency per step, the last hour by default',
+    tag: 'Metrics',
+    auth: 'admin',
+    query: GetRequestTimeseries.params.extend({ workspaceId: z.uuid().optional() }),
+    success: { status: 200, description: 'One point per step', schema: GetRequestTimeseries.result },
   },
   events: {
     operationId: 'streamEvents',

@@ -1,0 +1,26 @@
+import { Controller, Inject } from '@nestjs/common';
+import { OnQuery, type QueryMessage } from '@platform/bus';
+import { GetRequestStats, GetRequestTimeseries, ListRequestMetrics } from '@platform/contracts';
+import type { MetricsQueries } from '@platform/request-metrics';
+import { METRICS_QUERIES } from './metrics.tokens';
+
+/** The request metrics queries, each within the asking workspace. */
+@Controller()
+export class RequestMetricsController {
+  constructor(@Inject(METRICS_QUERIES) private readonly queries: MetricsQueries) {}
+
+  @OnQuery(ListRequestMetrics)
+  list(query: QueryMessage<typeof ListRequestMetrics>) {
+    return this.queries.list({ workspaceId: query.workspaceId }, query.params);
+  }
+
+  @OnQuery(GetRequestStats)
+  stats(query: QueryMessage<typeof GetRequestStats>) {
+    return this.queries.stats({ workspaceId: query.workspaceId }, query.params);
+  }
+
+  @OnQuery(GetRequestTimeseries)
+  timeseries(query: QueryMessage<typeof GetRequestTimeseries>) {
+    return this.queries.timeseries({ workspaceId: query.workspaceId }, query.params);
+  }
+}

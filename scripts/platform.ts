@@ -152,6 +152,8 @@ export async function startPlatform(): Promise<RunningPlatform> {
   runScript('scripts/build-base-images.sh', 'The base images for apps could not be built; see above.');
   const env = {
     PLATFORM_SECRET_KEY: secretKey(),
+    // The platform's CA, which issues the agents' certificates (its key sealed with the secret key).
+    PLATFORM_CA_FILE: path.join(platformHome, 'ca.json'),
     LOCAL_SERVERS_ROOT: path.join(platformHome, 'servers'),
     UPLOADS_DIR: path.join(platformHome, 'uploads'),
     GATEWAY_URL: gatewayUrl,

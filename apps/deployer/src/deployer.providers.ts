@@ -27,7 +27,7 @@ import {
   type SourceArchives,
 } from '@platform/deployments';
 import type { EventStore } from '@platform/event-store';
-import { SecretBox } from '@platform/secrets';
+import { PlatformCertificateAuthority, SecretBox } from '@platform/secrets';
 import {
   DeciderCommandHandler,
   EVENT_STORE,
@@ -148,7 +148,7 @@ export const deployerProviders: Provider[] = [
   {
     provide: DEPLOYMENT_PROCESS,
     inject: [EVENT_STORE, SERVICE_COMMANDS, DEPLOYMENT_QUERIES, FRONT_ROUTES, SERVICE_LOGGER, SERVICE_ENV],
-    useFactory: (
+    useFactory: async (
       store: EventStore,
       commands: DeciderCommandHandler<ServiceCommand, ServiceEvent, ServiceState>,
       queries: DeploymentQueries,
@@ -158,11 +158,14 @@ export const deployerProviders: Provider[] = [
     ) => {
       const config = loadDeployerConfig(env);
       const sources: SourceArchives = new BuildSourceArchives(config.UPLOADS_DIR);
+      const secrets = SecretBox.fromEnv(env);
+      const ca = await PlatformCertificateAuthority.openOrCreate(config.PLATFORM_CA_FILE, secrets);
       return new DeploymentProcess({
         store,
         commands,
         queries,
-        secrets: SecretBox.fromEnv(env),
+        secrets,
+        agentCa: ca.certificate,
         sources,
         keepImages: config.DEPLOY_KEEP_IMAGES,
         deadlineMs: config.DEPLOY_DEADLINE_MS,

@@ -1,14 +1,20 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ArchiveContentTypes, DomainError, type BuildProgressLine } from '@platform/contracts';
+import { agentServerName } from '@platform/agent-protocol';
+import { PlatformCertificateAuthority } from '@platform/secrets';
 import { AgentClient } from './client';
 
 /** An agent that starts answering a build, then goes away mid-answer (as when its process restarts). */
 let agent: Server;
 let baseUrl: string;
+let ca: string;
 
 beforeAll(async () => {
-  agent = createServer((request, response) => {
+  const authority = (await PlatformCertificateAuthority.generate()).ca;
+  ca = authority.certificate;
+  const issued = await authority.issueServerCertificate({ name: agentServerName('secret') });
+  agent = createServer({ cert: issued.certificate, key: issued.privateKey }, (request, response) => {
     request.resume();
     request.on('end', () => {
       if (request.url === '/v1/health') {
@@ -22,13 +28,13 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => agent.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(agent.address() as AddressInfo).port}`;
+  baseUrl = `https://127.0.0.1:${(agent.address() as AddressInfo).port}`;
 });
 afterAll(() => new Promise((resolve) => agent.close(resolve)));
 
 describe('AgentClient', () => {
   it('says what was cut, after what, and what to do when a streamed answer stops half-way', async () => {
-    const client = new AgentClient({ baseUrl, secret: 'secret' });
+    const client = new AgentClient({ baseUrl, secret: 'secret', ca });
     const progress: BuildProgressLine[] = [];
     const failure = await client
       .buildImage(
@@ -49,7 +55,7 @@ describe('AgentClient', () => {
   });
 
   it('says so too when an answer that is not streamed stops half-way', async () => {
-    const failure = await new AgentClient({ baseUrl, secret: 'secret' }).health().catch((error: unknown) => error);
+    const failure = await new AgentClient({ baseUrl, secret: 'secret', ca }).health().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(DomainError);
     expect((failure as DomainError).message).toMatch(
       new RegExp(

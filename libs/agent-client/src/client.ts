@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import {
+  AGENT_TLS_SINCE,
   AgentEndpoints,
   AgentHealthSchema,
   AgentVersionInfoSchema,
@@ -50,13 +53,16 @@ import {
   type StopContainerResponse,
   type TagImageRequest,
 } from '@platform/contracts';
-import { sha256Hex, signRequest } from '@platform/agent-protocol';
+import { agentServerName, sha256Hex, signRequest } from '@platform/agent-protocol';
 import { sha256OfFile } from './files';
 
 export interface AgentClientOptions {
-  /** e.g. `http://127.0.0.2:7100`. */
+  /** e.g. `https://127.0.0.2:7100`. */
   readonly baseUrl: string;
+  /** Signs every request; the agent's certificate must also carry the name derived from it. */
   readonly secret: string;
+  /** The platform CA's certificate (PEM): the only issuer whose agent certificates are trusted. */
+  readonly ca: string;
   /** For answers that are not streamed. */
   readonly timeoutMs?: number;
 }
@@ -95,12 +101,33 @@ async function errorFrom(response: IncomingMessage): Promise<DomainError> {
   return new DomainError('unavailable', `the agent answered ${response.statusCode ?? '?'}: ${text.slice(0, 200)}`);
 }
 
-/** A typed client for one agent; every request is signed with the server's secret. */
+/**
+ * Kept-alive connections per agent and CA, shared by every client of that agent (callers make a client per
+ * step), so the TLS handshake is paid on the first request to an agent and not on each one after it.
+ */
+const connectionPools = new Map<string, HttpsAgent>();
+
+function connectionsTo(base: URL, ca: string): HttpsAgent {
+  const key = `${base.host} ${createHash('sha256').update(ca).digest('hex')}`;
+  let pool = connectionPools.get(key);
+  if (!pool) {
+    pool = new HttpsAgent({ keepAlive: true, ca, minVersion: 'TLSv1.3' });
+    connectionPools.set(key, pool);
+  }
+  return pool;
+}
+
+/**
+ * A typed client for one agent: HTTPS only, trusting the platform CA alone and checking that the certificate is
+ * this server's (it carries the name derived from the server's secret); every request is also signed with it.
+ */
 export class AgentClient {
   private readonly base: URL;
+  private readonly serverName: string;
 
   constructor(private readonly options: AgentClientOptions) {
     this.base = new URL(options.baseUrl);
+    this.serverName = agentServerName(options.secret);
   }
 
   health(): Promise<AgentHealth> {
@@ -305,16 +332,27 @@ export class AgentClient {
   }
 
   private send(method: string, pathWithQuery: string, body: Body, timed: boolean): Promise<IncomingMessage> {
+    if (this.base.protocol !== 'https:') {
+      return Promise.reject(
+        new DomainError(
+          'unavailable',
+          `the agent at ${this.options.baseUrl} is reached over plain HTTP, which the platform no longer does: ` +
+            `its agent predates TLS (agent ${AGENT_TLS_SINCE}); replace the server with one provisioned now`,
+        ),
+      );
+    }
     const bodySha256 =
       body.kind === 'none' ? EMPTY_BODY_SHA256 : body.kind === 'json' ? sha256Hex(body.bytes) : body.sha256;
     const headers: Record<string, string> = signRequest(this.options.secret, { method, pathWithQuery, bodySha256 });
     if (body.kind === 'json') headers['content-type'] = 'application/json';
     if (body.kind === 'file') headers['content-type'] = body.contentType;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const request = httpRequest(
+      const request = httpsRequest(
         {
           host: this.base.hostname,
           port: this.base.port,
+          agent: connectionsTo(this.base, this.options.ca),
+          servername: this.serverName,
           method,
           path: pathWithQuery,
           headers,

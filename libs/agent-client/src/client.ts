@@ -117,6 +117,17 @@ function connectionsTo(base: URL, ca: string): HttpsAgent {
   return pool;
 }
 
+/** Closes the kept-alive connections to the agent at `baseUrl`: its next call opens (and handshakes) a new one. */
+export function closeAgentConnections(baseUrl: string): void {
+  const host = new URL(baseUrl).host;
+  for (const [key, pool] of connectionPools) {
+    if (key.startsWith(`${host} `)) {
+      pool.destroy();
+      connectionPools.delete(key);
+    }
+  }
+}
+
 /**
  * A typed client for one agent: HTTPS only, trusting the platform CA alone and checking that the certificate is
  * this server's (it carries the name derived from the server's secret); every request is also signed with it.

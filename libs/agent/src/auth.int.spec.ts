@@ -2,8 +2,9 @@ import { chmod, writeFile } from 'node:fs/promises';
 import { request as plainHttpRequest } from 'node:http';
 import { request } from 'node:https';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { pino } from 'pino';
-import { AgentClient } from '@platform/agent-client';
+import { AgentClient, closeAgentConnections } from '@platform/agent-client';
 import { agentServerName, generateAgentSecret, sha256Hex, signRequest } from '@platform/agent-protocol';
 import { tarOf } from '@platform/archive/src/test-support';
 import { AgentAuthHeaders, EMPTY_BODY_SHA256 } from '@platform/contracts';
@@ -257,6 +258,17 @@ describe('the transport', () => {
       });
     } finally {
       await impostor.close();
+    }
+  });
+
+  it('is kept alive: calls after the first one do not open (and handshake) a connection again', async () => {
+    const connect = jest.spyOn(tls, 'connect');
+    try {
+      closeAgentConnections(agent.agentUrl);
+      for (let call = 0; call < 10; call++) await agent.client.routes();
+      expect(connect).toHaveBeenCalledTimes(1);
+    } finally {
+      connect.mockRestore();
     }
   });
 

@@ -59,18 +59,25 @@ export const SERVER_PROVISIONING_PROCESS = Symbol('ServerProvisioningProcess');
 export const SNAPSHOT_BUILDING_PROCESS = Symbol('SnapshotBuildingProcess');
 const SECRETS = Symbol('Secrets');
 const PLATFORM_CA = Symbol('PlatformCertificateAuthority');
+const LOCAL_CLOUD = Symbol('LocalCloudProvider');
 
-/** Runs the process managers on start-up and stops them before the connections close. */
+/**
+ * Runs the process managers on start-up and stops them before the connections close; brings back the agents of
+ * this machine's local servers (one that died, or one from before agents spoke TLS).
+ */
 @Injectable()
 export class ProvisioningLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(SERVER_PROVISIONING_PROCESS) private readonly provisioning: ServerProvisioningProcess,
     @Inject(SNAPSHOT_BUILDING_PROCESS) private readonly snapshots: SnapshotBuildingProcess,
+    @Inject(LOCAL_CLOUD) private readonly local: LocalCloudProvider,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {}
 
   onApplicationBootstrap(): void {
     this.provisioning.start();
     this.snapshots.start();
+    this.local.resume().catch((error: unknown) => this.logger.warn({ err: error }, 'resuming local servers failed'));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -182,22 +189,29 @@ export const provisionerProviders: Provider[] = [
     },
   },
   {
+    provide: LOCAL_CLOUD,
+    inject: [PROVISIONER_CONFIG, PLATFORM_CA],
+    useFactory: (config: ProvisionerConfig, ca: PlatformCertificateAuthority) =>
+      new LocalCloudProvider({
+        ca,
+        root: config.LOCAL_SERVERS_ROOT,
+        agentPort: config.LOCAL_AGENT_PORT,
+        edgeHttpPort: config.LOCAL_EDGE_HTTP_PORT,
+        edgeHttpsPort: config.LOCAL_EDGE_HTTPS_PORT,
+      }),
+  },
+  {
     provide: PROVIDER_REGISTRY,
-    inject: [PROVIDER_CREDENTIALS, PROVISIONER_CONFIG, PLATFORM_CA, SERVICE_LOGGER],
+    inject: [PROVIDER_CREDENTIALS, PROVISIONER_CONFIG, PLATFORM_CA, LOCAL_CLOUD, SERVICE_LOGGER],
     useFactory: (
       credentials: ProviderCredentials,
       config: ProvisionerConfig,
       ca: PlatformCertificateAuthority,
+      local: LocalCloudProvider,
       logger: Logger,
     ) =>
       new WorkspaceProviderRegistry({
-        local: new LocalCloudProvider({
-          ca,
-          root: config.LOCAL_SERVERS_ROOT,
-          agentPort: config.LOCAL_AGENT_PORT,
-          edgeHttpPort: config.LOCAL_EDGE_HTTP_PORT,
-          edgeHttpsPort: config.LOCAL_EDGE_HTTPS_PORT,
-        }),
+        local,
         credentials,
         digitalOcean: digitalOceanClient(config, logger, { ca }),
       }),

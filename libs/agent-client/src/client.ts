@@ -330,6 +330,16 @@ export class AgentClient {
     return last;
   }
 
+  /**
+   * Agents are reached over TLS whatever the scheme of their URL. A URL recorded as http:// is one from before
+   * agents spoke TLS: the agent may still be that old one, which this platform no longer talks to.
+   */
+  private preTlsHint(): string {
+    return this.base.protocol === 'http:'
+      ? `; this server was made before agents spoke TLS: if its agent is older than ${AGENT_TLS_SINCE}, replace the server`
+      : '';
+  }
+
   /** Node says only "aborted" when an answer stops half-way: say what was cut, when, and what to do. */
   private cutShort(method: string, path: string, started: number, error: unknown, progressLines?: number) {
     if (error instanceof DomainError) return error;
@@ -343,15 +353,6 @@ export class AgentClient {
   }
 
   private send(method: string, pathWithQuery: string, body: Body, timed: boolean): Promise<IncomingMessage> {
-    if (this.base.protocol !== 'https:') {
-      return Promise.reject(
-        new DomainError(
-          'unavailable',
-          `the agent at ${this.options.baseUrl} is reached over plain HTTP, which the platform no longer does: ` +
-            `its agent predates TLS (agent ${AGENT_TLS_SINCE}); replace the server with one provisioned now`,
-        ),
-      );
-    }
     const bodySha256 =
       body.kind === 'none' ? EMPTY_BODY_SHA256 : body.kind === 'json' ? sha256Hex(body.bytes) : body.sha256;
     const headers: Record<string, string> = signRequest(this.options.secret, { method, pathWithQuery, bodySha256 });
@@ -384,7 +385,10 @@ export class AgentClient {
         reject(
           error instanceof DomainError
             ? error
-            : new DomainError('unavailable', `cannot reach the agent at ${this.options.baseUrl}: ${error.message}`),
+            : new DomainError(
+                'unavailable',
+                `cannot reach the agent at ${this.options.baseUrl}: ${error.message}${this.preTlsHint()}`,
+              ),
         ),
       );
       if (body.kind === 'file') {

@@ -1,5 +1,5 @@
 import { chmod, writeFile } from 'node:fs/promises';
-import { request as plainHttpRequest } from 'node:http';
+import { createServer as createPlainHttpServer, request as plainHttpRequest } from 'node:http';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -272,16 +272,37 @@ describe('the transport', () => {
     }
   });
 
-  it('is refused for an agent reached over plain HTTP (one older than TLS)', async () => {
-    const client = new AgentClient({
+  it('is TLS for a URL recorded as http:// too, and names the fix when the agent there predates TLS', async () => {
+    const recordedBefore = new AgentClient({
       baseUrl: `http://127.0.0.1:${agent.config.http.port}`,
       secret: agent.secret,
       ca: agent.ca.certificate,
     });
-    await expect(client.health()).rejects.toMatchObject({
-      code: 'unavailable',
-      message: expect.stringMatching(/plain HTTP.*predates TLS \(agent 0\.2\.0\)/),
+    expect((await recordedBefore.health()).status).toBe('ok');
+
+    const requestsInClear: string[] = [];
+    const oldAgent = createPlainHttpServer((request, response) => {
+      requestsInClear.push(request.url ?? '');
+      response.end('{}');
     });
+    const port = await freePort();
+    await new Promise<void>((listening) => oldAgent.listen(port, '127.0.0.1', listening));
+    try {
+      const client = new AgentClient({
+        baseUrl: `http://127.0.0.1:${port}`,
+        secret: agent.secret,
+        ca: agent.ca.certificate,
+      });
+      await expect(client.health()).rejects.toMatchObject({
+        code: 'unavailable',
+        message: expect.stringMatching(
+          /made before agents spoke TLS: if its agent is older than 0\.2\.0, replace the server$/,
+        ),
+      });
+      expect(requestsInClear).toEqual([]);
+    } finally {
+      await new Promise((closed) => oldAgent.close(closed));
+    }
   });
 });
 

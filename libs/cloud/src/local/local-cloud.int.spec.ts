@@ -113,6 +113,16 @@ describe('local servers', () => {
     expect((await restarted.getServer(server.id))?.status).toBe('running');
     expect((await agent.routes()).routes.map((route) => route.hostname)).toEqual(['app.localhost']);
 
+    // A running agent from before agents spoke TLS (no certificate) is restarted once, with one.
+    const running = await readFile(join(root, server.id, 'server.json'), 'utf8');
+    await rm(join(root, server.id, 'agent.crt'));
+    await restarted.resume();
+    const upgraded = await readFile(join(root, server.id, 'server.json'), 'utf8');
+    expect(upgraded).not.toBe(running);
+    expect(await agent.health()).toMatchObject({ status: 'ok' });
+    await restarted.resume();
+    expect(await readFile(join(root, server.id, 'server.json'), 'utf8')).toBe(upgraded);
+
     // Stopped: nothing answers; started again: the app is back.
     await restarted.stopServer(server.id);
     expect((await get(server.publicIp, server.edge.httpPort, 'app.localhost')).status).toBe(0);

@@ -204,16 +204,28 @@ export class LocalCloudProvider implements CloudProvider {
 
   /**
    * After the platform restarts: every server that was not stopped on purpose gets its agent back if it died
-   * (nginx and the containers kept serving meanwhile); running agents are simply found again.
+   * (nginx and the containers kept serving meanwhile); running agents are simply found again, except one from
+   * before agents spoke TLS (no certificate), which is restarted once, with one.
    */
   async resume(): Promise<CloudServer[]> {
     const ids = await readdir(this.root).catch(() => []);
     for (const id of ids) {
       const state = await this.load(id);
-      if (!state || state.stopped || (await isAlive(state.agent))) continue;
+      if (!state || state.stopped) continue;
+      if (await isAlive(state.agent)) {
+        if (await this.certified(id)) continue;
+        await stopProcess(state.agent, 'SIGTERM', 5000);
+      }
       await this.startAgent(state, await readSecretFile(join(this.root, id, 'agent.secret')));
     }
     return this.listServers();
+  }
+
+  private certified(id: string): Promise<boolean> {
+    return access(join(this.root, id, 'agent.crt')).then(
+      () => true,
+      () => false,
+    );
   }
 
   /** The agent's certificate from the platform CA, beside its secret (the key 0600). */
@@ -226,11 +238,7 @@ export class LocalCloudProvider implements CloudProvider {
   private async startAgent(state: ServerState, secret: string): Promise<void> {
     const dir = join(this.root, state.id);
     // A server made before agents spoke TLS gets its certificate when its agent next starts.
-    const certified = await access(join(dir, 'agent.crt')).then(
-      () => true,
-      () => false,
-    );
-    if (!certified) await this.issueCertificate(dir, secret, state.address);
+    if (!(await this.certified(state.id))) await this.issueCertificate(dir, secret, state.address);
     const command = this.options.agentCommand ?? (await this.defaultAgentCommand());
     const log = await open(join(dir, 'agent.log'), 'a');
     const child = spawn(command.command, [...command.args], {

@@ -1,4 +1,4 @@
-import { createHash, randomUUID, webcrypto } from 'node:crypto';
+import { randomUUID, webcrypto } from 'node:crypto';
 import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dirname } from 'node:path';
@@ -34,9 +34,9 @@ function importSigningKey(pem: string): Promise<webcrypto.CryptoKey> {
 }
 
 /**
- * The platform's own certificate authority. It issues each agent a certificate for the address the platform
- * reaches it at, and the agent client trusts this CA alone, so nobody between the platform and a server can read
- * or answer its requests. The private key exists in plain only in memory; on disk it is sealed.
+ * The platform's own certificate authority. It issues each agent a certificate naming its server, and the agent
+ * client trusts this CA alone, so nobody between the platform and a server can read or answer its requests. The
+ * private key exists in plain only in memory; on disk it is sealed.
  */
 export class PlatformCertificateAuthority {
   private constructor(
@@ -131,11 +131,6 @@ export class PlatformCertificateAuthority {
       ],
     });
     return { certificate: certificate.toString('pem'), privateKey: await exportPrivateKey(keys.privateKey) };
-  }
-
-  /** Identifies the CA in logs and file names without showing anything secret. */
-  get fingerprint(): string {
-    return createHash('sha256').update(this.certificate).digest('hex').slice(0, 16);
   }
 }
 

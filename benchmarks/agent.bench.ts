@@ -1,20 +1,23 @@
 /**
  * The node agent on a local server (its own agent process, nginx and loopback address, as `local` servers
  * run): idle memory, nginx reload time, and 20 consecutive cutovers of a prebuilt image under a constant stream
- * of requests through nginx. Run with `npm run bench:agent`; the last line is a JSON summary.
+ * of requests through nginx; and what TLS costs an agent call (a new connection's handshake, against a call on
+ * a kept-alive one). Run with `npm run bench:agent`; the last line is a JSON summary.
  *
  * Traffic goes only to the server's loopback address. BENCH_CUTOVERS changes the number of cutovers.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request, Agent as HttpAgent } from 'node:http';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AgentClient } from '@platform/agent-client';
+import { AgentClient, closeAgentConnections } from '@platform/agent-client';
 import { ensureBaseImages } from '@platform/build';
 import { tarGzOf, writeTestApp } from '@platform/build/src/test-support';
 import { LocalCloudProvider, type CreatedServer } from '@platform/cloud';
 import { ArchiveContentTypes, type CutoverRequest } from '@platform/contracts';
+import { PlatformCertificateAuthority } from '@platform/secrets';
 import { freePort } from '@platform/testing';
 
 const cutovers = Number(process.env.BENCH_CUTOVERS ?? 20);
@@ -97,17 +100,45 @@ function extraSwitches(sequence: readonly string[], expected: number): number {
   return Math.max(0, switches - expected);
 }
 
+/** A new connection to the agent, up to the end of its TLS handshake (the certificate checked against the CA). */
+function tlsHandshakeMs(url: string, ca: string): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const socket = tls.connect({ host: hostname, port: Number(port), ca, minVersion: 'TLSv1.3' }, () => {
+      resolve(performance.now() - started);
+      socket.destroy();
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** TLS connections this process opens to the agent, counted as they open (the client's pool calls tls.connect). */
+function countConnectionsTo(url: string): { readonly count: number } {
+  const port = Number(new URL(url).port);
+  const counter = { count: 0 };
+  const connect = tls.connect;
+  tls.connect = ((...args: Parameters<typeof tls.connect>) => {
+    if ((args[0] as tls.ConnectionOptions).port === port) counter.count++;
+    return connect(...args);
+  }) as typeof tls.connect;
+  return counter;
+}
+
 async function main(): Promise<void> {
   console.log(await ensureBaseImages(['node']));
   const root = await mkdtemp(join(tmpdir(), 'bench-agent-'));
+  const { ca } = await PlatformCertificateAuthority.generate();
   const cloud = new LocalCloudProvider({
+    ca,
     root,
     agentPort: await freePort(),
     edgeHttpPort: await freePort(),
     edgeHttpsPort: await freePort(),
   });
   const server = await cloud.createServer({ name: 'bench' });
-  const agent = new AgentClient({ baseUrl: server.agentUrl, secret: server.agentSecret });
+  const connections = countConnectionsTo(server.agentUrl);
+  const agent = new AgentClient({ baseUrl: server.agentUrl, secret: server.agentSecret, ca: ca.certificate });
   const { agent: agentProcess } = JSON.parse(await readFile(join(root, server.id, 'server.json'), 'utf8')) as {
     agent: { pid: number };
   };
@@ -116,6 +147,27 @@ async function main(): Promise<void> {
     await sleep(3000);
     const idleRss = await rssMb(agentProcess.pid);
     console.log(`agent idle RSS: ${round(idleRss)} MB`);
+
+    // TLS: a call on a new connection pays the handshake; the client keeps connections alive, so calls after
+    // it do not. Measured on the idle agent, before the load.
+    const handshakeMs: number[] = [];
+    for (let index = 0; index < 20; index++) handshakeMs.push(await tlsHandshakeMs(server.agentUrl, ca.certificate));
+    // GET /v1/edge/routes: answered from memory, so the call's cost is the transport's. The connections the
+    // provider opened while the agent started are closed first, so the first call opens one.
+    closeAgentConnections(server.agentUrl);
+    let started = performance.now();
+    await agent.routes();
+    const firstCallMs = performance.now() - started;
+    const reusedCallMs: number[] = [];
+    for (let index = 0; index < 20; index++) {
+      started = performance.now();
+      await agent.routes();
+      reusedCallMs.push(performance.now() - started);
+    }
+    console.log(
+      `TLS: handshake on a new connection p50 ${round(percentile(handshakeMs, 50))} ms; GET /v1/edge/routes first call ` +
+        `${round(firstCallMs)} ms (new connection), then p50 ${round(percentile(reusedCallMs, 50))} ms (kept alive)`,
+    );
 
     const source = join(root, 'app');
     await writeTestApp(source);
@@ -160,6 +212,7 @@ async function main(): Promise<void> {
     // Cutovers under load, a new connection per request (as the deployer's health checks and most proxies do).
     const traffic = load(server, 2, false);
     await sleep(300);
+    const connectionsBefore = connections.count;
     const cutoverMs: number[] = [];
     const totalMs: number[] = [];
     for (let index = 0; index < cutovers; index++) {
@@ -170,6 +223,7 @@ async function main(): Promise<void> {
       await sleep(200);
     }
     const underLoad = await traffic.stop();
+    const cutoverConnections = connections.count - connectionsBefore;
     const anomalies = traffic.sequences.reduce((sum, sequence) => sum + extraSwitches(sequence, cutovers), 0);
     console.log(
       `${cutovers} cutovers: new container started → serving through nginx p50 ${round(percentile(cutoverMs, 50))} ms, p95 ${round(percentile(cutoverMs, 95))} ms; ` +
@@ -178,6 +232,7 @@ async function main(): Promise<void> {
     console.log(
       `load during the cutovers: ${underLoad.requests} requests at ${round(underLoad.perSecond)}/s, ${underLoad.failed} failed, ${anomalies} answers out of order`,
     );
+    console.log(`agent connections opened for the ${cutovers} cutover calls: ${cutoverConnections}`);
 
     // The same with keep-alive clients, for information: nginx closes idle kept-alive connections of the
     // workers a reload retires, and a request racing that close fails unless the client retries it.
@@ -212,6 +267,10 @@ async function main(): Promise<void> {
         nginx_reload_ms_p95: round(percentile(reloadMs, 95)),
         agent_idle_rss_mb: round(idleRss),
         agent_rss_after_cutovers_mb: round(rssAfter),
+        tls_handshake_ms_p50: round(percentile(handshakeMs, 50)),
+        agent_call_first_ms: round(firstCallMs),
+        agent_call_reused_ms_p50: round(percentile(reusedCallMs, 50)),
+        agent_connections_for_cutovers: cutoverConnections,
       }),
     );
   } finally {

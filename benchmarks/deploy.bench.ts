@@ -149,6 +149,7 @@ async function main(): Promise<void> {
     NATS_PREFIX: tag,
     LOG_LEVEL: 'error',
     PLATFORM_SECRET_KEY: key,
+    PLATFORM_CA_FILE: join(serversRoot, 'platform-ca.json'),
   };
   try {
     const idle = await controlPlaneIdleMemory(pool);

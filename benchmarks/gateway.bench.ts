@@ -22,7 +22,9 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { Bus } from '@platform/bus';
@@ -132,12 +134,14 @@ async function backlogHandled(bus: Bus, pool: Pool, feedSchema: string, timeoutM
 }
 
 async function main(): Promise<void> {
+  const caFile = join(tmpdir(), `${tag}-platform-ca.json`);
   const common = {
     DATABASE_URL: databaseUrl,
     NATS_URL: natsUrl,
     NATS_PREFIX: tag,
     LOG_LEVEL: 'error',
     PLATFORM_SECRET_KEY: randomBytes(32).toString('hex'),
+    PLATFORM_CA_FILE: caFile,
   };
   const children: ChildProcess[] = [];
   const pool = new Pool({ connectionString: databaseUrl });
@@ -330,6 +334,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await Promise.all(children.map(stopProcess));
+    await rm(caFile, { force: true });
     for (const schema of [`${tag}_dep`, `${tag}_id`, `${tag}_gw`])
       await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await pool.end();

@@ -156,6 +156,8 @@ export async function startPlatform(settings: NodeJS.ProcessEnv = {}): Promise<R
   const env = {
     ...settings,
     PLATFORM_SECRET_KEY: secretKey(),
+    // The platform's CA, which issues the agents' certificates (its key sealed with the secret key).
+    PLATFORM_CA_FILE: path.join(platformHome, 'ca.json'),
     LOCAL_SERVERS_ROOT: path.join(platformHome, 'servers'),
     UPLOADS_DIR: path.join(platformHome, 'uploads'),
     GATEWAY_URL: gatewayUrl,

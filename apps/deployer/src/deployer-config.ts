@@ -25,6 +25,12 @@ const schema = z.object({
     .string()
     .min(1)
     .default(join(homedir(), '.platform', 'uploads')),
+  /**
+   * The platform's CA, its key sealed with PLATFORM_SECRET_KEY: made there on first start, shared by the
+   * provisioner and the deployer (npm start keeps it in ~/.platform/ca.json). No default, so that no test or
+   * stray start seals one into a developer's home with another key.
+   */
+  PLATFORM_CA_FILE: z.string().regex(/^\//, 'must be an absolute path'),
   /** The port of this machine's front door (see scripts/platform.ts): the apps' URLs carry it unless it is 80. */
   LOCAL_FRONT_DOOR_PORT: z.coerce.number().int().min(1).max(65535).default(80),
   /** Where the deployer keeps this machine's front door (an nginx on 127.0.0.1), when the platform runs one. */

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Bus } from '@platform/bus';
 import {
   CreateDeployConfig,
@@ -29,6 +32,7 @@ function fields(name: string): DeployConfigFields {
 describe('deployer service (PostgreSQL + NATS JetStream)', () => {
   let db: TestSchema;
   let prefix: string;
+  let caFile: string;
   let client: Bus;
   let seen: EventEnvelope[];
   const replicas: RunningService[] = [];
@@ -47,6 +51,7 @@ describe('deployer service (PostgreSQL + NATS JetStream)', () => {
         LOG_LEVEL: 'silent',
         REPLICA_ID: replicaId,
         PLATFORM_SECRET_KEY: 'a'.repeat(64),
+        PLATFORM_CA_FILE: caFile,
       },
     });
     replicas.push(service);
@@ -61,6 +66,7 @@ describe('deployer service (PostgreSQL + NATS JetStream)', () => {
   beforeAll(async () => {
     db = createTestSchema('deployer');
     prefix = uniqueName('deployer');
+    caFile = join(tmpdir(), `${prefix}-platform-ca.json`);
     client = await Bus.connect({ servers: testServices.natsUrl, prefix, name: 'test-client' });
     await client.ensureStreams();
     seen = [];
@@ -82,6 +88,7 @@ describe('deployer service (PostgreSQL + NATS JetStream)', () => {
     }
     await client.close();
     await db.dispose();
+    await rm(caFile, { force: true });
   });
 
   it('takes a deploy config through its whole life: command, events on NATS, read model, queries', async () => {

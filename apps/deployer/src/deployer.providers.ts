@@ -28,7 +28,7 @@ import {
   type SourceArchives,
 } from '@platform/deployments';
 import type { EventStore } from '@platform/event-store';
-import { SecretBox } from '@platform/secrets';
+import { PlatformCertificateAuthority, SecretBox } from '@platform/secrets';
 import {
   DeciderCommandHandler,
   EVENT_STORE,
@@ -155,7 +155,7 @@ export const deployerProviders: Provider[] = [
   {
     provide: DEPLOYMENT_PROCESS,
     inject: [EVENT_STORE, SERVICE_COMMANDS, DEPLOYMENT_QUERIES, FRONT_ROUTES, SERVICE_LOGGER, SERVICE_ENV],
-    useFactory: (
+    useFactory: async (
       store: EventStore,
       commands: DeciderCommandHandler<ServiceCommand, ServiceEvent, ServiceState>,
       queries: DeploymentQueries,
@@ -165,11 +165,14 @@ export const deployerProviders: Provider[] = [
     ) => {
       const config = loadDeployerConfig(env);
       const sources: SourceArchives = new BuildSourceArchives(config.UPLOADS_DIR);
+      const secrets = SecretBox.fromEnv(env);
+      const ca = await PlatformCertificateAuthority.openOrCreate(config.PLATFORM_CA_FILE, secrets);
       return new DeploymentProcess({
         store,
         commands,
         queries,
-        secrets: SecretBox.fromEnv(env),
+        secrets,
+        agentCa: ca.certificate,
         sources,
         keepImages: config.DEPLOY_KEEP_IMAGES,
         buildLogKeepBytes: config.BUILD_LOG_KEEP_BYTES,

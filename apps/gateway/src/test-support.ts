@@ -108,11 +108,14 @@ export async function startStack(
   const frontDoor = { address: '127.0.0.1', port: await freePort() };
   // One key for the whole stack: the gateway and the provisioner seal what the deployer opens.
   const secretKey = randomBytes(32).toString('hex');
+  // The stack's CA, made by whichever of the provisioner and the deployer starts first.
+  const caFile = join(serversRoot, 'platform-ca.json');
   const provisionerEnv = {
     ...common,
     DATABASE_SCHEMA: schemas.servers,
     REPLICA_ID: `${label}-provisioner`,
     PLATFORM_SECRET_KEY: secretKey,
+    PLATFORM_CA_FILE: caFile,
     LOCAL_SERVERS_ROOT: serversRoot,
     PROVISION_POLL_MS: '200',
     // Tests talk to loopback only: a test that needs a cloud points these at its fake.
@@ -125,6 +128,7 @@ export async function startStack(
     DATABASE_SCHEMA: schemas.deployments,
     REPLICA_ID: `${label}-deployer`,
     PLATFORM_SECRET_KEY: secretKey,
+    PLATFORM_CA_FILE: caFile,
     UPLOADS_DIR: uploadsDir,
     DEPLOY_POLL_MS: '200',
     DEPLOY_HEALTH_TIMEOUT_MS: '20000',

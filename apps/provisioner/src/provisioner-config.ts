@@ -23,6 +23,12 @@ const schema = z
       .string()
       .min(1)
       .default(join(homedir(), '.platform', 'servers')),
+    /**
+     * The platform's CA, its key sealed with PLATFORM_SECRET_KEY: made there on first start, shared by the
+     * provisioner and the deployer (npm start keeps it in ~/.platform/ca.json). No default, so that no test or
+     * stray start seals one into a developer's home with another key.
+     */
+    PLATFORM_CA_FILE: z.string().regex(/^\//, 'must be an absolute path'),
     LOCAL_AGENT_PORT: z.coerce.number().int().min(1).max(65535).default(7100),
     LOCAL_EDGE_HTTP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     LOCAL_EDGE_HTTPS_PORT: z.coerce.number().int().min(1).max(65535).optional(),

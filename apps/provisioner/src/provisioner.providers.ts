@@ -14,7 +14,7 @@ import {
 } from '@platform/cloud';
 import { serverEvents, snapshotEvents } from '@platform/contracts';
 import type { EventStore } from '@platform/event-store';
-import { SecretBox } from '@platform/secrets';
+import { PlatformCertificateAuthority, SecretBox } from '@platform/secrets';
 import {
   ProviderCatalogue,
   ProviderCredentials,
@@ -58,18 +58,26 @@ export const PROVIDER_CATALOGUE = Symbol('ProviderCatalogue');
 export const SERVER_PROVISIONING_PROCESS = Symbol('ServerProvisioningProcess');
 export const SNAPSHOT_BUILDING_PROCESS = Symbol('SnapshotBuildingProcess');
 const SECRETS = Symbol('Secrets');
+const PLATFORM_CA = Symbol('PlatformCertificateAuthority');
+const LOCAL_CLOUD = Symbol('LocalCloudProvider');
 
-/** Runs the process managers on start-up and stops them before the connections close. */
+/**
+ * Runs the process managers on start-up and stops them before the connections close; brings back the agents of
+ * this machine's local servers (one that died, or one from before agents spoke TLS).
+ */
 @Injectable()
 export class ProvisioningLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(SERVER_PROVISIONING_PROCESS) private readonly provisioning: ServerProvisioningProcess,
     @Inject(SNAPSHOT_BUILDING_PROCESS) private readonly snapshots: SnapshotBuildingProcess,
+    @Inject(LOCAL_CLOUD) private readonly local: LocalCloudProvider,
+    @Inject(SERVICE_LOGGER) private readonly logger: Logger,
   ) {}
 
   onApplicationBootstrap(): void {
     this.provisioning.start();
     this.snapshots.start();
+    this.local.resume().catch((error: unknown) => this.logger.warn({ err: error }, 'resuming local servers failed'));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -85,7 +93,12 @@ const VERIFY_RETRY: Partial<RetryPolicy> = {
   maxRateLimitWaitMs: 5000,
 };
 
-function digitalOceanClient(config: ProvisionerConfig, logger: Logger, retry?: Partial<RetryPolicy>) {
+function digitalOceanClient(
+  config: ProvisionerConfig,
+  logger: Logger,
+  options: { retry?: Partial<RetryPolicy>; ca?: PlatformCertificateAuthority } = {},
+) {
+  const { retry, ca } = options;
   const tarball =
     config.AGENT_RELEASE_URL && config.AGENT_RELEASE_SHA256
       ? { url: config.AGENT_RELEASE_URL, sha256: config.AGENT_RELEASE_SHA256 }
@@ -100,7 +113,7 @@ function digitalOceanClient(config: ProvisionerConfig, logger: Logger, retry?: P
       }),
       {
         defaults: { region: 'nyc3', size: 's-1vcpu-1gb' },
-        agent: { port: config.DIGITALOCEAN_AGENT_PORT, platformAddress: config.PLATFORM_PUBLIC_ADDRESS, tarball },
+        agent: { port: config.DIGITALOCEAN_AGENT_PORT, platformAddress: config.PLATFORM_PUBLIC_ADDRESS, ca, tarball },
         timing: { pollIntervalMs: Math.min(5000, config.PROVISION_POLL_MS * 5) },
       },
     );
@@ -113,6 +126,12 @@ export const provisionerProviders: Provider[] = [
     useFactory: (env: NodeJS.ProcessEnv) => loadProvisionerConfig(env),
   },
   { provide: SECRETS, inject: [SERVICE_ENV], useFactory: (env: NodeJS.ProcessEnv) => SecretBox.fromEnv(env) },
+  {
+    provide: PLATFORM_CA,
+    inject: [PROVISIONER_CONFIG, SECRETS],
+    useFactory: (config: ProvisionerConfig, secrets: SecretBox) =>
+      PlatformCertificateAuthority.openOrCreate(config.PLATFORM_CA_FILE, secrets),
+  },
   {
     provide: SERVER_COMMANDS,
     inject: [EVENT_STORE],
@@ -156,7 +175,7 @@ export const provisionerProviders: Provider[] = [
       config: ProvisionerConfig,
       logger: Logger,
     ) => {
-      const digitalOcean = digitalOceanClient(config, logger, VERIFY_RETRY);
+      const digitalOcean = digitalOceanClient(config, logger, { retry: VERIFY_RETRY });
       return new ProviderCredentials({
         pool,
         schema: service.database.schema,
@@ -170,18 +189,31 @@ export const provisionerProviders: Provider[] = [
     },
   },
   {
+    provide: LOCAL_CLOUD,
+    inject: [PROVISIONER_CONFIG, PLATFORM_CA],
+    useFactory: (config: ProvisionerConfig, ca: PlatformCertificateAuthority) =>
+      new LocalCloudProvider({
+        ca,
+        root: config.LOCAL_SERVERS_ROOT,
+        agentPort: config.LOCAL_AGENT_PORT,
+        edgeHttpPort: config.LOCAL_EDGE_HTTP_PORT,
+        edgeHttpsPort: config.LOCAL_EDGE_HTTPS_PORT,
+      }),
+  },
+  {
     provide: PROVIDER_REGISTRY,
-    inject: [PROVIDER_CREDENTIALS, PROVISIONER_CONFIG, SERVICE_LOGGER],
-    useFactory: (credentials: ProviderCredentials, config: ProvisionerConfig, logger: Logger) =>
+    inject: [PROVIDER_CREDENTIALS, PROVISIONER_CONFIG, PLATFORM_CA, LOCAL_CLOUD, SERVICE_LOGGER],
+    useFactory: (
+      credentials: ProviderCredentials,
+      config: ProvisionerConfig,
+      ca: PlatformCertificateAuthority,
+      local: LocalCloudProvider,
+      logger: Logger,
+    ) =>
       new WorkspaceProviderRegistry({
-        local: new LocalCloudProvider({
-          root: config.LOCAL_SERVERS_ROOT,
-          agentPort: config.LOCAL_AGENT_PORT,
-          edgeHttpPort: config.LOCAL_EDGE_HTTP_PORT,
-          edgeHttpsPort: config.LOCAL_EDGE_HTTPS_PORT,
-        }),
+        local,
         credentials,
-        digitalOcean: digitalOceanClient(config, logger),
+        digitalOcean: digitalOceanClient(config, logger, { ca }),
       }),
   },
   {
@@ -198,6 +230,7 @@ export const provisionerProviders: Provider[] = [
       SNAPSHOT_QUERIES,
       PROVIDER_REGISTRY,
       SECRETS,
+      PLATFORM_CA,
       PROVISIONER_CONFIG,
       SERVICE_LOGGER,
     ],
@@ -208,6 +241,7 @@ export const provisionerProviders: Provider[] = [
       snapshots: SnapshotQueries,
       providers: WorkspaceProviderRegistry,
       secrets: SecretBox,
+      ca: PlatformCertificateAuthority,
       config: ProvisionerConfig,
       logger: Logger,
     ) =>
@@ -219,6 +253,7 @@ export const provisionerProviders: Provider[] = [
         snapshots,
         baseImage: config.DIGITALOCEAN_BASE_IMAGE,
         secrets,
+        agentCa: ca.certificate,
         deadlineMs: config.PROVISION_DEADLINE_MS,
         pollMs: config.PROVISION_POLL_MS,
         logger: logger.child({ component: 'provisioning' }),
@@ -232,6 +267,7 @@ export const provisionerProviders: Provider[] = [
       SNAPSHOT_QUERIES,
       PROVIDER_REGISTRY,
       SECRETS,
+      PLATFORM_CA,
       PROVISIONER_CONFIG,
       SERVICE_LOGGER,
     ],
@@ -241,6 +277,7 @@ export const provisionerProviders: Provider[] = [
       queries: SnapshotQueries,
       providers: WorkspaceProviderRegistry,
       secrets: SecretBox,
+      ca: PlatformCertificateAuthority,
       config: ProvisionerConfig,
       logger: Logger,
     ) =>
@@ -250,6 +287,7 @@ export const provisionerProviders: Provider[] = [
         queries,
         providers,
         secrets,
+        agentCa: ca.certificate,
         baseImage: config.DIGITALOCEAN_BASE_IMAGE,
         deadlineMs: config.SNAPSHOT_DEADLINE_MS,
         pollMs: config.PROVISION_POLL_MS,

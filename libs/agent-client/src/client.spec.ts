@@ -1,14 +1,21 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ArchiveContentTypes, DomainError, type BuildProgressLine } from '@platform/contracts';
+import { agentServerName } from '@platform/agent-protocol';
+import { PlatformCertificateAuthority } from '@platform/secrets';
 import { AgentClient } from './client';
 
 /** An agent that starts answering a build, then goes away mid-answer (as when its process restarts). */
 let agent: Server;
 let baseUrl: string;
+let ca: string;
+let authority: Awaited<ReturnType<typeof PlatformCertificateAuthority.generate>>['ca'];
 
 beforeAll(async () => {
-  agent = createServer((request, response) => {
+  authority = (await PlatformCertificateAuthority.generate()).ca;
+  ca = authority.certificate;
+  const issued = await authority.issueServerCertificate({ name: agentServerName('secret') });
+  agent = createServer({ cert: issued.certificate, key: issued.privateKey }, (request, response) => {
     request.resume();
     request.on('end', () => {
       if (request.url === '/v1/health') {
@@ -22,13 +29,13 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => agent.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(agent.address() as AddressInfo).port}`;
+  baseUrl = `https://127.0.0.1:${(agent.address() as AddressInfo).port}`;
 });
 afterAll(() => new Promise((resolve) => agent.close(resolve)));
 
 describe('AgentClient', () => {
   it('says what was cut, after what, and what to do when a streamed answer stops half-way', async () => {
-    const client = new AgentClient({ baseUrl, secret: 'secret' });
+    const client = new AgentClient({ baseUrl, secret: 'secret', ca });
     const progress: BuildProgressLine[] = [];
     const failure = await client
       .buildImage(
@@ -49,7 +56,7 @@ describe('AgentClient', () => {
   });
 
   it('says so too when an answer that is not streamed stops half-way', async () => {
-    const failure = await new AgentClient({ baseUrl, secret: 'secret' }).health().catch((error: unknown) => error);
+    const failure = await new AgentClient({ baseUrl, secret: 'secret', ca }).health().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(DomainError);
     expect((failure as DomainError).message).toMatch(
       new RegExp(
@@ -60,7 +67,8 @@ describe('AgentClient', () => {
   });
 
   it('waits out a streamed answer that is silent for longer than a socket idle timeout, as a quiet build step is', async () => {
-    const quiet = createServer((request, response) => {
+    const issued = await authority.issueServerCertificate({ name: agentServerName('s') });
+    const quiet = createServer({ cert: issued.certificate, key: issued.privateKey }, (request, response) => {
       request.resume();
       request.on('end', () => {
         response.writeHead(200, { 'content-type': 'application/x-ndjson' });
@@ -75,8 +83,9 @@ describe('AgentClient', () => {
     await new Promise<void>((resolve) => quiet.listen(0, '127.0.0.1', resolve));
     try {
       const client = new AgentClient({
-        baseUrl: `http://127.0.0.1:${(quiet.address() as AddressInfo).port}`,
+        baseUrl: `https://127.0.0.1:${(quiet.address() as AddressInfo).port}`,
         secret: 's',
+        ca,
       });
       const built = await client.buildImage(
         { repository: 'srv-1/web', tag: 'deploy_1', service: 'web' },

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import {
+  AGENT_TLS_SINCE,
   AgentEndpoints,
   AgentHealthSchema,
   AgentVersionInfoSchema,
@@ -50,13 +53,16 @@ import {
   type StopContainerResponse,
   type TagImageRequest,
 } from '@platform/contracts';
-import { sha256Hex, signRequest } from '@platform/agent-protocol';
+import { agentServerName, sha256Hex, signRequest } from '@platform/agent-protocol';
 import { sha256OfFile } from './files';
 
 export interface AgentClientOptions {
-  /** e.g. `http://127.0.0.2:7100`. */
+  /** e.g. `https://127.0.0.2:7100`. */
   readonly baseUrl: string;
+  /** Signs every request; the agent's certificate must also carry the name derived from it. */
   readonly secret: string;
+  /** The platform CA's certificate (PEM): the only issuer whose agent certificates are trusted. */
+  readonly ca: string;
   /** For answers that are not streamed. */
   readonly timeoutMs?: number;
 }
@@ -95,12 +101,44 @@ async function errorFrom(response: IncomingMessage): Promise<DomainError> {
   return new DomainError('unavailable', `the agent answered ${response.statusCode ?? '?'}: ${text.slice(0, 200)}`);
 }
 
-/** A typed client for one agent; every request is signed with the server's secret. */
+/**
+ * Kept-alive connections per agent and CA, shared by every client of that agent (callers make a client per
+ * step), so the TLS handshake is paid on the first request to an agent and not on each one after it.
+ */
+const connectionPools = new Map<string, HttpsAgent>();
+
+function connectionsTo(base: URL, ca: string): HttpsAgent {
+  const key = `${base.host} ${createHash('sha256').update(ca).digest('hex')}`;
+  let pool = connectionPools.get(key);
+  if (!pool) {
+    pool = new HttpsAgent({ keepAlive: true, ca, minVersion: 'TLSv1.3' });
+    connectionPools.set(key, pool);
+  }
+  return pool;
+}
+
+/** Closes the kept-alive connections to the agent at `baseUrl`: its next call opens (and handshakes) a new one. */
+export function closeAgentConnections(baseUrl: string): void {
+  const host = new URL(baseUrl).host;
+  for (const [key, pool] of connectionPools) {
+    if (key.startsWith(`${host} `)) {
+      pool.destroy();
+      connectionPools.delete(key);
+    }
+  }
+}
+
+/**
+ * A typed client for one agent: HTTPS only, trusting the platform CA alone and checking that the certificate is
+ * this server's (it carries the name derived from the server's secret); every request is also signed with it.
+ */
 export class AgentClient {
   private readonly base: URL;
+  private readonly serverName: string;
 
   constructor(private readonly options: AgentClientOptions) {
     this.base = new URL(options.baseUrl);
+    this.serverName = agentServerName(options.secret);
   }
 
   health(): Promise<AgentHealth> {
@@ -292,6 +330,16 @@ export class AgentClient {
     return last;
   }
 
+  /**
+   * Agents are reached over TLS whatever the scheme of their URL. A URL recorded as http:// is one from before
+   * agents spoke TLS: the agent may still be that old one, which this platform no longer talks to.
+   */
+  private preTlsHint(): string {
+    return this.base.protocol === 'http:'
+      ? `; this server was made before agents spoke TLS: if its agent is older than ${AGENT_TLS_SINCE}, replace the server`
+      : '';
+  }
+
   /** Node says only "aborted" when an answer stops half-way: say what was cut, when, and what to do. */
   private cutShort(method: string, path: string, started: number, error: unknown, progressLines?: number) {
     if (error instanceof DomainError) return error;
@@ -311,10 +359,12 @@ export class AgentClient {
     if (body.kind === 'json') headers['content-type'] = 'application/json';
     if (body.kind === 'file') headers['content-type'] = body.contentType;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const request = httpRequest(
+      const request = httpsRequest(
         {
           host: this.base.hostname,
           port: this.base.port,
+          agent: connectionsTo(this.base, this.options.ca),
+          servername: this.serverName,
           method,
           path: pathWithQuery,
           headers,
@@ -328,8 +378,7 @@ export class AgentClient {
           resolve(response);
         },
       );
-      // Only a timed request may time out: Node's shared agent gives every socket a 5 s idle timeout, and a
-      // build step that prints nothing for longer must not cut its streamed answer.
+      // Only a timed request may time out: a streamed answer waits out a build step that prints nothing for minutes.
       if (timed)
         request.on('timeout', () =>
           request.destroy(new DomainError('timeout', `the agent did not answer ${method} ${pathWithQuery} in time`)),
@@ -338,7 +387,10 @@ export class AgentClient {
         reject(
           error instanceof DomainError
             ? error
-            : new DomainError('unavailable', `cannot reach the agent at ${this.options.baseUrl}: ${error.message}`),
+            : new DomainError(
+                'unavailable',
+                `cannot reach the agent at ${this.options.baseUrl}: ${error.message}${this.preTlsHint()}`,
+              ),
         ),
       );
       if (body.kind === 'file') {

@@ -1,10 +1,21 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { open, stat, writeFile } from 'node:fs/promises';
 import { DomainError } from '@platform/contracts';
 
 /** A per-server secret: 32 random bytes, hex. */
 export function generateAgentSecret(): string {
   return randomBytes(32).toString('hex');
+}
+
+/**
+ * The name a server's agent certificate is issued for, derived from the server's secret: the platform knows it
+ * before the server has an address (a droplet gets its IP only once created), and a certificate issued to
+ * another server, even by the platform's CA, does not carry it. It never resolves (`.invalid`); the client
+ * checks the certificate against it whatever address it connects to.
+ */
+export function agentServerName(secret: string): string {
+  const label = createHmac('sha256', secret).update('platform agent certificate name').digest('hex').slice(0, 32);
+  return `${label}.agent.invalid`;
 }
 
 /** Writes the secret readable by its owner only (0600), refusing to overwrite an existing file. */

@@ -4,8 +4,9 @@ import { RequestVerifier, sha256Hex, signRequest } from './signing';
 const SECRET = 'a'.repeat(64);
 const request = { method: 'POST', pathWithQuery: '/v1/containers?x=1', bodySha256: sha256Hex('{"name":"web"}') };
 
+/** A verifier that started an hour before the clock's time. */
 function verifierAt(clock: { now: number }) {
-  return new RequestVerifier(SECRET, { windowMs: 30_000, now: () => clock.now });
+  return new RequestVerifier(SECRET, { windowMs: 30_000, now: () => clock.now, startedAt: clock.now - 3_600_000 });
 }
 
 describe('request signing', () => {
@@ -77,6 +78,17 @@ describe('request signing', () => {
     expect(verifier.verify({ ...request, headers })).toMatchObject({ reason: 'replayed' });
     clock.now += 2;
     expect(verifier.verify({ ...request, headers })).toMatchObject({ reason: 'stale' });
+  });
+
+  it('refuses a request signed before it started, so a request captured before a restart cannot be replayed', () => {
+    const clock = { now: 1_700_000_000_000 };
+    const captured = signRequest(SECRET, request, { now: clock.now - 1 });
+    const restarted = new RequestVerifier(SECRET, { windowMs: 30_000, now: () => clock.now });
+    expect(restarted.verify({ ...request, headers: captured })).toMatchObject({
+      ok: false,
+      reason: 'signed_before_start',
+    });
+    expect(restarted.verify({ ...request, headers: signRequest(SECRET, request, { now: clock.now }) }).ok).toBe(true);
   });
 
   it('refuses unsigned and malformed requests', () => {

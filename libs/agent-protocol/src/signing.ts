@@ -44,7 +44,8 @@ export function signRequest(
   };
 }
 
-export type VerificationFailure = 'missing_headers' | 'malformed_headers' | 'stale' | 'bad_signature' | 'replayed';
+export type VerificationFailure =
+  'missing_headers' | 'malformed_headers' | 'stale' | 'bad_signature' | 'replayed' | 'signed_before_start';
 
 export type VerificationResult =
   | { readonly ok: true; readonly bodySha256: string }
@@ -95,18 +96,24 @@ function header(headers: VerifiableRequest['headers'], name: string): string | u
   return Array.isArray(value) ? undefined : value;
 }
 
-/** Checks signed requests: signature (constant time), timestamp inside the window, and nonce never seen. */
+/**
+ * Checks signed requests: signature (constant time), timestamp inside the window and not before the verifier
+ * started, and nonce never seen. The nonces live in memory, so a request signed before a restart would find them
+ * forgotten: refusing what was signed before `startedAt` keeps a captured request from being replayed then.
+ */
 export class RequestVerifier {
   private readonly nonces: NonceCache;
   private readonly windowMs: number;
   private readonly now: () => number;
+  private readonly startedAt: number;
 
   constructor(
     private readonly secret: string,
-    options: { windowMs?: number; now?: () => number; maxNonces?: number } = {},
+    options: { windowMs?: number; now?: () => number; maxNonces?: number; startedAt?: number } = {},
   ) {
     this.windowMs = options.windowMs ?? AGENT_SIGNATURE_WINDOW_MS;
     this.now = options.now ?? Date.now;
+    this.startedAt = options.startedAt ?? this.now();
     this.nonces = new NonceCache(options.maxNonces ?? 200_000);
   }
 
@@ -141,6 +148,13 @@ export class RequestVerifier {
         ok: false,
         reason: 'stale',
         message: `the request was signed more than ${this.windowMs / 1000}s from the agent's clock`,
+      };
+    }
+    if (signedAt < this.startedAt) {
+      return {
+        ok: false,
+        reason: 'signed_before_start',
+        message: 'the request was signed before the agent (re)started; sign it again',
       };
     }
     if (!this.nonces.remember(nonce, signedAt + this.windowMs, now)) {

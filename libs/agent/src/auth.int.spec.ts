@@ -1,11 +1,19 @@
 import { chmod, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { createServer as createPlainHttpServer, request as plainHttpRequest } from 'node:http';
+import { request } from 'node:https';
 import { join } from 'node:path';
-import { sha256Hex, signRequest } from '@platform/agent-protocol';
+import tls from 'node:tls';
+import { pino } from 'pino';
+import { AgentClient, closeAgentConnections } from '@platform/agent-client';
+import { agentServerName, generateAgentSecret, sha256Hex, signRequest } from '@platform/agent-protocol';
 import { tarOf } from '@platform/archive/src/test-support';
 import { AgentAuthHeaders, EMPTY_BODY_SHA256 } from '@platform/contracts';
+import { PlatformCertificateAuthority } from '@platform/secrets';
+import { freePort } from '@platform/testing';
 import { Agent } from './agent';
+import { buildAgentServer } from './http-server';
 import { docker, startTestAgent, type TestAgent } from './test-support';
+import { readAgentTls } from './tls';
 
 jest.setTimeout(60_000);
 
@@ -22,12 +30,15 @@ function send(
   headers: Record<string, string>,
   body?: Buffer,
   contentType = 'application/json',
+  port = agent.config.http.port,
 ): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
         host: '127.0.0.1',
-        port: agent.config.http.port,
+        port,
+        ca: agent.ca.certificate,
+        servername: agentServerName(agent.secret),
         method,
         path,
         headers: { ...headers, ...(body ? { 'content-type': contentType } : {}) },
@@ -198,6 +209,123 @@ describe('replays', () => {
     });
     expect((await send('GET', '/v1/version', headers)).status).toBe(200);
     expect((await send('GET', '/v1/version', headers)).status).toBe(401);
+  });
+});
+
+describe('the transport', () => {
+  it('is HTTPS only: a plain HTTP request gets no answer', async () => {
+    const answer = await new Promise<string>((resolve) => {
+      const req = plainHttpRequest(
+        { host: '127.0.0.1', port: agent.config.http.port, path: '/v1/health', agent: false, timeout: 5000 },
+        (response) => resolve(`answered ${response.statusCode}`),
+      );
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (error) => resolve(`refused: ${error.message}`));
+      req.end();
+    });
+    expect(answer).toMatch(/^refused: /);
+  });
+
+  it('is trusted only with the platform CA: a client trusting another CA refuses the agent', async () => {
+    const { ca: otherCa } = await PlatformCertificateAuthority.generate();
+    const client = new AgentClient({ baseUrl: agent.agentUrl, secret: agent.secret, ca: otherCa.certificate });
+    await expect(client.health()).rejects.toMatchObject({
+      code: 'unavailable',
+      message: expect.stringMatching(/self-signed certificate in certificate chain|unable to verify/),
+    });
+  });
+
+  it('checks the server: a certificate the platform CA issued to another server is refused', async () => {
+    const elsewhere = await agent.ca.issueServerCertificate({
+      name: agentServerName(generateAgentSecret()),
+      address: '127.0.0.1',
+    });
+    const impostor = buildAgentServer(agent.agent, pino({ level: 'silent' }), {
+      cert: elsewhere.certificate,
+      key: elsewhere.privateKey,
+    });
+    const port = await freePort();
+    await impostor.listen({ host: '127.0.0.1', port });
+    try {
+      const client = new AgentClient({
+        baseUrl: `https://127.0.0.1:${port}`,
+        secret: agent.secret,
+        ca: agent.ca.certificate,
+      });
+      await expect(client.health()).rejects.toMatchObject({
+        code: 'unavailable',
+        message: expect.stringMatching(/Host: [0-9a-f]{32}\.agent\.invalid\. is not in the cert's altnames/),
+      });
+    } finally {
+      await impostor.close();
+    }
+  });
+
+  it('is kept alive: calls after the first one do not open (and handshake) a connection again', async () => {
+    const connect = jest.spyOn(tls, 'connect');
+    try {
+      closeAgentConnections(agent.agentUrl);
+      for (let call = 0; call < 10; call++) await agent.client.routes();
+      expect(connect).toHaveBeenCalledTimes(1);
+    } finally {
+      connect.mockRestore();
+    }
+  });
+
+  it('is TLS for a URL recorded as http:// too, and names the fix when the agent there predates TLS', async () => {
+    const recordedBefore = new AgentClient({
+      baseUrl: `http://127.0.0.1:${agent.config.http.port}`,
+      secret: agent.secret,
+      ca: agent.ca.certificate,
+    });
+    expect((await recordedBefore.health()).status).toBe('ok');
+
+    const requestsInClear: string[] = [];
+    const oldAgent = createPlainHttpServer((request, response) => {
+      requestsInClear.push(request.url ?? '');
+      response.end('{}');
+    });
+    const port = await freePort();
+    await new Promise<void>((listening) => oldAgent.listen(port, '127.0.0.1', listening));
+    try {
+      const client = new AgentClient({
+        baseUrl: `http://127.0.0.1:${port}`,
+        secret: agent.secret,
+        ca: agent.ca.certificate,
+      });
+      await expect(client.health()).rejects.toMatchObject({
+        code: 'unavailable',
+        message: expect.stringMatching(
+          /made before agents spoke TLS: if its agent is older than 0\.2\.0, replace the server$/,
+        ),
+      });
+      expect(requestsInClear).toEqual([]);
+    } finally {
+      await new Promise((closed) => oldAgent.close(closed));
+    }
+  });
+});
+
+describe('a replay after the agent restarts', () => {
+  it('is refused: what was signed before the start is not accepted, though the nonces were forgotten', async () => {
+    const table = routeTable('before.localhost');
+    const captured = signed(table);
+    expect((await send('PUT', '/v1/edge/routes', captured, table)).status).toBe(200);
+
+    const restarted = await Agent.start(agent.config);
+    const server = buildAgentServer(restarted, pino({ level: 'silent' }), await readAgentTls(agent.config.tls));
+    const port = await freePort();
+    await server.listen({ host: '127.0.0.1', port });
+    try {
+      const replay = await send('PUT', '/v1/edge/routes', captured, table, 'application/json', port);
+      expect(replay.status).toBe(401);
+      expect(replay.body.error).toMatchObject({ code: 'unauthorized', details: [{ reason: 'signed_before_start' }] });
+      const fresh = routeTable('before.localhost');
+      expect((await send('PUT', '/v1/edge/routes', signed(fresh), fresh, 'application/json', port)).status).toBe(200);
+    } finally {
+      restarted.close();
+      await server.close();
+    }
   });
 });
 

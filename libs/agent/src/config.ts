@@ -23,6 +23,8 @@ const AgentEnvSchema = z.object({
   AGENT_HOST: ipv4.default('127.0.0.1'),
   AGENT_PORT: port.default(7100),
   AGENT_SECRET_FILE: absolutePath,
+  AGENT_TLS_CERT_FILE: absolutePath,
+  AGENT_TLS_KEY_FILE: absolutePath,
   AGENT_DATA_DIR: absolutePath.default('/var/lib/platform-agent'),
   DOCKER_SOCKET: absolutePath.default('/var/run/docker.sock'),
   NGINX_BIN: z.string().min(1).default('nginx'),
@@ -43,6 +45,8 @@ export interface AgentConfig {
   readonly agentId: string;
   readonly http: { readonly host: string; readonly port: number };
   readonly secretFile: string;
+  /** The agent serves HTTPS only, with the certificate the platform's CA issued for its address. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string };
   readonly dataDir: string;
   readonly dockerSocket: string;
   readonly nginx: {
@@ -73,6 +77,7 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
     agentId: raw.AGENT_ID,
     http: { host: raw.AGENT_HOST, port: raw.AGENT_PORT },
     secretFile: raw.AGENT_SECRET_FILE,
+    tls: { certFile: raw.AGENT_TLS_CERT_FILE, keyFile: raw.AGENT_TLS_KEY_FILE },
     dataDir: raw.AGENT_DATA_DIR,
     dockerSocket: raw.DOCKER_SOCKET,
     nginx: { bin: raw.NGINX_BIN, prefix: join(raw.AGENT_DATA_DIR, 'nginx'), workers: raw.NGINX_WORKERS },

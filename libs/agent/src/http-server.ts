@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import type { Server as HttpsServer } from 'node:https';
 import { PassThrough } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Agent } from './agent';
+import type { AgentTls } from './tls';
 import {
   AgentEndpoints,
   agentHttpStatus,
@@ -37,9 +39,17 @@ declare module 'fastify' {
 
 const NameParams = z.strictObject({ name: ContainerNameSchema });
 
-/** Routes the agent's HTTP API to the Agent: parse, call, answer. Every request must be signed. */
-export function buildAgentServer(agent: Agent, logger: Logger): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024, requestTimeout: 0 });
+/**
+ * Routes the agent's API to the Agent: parse, call, answer. HTTPS only (TLS 1.3, the certificate the platform's
+ * CA issued), and every request must be signed.
+ */
+export function buildAgentServer(agent: Agent, logger: Logger, tls: AgentTls): FastifyInstance<HttpsServer> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 8 * 1024 * 1024,
+    requestTimeout: 0,
+    https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.3' },
+  });
   app.decorateRequest('signedSha256', '');
 
   app.addHook('onRequest', async (request) => {

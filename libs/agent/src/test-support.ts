@@ -1,18 +1,20 @@
 import { request as httpRequest } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { pino } from 'pino';
 import { AgentClient } from '@platform/agent-client';
-import { generateAgentSecret, writeSecretFile } from '@platform/agent-protocol';
+import { agentServerName, generateAgentSecret, writeSecretFile } from '@platform/agent-protocol';
 import { AgentLabels } from '@platform/contracts';
+import { PlatformCertificateAuthority } from '@platform/secrets';
 import { freePort, uniqueName } from '@platform/testing';
 import { Agent } from './agent';
 import { loadAgentConfig, type AgentConfig } from './config';
 import { nginxLayout } from './edge/nginx-config';
 import { NginxProcess } from '@platform/nginx';
 import { buildAgentServer } from './http-server';
+import { readAgentTls } from './tls';
 
 /** Helpers for the agent's integration tests; not part of the lib's API. */
 
@@ -23,6 +25,8 @@ export interface TestAgent {
   readonly client: AgentClient;
   readonly config: AgentConfig;
   readonly secret: string;
+  /** The test's platform CA, which issued the agent's certificate. */
+  readonly ca: PlatformCertificateAuthority;
   readonly agentUrl: string;
   /** e.g. http://127.0.0.1:PORT: nginx, answering for the routed hostnames. */
   readonly edgePort: number;
@@ -42,12 +46,18 @@ export async function startTestAgent(label: string, settings: Record<string, str
   const dataDir = await mkdtemp(join(tmpdir(), `${id}-`));
   const secret = generateAgentSecret();
   await writeSecretFile(join(dataDir, 'secret'), secret);
+  const ca = await testCertificateAuthority();
+  const issued = await ca.issueServerCertificate({ name: agentServerName(secret), address: '127.0.0.1' });
+  await writeFile(join(dataDir, 'agent.crt'), issued.certificate);
+  await writeFile(join(dataDir, 'agent.key'), issued.privateKey, { mode: 0o600 });
   const [agentPort, edgePort, edgeHttpsPort] = [await freePort(), await freePort(), await freePort()];
   const config = loadAgentConfig({
     AGENT_ID: id,
     AGENT_HOST: '127.0.0.1',
     AGENT_PORT: String(agentPort),
     AGENT_SECRET_FILE: join(dataDir, 'secret'),
+    AGENT_TLS_CERT_FILE: join(dataDir, 'agent.crt'),
+    AGENT_TLS_KEY_FILE: join(dataDir, 'agent.key'),
     AGENT_DATA_DIR: dataDir,
     EDGE_ADDRESS: '127.0.0.1',
     EDGE_HTTP_PORT: String(edgePort),
@@ -56,14 +66,15 @@ export async function startTestAgent(label: string, settings: Record<string, str
     ...settings,
   });
   const agent = await Agent.start(config);
-  const server = buildAgentServer(agent, pino({ level: config.logLevel }));
+  const server = buildAgentServer(agent, pino({ level: config.logLevel }), await readAgentTls(config.tls));
   await server.listen({ host: '127.0.0.1', port: agentPort });
-  const agentUrl = `http://127.0.0.1:${agentPort}`;
+  const agentUrl = `https://127.0.0.1:${agentPort}`;
   return {
     agent,
-    client: new AgentClient({ baseUrl: agentUrl, secret }),
+    client: new AgentClient({ baseUrl: agentUrl, secret, ca: ca.certificate }),
     config,
     secret,
+    ca,
     agentUrl,
     edgePort,
     edgeHttpsPort,
@@ -78,6 +89,14 @@ export async function startTestAgent(label: string, settings: Record<string, str
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+let testCa: Promise<PlatformCertificateAuthority> | undefined;
+
+/** One CA for a test file's agents, as one platform has. */
+export function testCertificateAuthority(): Promise<PlatformCertificateAuthority> {
+  testCa ??= PlatformCertificateAuthority.generate().then(({ ca }) => ca);
+  return testCa;
 }
 
 export async function removeContainersOf(agentId: string): Promise<void> {

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AgentClient } from '@platform/agent-client';
-import { generateAgentSecret, writeSecretFile } from '@platform/agent-protocol';
+import { agentServerName, generateAgentSecret, writeSecretFile } from '@platform/agent-protocol';
 import { AGENT_VERSION } from '@platform/contracts';
+import { PlatformCertificateAuthority } from '@platform/secrets';
 import { eventually, freePort } from '@platform/testing';
 import { buildAgentRelease, type AgentRelease } from './agent-release';
 
@@ -46,6 +47,10 @@ describe('the agent release cloud-init installs', () => {
     await run('mkdir', ['-p', dataDir]);
     const secret = generateAgentSecret();
     await writeSecretFile(join(dataDir, 'agent.secret'), secret);
+    const { ca } = await PlatformCertificateAuthority.generate();
+    const issued = await ca.issueServerCertificate({ name: agentServerName(secret), address: '127.0.0.1' });
+    await writeFile(join(dataDir, 'agent.crt'), issued.certificate);
+    await writeFile(join(dataDir, 'agent.key'), issued.privateKey, { mode: 0o600 });
     const [port, edgeHttp, edgeHttps] = [await freePort(), await freePort(), await freePort()];
     // Only what the unit's environment file gives it (no repository, no node_modules on the path).
     const agent = spawn(join(installed, 'bin/platform-agent'), [], {
@@ -57,6 +62,8 @@ describe('the agent release cloud-init installs', () => {
         AGENT_HOST: '127.0.0.1',
         AGENT_PORT: String(port),
         AGENT_SECRET_FILE: join(dataDir, 'agent.secret'),
+        AGENT_TLS_CERT_FILE: join(dataDir, 'agent.crt'),
+        AGENT_TLS_KEY_FILE: join(dataDir, 'agent.key'),
         AGENT_DATA_DIR: dataDir,
         EDGE_ADDRESS: '127.0.0.1',
         EDGE_HTTP_PORT: String(edgeHttp),
@@ -68,14 +75,20 @@ describe('the agent release cloud-init installs', () => {
     agent.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
     const exited = new Promise<number | null>((done) => agent.once('exit', (code) => done(code)));
     try {
-      const client = new AgentClient({ baseUrl: `http://127.0.0.1:${port}`, secret, timeoutMs: 2000 });
+      const client = new AgentClient({
+        baseUrl: `https://127.0.0.1:${port}`,
+        secret,
+        ca: ca.certificate,
+        timeoutMs: 2000,
+      });
       const version = await eventually(() => client.version(), 30_000);
       expect(version.agentVersion).toBe(AGENT_VERSION);
       expect((await client.health()).status).toBe('ok');
       // A request signed with another secret is refused: the release reads the secret file it is given.
       const stranger = new AgentClient({
-        baseUrl: `http://127.0.0.1:${port}`,
+        baseUrl: `https://127.0.0.1:${port}`,
         secret: generateAgentSecret(),
+        ca: ca.certificate,
         timeoutMs: 2000,
       });
       await expect(stranger.version()).rejects.toThrow();

@@ -9,6 +9,7 @@ import { ArchiveContentTypes, DomainError, type ApplyRoutesRequest } from '@plat
 import { eventually } from '@platform/testing';
 import { Agent } from '../agent';
 import { buildAgentServer } from '../http-server';
+import { readAgentTls } from '../tls';
 import { getThroughEdge, startTestAgent, tarGzOf, writeTestApp, type TestAgent } from '../test-support';
 import { nginxLayout } from './nginx-config';
 import { NginxProcess } from '@platform/nginx';
@@ -227,7 +228,7 @@ describe('the edge', () => {
     await expect(getThroughEdge(agent.edgePort, 'app.localhost')).resolves.toMatchObject({ status: 200 });
 
     const restarted = await Agent.start(agent.config);
-    const server = buildAgentServer(restarted, pino({ level: 'silent' }));
+    const server = buildAgentServer(restarted, pino({ level: 'silent' }), await readAgentTls(agent.config.tls));
     try {
       expect(await nginx.masterPid()).toBe(masterBefore);
       expect(restarted.routes()).toEqual([

@@ -9,11 +9,16 @@ import {
 } from './platform-server';
 
 const SECRET = 'f'.repeat(24) + '0123456789abcdef0123456789abcdef0123456789ab';
+const KEY_BODY = ['MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgPrivateKeyLineOne', 'PrivateKeyLineTwoOfTheAgent'];
+const TLS = {
+  certificate: '-----BEGIN CERTIFICATE-----\nMIIBjzCCATagAwIBAgIRAOVkhAOZvT7h\n-----END CERTIFICATE-----\n',
+  privateKey: `-----BEGIN PRIVATE KEY-----\n${KEY_BODY.join('\n')}\n-----END PRIVATE KEY-----\n`,
+};
 const TARBALL = { url: 'https://downloads.example.test/platform-agent/0.1.0/agent.tar.gz', sha256: 'c'.repeat(64) };
 
 const fresh: PlatformServerOptions = {
   base: { kind: 'fresh-ubuntu', agentTarball: TARBALL },
-  agent: { secret: SECRET, port: 7100 },
+  agent: { secret: SECRET, tls: TLS, port: 7100 },
   platformAddress: '203.0.113.7',
 };
 const fromSnapshot: PlatformServerOptions = { ...fresh, base: { kind: 'platform-snapshot' } };
@@ -84,6 +89,8 @@ describe('platform server user data (cloud-init)', () => {
 
     const environment = file(config, SERVER_PATHS.environmentFile).content;
     expect(environment).toContain(`AGENT_SECRET_FILE=${SERVER_PATHS.secretFile}`);
+    expect(environment).toContain(`AGENT_TLS_CERT_FILE=${SERVER_PATHS.certificateFile}`);
+    expect(environment).toContain(`AGENT_TLS_KEY_FILE=${SERVER_PATHS.keyFile}`);
     expect(environment).toContain('AGENT_PORT=7100');
     expect(environment).toContain('AGENT_HOST=0.0.0.0');
     expect(environment).not.toContain(SECRET);
@@ -99,9 +106,18 @@ describe('platform server user data (cloud-init)', () => {
     ]);
   });
 
+  it('gives the agent its certificate from the platform CA, and its key in a root-only file', () => {
+    const config = parsed(fromSnapshot);
+    expect(file(config, SERVER_PATHS.certificateFile).content).toBe(TLS.certificate);
+    const key = file(config, SERVER_PATHS.keyFile);
+    expect(key).toMatchObject({ content: TLS.privateKey, owner: 'root:root', permissions: '0600' });
+  });
+
   it('opens only 80 and 443 to everyone and the agent port to the platform alone', () => {
     expect(
-      ufwRules(parsed({ ...fresh, agent: { secret: SECRET, port: 7443 }, platformAddress: '198.51.100.0/24' })),
+      ufwRules(
+        parsed({ ...fresh, agent: { secret: SECRET, tls: TLS, port: 7443 }, platformAddress: '198.51.100.0/24' }),
+      ),
     ).toEqual([
       'ufw --force reset',
       'ufw default deny incoming',
@@ -128,9 +144,10 @@ describe('platform server user data (cloud-init)', () => {
     expect(config.runcmd).toContainEqual(['systemctl', 'restart', 'platform-agent.service']);
   });
 
-  it('never shows the secret when logged, printed, serialised or described', () => {
+  it('never shows the secret or the TLS key when logged, printed, serialised or described', () => {
     const userData = renderPlatformServerUserData(fresh);
     expect(userData.reveal()).toContain(SECRET);
+    expect(userData.reveal()).toContain(KEY_BODY[0]);
     for (const shown of [
       String(userData),
       `${userData.toString()}`,
@@ -140,6 +157,7 @@ describe('platform server user data (cloud-init)', () => {
       userData.redacted,
     ]) {
       expect(shown).not.toContain(SECRET);
+      for (const line of KEY_BODY) expect(shown).not.toContain(line);
     }
     expect(userData.redacted).toContain('[redacted]');
     expect(Object.keys(userData)).toEqual([]);
@@ -167,8 +185,12 @@ describe('platform server user data (cloud-init)', () => {
       'base.agentTarball.sha256',
     ],
     ['a secret with a newline', { ...fresh, agent: { secret: `${SECRET}\nruncmd: [reboot]` } }, 'agent.secret'],
-    ['the agent on port 443', { ...fresh, agent: { secret: SECRET, port: 443 } }, 'agent.port'],
-    ['a version that is not one', { ...fresh, agent: { secret: SECRET, version: 'latest' } }, 'agent.version'],
+    ['the agent on port 443', { ...fresh, agent: { secret: SECRET, tls: TLS, port: 443 } }, 'agent.port'],
+    [
+      'a version that is not one',
+      { ...fresh, agent: { secret: SECRET, tls: TLS, version: 'latest' } },
+      'agent.version',
+    ],
   ] as [string, PlatformServerOptions, string][])('refuses %s, naming the setting', (_case, options, path) => {
     let caught: unknown;
     try {

@@ -8,6 +8,8 @@ import { AGENT_VERSION, DomainError, parseOrThrow } from '@platform/contracts';
 export const SERVER_PATHS = {
   configDir: '/etc/platform-agent',
   secretFile: '/etc/platform-agent/agent.secret',
+  certificateFile: '/etc/platform-agent/agent.crt',
+  keyFile: '/etc/platform-agent/agent.key',
   environmentFile: '/etc/platform-agent/agent.env',
   installer: '/usr/local/lib/platform-agent/install-agent.sh',
   installRoot: '/opt/platform-agent',
@@ -42,6 +44,8 @@ export interface PlatformServerOptions {
   readonly agent: {
     /** This server's agent secret; it goes into the user data and nowhere else (see CloudInitUserData). */
     readonly secret: string;
+    /** The agent's certificate from the platform CA and its private key (PEM), which is kept as the secret is. */
+    readonly tls: { readonly certificate: string; readonly privateKey: string };
     readonly port?: number;
     /** The version being installed; the platform's expected version unless building another on purpose. */
     readonly version?: string;
@@ -75,6 +79,10 @@ const OptionsSchema = z.object({
   ]),
   agent: z.object({
     secret: z.string().regex(/^[A-Za-z0-9_-]{32,256}$/, 'must be 32 to 256 letters, digits, "_" or "-"'),
+    tls: z.object({
+      certificate: z.string().startsWith('-----BEGIN CERTIFICATE-----', 'must be a PEM certificate'),
+      privateKey: z.string().startsWith('-----BEGIN PRIVATE KEY-----', 'must be a PEM private key'),
+    }),
     port: z
       .int()
       .min(1)
@@ -177,6 +185,8 @@ function agentEnvironment(port: number): string {
     'AGENT_HOST=0.0.0.0',
     `AGENT_PORT=${port}`,
     `AGENT_SECRET_FILE=${SERVER_PATHS.secretFile}`,
+    `AGENT_TLS_CERT_FILE=${SERVER_PATHS.certificateFile}`,
+    `AGENT_TLS_KEY_FILE=${SERVER_PATHS.keyFile}`,
     `AGENT_DATA_DIR=${SERVER_PATHS.dataDir}`,
     'EDGE_ADDRESS=0.0.0.0',
     'EDGE_HTTP_PORT=80',
@@ -229,6 +239,8 @@ export function renderPlatformServerUserData(options: PlatformServerOptions): Cl
   const rootOnly = { owner: 'root:root', permissions: '0600' };
   const writeFiles = [
     { path: SERVER_PATHS.secretFile, content: `${agent.secret}\n`, ...rootOnly },
+    { path: SERVER_PATHS.keyFile, content: agent.tls.privateKey, ...rootOnly },
+    { path: SERVER_PATHS.certificateFile, content: agent.tls.certificate, owner: 'root:root', permissions: '0644' },
     { path: SERVER_PATHS.environmentFile, content: agentEnvironment(agent.port), ...rootOnly },
     { path: SERVER_PATHS.agentUnit, content: agentUnit(agent.version), owner: 'root:root', permissions: '0644' },
     { path: SERVER_PATHS.metadataGuardUnit, content: METADATA_GUARD_UNIT, owner: 'root:root', permissions: '0644' },
@@ -269,7 +281,9 @@ export function renderPlatformServerUserData(options: PlatformServerOptions): Cl
   const commands = document.get('runcmd', true);
   if (isSeq(commands)) for (const command of commands.items) if (isSeq(command)) command.flow = true;
   const text = `#cloud-config\n${document.toString({ lineWidth: 0 })}`;
-  const userData = new CloudInitUserData(text, [agent.secret]);
+  // The key is written as a block of lines: each of its lines is redacted.
+  const keyLines = agent.tls.privateKey.split('\n').filter((line) => line.trim() && !line.startsWith('-----'));
+  const userData = new CloudInitUserData(text, [agent.secret, ...keyLines]);
   if (userData.byteLength > MAX_USER_DATA_BYTES) {
     throw new DomainError(
       'validation_failed',

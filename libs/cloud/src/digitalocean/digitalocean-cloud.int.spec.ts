@@ -1,6 +1,9 @@
+import { X509Certificate } from 'node:crypto';
 import { inspect } from 'node:util';
 import { parse } from 'yaml';
+import { agentServerName } from '@platform/agent-protocol';
 import { DomainError } from '@platform/contracts';
+import { PlatformCertificateAuthority } from '@platform/secrets';
 import { MANAGED_SERVER_TAG } from '../cloud-provider';
 import { UnmanagedResourceError } from '../cloud-provider';
 import { DigitalOceanApi, PAGE_SIZE } from './client';
@@ -15,6 +18,7 @@ import type { TransportEvent } from './transport';
  */
 describe('DigitalOcean cloud provider (contract)', () => {
   let fake: FakeDigitalOcean;
+  let ca: PlatformCertificateAuthority;
   let sleeps: number[];
   let events: TransportEvent[];
 
@@ -37,6 +41,7 @@ describe('DigitalOcean cloud provider (contract)', () => {
       defaults: { region: 'fra1', size: 's-1vcpu-1gb', snapshotId: '7' },
       agent: {
         platformAddress: '198.51.100.10',
+        ca,
         tarball: { url: 'https://downloads.example.test/platform-agent.tar.gz', sha256: 'e'.repeat(64) },
       },
       timing: { pollIntervalMs: 10 },
@@ -51,6 +56,10 @@ describe('DigitalOcean cloud provider (contract)', () => {
       (error: unknown) => error,
     );
   }
+
+  beforeAll(async () => {
+    ca = (await PlatformCertificateAuthority.generate()).ca;
+  });
 
   beforeEach(async () => {
     fake = await FakeDigitalOcean.start();
@@ -116,6 +125,12 @@ describe('DigitalOcean cloud provider (contract)', () => {
     expect(userData.write_files.find((file) => file.path.endsWith('agent.secret'))?.content.trim()).toBe(
       created.agentSecret,
     );
+    // The droplet has no address yet: its certificate, from the platform CA, names the server by its secret.
+    const certificate = new X509Certificate(
+      userData.write_files.find((file) => file.path.endsWith('agent.crt'))?.content ?? '',
+    );
+    expect(certificate.checkIssued(new X509Certificate(ca.certificate))).toBe(true);
+    expect(certificate.subjectAltName).toBe(`DNS:${agentServerName(created.agentSecret)}`);
 
     expect(created).toMatchObject({
       name: 'web-1',
@@ -125,7 +140,7 @@ describe('DigitalOcean cloud provider (contract)', () => {
       tags: [MANAGED_SERVER_TAG, 'server-1234'],
     });
     expect(created.publicIp).toMatch(/^203\.0\.113\.\d+$/);
-    expect(created.agentUrl).toBe(`http://${created.publicIp}:7100`);
+    expect(created.agentUrl).toBe(`https://${created.publicIp}:7100`);
     expect(fake.requestsTo('actions_get').length).toBeGreaterThanOrEqual(2);
   });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { generateAgentSecret } from '@platform/agent-protocol';
+import { agentServerName, generateAgentSecret } from '@platform/agent-protocol';
 import { DomainError, parseOrThrow } from '@platform/contracts';
+import type { PlatformCertificateAuthority } from '@platform/secrets';
 import {
   DEFAULT_AGENT_PORT,
   renderPlatformServerUserData,
@@ -40,6 +41,8 @@ export interface DigitalOceanCloudOptions {
      * Without it the adapter still reads (account, catalogue, snapshots) but makes no server.
      */
     readonly platformAddress?: string;
+    /** Issues each server's agent certificate (in its user data); like the platform address, needed to make servers. */
+    readonly ca?: PlatformCertificateAuthority;
     /** The agent release to install on servers made from a base image (snapshot builders). */
     readonly tarball?: AgentTarball;
     /** The agent version those servers get; the platform's expected version by default. */
@@ -132,17 +135,20 @@ export class DigitalOceanCloudProvider implements ProvisioningCloudProvider {
   async createServer(request: ServerRequest): Promise<DigitalOceanCreatedServer> {
     const valid = parseOrThrow(CreateRequestSchema, request, 'the server request');
     const source = valid.source ?? this.defaultSource();
-    const { platformAddress } = this.options.agent;
+    const { platformAddress, ca } = this.options.agent;
     if (!platformAddress) {
       throw new DomainError(
         'validation_failed',
         "no platform address to open the servers' agent port to: set the provisioner's PLATFORM_PUBLIC_ADDRESS",
       );
     }
+    if (!ca) throw new DomainError('internal', 'this DigitalOcean adapter has no CA to issue agent certificates with');
     const agentSecret = generateAgentSecret();
+    // The droplet's address is known only once it exists: its certificate names the server by its secret.
+    const tls = await ca.issueServerCertificate({ name: agentServerName(agentSecret) });
     const userData = renderPlatformServerUserData({
       base: this.baseOf(source),
-      agent: { secret: agentSecret, port: this.agentPort, version: this.options.agent.version },
+      agent: { secret: agentSecret, tls, port: this.agentPort, version: this.options.agent.version },
       platformAddress,
     });
     const { droplet, actionId } = await this.api.createDroplet({
@@ -369,7 +375,7 @@ export class DigitalOceanCloudProvider implements ProvisioningCloudProvider {
       status: droplet.status === 'active' ? 'running' : 'stopped',
       publicIp: ip,
       edge: { httpPort: 80, httpsPort: 443 },
-      agentUrl: ip ? `http://${ip}:${this.agentPort}` : '',
+      agentUrl: ip ? `https://${ip}:${this.agentPort}` : '',
       tags: droplet.tags,
       createdAt: droplet.created_at,
       dropletStatus: droplet.status,

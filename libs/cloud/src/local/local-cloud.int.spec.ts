@@ -7,6 +7,7 @@ import { AgentClient } from '@platform/agent-client';
 import { ensureBaseImages } from '@platform/build';
 import { tarGzOf, writeTestApp } from '@platform/build/src/test-support';
 import { ArchiveContentTypes } from '@platform/contracts';
+import { PlatformCertificateAuthority } from '@platform/secrets';
 import { eventually, freePort } from '@platform/testing';
 import { MANAGED_SERVER_TAG } from '../cloud-provider';
 import { LocalCloudProvider, type LocalCloudOptions } from './local-cloud';
@@ -32,6 +33,7 @@ function get(address: string, port: number, host: string): Promise<{ status: num
 const docker = new Dockerode({ socketPath: '/var/run/docker.sock' });
 let root: string;
 let options: LocalCloudOptions;
+let ca: PlatformCertificateAuthority;
 let cloud: LocalCloudProvider;
 const created: string[] = [];
 
@@ -39,7 +41,9 @@ beforeAll(async () => {
   await ensureBaseImages(['node']);
   root = await mkdtemp(join(tmpdir(), 'local-cloud-'));
   // Ports of their own, so this file runs beside anything else on the loopback (a developer's platform, other tests).
+  ca = (await PlatformCertificateAuthority.generate()).ca;
   options = {
+    ca,
     root,
     hosts: { first: 2, last: 254 },
     agentPort: await freePort(),
@@ -61,8 +65,10 @@ describe('local servers', () => {
     expect(server.publicIp).toMatch(/^127\.0\.0\.(\d+)$/);
     expect(server.publicIp).not.toBe('127.0.0.1');
     expect((await stat(join(root, server.id, 'agent.secret'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(root, server.id, 'agent.key'))).mode & 0o777).toBe(0o600);
+    expect(server.agentUrl).toBe(`https://${server.publicIp}:${options.agentPort}`);
 
-    const agent = new AgentClient({ baseUrl: server.agentUrl, secret: server.agentSecret });
+    const agent = new AgentClient({ baseUrl: server.agentUrl, secret: server.agentSecret, ca: ca.certificate });
     expect(await agent.health()).toEqual({ status: 'ok', checks: { docker: true, nginx: true } });
 
     const source = join(root, 'app');
@@ -107,11 +113,24 @@ describe('local servers', () => {
     expect((await restarted.getServer(server.id))?.status).toBe('running');
     expect((await agent.routes()).routes.map((route) => route.hostname)).toEqual(['app.localhost']);
 
+    // A running agent from before agents spoke TLS (no certificate) is restarted once, with one.
+    const running = await readFile(join(root, server.id, 'server.json'), 'utf8');
+    await rm(join(root, server.id, 'agent.crt'));
+    await restarted.resume();
+    const upgraded = await readFile(join(root, server.id, 'server.json'), 'utf8');
+    expect(upgraded).not.toBe(running);
+    expect(await agent.health()).toMatchObject({ status: 'ok' });
+    await restarted.resume();
+    expect(await readFile(join(root, server.id, 'server.json'), 'utf8')).toBe(upgraded);
+
     // Stopped: nothing answers; started again: the app is back.
     await restarted.stopServer(server.id);
     expect((await get(server.publicIp, server.edge.httpPort, 'app.localhost')).status).toBe(0);
     expect((await restarted.resume()).find((item) => item.id === server.id)?.status).toBe('stopped');
+    // As a server made before agents spoke TLS: it gets its certificate when its agent starts again.
+    await rm(join(root, server.id, 'agent.crt'));
     await restarted.startServer(server.id);
+    expect(await agent.health()).toMatchObject({ status: 'ok' });
     await eventually(
       async () =>
         expect(await get(server.publicIp, server.edge.httpPort, 'app.localhost')).toEqual({
@@ -126,7 +145,7 @@ describe('local servers', () => {
   it('removes the containers and images of a deleted server', async () => {
     const server = await cloud.createServer({ name: 'short-lived' });
     created.push(server.id);
-    const agent = new AgentClient({ baseUrl: server.agentUrl, secret: server.agentSecret });
+    const agent = new AgentClient({ baseUrl: server.agentUrl, secret: server.agentSecret, ca: ca.certificate });
     const source = join(root, 'app2');
     await writeTestApp(source);
     const image = await agent.buildImage(

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Dockerode from 'dockerode';
 import { z } from 'zod';
 import { AgentClient } from '@platform/agent-client';
-import { generateAgentSecret, readSecretFile, writeSecretFile } from '@platform/agent-protocol';
+import { agentServerName, generateAgentSecret, readSecretFile, writeSecretFile } from '@platform/agent-protocol';
 import { AgentLabels, DomainError } from '@platform/contracts';
+import type { PlatformCertificateAuthority } from '@platform/secrets';
 import {
   MANAGED_SERVER_TAG,
   type CloudProvider,
@@ -21,7 +22,14 @@ import { isAlive, processStartTime, stopProcess, type ProcessIdentity } from './
 
 const REPOSITORY_ROOT = resolve(__dirname, '../../../..');
 
+const agentUrlOf = (state: { address: string; agentPort: number }) => `https://${state.address}:${state.agentPort}`;
+
 export interface LocalCloudOptions {
+  /**
+   * Issues each agent's certificate, for its loopback address; agent clients trust it alone. Needed to create
+   * or start servers; a provider that only lists and deletes them (a clean-up) goes without.
+   */
+  readonly ca?: PlatformCertificateAuthority;
   /** Where each server keeps its directory (secret, agent log, nginx prefix, routes). */
   readonly root?: string;
   /** Loopback hosts to hand out: 127.0.0.<first> … 127.0.0.<last>. */
@@ -74,6 +82,11 @@ export class LocalCloudProvider implements CloudProvider {
     this.docker = new Dockerode({ socketPath: options.dockerSocket ?? '/var/run/docker.sock' });
   }
 
+  private get ca(): PlatformCertificateAuthority {
+    if (!this.options.ca) throw new DomainError('internal', 'this local cloud has no CA, so it cannot start agents');
+    return this.options.ca;
+  }
+
   private get ports() {
     const root = process.getuid?.() === 0;
     return {
@@ -93,6 +106,7 @@ export class LocalCloudProvider implements CloudProvider {
       address = await this.leases.acquire(dir, [ports.agent, ports.http, ports.https]);
       const secret = generateAgentSecret();
       await writeSecretFile(join(dir, 'agent.secret'), secret);
+      await this.issueCertificate(dir, secret, address);
       const state: ServerState = {
         id,
         name: request.name,
@@ -190,20 +204,41 @@ export class LocalCloudProvider implements CloudProvider {
 
   /**
    * After the platform restarts: every server that was not stopped on purpose gets its agent back if it died
-   * (nginx and the containers kept serving meanwhile); running agents are simply found again.
+   * (nginx and the containers kept serving meanwhile); running agents are simply found again, except one from
+   * before agents spoke TLS (no certificate), which is restarted once, with one.
    */
   async resume(): Promise<CloudServer[]> {
     const ids = await readdir(this.root).catch(() => []);
     for (const id of ids) {
       const state = await this.load(id);
-      if (!state || state.stopped || (await isAlive(state.agent))) continue;
+      if (!state || state.stopped) continue;
+      if (await isAlive(state.agent)) {
+        if (await this.certified(id)) continue;
+        await stopProcess(state.agent, 'SIGTERM', 5000);
+      }
       await this.startAgent(state, await readSecretFile(join(this.root, id, 'agent.secret')));
     }
     return this.listServers();
   }
 
+  private certified(id: string): Promise<boolean> {
+    return access(join(this.root, id, 'agent.crt')).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** The agent's certificate from the platform CA, beside its secret (the key 0600). */
+  private async issueCertificate(dir: string, secret: string, address: string): Promise<void> {
+    const issued = await this.ca.issueServerCertificate({ name: agentServerName(secret), address });
+    await writeFile(join(dir, 'agent.key'), issued.privateKey, { mode: 0o600 });
+    await writeFile(join(dir, 'agent.crt'), issued.certificate);
+  }
+
   private async startAgent(state: ServerState, secret: string): Promise<void> {
     const dir = join(this.root, state.id);
+    // A server made before agents spoke TLS gets its certificate when its agent next starts.
+    if (!(await this.certified(state.id))) await this.issueCertificate(dir, secret, state.address);
     const command = this.options.agentCommand ?? (await this.defaultAgentCommand());
     const log = await open(join(dir, 'agent.log'), 'a');
     const child = spawn(command.command, [...command.args], {
@@ -217,6 +252,8 @@ export class LocalCloudProvider implements CloudProvider {
         AGENT_HOST: state.address,
         AGENT_PORT: String(state.agentPort),
         AGENT_SECRET_FILE: join(dir, 'agent.secret'),
+        AGENT_TLS_CERT_FILE: join(dir, 'agent.crt'),
+        AGENT_TLS_KEY_FILE: join(dir, 'agent.key'),
         AGENT_DATA_DIR: dir,
         EDGE_ADDRESS: state.address,
         EDGE_HTTP_PORT: String(state.edgeHttpPort),
@@ -236,7 +273,12 @@ export class LocalCloudProvider implements CloudProvider {
     const identity: ProcessIdentity = { pid, startTime };
     await this.save({ ...state, agent: identity });
 
-    const client = new AgentClient({ baseUrl: `http://${state.address}:${state.agentPort}`, secret, timeoutMs: 2000 });
+    const client = new AgentClient({
+      baseUrl: agentUrlOf(state),
+      secret,
+      ca: this.ca.certificate,
+      timeoutMs: 2000,
+    });
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 30_000);
     for (;;) {
       const health = await client.health().catch(() => undefined);
@@ -305,7 +347,7 @@ export class LocalCloudProvider implements CloudProvider {
       status: (await isAlive(state.agent)) ? 'running' : 'stopped',
       publicIp: state.address,
       edge: { httpPort: state.edgeHttpPort, httpsPort: state.edgeHttpsPort },
-      agentUrl: `http://${state.address}:${state.agentPort}`,
+      agentUrl: agentUrlOf(state),
       tags: state.tags,
       createdAt: state.createdAt,
     };

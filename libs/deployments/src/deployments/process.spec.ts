@@ -380,6 +380,7 @@ function newProcess(
     },
   };
   return new DeploymentProcess({
+    agentCa: 'the platform CA (agents are fakes here)',
     store: streams as unknown as EventStore,
     commands: new DeciderCommandHandler({
       store: streams as unknown as EventStore,

@@ -40,6 +40,8 @@ export interface DeploymentProcessOptions {
   readonly commands: DeciderCommandHandler<ServiceCommand, ServiceEvent, ServiceState>;
   readonly queries: Pick<DeploymentQueries, 'inProgress'>;
   readonly secrets: SecretBox;
+  /** The platform CA's certificate (PEM): the only issuer agent clients trust. */
+  readonly agentCa: string;
   readonly sources: SourceArchives;
   /** Deployment tags kept per service on each server, so rollback to recent versions always works. */
   readonly keepImages: number;
@@ -491,7 +493,10 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
       agentSecretContext(workspaceId, target.serverId),
     );
     const connection = { baseUrl: target.agentUrl, secret };
-    return this.options.connectAgent?.(connection) ?? new AgentClient({ ...connection, timeoutMs: 30_000 });
+    return (
+      this.options.connectAgent?.(connection) ??
+      new AgentClient({ ...connection, ca: this.options.agentCa, timeoutMs: 30_000 })
+    );
   }
 
   private elapsedMs(deployment: Deployment): number {

@@ -28,6 +28,8 @@ export interface ServerProvisioningProcessOptions {
   /** What a cloud server boots when the workspace has no ready snapshot in its region (cloud-init installs everything). */
   readonly baseImage: string;
   readonly secrets: SecretBox;
+  /** The platform CA's certificate (PEM): the only issuer agent clients trust. */
+  readonly agentCa: string;
   /** A server not ready this long after it was requested ends `failed` (and its cloud server is deleted). */
   readonly deadlineMs: number;
   /** How often servers in progress are looked at. */
@@ -191,7 +193,7 @@ export class ServerProvisioningProcess extends SweptProcess<string> {
       state.created.sealedAgentSecret,
       agentSecretContext(state.workspaceId, serverId),
     );
-    return new AgentClient({ baseUrl: state.created.agentUrl, secret, timeoutMs: 3000 });
+    return new AgentClient({ baseUrl: state.created.agentUrl, secret, ca: this.options.agentCa, timeoutMs: 3000 });
   }
 
   private pastDeadline(state: KnownServer): boolean {

@@ -23,6 +23,8 @@ export interface SnapshotBuildingProcessOptions {
   readonly queries: SnapshotQueries;
   readonly providers: ProviderRegistry;
   readonly secrets: SecretBox;
+  /** The platform CA's certificate (PEM): the only issuer agent clients trust. */
+  readonly agentCa: string;
   /** The stock image builders boot, for cloud-init to install Docker, nginx and the agent on. */
   readonly baseImage: string;
   /** A snapshot not ready this long after it was requested ends `failed` (its builder deleted). */
@@ -114,7 +116,8 @@ export class SnapshotBuildingProcess extends SweptProcess<string> {
         builder.sealedAgentSecret,
         builderSecretContext(state.workspaceId, snapshotId),
       );
-      const version = await new AgentClient({ baseUrl: builder.agentUrl, secret, timeoutMs: 3000 })
+      const client = new AgentClient({ baseUrl: builder.agentUrl, secret, ca: this.options.agentCa, timeoutMs: 3000 });
+      const version = await client
         .version()
         .then((info) => info.agentVersion)
         .catch((error: unknown) => {

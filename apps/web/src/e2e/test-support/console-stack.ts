@@ -90,6 +90,7 @@ export async function startConsoleStack(label: string, options: ConsoleStackOpti
     LOG_LEVEL: 'silent',
     UPLOADS_DIR: uploadsDir,
     PLATFORM_SECRET_KEY: randomBytes(32).toString('hex'),
+    PLATFORM_CA_FILE: path.join(serversRoot, 'platform-ca.json'),
   };
   const [deployerPort, gatewayPort, consolePort, provisionerPort] = [
     await freePort(),

@@ -17,7 +17,7 @@ interface CloudConfig {
 /**
  * Plays the part of the droplets' operating system for a FakeDigitalOcean: each droplet gets a loopback address,
  * and once it runs, a real agent listens there with the secret its cloud-init user data carries — so what the
- * platform sends DigitalOcean is what the agent then accepts. Destroying the droplet stops its agent.
+ * platform sends DigitalOcean (secret, certificate and key) is what the agent then uses. Destroying the droplet stops its agent.
  */
 export class DropletAgents {
   private readonly agents = new Map<number, { child: ChildProcess; exited: Promise<void>; dir: string }>();
@@ -36,23 +36,30 @@ export class DropletAgents {
   /** Agents that could not start (no user data, no secret in it). */
   readonly problems: string[] = [];
 
+  /** A file cloud-init writes on the droplet, from its user data. */
+  static fileOf(userData: string | undefined, path: string): string | undefined {
+    return userData
+      ? (parse(userData) as CloudConfig).write_files?.find((file) => file.path === path)?.content
+      : undefined;
+  }
+
   /** The agent secret cloud-init writes on the droplet, from its user data. */
   static secretOf(userData: string | undefined): string | undefined {
-    return userData
-      ? (parse(userData) as CloudConfig).write_files
-          ?.find((file) => file.path === SERVER_PATHS.secretFile)
-          ?.content.trim()
-      : undefined;
+    return DropletAgents.fileOf(userData, SERVER_PATHS.secretFile)?.trim();
   }
 
   private async start(dropletId: number, userData: string | undefined): Promise<void> {
     const secret = DropletAgents.secretOf(userData);
-    if (!secret) {
-      this.problems.push(`droplet ${dropletId} has no agent secret in its user data`);
+    const certificate = DropletAgents.fileOf(userData, SERVER_PATHS.certificateFile);
+    const key = DropletAgents.fileOf(userData, SERVER_PATHS.keyFile);
+    if (!secret || !certificate || !key) {
+      this.problems.push(`droplet ${dropletId} has no agent secret, certificate or key in its user data`);
       return;
     }
     const dir = await mkdtemp(join(tmpdir(), `droplet-${dropletId}-`));
     await writeFile(join(dir, 'agent.secret'), `${secret}\n`, { mode: 0o600 });
+    await writeFile(join(dir, 'agent.crt'), certificate);
+    await writeFile(join(dir, 'agent.key'), key, { mode: 0o600 });
     const address = this.fake.addressOf(dropletId);
     // Ports of their own: droplets of fakes in other test files may share an address.
     const [edgeHttp, edgeHttps] = [await freePort(), await freePort()];
@@ -65,6 +72,8 @@ export class DropletAgents {
         AGENT_HOST: address,
         AGENT_PORT: String(this.agentPort),
         AGENT_SECRET_FILE: join(dir, 'agent.secret'),
+        AGENT_TLS_CERT_FILE: join(dir, 'agent.crt'),
+        AGENT_TLS_KEY_FILE: join(dir, 'agent.key'),
         AGENT_DATA_DIR: dir,
         EDGE_ADDRESS: address,
         EDGE_HTTP_PORT: String(edgeHttp),

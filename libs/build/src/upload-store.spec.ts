@@ -248,7 +248,9 @@ describe('UploadStore quota per workspace', () => {
     const error = await refusal(limited.save(WORKSPACE, Readable.from([archive])));
     expect(error.code).toBe('payload_too_large');
     expect(error.details).toEqual([{ reason: 'quota_exceeded', quota, used: 2 * archive.length }]);
-    expect(error.message).toContain(`quota of ${quota} bytes: ${2 * archive.length} bytes are stored already`);
+    expect(error.message).toContain(
+      `quota of ${quota} bytes: ${2 * archive.length} bytes are stored or arriving already`,
+    );
     expect(await limited.usage(WORKSPACE)).toBe(2 * archive.length);
     await expect(limited.save(OTHER_WORKSPACE, Readable.from([archive]))).resolves.toMatchObject({
       size: archive.length,
@@ -257,5 +259,18 @@ describe('UploadStore quota per workspace', () => {
     // Removing one makes room again.
     expect(await limited.remove(WORKSPACE, first.uploadId)).toBe(true);
     await expect(limited.save(WORKSPACE, Readable.from([archive]))).resolves.toMatchObject({ size: archive.length });
+  });
+
+  it('lets uploads sent at once pass the quota no more than one by one', async () => {
+    const archive = await tarOf([{ name: 'noise', content: randomBytes(30_000) }]);
+    const limited = new UploadStore({ root, quotaBytesPerWorkspace: archive.length * 3 });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, () => limited.save(WORKSPACE, Readable.from([archive]), undefined, archive.length)),
+    );
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(3);
+    expect(
+      outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as DomainError).code] : [])),
+    ).toEqual(['payload_too_large', 'payload_too_large', 'payload_too_large']);
+    expect(await limited.usage(WORKSPACE)).toBe(3 * archive.length);
   });
 });

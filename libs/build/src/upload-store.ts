@@ -157,6 +157,10 @@ function isMissing(error: unknown): boolean {
 export class UploadStore {
   readonly maxBytes: number;
   private readonly root: string;
+  /** Bytes that uploads still arriving may write, by workspace: the quota counts them with what is stored. */
+  private readonly arriving = new Map<string, number>();
+  /** A workspace's quota decisions, one at a time: a check with the bytes it sets aside, or an upload's end. */
+  private readonly quotaTurns = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: UploadStoreOptions) {
     this.root = options.root;
@@ -180,8 +184,12 @@ export class UploadStore {
   ): Promise<UploadRecord> {
     if (!workspaceId) throw new Error('an upload belongs to a workspace');
     const declared = declaredType(contentType);
-    const limit = await this.limitFor(workspaceId);
-    if (declaredBytes !== undefined && declaredBytes > limit.bytes) throw limit.refusal();
+    // Uploads sent at once are checked one after another, each counting the bytes the others may still write.
+    const { limit, setAside } = await this.inQuotaTurn(workspaceId, async () => {
+      const limit = await this.limitFor(workspaceId);
+      if (declaredBytes !== undefined && declaredBytes > limit.bytes) throw limit.refusal();
+      return { limit, setAside: this.setAside(workspaceId, declaredBytes ?? limit.bytes) };
+    });
     const inspector = new UploadInspector(limit, declared);
     const uploadId = randomUUID();
     const incoming = join(this.root, INCOMING);
@@ -201,13 +209,19 @@ export class UploadStore {
         createdAt: new Date().toISOString(),
       };
       await rename(partial, this.uploadPath(uploadId));
-      await this.writeRecord(record);
+      // Stored and no longer arriving at one instant, for the quota's next check.
+      await this.inQuotaTurn(workspaceId, async () => {
+        await this.writeRecord(record);
+        setAside.release();
+      });
       return record;
     } catch (error) {
       // The id is fresh, so whatever exists under it is this attempt's own.
       await rm(partial, { force: true });
       await rm(this.uploadPath(uploadId), { force: true });
       throw error;
+    } finally {
+      setAside.release();
     }
   }
 
@@ -268,6 +282,34 @@ export class UploadStore {
     return removed;
   }
 
+  /** Runs `decide` after the workspace's earlier quota decisions, none of which then runs before it ends. */
+  private inQuotaTurn<T>(workspaceId: string, decide: () => Promise<T>): Promise<T> {
+    if (this.options.quotaBytesPerWorkspace === undefined) return decide();
+    const turn = (this.quotaTurns.get(workspaceId) ?? Promise.resolve()).then(decide);
+    const settled = turn.catch(() => undefined);
+    this.quotaTurns.set(workspaceId, settled);
+    void settled.then(() => {
+      if (this.quotaTurns.get(workspaceId) === settled) this.quotaTurns.delete(workspaceId);
+    });
+    return turn;
+  }
+
+  /** Counts `bytes` as the workspace's until released (once, whatever the number of calls). */
+  private setAside(workspaceId: string, bytes: number): { release(): void } {
+    if (this.options.quotaBytesPerWorkspace === undefined) return { release: () => undefined };
+    this.arriving.set(workspaceId, (this.arriving.get(workspaceId) ?? 0) + bytes);
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        const left = (this.arriving.get(workspaceId) ?? 0) - bytes;
+        if (left > 0) this.arriving.set(workspaceId, left);
+        else this.arriving.delete(workspaceId);
+      },
+    };
+  }
+
   /** The most bytes the workspace's next upload may have, and the refusal past them. */
   private async limitFor(workspaceId: string): Promise<{ bytes: number; refusal: () => DomainError }> {
     const tooLarge = () =>
@@ -276,11 +318,11 @@ export class UploadStore {
       ]);
     const quota = this.options.quotaBytesPerWorkspace;
     if (quota === undefined) return { bytes: this.maxBytes, refusal: tooLarge };
-    const used = await this.usage(workspaceId);
+    const used = (await this.usage(workspaceId)) + (this.arriving.get(workspaceId) ?? 0);
     const overQuota = () =>
       new DomainError(
         'payload_too_large',
-        `the workspace's uploads would pass its quota of ${quota} bytes: ${used} bytes are stored already; delete the uploads you no longer need (DELETE /v1/uploads/{id})`,
+        `the workspace's uploads would pass its quota of ${quota} bytes: ${used} bytes are stored or arriving already; delete the uploads you no longer need (DELETE /v1/uploads/{id})`,
         [{ reason: 'quota_exceeded', quota, used }],
       );
     if (quota - used >= this.maxBytes) return { bytes: this.maxBytes, refusal: tooLarge };

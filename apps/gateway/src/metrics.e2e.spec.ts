@@ -90,6 +90,8 @@ describe('request metrics through the gateway (capture, queue, metrics service, 
         PLATFORM_SECRET_KEY: randomBytes(32).toString('hex'),
         UPLOADS_DIR: uploadsDir,
         AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+        // Several people sign up here, as on a development instance.
+        SIGNUP: 'open',
         TRUST_PROXY: '127.0.0.1',
       },
     });

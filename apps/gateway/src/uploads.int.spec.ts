@@ -36,6 +36,8 @@ describe('uploads and per-credential limits through the gateway', () => {
         PLATFORM_SECRET_KEY: randomBytes(32).toString('hex'),
         UPLOADS_DIR: uploadsDir,
         AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+        // Several people sign up here, as on a development instance.
+        SIGNUP: 'open',
         UPLOAD_QUOTA_BYTES_PER_WORKSPACE: String(QUOTA),
         API_RATE_LIMIT_PER_MINUTE: String(PER_MINUTE),
       },

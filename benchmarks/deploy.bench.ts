@@ -19,6 +19,7 @@ import { packDirectory } from '@platform/archive';
 import { Bus } from '@platform/bus';
 import { ensureBaseImages } from '@platform/build';
 import { LocalCloudProvider } from '@platform/cloud';
+import { LocalFrontProxy } from '@platform/deployments';
 import { freePort, spawnTypeScript, stopProcess } from '@platform/testing';
 import { treeMemory } from './process-memory';
 
@@ -128,6 +129,9 @@ async function controlPlaneIdleMemory(pool: Pool): Promise<{ rssMb: number; pssM
   } finally {
     if (running) process.kill(-(platform.pid ?? 0), 'SIGINT');
     await exited;
+    // `npm start` leaves its front door serving, as for its local servers; this one's home is about to go, and its
+    // nginx would hold 127.0.0.1:80 from the next `npm run demo`.
+    await new LocalFrontProxy(join(home, 'front')).stop();
     await rm(home, { recursive: true, force: true });
     await pool.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     const bus = await Bus.connect({ servers: natsUrl, prefix: database });

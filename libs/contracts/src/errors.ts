@@ -30,6 +30,37 @@ export const ErrorCodeSchema = z.enum([
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 
+/**
+ * The HTTP status each code is answered with, by the gateway and by the agents alike. `invalid_message` is a
+ * message off its contract: from a service behind the gateway that is a bad gateway (502); the agent refuses a
+ * caller's with 400 (see agentHttpStatus).
+ */
+export const httpStatusOfCode: Readonly<Record<ErrorCode, number>> = {
+  validation_failed: 400,
+  malformed_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  signup_closed: 403,
+  invite_not_found: 404,
+  invite_used: 409,
+  invite_expired: 410,
+  invite_revoked: 410,
+  workspace_limit_reached: 403,
+  not_found: 404,
+  conflict: 409,
+  name_taken: 409,
+  stream_version_conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  archive_refused: 422,
+  idempotency_key_reused: 422,
+  rate_limited: 429,
+  internal: 500,
+  invalid_message: 502,
+  unavailable: 503,
+  timeout: 504,
+};
+
 export const ErrorBodySchema = z.strictObject({
   code: ErrorCodeSchema,
   message: z.string(),

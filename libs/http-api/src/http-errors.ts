@@ -1,31 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { DomainError, type ApiError, type ErrorCode } from '@platform/contracts';
-
-export const statusOfCode: Record<ErrorCode, number> = {
-  validation_failed: 400,
-  malformed_request: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  signup_closed: 403,
-  invite_not_found: 404,
-  invite_used: 409,
-  invite_expired: 410,
-  invite_revoked: 410,
-  workspace_limit_reached: 403,
-  not_found: 404,
-  conflict: 409,
-  name_taken: 409,
-  stream_version_conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  archive_refused: 422,
-  idempotency_key_reused: 422,
-  rate_limited: 429,
-  internal: 500,
-  invalid_message: 502,
-  unavailable: 503,
-  timeout: 504,
-};
+import { DomainError, httpStatusOfCode, type ApiError, type ErrorCode } from '@platform/contracts';
 
 export interface ErrorResponse {
   readonly status: number;
@@ -52,7 +26,7 @@ const layerRefusalMessages: Partial<Record<ErrorCode, string>> = {
 /** Turns anything thrown while handling a request into the API's error shape, with a fitting status. */
 export function toErrorResponse(error: unknown, requestId: string): ErrorResponse {
   if (error instanceof DomainError) {
-    return { status: statusOfCode[error.code], body: { error: error.toBody(), requestId }, unexpected: false };
+    return { status: httpStatusOfCode[error.code], body: { error: error.toBody(), requestId }, unexpected: false };
   }
   // Fastify refuses bodies before any handler runs; Nest hands those refusals over as HttpExceptions.
   const status = error instanceof HttpException ? error.getStatus() : (error as { statusCode?: unknown }).statusCode;

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors';
+import { httpStatusOfCode, type ErrorCode } from '../errors';
 
 /** Every route of the agent's HTTP API, named once for the agent and its client. */
 export const AgentEndpoints = {
@@ -25,33 +25,7 @@ export type AgentEndpointName = keyof typeof AgentEndpoints;
 /** Content type of the answers that stream one JSON object per line (build, cutover). */
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 
-const STATUS_BY_CODE: Record<ErrorCode, number> = {
-  validation_failed: 400,
-  malformed_request: 400,
-  invalid_message: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  signup_closed: 403,
-  invite_not_found: 404,
-  invite_used: 409,
-  invite_expired: 410,
-  invite_revoked: 410,
-  workspace_limit_reached: 403,
-  not_found: 404,
-  conflict: 409,
-  name_taken: 409,
-  stream_version_conflict: 409,
-  idempotency_key_reused: 422,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  archive_refused: 422,
-  rate_limited: 429,
-  timeout: 504,
-  unavailable: 503,
-  internal: 500,
-};
-
 /** The HTTP status the agent answers an error code with. */
 export function agentHttpStatus(code: ErrorCode): number {
-  return STATUS_BY_CODE[code];
+  return code === 'invalid_message' ? 400 : httpStatusOfCode[code];
 }

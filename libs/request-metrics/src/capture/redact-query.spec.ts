@@ -4,7 +4,7 @@ describe('the query parameters of a record', () => {
   it('keeps ordinary values and redacts those of secret-looking keys', () => {
     expect(
       queryOf(
-        '/v1/things?limit=5&api_key=abc&token=t0k&password=hunter2&X-Amz-Signature=f00&access_token=x&tag=a&tag=b',
+        '/v1/things?limit=5&api_key=abc&token=t0k&password=hunter2&X-Amz-Signature=f00&access_token=x&invite=i&tag=a&tag=b',
       ),
     ).toEqual({
       limit: '5',
@@ -13,6 +13,8 @@ describe('the query parameters of a record', () => {
       password: REDACTED,
       'X-Amz-Signature': REDACTED,
       access_token: REDACTED,
+      // An invitation link's token lets its holder join a workspace.
+      invite: REDACTED,
       tag: ['a', 'b'],
     });
   });

@@ -1,5 +1,5 @@
 /** Keys whose values are credentials more often than not: their values never leave the request. */
-const SECRET_KEY = /pass|secret|token|key|auth|sig|session|cookie|credential|jwt|bearer|otp|code/i;
+const SECRET_KEY = /pass|secret|token|key|auth|sig|session|cookie|credential|jwt|bearer|otp|code|invite/i;
 export const REDACTED = '[redacted]';
 const MAX_VALUES = 50;
 const MAX_KEY_LENGTH = 100;

@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -196,8 +195,10 @@ export class UploadStore {
     await mkdir(incoming, { recursive: true, mode: 0o700 });
     const partial = join(incoming, `${uploadId}${UPLOAD_SUFFIX}`);
     try {
-      // flush: the bytes reach the disk before the rename makes the upload visible.
-      await pipeline(body, inspector, createWriteStream(partial, { flags: 'wx', mode: 0o600, flush: true }));
+      // Opened before the pipeline starts: a stream that opens its own file may create it after a refusal's
+      // cleanup has run, leaving it behind. flush: the bytes reach the disk before the rename makes it visible.
+      const file = await open(partial, 'wx', 0o600);
+      await pipeline(body, inspector, file.createWriteStream({ flush: true }));
       await inspectArchive({ file: partial, limits: this.options.archiveLimits }).catch((error: unknown) => {
         if (!(error instanceof DomainError)) throw error;
         throw new DomainError('archive_refused', `the archive cannot be deployed: ${error.message}`, error.details);

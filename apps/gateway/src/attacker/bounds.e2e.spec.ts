@@ -7,7 +7,7 @@ import { tarGzOf } from '@platform/build/src/test-support';
 import { eventually } from '@platform/testing';
 import { startStack, type Stack } from '../test-support';
 
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 
 const HELLO = resolve(__dirname, '../../../../examples/hello');
 /** About 5 MB of build output: one 2.5 MB line, then 30,000 lines of 86 bytes; then the build goes on a while. */
@@ -92,7 +92,7 @@ describe("one workspace's 5 MB of build output", () => {
     await eventually(async () => {
       const view = await api.request<{ status: string }>('GET', `/v1/servers/${serverId}`, { token });
       expect(view.body.status).toBe('ready');
-    }, 60_000);
+    }, 180_000);
     const project = await api.request<{ projectId: string }>('POST', '/v1/projects', { token, body: { name: label } });
     await eventually(async () =>
       expect((await api.request('GET', `/v1/projects/${project.body.projectId}`, { token })).status).toBe(200),

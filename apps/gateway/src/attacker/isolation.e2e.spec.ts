@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eventually, expectRefusal } from '@platform/testing';
 import { EventStreamReader, startStack, type ApiClient, type Stack } from '../test-support';
 
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 
 /** A plain image this machine's engine holds (built by scripts/build-base-images.sh), no workspace's own. */
 const PLAIN_IMAGE = 'platform/debian:bookworm';
@@ -30,7 +30,7 @@ async function tenant(stack: Stack, label: string): Promise<Tenant> {
       token: user.token,
     });
     expect(view.body.status).toBe('ready');
-  }, 60_000);
+  }, 180_000);
   const project = await api.request<{ projectId: string }>('POST', '/v1/projects', {
     token: user.token,
     body: { name: `${label}-project` },
@@ -63,7 +63,7 @@ async function failureOf(api: ApiClient, owner: Tenant, deploymentId: string): P
     );
     expect(view.body.status).toBe('failed');
     reason = view.body.failureReason ?? '';
-  }, 60_000);
+  }, 180_000);
   return reason;
 }
 
@@ -91,7 +91,7 @@ describe('an attacker in another workspace', () => {
       const ready = a.events.events.find((event) => event.event === 'ImageReady');
       expect(ready).toBeDefined();
       aImage = (JSON.parse(ready?.data ?? '{}') as { data: { image: string } }).data.image;
-    }, 60_000);
+    }, 180_000);
   });
   afterAll(async () => {
     await a?.events.close();

@@ -94,23 +94,11 @@ describe('deployments through the gateway: local cloud, real Docker and nginx', 
     await ensureBaseImages(['node']);
     const { api } = stack;
     ({ token } = await api.signup('deployer'));
-    const servers = await Promise.all(
-      ['edge-1', 'edge-2'].map((name) =>
-        api.request<{ serverId: string }>('POST', '/v1/servers', { token, body: { provider: 'local', name } }),
-      ),
-    );
     edges = await Promise.all(
-      servers.map(async (server) =>
-        eventually(async () => {
-          const view = await api.request<{ status: string; publicIp: string }>(
-            'GET',
-            `/v1/servers/${server.body.serverId}`,
-            { token },
-          );
-          expect(view.body.status).toBe('ready');
-          return { serverId: server.body.serverId, ip: view.body.publicIp };
-        }, 60_000),
-      ),
+      ['edge-1', 'edge-2'].map(async (name) => {
+        const { serverId, publicIp } = await api.readyLocalServer(token, name);
+        return { serverId, ip: publicIp };
+      }),
     );
     const project = await api.request<{ projectId: string }>('POST', '/v1/projects', { token, body: { name: 'demo' } });
     await eventually(async () =>

@@ -38,15 +38,7 @@ describe('a deployment whose build fails on a compile error, through the gateway
   it('shows the compile error in the live stream, in the log and in the failure reason', async () => {
     const { api } = stack;
     const { token } = await api.signup('failedbuild');
-    const server = await api.request<{ serverId: string }>('POST', '/v1/servers', {
-      token,
-      body: { provider: 'local', name: 'edge-1' },
-    });
-    const { serverId } = server.body;
-    await eventually(async () => {
-      const view = await api.request<{ status: string }>('GET', `/v1/servers/${serverId}`, { token });
-      expect(view.body.status).toBe('ready');
-    }, 60_000);
+    const { serverId } = await api.readyLocalServer(token, 'edge-1');
     const project = await api.request<{ projectId: string }>('POST', '/v1/projects', {
       token,
       body: { name: 'broken' },

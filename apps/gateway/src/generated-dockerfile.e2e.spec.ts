@@ -57,16 +57,7 @@ describe('a deployment of an upload without a Dockerfile, through the gateway', 
   it('builds the app with a generated Dockerfile for the detected stack, serves it through the edge and logs the stack', async () => {
     const { api } = stack;
     const { token } = await api.signup('gendockerfile');
-    const server = await api.request<{ serverId: string }>('POST', '/v1/servers', {
-      token,
-      body: { provider: 'local', name: 'edge-1' },
-    });
-    const { serverId } = server.body;
-    const ip = await eventually(async () => {
-      const view = await api.request<{ status: string; publicIp: string }>('GET', `/v1/servers/${serverId}`, { token });
-      expect(view.body.status).toBe('ready');
-      return view.body.publicIp;
-    }, 60_000);
+    const { serverId, publicIp: ip } = await api.readyLocalServer(token, 'edge-1');
     const project = await api.request<{ projectId: string }>('POST', '/v1/projects', {
       token,
       body: { name: 'generated' },

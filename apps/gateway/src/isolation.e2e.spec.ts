@@ -70,16 +70,7 @@ async function tenant(api: ApiClient, label: string, digitalOceanToken: string):
     token: user.token,
     body: { role: 'member' },
   });
-  const server = await api.request<{ serverId: string }>('POST', '/v1/servers', {
-    token: user.token,
-    body: { provider: 'local', name: `${label}-1` },
-  });
-  await eventually(async () => {
-    const view = await api.request<{ status: string }>('GET', `/v1/servers/${server.body.serverId}`, {
-      token: user.token,
-    });
-    expect(view.body.status).toBe('ready');
-  }, 30_000);
+  const server = await api.readyLocalServer(user.token, `${label}-1`);
   const project = await api.request<{ projectId: string }>('POST', '/v1/projects', {
     token: user.token,
     body: { name: `${label}-project` },
@@ -103,7 +94,7 @@ async function tenant(api: ApiClient, label: string, digitalOceanToken: string):
     body: {
       serviceId: service.body.serviceId,
       source: { type: 'image', image: 'platform-test/absent:1' },
-      serverIds: [server.body.serverId],
+      serverIds: [server.serverId],
     },
   });
   expect(deployment.status).toBe(202);
@@ -118,7 +109,7 @@ async function tenant(api: ApiClient, label: string, digitalOceanToken: string):
     deployConfigId: config.body.deployConfigId,
     apiTokenId: token.body.id,
     apiToken: token.body.token,
-    serverId: server.body.serverId,
+    serverId: server.serverId,
     projectId: project.body.projectId,
     serviceId: service.body.serviceId,
     deploymentId: deployment.body.deploymentId,

@@ -127,14 +127,7 @@ describe('read your own writes: a command answered 202 is there for the next req
   it(`creates a project, adds a service, uploads and deploys, back to back, ${ROUNDS} times: never a 404`, async () => {
     const { api } = stack;
     const { token } = await api.signup('rounds');
-    const server = await api.request<{ serverId: string }>('POST', '/v1/servers', {
-      token,
-      body: { provider: 'local', name: 'rounds-1' },
-    });
-    await eventually(async () => {
-      const view = await api.request<{ status: string }>('GET', `/v1/servers/${server.body.serverId}`, { token });
-      expect(view.body.status).toBe('ready');
-    }, 120_000);
+    const server = await api.readyLocalServer(token, 'rounds-1');
     const source = await mkdtemp(join(tmpdir(), 'unbuildable-'));
     await writeFile(join(source, 'Dockerfile'), 'FROM scratch\nRUN false\n');
     const archive = await tarGz(source);
@@ -158,7 +151,7 @@ describe('read your own writes: a command answered 202 is there for the next req
         body: {
           serviceId: service.body.serviceId,
           source: { type: 'upload', uploadId },
-          serverIds: [server.body.serverId],
+          serverIds: [server.serverId],
         },
       });
       expectApplied(deployment, `deployment ${round}`);

@@ -9,6 +9,7 @@ import { LocalFrontProxy } from '@platform/deployments';
 import { DropletAgents, FakeCloudflare, FakeDigitalOcean } from '@platform/cloud/testing';
 import {
   createTestSchema,
+  eventually,
   freePort,
   spawnTypeScript,
   stopProcess,
@@ -242,6 +243,27 @@ export class ApiClient {
     const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  /**
+   * A local server of the caller's workspace, once it is ready (a loaded machine takes a while to start one).
+   * The caller needs local servers allowed (the test stacks set LOCAL_SERVERS_WORKSPACES=*).
+   */
+  async readyLocalServer(token: string, name: string): Promise<{ serverId: string; publicIp: string }> {
+    const created = await this.request<{ serverId: string }>('POST', '/v1/servers', {
+      token,
+      body: { provider: 'local', name },
+    });
+    if (created.status !== 202)
+      throw new Error(`server not created: ${created.status} ${JSON.stringify(created.body)}`);
+    const { serverId } = created.body;
+    return eventually(async () => {
+      const view = await this.request<{ status: string; publicIp: string }>('GET', `/v1/servers/${serverId}`, {
+        token,
+      });
+      expect(view.body.status).toBe('ready');
+      return { serverId, publicIp: view.body.publicIp };
+    }, 180_000);
   }
 
   /** Signs a new user up with a workspace of their own; returns their session token and ids. */

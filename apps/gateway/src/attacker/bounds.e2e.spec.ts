@@ -84,15 +84,7 @@ describe("one workspace's 5 MB of build output", () => {
   async function tenant(label: string, dir: string) {
     const { api } = stack;
     const { token } = await api.signup(label);
-    const server = await api.request<{ serverId: string }>('POST', '/v1/servers', {
-      token,
-      body: { provider: 'local', name: `${label}-1` },
-    });
-    const { serverId } = server.body;
-    await eventually(async () => {
-      const view = await api.request<{ status: string }>('GET', `/v1/servers/${serverId}`, { token });
-      expect(view.body.status).toBe('ready');
-    }, 180_000);
+    const { serverId } = await api.readyLocalServer(token, `${label}-1`);
     const project = await api.request<{ projectId: string }>('POST', '/v1/projects', { token, body: { name: label } });
     await eventually(async () =>
       expect((await api.request('GET', `/v1/projects/${project.body.projectId}`, { token })).status).toBe(200),

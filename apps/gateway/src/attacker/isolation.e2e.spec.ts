@@ -20,23 +20,13 @@ async function tenant(stack: Stack, label: string): Promise<Tenant> {
   const { api } = stack;
   const user = await api.signup(label);
   const events = await EventStreamReader.open(stack.gateway.url, user.token);
-  const server = await api.request<{ serverId: string }>('POST', '/v1/servers', {
-    token: user.token,
-    body: { provider: 'local', name: `${label}-1` },
-  });
-  expect(server.status).toBe(202);
-  await eventually(async () => {
-    const view = await api.request<{ status: string }>('GET', `/v1/servers/${server.body.serverId}`, {
-      token: user.token,
-    });
-    expect(view.body.status).toBe('ready');
-  }, 180_000);
+  const server = await api.readyLocalServer(user.token, `${label}-1`);
   const project = await api.request<{ projectId: string }>('POST', '/v1/projects', {
     token: user.token,
     body: { name: `${label}-project` },
   });
   expect(project.status).toBe(202);
-  return { ...user, serverId: server.body.serverId, projectId: project.body.projectId, events };
+  return { ...user, serverId: server.serverId, projectId: project.body.projectId, events };
 }
 
 async function createService(api: ApiClient, owner: Tenant, name: string) {

@@ -69,6 +69,7 @@ async function controlPlaneIdleMemory(pool: Pool): Promise<{ rssMb: number; pssM
   const ports = {
     provisioner: await freePort(),
     deployer: await freePort(),
+    metrics: await freePort(),
     gateway: await freePort(),
     web: await freePort(),
   };
@@ -86,6 +87,7 @@ async function controlPlaneIdleMemory(pool: Pool): Promise<{ rssMb: number; pssM
       REDIS_PREFIX: `${database}:`,
       PROVISIONER_PORT: String(ports.provisioner),
       DEPLOYER_PORT: String(ports.deployer),
+      METRICS_PORT: String(ports.metrics),
       GATEWAY_PORT: String(ports.gateway),
       WEB_PORT: String(ports.web),
     },
@@ -101,6 +103,7 @@ async function controlPlaneIdleMemory(pool: Pool): Promise<{ rssMb: number; pssM
       `http://127.0.0.1:${ports.web}/readyz`,
       `http://127.0.0.1:${ports.provisioner}/readyz`,
       `http://127.0.0.1:${ports.deployer}/readyz`,
+      `http://127.0.0.1:${ports.metrics}/readyz`,
     ];
     // The first start may build the console (a few minutes on a busy machine).
     const deadline = Date.now() + 600_000;

@@ -15,10 +15,8 @@ const stamp = path.join(outDir, '.sources-mtime');
 
 /** Output name → entry point. */
 const entries = {
-  gateway: 'apps/gateway/src/main.ts',
-  deployer: 'apps/deployer/src/main.ts',
-  provisioner: 'apps/provisioner/src/main.ts',
-  metrics: 'apps/metrics/src/main.ts',
+  // The services, together in one process (see scripts/services.ts).
+  services: 'scripts/services.ts',
   web: 'apps/web/src/main.ts',
   start: 'scripts/start.ts',
   demo: 'scripts/demo.ts',

@@ -15,19 +15,19 @@ import pretty from 'pino-pretty';
 export const root = path.resolve(__dirname, '..');
 export const platformHome = process.env.PLATFORM_HOME ?? path.join(homedir(), '.platform');
 
-/** The services, the port they listen on and the variable that sets it. */
-const services: { name: string; port: number; portVariable: string }[] = [
-  { name: 'provisioner', port: Number(process.env.PROVISIONER_PORT ?? 4101), portVariable: 'HTTP_PORT' },
-  { name: 'deployer', port: Number(process.env.DEPLOYER_PORT ?? 4102), portVariable: 'HTTP_PORT' },
-  { name: 'gateway', port: Number(process.env.GATEWAY_PORT ?? 8080), portVariable: 'GATEWAY_PORT' },
-  // The console builds itself on first start (or when its sources changed), which takes a little while.
-  { name: 'web', port: Number(process.env.WEB_PORT ?? 3000), portVariable: 'WEB_PORT' },
+/** The services, each on its port, run together in one process (scripts/services.ts). */
+const services: { name: string; port: number }[] = [
+  { name: 'gateway', port: Number(process.env.GATEWAY_PORT ?? 8080) },
+  { name: 'provisioner', port: Number(process.env.PROVISIONER_PORT ?? 4101) },
+  { name: 'deployer', port: Number(process.env.DEPLOYER_PORT ?? 4102) },
   // Request metrics from the queue into PostgreSQL, and their queries.
-  { name: 'metrics', port: Number(process.env.METRICS_PORT ?? 4103), portVariable: 'HTTP_PORT' },
+  { name: 'metrics', port: Number(process.env.METRICS_PORT ?? 4103) },
 ];
+// The console builds itself on first start (or when its sources changed), which takes a little while.
+const webConsole = { name: 'web', port: Number(process.env.WEB_PORT ?? 3000) };
 
-export const gatewayUrl = `http://127.0.0.1:${services[2].port}`;
-export const consoleUrl = `http://127.0.0.1:${services[3].port}`;
+export const gatewayUrl = `http://127.0.0.1:${services[0].port}`;
+export const consoleUrl = `http://127.0.0.1:${webConsole.port}`;
 
 export function runScript(script: string, failure: string): void {
   const result = spawnSync('bash', [path.join(root, script)], { stdio: 'inherit' });
@@ -76,18 +76,23 @@ function logFile(name: string): string {
   return path.join(logsDir, `${name}.log`);
 }
 
-function startApp(name: string, port: number, portVariable: string, env: NodeJS.ProcessEnv): ChildProcess {
-  let output: 'pipe' | number = 'pipe';
-  if (!logsInline) {
-    mkdirSync(logsDir, { recursive: true });
-    if (existsSync(logFile(name))) renameSync(logFile(name), `${logFile(name)}.1`);
-    output = openSync(logFile(name), 'a', 0o600);
-  }
+/** A fresh log file (the previous start's kept as .1), or undefined when the logs show inline. */
+function freshLog(name: string): string | undefined {
+  if (logsInline) return undefined;
+  mkdirSync(logsDir, { recursive: true });
+  if (existsSync(logFile(name))) renameSync(logFile(name), `${logFile(name)}.1`);
+  return logFile(name);
+}
+
+/** `services` runs the services (each logging to its own file), `web` the console. */
+function startApp(name: 'services' | 'web', env: NodeJS.ProcessEnv): ChildProcess {
+  const log = freshLog(name);
+  const output = log === undefined ? 'pipe' : openSync(log, 'a', 0o600);
   const app = appProcess(name);
   const child = spawn(app.command, app.args, {
     cwd: root,
-    env: { ...process.env, ...env, ...app.env, [portVariable]: String(port) },
-    stdio: ['ignore', output, logsInline ? 'inherit' : output],
+    env: { ...process.env, ...env, ...app.env },
+    stdio: ['ignore', output, log === undefined ? 'inherit' : output],
   });
   if (typeof output === 'number') closeSync(output);
   child.stdout?.pipe(pretty({ colorize: process.stdout.isTTY, ignore: 'pid,hostname,service', singleLine: true }));
@@ -114,10 +119,17 @@ function endOfLog(name: string, lines = 15): string {
   return [`  the end of ${logFile(name)}:`, ...readable.map((line) => `    ${line}`)].join('\n');
 }
 
-async function waitReady(name: string, port: number, child: ChildProcess): Promise<void> {
+/** What a service's failure shows: its own log, and the end of its process's when that is another file. */
+function endOfLogs(name: string, processName: string): string {
+  return name === processName ? endOfLog(name) : `${endOfLog(name)}\n${endOfLog(processName, 5)}`;
+}
+
+async function waitReady(name: string, port: number, running: RunningProcess): Promise<void> {
   const deadline = Date.now() + 600_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}\n${endOfLog(name)}`);
+    if (running.child.exitCode !== null) {
+      throw new Error(`${name} exited with code ${running.child.exitCode}\n${endOfLogs(name, running.name)}`);
+    }
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
       (response) => response.ok,
       () => false,
@@ -125,7 +137,9 @@ async function waitReady(name: string, port: number, child: ChildProcess): Promi
     if (ready) return;
     await sleep(250);
   }
-  throw new Error(`${name} was not ready within 10 minutes at http://127.0.0.1:${port}/readyz\n${endOfLog(name)}`);
+  throw new Error(
+    `${name} was not ready within 10 minutes at http://127.0.0.1:${port}/readyz\n${endOfLogs(name, running.name)}`,
+  );
 }
 
 /**
@@ -136,8 +150,16 @@ const frontDoorPort = process.getuid?.() === 0 ? 80 : 8081;
 const frontDoorDir = path.join(platformHome, 'front');
 const frontDoor = new LocalFrontProxy(frontDoorDir, { address: '127.0.0.1', port: frontDoorPort });
 
+interface RunningProcess {
+  readonly name: 'services' | 'web';
+  readonly child: ChildProcess;
+  /** What it serves, each ready when its /readyz answers. */
+  readonly serves: readonly { name: string; port: number }[];
+}
+
 export interface RunningPlatform {
-  readonly children: { name: string; port: number; child: ChildProcess }[];
+  /** The services and the console, by name. */
+  readonly names: readonly string[];
   /** Where an app of a local server opens in a browser. */
   appUrl(hostname: string): string;
   /** Stops every service; safe to call more than once. */
@@ -166,10 +188,20 @@ export async function startPlatform(settings: NodeJS.ProcessEnv = {}): Promise<R
     LOCAL_FRONT_DOOR_PORT: String(frontDoorPort),
     LOCAL_FRONT_DOOR_DIR: frontDoorDir,
   };
-  const children = services.map((service) => ({
-    ...service,
-    child: startApp(service.name, service.port, service.portVariable, env),
-  }));
+  // The services' own log files, made fresh before their process opens them.
+  for (const { name } of services) freshLog(name);
+  const processes: RunningProcess[] = [
+    {
+      name: 'services',
+      serves: services,
+      child: startApp('services', {
+        ...env,
+        PLATFORM_SERVICES: services.map(({ name, port }) => `${name}=${port}`).join(','),
+        ...(logsInline ? {} : { PLATFORM_LOGS_DIR: logsDir }),
+      }),
+    },
+    { name: 'web', serves: [webConsole], child: startApp('web', { ...env, WEB_PORT: String(webConsole.port) }) },
+  ];
   // Ctrl-C reaches the launcher twice (from the terminal and passed on by scripts/with-deps.js): stop once.
   let stopping = false;
   let running = false;
@@ -177,11 +209,11 @@ export async function startPlatform(settings: NodeJS.ProcessEnv = {}): Promise<R
     if (stopping) return;
     stopping = true;
     console.log('… stopping the platform');
-    for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
+    for (const { child } of processes) if (child.exitCode === null) child.kill('SIGTERM');
   };
-  for (const { name, child } of children) {
+  for (const { name, child } of processes) {
     child.once('exit', (code, signal) => {
-      // Before every service is ready, start-up itself reports a service that exits.
+      // Before every service is ready, start-up itself reports a process that exits.
       if (running && !stopping)
         console.error(`✖ ${name} stopped (${signal ?? `exit code ${code}`})\n${endOfLog(name)}`);
     });
@@ -189,14 +221,16 @@ export async function startPlatform(settings: NodeJS.ProcessEnv = {}): Promise<R
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
   // Long starts (the console builds itself on first start) say what they are waiting for.
-  const starting = new Set(children.map(({ name }) => name));
+  const starting = new Set([...services, webConsole].map(({ name }) => name));
   const progress = setInterval(() => {
     const where = logsInline ? '' : ` (logs in ${logsDir})`;
     console.log(`… still starting: ${[...starting].join(', ')}${where}`);
   }, 30_000);
   try {
     await Promise.all(
-      children.map(({ name, port, child }) => waitReady(name, port, child).then(() => starting.delete(name))),
+      processes.flatMap((running) =>
+        running.serves.map(({ name, port }) => waitReady(name, port, running).then(() => starting.delete(name))),
+      ),
     );
   } catch (error) {
     await stop();
@@ -206,15 +240,15 @@ export async function startPlatform(settings: NodeJS.ProcessEnv = {}): Promise<R
   }
   running = true;
   return {
-    children,
+    names: [...services, webConsole].map(({ name }) => name),
     appUrl: (hostname) => frontDoor.url(hostname),
     stop,
     exited: async () => {
-      const exited = ({ child }: (typeof children)[number]) =>
+      const exited = ({ child }: RunningProcess) =>
         child.exitCode !== null || child.signalCode !== null
           ? Promise.resolve()
           : new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      await Promise.all(children.map(exited));
+      await Promise.all(processes.map(exited));
     },
   };
 }

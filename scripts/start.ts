@@ -4,7 +4,7 @@ import { consoleUrl, gatewayUrl, logsDir, startPlatform } from './platform';
 async function main(): Promise<void> {
   const started = Date.now();
   const platform = await startPlatform();
-  console.log(`✔ the platform is running (${platform.children.map(({ name }) => name).join(', ')}; ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
+  console.log(`✔ the platform is running (${platform.names.join(', ')}; ready in ${((Date.now() - started) / 1000).toFixed(1)} s)
     Console        ${consoleUrl}
     API            ${gatewayUrl}/v1
     Documentation  ${gatewayUrl}/docs

@@ -10,7 +10,7 @@ import {
   type GatewayConfig,
 } from '@platform/http-api';
 import { createLogger, PinoNestLogger } from '@platform/service-kit';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { API_CONTROLLERS, GatewayModule } from './gateway.module';
 import { API_ROUTER } from './tokens';
 
@@ -24,10 +24,13 @@ export interface RunningGateway {
 
 /** Starts the gateway: validated config, the HTTP conventions, the API routes, the event feed. */
 export async function startGateway(
-  options: { env?: NodeJS.ProcessEnv; handleSignals?: boolean } = {},
+  options: { env?: NodeJS.ProcessEnv; handleSignals?: boolean; logDestination?: DestinationStream } = {},
 ): Promise<RunningGateway> {
   const config = loadGatewayConfig(options.env);
-  const logger = createLogger({ name: 'gateway', level: config.LOG_LEVEL, replicaId: config.REPLICA_ID });
+  const logger = createLogger(
+    { name: 'gateway', level: config.LOG_LEVEL, replicaId: config.REPLICA_ID },
+    options.logDestination,
+  );
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
     return503OnClosing: true,

@@ -2,7 +2,7 @@ import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { JetStreamTransport, type JetStreamTransportOptions } from '@platform/bus';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { ConfigError, loadServiceConfig, type ServiceConfig } from './config';
 import { createLogger, PinoNestLogger } from './logging';
 import { readModelsOf, type ServiceDefinition } from './service-runtime';
@@ -20,6 +20,8 @@ export interface StartServiceOptions {
   readonly commands?: JetStreamTransportOptions['commands'];
   /** Stop cleanly on SIGTERM/SIGINT; off when several replicas share one test process. */
   readonly handleSignals?: boolean;
+  /** Where the log goes instead of standard output (services sharing one process each keep a file of their own). */
+  readonly logDestination?: DestinationStream;
 }
 
 export interface RunningService {
@@ -39,7 +41,10 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     { context: options.definition.context, httpPort: options.defaultHttpPort },
     options.env,
   );
-  const logger = createLogger({ name: config.context, level: config.logLevel, replicaId: config.replicaId });
+  const logger = createLogger(
+    { name: config.context, level: config.logLevel, replicaId: config.replicaId },
+    options.logDestination,
+  );
   const root: DynamicModule = {
     module: class ServiceRoot {},
     imports: [ServiceKitModule.forRoot(options.definition, config, logger, options.env), options.module],

@@ -45,4 +45,17 @@ describe('service config', () => {
     for (const name of ['DATABASE_URL', 'HTTP_PORT', 'LOG_LEVEL', 'NATS_PREFIX']) expect(message).toContain(name);
     expect((error as ConfigError).problems).toHaveLength(4);
   });
+
+  it('shows a bad value, but never a secret nor the credentials in a URL', () => {
+    let error: unknown;
+    try {
+      loadServiceConfig(defaults, { DATABASE_URL: 'mysql://app:hunter2@db/platform', HTTP_PORT: 'eighty' });
+    } catch (thrown) {
+      error = thrown;
+    }
+    const message = (error as ConfigError).message;
+    expect(message).toContain('"mysql://***@db/platform"');
+    expect(message).toContain('"eighty"');
+    expect(message).not.toContain('hunter2');
+  });
 });

@@ -53,12 +53,23 @@ export interface ServiceConfig {
 }
 
 /** Validates environment variables against a zod object schema, naming every bad setting at once. */
+/**
+ * A bad setting's value as its error shows it, to the terminal and the logs: never a secret's, and a URL's without
+ * the credentials it may carry (mysql://user:password@host is still a bad DATABASE_URL, and says so).
+ */
+function shownValue(key: string, env: NodeJS.ProcessEnv): string {
+  const value = env[key];
+  if (value === undefined) return 'nothing';
+  if (/SECRET|PASSWORD|TOKEN|KEY/i.test(key)) return 'a value, not shown';
+  return JSON.stringify(value.replace(/[^\s/@]+@/g, '***@'));
+}
+
 export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map(
-        (issue) => `${issue.path.join('.')}: ${issue.message} (got ${JSON.stringify(env[String(issue.path[0])])})`,
+        (issue) => `${issue.path.join('.')}: ${issue.message} (got ${shownValue(String(issue.path[0]), env)})`,
       ),
     );
   }

@@ -1,13 +1,13 @@
 import { Controller, Inject } from '@nestjs/common';
 import { OnQuery, type QueryMessage } from '@platform/bus';
 import { GetRequestStats, GetRequestTimeseries, ListRequestMetrics } from '@platform/contracts';
-import type { MetricsQueries } from '@platform/request-metrics';
-import { METRICS_QUERIES } from './metrics.tokens';
+import type { MetricsReader } from '@platform/request-metrics';
+import { METRICS_READER } from './metrics.tokens';
 
 /** The request metrics queries, each within the asking workspace. */
 @Controller()
 export class RequestMetricsController {
-  constructor(@Inject(METRICS_QUERIES) private readonly queries: MetricsQueries) {}
+  constructor(@Inject(METRICS_READER) private readonly queries: MetricsReader) {}
 
   @OnQuery(ListRequestMetrics)
   list(query: QueryMessage<typeof ListRequestMetrics>) {

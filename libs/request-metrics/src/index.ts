@@ -15,3 +15,4 @@ export * from './metrics-reader';
 export * from './search/metrics-search-store';
 export * from './search/opensearch-client';
 export * from './search/opensearch-settings';
+export * from './failed-batches';

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { INGEST_METRICS, METRICS_SEARCH, METRICS_WRITER } from './metrics.tokens';
 
 /**
- * Stores each batch of the request queue in PostgreSQL, then in OpenSearch when it is configured. The job is
+ * Stores each batch of the request queue in PostgreSQL and, when it is configured, in OpenSearch. The job is
  * acknowledged only once both have it; a worker killed before that, or a store that is down, leaves the job to be
  * taken again (with back-off), and what a store already has is skipped, not doubled: while OpenSearch is down,
  * PostgreSQL keeps receiving every batch, and OpenSearch catches up on the retries.
@@ -28,11 +28,17 @@ export class RequestBatchProcessor extends WorkerHost {
     const batch = RequestMetricBatchSchema.safeParse(job.data);
     // A batch no retry can mend goes straight to the failed set, with the reason.
     if (!batch.success) throw new UnrecoverableError(`not a batch of request records: ${batch.error.message}`);
-    const stored = await this.writer.write(batch.data.records);
-    this.metrics.stored.inc(stored);
-    const indexed = this.search ? await this.search.write(batch.data.records) : 0;
-    this.metrics.indexed.inc(indexed);
-    return { stored, indexed };
+    // Both stores at once: each write stands whatever the other's fate, so one store being down never holds the
+    // other back, and the batch is retried (both writes skipping what they have) until both succeeded.
+    const [stored, indexed] = await Promise.allSettled([
+      this.writer.write(batch.data.records),
+      this.search ? this.search.write(batch.data.records) : Promise.resolve(0),
+    ]);
+    if (stored.status === 'fulfilled') this.metrics.stored.inc(stored.value);
+    if (indexed.status === 'fulfilled') this.metrics.indexed.inc(indexed.value);
+    if (stored.status === 'rejected') throw stored.reason;
+    if (indexed.status === 'rejected') throw indexed.reason;
+    return { stored: stored.value, indexed: indexed.value };
   }
 
   @OnWorkerEvent('failed')

@@ -189,12 +189,16 @@ function storeOf(settings: Partial<OpenSearchSettings> & { dataStream: string })
   });
 
   it('signs requests with SigV4 when the auth type is aws', async () => {
-    const seen: IncomingHttpHeaders[] = [];
+    const seen: (IncomingHttpHeaders & { path?: string })[] = [];
+    // Answers as OpenSearch would: the set-up calls (plugins, template, data stream), then the bulk request.
     const capture = createServer((request, response) => {
-      seen.push(request.headers);
+      seen.push({ ...request.headers, path: request.url });
       request.resume();
       response.setHeader('content-type', 'application/json');
-      response.end('{"took":1,"errors":false,"items":[{"create":{"status":201}}]}');
+      if (request.url?.startsWith('/_cat/plugins')) response.end('[]');
+      else if (request.url?.startsWith('/_bulk'))
+        response.end('{"took":1,"errors":false,"items":[{"create":{"status":201}}]}');
+      else response.end('{"acknowledged":true}');
     });
     const port = await freePort();
     await new Promise<void>((resolve) => capture.listen(port, '127.0.0.1', resolve));
@@ -210,11 +214,18 @@ function storeOf(settings: Partial<OpenSearchSettings> & { dataStream: string })
         },
       });
       expect(await signed.write([aRecord()])).toBe(1);
-      expect(seen).toHaveLength(1);
-      expect(seen[0].authorization).toMatch(
-        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/es\/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$/,
-      );
-      expect(seen[0]['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+      expect(seen.map((request) => request.path?.replace(/\?.*/, ''))).toEqual([
+        '/_cat/plugins',
+        `/_index_template/${dataStream}`,
+        `/_data_stream/${dataStream}`,
+        '/_bulk',
+      ]);
+      for (const request of seen) {
+        expect(request.authorization).toMatch(
+          /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/es\/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}$/,
+        );
+        expect(request['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+      }
       expect(JSON.stringify(seen)).not.toContain('not-a-real-secret');
       await signed.client.close();
     } finally {

@@ -145,36 +145,33 @@ export class MetricsQueries {
     const from = new Date(now.getTime() - params.hours * HOUR_MS);
     const inRange = () =>
       this.scoped(scope).andWhere('m.occurred_at >= :from', { from }).andWhere('m.occurred_at <= :now', { now });
-    // Three scans of the range, side by side on their own connections rather than one after the other.
-    const [totals, slowest, failing] = await Promise.all([
-      inRange()
-        .select('count(*)', 'total')
-        .addSelect('count(*) FILTER (WHERE m.status >= 400)', 'errors')
-        .addSelect('count(*) FILTER (WHERE m.status >= 500)', 'server_errors')
-        .addSelect(LATENCY_COLUMNS)
-        .getRawOne<Record<string, unknown>>(),
-      inRange()
-        .select('m.method', 'method')
-        .addSelect('m.route', 'route')
-        .addSelect('count(*)', 'count')
-        .addSelect(LATENCY_COLUMNS)
-        .groupBy('m.method')
-        .addGroupBy('m.route')
-        .orderBy('p95', 'DESC')
-        .limit(10)
-        .getRawMany<Record<string, unknown>>(),
-      inRange()
-        .select('m.method', 'method')
-        .addSelect('m.route', 'route')
-        .addSelect('count(*)', 'count')
-        .addSelect('count(*) FILTER (WHERE m.status >= 400)', 'errors')
-        .groupBy('m.method')
-        .addGroupBy('m.route')
-        .having('count(*) FILTER (WHERE m.status >= 400) > 0')
-        .orderBy('errors', 'DESC')
-        .limit(10)
-        .getRawMany<Record<string, unknown>>(),
-    ]);
+    const totals = await inRange()
+      .select('count(*)', 'total')
+      .addSelect('count(*) FILTER (WHERE m.status >= 400)', 'errors')
+      .addSelect('count(*) FILTER (WHERE m.status >= 500)', 'server_errors')
+      .addSelect(LATENCY_COLUMNS)
+      .getRawOne<Record<string, unknown>>();
+    const slowest = await inRange()
+      .select('m.method', 'method')
+      .addSelect('m.route', 'route')
+      .addSelect('count(*)', 'count')
+      .addSelect(LATENCY_COLUMNS)
+      .groupBy('m.method')
+      .addGroupBy('m.route')
+      .orderBy('p95', 'DESC')
+      .limit(10)
+      .getRawMany<Record<string, unknown>>();
+    const failing = await inRange()
+      .select('m.method', 'method')
+      .addSelect('m.route', 'route')
+      .addSelect('count(*)', 'count')
+      .addSelect('count(*) FILTER (WHERE m.status >= 400)', 'errors')
+      .groupBy('m.method')
+      .addGroupBy('m.route')
+      .having('count(*) FILTER (WHERE m.status >= 400) > 0')
+      .orderBy('errors', 'DESC')
+      .limit(10)
+      .getRawMany<Record<string, unknown>>();
     const total = Number(totals?.total ?? 0);
     const errors = Number(totals?.errors ?? 0);
     return {

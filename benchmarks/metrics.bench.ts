@@ -4,11 +4,15 @@
  * paused meanwhile (`capture_ratio`, target ≥ 0.9); records/s from the BullMQ queue into PostgreSQL by one metrics service (`ingest_pg_per_s`, 100,000
  * records enqueued in batches of 500 while it consumes); from a request's answer to its row being stored, p99 of 50
  * sequential requests (`visible_p99_ms`); and `GET /v1/metrics/requests/stats?hours=24` over what was stored
- * (`stats_ms`, median of 5, with `stats_rows`). OpenSearch is not built yet: `ingest_os_per_s` is null.
+ * (`stats_ms`, median of 5, with `stats_rows`). Each gateway's own CPU per request in the rounds, from /proc
+ * (`gateway_cpu_us_on`, `gateway_cpu_us_off`): the capture's cost without the machine's other load. When the
+ * OpenSearch node of scripts/opensearch-node.sh answers, the metrics service writes to it too, and the same
+ * ingestion is counted there (`ingest_os_per_s`; a batch is acknowledged once both stores have it); else null.
  * Run with `npm run bench:metrics`; the last line is a JSON summary.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { Bus } from '@platform/bus';
@@ -19,6 +23,7 @@ import { freePort, spawnTypeScript, stopProcess } from '@platform/testing';
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const openSearchUrl = process.env.OPENSEARCH_TEST_URL ?? 'http://127.0.0.1:9200';
 const ROUNDS = 5;
 const ROUND_SECONDS = 2;
 const INGEST_RECORDS = 100_000;
@@ -37,6 +42,20 @@ async function storedCount(pool: Pool, where = 'true', params: unknown[] = []): 
   return rows[0].n;
 }
 
+/** CPU time a process has used so far, in ms (user + system, from /proc; Linux counts in 10 ms ticks). */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function openSearchAnswers(): Promise<boolean> {
+  return fetch(openSearchUrl, { signal: AbortSignal.timeout(2000) }).then(
+    (response) => response.ok,
+    () => false,
+  );
+}
+
 async function main(): Promise<void> {
   const common = {
     DATABASE_URL: databaseUrl,
@@ -49,12 +68,19 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const pool = new Pool({ connectionString: databaseUrl });
   const queue = new RequestMetricsQueue({ redisUrl, prefix: tag });
+  const withOpenSearch = await openSearchAnswers();
+  const dataStream = tag.replace(/_/g, '-');
   try {
     const metricsPort = await freePort();
     children.push(
       await spawnTypeScript(
         'apps/metrics/src/main.ts',
-        { ...common, DATABASE_SCHEMA: `${tag}_mx`, HTTP_PORT: String(metricsPort) },
+        {
+          ...common,
+          DATABASE_SCHEMA: `${tag}_mx`,
+          HTTP_PORT: String(metricsPort),
+          ...(withOpenSearch ? { OPENSEARCH_URL: openSearchUrl, OPENSEARCH_DATA_STREAM: dataStream } : {}),
+        },
         `http://127.0.0.1:${metricsPort}/readyz`,
       ),
     );
@@ -64,18 +90,21 @@ async function main(): Promise<void> {
       GATEWAY_SCHEMA: `${tag}_gw`,
       REDIS_PREFIX: `${tag}:`,
       PLATFORM_SECRET_KEY: randomBytes(32).toString('hex'),
+      // The rounds send tens of thousands of requests with one credential: its rate limit is not what is measured.
+      API_RATE_LIMIT_PER_MINUTE: '1000000',
     };
     const gateways: Record<'on' | 'off', string> = { on: '', off: '' };
+    const gatewayPids: Record<'on' | 'off', number> = { on: 0, off: 0 };
     for (const capture of ['on', 'off'] as const) {
       const port = await freePort();
       gateways[capture] = `http://127.0.0.1:${port}`;
-      children.push(
-        await spawnTypeScript(
-          'apps/gateway/src/main.ts',
-          { ...gatewayEnv, GATEWAY_PORT: String(port), METRICS_CAPTURE: capture },
-          `${gateways[capture]}/v1/openapi.json`,
-        ),
+      const gateway = await spawnTypeScript(
+        'apps/gateway/src/main.ts',
+        { ...gatewayEnv, GATEWAY_PORT: String(port), METRICS_CAPTURE: capture },
+        `${gateways[capture]}/v1/openapi.json`,
       );
+      children.push(gateway);
+      gatewayPids[capture] = gateway.pid ?? 0;
     }
     const signup = await fetch(`${gateways.on}/v1/auth/signup`, {
       method: 'POST',
@@ -93,8 +122,13 @@ async function main(): Promise<void> {
       await autocannon({ url: `${gateways[capture]}/v1/me`, headers: auth, connections: 32, duration: 1 });
     metrics.kill('SIGSTOP');
     const rounds: Record<'on' | 'off', number[]> = { on: [], off: [] };
+    const cpu: Record<'on' | 'off', { ms: number; requests: number }> = {
+      on: { ms: 0, requests: 0 },
+      off: { ms: 0, requests: 0 },
+    };
     for (let round = 0; round < ROUNDS; round++) {
       for (const capture of round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+        const cpuBefore = cpuMsOf(gatewayPids[capture]);
         const result = await autocannon({
           url: `${gateways[capture]}/v1/me`,
           headers: auth,
@@ -104,6 +138,8 @@ async function main(): Promise<void> {
         const failed = result.non2xx + result.errors + result.timeouts;
         if (failed > 0) throw new Error(`GET /v1/me with capture ${capture}: ${failed} requests failed`);
         rounds[capture].push(result.requests.average);
+        cpu[capture].ms += cpuMsOf(gatewayPids[capture]) - cpuBefore;
+        cpu[capture].requests += result.requests.total;
       }
     }
     metrics.kill('SIGCONT');
@@ -111,9 +147,10 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 100));
     const median = (values: number[]) => percentile(values, 50);
     const captureRatio = median(rounds.on) / median(rounds.off);
+    const cpuPerRequestUs = (capture: 'on' | 'off') => (cpu[capture].ms * 1000) / cpu[capture].requests;
     for (const capture of ['on', 'off'] as const)
       console.log(
-        `GET /v1/me, capture ${capture.padEnd(3)} ${median(rounds[capture]).toFixed(0).padStart(7)} req/s  (median of ${ROUNDS} alternating rounds: ${rounds[capture].map((r) => r.toFixed(0)).join(', ')})`,
+        `GET /v1/me, capture ${capture.padEnd(3)} ${median(rounds[capture]).toFixed(0).padStart(7)} req/s  (median of ${ROUNDS} alternating rounds: ${rounds[capture].map((r) => r.toFixed(0)).join(', ')}); gateway CPU ${cpuPerRequestUs(capture).toFixed(0)} µs/request`,
       );
 
     const visible: number[] = [];
@@ -173,6 +210,26 @@ async function main(): Promise<void> {
     console.log(
       `ingest into PostgreSQL             ${ingestPerSecond.toFixed(0)} records/s (${INGEST_RECORDS} records)`,
     );
+    let ingestOpenSearchPerSecond: number | null = null;
+    if (withOpenSearch) {
+      const indexed = async () => {
+        await fetch(`${openSearchUrl}/${dataStream}/_refresh`, { method: 'POST' });
+        const answer = await fetch(`${openSearchUrl}/${dataStream}/_count`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: { term: { replica: 'bench' } } }),
+        });
+        return ((await answer.json()) as { count: number }).count;
+      };
+      while ((await indexed()) < INGEST_RECORDS) {
+        if (performance.now() - started > 600_000) throw new Error('OpenSearch did not catch up within 10 minutes');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      ingestOpenSearchPerSecond = INGEST_RECORDS / ((performance.now() - started) / 1000);
+      console.log(
+        `ingest into OpenSearch             ${ingestOpenSearchPerSecond.toFixed(0)} records/s (the same records, bulk)`,
+      );
+    }
 
     await pool.query(`ANALYZE ${tag}_mx.request_metrics`);
     const statsTimes: number[] = [];
@@ -191,13 +248,17 @@ async function main(): Promise<void> {
       JSON.stringify({
         capture_ratio: Number(captureRatio.toFixed(3)),
         ingest_pg_per_s: Math.round(ingestPerSecond),
-        ingest_os_per_s: null,
+        ingest_os_per_s: ingestOpenSearchPerSecond === null ? null : Math.round(ingestOpenSearchPerSecond),
         visible_p99_ms: Math.round(percentile(visible, 99)),
         stats_ms: Math.round(percentile(statsTimes, 50)),
         stats_rows: statsRows,
+        gateway_cpu_us_on: Math.round(cpuPerRequestUs('on')),
+        gateway_cpu_us_off: Math.round(cpuPerRequestUs('off')),
       }),
     );
   } finally {
+    // A failure during the rounds leaves the metrics service paused, where it would never take the SIGTERM.
+    children[0]?.kill('SIGCONT');
     for (const child of children) await stopProcess(child);
     await queue.queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
@@ -205,6 +266,10 @@ async function main(): Promise<void> {
     for (const stream of ['COMMANDS', 'EVENTS', 'DEADLETTERS'] as const)
       await bus.manager.streams.delete(bus.subjects.stream(stream)).catch(() => undefined);
     await bus.close();
+    if (withOpenSearch) {
+      await fetch(`${openSearchUrl}/_data_stream/${dataStream}`, { method: 'DELETE' }).catch(() => undefined);
+      await fetch(`${openSearchUrl}/_index_template/${dataStream}`, { method: 'DELETE' }).catch(() => undefined);
+    }
     for (const schema of ['mx', 'id', 'gw', 'metrics'])
       await pool.query(`DROP SCHEMA IF EXISTS ${tag}_${schema} CASCADE`).catch(() => undefined);
     await pool.end();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the services the platform and its tests need are installed and running:
-#   PostgreSQL, Redis, NATS (JetStream), the Docker engine and nginx.
+#   PostgreSQL, Redis, NATS (JetStream), the Docker engine, nginx, and OpenSearch for the request metrics when
+#   Java is present (scripts/opensearch-node.sh).
 # Checks first and only acts on what is missing, so it is fast (well under 2 s) when everything runs.
 # As root it installs missing Debian packages and starts stopped services; otherwise it says what to run.
 #
@@ -11,7 +12,8 @@
 #   DOCKER_HOST   honoured by the docker CLI; dockerd is only started for the local default socket
 #   DOCKERD_ARGS  extra arguments for dockerd when this script starts it (default: none)
 #   DOCKERD_WAIT  seconds to wait for a starting dockerd (default 60)
-#   SERVICES      which services to ensure, space separated (default "postgres redis nats docker nginx")
+#   SERVICES      which services to ensure, space separated (default "postgres redis nats docker nginx opensearch")
+#   OPENSEARCH_NODE_PORT etc.  see scripts/opensearch-node.sh
 # Only services whose URL points at this machine's loopback are ever started; remote ones are only checked.
 set -uo pipefail
 
@@ -24,7 +26,7 @@ REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
 DOCKERD_WAIT=${DOCKERD_WAIT:-60}
 DOCKERD_LOG=/var/log/dockerd.log
-SERVICES=${SERVICES:-postgres redis nats docker nginx}
+SERVICES=${SERVICES:-postgres redis nats docker nginx opensearch}
 APT_LOG=/var/log/ensure-services-apt.log
 
 START_MS=$(now_ms)
@@ -302,6 +304,22 @@ ensure_nginx() {
   say_ok "nginx $version (binary ok, $what; the platform starts its own instances)"
 }
 
+# ---- OpenSearch ------------------------------------------------------------------------------------------------
+# The request metrics' second store. Optional for the platform (without it they stay in PostgreSQL alone), so
+# without Java it is only a warning, except in CI, whose sink tests must run.
+ensure_opensearch() {
+  SERVICE_NAME=OpenSearch
+  if ! command -v java >/dev/null; then
+    if [[ ${CI:-} == true ]]; then
+      fail "Java is not installed, and CI runs the OpenSearch tests" "as root, run: apt-get install -y openjdk-17-jdk-headless maven"
+    else
+      say_warn "OpenSearch skipped: Java is not installed (request metrics stay in PostgreSQL; its tests are skipped)"
+    fi
+    return
+  fi
+  bash "$HERE/opensearch-node.sh" start 9>&- || FAILED+=("$SERVICE_NAME")
+}
+
 # ---- main ------------------------------------------------------------------------------------------------------
 for service in $SERVICES; do
   case $service in
@@ -310,7 +328,8 @@ for service in $SERVICES; do
     nats) ensure_nats ;;
     docker) ensure_docker ;;
     nginx) ensure_nginx ;;
-    *) SERVICE_NAME=$service; fail "unknown service '$service' in SERVICES" "use: postgres redis nats docker nginx" ;;
+    opensearch) ensure_opensearch ;;
+    *) SERVICE_NAME=$service; fail "unknown service '$service' in SERVICES" "use: postgres redis nats docker nginx opensearch" ;;
   esac
 done
 

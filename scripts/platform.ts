@@ -29,6 +29,16 @@ const webConsole = { name: 'web', port: Number(process.env.WEB_PORT ?? 3000) };
 export const gatewayUrl = `http://127.0.0.1:${services[0].port}`;
 export const consoleUrl = `http://127.0.0.1:${webConsole.port}`;
 
+/** Where scripts/opensearch-node.sh starts its node. */
+const openSearchNodeUrl = `http://127.0.0.1:${process.env.OPENSEARCH_NODE_PORT ?? 9200}`;
+
+function openSearchNodeAnswers(): Promise<boolean> {
+  return fetch(openSearchNodeUrl, { signal: AbortSignal.timeout(2000) }).then(
+    (response) => response.ok,
+    () => false,
+  );
+}
+
 export function runScript(script: string, failure: string): void {
   const result = spawnSync('bash', [path.join(root, script)], { stdio: 'inherit' });
   if (result.status !== 0) {
@@ -176,6 +186,10 @@ export async function startPlatform(settings: NodeJS.ProcessEnv = {}): Promise<R
   );
   runScript('scripts/build-base-images.sh', 'The base images for apps could not be built; see above.');
   const env = {
+    // The request metrics' second store: the node ensure-services.sh started (when Java is here), unless set.
+    ...(!process.env.OPENSEARCH_URL && !process.env.OPENSEARCH_HOST && (await openSearchNodeAnswers())
+      ? { OPENSEARCH_URL: openSearchNodeUrl }
+      : {}),
     ...settings,
     PLATFORM_SECRET_KEY: secretKey(),
     // The platform's CA, which issues the agents' certificates (its key sealed with the secret key).

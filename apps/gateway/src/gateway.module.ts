@@ -28,6 +28,7 @@ import {
   type GatewayConfig,
 } from '@platform/http-api';
 import { Identity } from '@platform/identity';
+import { FailedBatches } from '@platform/request-metrics';
 import { SecretBox } from '@platform/secrets';
 import { UploadStore } from '@platform/build';
 import { Redis } from 'ioredis';
@@ -231,9 +232,14 @@ export class GatewayModule {
             new DeploymentsResource(commands, secrets, streams, identity.instance),
         },
         {
+          provide: FailedBatches,
+          useFactory: () => new FailedBatches({ redisUrl: config.REDIS_URL, prefix: config.METRICS_QUEUE_PREFIX }),
+        },
+        {
           provide: MetricsResource,
-          inject: [COMMANDS],
-          useFactory: (commands: CommandGateway) => new MetricsResource(commands),
+          inject: [COMMANDS, IDENTITY, FailedBatches],
+          useFactory: (commands: CommandGateway, identity: Identity, failedBatches: FailedBatches) =>
+            new MetricsResource(commands, identity.instance, failedBatches),
         },
         {
           provide: API_ROUTER,

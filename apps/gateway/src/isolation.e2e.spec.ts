@@ -189,6 +189,9 @@ function attempts(
     listSlowRequests: { path: `/v1/metrics/requests/slow?workspaceId=${a.workspaceId}` },
     listErrorRequests: { path: `/v1/metrics/requests/errors?workspaceId=${a.workspaceId}` },
     getRequestTimeseries: { path: `/v1/metrics/requests/timeseries?metric=rate&workspaceId=${a.workspaceId}` },
+    // The instance admin's (alpha signed up first): anyone else is refused 403 (the metrics e2e checks it).
+    listFailedRequestBatches: { path: '/v1/metrics/failed-batches' },
+    retryFailedRequestBatch: { path: '/v1/metrics/failed-batches/00000000-0000-4000-8000-000000000000/retry' },
   };
 }
 

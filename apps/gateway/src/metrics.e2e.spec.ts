@@ -125,8 +125,12 @@ describe('request metrics through the gateway (capture, queue, metrics service, 
     return found;
   }
 
+  /** The first account: the instance's owner, its admin. */
+  let instanceAdmin: { token: string; workspaceId: string };
+
   it('records a request with its route template, redacted query, caller and the address a trusted proxy names', async () => {
     const owner = await api.signup('metrics-owner');
+    instanceAdmin = owner;
     const viaProxy = randomUUID();
     const sent = Date.now();
     const answer = await callFrom('127.0.0.1', `${gateway.url}/v1/me?api_key=s3cret-value&view=full`, {
@@ -211,7 +215,7 @@ describe('request metrics through the gateway (capture, queue, metrics service, 
     expect(chart.body.points.reduce((sum, point) => sum + point.value, 0)).toBeGreaterThanOrEqual(3);
   }, 60_000);
 
-  it("shows a workspace admin their own workspace's requests only, and refuses members", async () => {
+  it("shows a workspace admin their own workspace's requests only, the instance admin every workspace, and refuses members", async () => {
     const alpha = await api.signup('metrics-alpha');
     const bravo = await api.signup('metrics-bravo');
     const alphasRequest = randomUUID();
@@ -232,6 +236,28 @@ describe('request metrics through the gateway (capture, queue, metrics service, 
     });
     expectRefusal(intoAlpha, { status: 404, code: 'not_found' });
 
+    // The instance admin sees every workspace, or the one a filter names.
+    const everyone = await api.request<{ items: RequestMetricRecord[] }>('GET', '/v1/metrics/requests?limit=200', {
+      token: instanceAdmin.token,
+    });
+    expect(everyone.body.items.map((item) => item.requestId)).toEqual(
+      expect.arrayContaining([alphasRequest, bravosRequest]),
+    );
+    const onlyAlpha = await api.request<{ items: RequestMetricRecord[] }>(
+      'GET',
+      `/v1/metrics/requests?limit=200&workspaceId=${alpha.workspaceId}`,
+      { token: instanceAdmin.token },
+    );
+    expect(onlyAlpha.body.items.map((item) => item.requestId)).toContain(alphasRequest);
+    expect(onlyAlpha.body.items.every((item) => item.workspaceId === alpha.workspaceId)).toBe(true);
+    const allStats = await api.request<{ total: number }>('GET', '/v1/metrics/requests/stats?hours=1', {
+      token: instanceAdmin.token,
+    });
+    const bravosStats = await api.request<{ total: number }>('GET', '/v1/metrics/requests/stats?hours=1', {
+      token: bravo.token,
+    });
+    expect(allStats.body.total).toBeGreaterThan(bravosStats.body.total);
+
     for (const role of ['member', 'viewer'] as const) {
       const person = await api.signup(`metrics-${role}`);
       const added = await api.request('POST', `/v1/workspaces/${alpha.workspaceId}/members`, {
@@ -246,6 +272,56 @@ describe('request metrics through the gateway (capture, queue, metrics service, 
         });
         expectRefusal(refused, { status: 403, code: 'forbidden', case: `${role} ${path}` });
       }
+    }
+  }, 60_000);
+
+  it('shows the failed batches to the instance admin alone, who can queue one again', async () => {
+    const queue = new Queue(REQUEST_METRICS_QUEUE, { connection: { url: testServices.redisUrl }, prefix });
+    try {
+      // A batch no retry can mend (not a batch of records) goes straight to the failed set.
+      await queue.add('batch', { records: [{ not: 'a record' }] }, { jobId: 'broken-batch' });
+      const failed = await eventually(async () => {
+        const answer = await api.request<{ items: { id: string; failedReason: string; attempts: number }[] }>(
+          'GET',
+          '/v1/metrics/failed-batches',
+          { token: instanceAdmin.token },
+        );
+        expect(answer.status).toBe(200);
+        const found = answer.body.items.find((item) => item.id === 'broken-batch');
+        if (!found) throw new Error('the batch has not failed yet');
+        return found;
+      }, 10_000);
+      expect(failed).toMatchObject({
+        attempts: 1,
+        failedReason: expect.stringContaining('not a batch of request records'),
+      });
+      const workspaceAdmin = await api.signup('metrics-failed');
+      expectRefusal(await api.request('GET', '/v1/metrics/failed-batches', { token: workspaceAdmin.token }), {
+        status: 403,
+        code: 'forbidden',
+      });
+      expectRefusal(
+        await api.request('POST', '/v1/metrics/failed-batches/broken-batch/retry', { token: workspaceAdmin.token }),
+        { status: 403, code: 'forbidden' },
+      );
+      const firstTry = (await queue.getJob('broken-batch'))?.processedOn ?? 0;
+      const retried = await api.request('POST', '/v1/metrics/failed-batches/broken-batch/retry', {
+        token: instanceAdmin.token,
+      });
+      expect(retried).toMatchObject({ status: 202, body: { id: 'broken-batch' } });
+      // Taken again by the worker, and failed again (it still is no batch): its attempts counted afresh.
+      await eventually(async () => {
+        const job = await queue.getJob('broken-batch');
+        expect(await job?.getState()).toBe('failed');
+        expect(job?.attemptsMade).toBe(1);
+        expect(job?.processedOn).toBeGreaterThan(firstTry);
+      }, 10_000);
+      expectRefusal(
+        await api.request('POST', '/v1/metrics/failed-batches/no-such-batch/retry', { token: instanceAdmin.token }),
+        { status: 404, code: 'not_found' },
+      );
+    } finally {
+      await queue.close();
     }
   }, 60_000);
 

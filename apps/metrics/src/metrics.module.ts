@@ -8,15 +8,25 @@ import {
   metricsDataSourceOptions,
   MetricsPartitions,
   MetricsQueries,
+  MetricsReader,
+  MetricsSearchStore,
   MetricsWriter,
   openMetricsDatabase,
+  openSearchClient,
 } from '@platform/request-metrics';
 import { SERVICE_CONFIG, SERVICE_ENV, type ServiceConfig, type ServiceDefinition } from '@platform/service-kit';
 import type { Queue } from 'bullmq';
 import type { DataSource } from 'typeorm';
-import { loadMetricsConfig } from './metrics-config';
+import { loadMetricsConfig, type MetricsConfig } from './metrics-config';
 import { MetricsRetention } from './metrics-retention';
-import { INGEST_METRICS, METRICS_CONFIG, METRICS_PARTITIONS, METRICS_QUERIES, METRICS_WRITER } from './metrics.tokens';
+import {
+  INGEST_METRICS,
+  METRICS_CONFIG,
+  METRICS_PARTITIONS,
+  METRICS_READER,
+  METRICS_SEARCH,
+  METRICS_WRITER,
+} from './metrics.tokens';
 import { PrometheusController } from './prometheus.controller';
 import { RequestBatchProcessor } from './request-batch.processor';
 import { RequestMetricsController } from './request-metrics.controller';
@@ -66,9 +76,16 @@ function databaseSettings(config: ServiceConfig) {
         new MetricsWriter(dataSource, partitions, config.database.schema),
     },
     {
-      provide: METRICS_QUERIES,
-      inject: [getDataSourceToken()],
-      useFactory: (dataSource: DataSource) => new MetricsQueries(dataSource),
+      provide: METRICS_SEARCH,
+      inject: [METRICS_CONFIG],
+      useFactory: ({ openSearch }: MetricsConfig) =>
+        openSearch ? new MetricsSearchStore(openSearchClient(openSearch), openSearch) : null,
+    },
+    {
+      provide: METRICS_READER,
+      inject: [getDataSourceToken(), METRICS_SEARCH, METRICS_CONFIG],
+      useFactory: (dataSource: DataSource, search: MetricsSearchStore | null, config: MetricsConfig) =>
+        new MetricsReader(new MetricsQueries(dataSource), search, config.METRICS_RETENTION_DAYS),
     },
     {
       provide: INGEST_METRICS,

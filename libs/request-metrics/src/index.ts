@@ -11,3 +11,8 @@ export * from './store/migrations';
 export * from './store/partitions';
 export * from './store/request-metric.entity';
 export * from './ingest-metrics';
+export * from './metrics-reader';
+export * from './search/metrics-search-store';
+export * from './search/opensearch-client';
+export * from './search/opensearch-settings';
+export * from './failed-batches';

@@ -5,17 +5,24 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
 /**
  * The metrics service's Prometheus metrics: batches in the queue by state (`failed` is the set an admin looks
- * at), how long the oldest waiting batch has waited (the ingest lag), and records stored. Read from Redis when
+ * at), how long the oldest waiting batch has waited (the ingest lag), and records stored in PostgreSQL and in
+ * OpenSearch. Read from Redis when
  * scraped, so every replica reports the same queue.
  */
 export class IngestMetrics {
   readonly registry = new Registry();
   readonly stored: Counter;
+  readonly indexed: Counter;
 
   constructor(queue: Queue) {
     this.stored = new Counter({
       name: 'request_metrics_records_stored_total',
       help: 'Request records stored in PostgreSQL by this replica (a retried batch counts only its new records)',
+      registers: [this.registry],
+    });
+    this.indexed = new Counter({
+      name: 'request_metrics_records_indexed_total',
+      help: 'Request records stored in OpenSearch by this replica (a retried batch counts only its new records)',
       registers: [this.registry],
     });
     new Gauge({

@@ -30,4 +30,14 @@ export class MetricsController {
   timeseries({ request, input }: RouteCall<typeof apiRoutes.getRequestTimeseries>) {
     return this.metrics.timeseries(request, input.query);
   }
+
+  @Route(apiRoutes.listFailedRequestBatches)
+  failed({ request, input }: RouteCall<typeof apiRoutes.listFailedRequestBatches>) {
+    return this.metrics.failed(request, input.query);
+  }
+
+  @Route(apiRoutes.retryFailedRequestBatch)
+  retryFailed({ request, input }: RouteCall<typeof apiRoutes.retryFailedRequestBatch>) {
+    return this.metrics.retryFailed(request, input.params.id);
+  }
 }

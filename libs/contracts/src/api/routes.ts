@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { DeployConfigFieldsSchema, DeployConfigViewSchema, ListDeployConfigs } from '../deployments/deploy-configs';
 import { pageOf, paginationParams } from '../messages';
-import { GetRequestStats, GetRequestTimeseries, ListRequestMetrics, RequestFiltersSchema } from '../metrics/requests';
+import {
+  FailedRequestBatchSchema,
+  GetRequestStats,
+  GetRequestTimeseries,
+  ListRequestMetrics,
+  RequestFiltersSchema,
+} from '../metrics/requests';
 import {
   CreateDeploymentRequestSchema,
   DeploymentViewSchema,
@@ -651,7 +657,7 @@ export const apiRoutes = {
     summary: 'Requests of the last hours: total, error rate, latency percentiles, slowest and most failing routes',
     tag: 'Metrics',
     auth: 'admin',
-    query: GetRequestStats.params.extend({ workspaceId: z.uuid().optional() }),
+    query: GetRequestStats.params.omit({ workspaceScope: true }).extend({ workspaceId: z.uuid().optional() }),
     success: { status: 200, description: 'The figures', schema: GetRequestStats.result },
   },
   listSlowRequests: {
@@ -684,8 +690,33 @@ export const apiRoutes = {
       'A chart series: requests (rate), 4xx/5xx answers (errors) or p95 latency per step, the last hour by default',
     tag: 'Metrics',
     auth: 'admin',
-    query: GetRequestTimeseries.params.extend({ workspaceId: z.uuid().optional() }),
+    query: GetRequestTimeseries.params.omit({ workspaceScope: true }).extend({ workspaceId: z.uuid().optional() }),
     success: { status: 200, description: 'One point per step', schema: GetRequestTimeseries.result },
+  },
+  listFailedRequestBatches: {
+    operationId: 'listFailedRequestBatches',
+    method: 'GET',
+    path: '/v1/metrics/failed-batches',
+    summary:
+      "Batches of request records the metrics service could not store after every retry (the instance admin's: they span workspaces)",
+    tag: 'Metrics',
+    auth: 'admin',
+    query: z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(100) }),
+    success: {
+      status: 200,
+      description: 'The failed batches, newest first',
+      schema: z.strictObject({ items: z.array(FailedRequestBatchSchema) }),
+    },
+  },
+  retryFailedRequestBatch: {
+    operationId: 'retryFailedRequestBatch',
+    method: 'POST',
+    path: '/v1/metrics/failed-batches/:id/retry',
+    summary: 'Queue a failed batch of request records again (instance admin)',
+    tag: 'Metrics',
+    auth: 'admin',
+    params: z.strictObject({ id: z.string().min(1).max(100) }),
+    success: { status: 202, description: 'Queued again', schema: z.strictObject({ id: z.string() }) },
   },
   events: {
     operationId: 'streamEvents',

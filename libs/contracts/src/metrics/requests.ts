@@ -59,10 +59,16 @@ export const RequestFiltersSchema = z.strictObject({
   workspaceId: z.uuid().optional(),
 });
 
+/**
+ * Set by the gateway only, for the instance's owner (the instance admin): the queries then read every workspace
+ * (`all`) or the one named, instead of the workspace the caller acts in. Never part of a route's input.
+ */
+const instanceScope = { workspaceScope: z.union([z.literal('all'), z.uuid()]).optional() };
+
 export const ListRequestMetrics = defineQuery(
   METRICS,
   'ListRequestMetrics',
-  RequestFiltersSchema.omit({ workspaceId: true }).extend({ errorsOnly: z.boolean().optional() }),
+  RequestFiltersSchema.omit({ workspaceId: true }).extend({ errorsOnly: z.boolean().optional(), ...instanceScope }),
   pageOf(RequestMetricRecordSchema),
 );
 
@@ -106,6 +112,7 @@ export const GetRequestStats = defineQuery(
       .min(1)
       .max(24 * 90)
       .default(24),
+    ...instanceScope,
   }),
   RequestStatsSchema,
 );
@@ -120,6 +127,7 @@ export const GetRequestTimeseries = defineQuery(
     ...range,
     metric: z.enum(['rate', 'errors', 'p95']),
     step: z.enum(Object.keys(timeseriesSteps) as [keyof typeof timeseriesSteps]).default('1m'),
+    ...instanceScope,
   }),
   z.strictObject({
     metric: z.enum(['rate', 'errors', 'p95']),
@@ -128,3 +136,17 @@ export const GetRequestTimeseries = defineQuery(
     points: z.array(z.strictObject({ at: z.string(), value: z.number().nullable() })),
   }),
 );
+
+/** A batch of the request queue that kept failing (the queue's failed set), for the instance admin to look at. */
+export const FailedRequestBatchSchema = z.strictObject({
+  /** The BullMQ job id (its first record's id). */
+  id: z.string(),
+  records: z.number().int(),
+  attempts: z.number().int(),
+  /** Why its last attempt failed. */
+  failedReason: z.string(),
+  failedAt: z.string().nullable(),
+  /** When its first record's request was answered. */
+  firstRequestAt: z.string().nullable(),
+});
+export type FailedRequestBatch = z.infer<typeof FailedRequestBatchSchema>;

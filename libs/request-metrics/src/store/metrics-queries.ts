@@ -13,13 +13,13 @@ import {
 import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import { RequestMetric } from './request-metric.entity';
 
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 /** A chart of more points than this is refused: ask for a wider step. */
 const MAX_POINTS = 1500;
 
-/** Whose requests a query reads: one workspace (a workspace admin's). */
+/** Whose requests a query reads: one workspace, or every workspace (null: the instance's owner). */
 export interface MetricsScope {
-  readonly workspaceId: string;
+  readonly workspaceId: string | null;
 }
 
 type Latency = { avg: number | null; p50: number | null; p95: number | null; p99: number | null };
@@ -67,23 +67,39 @@ function viewOf(row: RequestMetric): RequestMetricRecord {
   };
 }
 
-function rangeOf(from: string | undefined, to: string | undefined, defaultSpanMs: number, now: Date) {
-  const end = to ? new Date(to) : now;
-  const start = from ? new Date(from) : new Date(end.getTime() - defaultSpanMs);
-  if (start >= end)
+/**
+ * A chart's range, the last hour unless `from`/`to` say otherwise, its start on a step boundary, and its number of
+ * points (refused beyond MAX_POINTS).
+ */
+export function chartRange(
+  params: Pick<QueryParams<typeof GetRequestTimeseries>, 'from' | 'to' | 'step'>,
+  stepMs: number,
+  now: Date,
+): { start: Date; end: Date; points: number } {
+  const end = params.to ? new Date(params.to) : now;
+  const requestedStart = params.from ? new Date(params.from) : new Date(end.getTime() - HOUR_MS);
+  if (requestedStart >= end)
     throw new DomainError('validation_failed', '`from` must be before `to`', [{ path: 'from', message: 'after to' }]);
-  return { start, end };
+  const start = new Date(Math.floor(requestedStart.getTime() / stepMs) * stepMs);
+  const points = Math.ceil((end.getTime() - start.getTime()) / stepMs);
+  if (points > MAX_POINTS)
+    throw new DomainError(
+      'validation_failed',
+      `that range holds ${points} steps of ${params.step}; ask for at most ${MAX_POINTS} with a wider step`,
+      [{ path: 'step', message: 'too narrow for the range' }],
+    );
+  return { start, end, points };
 }
 
-/** Reads of the request table through TypeORM's query builder, always within the scope's workspace. */
+/** Reads of the request table through TypeORM's query builder, always within the scope (one workspace, or all). */
 export class MetricsQueries {
   constructor(private readonly dataSource: DataSource) {}
 
   private scoped(scope: MetricsScope): SelectQueryBuilder<RequestMetric> {
-    return this.dataSource
-      .getRepository(RequestMetric)
-      .createQueryBuilder('m')
-      .where('m.workspace_id = :workspaceId', { workspaceId: scope.workspaceId });
+    const query = this.dataSource.getRepository(RequestMetric).createQueryBuilder('m');
+    return scope.workspaceId === null
+      ? query.where('TRUE')
+      : query.where('m.workspace_id = :workspaceId', { workspaceId: scope.workspaceId });
   }
 
   /** Requests newest first, one page, filtered; the cursor is the last row's (time, id). */
@@ -189,15 +205,7 @@ export class MetricsQueries {
     now = new Date(),
   ): Promise<QueryResult<typeof GetRequestTimeseries>> {
     const stepMs = timeseriesSteps[params.step] * 1000;
-    const range = rangeOf(params.from, params.to, HOUR_MS, now);
-    const start = new Date(Math.floor(range.start.getTime() / stepMs) * stepMs);
-    const points = Math.ceil((range.end.getTime() - start.getTime()) / stepMs);
-    if (points > MAX_POINTS)
-      throw new DomainError(
-        'validation_failed',
-        `that range holds ${points} steps of ${params.step}; ask for at most ${MAX_POINTS} with a wider step`,
-        [{ path: 'step', message: 'too narrow for the range' }],
-      );
+    const { start, end, points } = chartRange(params, stepMs, now);
     const value = {
       rate: 'count(*)',
       errors: 'count(*) FILTER (WHERE m.status >= 400)',
@@ -205,7 +213,7 @@ export class MetricsQueries {
     }[params.metric];
     const rows = await this.scoped(scope)
       .andWhere('m.occurred_at >= :start', { start })
-      .andWhere('m.occurred_at < :end', { end: range.end })
+      .andWhere('m.occurred_at < :end', { end })
       .select(`date_bin(make_interval(secs => :stepSeconds), m.occurred_at, :start)`, 'bucket')
       .addSelect(value, 'value')
       .setParameter('stepSeconds', stepMs / 1000)

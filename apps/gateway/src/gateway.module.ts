@@ -8,6 +8,7 @@ import {
   CredentialRateLimit,
   DeployConfigsResource,
   DeploymentsResource,
+  DomainsResource,
   EventFeed,
   EventHub,
   EventsResource,
@@ -37,6 +38,7 @@ import { ApiTokensController } from './controllers/api-tokens.controller';
 import { AuthController } from './controllers/auth.controller';
 import { DeployConfigsController } from './controllers/deploy-configs.controller';
 import { DocsController } from './controllers/docs.controller';
+import { DomainsController } from './controllers/domains.controller';
 import { EventsController } from './controllers/events.controller';
 import { HealthController } from './controllers/health.controller';
 import { InfrastructureController } from './controllers/infrastructure.controller';
@@ -76,6 +78,7 @@ export const API_CONTROLLERS = [
   UploadsController,
   DeploymentsController,
   MetricsController,
+  DomainsController,
 ];
 
 @Module({})
@@ -234,6 +237,11 @@ export class GatewayModule {
           provide: MetricsResource,
           inject: [COMMANDS],
           useFactory: (commands: CommandGateway) => new MetricsResource(commands),
+        },
+        {
+          provide: DomainsResource,
+          inject: [COMMANDS],
+          useFactory: (commands: CommandGateway) => new DomainsResource(commands),
         },
         {
           provide: API_ROUTER,

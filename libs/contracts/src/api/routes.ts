@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DeployConfigFieldsSchema, DeployConfigViewSchema, ListDeployConfigs } from '../deployments/deploy-configs';
 import { pageOf, paginationParams } from '../messages';
+import { domainRoutes } from './domain-routes';
 import { GetRequestStats, GetRequestTimeseries, ListRequestMetrics, RequestFiltersSchema } from '../metrics/requests';
 import {
   CreateDeploymentRequestSchema,
@@ -705,6 +706,7 @@ export const apiRoutes = {
     success: { status: 200, description: 'text/event-stream of events' },
     stream: true,
   },
+  ...domainRoutes,
 } as const satisfies Record<string, ApiRoute>;
 
 export type ApiRouteName = keyof typeof apiRoutes;

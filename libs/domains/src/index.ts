@@ -1,0 +1,3 @@
+export * from './domains/decider';
+export * from './domains/projection';
+export * from './domains/queries';

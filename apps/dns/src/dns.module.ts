@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { domainsProjection } from '@platform/domains';
+import { domainsProjection, placementsMigration } from '@platform/domains';
 import type { ServiceDefinition } from '@platform/service-kit';
 import { dnsProviders } from './dns.providers';
 import { DomainsController } from './domains.controller';
@@ -7,6 +7,7 @@ import { DomainsController } from './domains.controller';
 export const dnsDefinition: ServiceDefinition = {
   context: 'dns',
   projections: [domainsProjection],
+  migrations: [placementsMigration],
 };
 
 @Module({

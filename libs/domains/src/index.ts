@@ -2,3 +2,5 @@ export * from './domains/decider';
 export * from './domains/projection';
 export * from './domains/queries';
 export * from './dns/dns-provider';
+export * from './placements/placements';
+export * from './domains/process';

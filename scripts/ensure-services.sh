@@ -24,7 +24,7 @@ REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
 DOCKERD_WAIT=${DOCKERD_WAIT:-60}
 DOCKERD_LOG=/var/log/dockerd.log
-SERVICES=${SERVICES:-postgres redis nats docker nginx}
+SERVICES=${SERVICES:-postgres redis nats docker nginx pebble}
 APT_LOG=/var/log/ensure-services-apt.log
 
 START_MS=$(now_ms)
@@ -302,6 +302,15 @@ ensure_nginx() {
   say_ok "nginx $version (binary ok, $what; the platform starts its own instances)"
 }
 
+# Let's Encrypt's test ACME server and its DNS stand-in: the certificate tests start their own instances.
+ensure_pebble() {
+  SERVICE_NAME=pebble
+  if ! command -v pebble >/dev/null || ! command -v pebble-challtestsrv >/dev/null; then
+    apt_install pebble || return
+  fi
+  say_ok "pebble (binary ok; the tests start their own ACME servers)"
+}
+
 # ---- main ------------------------------------------------------------------------------------------------------
 for service in $SERVICES; do
   case $service in
@@ -310,7 +319,8 @@ for service in $SERVICES; do
     nats) ensure_nats ;;
     docker) ensure_docker ;;
     nginx) ensure_nginx ;;
-    *) SERVICE_NAME=$service; fail "unknown service '$service' in SERVICES" "use: postgres redis nats docker nginx" ;;
+    pebble) ensure_pebble ;;
+    *) SERVICE_NAME=$service; fail "unknown service '$service' in SERVICES" "use: postgres redis nats docker nginx pebble" ;;
   esac
 done
 

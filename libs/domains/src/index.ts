@@ -4,3 +4,4 @@ export * from './domains/queries';
 export * from './dns/dns-provider';
 export * from './placements/placements';
 export * from './domains/process';
+export * from './certificates/acme';

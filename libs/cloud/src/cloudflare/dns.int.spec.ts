@@ -56,6 +56,20 @@ describe('DNS on Cloudflare (the official SDK against a fake held to the officia
     expect(cloudflare.records).toEqual([theirs, other]);
   });
 
+  it('sets a zone on flexible or off to strict (no redirect loop behind the proxy), or fails naming the fix', async () => {
+    const flexible = cloudflare.addZone('flexible.test', 'flexible');
+    const full = cloudflare.addZone('full.test', 'full');
+    const dns = dnsOf(cloudflare);
+    expect(await dns.ensureStrictSsl(flexible)).toBe('strict');
+    expect(flexible.ssl).toBe('strict');
+    expect(await dns.ensureStrictSsl(full)).toBe('full');
+    expect(full.ssl).toBe('full');
+    const off = cloudflare.addZone('off.test', 'off');
+    cloudflare.mayEditZoneSettings = false;
+    await expect(dns.ensureStrictSsl(off)).rejects.toThrow(/SSL\/TLS mode "off".*Full \(strict\)/);
+    expect(off.ssl).toBe('off');
+  });
+
   it('retries 429, 5xx and timeouts with backoff and still makes each record exactly once', async () => {
     const zone = cloudflare.addZone('example.com');
     const dns = dnsOf(cloudflare, 300);

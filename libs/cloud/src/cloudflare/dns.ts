@@ -97,6 +97,32 @@ export class CloudflareDns {
     }
   }
 
+  /**
+   * Makes the zone's SSL/TLS mode `strict` when it is `off` or `flexible`: behind Cloudflare's proxy those reach the
+   * origin over plain HTTP, which the platform's edge redirects to HTTPS, a loop. Resolves to the mode found;
+   * rejects naming the fix when the token may not change it.
+   */
+  async ensureStrictSsl(zone: CloudflareZone): Promise<string> {
+    const setting = (await this.client.zones.settings.get('ssl', { zone_id: zone.id })) as { value?: unknown };
+    const mode = String(setting.value);
+    if (mode !== 'off' && mode !== 'flexible') return mode;
+    try {
+      await this.client.zones.settings.edit('ssl', { zone_id: zone.id, value: 'strict' });
+    } catch (error) {
+      const status = (error as { status?: unknown } | null)?.status;
+      if (status === 401 || status === 403) {
+        throw new Error(
+          `the zone ${zone.name} is on SSL/TLS mode "${mode}", which loops with the platform's HTTPS redirect, and ` +
+            'the token may not change it: set SSL/TLS to "Full (strict)" in Cloudflare (SSL/TLS → Overview), or ' +
+            'give the token "Zone Settings: Edit", then add the domain again',
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    return 'strict';
+  }
+
   private async create(
     zone: CloudflareZone,
     hostname: string,

@@ -19,6 +19,8 @@ export interface DnsProvider {
    * Leaves exactly `records` (A and AAAA) for the hostname among the records carrying `marker`: creates what is
    * missing, fixes the proxy flag, deletes the rest. Safe to repeat after any failure: it never makes a duplicate.
    */
+  /** Makes a proxied zone's SSL mode safe for HTTPS redirects (strict), or rejects saying what to change. */
+  ensureStrictSsl(zone: DnsZone): Promise<string>;
   setRecords(
     zone: DnsZone,
     hostname: string,

@@ -109,6 +109,8 @@ export class DomainProcess extends SweptProcess<string> {
     }
     const marker = recordMarker(this.options.instanceId, domainId);
     const wanted = records.map(({ type, content }) => ({ type, content }));
+    // Checked before any record: a proxied domain on `off` or `flexible` would loop on the edge's HTTPS redirect.
+    if (domain.proxied && records.length > 0) await provider.ensureStrictSsl(zone);
     await provider.setRecords(zone, domain.hostname, wanted, domain.proxied, marker);
     return zone.name;
   }

@@ -18,7 +18,8 @@ const TEST_FILES = ['**/*.spec.ts', '**/*.test.ts', '**/test-support.ts', '**/te
 /** Bounded contexts. A project in one may use its own and shared code only, plus what is listed here. */
 const SCOPES = ['deployments', 'gateway', 'servers', 'domains', 'metrics', 'identity', 'agent', 'web'];
 /** The gateway hosts identity (who may call, in which workspace); every other context it reaches by contract. */
-const ALSO_ALLOWED = { gateway: ['scope:identity'] };
+/** The dns service keeps DNS through libs/cloud's Cloudflare adapter (tagged `scope:cloud` beside its own scope). */
+const ALSO_ALLOWED = { gateway: ['scope:identity'], domains: ['scope:cloud'] };
 
 /**
  * Which project may import which, by the tags in each project's package.json (`nx.tags`): apps → domain libs

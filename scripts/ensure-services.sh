@@ -26,7 +26,7 @@ REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
 DOCKERD_WAIT=${DOCKERD_WAIT:-60}
 DOCKERD_LOG=/var/log/dockerd.log
-SERVICES=${SERVICES:-postgres redis nats docker nginx opensearch}
+SERVICES=${SERVICES:-postgres redis nats docker nginx opensearch pebble}
 APT_LOG=/var/log/ensure-services-apt.log
 
 START_MS=$(now_ms)
@@ -320,6 +320,15 @@ ensure_opensearch() {
   bash "$HERE/opensearch-node.sh" start 9>&- || FAILED+=("$SERVICE_NAME")
 }
 
+# Let's Encrypt's test ACME server and its DNS stand-in: the certificate tests start their own instances.
+ensure_pebble() {
+  SERVICE_NAME=pebble
+  if ! command -v pebble >/dev/null || ! command -v pebble-challtestsrv >/dev/null; then
+    apt_install pebble || return
+  fi
+  say_ok "pebble (binary ok; the tests start their own ACME servers)"
+}
+
 # ---- main ------------------------------------------------------------------------------------------------------
 for service in $SERVICES; do
   case $service in
@@ -329,7 +338,8 @@ for service in $SERVICES; do
     docker) ensure_docker ;;
     nginx) ensure_nginx ;;
     opensearch) ensure_opensearch ;;
-    *) SERVICE_NAME=$service; fail "unknown service '$service' in SERVICES" "use: postgres redis nats docker nginx opensearch" ;;
+    pebble) ensure_pebble ;;
+    *) SERVICE_NAME=$service; fail "unknown service '$service' in SERVICES" "use: postgres redis nats docker nginx opensearch pebble" ;;
   esac
 done
 

@@ -22,6 +22,8 @@ const services: { name: string; port: number }[] = [
   { name: 'deployer', port: Number(process.env.DEPLOYER_PORT ?? 4102) },
   // Request metrics from the queue into PostgreSQL, and their queries.
   { name: 'metrics', port: Number(process.env.METRICS_PORT ?? 4103) },
+  // Domains: DNS records on Cloudflare that follow deployments.
+  { name: 'dns', port: Number(process.env.DNS_PORT ?? 4104) },
 ];
 // The console builds itself on first start (or when its sources changed), which takes a little while.
 const webConsole = { name: 'web', port: Number(process.env.WEB_PORT ?? 3000) };

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ConfigError, exitOnStartFailure, startService } from '@platform/service-kit';
 import { pino, type DestinationStream } from 'pino';
 import { DeployerModule, deployerDefinition } from '../apps/deployer/src/deployer.module';
+import { DnsModule, dnsDefinition } from '../apps/dns/src/dns.module';
 import { startGateway } from '../apps/gateway/src/start-gateway';
 import { MetricsModule, metricsDefinition } from '../apps/metrics/src/metrics.module';
 import { ProvisionerModule, provisionerDefinition } from '../apps/provisioner/src/provisioner.module';
@@ -58,6 +59,18 @@ export const platformServices: Record<string, { portVariable: string; start: Sta
         definition: metricsDefinition,
         module: MetricsModule,
         defaultHttpPort: 4103,
+        env,
+        handleSignals: false,
+        logDestination,
+      }),
+  },
+  dns: {
+    portVariable: 'HTTP_PORT',
+    start: (env, logDestination) =>
+      startService({
+        definition: dnsDefinition,
+        module: DnsModule,
+        defaultHttpPort: 4104,
         env,
         handleSignals: false,
         logDestination,

@@ -8,6 +8,7 @@ import {
   CredentialRateLimit,
   DeployConfigsResource,
   DeploymentsResource,
+  DomainsResource,
   EventFeed,
   EventHub,
   EventsResource,
@@ -38,6 +39,7 @@ import { ApiTokensController } from './controllers/api-tokens.controller';
 import { AuthController } from './controllers/auth.controller';
 import { DeployConfigsController } from './controllers/deploy-configs.controller';
 import { DocsController } from './controllers/docs.controller';
+import { DomainsController } from './controllers/domains.controller';
 import { EventsController } from './controllers/events.controller';
 import { HealthController } from './controllers/health.controller';
 import { InfrastructureController } from './controllers/infrastructure.controller';
@@ -77,6 +79,7 @@ export const API_CONTROLLERS = [
   UploadsController,
   DeploymentsController,
   MetricsController,
+  DomainsController,
 ];
 
 @Module({})
@@ -240,6 +243,11 @@ export class GatewayModule {
           inject: [COMMANDS, IDENTITY, FailedBatches],
           useFactory: (commands: CommandGateway, identity: Identity, failedBatches: FailedBatches) =>
             new MetricsResource(commands, identity.instance, failedBatches),
+        },
+        {
+          provide: DomainsResource,
+          inject: [COMMANDS],
+          useFactory: (commands: CommandGateway) => new DomainsResource(commands),
         },
         {
           provide: API_ROUTER,

@@ -26,6 +26,7 @@ interface Tenant {
   snapshotId: string;
   inviteId: string;
   uploadId: string;
+  domainId: string;
 }
 
 const fields = (name: string) => ({
@@ -104,8 +105,14 @@ async function tenant(api: ApiClient, label: string, digitalOceanToken: string):
     });
     expect(view.body.status).toBe('failed');
   }, 30_000);
+  const domain = await api.request<{ domainId: string }>('POST', `/v1/services/${service.body.serviceId}/domains`, {
+    token: user.token,
+    body: { hostname: `${label}-shop.localhost` },
+  });
+  expect(domain.status).toBe(202);
   return {
     ...user,
+    domainId: domain.body.domainId,
     deployConfigId: config.body.deployConfigId,
     apiTokenId: token.body.id,
     apiToken: token.body.token,
@@ -192,6 +199,10 @@ function attempts(
     // The instance admin's (alpha signed up first): anyone else is refused 403 (the metrics e2e checks it).
     listFailedRequestBatches: { path: '/v1/metrics/failed-batches' },
     retryFailedRequestBatch: { path: '/v1/metrics/failed-batches/00000000-0000-4000-8000-000000000000/retry' },
+    listDomains: { path: `/v1/services/${a.serviceId}/domains` },
+    addDomain: { path: `/v1/services/${a.serviceId}/domains`, body: { hostname: 'intruder.localhost' } },
+    getDomain: { path: `/v1/services/${a.serviceId}/domains/${a.domainId}` },
+    removeDomain: { path: `/v1/services/${a.serviceId}/domains/${a.domainId}` },
   };
 }
 
@@ -218,6 +229,7 @@ describe('workspace isolation over the whole route table', () => {
     const deployment = await api.request('GET', `/v1/deployments/${a.deploymentId}`, { token: a.token });
     const snapshot = await api.request('GET', `/v1/snapshots/${a.snapshotId}`, { token: a.token });
     const providers = await api.request('GET', '/v1/providers', { token: a.token });
+    const domain = await api.request('GET', `/v1/services/${a.serviceId}/domains/${a.domainId}`, { token: a.token });
     const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events`);
     const own = await stack.db.pool.query(
       `SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events WHERE metadata->>'workspaceId' = $1`,
@@ -233,6 +245,7 @@ describe('workspace isolation over the whole route table', () => {
       deployment: deployment.body,
       snapshot: snapshot.body,
       providers: providers.body,
+      domain: (domain.body as { hostname: string }).hostname,
       events: rows[0].n as number,
       aEvents: own.rows[0].n as number,
     };
@@ -263,6 +276,7 @@ describe('workspace isolation over the whole route table', () => {
       a.deploymentId,
       a.snapshotId,
       a.uploadId,
+      a.domainId,
       a.email,
       'alpha-config',
       'alpha-token',
@@ -270,6 +284,7 @@ describe('workspace isolation over the whole route table', () => {
       'alpha-project',
       'alpha-web',
       'alpha-secret-value',
+      'alpha-shop.localhost',
     ];
     const bEvents = await EventStreamReader.open(stack.gateway.url, b.token);
 
@@ -322,6 +337,7 @@ describe('workspace isolation over the whole route table', () => {
     expect(after.deployment).toEqual(before.deployment);
     expect(after.snapshot).toEqual(before.snapshot);
     expect(after.providers).toEqual(before.providers);
+    expect(after.domain).toEqual(before.domain);
     expect(fakes.digitalOcean.violations).toEqual([]);
     expect((await api.request('GET', '/v1/me', { token: a.apiToken })).status).toBe(200);
     expect(after.aEvents).toBe(before.aEvents);

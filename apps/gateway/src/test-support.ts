@@ -70,12 +70,16 @@ export interface Stack {
   readonly gateway: RunningGateway;
   readonly deployer: ChildProcess;
   readonly provisioner: ChildProcess;
+  /** The dns service (domains), with the environment it was started with. */
+  readonly dns: ChildProcess;
+  readonly dnsEnv: NodeJS.ProcessEnv;
+  restartDns(kill?: 'SIGKILL'): Promise<void>;
   /** Environment of the provisioner, to restart it the same way. */
   readonly provisionerEnv: NodeJS.ProcessEnv;
   restartProvisioner(kill?: 'SIGKILL'): Promise<void>;
   restartDeployer(kill?: 'SIGKILL'): Promise<void>;
   readonly db: TestSchema;
-  readonly schemas: { identity: string; gateway: string; deployments: string; servers: string };
+  readonly schemas: { identity: string; gateway: string; deployments: string; servers: string; dns: string };
   readonly prefix: string;
   readonly api: ApiClient;
   /** This machine's front door, run by the deployer as under `npm start`, on a port of its own. */
@@ -88,6 +92,7 @@ export async function startStack(
   label: string,
   gatewayEnv: NodeJS.ProcessEnv = {},
   provisionerSettings: NodeJS.ProcessEnv = {},
+  dnsSettings: NodeJS.ProcessEnv = {},
 ): Promise<Stack> {
   const db = createTestSchema(label);
   const prefix = uniqueName(label);
@@ -96,6 +101,7 @@ export async function startStack(
     gateway: `${db.schema}_gw`,
     deployments: `${db.schema}_dep`,
     servers: `${db.schema}_srv`,
+    dns: `${db.schema}_dns`,
   };
   const common = {
     DATABASE_URL: testServices.databaseUrl,
@@ -136,12 +142,24 @@ export async function startStack(
     LOCAL_FRONT_DOOR_DIR: frontDoorDir,
     LOCAL_FRONT_DOOR_PORT: String(frontDoor.port),
   };
-  const [firstDeployer, firstProvisioner] = await Promise.all([
+  const dnsEnv = {
+    ...common,
+    DATABASE_SCHEMA: schemas.dns,
+    REPLICA_ID: `${label}-dns`,
+    PLATFORM_SECRET_KEY: secretKey,
+    PLATFORM_CA_FILE: caFile,
+    DNS_POLL_MS: '200',
+    CLOUDFLARE_API_URL: provisionerEnv.CLOUDFLARE_API_URL,
+    ...dnsSettings,
+  };
+  const [firstDeployer, firstProvisioner, firstDns] = await Promise.all([
     spawnService('deployer', deployerEnv),
     spawnService('provisioner', provisionerEnv),
+    spawnService('dns', dnsEnv),
   ]);
   let provisioner = firstProvisioner;
   let deployer = firstDeployer;
+  let dns = firstDns;
   const gateway = await startGateway({
     handleSignals: false,
     env: {
@@ -178,6 +196,15 @@ export async function startStack(
     get provisioner() {
       return provisioner;
     },
+    get dns() {
+      return dns;
+    },
+    dnsEnv,
+    async restartDns(kill?: 'SIGKILL') {
+      if (kill) dns.kill(kill);
+      await stopProcess(dns);
+      dns = await spawnService('dns', dnsEnv);
+    },
     provisionerEnv,
     async restartProvisioner(kill?: 'SIGKILL') {
       if (kill) provisioner.kill(kill);
@@ -191,7 +218,7 @@ export async function startStack(
     frontDoor,
     async stop() {
       await gateway.stop();
-      await Promise.all([stopProcess(deployer), stopProcess(provisioner)]);
+      await Promise.all([stopProcess(deployer), stopProcess(provisioner), stopProcess(dns)]);
       // The deployer leaves the front door's nginx up (apps keep opening across its restarts).
       await new LocalFrontProxy(frontDoorDir, frontDoor).stop();
       await rm(frontDoorDir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import {
   GetServer,
   GetSnapshot,
   ListProviders,
+  GetSealedProviderToken,
   ListSnapshots,
   RemoveProviderCredentials,
   SaveProviderCredentials,
@@ -112,6 +113,11 @@ export class ServersController {
   @OnQuery(ListProviders)
   async providers(query: QueryMessage<typeof ListProviders>) {
     return { items: await this.credentials.list(query.workspaceId) };
+  }
+
+  @OnQuery(GetSealedProviderToken)
+  async sealedToken(query: QueryMessage<typeof GetSealedProviderToken>) {
+    return { sealedToken: (await this.credentials.sealedTokenOf(query.workspaceId, query.params.provider)) ?? null };
   }
 
   @OnQuery(SaveProviderCredentials)

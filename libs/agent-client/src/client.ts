@@ -83,6 +83,12 @@ function withName(path: string, name: string): string {
   return path.replace(':name', encodeURIComponent(name));
 }
 
+const ChallengeAnswer = z.strictObject({ token: z.string() });
+
+function withToken(path: string, token: string): string {
+  return path.replace(':token', encodeURIComponent(token));
+}
+
 async function readAll(response: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of response) chunks.push(chunk as Buffer);
@@ -255,6 +261,17 @@ export class AgentClient {
       jsonBody(body),
       ApplyRoutesResponseSchema,
     );
+  }
+
+  /** Has the server's nginx answer an ACME HTTP-01 challenge, on every hostname, until removed. */
+  async putChallenge(token: string, keyAuthorization: string): Promise<void> {
+    const endpoint = AgentEndpoints.putChallenge;
+    await this.json(endpoint.method, withToken(endpoint.path, token), jsonBody({ keyAuthorization }), ChallengeAnswer);
+  }
+
+  async removeChallenge(token: string): Promise<void> {
+    const endpoint = AgentEndpoints.removeChallenge;
+    await this.json(endpoint.method, withToken(endpoint.path, token), { kind: 'none' }, ChallengeAnswer);
   }
 
   routes(): Promise<EdgeRoutesResponse> {

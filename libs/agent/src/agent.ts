@@ -199,6 +199,14 @@ export class Agent {
     return this.edge.routes();
   }
 
+  putChallenge(token: string, keyAuthorization: string): Promise<void> {
+    return this.edge.putChallenge(token, keyAuthorization);
+  }
+
+  removeChallenge(token: string): Promise<void> {
+    return this.edge.removeChallenge(token);
+  }
+
   cutover(spec: CutoverSpec, emit: ProgressSink): Promise<void> {
     return this.cutovers.run(spec, emit);
   }

@@ -10,6 +10,8 @@ import {
   AgentEndpoints,
   agentHttpStatus,
   ApplyRoutesRequestSchema,
+  ChallengeTokenSchema,
+  PutChallengeRequestSchema,
   ArchiveContentTypes,
   BuildImageQuerySchema,
   ContainerLogsQuerySchema,
@@ -38,6 +40,7 @@ declare module 'fastify' {
 }
 
 const NameParams = z.strictObject({ name: ContainerNameSchema });
+const TokenParams = z.strictObject({ token: ChallengeTokenSchema });
 
 /**
  * Routes the agent's API to the Agent: parse, call, answer. HTTPS only (TLS 1.3, the certificate the platform's
@@ -200,6 +203,23 @@ export function buildAgentServer(agent: Agent, logger: Logger, tls: AgentTls): F
       agent.applyRoutes(parseOrThrow(ApplyRoutesRequestSchema, request.body, 'the route table').routes),
   });
   app.route({ ...route(AgentEndpoints.getRoutes), handler: () => ({ routes: agent.routes() }) });
+  app.route({
+    ...route(AgentEndpoints.putChallenge),
+    handler: async (request) => {
+      const { token } = parseOrThrow(TokenParams, request.params, 'the challenge token');
+      const { keyAuthorization } = parseOrThrow(PutChallengeRequestSchema, request.body, 'the challenge');
+      await agent.putChallenge(token, keyAuthorization);
+      return { token };
+    },
+  });
+  app.route({
+    ...route(AgentEndpoints.removeChallenge),
+    handler: async (request) => {
+      const { token } = parseOrThrow(TokenParams, request.params, 'the challenge token');
+      await agent.removeChallenge(token);
+      return { token };
+    },
+  });
 
   app.route({
     ...route(AgentEndpoints.cutover),

@@ -35,3 +35,9 @@ export {
   type ServerBase,
 } from './cloud-init/platform-server';
 export { CLOUDFLARE_API_URL, verifyCloudflareToken } from './cloudflare/verify-token';
+export {
+  CloudflareDns,
+  type CloudflareDnsOptions,
+  type CloudflareZone,
+  type CloudflareWantedRecord,
+} from './cloudflare/dns';

@@ -23,6 +23,8 @@ export const ErrorCodeSchema = z.enum([
   'payload_too_large',
   'unsupported_media_type',
   'archive_refused',
+  /** A domain the platform cannot serve: no DNS provider of the workspace covers its zone, no certificate fits. */
+  'domain_not_covered',
   'rate_limited',
   'timeout',
   'unavailable',
@@ -53,6 +55,7 @@ export const httpStatusOfCode: Readonly<Record<ErrorCode, number>> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   archive_refused: 422,
+  domain_not_covered: 422,
   idempotency_key_reused: 422,
   rate_limited: 429,
   internal: 500,

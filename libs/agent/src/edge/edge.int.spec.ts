@@ -194,6 +194,38 @@ describe('the edge', () => {
     expect(JSON.stringify(await agent.client.routes())).not.toContain('PRIVATE KEY');
   });
 
+  it('answers an ACME challenge over plain HTTP for a hostname with no route or an HTTPS one, until it is removed', async () => {
+    const tls = await selfSignedCertificate('secure.localhost');
+    await agent.client.applyRoutes({
+      routes: [
+        { hostname: 'app.localhost', upstream: { container: web } },
+        { hostname: 'secure.localhost', upstream: { container: web }, tls },
+      ],
+    });
+    const token = 'evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA';
+    const keyAuthorization = `${token}.9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI`;
+    await agent.client.putChallenge(token, keyAuthorization);
+    const path = `/.well-known/acme-challenge/${token}`;
+    for (const host of ['shop.example.test', 'secure.localhost']) {
+      await expect(getThroughEdge(agent.edgePort, host, path)).resolves.toMatchObject({
+        status: 200,
+        body: keyAuthorization,
+      });
+    }
+    // A plain HTTP route is the app's, all of it: the edge takes no path from it.
+    await expect(getThroughEdge(agent.edgePort, 'app.localhost', path)).resolves.toMatchObject({
+      body: 'v1 app.localhost',
+    });
+    // Everything else of a hostname with a certificate still goes to HTTPS, where HSTS is on.
+    expect((await getThroughEdge(agent.edgePort, 'secure.localhost', '/.well-known/other')).status).toBe(301);
+    await agent.client.removeChallenge(token);
+    expect((await getThroughEdge(agent.edgePort, 'shop.example.test', path)).status).toBe(404);
+    // A token that could name another file is refused before anything is written.
+    const refused = await agent.client.putChallenge('../../conf/nginx.conf', keyAuthorization).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DomainError);
+    expect((refused as DomainError).code).toBe('validation_failed');
+  });
+
   it('accepts long hostnames (server_names_hash_bucket_size 128, more for the longest DNS names)', async () => {
     const main = await readFile(nginxLayout(agent.config.nginx.prefix).mainConfig, 'utf8');
     expect(main).toContain('server_names_hash_bucket_size 128;');

@@ -12,6 +12,7 @@ import {
 import { writeFileAtomic } from '../files';
 import { SerialQueue } from '../serial';
 import {
+  renderChallengesConfig,
   renderMainConfig,
   renderRoutesConfig,
   serverNamesBucketSize,
@@ -42,6 +43,7 @@ const StoredRoutesSchema = z.object({ routes: z.array(EdgeRouteSchema) });
 export class Edge {
   private readonly queue = new SerialQueue();
   private current: EdgeRouteSpec[] = [];
+  private challenges = new Map<string, string>();
 
   constructor(
     private readonly nginx: NginxProcess<NginxLayout>,
@@ -68,6 +70,8 @@ export class Edge {
       for (const dir of ['conf', 'logs', 'temp', 'certs'])
         await mkdir(join(this.layout.prefix, dir), { recursive: true });
       this.current = await this.loadStoredRoutes();
+      // Challenges are short-lived: a restarted agent starts with none (the ACME client asks again).
+      await writeFileAtomic(this.layout.challengesConfig, renderChallengesConfig(this.challenges));
       const routesText = await readFile(this.layout.routesConfig, 'utf8').catch(() => undefined);
       if (routesText === undefined)
         await writeFileAtomic(this.layout.routesConfig, renderRoutesConfig([], this.listen));
@@ -135,6 +139,35 @@ export class Edge {
     await writeFileAtomic(this.options.stateFile, JSON.stringify({ routes }), 0o600);
     await this.removeUnusedCertificates(resolved);
     return { routes: routes.length, testMs, reloadMs, retiringWorkers };
+  }
+
+  /** Answers an ACME HTTP-01 challenge from now on, on every hostname (tested, then reloaded, like routes). */
+  putChallenge(token: string, keyAuthorization: string): Promise<void> {
+    return this.queue.run(() => this.applyChallenges(new Map(this.challenges).set(token, keyAuthorization)));
+  }
+
+  removeChallenge(token: string): Promise<void> {
+    return this.queue.run(async () => {
+      if (!this.challenges.has(token)) return;
+      const remaining = new Map(this.challenges);
+      remaining.delete(token);
+      await this.applyChallenges(remaining);
+    });
+  }
+
+  private async applyChallenges(answers: Map<string, string>): Promise<void> {
+    const previous = await readFile(this.layout.challengesConfig, 'utf8').catch(() =>
+      renderChallengesConfig(new Map()),
+    );
+    await writeFileAtomic(this.layout.challengesConfig, renderChallengesConfig(answers));
+    try {
+      await this.nginx.test(this.layout.mainConfig);
+      await this.nginx.reload();
+    } catch (error) {
+      await writeFileAtomic(this.layout.challengesConfig, previous);
+      throw error;
+    }
+    this.challenges = answers;
   }
 
   /** Waits for the workers a reload retired to finish their requests; false if they are still busy after the timeout. */

@@ -5,6 +5,8 @@ import type { NginxFiles } from '@platform/nginx';
 export interface NginxLayout extends NginxFiles {
   readonly routesConfig: string;
   readonly certsDir: string;
+  /** ACME HTTP-01 answers (an nginx map by path), served under /.well-known/acme-challenge/ on every hostname. */
+  readonly challengesConfig: string;
 }
 
 export function nginxLayout(prefix: string): NginxLayout {
@@ -15,6 +17,7 @@ export function nginxLayout(prefix: string): NginxLayout {
     pidFile: join(prefix, 'nginx.pid'),
     errorLog: join(prefix, 'logs', 'error.log'),
     certsDir: join(prefix, 'certs'),
+    challengesConfig: join(prefix, 'conf', 'challenges.conf'),
   };
 }
 
@@ -74,20 +77,50 @@ http {
   uwsgi_temp_path ${temp('uwsgi')};
   scgi_temp_path ${temp('scgi')};
 
+  # Challenge paths are long (an ACME token is up to 256 characters): the answers' map needs room for them.
+  map_hash_bucket_size 512;
+  include ${layout.challengesConfig};
+
   map $http_upgrade $platform_connection {
     default upgrade;
     '' '';
   }
 
+  # A hostname with no route yet still answers its ACME HTTP-01 challenge (its certificate comes before its route).
   server {
     listen ${listen.address}:${listen.httpPort} default_server;
     server_name _;
-    return 404;
+${challengeLocation()}
+    location / {
+      return 404;
+    }
   }
 
   include ${options.routesFile};
 }
 `;
+}
+
+/**
+ * Answers ACME HTTP-01 challenges from the map in the challenges file: nginx's workers cannot read the agent's
+ * files, so the answers are configuration, held in memory.
+ */
+function challengeLocation(indent = '    '): string {
+  return [
+    `${indent}location ^~ /.well-known/acme-challenge/ {`,
+    `${indent}  default_type text/plain;`,
+    `${indent}  if ($platform_acme_answer = "") {`,
+    `${indent}    return 404;`,
+    `${indent}  }`,
+    `${indent}  return 200 $platform_acme_answer;`,
+    `${indent}}`,
+  ].join('\n');
+}
+
+/** The challenges file: token and answer were checked by the contract (base64url and a dot only). */
+export function renderChallengesConfig(answers: ReadonlyMap<string, string>): string {
+  const lines = [...answers].map(([token, answer]) => `  /.well-known/acme-challenge/${token} "${answer}";`);
+  return `# Written by the platform agent: ACME HTTP-01 answers.\nmap $uri $platform_acme_answer {\n  default "";\n${lines.join('\n')}${lines.length ? '\n' : ''}}\n`;
 }
 
 function upstreamName(hostname: string): string {
@@ -126,17 +159,22 @@ export function renderRoutesConfig(routes: readonly ResolvedRoute[], listen: Edg
     if (route.tls) {
       const port = listen.httpsPort === 443 ? '' : `:${listen.httpsPort}`;
       lines.push(
+        // Plain HTTP only redirects, except the ACME challenge, which renewals answer over HTTP.
         'server {',
         `  listen ${listen.address}:${listen.httpPort};`,
         `  server_name ${route.hostname};`,
-        `  return 301 https://$host${port}$request_uri;`,
+        challengeLocation('  '),
+        '  location / {',
+        `    return 301 https://$host${port}$request_uri;`,
+        '  }',
         '}',
         'server {',
-        `  listen ${listen.address}:${listen.httpsPort} ssl;`,
+        `  listen ${listen.address}:${listen.httpsPort} ssl http2;`,
         `  server_name ${route.hostname};`,
         `  ssl_certificate ${route.tls.certificateFile};`,
         `  ssl_certificate_key ${route.tls.keyFile};`,
         '  ssl_protocols TLSv1.2 TLSv1.3;',
+        '  add_header Strict-Transport-Security "max-age=31536000" always;',
         `  client_max_body_size ${route.maxBodyMb}m;`,
         proxyLocation(upstream),
         '}',

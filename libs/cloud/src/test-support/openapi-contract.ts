@@ -139,7 +139,12 @@ export class OpenApiContract {
       const ref = this.parameterSchemaRef(operation, parameter);
       if (ref)
         problems.push(
-          ...this.validate(ref, coerce(raw, parameter.schema), `${parameter.in} parameter ${parameter.name}`),
+          ...this.validate(
+            ref,
+            // The type may be behind a $ref (Cloudflare's `per_page`): coerced by the type it names.
+            coerce(raw, parameter.schema && this.resolve<Record<string, unknown>>(parameter.schema)),
+            `${parameter.in} parameter ${parameter.name}`,
+          ),
         );
     }
     const known = new Set(

@@ -18,6 +18,8 @@ export const AgentEndpoints = {
   applyRoutes: { method: 'PUT', path: '/v1/edge/routes' },
   getRoutes: { method: 'GET', path: '/v1/edge/routes' },
   cutover: { method: 'POST', path: '/v1/cutover' },
+  putChallenge: { method: 'PUT', path: '/v1/edge/challenges/:token' },
+  removeChallenge: { method: 'DELETE', path: '/v1/edge/challenges/:token' },
 } as const;
 
 export type AgentEndpointName = keyof typeof AgentEndpoints;

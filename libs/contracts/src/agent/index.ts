@@ -7,3 +7,4 @@ export * from './images';
 export * from './containers';
 export * from './edge';
 export * from './cutover';
+export * from './challenges';

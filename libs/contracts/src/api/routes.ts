@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DeployConfigFieldsSchema, DeployConfigViewSchema, ListDeployConfigs } from '../deployments/deploy-configs';
 import { pageOf, paginationParams } from '../messages';
+import { domainRoutes } from './domain-routes';
 import {
   FailedRequestBatchSchema,
   GetRequestStats,
@@ -736,6 +737,7 @@ export const apiRoutes = {
     success: { status: 200, description: 'text/event-stream of events' },
     stream: true,
   },
+  ...domainRoutes,
 } as const satisfies Record<string, ApiRoute>;
 
 export type ApiRouteName = keyof typeof apiRoutes;

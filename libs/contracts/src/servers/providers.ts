@@ -68,3 +68,15 @@ export const ProviderDisconnected = defineEvent(
   'ProviderDisconnected',
   z.strictObject({ provider: CredentialProviderSchema }),
 );
+
+/**
+ * A workspace's saved provider token, still sealed (for the workspace and provider, see providerTokenContext): how
+ * the dns service reaches Cloudflare with the token the provisioner keeps. Asked between services only; no route
+ * of the API relays it.
+ */
+export const GetSealedProviderToken = defineQuery(
+  SERVERS,
+  'GetSealedProviderToken',
+  z.strictObject({ provider: CredentialProviderSchema }),
+  z.strictObject({ sealedToken: z.string().nullable() }),
+);

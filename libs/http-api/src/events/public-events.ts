@@ -83,6 +83,23 @@ export const PUBLIC_EVENT_FIELDS: Readonly<Record<string, ShownFields>> = {
   ServerRolledBack: { deploymentId: true, serverId: true, container: true, reason: true },
   DeploymentSucceeded: { deploymentId: true, durationMs: true },
   DeploymentFailed: { deploymentId: true, serverId: true, reason: true, durationMs: true },
+  DomainAdded: {
+    domainId: true,
+    workspaceId: true,
+    serviceId: true,
+    hostname: true,
+    proxied: true,
+    certificate: true,
+    addedAt: true,
+  },
+  DnsRecordsSet: { domainId: true, zone: true, records: { serverId: true, type: true, content: true } },
+  CertificateIssued: { domainId: true, method: true, issuer: true, notBefore: true, notAfter: true },
+  CertificateRenewed: { domainId: true, issuer: true, notBefore: true, notAfter: true },
+  CertificateRenewalFailed: { domainId: true, attempt: true, reason: true, retryAt: true },
+  DomainActive: { domainId: true, serverIds: true },
+  DomainFailed: { domainId: true, step: true, reason: true },
+  DomainRemovalRequested: { domainId: true, workspaceId: true, hostname: true },
+  DomainRemoved: { domainId: true, workspaceId: true, hostname: true },
 };
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -71,6 +71,8 @@ export interface Stack {
   readonly provisioner: ChildProcess;
   /** Environment of the provisioner, to restart it the same way. */
   readonly provisionerEnv: NodeJS.ProcessEnv;
+  /** Environment of the deployer (its CA file and secret key open what it made). */
+  readonly deployerEnv: NodeJS.ProcessEnv;
   restartProvisioner(kill?: 'SIGKILL'): Promise<void>;
   restartDeployer(kill?: 'SIGKILL'): Promise<void>;
   readonly db: TestSchema;
@@ -87,6 +89,7 @@ export async function startStack(
   label: string,
   gatewayEnv: NodeJS.ProcessEnv = {},
   provisionerSettings: NodeJS.ProcessEnv = {},
+  deployerSettings: NodeJS.ProcessEnv = {},
 ): Promise<Stack> {
   const db = createTestSchema(label);
   const prefix = uniqueName(label);
@@ -134,6 +137,7 @@ export async function startStack(
     DEPLOY_HEALTH_TIMEOUT_MS: '20000',
     LOCAL_FRONT_DOOR_DIR: frontDoorDir,
     LOCAL_FRONT_DOOR_PORT: String(frontDoor.port),
+    ...deployerSettings,
   };
   const [firstDeployer, firstProvisioner] = await Promise.all([
     spawnService('deployer', deployerEnv),
@@ -178,6 +182,7 @@ export async function startStack(
       return provisioner;
     },
     provisionerEnv,
+    deployerEnv,
     async restartProvisioner(kill?: 'SIGKILL') {
       if (kill) provisioner.kill(kill);
       await stopProcess(provisioner);

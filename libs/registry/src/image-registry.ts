@@ -1,19 +1,9 @@
-import { DomainError } from '@platform/contracts';
+import { DomainError, type RegistryAuth } from '@platform/contracts';
 
 /** What credentials allow on a repository. */
 export type RegistryAction = 'pull' | 'push';
 
-/**
- * Credentials for one registry, in the shape of the Docker Engine's `X-Registry-Auth` (AuthConfig): handed to the
- * engine with one pull or push and forgotten after it, so they are never in a docker config, a log or an event.
- */
-export interface RegistryAuth {
-  readonly serveraddress: string;
-  readonly username?: string;
-  readonly password?: string;
-  /** A bearer token the engine sends as is (the self-hosted registry's per-deployment tokens). */
-  readonly registrytoken?: string;
-}
+export type { RegistryAuth };
 
 /** An image in a registry, named by its content: what every server pulls, and what a rollback runs again. */
 export interface RegistryImage {
@@ -50,6 +40,11 @@ export interface ImageRegistry {
     actions: readonly RegistryAction[],
     ttlSeconds: number,
   ): Promise<RegistryAuth>;
+  /**
+   * Deletes an image of the workspace (its manifest; the blobs go at the next garbage collection), where the kind
+   * supports it. An image already gone is no error.
+   */
+  deleteImage?(workspaceId: string, image: RegistryImage): Promise<void>;
 }
 
 /** A reference's registry host, or undefined when it names Docker Hub (no host part). */

@@ -20,6 +20,8 @@ import {
   type PruneImagesRequest,
   type PruneImagesResponse,
   type PullImageRequest,
+  type PushImageRequest,
+  type PushImageResult,
   type StopContainerResponse,
   type TagImageRequest,
 } from '@platform/contracts';
@@ -248,6 +250,11 @@ class FakeAgent implements DeploymentAgent {
     this.called(`pullImage ${body.image}`);
     this.images.add(body.image);
     return { image: body.image, imageId: 'sha256:1' };
+  }
+
+  async pushImage(body: PushImageRequest): Promise<PushImageResult> {
+    this.called(`pushImage ${body.source} to ${body.repository}:${body.tag}`);
+    return { image: `${body.repository}:${body.tag}`, digest: `sha256:${'a'.repeat(64)}` };
   }
 
   async buildImage(

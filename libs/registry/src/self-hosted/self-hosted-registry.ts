@@ -1,13 +1,19 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError } from '@platform/contracts';
 import type { PlatformCertificateAuthority, SecretBox } from '@platform/secrets';
 import { stringify } from 'yaml';
-import { checkNamespace, type ImageRegistry, type RegistryAction, type RegistryAuth } from '../image-registry';
+import {
+  checkNamespace,
+  type ImageRegistry,
+  type RegistryAction,
+  type RegistryAuth,
+  type RegistryImage,
+} from '../image-registry';
 import { RegistryTokenSigner } from './token-signer';
 
 export const DEFAULT_REGISTRY_BIN = '/usr/bin/docker-registry';
@@ -101,6 +107,11 @@ export class SelfHostedRegistry implements ImageRegistry {
     };
   }
 
+  async deleteImage(workspaceId: string, image: RegistryImage): Promise<void> {
+    checkNamespace(this.host, SelfHostedRegistry.namespaceOf(workspaceId), image.repository);
+    await this.deleteManifest(image.repository, image.digest);
+  }
+
   /** Starts the registry unless it runs already, and waits until it answers. */
   async start(): Promise<void> {
     if (await this.pid()) return;
@@ -187,6 +198,8 @@ export class SelfHostedRegistry implements ImageRegistry {
    * registry is stopped for the collection and started again (pulls and pushes in that second fail and are retried).
    */
   async collectGarbage(): Promise<string> {
+    // A registry that never ran has nothing to collect.
+    if (!(await stat(join(this.options.dir, 'data')).catch(() => undefined))) return '';
     const wasRunning = Boolean(await this.pid());
     await this.stop();
     try {

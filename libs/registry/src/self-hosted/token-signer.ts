@@ -64,24 +64,28 @@ export class RegistryTokenSigner {
     secrets: SecretBox,
     claims: { issuer: string; service: string },
   ): Promise<RegistryTokenSigner> {
-    let stored = await readStored(file);
-    if (!stored) {
-      const made = await generate(secrets);
-      await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-      const candidate = `${file}.${randomUUID()}.tmp`;
-      await writeFile(candidate, JSON.stringify(made, null, 2), { mode: 0o600 });
-      try {
-        await link(candidate, file);
-        stored = made;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        stored = await readStored(file);
-      } finally {
-        await rm(candidate, { force: true });
-      }
-    }
+    const stored = (await readStored(file)) ?? (await RegistryTokenSigner.store(file, secrets));
     const key = createPrivateKey(secrets.open(stored.sealedKey, SIGNER_KEY_CONTEXT));
     return new RegistryTokenSigner(stored.certificate, key, claims);
+  }
+
+  /** Writes a new signer unless another process wrote one first (created exclusively); answers the one kept. */
+  private static async store(file: string, secrets: SecretBox): Promise<StoredSigner> {
+    const made = await generate(secrets);
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    const candidate = `${file}.${randomUUID()}.tmp`;
+    await writeFile(candidate, JSON.stringify(made, null, 2), { mode: 0o600 });
+    try {
+      await link(candidate, file);
+      return made;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const first = await readStored(file);
+      if (!first) throw error;
+      return first;
+    } finally {
+      await rm(candidate, { force: true });
+    }
   }
 
   /** A token allowing `actions` on each repository (paths without the registry host), valid `ttlSeconds`. */

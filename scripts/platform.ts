@@ -165,6 +165,9 @@ export async function startPlatform(settings: NodeJS.ProcessEnv = {}): Promise<R
     TRUST_PROXY: '127.0.0.1',
     LOCAL_FRONT_DOOR_PORT: String(frontDoorPort),
     LOCAL_FRONT_DOOR_DIR: frontDoorDir,
+    // The platform's own image registry (run by the deployer, on REGISTRY_PORT, 5443 by default): every image is
+    // built once, pushed there and pulled by digest on each server.
+    REGISTRY_DIR: path.join(platformHome, 'registry'),
   };
   const children = services.map((service) => ({
     ...service,

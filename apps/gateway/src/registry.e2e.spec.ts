@@ -63,11 +63,17 @@ describe('images through the registry: local cloud, real Docker, nginx and CNCF 
   const host = `${name}.localhost`;
   const deployments: Record<string, string> = {};
   const digests: Record<string, string> = {};
+  let repository: string;
 
   beforeAll(async () => {
     registryDir = await mkdtemp(join(tmpdir(), 'platform-registry-e2e-'));
     const port = await freePort();
-    stack = await startStack('registry', {}, {}, { REGISTRY_DIR: registryDir, REGISTRY_PORT: String(port) });
+    stack = await startStack(
+      'registry',
+      {},
+      {},
+      { REGISTRY_DIR: registryDir, REGISTRY_PORT: String(port), REGISTRY_KEEP_IMAGES: '3' },
+    );
     const secrets = SecretBox.fromEnv(stack.deployerEnv);
     const ca = await PlatformCertificateAuthority.openOrCreate(stack.deployerEnv.PLATFORM_CA_FILE as string, secrets);
     registry = await SelfHostedRegistry.open({ dir: registryDir, address: '127.0.0.1', port, ca, secrets });
@@ -173,7 +179,7 @@ describe('images through the registry: local cloud, real Docker, nginx and CNCF 
     );
     digests.v1 = digest;
     // The registry holds it under the deployment's tag, in the workspace's namespace.
-    const repository = `${registry.host}/${SelfHostedRegistry.namespaceOf(workspaceId)}/${pushes[0].line.split('/')[2].split(':')[0]}`;
+    repository = `${registry.host}/${SelfHostedRegistry.namespaceOf(workspaceId)}/${pushes[0].line.split('/')[2].split(':')[0]}`;
     expect(await registry.manifestDigest(repository, `deploy_${deployments.v1.replace(/-/g, '').slice(0, 8)}`)).toBe(
       digest,
     );
@@ -227,6 +233,7 @@ describe('images through the registry: local cloud, real Docker, nginx and CNCF 
     }
     const next = await deploy({ type: 'upload', uploadId }, ids(3), { VERSION: 'v4' });
     expect(await ended(next)).toMatchObject({ status: 'succeeded' });
+    digests.v4 = DIGEST.exec((await logsOf(next)).find((line) => line.step === 'push')?.line ?? '')?.[1] as string;
     expect(await answers(3)).toEqual([`200 v4 ${host}\n`, `200 v4 ${host}\n`, `200 v4 ${host}\n`]);
   });
 
@@ -244,5 +251,19 @@ describe('images through the registry: local cloud, real Docker, nginx and CNCF 
       expect(view.failureReason).toMatch(reason);
     }
     expect(await answers(3)).toEqual([`200 v4 ${host}\n`, `200 v4 ${host}\n`, `200 v4 ${host}\n`]);
+  });
+
+  it('keeps the newest REGISTRY_KEEP_IMAGES (3) images of the service in the registry and deletes the older ones', async () => {
+    for (const version of ['v5', 'v6']) {
+      expect(await ended(await deploy({ type: 'upload', uploadId }, ids(3), { VERSION: version }))).toMatchObject({
+        status: 'succeeded',
+      });
+    }
+    // Kept: v6, v5 and v4 (v3 never reached the registry); v1 and v2 go once v6 has succeeded (clean-up after it).
+    await eventually(async () => {
+      expect(await registry.manifestDigest(repository, digests.v1)).toBeUndefined();
+      expect(await registry.manifestDigest(repository, digests.v2)).toBeUndefined();
+    }, 30_000);
+    expect(await registry.manifestDigest(repository, digests.v4)).toBe(digests.v4);
   });
 });

@@ -145,7 +145,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
       // A build happens once, on one server; an image that exists already is tagged on every server at once.
       // Through a registry, the first server makes the image (built, or pulled from upstream) and pushes it; then
       // every other server pulls its digest at once.
-      const oneAtATime = this.options.registry
+      const oneAtATime = this.registryFor(deployment)
         ? !this.registryImageOf(service, deployment)
         : !Object.values(deployment.servers).some((server) => server.image) &&
           deployment.source.type !== 'image' &&
@@ -260,8 +260,8 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
         data: { deploymentId, serverId: target.serverId, step, lines },
       });
     const agentStarted = performance.now();
-    if (this.options.registry) {
-      const registry = this.options.registry;
+    const registry = this.registryFor(deployment);
+    if (registry) {
       return this.prepareThroughRegistry(registry, service, deployment, target, metadata, {
         agent,
         repository,
@@ -319,6 +319,18 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     }
   }
 
+  /**
+   * The registry the deployment's servers can reach: one on this machine's loopback serves this machine's servers
+   * only (a droplet gets its image as before until it has a registry it reaches).
+   */
+  private registryFor(deployment: Deployment): ImageRegistry | undefined {
+    const registry = this.options.registry;
+    if (!registry) return undefined;
+    const onThisMachine = (address: string) => address.startsWith('127.') || address === 'localhost';
+    const registryHere = onThisMachine(registry.host.replace(/:\d+$/, ''));
+    return !registryHere || deployment.targets.every((target) => onThisMachine(target.publicIp)) ? registry : undefined;
+  }
+
   /** The image of the deployment (or of the one it rolls back to) in the registry, once it is there. */
   private registryImageOf(service: KnownService, deployment: Deployment): RegistryImage | undefined {
     if (deployment.registryImage) return deployment.registryImage;
@@ -361,9 +373,20 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
         if (deployment.source.type === 'image') {
           image = await this.ownRegistryImage(registry, deployment, deployment.source.image);
           if (!image) {
-            await this.checkUpstream(registry, deployment.source.image);
-            await agent.pullImage({ image: deployment.source.image });
-            await agent.tagImage({ source: deployment.source.image, ...owner, repository, tag });
+            const source = deployment.source.image;
+            await this.checkUpstream(registry, source);
+            // An image this server's engine holds already is taken as it is; otherwise pulled from upstream, once.
+            const present = await agent.tagImage({ source, ...owner, repository, tag }).then(
+              () => true,
+              (error: unknown) => {
+                if (error instanceof DomainError && error.code === 'forbidden') throw error;
+                return false;
+              },
+            );
+            if (!present) {
+              await agent.pullImage({ image: source });
+              await agent.tagImage({ source, ...owner, repository, tag });
+            }
           }
         } else {
           port = await this.build(agent, deployment, deployment.source, { repository, tag }, log);
@@ -643,7 +666,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
 
   /** Deletes the service's images in the registry beyond the newest it keeps; retried after the next deployment. */
   private async pruneRegistry(deployment: Deployment): Promise<void> {
-    const registry = this.options.registry;
+    const registry = this.registryFor(deployment);
     if (!registry?.deleteImage) return;
     const { service } = await this.load(deployment.serviceId, deployment.deploymentId);
     if (!service) return;

@@ -149,14 +149,21 @@ export class SelfHostedRegistry implements ImageRegistry {
   }
 
   /** Stops the registry this directory runs; nothing when it does not run. */
-  async stop(): Promise<void> {
-    const pid = await this.pid();
+  stop(): Promise<void> {
+    return SelfHostedRegistry.stopIn(this.options.dir);
+  }
+
+  /** Stops the registry run from `dir` (by whoever started it), without opening its keys. */
+  static async stopIn(dir: string): Promise<void> {
+    const pidFile = join(dir, 'registry.pid');
+    const running = () => runningPid(pidFile, join(dir, 'config.yml'));
+    const pid = await running();
     if (!pid) return;
     process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && (await this.pid())) await sleep(50);
-    if (await this.pid()) process.kill(pid, 'SIGKILL');
-    await rm(this.paths.pid, { force: true });
+    while (Date.now() < deadline && (await running())) await sleep(50);
+    if (await running()) process.kill(pid, 'SIGKILL');
+    await rm(pidFile, { force: true });
   }
 
   /** Whether the registry answers its API (a 401 to the anonymous version check is an answer). */
@@ -229,11 +236,8 @@ export class SelfHostedRegistry implements ImageRegistry {
     return repository.slice(this.host.length + 1);
   }
 
-  private async pid(): Promise<number | undefined> {
-    const pid = Number((await readFile(this.paths.pid, 'utf8').catch(() => '')).trim());
-    if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    const commandLine = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ');
-    return commandLine.includes(this.paths.config) ? pid : undefined;
+  private pid(): Promise<number | undefined> {
+    return runningPid(this.paths.pid, this.paths.config);
   }
 
   private async writeConfiguration(): Promise<void> {
@@ -315,4 +319,12 @@ export class SelfHostedRegistry implements ImageRegistry {
       request.end();
     });
   }
+}
+
+/** The pid in `pidFile` if that process is a registry serving `config` (a pid reused by another process is not). */
+async function runningPid(pidFile: string, config: string): Promise<number | undefined> {
+  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const commandLine = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ');
+  return commandLine.includes(config) ? pid : undefined;
 }

@@ -255,9 +255,8 @@ describe('images through the registry: local cloud, real Docker, nginx and CNCF 
 
   it('keeps the newest REGISTRY_KEEP_IMAGES (3) images of the service in the registry and deletes the older ones', async () => {
     for (const version of ['v5', 'v6']) {
-      expect(await ended(await deploy({ type: 'upload', uploadId }, ids(3), { VERSION: version }))).toMatchObject({
-        status: 'succeeded',
-      });
+      deployments[version] = await deploy({ type: 'upload', uploadId }, ids(3), { VERSION: version });
+      expect(await ended(deployments[version])).toMatchObject({ status: 'succeeded' });
     }
     // Kept: v6, v5 and v4 (v3 never reached the registry); v1 and v2 go once v6 has succeeded (clean-up after it).
     await eventually(async () => {
@@ -265,5 +264,16 @@ describe('images through the registry: local cloud, real Docker, nginx and CNCF 
       expect(await registry.manifestDigest(repository, digests.v2)).toBeUndefined();
     }, 30_000);
     expect(await registry.manifestDigest(repository, digests.v4)).toBe(digests.v4);
+  });
+
+  it('takes an image source naming its own repository by tag as the digest the tag names, without a push', async () => {
+    const v6 = (await logsOf(deployments.v6)).find((line) => line.step === 'push')?.line ?? '';
+    const tag = `deploy_${deployments.v6.replace(/-/g, '').slice(0, 8)}`;
+    const id = await deploy({ type: 'image', image: `${repository}:${tag}` }, ids(3), { VERSION: 'v7' });
+    expect(await ended(id)).toMatchObject({ status: 'succeeded' });
+    const lines = await logsOf(id);
+    expect(lines.filter((line) => line.step === 'push' || line.step === 'build')).toEqual([]);
+    expect(pullsOf(lines).map((pull) => pull.digest)).toEqual([1, 2, 3].map(() => DIGEST.exec(v6)?.[1]));
+    expect(await answers(3)).toEqual([`200 v7 ${host}\n`, `200 v7 ${host}\n`, `200 v7 ${host}\n`]);
   });
 });

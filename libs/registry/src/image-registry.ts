@@ -45,6 +45,8 @@ export interface ImageRegistry {
    * supports it. An image already gone is no error.
    */
   deleteImage?(workspaceId: string, image: RegistryImage): Promise<void>;
+  /** The digest a tag of the workspace's repository names now, or undefined when there is no such tag. */
+  digestOf?(workspaceId: string, repository: string, tag: string): Promise<string | undefined>;
 }
 
 /** A reference's registry host, or undefined when it names Docker Hub (no host part). */

@@ -450,12 +450,15 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     source: string,
   ): Promise<RegistryImage | undefined> {
     if (registryHostOf(source) !== registry.host) return undefined;
-    const [, repository, digest] = /^(.+?)(?:@(sha256:[a-f0-9]{64}))?$/.exec(source) ?? [];
-    const withoutTag = digest ? repository : repository.replace(/:[A-Za-z0-9_][A-Za-z0-9_.-]*$/, '');
+    const [, named, pinned] = /^(.+?)(?:@(sha256:[a-f0-9]{64}))?$/.exec(source) ?? [];
+    const tag = pinned ? undefined : /:([A-Za-z0-9_][A-Za-z0-9_.-]*)$/.exec(named)?.[1];
+    const repository = tag ? named.slice(0, -tag.length - 1) : named;
     // Refused unless the repository is in the workspace's namespace: credentials are minted for that only.
-    await registry.credentials(deployment.workspaceId, withoutTag, ['pull'], PULL_CREDENTIALS_TTL_SECONDS);
-    if (!digest) return undefined;
-    return { repository: withoutTag, digest };
+    await registry.credentials(deployment.workspaceId, repository, ['pull'], PULL_CREDENTIALS_TTL_SECONDS);
+    // A tag is resolved to its digest now, so a tag moved later cannot change what a rollback runs.
+    const digest = pinned ?? (await registry.digestOf?.(deployment.workspaceId, repository, tag ?? 'latest'));
+    if (!digest) throw new Error(`the registry ${registry.host} has no image ${source}`);
+    return { repository, digest };
   }
 
   /** An image source's registry must be a public address: nothing a tenant names may make a server reach inside. */

@@ -112,6 +112,11 @@ export class SelfHostedRegistry implements ImageRegistry {
     await this.deleteManifest(image.repository, image.digest);
   }
 
+  async digestOf(workspaceId: string, repository: string, tag: string): Promise<string | undefined> {
+    checkNamespace(this.host, SelfHostedRegistry.namespaceOf(workspaceId), repository);
+    return this.manifestDigest(repository, tag);
+  }
+
   /** Starts the registry unless it runs already, and waits until it answers. */
   async start(): Promise<void> {
     if (await this.pid()) return;

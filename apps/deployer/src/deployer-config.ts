@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_BUILD_LOG_KEEP_BYTES } from '@platform/deployments';
+import { DEFAULT_REGISTRY_BIN } from '@platform/registry';
 import { parseEnv } from '@platform/service-kit';
 import { z } from 'zod';
 
@@ -48,7 +49,7 @@ const schema = z.object({
   /** Deployment images kept per service in the registry; older ones are deleted (never one a deployment needs). */
   REGISTRY_KEEP_IMAGES: z.coerce.number().int().min(1).max(1000).default(10),
   /** The registry's binary (Debian's docker-registry). */
-  REGISTRY_BIN: z.string().regex(/^\//, 'must be an absolute path').default('/usr/bin/docker-registry'),
+  REGISTRY_BIN: z.string().regex(/^\//, 'must be an absolute path').default(DEFAULT_REGISTRY_BIN),
 });
 
 export type DeployerConfig = z.infer<typeof schema>;

@@ -1,8 +1,7 @@
 export * from './image-registry';
 export {
-  SelfHostedRegistry,
   DEFAULT_REGISTRY_BIN,
+  SelfHostedRegistry,
   type SelfHostedRegistryOptions,
 } from './self-hosted/self-hosted-registry';
-export { RegistryTokenSigner, libtrustKeyId } from './self-hosted/token-signer';
-export { DocrRegistry, type DocrApi } from './docr/docr-registry';
+export { DOCR_HOST, DocrRegistry, type DocrApi } from './docr/docr-registry';

@@ -259,7 +259,6 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
         type: 'RecordLog',
         data: { deploymentId, serverId: target.serverId, step, lines },
       });
-    const agentStarted = performance.now();
     const registry = this.registryFor(deployment);
     if (registry) {
       return this.prepareThroughRegistry(registry, service, deployment, target, metadata, {
@@ -269,6 +268,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
         log,
       });
     }
+    const agentStarted = performance.now();
     try {
       let how: 'built' | 'pulled' | 'shipped' | undefined;
       let port: number | undefined;

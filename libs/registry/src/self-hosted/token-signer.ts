@@ -30,7 +30,7 @@ const base64url = (value: Buffer | string) => Buffer.from(value).toString('base6
  * libtrust's key id, by which CNCF Distribution finds the key that signed a token among its root certificates:
  * the SHA-256 of the public key's DER (SubjectPublicKeyInfo), its first 240 bits in base32, in groups of four.
  */
-export function libtrustKeyId(publicKeyDer: Buffer): string {
+function libtrustKeyId(publicKeyDer: Buffer): string {
   const bytes = createHash('sha256').update(publicKeyDer).digest().subarray(0, 30);
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   let bits = '';

@@ -150,7 +150,7 @@ export interface RunningPlatform {
 export async function startPlatform(settings: NodeJS.ProcessEnv = {}): Promise<RunningPlatform> {
   runScript(
     'scripts/ensure-services.sh',
-    'The platform needs PostgreSQL, NATS, Redis, Docker and nginx; see above for what to install or start.',
+    'The platform needs PostgreSQL, NATS, Redis, Docker, nginx and docker-registry; see above for what to install or start.',
   );
   runScript('scripts/build-base-images.sh', 'The base images for apps could not be built; see above.');
   const env = {

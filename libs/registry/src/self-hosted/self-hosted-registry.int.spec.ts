@@ -117,5 +117,15 @@ describe('the self-hosted registry (CNCF Distribution, token auth per workspace)
     expect(await registry.answers()).toBe(true);
     // The signing key is sealed at rest.
     expect(await readFile(join(dir, 'token-signer.json'), 'utf8')).not.toContain('PRIVATE KEY');
+    // and opens with the platform's secret key only.
+    await expect(
+      SelfHostedRegistry.open({
+        dir,
+        address: '127.0.0.1',
+        port: 1,
+        ca: (await PlatformCertificateAuthority.generate()).ca,
+        secrets: new SecretBox(randomBytes(32)),
+      }),
+    ).rejects.toThrow(/does not open with this PLATFORM_SECRET_KEY/);
   });
 });

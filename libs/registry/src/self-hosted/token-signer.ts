@@ -65,7 +65,16 @@ export class RegistryTokenSigner {
     claims: { issuer: string; service: string },
   ): Promise<RegistryTokenSigner> {
     const stored = (await readStored(file)) ?? (await RegistryTokenSigner.store(file, secrets));
-    const key = createPrivateKey(secrets.open(stored.sealedKey, SIGNER_KEY_CONTEXT));
+    let privateKey: string;
+    try {
+      privateKey = secrets.open(stored.sealedKey, SIGNER_KEY_CONTEXT);
+    } catch (error) {
+      throw new Error(
+        `the registry's token signer in ${file} does not open with this PLATFORM_SECRET_KEY (${(error as Error).message}); ` +
+          'start with the key it was made with, or move the file away to make a new one (the registry then trusts only the new one)',
+      );
+    }
+    const key = createPrivateKey(privateKey);
     return new RegistryTokenSigner(stored.certificate, key, claims);
   }
 

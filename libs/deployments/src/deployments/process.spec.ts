@@ -1086,4 +1086,27 @@ describe('DeploymentProcess through a registry', () => {
     ]);
     expect(appended(history.length).map((event) => event.type)).toContain('DeploymentSucceeded');
   });
+
+  it('rolls back to a version deployed before images went through the registry with the image servers kept', async () => {
+    const rollback = 'dddddddd-0000-4000-8000-000000000004';
+    const history: ServiceEvent[] = [
+      created,
+      requested(previous, ['A'], { settings: settingsBefore }),
+      imageReady(previous, 'A'),
+      switched(previous, 'A'),
+      { type: 'DeploymentSucceeded', data: { deploymentId: previous, durationMs: 4000 } },
+      {
+        ...requested(rollback, ['A']),
+        data: { ...(requested(rollback, ['A']).data as object), rollbackOf: previous },
+      } as ServiceEvent,
+    ];
+    given(history);
+
+    await newProcess(undefined, { registry }).advance({ serviceId, deploymentId: rollback });
+
+    expect(agentCalls().filter((call) => /buildImage|pushImage|pullImage|tagImage/.test(call))).toEqual([
+      `A tagImage ${imageOf('A', previous)} as ${imageOf('A', rollback)}`,
+    ]);
+    expect(appended(history.length).map((event) => event.type)).toContain('DeploymentSucceeded');
+  });
 });

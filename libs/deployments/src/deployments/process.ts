@@ -145,7 +145,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
       // A build happens once, on one server; an image that exists already is tagged on every server at once.
       // Through a registry, the first server makes the image (built, or pulled from upstream) and pushes it; then
       // every other server pulls its digest at once.
-      const oneAtATime = this.registryFor(deployment)
+      const oneAtATime = this.registryFor(service, deployment)
         ? !this.registryImageOf(service, deployment)
         : !Object.values(deployment.servers).some((server) => server.image) &&
           deployment.source.type !== 'image' &&
@@ -259,7 +259,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
         type: 'RecordLog',
         data: { deploymentId, serverId: target.serverId, step, lines },
       });
-    const registry = this.registryFor(deployment);
+    const registry = this.registryFor(service, deployment);
     if (registry) {
       return this.prepareThroughRegistry(registry, service, deployment, target, metadata, {
         agent,
@@ -323,9 +323,11 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
    * The registry the deployment's servers can reach: one on this machine's loopback serves this machine's servers
    * only (a droplet gets its image as before until it has a registry it reaches).
    */
-  private registryFor(deployment: Deployment): ImageRegistry | undefined {
+  private registryFor(service: KnownService, deployment: Deployment): ImageRegistry | undefined {
     const registry = this.options.registry;
     if (!registry) return undefined;
+    // A rollback to a version deployed before images went through the registry runs the image servers kept.
+    if (deployment.rollbackOf && !this.registryImageOf(service, deployment)) return undefined;
     const onThisMachine = (address: string) => address.startsWith('127.') || address === 'localhost';
     const registryHere = onThisMachine(registry.host.replace(/:\d+$/, ''));
     return !registryHere || deployment.targets.every((target) => onThisMachine(target.publicIp)) ? registry : undefined;
@@ -364,11 +366,6 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
       let how: 'built' | 'pulled' = 'pulled';
       let port: number | undefined;
       let image = this.registryImageOf(service, deployment);
-      if (!image && deployment.rollbackOf) {
-        throw new Error(
-          'the deployment rolled back to has no image in the registry (it was deployed before images went through one); deploy its source again instead',
-        );
-      }
       if (!image) {
         if (deployment.source.type === 'image') {
           image = await this.ownRegistryImage(registry, deployment, deployment.source.image);
@@ -669,10 +666,10 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
 
   /** Deletes the service's images in the registry beyond the newest it keeps; retried after the next deployment. */
   private async pruneRegistry(deployment: Deployment): Promise<void> {
-    const registry = this.registryFor(deployment);
-    if (!registry?.deleteImage) return;
     const { service } = await this.load(deployment.serviceId, deployment.deploymentId);
     if (!service) return;
+    const registry = this.registryFor(service, deployment);
+    if (!registry?.deleteImage) return;
     for (const image of registryImagesToDelete(service, this.options.registryKeepImages ?? 10)) {
       try {
         await registry.deleteImage(deployment.workspaceId, image);

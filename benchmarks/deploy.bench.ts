@@ -3,7 +3,9 @@
  * idle, the resident memory of every process it leaves running (npm, the launcher, the services, the console).
  * Then deploy and rollback times on the local cloud: from `POST /v1/deployments` (a prebuilt image) until every
  * server serves the new version, for 1 and 3 servers; failed requests during 10 deploys under load; and the
- * deployer's overhead (the deployment's duration minus the time spent waiting on agents).
+ * deployer's overhead (the deployment's duration minus the time spent waiting on agents). Images go through the
+ * platform's registry (built or taken once, pushed, pulled by digest): a deploy of an image the registry never had
+ * to 3 servers, and a rollback onto 3 servers of which one never ran that version (`*_cold_ms`).
  * Run with `npm run bench:deploy`; the last line is a JSON summary.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +22,7 @@ import { Bus } from '@platform/bus';
 import { ensureBaseImages } from '@platform/build';
 import { LocalCloudProvider } from '@platform/cloud';
 import { LocalFrontProxy } from '@platform/deployments';
+import { SelfHostedRegistry } from '@platform/registry';
 import { freePort, spawnTypeScript, stopProcess } from '@platform/testing';
 import { treeMemory } from './process-memory';
 
@@ -72,6 +75,7 @@ async function controlPlaneIdleMemory(pool: Pool): Promise<{ rssMb: number; pssM
     metrics: await freePort(),
     gateway: await freePort(),
     web: await freePort(),
+    registry: await freePort(),
   };
   await pool.query(`CREATE DATABASE ${database}`);
   const url = new URL(databaseUrl);
@@ -90,6 +94,7 @@ async function controlPlaneIdleMemory(pool: Pool): Promise<{ rssMb: number; pssM
       METRICS_PORT: String(ports.metrics),
       GATEWAY_PORT: String(ports.gateway),
       WEB_PORT: String(ports.web),
+      REGISTRY_PORT: String(ports.registry),
     },
     // A process group of its own, stopped as Ctrl-C in a terminal stops it.
     detached: true,
@@ -135,6 +140,8 @@ async function controlPlaneIdleMemory(pool: Pool): Promise<{ rssMb: number; pssM
     // `npm start` leaves its front door serving, as for its local servers; this one's home is about to go, and its
     // nginx would hold 127.0.0.1:80 from the next `npm run demo`.
     await new LocalFrontProxy(join(home, 'front')).stop();
+    // Its registry outlives it too.
+    await SelfHostedRegistry.stopIn(join(home, 'registry'));
     await rm(home, { recursive: true, force: true });
     await pool.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     const bus = await Bus.connect({ servers: natsUrl, prefix: database });
@@ -144,11 +151,23 @@ async function controlPlaneIdleMemory(pool: Pool): Promise<{ rssMb: number; pssM
   }
 }
 
+/** Builds the sample app as `tag`; a `marker` label makes an image (and a digest) no other has. */
+async function buildImageFrom(docker: Dockerode, tag: string, marker?: string): Promise<void> {
+  const build = await docker.buildImage(
+    packDirectory(resolve(__dirname, '../examples/hello')) as unknown as NodeJS.ReadableStream,
+    { t: tag, ...(marker ? { labels: { 'io.platform.bench-marker': marker } } : {}) },
+  );
+  await new Promise((done, fail) =>
+    docker.modem.followProgress(build, (error) => (error ? fail(error) : done(undefined))),
+  );
+}
+
 async function main(): Promise<void> {
   const pool = new Pool({ connectionString: databaseUrl });
   const children: ChildProcess[] = [];
   const serversRoot = await mkdtemp(join(tmpdir(), 'bench-servers-'));
   const uploads = await mkdtemp(join(tmpdir(), 'bench-uploads-'));
+  const registryDir = await mkdtemp(join(tmpdir(), 'bench-registry-'));
   const key = randomBytes(32).toString('hex');
   const common = {
     DATABASE_URL: databaseUrl,
@@ -163,15 +182,14 @@ async function main(): Promise<void> {
     await ensureBaseImages(['node']);
     console.error('· base image ready');
     const docker = new Dockerode();
-    const build = await docker.buildImage(
-      packDirectory(resolve(__dirname, '../examples/hello')) as unknown as NodeJS.ReadableStream,
-      { t: image },
-    );
-    await new Promise((done, fail) =>
-      docker.modem.followProgress(build, (error) => (error ? fail(error) : done(undefined))),
-    );
+    await buildImageFrom(docker, image);
 
-    const ports = { provisioner: await freePort(), deployer: await freePort(), gateway: await freePort() };
+    const ports = {
+      provisioner: await freePort(),
+      deployer: await freePort(),
+      gateway: await freePort(),
+      registry: await freePort(),
+    };
     children.push(
       await spawnTypeScript(
         'apps/provisioner/src/main.ts',
@@ -186,7 +204,14 @@ async function main(): Promise<void> {
       ),
       await spawnTypeScript(
         'apps/deployer/src/main.ts',
-        { ...common, DATABASE_SCHEMA: `${tag}_dep`, HTTP_PORT: String(ports.deployer), UPLOADS_DIR: uploads },
+        {
+          ...common,
+          DATABASE_SCHEMA: `${tag}_dep`,
+          HTTP_PORT: String(ports.deployer),
+          UPLOADS_DIR: uploads,
+          REGISTRY_DIR: registryDir,
+          REGISTRY_PORT: String(ports.registry),
+        },
         `http://127.0.0.1:${ports.deployer}/readyz`,
       ),
       await spawnTypeScript(
@@ -304,7 +329,7 @@ async function main(): Promise<void> {
       );
       return { deploymentId, servingMs, totalMs: done.durationMs ?? servingMs, agentMs: Number(rows[0].agent_ms) };
     };
-    const deploy = (service: { id: string; host: string }, targets: typeof edges) => {
+    const deploy = (service: { id: string; host: string }, targets: typeof edges, source = image) => {
       version++;
       const v = `v${version}`;
       return measure(
@@ -313,7 +338,7 @@ async function main(): Promise<void> {
         () =>
           call('POST', '/v1/deployments', token, {
             serviceId: service.id,
-            source: { type: 'image', image },
+            source: { type: 'image', image: source },
             serverIds: targets.map((e) => e.id),
             env: { VERSION: v },
           }),
@@ -333,9 +358,34 @@ async function main(): Promise<void> {
       () => call('POST', `/v1/deployments/${firstOfThree.deploymentId}/rollback`, token),
       `v${version - 1}`,
     );
+    // Cold: an image the registry has never had (labels of its own, so a digest of its own), pushed once and pulled by digest on 3 servers
+    // that never ran it; then a rollback onto 3 servers of which one never ran the version rolled back to. Local
+    // servers share this machine's engine, so layers it holds are not downloaded again; each pull still asks the
+    // registry for the digest's manifest.
+    const coldImage = `${image}-cold`;
+    await buildImageFrom(docker, coldImage, randomUUID());
+    const cold = await makeService('bench3cold');
+    const deployCold = await deploy(cold, edges, coldImage);
+    const onTwo = await deploy(cold, edges.slice(0, 2));
+    await deploy(cold, edges);
+    const rollbackCold = await measure(
+      cold.host,
+      edges,
+      () =>
+        call(
+          'POST',
+          `/v1/deployments/${onTwo.deploymentId}/rollback?serverIds=${edges.map((edge) => edge.id).join(',')}`,
+          token,
+        ),
+      `v${version - 1}`,
+    );
     console.log(`deploy, 1 server:   serving after ${one.servingMs.toFixed(0)} ms`);
     console.log(`deploy, 3 servers:  serving after ${three.servingMs.toFixed(0)} ms`);
     console.log(`rollback, 3 servers: serving after ${rollback.servingMs.toFixed(0)} ms (target < 3000)`);
+    console.log(`deploy, 3 cold servers: serving after ${deployCold.servingMs.toFixed(0)} ms (target < 10000)`);
+    console.log(
+      `rollback, 3 servers, one never ran it: serving after ${rollbackCold.servingMs.toFixed(0)} ms (target < 5000)`,
+    );
 
     // Ten deploys under load, each edge asked ~20 times a second on fresh connections.
     let failed = 0;
@@ -365,6 +415,8 @@ async function main(): Promise<void> {
         deploy_1_server_ms: Math.round(one.servingMs),
         deploy_3_servers_ms: Math.round(three.servingMs),
         rollback_3_servers_ms: Math.round(rollback.servingMs),
+        deploy_3_cold_ms: Math.round(deployCold.servingMs),
+        rollback_3_cold_ms: Math.round(rollbackCold.servingMs),
         failed_requests: failed,
         requests_under_load: requests,
         overhead_ratio: Number(overhead.toFixed(3)),
@@ -378,16 +430,19 @@ async function main(): Promise<void> {
     for (const server of await cloud.listServers()) await cloud.deleteServer(server.id);
     await rm(serversRoot, { recursive: true, force: true });
     await rm(uploads, { recursive: true, force: true });
+    await SelfHostedRegistry.stopIn(registryDir);
+    await rm(registryDir, { recursive: true, force: true });
     for (const suffix of ['srv', 'dep', 'id', 'gw']) await pool.query(`DROP SCHEMA IF EXISTS ${tag}_${suffix} CASCADE`);
     await pool.end();
     const bus = await Bus.connect({ servers: natsUrl, prefix: tag });
     for (const stream of ['COMMANDS', 'EVENTS', 'DEADLETTERS'] as const)
       await bus.manager.streams.delete(bus.subjects.stream(stream)).catch(() => undefined);
     await bus.close();
-    await new Dockerode()
-      .getImage(image)
-      .remove({ force: true })
-      .catch(() => undefined);
+    for (const made of [image, `${image}-cold`])
+      await new Dockerode()
+        .getImage(made)
+        .remove({ force: true })
+        .catch(() => undefined);
   }
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure the services the platform and its tests need are installed and running:
-#   PostgreSQL, Redis, NATS (JetStream), the Docker engine, nginx, and OpenSearch for the request metrics when
-#   Java is present (scripts/opensearch-node.sh).
+#   PostgreSQL, Redis, NATS (JetStream), the Docker engine, nginx, the image registry binary (docker-registry),
+#   pebble for the certificate tests, and OpenSearch for the request metrics when Java is present
+#   (scripts/opensearch-node.sh).
 # Checks first and only acts on what is missing, so it is fast (well under 2 s) when everything runs.
 # As root it installs missing Debian packages and starts stopped services; otherwise it says what to run.
 #
@@ -12,7 +13,8 @@
 #   DOCKER_HOST   honoured by the docker CLI; dockerd is only started for the local default socket
 #   DOCKERD_ARGS  extra arguments for dockerd when this script starts it (default: none)
 #   DOCKERD_WAIT  seconds to wait for a starting dockerd (default 60)
-#   SERVICES      which services to ensure, space separated (default "postgres redis nats docker nginx opensearch")
+#   SERVICES      which services to ensure, space separated (default "postgres redis nats docker nginx registry
+#                 opensearch pebble")
 #   OPENSEARCH_NODE_PORT etc.  see scripts/opensearch-node.sh
 # Only services whose URL points at this machine's loopback are ever started; remote ones are only checked.
 set -uo pipefail
@@ -26,7 +28,7 @@ REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
 DOCKERD_WAIT=${DOCKERD_WAIT:-60}
 DOCKERD_LOG=/var/log/dockerd.log
-SERVICES=${SERVICES:-postgres redis nats docker nginx opensearch pebble}
+SERVICES=${SERVICES:-postgres redis nats docker nginx registry opensearch pebble}
 APT_LOG=/var/log/ensure-services-apt.log
 
 START_MS=$(now_ms)
@@ -329,6 +331,23 @@ ensure_pebble() {
   say_ok "pebble (binary ok; the tests start their own ACME servers)"
 }
 
+# ---- image registry --------------------------------------------------------------------------------------------
+# Only the binary of CNCF Distribution: the platform (libs/registry) runs its own registry with its own config, TLS
+# from the platform CA and token auth; the distro's service is left stopped.
+ensure_registry() {
+  SERVICE_NAME=registry
+  local bin=${REGISTRY_BIN:-/usr/bin/docker-registry}
+  if [[ ! -x $bin ]]; then
+    apt_install docker-registry || return
+  fi
+  if [[ ! -x $bin ]]; then
+    fail "$bin is missing after installing docker-registry" "set REGISTRY_BIN to where the registry binary is"
+    return
+  fi
+  local version; version=$("$bin" --version 2>&1 | awk '{print $3}')
+  say_ok "docker-registry $version (binary ok; the platform starts its own registry)"
+}
+
 # ---- main ------------------------------------------------------------------------------------------------------
 for service in $SERVICES; do
   case $service in
@@ -337,9 +356,10 @@ for service in $SERVICES; do
     nats) ensure_nats ;;
     docker) ensure_docker ;;
     nginx) ensure_nginx ;;
+    registry) ensure_registry ;;
     opensearch) ensure_opensearch ;;
     pebble) ensure_pebble ;;
-    *) SERVICE_NAME=$service; fail "unknown service '$service' in SERVICES" "use: postgres redis nats docker nginx opensearch pebble" ;;
+    *) SERVICE_NAME=$service; fail "unknown service '$service' in SERVICES" "use: postgres redis nats docker nginx registry opensearch pebble" ;;
   esac
 done
 

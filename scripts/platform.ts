@@ -184,7 +184,7 @@ export interface RunningPlatform {
 export async function startPlatform(settings: NodeJS.ProcessEnv = {}): Promise<RunningPlatform> {
   runScript(
     'scripts/ensure-services.sh',
-    'The platform needs PostgreSQL, NATS, Redis, Docker and nginx; see above for what to install or start.',
+    'The platform needs PostgreSQL, NATS, Redis, Docker, nginx and docker-registry; see above for what to do.',
   );
   runScript('scripts/build-base-images.sh', 'The base images for apps could not be built; see above.');
   const env = {
@@ -203,6 +203,9 @@ export async function startPlatform(settings: NodeJS.ProcessEnv = {}): Promise<R
     TRUST_PROXY: '127.0.0.1',
     LOCAL_FRONT_DOOR_PORT: String(frontDoorPort),
     LOCAL_FRONT_DOOR_DIR: frontDoorDir,
+    // The platform's own image registry (run by the deployer, on REGISTRY_PORT, 5443 by default): every image is
+    // built once, pushed there and pulled by digest on each server.
+    REGISTRY_DIR: path.join(platformHome, 'registry'),
   };
   // The services' own log files, made fresh before their process opens them.
   for (const { name } of services) freshLog(name);

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_BUILD_LOG_KEEP_BYTES } from '@platform/deployments';
+import { DEFAULT_REGISTRY_BIN } from '@platform/registry';
 import { parseEnv } from '@platform/service-kit';
 import { z } from 'zod';
 
@@ -37,6 +38,18 @@ const schema = z.object({
   LOCAL_FRONT_DOOR_DIR: z.string().min(1).optional(),
   /** How long a deployed service may take to answer through its ways in (front door, edges) before it fails. */
   DEPLOY_REACHABLE_WITHIN_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /**
+   * Where the platform's own image registry (CNCF Distribution) keeps its images, configuration and token signer:
+   * when set, the deployer runs it and every deployment's image travels through it (built once, pulled by digest).
+   */
+  REGISTRY_DIR: z.string().regex(/^\//, 'must be an absolute path').optional(),
+  /** The address and port the registry listens on, which servers pull from (the local cloud's reach 127.0.0.1). */
+  REGISTRY_ADDRESS: z.ipv4().default('127.0.0.1'),
+  REGISTRY_PORT: z.coerce.number().int().min(1).max(65535).default(5443),
+  /** Deployment images kept per service in the registry; older ones are deleted (never one a deployment needs). */
+  REGISTRY_KEEP_IMAGES: z.coerce.number().int().min(1).max(1000).default(10),
+  /** The registry's binary (Debian's docker-registry). */
+  REGISTRY_BIN: z.string().regex(/^\//, 'must be an absolute path').default(DEFAULT_REGISTRY_BIN),
 });
 
 export type DeployerConfig = z.infer<typeof schema>;

@@ -28,6 +28,7 @@ import {
   type SourceArchives,
 } from '@platform/deployments';
 import type { EventStore } from '@platform/event-store';
+import { SelfHostedRegistry } from '@platform/registry';
 import { PlatformCertificateAuthority, SecretBox } from '@platform/secrets';
 import {
   DeciderCommandHandler,
@@ -167,6 +168,24 @@ export const deployerProviders: Provider[] = [
       const sources: SourceArchives = new BuildSourceArchives(config.UPLOADS_DIR);
       const secrets = SecretBox.fromEnv(env);
       const ca = await PlatformCertificateAuthority.openOrCreate(config.PLATFORM_CA_FILE, secrets);
+      const registry = config.REGISTRY_DIR
+        ? await SelfHostedRegistry.open({
+            dir: config.REGISTRY_DIR,
+            address: config.REGISTRY_ADDRESS,
+            port: config.REGISTRY_PORT,
+            bin: config.REGISTRY_BIN,
+            ca,
+            secrets,
+          })
+        : undefined;
+      if (registry) {
+        // Blobs of the images retention deleted go while no deployment runs: collected offline, before starting.
+        await registry
+          .collectGarbage()
+          .catch((error: unknown) => logger.warn({ err: error }, 'collecting the registry garbage failed'));
+        // Started here, before deployments run; it keeps running across the deployer's restarts.
+        await registry.start();
+      }
       return new DeploymentProcess({
         store,
         commands,
@@ -181,6 +200,8 @@ export const deployerProviders: Provider[] = [
         pollMs: config.DEPLOY_POLL_MS,
         frontDoor: frontRoutes ?? undefined,
         reachableWithinMs: config.DEPLOY_REACHABLE_WITHIN_MS,
+        registry,
+        registryKeepImages: config.REGISTRY_KEEP_IMAGES,
         logger: logger.child({ component: 'deployments' }),
       });
     },

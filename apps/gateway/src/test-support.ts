@@ -76,6 +76,8 @@ export interface Stack {
   restartDns(kill?: 'SIGKILL'): Promise<void>;
   /** Environment of the provisioner, to restart it the same way. */
   readonly provisionerEnv: NodeJS.ProcessEnv;
+  /** Environment of the deployer (its CA file and secret key open what it made). */
+  readonly deployerEnv: NodeJS.ProcessEnv;
   restartProvisioner(kill?: 'SIGKILL'): Promise<void>;
   restartDeployer(kill?: 'SIGKILL'): Promise<void>;
   readonly db: TestSchema;
@@ -93,6 +95,7 @@ export async function startStack(
   gatewayEnv: NodeJS.ProcessEnv = {},
   provisionerSettings: NodeJS.ProcessEnv = {},
   dnsSettings: NodeJS.ProcessEnv = {},
+  deployerSettings: NodeJS.ProcessEnv = {},
 ): Promise<Stack> {
   const db = createTestSchema(label);
   const prefix = uniqueName(label);
@@ -141,6 +144,7 @@ export async function startStack(
     DEPLOY_HEALTH_TIMEOUT_MS: '20000',
     LOCAL_FRONT_DOOR_DIR: frontDoorDir,
     LOCAL_FRONT_DOOR_PORT: String(frontDoor.port),
+    ...deployerSettings,
   };
   const dnsEnv = {
     ...common,
@@ -206,6 +210,7 @@ export async function startStack(
       dns = await spawnService('dns', dnsEnv);
     },
     provisionerEnv,
+    deployerEnv,
     async restartProvisioner(kill?: 'SIGKILL') {
       if (kill) provisioner.kill(kill);
       await stopProcess(provisioner);

@@ -23,6 +23,7 @@ import {
   ListContainersResponseSchema,
   ListImagesResponseSchema,
   PruneImagesResponseSchema,
+  PushImageResultSchema,
   RemoveImageResponseSchema,
   StopContainerResponseSchema,
   type AgentHealth,
@@ -46,6 +47,8 @@ import {
   type PruneImagesRequest,
   type PruneImagesResponse,
   type PullImageRequest,
+  type PushImageRequest,
+  type PushImageResult,
   type RemoveImageRequest,
   type RemoveImageResponse,
   type RunContainerRequest,
@@ -181,6 +184,16 @@ export class AgentClient {
 
   pullImage(body: PullImageRequest): Promise<ImageResult> {
     return this.json(AgentEndpoints.pullImage.method, AgentEndpoints.pullImage.path, jsonBody(body), ImageResultSchema);
+  }
+
+  /** Pushes an image to a registry; the answer names its digest. */
+  pushImage(body: PushImageRequest): Promise<PushImageResult> {
+    return this.json(
+      AgentEndpoints.pushImage.method,
+      AgentEndpoints.pushImage.path,
+      jsonBody(body),
+      PushImageResultSchema,
+    );
   }
 
   tagImage(body: TagImageRequest): Promise<ImageResult> {

@@ -16,6 +16,9 @@ import {
   type EdgeRouteSpec,
   type EdgeRouteView,
   type ImageResult,
+  type PushImageRequest,
+  type PushImageResult,
+  type RegistryAuth,
   type ManagedImage,
   type PruneImagesResponse,
   type RunContainerSpec,
@@ -147,8 +150,12 @@ export class Agent {
     });
   }
 
-  pullImage(image: string): Promise<ImageResult> {
-    return this.runtime.pull(image);
+  pullImage(image: string, auth?: RegistryAuth): Promise<ImageResult> {
+    return this.runtime.pull(image, auth);
+  }
+
+  pushImage(request: PushImageRequest): Promise<PushImageResult> {
+    return this.runtime.push(request);
   }
 
   tagImage(request: TagImageRequest): Promise<ImageResult> {

@@ -25,6 +25,7 @@ import {
   parseOrThrow,
   PruneImagesRequestSchema,
   PullImageRequestSchema,
+  PushImageRequestSchema,
   RemoveImageRequestSchema,
   RunContainerRequestSchema,
   StopContainerRequestSchema,
@@ -134,7 +135,14 @@ export function buildAgentServer(agent: Agent, logger: Logger, tls: AgentTls): F
 
   app.route({
     ...route(AgentEndpoints.pullImage),
-    handler: (request) => agent.pullImage(parseOrThrow(PullImageRequestSchema, request.body, 'the pull request').image),
+    handler: (request) => {
+      const { image, auth } = parseOrThrow(PullImageRequestSchema, request.body, 'the pull request');
+      return agent.pullImage(image, auth);
+    },
+  });
+  app.route({
+    ...route(AgentEndpoints.pushImage),
+    handler: (request) => agent.pushImage(parseOrThrow(PushImageRequestSchema, request.body, 'the push request')),
   });
   app.route({
     ...route(AgentEndpoints.tagImage),

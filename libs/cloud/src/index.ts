@@ -10,6 +10,7 @@ export {
   type DigitalOceanAccount,
   type DigitalOceanAction,
   type DigitalOceanRegion,
+  type DigitalOceanRegistry,
   type DigitalOceanSize,
   type DigitalOceanSnapshot,
   type Droplet,

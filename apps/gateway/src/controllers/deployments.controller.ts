@@ -28,6 +28,6 @@ export class DeploymentsController {
 
   @Route(apiRoutes.rollbackDeployment)
   rollback({ request, reply, input }: RouteCall<typeof apiRoutes.rollbackDeployment>) {
-    return this.deployments.rollback(request, reply, input.params.id);
+    return this.deployments.rollback(request, reply, input.params.id, input.query.serverIds);
   }
 }

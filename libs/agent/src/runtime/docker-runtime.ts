@@ -13,6 +13,9 @@ import {
   type ImageResult,
   type ManagedImage,
   type PruneImagesResponse,
+  type PushImageRequest,
+  type PushImageResult,
+  type RegistryAuth,
   type RunContainerSpec,
   type StopContainerResponse,
   type TagImageRequest,
@@ -171,9 +174,10 @@ export class DockerRuntime {
     }
   }
 
-  async pull(image: string): Promise<ImageResult> {
+  /** Pulls `image`; `auth` goes to the engine with this pull only (`X-Registry-Auth`) and is kept nowhere. */
+  async pull(image: string, auth?: RegistryAuth): Promise<ImageResult> {
     try {
-      const stream = await this.docker.pull(image);
+      const stream = await this.docker.pull(image, auth ? { authconfig: auth } : {});
       await followProgress(stream, () => undefined);
     } catch (error) {
       if (error instanceof DockerStreamError)
@@ -181,6 +185,49 @@ export class DockerRuntime {
       throw fromEngine(error, `pulling ${image} failed`);
     }
     return this.imageResult(image);
+  }
+
+  /**
+   * Pushes a platform image of this server to `repository:tag` with credentials for this push only, and answers
+   * the digest the registry stored it under. The registry's tag is removed from this engine again: the server
+   * keeps its images under its own tags (which pruning knows), and runs what it pulls by digest.
+   */
+  async push(request: PushImageRequest): Promise<PushImageResult> {
+    const labels = await this.docker
+      .getImage(request.source)
+      .inspect()
+      .then((image) => image.Config?.Labels ?? {})
+      .catch((error: unknown) => {
+        throw fromEngine(error, `no image ${request.source}`);
+      });
+    if (labels[AgentLabels.managed] !== 'true')
+      throw new DomainError(
+        'forbidden',
+        `the image ${request.source} was not made by the platform; the agent does not push it`,
+      );
+    const target = `${request.repository}:${request.tag}`;
+    let digest: string | undefined;
+    try {
+      await this.docker.getImage(request.source).tag({ repo: request.repository, tag: request.tag });
+      const stream = await this.docker
+        .getImage(request.repository)
+        .push({ tag: request.tag, authconfig: request.auth });
+      await followProgress(stream, (message) => {
+        const aux = (message as { aux?: { Digest?: string } }).aux;
+        if (aux?.Digest) digest = aux.Digest;
+      });
+    } catch (error) {
+      if (error instanceof DockerStreamError)
+        throw new DomainError('unavailable', `pushing ${target} failed: ${error.message}`);
+      throw fromEngine(error, `pushing ${target} failed`);
+    } finally {
+      await this.docker
+        .getImage(target)
+        .remove({ noprune: true })
+        .catch(() => undefined);
+    }
+    if (!digest) throw new DomainError('unavailable', `the registry took ${target} without naming its digest`);
+    return { image: target, digest };
   }
 
   /**

@@ -23,6 +23,8 @@ export type DigitalOceanSnapshot = Schemas['snapshots'];
 export type DropletSnapshot = Schemas['droplet_snapshot'];
 export type DigitalOceanRegion = Schemas['region'];
 export type DigitalOceanSize = Schemas['size'];
+export type DigitalOceanRegistry = Schemas['registry'];
+export type DigitalOceanRegistryCreateRequest = Schemas['registry_create'];
 type DropletActionBody = NonNullable<operations['dropletActions_post']['requestBody']>['content']['application/json'];
 type TagResource = Schemas['tags_resource']['resources'][number];
 
@@ -287,6 +289,38 @@ export class DigitalOceanApi {
       );
       return { items: data.sizes, links: data.links };
     });
+  }
+
+  /** The account's container registry (DOCR), or undefined when it has none. */
+  async getRegistry(): Promise<DigitalOceanRegistry | undefined> {
+    const { data, error, response } = await this.http.GET('/v2/registry');
+    if (response.status === 404) return undefined;
+    if (!response.ok) throw digitalOceanErrorFrom(response, error, 'read the container registry');
+    if (!data?.registry) throw new DigitalOceanError('internal', 'DigitalOcean answered without the registry');
+    return data.registry;
+  }
+
+  async createRegistry(request: DigitalOceanRegistryCreateRequest): Promise<DigitalOceanRegistry> {
+    const data = await this.ok(
+      `create the container registry ${request.name}`,
+      this.http.POST('/v2/registry', { body: request }),
+    );
+    if (!data.registry) throw new DigitalOceanError('internal', 'DigitalOcean answered without the registry');
+    return data.registry;
+  }
+
+  /** Docker credentials for the registry (a config.json's `auths`), read-only unless `readWrite`, expiring. */
+  async dockerCredentials(options: {
+    readonly expirySeconds: number;
+    readonly readWrite: boolean;
+  }): Promise<{ auths: Record<string, { auth?: string }> }> {
+    const data = await this.ok(
+      'read docker credentials for the container registry',
+      this.http.GET('/v2/registry/docker-credentials', {
+        params: { query: { expiry_seconds: options.expirySeconds, read_write: options.readWrite } },
+      }),
+    );
+    return { auths: { ...(data.auths ?? {}) } };
   }
 
   /** Reads page after page while `links.pages.next` names a later one. */

@@ -7,6 +7,7 @@ export const AgentEndpoints = {
   buildImage: { method: 'POST', path: '/v1/images/build' },
   pullImage: { method: 'POST', path: '/v1/images/pull' },
   tagImage: { method: 'POST', path: '/v1/images/tag' },
+  pushImage: { method: 'POST', path: '/v1/images/push' },
   listImages: { method: 'GET', path: '/v1/images' },
   removeImage: { method: 'POST', path: '/v1/images/remove' },
   pruneImages: { method: 'POST', path: '/v1/images/prune' },

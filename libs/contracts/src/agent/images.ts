@@ -35,10 +35,43 @@ export const BuildProgressLineSchema = z.discriminatedUnion('type', [
 ]);
 export type BuildProgressLine = z.infer<typeof BuildProgressLineSchema>;
 
-export const PullImageRequestSchema = z.strictObject({ image: ImageReferenceSchema });
+/**
+ * Credentials for one pull or push (the Docker Engine's AuthConfig, sent as `X-Registry-Auth` with that request
+ * only): the agent keeps them nowhere, so they are in no docker config, no log and no `docker inspect`.
+ */
+export const RegistryAuthSchema = z.strictObject({
+  serveraddress: z.string().min(1).max(255),
+  username: z.string().max(1024).optional(),
+  password: z.string().max(8192).optional(),
+  /** A bearer token the engine sends as is. */
+  registrytoken: z.string().max(16_384).optional(),
+});
+export type RegistryAuth = z.infer<typeof RegistryAuthSchema>;
+
+export const PullImageRequestSchema = z.strictObject({
+  image: ImageReferenceSchema,
+  /** For a private registry: used for this pull only. */
+  auth: RegistryAuthSchema.optional(),
+});
 export type PullImageRequest = z.infer<typeof PullImageRequestSchema>;
 
 export const ImageResultSchema = z.strictObject({ image: z.string(), imageId: z.string() });
+
+/** Pushes an image of this server to `repository:tag` in a registry, with credentials for this push only. */
+export const PushImageRequestSchema = z.strictObject({
+  source: ImageReferenceSchema,
+  repository: ImageRepositorySchema,
+  tag: ImageTagSchema,
+  auth: RegistryAuthSchema,
+});
+export type PushImageRequest = z.infer<typeof PushImageRequestSchema>;
+
+/** The pushed image and its manifest's digest: what every server then pulls. */
+export const PushImageResultSchema = z.strictObject({
+  image: z.string(),
+  digest: z.string().regex(/^sha256:[a-f0-9]{64}$/),
+});
+export type PushImageResult = z.infer<typeof PushImageResultSchema>;
 export type ImageResult = z.infer<typeof ImageResultSchema>;
 
 /**

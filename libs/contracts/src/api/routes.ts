@@ -95,6 +95,24 @@ const commaList = z
   )
   .pipe(z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'must be event type names separated by commas')).max(50));
 
+/** Server ids separated by commas, each once. */
+const serverIdList = z
+  .string()
+  .max(4000)
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(z.uuid())
+      .min(1)
+      .max(100)
+      .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a server'),
+  );
+
 export const apiRoutes = {
   signup: {
     operationId: 'signup',
@@ -635,10 +653,12 @@ export const apiRoutes = {
     operationId: 'rollbackDeployment',
     method: 'POST',
     path: '/v1/deployments/:id/rollback',
-    summary: "Deploy that deployment's exact image again, with its environment as it was, to its servers",
+    summary:
+      "Deploy that deployment's exact image again, with its environment as it was, to its servers (or to `serverIds`: a server that never ran it pulls its recorded digest)",
     tag: 'Deployments',
     auth: 'deploy',
     params: id,
+    query: z.strictObject({ serverIds: serverIdList.optional() }),
     success: { status: 202, description: 'Accepted: a new deployment', schema: accepted('deploymentId') },
   },
   listRequestMetrics: {

@@ -103,6 +103,13 @@ export const ImageReady = defineEvent(
     agentMs: z.number(),
     /** The port the app listens on when its project names one (platform.json) other than the service's. */
     port: z.int().min(1).max(65535).optional(),
+    /**
+     * Where the image came from when it went through the workspace's registry: the repository and the digest every
+     * server pulled, and that a rollback or a server joining later pulls again.
+     */
+    registryImage: z
+      .strictObject({ repository: z.string().max(255), digest: z.string().regex(/^sha256:[a-f0-9]{64}$/) })
+      .optional(),
   }),
 );
 export const ServerSwitched = defineEvent(

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import {
   agentSecretContext,
@@ -20,11 +23,15 @@ import {
   type PruneImagesRequest,
   type PruneImagesResponse,
   type PullImageRequest,
+  type PushImageRequest,
+  type PushImageResult,
+  type RegistryAuth,
   type StopContainerResponse,
   type TagImageRequest,
 } from '@platform/contracts';
 import { StreamVersionConflictError, type EventStore, type NewEvent, type StoredEvent } from '@platform/event-store';
-import { SecretBox } from '@platform/secrets';
+import { SelfHostedRegistry } from '@platform/registry';
+import { PlatformCertificateAuthority, SecretBox } from '@platform/secrets';
 import { DeciderCommandHandler } from '@platform/service-kit';
 import { serviceDecider, serviceStreamId, type ServiceCommand, type ServiceEvent } from '../services/decider';
 import type { FrontRoute, ServiceFrontDoor } from './front-routes';
@@ -244,10 +251,20 @@ class FakeAgent implements DeploymentAgent {
     return { image: `${body.repository}:${body.tag}`, imageId: 'sha256:1' };
   }
 
+  /** The credentials each pull and push was handed, in order. */
+  readonly auths: { call: 'pull' | 'push'; auth: RegistryAuth | undefined }[] = [];
+
   async pullImage(body: PullImageRequest): Promise<ImageResult> {
     this.called(`pullImage ${body.image}`);
+    this.auths.push({ call: 'pull', auth: body.auth });
     this.images.add(body.image);
     return { image: body.image, imageId: 'sha256:1' };
+  }
+
+  async pushImage(body: PushImageRequest): Promise<PushImageResult> {
+    this.called(`pushImage ${body.source} to ${body.repository}:${body.tag}`);
+    this.auths.push({ call: 'push', auth: body.auth });
+    return { image: `${body.repository}:${body.tag}`, digest: `sha256:${'a'.repeat(64)}` };
   }
 
   async buildImage(
@@ -365,7 +382,7 @@ let projectPort: number | undefined;
 /** A process as a replica starting now would make it: nothing but the stream and the agents carry over. */
 function newProcess(
   now = new Date(requestedAt.getTime() + 90_000),
-  waysIn: Pick<DeploymentProcessOptions, 'frontDoor' | 'probe' | 'reachableWithinMs'> = {},
+  waysIn: Pick<DeploymentProcessOptions, 'frontDoor' | 'probe' | 'reachableWithinMs' | 'registry'> = {},
 ) {
   const sources: SourceArchives = {
     async archiveOf(_workspaceId, source) {
@@ -979,5 +996,117 @@ describe('DeploymentProcess', () => {
         `A cutover to ${containerOf('A', deploymentId)}-back replacing ${containerOf('A', deploymentId)}`,
       ]);
     });
+  });
+});
+
+describe('DeploymentProcess through a registry', () => {
+  let registryDir: string;
+  let registry: SelfHostedRegistry;
+  const digest = `sha256:${'a'.repeat(64)}`;
+  /** What a registry token allows (its claims are not secret; its signature is what the registry checks). */
+  const accessOf = (auth: RegistryAuth | undefined) =>
+    (
+      JSON.parse(Buffer.from(String(auth?.registrytoken).split('.')[1], 'base64url').toString()) as {
+        access: { name: string; actions: string[] }[];
+      }
+    ).access;
+
+  beforeAll(async () => {
+    registryDir = await mkdtemp(join(tmpdir(), 'process-registry-'));
+    // Only its tokens are used here: it is not started.
+    registry = await SelfHostedRegistry.open({
+      dir: registryDir,
+      address: '198.51.100.7',
+      port: 5443,
+      ca: (await PlatformCertificateAuthority.generate()).ca,
+      secrets: box,
+    });
+  });
+  afterAll(() => rm(registryDir, { recursive: true, force: true }));
+
+  const repository = () => registry.repositoryOf(workspaceId, key);
+
+  it('builds and pushes once on the first server, then every server pulls the digest with a pull-only token', async () => {
+    const history: ServiceEvent[] = [
+      created,
+      requested(deploymentId, ['A', 'B', 'C'], {
+        source: { type: 'upload', uploadId: 'eeeeeeee-0000-4000-8000-000000000001' },
+      }),
+    ];
+    given(history);
+
+    await newProcess(undefined, { registry }).advance({ serviceId, deploymentId });
+
+    const calls = agentCalls().filter((call) => /buildImage|pushImage|pullImage/.test(call));
+    expect(calls).toEqual([
+      `A buildImage /tmp/upload.tar.gz as ${imageOf('A', deploymentId)}`,
+      `A pushImage ${imageOf('A', deploymentId)} to ${repository()}:${deployTag(deploymentId)}`,
+      `A pullImage ${repository()}@${digest}`,
+      `B pullImage ${repository()}@${digest}`,
+      `C pullImage ${repository()}@${digest}`,
+    ]);
+    expect(accessOf(agents.A.auths[0].auth)).toEqual([
+      { type: 'repository', name: repository().split('/').slice(1).join('/'), actions: ['pull', 'push'] },
+    ]);
+    for (const agent of [agents.A, agents.B, agents.C]) {
+      expect(accessOf(agent.auths.at(-1)?.auth).map((access) => access.actions)).toEqual([['pull']]);
+    }
+    const ready = appended(history.length).filter((event) => event.type === 'ImageReady');
+    expect(ready.map((event) => (event.data as { registryImage?: unknown }).registryImage)).toEqual(
+      [1, 2, 3].map(() => ({ repository: repository(), digest })),
+    );
+    // Tokens stay out of the events.
+    expect(JSON.stringify(appended(history.length))).not.toContain(String(agents.A.auths[0].auth?.registrytoken));
+  });
+
+  it('rolls back onto a server that never ran the version by pulling the digest it recorded, building nothing', async () => {
+    const rollback = 'dddddddd-0000-4000-8000-000000000003';
+    const recorded = { repository: repository(), digest };
+    const history: ServiceEvent[] = [
+      created,
+      requested(previous, ['A'], { settings: settingsBefore }),
+      {
+        type: 'ImageReady',
+        data: { ...(imageReady(previous, 'A').data as object), registryImage: recorded },
+      } as ServiceEvent,
+      switched(previous, 'A'),
+      { type: 'DeploymentSucceeded', data: { deploymentId: previous, durationMs: 4000 } },
+      {
+        ...requested(rollback, ['A', 'C']),
+        data: { ...(requested(rollback, ['A', 'C']).data as object), rollbackOf: previous },
+      } as ServiceEvent,
+    ];
+    given(history);
+
+    await newProcess(undefined, { registry }).advance({ serviceId, deploymentId: rollback });
+
+    expect(agentCalls().filter((call) => /buildImage|pushImage|pullImage/.test(call))).toEqual([
+      `A pullImage ${repository()}@${digest}`,
+      `C pullImage ${repository()}@${digest}`,
+    ]);
+    expect(appended(history.length).map((event) => event.type)).toContain('DeploymentSucceeded');
+  });
+
+  it('rolls back to a version deployed before images went through the registry with the image servers kept', async () => {
+    const rollback = 'dddddddd-0000-4000-8000-000000000004';
+    const history: ServiceEvent[] = [
+      created,
+      requested(previous, ['A'], { settings: settingsBefore }),
+      imageReady(previous, 'A'),
+      switched(previous, 'A'),
+      { type: 'DeploymentSucceeded', data: { deploymentId: previous, durationMs: 4000 } },
+      {
+        ...requested(rollback, ['A']),
+        data: { ...(requested(rollback, ['A']).data as object), rollbackOf: previous },
+      } as ServiceEvent,
+    ];
+    given(history);
+
+    await newProcess(undefined, { registry }).advance({ serviceId, deploymentId: rollback });
+
+    expect(agentCalls().filter((call) => /buildImage|pushImage|pullImage|tagImage/.test(call))).toEqual([
+      `A tagImage ${imageOf('A', previous)} as ${imageOf('A', rollback)}`,
+    ]);
+    expect(appended(history.length).map((event) => event.type)).toContain('DeploymentSucceeded');
   });
 });

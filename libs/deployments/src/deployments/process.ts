@@ -11,6 +11,8 @@ import {
 import { SweptProcess, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, type DeciderCommandHandler } from '@platform/service-kit';
+import { publicAddressOf } from '@platform/build';
+import { byDigest, registryHostOf, type ImageRegistry, type RegistryImage } from '@platform/registry';
 import { serviceHostname } from '../services/hostname';
 import { servicesProjection } from '../services/projection';
 import {
@@ -25,6 +27,7 @@ import {
 import { BuildLog } from './build-log';
 import type { ServiceFrontDoor } from './front-routes';
 import { imagePlan, type ImageStep } from './image-plan';
+import { registryImagesToDelete } from './registry-retention';
 import type { DeploymentQueries } from './queries';
 import type { SourceArchives } from './source-archives';
 import { probeOverHttp, type ProbeWayIn, type WayIn } from './ways-in';
@@ -32,8 +35,12 @@ import { probeOverHttp, type ProbeWayIn, type WayIn } from './ways-in';
 /** The calls the process makes on a server's agent (an `AgentClient`, or a fake in tests). */
 export type DeploymentAgent = Pick<
   AgentClient,
-  'tagImage' | 'pullImage' | 'buildImage' | 'listContainers' | 'cutover' | 'stopContainer' | 'pruneImages'
+  'tagImage' | 'pullImage' | 'pushImage' | 'buildImage' | 'listContainers' | 'cutover' | 'stopContainer' | 'pruneImages'
 >;
+
+/** How long credentials handed to a server for one push or one pull stay valid. */
+const PUSH_CREDENTIALS_TTL_SECONDS = 900;
+const PULL_CREDENTIALS_TTL_SECONDS = 300;
 
 export interface DeploymentProcessOptions {
   readonly store: EventStore;
@@ -62,6 +69,16 @@ export interface DeploymentProcessOptions {
   readonly reachableWithinMs?: number;
   /** Asks a way in for a path; over HTTP by default. */
   readonly probe?: ProbeWayIn;
+  /**
+   * The registry images travel through: built (or pulled from upstream) once, pushed, and pulled by digest on
+   * every server, also by a rollback onto a server that never ran that version. Without one, servers sharing this
+   * machine's Docker engine tag the image the first server made.
+   */
+  readonly registry?: ImageRegistry;
+  /** Deployment images kept per service in the registry (never one a current or running deployment needs). */
+  readonly registryKeepImages?: number;
+  /** Lets an image source name a registry on this machine (tests only). */
+  readonly allowLoopbackRegistries?: boolean;
 }
 
 /** The key grouping a service's images and containers on an agent. */
@@ -126,10 +143,13 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     const waiting = deployment.targets.filter((t) => deployment.servers[t.serverId]?.status === 'pending');
     if (waiting.length > 0) {
       // A build happens once, on one server; an image that exists already is tagged on every server at once.
-      const oneAtATime =
-        !Object.values(deployment.servers).some((server) => server.image) &&
-        deployment.source.type !== 'image' &&
-        !deployment.rollbackOf;
+      // Through a registry, the first server makes the image (built, or pulled from upstream) and pushes it; then
+      // every other server pulls its digest at once.
+      const oneAtATime = this.registryFor(service, deployment)
+        ? !this.registryImageOf(service, deployment)
+        : !Object.values(deployment.servers).some((server) => server.image) &&
+          deployment.source.type !== 'image' &&
+          !deployment.rollbackOf;
       await Promise.all(
         (oneAtATime ? waiting.slice(0, 1) : waiting).map((target) =>
           this.prepareImage(service, deployment, target, metadata),
@@ -158,6 +178,7 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
     });
     // Clean-up after the fact: the new version serves already, and a failed prune is retried next time.
     await Promise.all(deployment.targets.map((target) => this.prune(service, deployment, target)));
+    await this.pruneRegistry(deployment);
     return false;
   }
 
@@ -238,6 +259,15 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
         type: 'RecordLog',
         data: { deploymentId, serverId: target.serverId, step, lines },
       });
+    const registry = this.registryFor(service, deployment);
+    if (registry) {
+      return this.prepareThroughRegistry(registry, service, deployment, target, metadata, {
+        agent,
+        repository,
+        tag,
+        log,
+      });
+    }
     const agentStarted = performance.now();
     try {
       let how: 'built' | 'pulled' | 'shipped' | undefined;
@@ -286,6 +316,164 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
           reason: `the image could not be prepared: ${describe(error)}`,
         },
       });
+    }
+  }
+
+  /**
+   * The registry the deployment's servers can reach: one on this machine's loopback serves this machine's servers
+   * only (a droplet gets its image as before until it has a registry it reaches).
+   */
+  private registryFor(service: KnownService, deployment: Deployment): ImageRegistry | undefined {
+    const registry = this.options.registry;
+    if (!registry) return undefined;
+    // A rollback to a version deployed before images went through the registry runs the image servers kept.
+    if (deployment.rollbackOf && !this.registryImageOf(service, deployment)) return undefined;
+    const onThisMachine = (address: string) => address.startsWith('127.') || address === 'localhost';
+    const registryHere = onThisMachine(registry.host.replace(/:\d+$/, ''));
+    return !registryHere || deployment.targets.every((target) => onThisMachine(target.publicIp)) ? registry : undefined;
+  }
+
+  /** The image of the deployment (or of the one it rolls back to) in the registry, once it is there. */
+  private registryImageOf(service: KnownService, deployment: Deployment): RegistryImage | undefined {
+    if (deployment.registryImage) return deployment.registryImage;
+    return deployment.rollbackOf ? service.deployments[deployment.rollbackOf]?.registryImage : undefined;
+  }
+
+  /**
+   * The deployment's image on one server, through the workspace's registry: the first server builds it (or pulls
+   * an image source from upstream, once) and pushes it; then this server, like every other, pulls it by digest
+   * with credentials for that one pull, and gives it the server's own tag. A rollback pulls the digest recorded by
+   * the deployment it rolls back to, so it works on a server that never ran that version.
+   */
+  private async prepareThroughRegistry(
+    registry: ImageRegistry,
+    service: KnownService,
+    deployment: Deployment,
+    target: DeploymentTarget,
+    metadata: StepMetadata,
+    local: {
+      agent: DeploymentAgent;
+      repository: string;
+      tag: string;
+      log: (step: string, lines: string[]) => Promise<unknown>;
+    },
+  ): Promise<void> {
+    const { deploymentId, serviceId, workspaceId } = deployment;
+    const { agent, repository, tag, log } = local;
+    const owner = { service: serviceKey(serviceId), workspace: workspaceId };
+    const agentStarted = performance.now();
+    try {
+      let how: 'built' | 'pulled' = 'pulled';
+      let port: number | undefined;
+      let image = this.registryImageOf(service, deployment);
+      if (!image) {
+        if (deployment.source.type === 'image') {
+          image = await this.ownRegistryImage(registry, deployment, deployment.source.image);
+          if (!image) {
+            const source = deployment.source.image;
+            await this.checkUpstream(registry, source);
+            // An image this server's engine holds already is taken as it is; otherwise pulled from upstream, once.
+            const present = await agent.tagImage({ source, ...owner, repository, tag }).then(
+              () => true,
+              (error: unknown) => {
+                if (error instanceof DomainError && error.code === 'forbidden') throw error;
+                return false;
+              },
+            );
+            if (!present) {
+              await agent.pullImage({ image: source });
+              await agent.tagImage({ source, ...owner, repository, tag });
+            }
+          }
+        } else {
+          port = await this.build(agent, deployment, deployment.source, { repository, tag }, log);
+          how = 'built';
+        }
+        if (!image) {
+          const pushTo = registry.repositoryOf(workspaceId, serviceKey(serviceId));
+          const pushed = await this.withRegistry(registry, 'push the image to', async () =>
+            agent.pushImage({
+              source: `${repository}:${tag}`,
+              repository: pushTo,
+              tag,
+              auth: await registry.credentials(workspaceId, pushTo, ['pull', 'push'], PUSH_CREDENTIALS_TTL_SECONDS),
+            }),
+          );
+          image = { repository: pushTo, digest: pushed.digest };
+          await log('push', [`pushed ${pushed.image} as ${byDigest(image)}`]);
+        }
+      }
+      const reference = byDigest(image);
+      const pulled = image;
+      await this.withRegistry(registry, 'pull the image from', async () =>
+        agent.pullImage({
+          image: reference,
+          auth: await registry.credentials(workspaceId, pulled.repository, ['pull'], PULL_CREDENTIALS_TTL_SECONDS),
+        }),
+      );
+      await agent.tagImage({ source: reference, ...owner, repository, tag });
+      await log('pull', [`pulled ${reference}`]);
+      await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:image`), {
+        type: 'RecordImageReady',
+        data: {
+          deploymentId,
+          serverId: target.serverId,
+          image: `${repository}:${tag}`,
+          how,
+          agentMs: performance.now() - agentStarted,
+          registryImage: image,
+          ...(port === undefined || port === deployment.port ? {} : { port }),
+        },
+      });
+    } catch (error) {
+      await this.record(metadata, nameBasedUuid(`${deploymentId}:${target.serverId}:failed`), {
+        type: 'RecordServerDeployFailed',
+        data: {
+          deploymentId,
+          serverId: target.serverId,
+          reason: `the image could not be prepared: ${describe(error)}`,
+        },
+      });
+    }
+  }
+
+  /**
+   * An image source in the workspace's own registry is resolved to its digest there (no pull and push again); one
+   * naming another workspace's repository of it is refused.
+   */
+  private async ownRegistryImage(
+    registry: ImageRegistry,
+    deployment: Deployment,
+    source: string,
+  ): Promise<RegistryImage | undefined> {
+    if (registryHostOf(source) !== registry.host) return undefined;
+    const [, named, pinned] = /^(.+?)(?:@(sha256:[a-f0-9]{64}))?$/.exec(source) ?? [];
+    const tag = pinned ? undefined : /:([A-Za-z0-9_][A-Za-z0-9_.-]*)$/.exec(named)?.[1];
+    const repository = tag ? named.slice(0, -tag.length - 1) : named;
+    // Refused unless the repository is in the workspace's namespace: credentials are minted for that only.
+    await registry.credentials(deployment.workspaceId, repository, ['pull'], PULL_CREDENTIALS_TTL_SECONDS);
+    // A tag is resolved to its digest now, so a tag moved later cannot change what a rollback runs.
+    const digest = pinned ?? (await registry.digestOf?.(deployment.workspaceId, repository, tag ?? 'latest'));
+    if (!digest) throw new Error(`the registry ${registry.host} has no image ${source}`);
+    return { repository, digest };
+  }
+
+  /** An image source's registry must be a public address: nothing a tenant names may make a server reach inside. */
+  private async checkUpstream(registry: ImageRegistry, source: string): Promise<void> {
+    const host = registryHostOf(source);
+    if (!host || host === registry.host) return;
+    const hostname = host.replace(/:\d+$/, '');
+    await publicAddressOf(hostname, { allowLoopback: this.options.allowLoopbackRegistries }).catch((error: unknown) => {
+      throw new Error(`the image ${source} names the registry ${host}, which is refused: ${describe(error)}`);
+    });
+  }
+
+  /** A registry that cannot be reached fails the step naming it, so the person knows where to look. */
+  private async withRegistry<T>(registry: ImageRegistry, what: string, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      throw new Error(`could not ${what} the registry ${registry.host}: ${describe(error)}`);
     }
   }
 
@@ -473,6 +661,24 @@ export class DeploymentProcess extends SweptProcess<{ deploymentId: string; serv
         { deploymentId: deployment.deploymentId, serverId: target.serverId, service: service.name, err: error },
         'pruning old images failed',
       );
+    }
+  }
+
+  /** Deletes the service's images in the registry beyond the newest it keeps; retried after the next deployment. */
+  private async pruneRegistry(deployment: Deployment): Promise<void> {
+    const { service } = await this.load(deployment.serviceId, deployment.deploymentId);
+    if (!service) return;
+    const registry = this.registryFor(service, deployment);
+    if (!registry?.deleteImage) return;
+    for (const image of registryImagesToDelete(service, this.options.registryKeepImages ?? 10)) {
+      try {
+        await registry.deleteImage(deployment.workspaceId, image);
+      } catch (error) {
+        this.options.logger.warn(
+          { deploymentId: deployment.deploymentId, image: byDigest(image), err: error },
+          'deleting an old image from the registry failed',
+        );
+      }
     }
   }
 

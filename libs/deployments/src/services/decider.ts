@@ -63,6 +63,8 @@ export interface Deployment extends Data<EventOf<typeof DeploymentRequested>> {
   readonly status: 'running' | 'rolling_back' | 'succeeded' | 'failed';
   readonly servers: Readonly<Record<string, ServerProgress>>;
   readonly failure?: { readonly serverId: string | null; readonly reason: string };
+  /** The image in the workspace's registry every server pulls by digest, once the first server made it. */
+  readonly registryImage?: { readonly repository: string; readonly digest: string };
 }
 
 export interface KnownService {
@@ -267,7 +269,11 @@ export const serviceDecider: Decider<ServiceCommand, ServiceEvent, ServiceState>
         return withDeployment(state, event.data.deploymentId, (d) =>
           withServer(
             // The project's own word on its port holds for the deployment, and for a rollback to it later.
-            event.data.port === undefined ? d : { ...d, port: event.data.port },
+            {
+              ...d,
+              ...(event.data.port === undefined ? {} : { port: event.data.port }),
+              ...(event.data.registryImage && !d.registryImage ? { registryImage: event.data.registryImage } : {}),
+            },
             event.data.serverId,
             { status: 'image_ready', image: event.data.image },
           ),

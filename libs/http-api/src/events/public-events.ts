@@ -70,7 +70,7 @@ export const PUBLIC_EVENT_FIELDS: Readonly<Record<string, ShownFields>> = {
     requestedAt: true,
   },
   DeploymentLogged: { deploymentId: true, serverId: true, step: true, lines: true },
-  ImageReady: { deploymentId: true, serverId: true, image: true, how: true, agentMs: true },
+  ImageReady: { deploymentId: true, serverId: true, image: true, how: true, agentMs: true, registryImage: true },
   ServerSwitched: {
     deploymentId: true,
     serverId: true,

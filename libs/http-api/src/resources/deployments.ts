@@ -73,10 +73,19 @@ export class DeploymentsResource {
     return this.startOrFollow(request, reply, deploymentId, start);
   }
 
-  async rollback(request: FastifyRequest, reply: FastifyReply, earlierDeploymentId: string) {
+  /**
+   * Deploys an earlier deployment's image again: to its own servers, or to `onServers` (a server that never ran it
+   * gets it too, where images go through a registry).
+   */
+  async rollback(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    earlierDeploymentId: string,
+    onServers?: readonly string[],
+  ) {
     const earlier = await this.commands.query(request, GetDeployment, { deploymentId: earlierDeploymentId });
     await this.ensureNoRunningDeployment(request, earlier.serviceId);
-    const serverIds = earlier.servers.map((server) => server.serverId);
+    const serverIds = onServers ?? earlier.servers.map((server) => server.serverId);
     await this.checkLocalTargets(request, serverIds);
     const targets = await this.deploymentTargets(request, serverIds);
     const deploymentId = this.commands.newId(request, 'deployment');

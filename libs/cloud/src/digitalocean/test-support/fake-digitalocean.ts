@@ -87,6 +87,14 @@ export class FakeDigitalOcean {
   /** Called when a created droplet runs (with its address), and when a droplet is destroyed: a test can run its agent. */
   onDropletActive?: (droplet: Droplet, userData: string | undefined) => void;
   onDropletDestroyed?: (droplet: Droplet) => void;
+  /** The account's container registry, once made (DOCR: one per account). */
+  registry?: { name: string; region: string; created_at: string };
+  /** The docker credentials handed out, newest last, by what was asked for. */
+  readonly dockerCredentials: {
+    readonly expirySeconds: number | null;
+    readonly readWrite: boolean;
+    readonly auth: string;
+  }[] = [];
   /** What `ratelimit-remaining` says; it counts down with every request. */
   rateLimitRemaining = 4999;
   private readonly scripted = new Map<string, FakeResponse[]>();
@@ -427,6 +435,24 @@ export class FakeDigitalOcean {
             this.snapshots.set(snapshot.id, { ...snapshot, tags: [...new Set([...(snapshot.tags ?? []), tag])] });
         }
         return { status: 204 };
+      }
+      case 'registry_get':
+        return this.registry ? { status: 200, body: { registry: this.registry } } : this.notFound();
+      case 'registry_create': {
+        if (this.registry)
+          return { status: 409, body: { id: 'conflict', message: 'a registry exists already in this account' } };
+        const { name, region } = body as { name: string; region?: string };
+        this.registry = { name, region: region ?? 'fra1', created_at: new Date().toISOString() };
+        return { status: 201, body: { registry: this.registry } };
+      }
+      case 'registry_get_dockerCredentials': {
+        const expiry = url.searchParams.get('expiry_seconds');
+        const readWrite = url.searchParams.get('read_write') === 'true';
+        const auth = Buffer.from(`${randomBytes(8).toString('hex')}:${randomBytes(16).toString('hex')}`).toString(
+          'base64',
+        );
+        this.dockerCredentials.push({ expirySeconds: expiry === null ? null : Number(expiry), readWrite, auth });
+        return { status: 200, body: { auths: { 'registry.digitalocean.com': { auth } } } };
       }
       case 'regions_list':
         return this.page(url, 'regions', [REGION]);

@@ -193,6 +193,7 @@ function attempts(
     createSnapshot: { path: '/v1/snapshots', body: { provider: 'digitalocean', region: 'fra1' } },
     deleteSnapshot: { path: `/v1/snapshots/${a.snapshotId}` },
     events: { path: '/v1/events' },
+    listEventTypes: { path: '/v1/event-types' },
     listRequestMetrics: { path: `/v1/metrics/requests?workspaceId=${a.workspaceId}` },
     getRequestStats: { path: `/v1/metrics/requests/stats?workspaceId=${a.workspaceId}` },
     listSlowRequests: { path: `/v1/metrics/requests/slow?workspaceId=${a.workspaceId}` },

@@ -11,6 +11,7 @@ export * from './credential-rate-limit';
 export * from './upload-sweep';
 export * from './request-state';
 export * from './events/event-feed';
+export * from './events/event-catalogue';
 export * from './events/event-hub';
 export * from './events/sse-connection';
 export * from './events/event-streams';

@@ -10,4 +10,9 @@ export class EventsController {
   stream({ request, reply, input }: RouteCall<typeof apiRoutes.events>) {
     return this.events.open(request, reply, input.query);
   }
+
+  @Route(apiRoutes.listEventTypes)
+  types() {
+    return this.events.types();
+  }
 }

@@ -44,6 +44,7 @@ import {
   WorkspaceViewSchema,
   type Scope,
 } from './identity';
+import { EventTypeViewSchema } from '../events/event-types';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -704,6 +705,20 @@ export const apiRoutes = {
     }),
     success: { status: 200, description: 'text/event-stream of events' },
     stream: true,
+  },
+  listEventTypes: {
+    operationId: 'listEventTypes',
+    method: 'GET',
+    path: '/v1/event-types',
+    summary:
+      'Every event type a client may see, with the JSON Schema of its public data and an example (also in components.schemas as `<Type>Event`)',
+    tag: 'Events',
+    auth: 'read',
+    success: {
+      status: 200,
+      description: 'The event catalogue',
+      schema: z.strictObject({ items: z.array(EventTypeViewSchema) }),
+    },
   },
 } as const satisfies Record<string, ApiRoute>;
 

@@ -4,6 +4,7 @@ import { Bus } from '@platform/bus';
 import {
   ApiExceptionFilter,
   ApiRouter,
+  AuditResource,
   CommandGateway,
   CredentialRateLimit,
   DeployConfigsResource,
@@ -34,6 +35,7 @@ import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { ApiTokensController } from './controllers/api-tokens.controller';
+import { AuditController } from './controllers/audit.controller';
 import { AuthController } from './controllers/auth.controller';
 import { DeployConfigsController } from './controllers/deploy-configs.controller';
 import { DocsController } from './controllers/docs.controller';
@@ -76,6 +78,7 @@ export const API_CONTROLLERS = [
   UploadsController,
   DeploymentsController,
   MetricsController,
+  AuditController,
 ];
 
 @Module({})
@@ -145,8 +148,8 @@ export class GatewayModule {
         },
         {
           provide: EVENT_FEED,
-          inject: [PG_POOL],
-          useFactory: (pool: Pool) => new EventFeed(pool, config.GATEWAY_SCHEMA),
+          inject: [PG_POOL, IDENTITY],
+          useFactory: (pool: Pool, identity: Identity) => new EventFeed(pool, config.GATEWAY_SCHEMA, identity.audit),
         },
         {
           provide: EVENT_HUB,
@@ -221,14 +224,19 @@ export class GatewayModule {
         },
         {
           provide: UploadsResource,
-          inject: [UPLOADS],
-          useFactory: (uploads: UploadStore) => new UploadsResource(uploads),
+          inject: [UPLOADS, IDENTITY],
+          useFactory: (uploads: UploadStore, identity: Identity) => new UploadsResource(uploads, identity.audit),
         },
         {
           provide: DeploymentsResource,
           inject: [COMMANDS, SECRETS, EVENT_STREAMS, IDENTITY],
           useFactory: (commands: CommandGateway, secrets: SecretBox, streams: EventStreams, identity: Identity) =>
             new DeploymentsResource(commands, secrets, streams, identity.instance),
+        },
+        {
+          provide: AuditResource,
+          inject: [IDENTITY],
+          useFactory: (identity: Identity) => new AuditResource(identity),
         },
         {
           provide: MetricsResource,

@@ -194,6 +194,7 @@ function attempts(
     deleteSnapshot: { path: `/v1/snapshots/${a.snapshotId}` },
     events: { path: '/v1/events' },
     listEventTypes: { path: '/v1/event-types' },
+    listAudit: { path: '/v1/audit' },
     listRequestMetrics: { path: `/v1/metrics/requests?workspaceId=${a.workspaceId}` },
     getRequestStats: { path: `/v1/metrics/requests/stats?workspaceId=${a.workspaceId}` },
     listSlowRequests: { path: `/v1/metrics/requests/slow?workspaceId=${a.workspaceId}` },

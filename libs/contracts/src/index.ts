@@ -5,6 +5,7 @@ export * from './subjects';
 export * from './deployments/deploy-configs';
 export * from './api/identity';
 export * from './api/routes';
+export * from './api/audit';
 export * from './agent';
 export * from './servers/servers';
 export * from './servers/providers';

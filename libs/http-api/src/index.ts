@@ -26,4 +26,5 @@ export * from './resources/infrastructure';
 export * from './resources/servers';
 export * from './resources/sessions';
 export * from './resources/metrics';
+export * from './resources/audit';
 export * from './request-metrics';

@@ -45,6 +45,7 @@ import {
   type Scope,
 } from './identity';
 import { EventTypeViewSchema } from '../events/event-types';
+import { AuditPageSchema, ListAuditQuerySchema } from './audit';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -705,6 +706,17 @@ export const apiRoutes = {
     }),
     success: { status: 200, description: 'text/event-stream of events' },
     stream: true,
+  },
+  listAudit: {
+    operationId: 'listAudit',
+    method: 'GET',
+    path: '/v1/audit',
+    summary:
+      "Who changed what in the workspace, newest first: every state-changing request of a person or API token (owners and admins); the instance's owner reads instance-level actions with scope=instance",
+    tag: 'Audit',
+    auth: 'admin',
+    query: ListAuditQuerySchema,
+    success: { status: 200, description: 'A page of audit entries', schema: AuditPageSchema },
   },
   listEventTypes: {
     operationId: 'listEventTypes',

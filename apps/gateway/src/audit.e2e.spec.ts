@@ -215,6 +215,17 @@ describe('the audit log over the whole route table', () => {
     const text = JSON.stringify(entries);
     for (const secret of secrets) expect({ secret, leaked: text.includes(secret) }).toEqual({ secret, leaked: false });
 
+    // The events behind the entries, as the console's Activity pages through them.
+    const history = await api.request<{ items: { type: string; metadata: Record<string, unknown> }[] }>(
+      'GET',
+      `/v1/events/history?resourceId=${service.body.serviceId}&types=ServiceCreated,ServiceUpdated`,
+      { token: owner.token },
+    );
+    expect(history.body.items.map((event) => event.type)).toEqual(['ServiceUpdated', 'ServiceCreated']);
+    // The request's origin (address, user agent) is the audit log's: never on the event stream.
+    expect(history.body.items[0].metadata).not.toHaveProperty('origin');
+    expect(JSON.stringify(history.body)).not.toContain('env-secret');
+
     // Filters, and who may read what.
     const byRobot = await api.request<{ items: AuditEntryView[] }>('GET', '/v1/audit?actor=ci-robot', {
       token: owner.token,

@@ -193,8 +193,8 @@ export class GatewayModule {
         },
         {
           provide: EventsResource,
-          inject: [EVENT_STREAMS],
-          useFactory: (streams: EventStreams) => new EventsResource(streams),
+          inject: [EVENT_STREAMS, EVENT_FEED],
+          useFactory: (streams: EventStreams, feed: EventFeed) => new EventsResource(streams, feed),
         },
         {
           provide: DeployConfigsResource,

@@ -194,6 +194,8 @@ function attempts(
     deleteSnapshot: { path: `/v1/snapshots/${a.snapshotId}` },
     events: { path: '/v1/events' },
     listEventTypes: { path: '/v1/event-types' },
+    // A filter, not a lookup: B finds none of A's events naming A's deployment.
+    listEventHistory: { path: '/v1/events/history?limit=200' },
     listAudit: { path: '/v1/audit' },
     listRequestMetrics: { path: `/v1/metrics/requests?workspaceId=${a.workspaceId}` },
     getRequestStats: { path: `/v1/metrics/requests/stats?workspaceId=${a.workspaceId}` },

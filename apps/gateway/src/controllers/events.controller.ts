@@ -11,6 +11,11 @@ export class EventsController {
     return this.events.open(request, reply, input.query);
   }
 
+  @Route(apiRoutes.listEventHistory)
+  history({ request, input }: RouteCall<typeof apiRoutes.listEventHistory>) {
+    return this.events.history(request, input.query);
+  }
+
   @Route(apiRoutes.listEventTypes)
   types() {
     return this.events.types();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DeployConfigFieldsSchema, DeployConfigViewSchema, ListDeployConfigs } from '../deployments/deploy-configs';
-import { pageOf, paginationParams } from '../messages';
+import { EventEnvelopeSchema, pageOf, paginationParams } from '../messages';
 import { GetRequestStats, GetRequestTimeseries, ListRequestMetrics, RequestFiltersSchema } from '../metrics/requests';
 import {
   CreateDeploymentRequestSchema,
@@ -706,6 +706,22 @@ export const apiRoutes = {
     }),
     success: { status: 200, description: 'text/event-stream of events' },
     stream: true,
+  },
+  listEventHistory: {
+    operationId: 'listEventHistory',
+    method: 'GET',
+    path: '/v1/events/history',
+    summary:
+      "The workspace's past events, newest first, as the event stream shows them (kept EVENT_FEED_RETENTION_DAYS): by type, actor (a user id) or resource (any id the event names)",
+    tag: 'Events',
+    auth: 'read',
+    query: z.strictObject({
+      ...paginationParams,
+      types: commaList.optional(),
+      actor: z.string().min(1).max(64).optional(),
+      resourceId: z.string().min(1).max(100).optional(),
+    }),
+    success: { status: 200, description: 'A page of events', schema: pageOf(EventEnvelopeSchema) },
   },
   listAudit: {
     operationId: 'listAudit',

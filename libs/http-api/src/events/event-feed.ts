@@ -1,4 +1,4 @@
-import { DomainError, type EventEnvelope } from '@platform/contracts';
+import { decodeCursor, DomainError, pageFromRows, type EventEnvelope } from '@platform/contracts';
 import { runMigrations } from '@platform/event-store';
 import type { AuditChange, AuditLog } from '@platform/identity';
 import type { Pool } from 'pg';
@@ -156,6 +156,43 @@ export class EventFeed {
       const event = publicEvent(row.envelope);
       return event ? [{ sequence: Number(row.sequence), event }] : [];
     });
+  }
+
+  /**
+   * A page of the workspace's past events, newest first, as clients see them: of some types, by one actor, or
+   * naming one resource (any id among the event's data, top level).
+   */
+  async history(
+    filter: { workspaceId: string; types?: readonly string[]; actor?: string; resourceId?: string },
+    page: { limit: number; cursor?: string },
+  ): Promise<{ items: EventEnvelope[]; nextCursor: string | null }> {
+    const before = page.cursor ? Number(decodeCursor(page.cursor, 1)[0]) : null;
+    const { rows } = await this.pool.query<{ sequence: string; envelope: EventEnvelope }>(
+      `SELECT sequence, envelope FROM ${this.schema}.event_feed
+        WHERE workspace_id = $1
+          AND ($2::bigint IS NULL OR sequence < $2)
+          AND ($3::text[] IS NULL OR type = ANY($3::text[]))
+          AND ($4::text IS NULL OR envelope->'metadata'->>'actorId' = $4)
+          AND ($5::text IS NULL OR deployment_id = $5
+               OR EXISTS (SELECT 1 FROM jsonb_each(CASE jsonb_typeof(envelope->'data') WHEN 'object' THEN envelope->'data' ELSE '{}' END) AS field
+                           WHERE field.value = to_jsonb($5::text)))
+        ORDER BY sequence DESC LIMIT $6`,
+      [
+        filter.workspaceId,
+        before,
+        filter.types?.length ? filter.types : null,
+        filter.actor ?? null,
+        filter.resourceId ?? null,
+        page.limit + 1,
+      ],
+    );
+    const { items, nextCursor } = pageFromRows(
+      rows,
+      page.limit,
+      (row) => [Number(row.sequence)],
+      (row) => publicEvent(row.envelope),
+    );
+    return { items: items.filter((event): event is EventEnvelope => event !== undefined), nextCursor };
   }
 
   async prune(olderThanDays: number): Promise<void> {

@@ -91,6 +91,12 @@ describe('Activity', () => {
     await feed.getByText('Project created').waitFor();
     expect((await api(token, 'POST', '/v1/projects', { name: 'admin' })).status).toBe(202);
     await eventually(async () => expect(await feed.getByRole('listitem').count()).toBe(3));
+
+    // The owner's Audit log: who changed what, the script's changes included.
+    await page.goto(`${stack.consoleUrl}/settings/audit`);
+    const audit = page.getByRole('table', { name: 'Audit log' });
+    await audit.getByRole('row').filter({ hasText: 'Create deploy config' }).filter({ hasText: email }).waitFor();
+    expect(await audit.getByRole('row').filter({ hasText: 'Create project' }).count()).toBe(2);
     expect(browser.problems).toEqual([]);
   }, 180_000);
 });

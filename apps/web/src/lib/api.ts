@@ -70,6 +70,7 @@ const routes = {
   deleteDeployConfig: { method: 'DELETE', path: '/v1/deploy-configs/:id' },
   events: { method: 'GET', path: '/v1/events' },
   listEventHistory: { method: 'GET', path: '/v1/events/history' },
+  listAudit: { method: 'GET', path: '/v1/audit' },
   listServers: { method: 'GET', path: '/v1/servers' },
   getServer: { method: 'GET', path: '/v1/servers/:id' },
   provisionServer: { method: 'POST', path: '/v1/servers' },
@@ -298,6 +299,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
     revokeApiToken: (id: string) => call('revokeApiToken', { params: { id } }),
     listMembers: (workspaceId: string) => call('listMembers', { params: { workspaceId } }),
     listEventHistory: (query: EventHistoryQuery = {}) => call('listEventHistory', { query }),
+    listAudit: (query: ApiQuery<'listAudit'> = {}) => call('listAudit', { query }),
     addMember: (workspaceId: string, body: ApiBody<'addMember'>) =>
       call('addMember', { params: { workspaceId }, body }),
     updateMember: (workspaceId: string, userId: string, body: ApiBody<'updateMember'>) =>

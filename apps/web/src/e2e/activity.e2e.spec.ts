@@ -80,7 +80,8 @@ describe('Activity', () => {
     expect(await feed.getByRole('listitem').count()).toBe(2);
 
     // Filtered by type: only the project's event.
-    await page.getByLabel('Event type').fill('ProjectCreated');
+    // By role: React may still hold a hidden copy of a streamed page, which a label would find too.
+    await page.getByRole('textbox', { name: 'Event type' }).fill('ProjectCreated');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.waitForURL(/type=ProjectCreated/, { waitUntil: 'commit' });
     await eventually(async () => expect(await feed.getByRole('listitem').allInnerTexts()).toHaveLength(1));

@@ -739,9 +739,9 @@ export const apiRoutes = {
     method: 'GET',
     path: '/v1/event-types',
     summary:
-      'Every event type a client may see, with the JSON Schema of its public data and an example (also in components.schemas as `<Type>Event`)',
+      'Every event type a client may see, with the JSON Schema of its public data and an example (also in components.schemas as `<Type>Event`); documentation, like the OpenAPI document, so no credential is needed',
     tag: 'Events',
-    auth: 'read',
+    auth: 'public',
     success: {
       status: 200,
       description: 'The event catalogue',

@@ -4,7 +4,7 @@ const path = require('node:path');
 
 const swc = JSON.parse(fs.readFileSync(path.join(__dirname, '.swcrc'), 'utf8'));
 const transform = { '^.+\\.ts$': ['@swc/jest', { ...swc, swcrc: false }] };
-const roots = ['<rootDir>/apps', '<rootDir>/libs'];
+const roots = ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/examples/subscriber'];
 const common = { rootDir: __dirname, roots, transform, testEnvironment: 'node', setupFiles: ['reflect-metadata'] };
 
 module.exports = {

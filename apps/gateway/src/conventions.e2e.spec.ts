@@ -311,6 +311,7 @@ describe('API conventions', () => {
         string,
         Record<string, { operationId: string; responses: Record<string, { headers?: Record<string, unknown> }> }>
       >;
+      components: { schemas: Record<string, unknown> };
     };
     expect(document.openapi).toBe('3.1.0');
     const operations = Object.values(document.paths).flatMap((methods) =>
@@ -326,6 +327,18 @@ describe('API conventions', () => {
     expect(Object.keys(document.paths['/v1/projects'].post.responses['202'].headers ?? {})).toEqual([
       'X-Command-Status',
     ]);
+    // The event catalogue's schemas, as GET /v1/event-types serves them.
+    const catalogue = await stack.api.request<{ items: { type: string; schema: unknown; example: unknown }[] }>(
+      'GET',
+      '/v1/event-types',
+    );
+    expect(catalogue.status).toBe(200);
+    const succeeded = catalogue.body.items.find((entry) => entry.type === 'DeploymentSucceeded');
+    expect(succeeded?.example).toEqual({ deploymentId: expect.any(String), durationMs: expect.any(Number) });
+    expect(document.components.schemas.DeploymentSucceededEvent).toEqual(succeeded?.schema);
+    expect(Object.keys(document.components.schemas).filter((name) => name.endsWith('Event'))).toHaveLength(
+      catalogue.body.items.length,
+    );
     const docs = await fetch(`${stack.gateway.url}/docs`);
     expect(docs.headers.get('content-type')).toMatch(/text\/html/);
     // The page's own policy (its inline styles) replaces the API's, which allows nothing.

@@ -87,13 +87,20 @@ export class GatewayRuntime
     await Promise.all([this.hub.stop(), this.uploadSweep.stop()]);
   }
 
-  /** Idempotency keys live a day; the event feed as long as a client may reasonably want to resume. */
+  /**
+   * Idempotency keys live a day; the event feed as long as a client may reasonably want to resume; audit entries
+   * as long as AUDIT_RETENTION_DAYS says.
+   */
   private async pruneOldRecords(): Promise<void> {
     try {
       await this.idempotency.prune();
       await this.feed.prune(this.config.EVENT_FEED_RETENTION_DAYS);
+      await this.identity.audit.prune(this.config.AUDIT_RETENTION_DAYS);
     } catch (error) {
-      this.logger.warn({ err: error }, 'pruning old idempotency keys and feed events failed; will retry in an hour');
+      this.logger.warn(
+        { err: error },
+        'pruning old idempotency keys, feed events and audit entries failed; will retry in an hour',
+      );
     }
   }
 

@@ -4,6 +4,7 @@ import { Bus } from '@platform/bus';
 import {
   ApiExceptionFilter,
   ApiRouter,
+  AuditResource,
   CommandGateway,
   CredentialRateLimit,
   DeployConfigsResource,
@@ -36,6 +37,7 @@ import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { ApiTokensController } from './controllers/api-tokens.controller';
+import { AuditController } from './controllers/audit.controller';
 import { AuthController } from './controllers/auth.controller';
 import { DeployConfigsController } from './controllers/deploy-configs.controller';
 import { DocsController } from './controllers/docs.controller';
@@ -80,6 +82,7 @@ export const API_CONTROLLERS = [
   DeploymentsController,
   MetricsController,
   DomainsController,
+  AuditController,
 ];
 
 @Module({})
@@ -149,8 +152,8 @@ export class GatewayModule {
         },
         {
           provide: EVENT_FEED,
-          inject: [PG_POOL],
-          useFactory: (pool: Pool) => new EventFeed(pool, config.GATEWAY_SCHEMA),
+          inject: [PG_POOL, IDENTITY],
+          useFactory: (pool: Pool, identity: Identity) => new EventFeed(pool, config.GATEWAY_SCHEMA, identity.audit),
         },
         {
           provide: EVENT_HUB,
@@ -194,8 +197,8 @@ export class GatewayModule {
         },
         {
           provide: EventsResource,
-          inject: [EVENT_STREAMS],
-          useFactory: (streams: EventStreams) => new EventsResource(streams),
+          inject: [EVENT_STREAMS, EVENT_FEED],
+          useFactory: (streams: EventStreams, feed: EventFeed) => new EventsResource(streams, feed),
         },
         {
           provide: DeployConfigsResource,
@@ -225,8 +228,8 @@ export class GatewayModule {
         },
         {
           provide: UploadsResource,
-          inject: [UPLOADS],
-          useFactory: (uploads: UploadStore) => new UploadsResource(uploads),
+          inject: [UPLOADS, IDENTITY],
+          useFactory: (uploads: UploadStore, identity: Identity) => new UploadsResource(uploads, identity.audit),
         },
         {
           provide: DeploymentsResource,
@@ -237,6 +240,11 @@ export class GatewayModule {
         {
           provide: FailedBatches,
           useFactory: () => new FailedBatches({ redisUrl: config.REDIS_URL, prefix: config.METRICS_QUEUE_PREFIX }),
+        },
+        {
+          provide: AuditResource,
+          inject: [IDENTITY],
+          useFactory: (identity: Identity) => new AuditResource(identity),
         },
         {
           provide: MetricsResource,

@@ -191,6 +191,11 @@ function attempts(
     createSnapshot: { path: '/v1/snapshots', body: { provider: 'digitalocean', region: 'fra1' } },
     deleteSnapshot: { path: `/v1/snapshots/${a.snapshotId}` },
     events: { path: '/v1/events' },
+    // Documentation of the contracts: the same for everyone.
+    listEventTypes: 'public',
+    // A filter, not a lookup: B finds none of A's events naming A's deployment.
+    listEventHistory: { path: '/v1/events/history?limit=200' },
+    listAudit: { path: '/v1/audit' },
     listRequestMetrics: { path: `/v1/metrics/requests?workspaceId=${a.workspaceId}` },
     getRequestStats: { path: `/v1/metrics/requests/stats?workspaceId=${a.workspaceId}` },
     listSlowRequests: { path: `/v1/metrics/requests/slow?workspaceId=${a.workspaceId}` },

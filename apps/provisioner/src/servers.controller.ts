@@ -52,6 +52,7 @@ function metadataOf(query: QueryMessage<QueryDefinition>): MessageMetadata {
     workspaceId: query.workspaceId,
     actorId: query.actorId ?? 'unknown',
     correlationId: query.correlationId ?? randomUUID(),
+    ...(query.origin && { origin: query.origin }),
   };
 }
 
@@ -81,7 +82,7 @@ export class ServersController {
   @OnCommand(RefreshServer)
   async refresh(command: CommandMessage<typeof RefreshServer>) {
     const handled = await this.commands.handle(command);
-    await this.provisioning.refresh(command.data.serverId);
+    await this.provisioning.refresh(command.data.serverId, command.metadata);
     return handled;
   }
 

@@ -4,6 +4,24 @@ import { DomainError, ErrorBodySchema } from './errors';
 const Name = /^[A-Za-z][A-Za-z0-9]*$/;
 const Context = /^[a-z][a-z0-9-]*$/;
 
+/**
+ * The request a person or program made, as the audit log records it: carried by a command sent from an API request
+ * and copied onto the events it decides, so that its audit entry is derived from the event log (never lost with a
+ * crash between the change and its entry). Never shown on the event stream.
+ */
+export const RequestOriginSchema = z.strictObject({
+  /** The API operation (`createProject`). */
+  action: z.string().min(1).max(100),
+  actorKind: z.enum(['user', 'api_token']),
+  /** The user's email, or the API token's name. */
+  actorName: z.string().max(254),
+  /** The session's or API token's id. */
+  credentialId: z.string().min(1).max(64),
+  ip: z.string().max(64),
+  userAgent: z.string().max(512),
+});
+export type RequestOrigin = z.infer<typeof RequestOriginSchema>;
+
 /** Who asked for what, carried by every command, event and query so that everything stays workspace-scoped. */
 export const MessageMetadataSchema = z.strictObject({
   workspaceId: z.string().min(1).max(64),
@@ -11,6 +29,7 @@ export const MessageMetadataSchema = z.strictObject({
   correlationId: z.string().min(1).max(128),
   causationId: z.string().min(1).max(128).optional(),
   commandId: z.string().min(1).max(128).optional(),
+  origin: RequestOriginSchema.optional(),
 });
 export type MessageMetadata = z.infer<typeof MessageMetadataSchema>;
 
@@ -43,6 +62,8 @@ export const QueryRequestSchema = z.strictObject({
   workspaceId: z.string().min(1).max(64),
   actorId: z.string().min(1).max(64).optional(),
   correlationId: z.string().min(1).max(128).optional(),
+  /** A request that changes state through a query (a provider's token, verified while the caller waits). */
+  origin: RequestOriginSchema.optional(),
   params: z.unknown(),
 });
 export type QueryRequest<Params = unknown> = Omit<z.infer<typeof QueryRequestSchema>, 'params'> & { params: Params };

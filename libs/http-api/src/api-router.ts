@@ -107,6 +107,7 @@ export class ApiRouter {
     reply: FastifyReply,
   ): Promise<FastifyReply> {
     try {
+      stateOf(request).operationId = route.operationId;
       await this.admit(route, request, reply);
       const result = await call(new Call(request, reply, stateOf(request).input as RouteInput<ApiRoute>));
       // A streamed answer (events, a followed deployment) took the response over.

@@ -15,8 +15,13 @@ function busAnswering(outcome: (commandId: string) => void): Bus {
 }
 
 function request(headers: Record<string, string> = {}): FastifyRequest {
-  const access = { principal: { userId: 'u1' }, workspaceId: 'w1' } as unknown as Access;
-  return { headers, platform: { requestId: 'r1', access } } as unknown as FastifyRequest;
+  const principal = { userId: 'u1', email: 'u1@example.com', credential: { kind: 'session', id: 's1' } };
+  const access = { principal, workspaceId: 'w1' } as unknown as Access;
+  return {
+    headers,
+    ip: '127.0.0.1',
+    platform: { requestId: 'r1', access, operationId: 'createProject' },
+  } as unknown as FastifyRequest;
 }
 
 describe('CommandGateway.send', () => {

@@ -7,11 +7,12 @@ import {
   type QueryParams,
   type QueryResult,
 } from '@platform/contracts';
+import { originOf } from '@platform/identity';
 import { nameBasedUuid } from '@platform/service-kit';
 import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { JsonBody } from './json-body';
-import { accessOf, stateOf, type CommandStatus } from './request-state';
+import { accessOf, requestContextOf, stateOf, type CommandStatus } from './request-state';
 
 /** The response header that says whether the request's command was applied before the answer left. */
 export const COMMAND_STATUS_HEADER = 'x-command-status';
@@ -61,7 +62,13 @@ export class CommandGateway {
       ({ duplicate } = await this.bus.sendCommand(
         definition,
         data,
-        { workspaceId: access.workspaceId, actorId: access.principal.userId, correlationId: state.requestId },
+        {
+          workspaceId: access.workspaceId,
+          actorId: access.principal.userId,
+          correlationId: state.requestId,
+          // Copied onto the events the command decides: its audit entry is derived from them (see EventHub).
+          origin: originOf(access.principal, state.operationId ?? definition.type, requestContextOf(request)),
+        },
         { commandId },
       ));
     } catch (error) {
@@ -99,10 +106,15 @@ export class CommandGateway {
 
   private queryInput<D extends QueryDefinition>(request: FastifyRequest, params: QueryParams<D>) {
     const access = accessOf(request);
+    const state = stateOf(request);
     return {
       workspaceId: access.workspaceId,
       actorId: access.principal.userId,
-      correlationId: stateOf(request).requestId,
+      correlationId: state.requestId,
+      // A query that changes state records events with its origin, for their audit entry (see EventHub).
+      ...(request.method !== 'GET' && {
+        origin: originOf(access.principal, state.operationId ?? request.method, requestContextOf(request)),
+      }),
       params: params as z.input<D['params']>,
     };
   }

@@ -119,6 +119,13 @@ const schema = z.object({
   COMMAND_APPLY_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   EVENT_FEED_RETENTION_DAYS: z.coerce.number().int().min(1).max(30).default(7),
+  /** How long audit entries are kept. */
+  AUDIT_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(365 * 10)
+    .default(365),
   /** Request metrics: captured unless `off`, queued on BullMQ under this key prefix (the metrics service's too). */
   METRICS_CAPTURE: z.enum(['on', 'off']).default('on'),
   METRICS_QUEUE_PREFIX: z

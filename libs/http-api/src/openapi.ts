@@ -21,10 +21,14 @@ const errorStatuses: Record<string, string> = {
   '429': 'Too many requests; see Retry-After',
 };
 
-/** The OpenAPI 3.1 document of the API, generated from the same route contracts the gateway serves. */
+/**
+ * The OpenAPI 3.1 document of the API, generated from the same route contracts the gateway serves; `schemas` adds
+ * named schemas to its components (the event catalogue's).
+ */
 export function buildOpenApiDocument(
   routes: readonly ApiRoute[],
   info: { title: string; version: string; description: string },
+  schemas: Record<string, JsonSchema> = {},
 ) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
@@ -129,7 +133,7 @@ export function buildOpenApiDocument(
         },
         sessionCookie: { type: 'apiKey', in: 'cookie', name: 'session' },
       },
-      schemas: { Error: errorSchema },
+      schemas: { Error: errorSchema, ...schemas },
       responses: Object.fromEntries(
         Object.entries(errorStatuses).map(([status, description]) => [
           `Error${status}`,

@@ -33,7 +33,7 @@ describe('access', () => {
   it('keeps an API token in its workspace and within its scopes and its creator role', () => {
     const token: Principal = {
       ...session([['ws1', 'member']]),
-      credential: { kind: 'api_token', id: 't1', workspaceId: 'ws1', scopes: ['read', 'admin'] },
+      credential: { kind: 'api_token', name: 'ci', id: 't1', workspaceId: 'ws1', scopes: ['read', 'admin'] },
     };
     const access = resolveAccess(token, undefined);
     expect(access.scopes).toEqual(['read']);

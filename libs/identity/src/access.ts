@@ -10,6 +10,8 @@ export interface Principal {
     | {
         readonly kind: 'api_token';
         readonly id: string;
+        /** The name its creator gave it: how the audit log names the token as an actor. */
+        readonly name: string;
         readonly workspaceId: string;
         readonly scopes: readonly Scope[];
       };

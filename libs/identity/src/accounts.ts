@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  apiRoutes,
   DomainError,
   type LoginRequest,
   type MeResponse,
@@ -8,6 +9,7 @@ import {
   type WorkspaceView,
 } from '@platform/contracts';
 import type { Access, Principal } from './access';
+import { actorOf, type RequestContext } from './audit-log';
 import type { CredentialCache, UsersChanged } from './credential-cache';
 import { hashToken, hashTokenHex, newToken, storedTokenHash, tokenKindOf } from './credentials';
 import type { IdentityRepository } from './identity-repository';
@@ -43,6 +45,7 @@ export class Accounts {
 
   async signup(
     request: SignupRequest,
+    context?: RequestContext,
   ): Promise<{ user: UserView; workspace: WorkspaceView; token: string; expiresAt: string }> {
     const { invite } = request;
     // Refused before the password is hashed (the costly part), so a closed door costs the caller nothing to knock on.
@@ -74,7 +77,18 @@ export class Accounts {
         const owner = await tx.claimInstance(userId, workspace.id);
         if (!owner && this.instance.settings.signup !== 'open') throw signupClosed();
       }
-      const { token, expiresAt } = await this.startSession(tx, userId, workspace.id);
+      const { token, expiresAt, sessionId } = await this.startSession(tx, userId, workspace.id);
+      // Signups are the instance's business too: its owner sees them all.
+      await tx.audit([
+        {
+          action: apiRoutes.signup.operationId,
+          workspaceId: workspace.id,
+          instanceLevel: true,
+          actor: { kind: 'user', userId, name: request.email, credentialId: sessionId },
+          resource: { type: 'user', id: userId },
+          request: context,
+        },
+      ]);
       return {
         user: { id: userId, email: request.email, createdAt: createdAt.toISOString() },
         workspace,
@@ -84,26 +98,34 @@ export class Accounts {
     });
   }
 
-  async login(request: LoginRequest): Promise<{ token: string; expiresAt: string }> {
+  async login(request: LoginRequest, context?: RequestContext): Promise<{ token: string; expiresAt: string }> {
     const user = await this.repository.findLogin(request.email);
     const valid = await verifyPassword(user?.password_hash, request.password);
     if (!user || !valid) throw new DomainError('unauthorized', 'the email or the password is wrong');
     const { invite } = request;
     if (invite !== undefined) {
       // The session acts in the workspace just joined.
-      const session = await this.repository.transaction(async (tx) => {
+      const { token, expiresAt } = await this.repository.transaction(async (tx) => {
         const workspace = await this.joinByInvite(tx, invite, user.id, request.email);
-        return this.startSession(tx, user.id, workspace.id);
+        const session = await this.startSession(tx, user.id, workspace.id);
+        await tx.audit([loggedIn(user.id, request.email, workspace.id, session.sessionId, true, context)]);
+        return session;
       });
       this.usersChanged([user.id]);
-      return session;
+      return { token, expiresAt };
     }
     if (!user.workspace_id)
       throw new DomainError(
         'forbidden',
         'this account belongs to no workspace; ask an admin for an invitation, then log in with it',
       );
-    return this.repository.transaction((tx) => this.startSession(tx, user.id, user.workspace_id as string));
+    const workspaceId = user.workspace_id;
+    const { token, expiresAt } = await this.repository.transaction(async (tx) => {
+      const session = await this.startSession(tx, user.id, workspaceId);
+      await tx.audit([loggedIn(user.id, request.email, workspaceId, session.sessionId, false, context)]);
+      return session;
+    });
+    return { token, expiresAt };
   }
 
   /** Uses the invitation (once, atomically) and makes the user a member of its workspace, in its role. */
@@ -142,14 +164,26 @@ export class Accounts {
     return found.principal;
   }
 
-  async logout(principal: Principal): Promise<void> {
+  async logout(principal: Principal, context?: RequestContext): Promise<void> {
     if (principal.credential.kind !== 'session') {
       throw new DomainError(
         'validation_failed',
         'logout ends a session; revoke an API token with DELETE /v1/api-tokens/{id}',
       );
     }
-    await this.repository.revokeSession(principal.credential.id);
+    const workspaceId = principal.credential.defaultWorkspaceId;
+    await this.repository.transaction(async (tx) => {
+      await tx.revokeSession(principal.credential.id);
+      await tx.audit([
+        {
+          action: apiRoutes.logout.operationId,
+          workspaceId,
+          actor: actorOf(principal),
+          resource: { type: 'session', id: principal.credential.id },
+          request: context,
+        },
+      ]);
+    });
     this.usersChanged([principal.userId]);
   }
 
@@ -170,10 +204,29 @@ export class Accounts {
     tx: IdentityRepository,
     userId: string,
     workspaceId: string,
-  ): Promise<{ token: string; expiresAt: string }> {
+  ): Promise<{ token: string; expiresAt: string; sessionId: string }> {
     const token = newToken('session');
     const expiresAt = new Date(Date.now() + this.sessionTtlMs);
-    await tx.insertSession(hashToken(token), userId, workspaceId, expiresAt);
-    return { token, expiresAt: expiresAt.toISOString() };
+    const sessionId = await tx.insertSession(hashToken(token), userId, workspaceId, expiresAt);
+    return { token, expiresAt: expiresAt.toISOString(), sessionId };
   }
+}
+
+/** A login is audited: it hands out a credential (and, with an invitation, joins a workspace). */
+function loggedIn(
+  userId: string,
+  email: string,
+  workspaceId: string,
+  sessionId: string,
+  joined: boolean,
+  context: RequestContext | undefined,
+) {
+  return {
+    action: apiRoutes.login.operationId,
+    workspaceId,
+    instanceLevel: joined,
+    actor: { kind: 'user' as const, userId, name: email, credentialId: sessionId },
+    resource: { type: 'session', id: sessionId },
+    request: context,
+  };
 }

@@ -1,5 +1,12 @@
-import { DomainError, type ApiTokenView, type CreateApiTokenRequest, type CreatedApiToken } from '@platform/contracts';
+import {
+  apiRoutes,
+  DomainError,
+  type ApiTokenView,
+  type CreateApiTokenRequest,
+  type CreatedApiToken,
+} from '@platform/contracts';
 import type { Access } from './access';
+import { actorOf, type RequestContext } from './audit-log';
 import type { UsersChanged } from './credential-cache';
 import { hashToken, newToken, tokenPrefix } from './credentials';
 import type { IdentityRepository } from './identity-repository';
@@ -13,7 +20,7 @@ export class ApiTokens {
     private readonly usersChanged: UsersChanged,
   ) {}
 
-  async create(access: Access, request: CreateApiTokenRequest): Promise<CreatedApiToken> {
+  async create(access: Access, request: CreateApiTokenRequest, context?: RequestContext): Promise<CreatedApiToken> {
     if (access.principal.credential.kind !== 'session') {
       // Otherwise a leaked token could mint others that outlive its revocation.
       throw new DomainError('forbidden', 'API tokens are created from a logged-in session, not with another API token');
@@ -23,14 +30,26 @@ export class ApiTokens {
       throw new DomainError('forbidden', `a token cannot have scopes its creator lacks: ${beyondRole.join(', ')}`);
     }
     const token = newToken('api_token');
-    const created = await this.repository.insertApiToken({
-      tokenHash: hashToken(token),
-      prefix: tokenPrefix(token),
-      workspaceId: access.workspaceId,
-      userId: access.principal.userId,
-      name: request.name,
-      scopes: request.scopes,
-      expiresAt: request.expiresInDays ? new Date(Date.now() + request.expiresInDays * DAY_MS) : null,
+    const created = await this.repository.transaction(async (tx) => {
+      const inserted = await tx.insertApiToken({
+        tokenHash: hashToken(token),
+        prefix: tokenPrefix(token),
+        workspaceId: access.workspaceId,
+        userId: access.principal.userId,
+        name: request.name,
+        scopes: request.scopes,
+        expiresAt: request.expiresInDays ? new Date(Date.now() + request.expiresInDays * DAY_MS) : null,
+      });
+      await tx.audit([
+        {
+          action: apiRoutes.createApiToken.operationId,
+          workspaceId: access.workspaceId,
+          actor: actorOf(access.principal),
+          resource: { type: 'api_token', id: inserted.id },
+          request: context,
+        },
+      ]);
+      return inserted;
     });
     return { ...created, token };
   }
@@ -42,9 +61,21 @@ export class ApiTokens {
     return this.repository.listApiTokens(access.workspaceId, ownOnly(access), page);
   }
 
-  async revoke(access: Access, tokenId: string): Promise<void> {
-    const owner = await this.repository.revokeApiToken(tokenId, access.workspaceId, ownOnly(access));
-    if (!owner) throw new DomainError('not_found', `API token ${tokenId} does not exist`);
+  async revoke(access: Access, tokenId: string, context?: RequestContext): Promise<void> {
+    const owner = await this.repository.transaction(async (tx) => {
+      const revoked = await tx.revokeApiToken(tokenId, access.workspaceId, ownOnly(access));
+      if (!revoked) throw new DomainError('not_found', `API token ${tokenId} does not exist`);
+      await tx.audit([
+        {
+          action: apiRoutes.revokeApiToken.operationId,
+          workspaceId: access.workspaceId,
+          actor: actorOf(access.principal),
+          resource: { type: 'api_token', id: tokenId },
+          request: context,
+        },
+      ]);
+      return revoked;
+    });
     this.usersChanged([owner]);
   }
 }

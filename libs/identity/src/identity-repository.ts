@@ -12,6 +12,7 @@ import {
 import { runMigrations } from '@platform/event-store';
 import type { Pool, PoolClient } from 'pg';
 import type { Principal } from './access';
+import { AuditLog, type AuditChange } from './audit-log';
 import type { TokenKind } from './credentials';
 import { identityMigrations } from './migrations';
 
@@ -50,6 +51,11 @@ export class IdentityRepository {
     }
   }
 
+  /** Records changes in the audit log through this repository's connection: in its transaction, if it has one. */
+  audit(changes: readonly AuditChange[]): Promise<void> {
+    return new AuditLog(this.pool, this.schema).record(changes, this.db);
+  }
+
   // Accounts and sessions
 
   /** The new user's creation time, or undefined when an account uses this email already. */
@@ -79,11 +85,14 @@ export class IdentityRepository {
     return rows[0];
   }
 
-  async insertSession(tokenHash: Buffer, userId: string, workspaceId: string, expiresAt: Date): Promise<void> {
+  /** The new session's id. */
+  async insertSession(tokenHash: Buffer, userId: string, workspaceId: string, expiresAt: Date): Promise<string> {
+    const id = randomUUID();
     await this.db.query(
       `INSERT INTO ${this.schema}.sessions (id, token_hash, user_id, default_workspace_id, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-      [randomUUID(), tokenHash, userId, workspaceId, expiresAt],
+      [id, tokenHash, userId, workspaceId, expiresAt],
     );
+    return id;
   }
 
   async revokeSession(sessionId: string): Promise<void> {
@@ -113,7 +122,13 @@ export class IdentityRepository {
       credential:
         kind === 'session'
           ? { kind, id: row.credential_id, defaultWorkspaceId: row.workspace_id }
-          : { kind, id: row.credential_id, workspaceId: row.workspace_id, scopes: row.scopes ?? [] },
+          : {
+              kind,
+              id: row.credential_id,
+              name: row.token_name ?? '',
+              workspaceId: row.workspace_id,
+              scopes: row.scopes ?? [],
+            },
       memberships: new Map((row.memberships ?? []).map((m) => [m.workspace_id, m.role])),
       workspaces: (row.memberships ?? []).map((m) => ({
         id: m.workspace_id,
@@ -127,7 +142,7 @@ export class IdentityRepository {
 
   private sessionQuery(): string {
     return `SELECT s.id AS credential_id, s.user_id, u.email, u.created_at AS user_created_at,
-                   s.default_workspace_id AS workspace_id, NULL::text[] AS scopes, s.expires_at,
+                   s.default_workspace_id AS workspace_id, NULL::text[] AS scopes, NULL::text AS token_name, s.expires_at,
                    (SELECT json_agg(json_build_object('workspace_id', m.workspace_id, 'role', m.role, 'name', w.name, 'created_at', w.created_at)
                                     ORDER BY m.created_at, w.id)
                       FROM ${this.schema}.memberships m JOIN ${this.schema}.workspaces w ON w.id = m.workspace_id
@@ -141,9 +156,10 @@ export class IdentityRepository {
     return `WITH token AS (
               UPDATE ${this.schema}.api_tokens SET last_used_at = now()
                WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-              RETURNING id, user_id, workspace_id, scopes, expires_at
+              RETURNING id, user_id, workspace_id, scopes, name, expires_at
             )
             SELECT t.id AS credential_id, t.user_id, u.email, u.created_at AS user_created_at, t.workspace_id, t.scopes,
+                   t.name AS token_name,
                    t.expires_at,
                    (SELECT json_agg(json_build_object('workspace_id', m.workspace_id, 'role', m.role, 'name', w.name, 'created_at', w.created_at))
                       FROM ${this.schema}.memberships m JOIN ${this.schema}.workspaces w ON w.id = m.workspace_id
@@ -420,6 +436,7 @@ export class IdentityRepository {
 
 interface PrincipalRow {
   credential_id: string;
+  token_name: string | null;
   user_id: string;
   email: string;
   user_created_at: Date;

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { Accounts } from './accounts';
+import { AuditLog } from './audit-log';
 import { ApiTokens } from './api-tokens';
 import { CredentialCache } from './credential-cache';
 import { IdentityRepository } from './identity-repository';
@@ -28,10 +29,12 @@ export class Identity {
   readonly workspaces: Workspaces;
   readonly invites: Invites;
   readonly instance: Instance;
+  readonly audit: AuditLog;
   private readonly repository: IdentityRepository;
 
   constructor(pool: Pool, schema: string, options: IdentityOptions = {}) {
     this.repository = new IdentityRepository(pool, schema);
+    this.audit = new AuditLog(pool, schema);
     this.cache = options.cache ?? new CredentialCache();
     const usersChanged = (userIds: string[]) => {
       this.cache.forgetUsers(userIds);

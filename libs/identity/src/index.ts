@@ -1,6 +1,7 @@
 export * from './access';
 export * from './accounts';
 export * from './api-tokens';
+export * from './audit-log';
 export * from './credentials';
 export * from './credential-cache';
 export * from './identity';

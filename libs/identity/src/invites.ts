@@ -1,6 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DomainError, type CreatedInvite, type CreateInviteRequest, type InviteView } from '@platform/contracts';
+import {
+  apiRoutes,
+  DomainError,
+  type CreatedInvite,
+  type CreateInviteRequest,
+  type InviteView,
+} from '@platform/contracts';
 import { checkMemberChange, type Access } from './access';
+import { actorOf, type RequestContext } from './audit-log';
 import { hashToken } from './credentials';
 import type { IdentityRepository } from './identity-repository';
 
@@ -53,18 +60,22 @@ export function inviteRefusal(invite: (InviteView & { workspaceId: string }) | u
 export class Invites {
   constructor(private readonly repository: IdentityRepository) {}
 
-  async create(access: Access, request: CreateInviteRequest): Promise<CreatedInvite> {
+  async create(access: Access, request: CreateInviteRequest, context?: RequestContext): Promise<CreatedInvite> {
     // Inviting someone is adding a member later: the same rules (admins invite members and viewers only).
     checkMemberChange({ actorRole: access.role, targetRole: undefined, nextRole: request.role, owners: 1 });
     const token = newInviteToken();
-    const invite = await this.repository.insertInvite({
-      id: randomUUID(),
-      tokenHash: inviteTokenHash(token),
-      workspaceId: access.workspaceId,
-      email: request.email ?? null,
-      role: request.role,
-      createdBy: access.principal.userId,
-      expiresAt: new Date(Date.now() + request.expiresInDays * DAY_MS),
+    const invite = await this.repository.transaction(async (tx) => {
+      const inserted = await tx.insertInvite({
+        id: randomUUID(),
+        tokenHash: inviteTokenHash(token),
+        workspaceId: access.workspaceId,
+        email: request.email ?? null,
+        role: request.role,
+        createdBy: access.principal.userId,
+        expiresAt: new Date(Date.now() + request.expiresInDays * DAY_MS),
+      });
+      await tx.audit([inviteChange(access, apiRoutes.createInvite.operationId, inserted.id, context)]);
+      return inserted;
     });
     return { ...invite, token };
   }
@@ -73,14 +84,29 @@ export class Invites {
     return this.repository.listInvites(access.workspaceId, LISTED);
   }
 
-  async revoke(access: Access, inviteId: string): Promise<void> {
-    const invite = await this.repository.revokeInvite(access.workspaceId, inviteId);
-    if (!invite) throw new DomainError('not_found', `invitation ${inviteId} does not exist`);
-    if (invite.status !== 'revoked') {
-      throw new DomainError(
-        'conflict',
-        `invitation ${inviteId} is ${invite.status} already; only a pending one is revoked`,
-      );
-    }
+  async revoke(access: Access, inviteId: string, context?: RequestContext): Promise<void> {
+    await this.repository.transaction(async (tx) => {
+      const invite = await tx.revokeInvite(access.workspaceId, inviteId);
+      if (!invite) throw new DomainError('not_found', `invitation ${inviteId} does not exist`);
+      if (invite.status !== 'revoked') {
+        throw new DomainError(
+          'conflict',
+          `invitation ${inviteId} is ${invite.status} already; only a pending one is revoked`,
+        );
+      }
+      await tx.audit([inviteChange(access, apiRoutes.revokeInvite.operationId, inviteId, context)]);
+    });
   }
+}
+
+/** Invitations are the instance's business too: its owner sees who invited whom into every workspace. */
+function inviteChange(access: Access, action: string, inviteId: string, context: RequestContext | undefined) {
+  return {
+    action,
+    workspaceId: access.workspaceId,
+    instanceLevel: true,
+    actor: actorOf(access.principal),
+    resource: { type: 'invite', id: inviteId },
+    request: context,
+  };
 }

@@ -89,4 +89,27 @@ export const identityMigrations: readonly Migration[] = [
       CREATE INDEX invites_by_workspace ON invites (workspace_id, created_at DESC, id DESC);
     `,
   },
+  {
+    id: 'identity/003-audit-log',
+    sql: `
+      CREATE TABLE audit_log (
+        id uuid PRIMARY KEY,
+        workspace_id text,
+        instance_level boolean NOT NULL DEFAULT false,
+        action text NOT NULL,
+        actor_kind text NOT NULL CHECK (actor_kind IN ('user', 'api_token')),
+        actor_user_id text NOT NULL,
+        actor_name text NOT NULL,
+        credential_id text,
+        resource_type text,
+        resource_id text,
+        request_id text,
+        ip text,
+        user_agent text,
+        occurred_at timestamptz NOT NULL
+      );
+      CREATE INDEX audit_log_by_workspace ON audit_log (workspace_id, occurred_at DESC, id DESC);
+      CREATE INDEX audit_log_instance_level ON audit_log (occurred_at DESC, id DESC) WHERE instance_level;
+    `,
+  },
 ];

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, type MemberView, type Role, type WorkspaceView } from '@platform/contracts';
+import { apiRoutes, DomainError, type MemberView, type Role, type WorkspaceView } from '@platform/contracts';
 import { checkMemberChange, type Access, type Principal } from './access';
+import { actorOf, type RequestContext } from './audit-log';
 import type { UsersChanged } from './credential-cache';
 import type { IdentityRepository } from './identity-repository';
 
@@ -16,7 +17,7 @@ export class Workspaces {
     return [...principal.workspaces];
   }
 
-  async create(access: Access, name: string): Promise<WorkspaceView> {
+  async create(access: Access, name: string, context?: RequestContext): Promise<WorkspaceView> {
     if (access.principal.credential.kind !== 'session') {
       throw new DomainError(
         'forbidden',
@@ -34,7 +35,18 @@ export class Workspaces {
           [{ created: made, limit: this.maxWorkspacesPerUser }],
         );
       }
-      return tx.insertWorkspace(randomUUID(), name, userId);
+      const created = await tx.insertWorkspace(randomUUID(), name, userId);
+      await tx.audit([
+        {
+          action: apiRoutes.createWorkspace.operationId,
+          workspaceId: created.id,
+          instanceLevel: true,
+          actor: actorOf(access.principal),
+          resource: { type: 'workspace', id: created.id },
+          request: context,
+        },
+      ]);
+      return created;
     });
     this.usersChanged([userId]);
     return workspace;
@@ -44,7 +56,7 @@ export class Workspaces {
     return this.repository.listMembers(access.workspaceId);
   }
 
-  async addMember(access: Access, email: string, role: Role): Promise<MemberView> {
+  async addMember(access: Access, email: string, role: Role, context?: RequestContext): Promise<MemberView> {
     const member = await this.repository.transaction(async (tx) => {
       await tx.lockWorkspace(access.workspaceId);
       checkMemberChange({ actorRole: access.role, targetRole: undefined, nextRole: role, owners: 1 });
@@ -56,23 +68,25 @@ export class Workspaces {
         );
       const added = await tx.insertMember(access.workspaceId, userId, email, role);
       if (!added) throw new DomainError('conflict', `${email} is a member already; change their role instead`);
+      await tx.audit([memberChange(access, apiRoutes.addMember.operationId, userId, context)]);
       return added;
     });
     this.usersChanged([member.userId]);
     return member;
   }
 
-  async updateMember(access: Access, userId: string, role: Role): Promise<MemberView> {
+  async updateMember(access: Access, userId: string, role: Role, context?: RequestContext): Promise<MemberView> {
     const member = await this.repository.transaction(async (tx) => {
       const target = await this.memberForChange(tx, access, userId);
       checkMemberChange({ actorRole: access.role, targetRole: target.role, nextRole: role, owners: target.owners });
+      await tx.audit([memberChange(access, apiRoutes.updateMember.operationId, userId, context)]);
       return tx.updateMemberRole(access.workspaceId, userId, target.email, role);
     });
     this.usersChanged([userId]);
     return member;
   }
 
-  async removeMember(access: Access, userId: string): Promise<void> {
+  async removeMember(access: Access, userId: string, context?: RequestContext): Promise<void> {
     await this.repository.transaction(async (tx) => {
       const target = await this.memberForChange(tx, access, userId);
       checkMemberChange({
@@ -84,6 +98,7 @@ export class Workspaces {
       await tx.deleteMember(access.workspaceId, userId);
       // Their tokens for this workspace go with the membership.
       await tx.revokeMemberApiTokens(access.workspaceId, userId);
+      await tx.audit([memberChange(access, apiRoutes.removeMember.operationId, userId, context)]);
     });
     this.usersChanged([userId]);
   }
@@ -95,4 +110,14 @@ export class Workspaces {
     if (!target) throw new DomainError('not_found', `user ${userId} is not a member of this workspace`);
     return target;
   }
+}
+
+function memberChange(access: Access, action: string, userId: string, context: RequestContext | undefined) {
+  return {
+    action,
+    workspaceId: access.workspaceId,
+    actor: actorOf(access.principal),
+    resource: { type: 'member', id: userId },
+    request: context,
+  };
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { apiRoutes } from '@platform/contracts';
-import { IDENTITY, Route, type RouteCall } from '@platform/http-api';
+import { IDENTITY, requestContextOf, Route, type RouteCall } from '@platform/http-api';
 import type { Identity } from '@platform/identity';
 
 @Injectable()
@@ -13,12 +13,12 @@ export class ApiTokensController {
   }
 
   @Route(apiRoutes.createApiToken)
-  create({ access, input }: RouteCall<typeof apiRoutes.createApiToken>) {
-    return this.identity.apiTokens.create(access, input.body);
+  create({ access, input, request }: RouteCall<typeof apiRoutes.createApiToken>) {
+    return this.identity.apiTokens.create(access, input.body, requestContextOf(request));
   }
 
   @Route(apiRoutes.revokeApiToken)
-  revoke({ access, input }: RouteCall<typeof apiRoutes.revokeApiToken>) {
-    return this.identity.apiTokens.revoke(access, input.params.id);
+  revoke({ access, input, request }: RouteCall<typeof apiRoutes.revokeApiToken>) {
+    return this.identity.apiTokens.revoke(access, input.params.id, requestContextOf(request));
   }
 }

@@ -1,13 +1,17 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { apiRoutes } from '@platform/contracts';
-import { buildOpenApiDocument, renderDocsPage } from '@platform/http-api';
+import { buildOpenApiDocument, eventSchemaComponents, renderDocsPage } from '@platform/http-api';
 
-const document = buildOpenApiDocument(Object.values(apiRoutes), {
-  title: 'Platform API',
-  version: '1',
-  description:
-    'Servers, deployments and domains of a self-hosted deployment platform. Authenticate with `Authorization: Bearer <token>` (a session token from POST /v1/auth/login or an API token).',
-});
+const document = buildOpenApiDocument(
+  Object.values(apiRoutes),
+  {
+    title: 'Platform API',
+    version: '1',
+    description:
+      'Servers, deployments and domains of a self-hosted deployment platform. Authenticate with `Authorization: Bearer <token>` (a session token from POST /v1/auth/login or an API token).',
+  },
+  eventSchemaComponents(),
+);
 const page = renderDocsPage(document);
 
 @Controller()

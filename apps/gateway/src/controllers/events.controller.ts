@@ -10,4 +10,14 @@ export class EventsController {
   stream({ request, reply, input }: RouteCall<typeof apiRoutes.events>) {
     return this.events.open(request, reply, input.query);
   }
+
+  @Route(apiRoutes.listEventHistory)
+  history({ request, input }: RouteCall<typeof apiRoutes.listEventHistory>) {
+    return this.events.history(request, input.query);
+  }
+
+  @Route(apiRoutes.listEventTypes)
+  types() {
+    return this.events.types();
+  }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { apiRoutes } from '@platform/contracts';
-import { IDENTITY, Route, type RouteCall } from '@platform/http-api';
+import { IDENTITY, requestContextOf, Route, type RouteCall } from '@platform/http-api';
 import type { Identity } from '@platform/identity';
 
 @Injectable()
@@ -18,8 +18,8 @@ export class WorkspacesController {
   }
 
   @Route(apiRoutes.createWorkspace)
-  createWorkspace({ access, input }: RouteCall<typeof apiRoutes.createWorkspace>) {
-    return this.identity.workspaces.create(access, input.body.name);
+  createWorkspace({ access, input, request }: RouteCall<typeof apiRoutes.createWorkspace>) {
+    return this.identity.workspaces.create(access, input.body.name, requestContextOf(request));
   }
 
   @Route(apiRoutes.listMembers)
@@ -28,18 +28,23 @@ export class WorkspacesController {
   }
 
   @Route(apiRoutes.addMember)
-  addMember({ access, input }: RouteCall<typeof apiRoutes.addMember>) {
-    return this.identity.workspaces.addMember(access, input.body.email, input.body.role);
+  addMember({ access, input, request }: RouteCall<typeof apiRoutes.addMember>) {
+    return this.identity.workspaces.addMember(access, input.body.email, input.body.role, requestContextOf(request));
   }
 
   @Route(apiRoutes.updateMember)
-  updateMember({ access, input }: RouteCall<typeof apiRoutes.updateMember>) {
-    return this.identity.workspaces.updateMember(access, input.params.userId, input.body.role);
+  updateMember({ access, input, request }: RouteCall<typeof apiRoutes.updateMember>) {
+    return this.identity.workspaces.updateMember(
+      access,
+      input.params.userId,
+      input.body.role,
+      requestContextOf(request),
+    );
   }
 
   @Route(apiRoutes.removeMember)
-  removeMember({ access, input }: RouteCall<typeof apiRoutes.removeMember>) {
-    return this.identity.workspaces.removeMember(access, input.params.userId);
+  removeMember({ access, input, request }: RouteCall<typeof apiRoutes.removeMember>) {
+    return this.identity.workspaces.removeMember(access, input.params.userId, requestContextOf(request));
   }
 
   @Route(apiRoutes.listInvites)
@@ -48,12 +53,12 @@ export class WorkspacesController {
   }
 
   @Route(apiRoutes.createInvite)
-  createInvite({ access, input }: RouteCall<typeof apiRoutes.createInvite>) {
-    return this.identity.invites.create(access, input.body);
+  createInvite({ access, input, request }: RouteCall<typeof apiRoutes.createInvite>) {
+    return this.identity.invites.create(access, input.body, requestContextOf(request));
   }
 
   @Route(apiRoutes.revokeInvite)
-  revokeInvite({ access, input }: RouteCall<typeof apiRoutes.revokeInvite>) {
-    return this.identity.invites.revoke(access, input.params.id);
+  revokeInvite({ access, input, request }: RouteCall<typeof apiRoutes.revokeInvite>) {
+    return this.identity.invites.revoke(access, input.params.id, requestContextOf(request));
   }
 }

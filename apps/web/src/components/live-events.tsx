@@ -7,9 +7,11 @@ import { eventFromMessage } from '../lib/activity';
 import type { EventStreamProblem, EventStreamStatus } from '../lib/event-stream';
 import { useSession } from './session-context';
 
-/** One entry of the feed: an event, or a mark where events were missed. */
-export type FeedEntry =
-  { readonly kind: 'event'; readonly event: EventEnvelope } | { readonly kind: 'gap'; readonly at: string };
+/**
+ * One entry of the live feed. Events missed while away (older than a resume can replay) are not marked here: the
+ * pages that show the feed load the workspace's past events beside it (`GET /v1/events/history`).
+ */
+export type FeedEntry = { readonly kind: 'event'; readonly event: EventEnvelope };
 
 interface LiveEventsValue {
   /** Newest first. */
@@ -85,9 +87,6 @@ export function LiveEventsProvider({ children }: { children: ReactNode }) {
           if (!event) return;
           update({ entries: [{ kind: 'event', event }, ...current.entries], lastEventId: event.eventId });
           for (const listener of listeners.current) listener(event);
-        },
-        onGap() {
-          update({ entries: [{ kind: 'gap', at: new Date().toISOString() }, ...current.entries] });
         },
         onStatus(next, why) {
           setStatus(next);

@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@platform/contracts';
-import { describeEvent, eventFromMessage, humanizeType } from './activity';
+import { describeEvent, eventFromMessage, humanizeType, mergeEvents } from './activity';
 
 const envelope = (type: string, data: unknown): EventEnvelope => ({
   eventId: '0b6943ab-0744-8242-aa42-3a733f3fcc78',
@@ -60,5 +60,20 @@ describe('activity', () => {
     expect(eventFromMessage(JSON.stringify(envelope('A', {})))?.type).toBe('A');
     expect(eventFromMessage('{"error":{"code":"internal","message":"x"}}')).toBeUndefined();
     expect(eventFromMessage('not json')).toBeUndefined();
+  });
+
+  it('merges live events and pages of the past into one list, newest first, each event once, filtered', () => {
+    const at = (eventId: string, occurredAt: string, actorId = 'u', data: unknown = { serviceId: 's1' }) => ({
+      ...envelope('ServiceUpdated', data),
+      eventId,
+      occurredAt,
+      metadata: { workspaceId: 'w', actorId, correlationId: 'c' },
+    });
+    const live = [at('c', '2026-11-27T03:00:03.000Z'), at('b', '2026-11-27T03:00:02.000Z')];
+    const past = [at('b', '2026-11-27T03:00:02.000Z'), at('a', '2026-11-27T03:00:01.000Z', 'someone else')];
+    expect(mergeEvents([live, past], {}).map((event) => event.eventId)).toEqual(['c', 'b', 'a']);
+    expect(mergeEvents([live, past], { actor: 'someone else' }).map((event) => event.eventId)).toEqual(['a']);
+    expect(mergeEvents([live, past], { resourceId: 's2' })).toEqual([]);
+    expect(mergeEvents([live, past], { types: ['ServiceCreated'] })).toEqual([]);
   });
 });

@@ -17,6 +17,38 @@ function providerTitle(provider: string): string {
   return (providerInfo as Record<string, { title: string } | undefined>)[provider]?.title ?? provider;
 }
 
+/** What Activity shows of the workspace's events: some types, one actor's (a user id), or those naming one id. */
+export interface EventFilter {
+  readonly types?: readonly string[];
+  readonly actor?: string;
+  readonly resourceId?: string;
+}
+
+/** Whether an event passes the filter, as `GET /v1/events/history` decides it for past events. */
+export function matchesFilter(event: EventEnvelope, filter: EventFilter): boolean {
+  const data = (event.data ?? {}) as Record<string, unknown>;
+  return (
+    (!filter.types?.length || filter.types.includes(event.type)) &&
+    (filter.actor === undefined || event.metadata.actorId === filter.actor) &&
+    (filter.resourceId === undefined || Object.values(data).includes(filter.resourceId))
+  );
+}
+
+/**
+ * Events from several sources (arriving live, pages of the past) as one list, newest first: each event once, those
+ * the filter passes.
+ */
+export function mergeEvents(sources: readonly (readonly EventEnvelope[])[], filter: EventFilter): EventEnvelope[] {
+  const seen = new Set<string>();
+  const merged: EventEnvelope[] = [];
+  for (const event of sources.flat()) {
+    if (seen.has(event.eventId) || !matchesFilter(event, filter)) continue;
+    seen.add(event.eventId);
+    merged.push(event);
+  }
+  return merged.sort((a, b) => b.occurredAt.localeCompare(a.occurredAt));
+}
+
 export interface EventDescription {
   readonly title: string;
   /** Where to see the thing the event is about, when it still exists. */

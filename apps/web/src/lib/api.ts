@@ -30,6 +30,9 @@ export type ApiBody<N extends RouteName> = Routes[N] extends { body: infer B } ?
 /** Query parameters, each optional (the API fills in its defaults). */
 export type ApiQuery<N extends RouteName> = Routes[N] extends { query: infer Q } ? Partial<SchemaOutput<Q>> : undefined;
 
+/** The filters and page of `GET /v1/events/history`, `types` as the comma-separated list the API reads. */
+export type EventHistoryQuery = Omit<NonNullable<ApiQuery<'listEventHistory'>>, 'types'> & { types?: string };
+
 /**
  * What a command route answers (202): the id of what it acts on and the command's id. The contracts type
  * these answers as a loose object, so the console names the fields itself.
@@ -66,6 +69,8 @@ const routes = {
   updateDeployConfig: { method: 'PUT', path: '/v1/deploy-configs/:id' },
   deleteDeployConfig: { method: 'DELETE', path: '/v1/deploy-configs/:id' },
   events: { method: 'GET', path: '/v1/events' },
+  listEventHistory: { method: 'GET', path: '/v1/events/history' },
+  listAudit: { method: 'GET', path: '/v1/audit' },
   listServers: { method: 'GET', path: '/v1/servers' },
   getServer: { method: 'GET', path: '/v1/servers/:id' },
   provisionServer: { method: 'POST', path: '/v1/servers' },
@@ -293,6 +298,8 @@ export function createApiClient(options: ApiClientOptions = {}) {
     createApiToken: (body: ApiBody<'createApiToken'>) => call('createApiToken', { body }),
     revokeApiToken: (id: string) => call('revokeApiToken', { params: { id } }),
     listMembers: (workspaceId: string) => call('listMembers', { params: { workspaceId } }),
+    listEventHistory: (query: EventHistoryQuery = {}) => call('listEventHistory', { query }),
+    listAudit: (query: ApiQuery<'listAudit'> = {}) => call('listAudit', { query }),
     addMember: (workspaceId: string, body: ApiBody<'addMember'>) =>
       call('addMember', { params: { workspaceId }, body }),
     updateMember: (workspaceId: string, userId: string, body: ApiBody<'updateMember'>) =>

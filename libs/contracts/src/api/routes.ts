@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DeployConfigFieldsSchema, DeployConfigViewSchema, ListDeployConfigs } from '../deployments/deploy-configs';
-import { pageOf, paginationParams } from '../messages';
+import { EventEnvelopeSchema, pageOf, paginationParams } from '../messages';
 import { domainRoutes } from './domain-routes';
 import {
   FailedRequestBatchSchema,
@@ -51,6 +51,8 @@ import {
   WorkspaceViewSchema,
   type Scope,
 } from './identity';
+import { EventTypeViewSchema } from '../events/event-types';
+import { AuditPageSchema, ListAuditQuerySchema } from './audit';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -758,6 +760,47 @@ export const apiRoutes = {
     stream: true,
   },
   ...domainRoutes,
+  listEventHistory: {
+    operationId: 'listEventHistory',
+    method: 'GET',
+    path: '/v1/events/history',
+    summary:
+      "The workspace's past events, newest first, as the event stream shows them (kept EVENT_FEED_RETENTION_DAYS): by type, actor (a user id) or resource (any id the event names)",
+    tag: 'Events',
+    auth: 'read',
+    query: z.strictObject({
+      ...paginationParams,
+      types: commaList.optional(),
+      actor: z.string().min(1).max(64).optional(),
+      resourceId: z.string().min(1).max(100).optional(),
+    }),
+    success: { status: 200, description: 'A page of events', schema: pageOf(EventEnvelopeSchema) },
+  },
+  listAudit: {
+    operationId: 'listAudit',
+    method: 'GET',
+    path: '/v1/audit',
+    summary:
+      "Who changed what in the workspace, newest first: every state-changing request of a person or API token (owners and admins); the instance's owner reads instance-level actions with scope=instance",
+    tag: 'Audit',
+    auth: 'admin',
+    query: ListAuditQuerySchema,
+    success: { status: 200, description: 'A page of audit entries', schema: AuditPageSchema },
+  },
+  listEventTypes: {
+    operationId: 'listEventTypes',
+    method: 'GET',
+    path: '/v1/event-types',
+    summary:
+      'Every event type a client may see, with the JSON Schema of its public data and an example (also in components.schemas as `<Type>Event`); documentation, like the OpenAPI document, so no credential is needed',
+    tag: 'Events',
+    auth: 'public',
+    success: {
+      status: 200,
+      description: 'The event catalogue',
+      schema: z.strictObject({ items: z.array(EventTypeViewSchema) }),
+    },
+  },
 } as const satisfies Record<string, ApiRoute>;
 
 export type ApiRouteName = keyof typeof apiRoutes;

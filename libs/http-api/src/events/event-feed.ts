@@ -1,5 +1,6 @@
-import { DomainError, type EventEnvelope } from '@platform/contracts';
+import { decodeCursor, DomainError, pageFromRows, type EventEnvelope } from '@platform/contracts';
 import { runMigrations } from '@platform/event-store';
+import type { AuditChange, AuditLog } from '@platform/identity';
 import type { Pool } from 'pg';
 import { publicEvent } from './public-events';
 
@@ -12,6 +13,11 @@ export interface FeedFilter {
 export interface FeedEntry {
   readonly sequence: number;
   readonly event: EventEnvelope;
+}
+
+/** An event on its way into the feed, with the audit entry of the request that caused it, if any. */
+export interface ArrivingEvent extends FeedEntry {
+  readonly audit?: AuditChange;
 }
 
 /** The deployment an event belongs to, when it names one. */
@@ -33,9 +39,11 @@ export function matches(filter: FeedFilter, event: EventEnvelope): boolean {
  * into a stream position and replays what a client missed, scoped to its workspace, from PostgreSQL.
  */
 export class EventFeed {
+  /** @param audit where the audit entries derived from events are recorded, with the events that carry them */
   constructor(
     private readonly pool: Pool,
     private readonly schema: string,
+    private readonly audit: AuditLog,
   ) {}
 
   async migrate(): Promise<void> {
@@ -64,11 +72,14 @@ export class EventFeed {
   }
 
   /**
-   * Records events in one insert. The rows travel as one JSON document, not as six arrays: an array of JSON texts
-   * is escaped character by character on the way in and parsed twice by PostgreSQL (the array, then each text).
+   * Records events in one insert, and the audit entries they carry in the same transaction: the feed's last
+   * sequence is where a restarted gateway reads EVENTS from, so an entry is recorded exactly when its event is.
+   * The rows travel as one JSON document, not as six arrays: an array of JSON texts is escaped character by
+   * character on the way in and parsed twice by PostgreSQL (the array, then each text).
    */
-  async record(entries: readonly FeedEntry[]): Promise<void> {
+  async record(entries: readonly ArrivingEvent[]): Promise<void> {
     if (entries.length === 0) return;
+    const audits = entries.flatMap((entry) => (entry.audit ? [entry.audit] : []));
     const rows = entries.map((entry) => ({
       sequence: entry.sequence,
       event_id: entry.event.eventId,
@@ -77,14 +88,27 @@ export class EventFeed {
       deployment_id: deploymentIdOf(entry.event) ?? null,
       envelope: entry.event,
     }));
-    await this.pool.query(
-      `INSERT INTO ${this.schema}.event_feed (sequence, event_id, workspace_id, type, deployment_id, envelope)
+    const insert = `INSERT INTO ${this.schema}.event_feed (sequence, event_id, workspace_id, type, deployment_id, envelope)
        SELECT sequence, event_id, workspace_id, type, deployment_id, envelope
          FROM jsonb_to_recordset($1::jsonb)
            AS r (sequence bigint, event_id uuid, workspace_id text, type text, deployment_id text, envelope jsonb)
-       ON CONFLICT DO NOTHING`,
-      [JSON.stringify(rows)],
-    );
+       ON CONFLICT DO NOTHING`;
+    if (audits.length === 0) {
+      await this.pool.query(insert, [JSON.stringify(rows)]);
+      return;
+    }
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await this.audit.record(audits, client);
+      await client.query(insert, [JSON.stringify(rows)]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   /** The stream position of an event of this workspace, or a refusal that says how to carry on. */
@@ -132,6 +156,43 @@ export class EventFeed {
       const event = publicEvent(row.envelope);
       return event ? [{ sequence: Number(row.sequence), event }] : [];
     });
+  }
+
+  /**
+   * A page of the workspace's past events, newest first, as clients see them: of some types, by one actor, or
+   * naming one resource (any id among the event's data, top level).
+   */
+  async history(
+    filter: { workspaceId: string; types?: readonly string[]; actor?: string; resourceId?: string },
+    page: { limit: number; cursor?: string },
+  ): Promise<{ items: EventEnvelope[]; nextCursor: string | null }> {
+    const before = page.cursor ? Number(decodeCursor(page.cursor, 1)[0]) : null;
+    const { rows } = await this.pool.query<{ sequence: string; envelope: EventEnvelope }>(
+      `SELECT sequence, envelope FROM ${this.schema}.event_feed
+        WHERE workspace_id = $1
+          AND ($2::bigint IS NULL OR sequence < $2)
+          AND ($3::text[] IS NULL OR type = ANY($3::text[]))
+          AND ($4::text IS NULL OR envelope->'metadata'->>'actorId' = $4)
+          AND ($5::text IS NULL OR deployment_id = $5
+               OR EXISTS (SELECT 1 FROM jsonb_each(CASE jsonb_typeof(envelope->'data') WHEN 'object' THEN envelope->'data' ELSE '{}' END) AS field
+                           WHERE field.value = to_jsonb($5::text)))
+        ORDER BY sequence DESC LIMIT $6`,
+      [
+        filter.workspaceId,
+        before,
+        filter.types?.length ? filter.types : null,
+        filter.actor ?? null,
+        filter.resourceId ?? null,
+        page.limit + 1,
+      ],
+    );
+    const { items, nextCursor } = pageFromRows(
+      rows,
+      page.limit,
+      (row) => [Number(row.sequence)],
+      (row) => publicEvent(row.envelope),
+    );
+    return { items: items.filter((event): event is EventEnvelope => event !== undefined), nextCursor };
   }
 
   async prune(olderThanDays: number): Promise<void> {

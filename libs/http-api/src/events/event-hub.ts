@@ -1,7 +1,8 @@
 import type { Bus, EventSubscription } from '@platform/bus';
 import { DomainError } from '@platform/contracts';
 import type { Logger } from 'pino';
-import type { EventFeed, FeedEntry, FeedFilter } from './event-feed';
+import { auditChangeOf } from './event-audit';
+import type { ArrivingEvent, EventFeed, FeedEntry, FeedFilter } from './event-feed';
 import { publicEvent } from './public-events';
 import { matches } from './event-feed';
 
@@ -42,7 +43,7 @@ export class EventHub {
   private readonly registrations = new Set<Registration>();
   private subscription: EventSubscription | undefined;
   /** Events received and not yet recorded; recorded in batches, in order, by one flush at a time. */
-  private pending: FeedEntry[] = [];
+  private pending: ArrivingEvent[] = [];
   private flushing: Promise<void> | undefined;
   private stopped = false;
   private received = 0;
@@ -77,7 +78,7 @@ export class EventHub {
       start: last > 0 ? { afterSequence: last } : 'all',
       handle: async (event, delivery) => {
         const shown = publicEvent(event);
-        if (shown) this.pending.push({ event: shown, sequence: delivery.sequence });
+        if (shown) this.pending.push({ event: shown, sequence: delivery.sequence, audit: auditChangeOf(event) });
         this.flushing ??= this.flush();
         // A burst of events (a relay publishing hundreds at once) arrives in one read: let requests in between.
         if (++this.received % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -131,14 +132,14 @@ export class EventHub {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, 500);
         await this.recordWithRetry(batch);
-        for (const entry of batch) this.fanOut(entry);
+        for (const { event, sequence } of batch) this.fanOut({ event, sequence });
       }
     } finally {
       this.flushing = undefined;
     }
   }
 
-  private async recordWithRetry(batch: FeedEntry[]): Promise<void> {
+  private async recordWithRetry(batch: ArrivingEvent[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.feed.record(batch);

@@ -129,5 +129,7 @@ function pick(value: unknown, shown: ShownFields): unknown {
  */
 export function publicEvent(event: EventEnvelope): EventEnvelope | undefined {
   const shown = PUBLIC_EVENT_FIELDS[event.type];
-  return shown && { ...event, data: pick(event.data, shown) };
+  // The request's origin (address, user agent, credential) is the audit log's, not every member's.
+  const { origin: _origin, ...metadata } = event.metadata;
+  return shown && { ...event, data: pick(event.data, shown), metadata };
 }

@@ -2,6 +2,7 @@ import type { LoginRequest, SignupPolicy, SignupRequest } from '@platform/contra
 import type { Identity, Principal } from '@platform/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LoginThrottle, type RateLimiter } from '../rate-limiter';
+import { requestContextOf } from '../request-state';
 
 /** The cookie that carries the console's session token. */
 export const SESSION_COOKIE = 'session';
@@ -22,20 +23,22 @@ export class SessionsResource {
   }
 
   async signup(request: FastifyRequest, reply: FastifyReply, body: SignupRequest) {
-    const created = await this.identity.accounts.signup(body);
+    const created = await this.identity.accounts.signup(body, requestContextOf(request));
     setSessionCookie(request, reply, created.token, created.expiresAt);
     const { expiresAt: _expiresAt, ...answer } = created;
     return answer;
   }
 
   async login(request: FastifyRequest, reply: FastifyReply, body: LoginRequest) {
-    const session = await this.logins.attempt(body.email, request.ip, () => this.identity.accounts.login(body));
+    const session = await this.logins.attempt(body.email, request.ip, () =>
+      this.identity.accounts.login(body, requestContextOf(request)),
+    );
     setSessionCookie(request, reply, session.token, session.expiresAt);
     return session;
   }
 
   async logout(request: FastifyRequest, reply: FastifyReply, principal: Principal) {
-    await this.identity.accounts.logout(principal);
+    await this.identity.accounts.logout(principal, requestContextOf(request));
     void reply.clearCookie(SESSION_COOKIE, cookieOptions(request));
   }
 }

@@ -75,8 +75,11 @@ export class ServerProvisioningProcess extends SweptProcess<string> {
     }
   }
 
-  /** `RefreshServer`: asks the agent for its version now and records what it said. */
-  async refresh(serverId: string): Promise<void> {
+  /**
+   * `RefreshServer`: asks the agent for its version now and records what it said, as done by whoever asked and
+   * with their request's origin (the refresh decides no event of its own: its audit entry derives from this one).
+   */
+  async refresh(serverId: string, askedBy?: MessageMetadata): Promise<void> {
     const { state, metadata } = await this.load(serverId);
     if (state.status === 'absent' || !state.created || !metadata) return;
     const version = await this.agentOf(serverId, state)
@@ -85,7 +88,10 @@ export class ServerProvisioningProcess extends SweptProcess<string> {
         (info) => info.agentVersion,
         () => null,
       );
-    await this.record(metadata, randomUUID(), {
+    const checkedFor = askedBy
+      ? { ...metadata, actorId: askedBy.actorId, correlationId: askedBy.correlationId, origin: askedBy.origin }
+      : metadata;
+    await this.record(checkedFor, randomUUID(), {
       type: 'RecordServerChecked',
       data: { serverId, reachable: version !== null, agentVersion: version, checkedAt: new Date().toISOString() },
     });

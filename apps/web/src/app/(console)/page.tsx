@@ -129,7 +129,11 @@ export default async function OverviewPage() {
   const session = await getSession();
   const workspaceName = session.ok ? session.value.me.workspace.name : 'your workspace';
   const api = await serverApi();
-  const [catalog, servers] = await Promise.all([loadServices(api), settle(api.listServers({ limit: 200 }))]);
+  const [catalog, servers, recentEvents] = await Promise.all([
+    loadServices(api),
+    settle(api.listServers({ limit: 200 })),
+    settle(api.listEventHistory({ limit: 6 })),
+  ]);
   const deployments = await loadDeployments(
     api,
     catalog.services.flatMap((service) => service.currentDeploymentId ?? []),
@@ -189,7 +193,7 @@ export default async function OverviewPage() {
               <h2 id="recent-activity">Recent activity</h2>
               <Link href="/activity">All activity →</Link>
             </div>
-            <ActivityFeed limit={6} />
+            <ActivityFeed limit={6} past={recentEvents.ok ? recentEvents.value : undefined} />
           </section>
         </div>
       </div>

@@ -7,7 +7,7 @@ export default function SettingsLayout({ children }: { children: ReactNode }) {
     <>
       <PageHeader
         title="Settings"
-        description="Who is in this workspace, the tokens programs use, and the cloud accounts servers run on."
+        description="Who is in this workspace, the tokens programs use, the cloud accounts servers run on, and who changed what."
       />
       <SettingsTabs />
       {children}

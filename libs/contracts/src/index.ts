@@ -13,3 +13,4 @@ export * from './deployments/projects';
 export * from './deployments/services';
 export * from './deployments/deployments';
 export * from './metrics/requests';
+export * from './public-events';

@@ -1,7 +1,6 @@
-import { DomainError, type EventEnvelope } from '@platform/contracts';
+import { DomainError, publicEvent, type EventEnvelope } from '@platform/contracts';
 import { runMigrations } from '@platform/event-store';
 import type { Pool } from 'pg';
-import { publicEvent } from './public-events';
 
 export interface FeedFilter {
   readonly workspaceId: string;

@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '@platform/contracts';
+import type { EventEnvelope } from './messages';
 
 /**
  * The fields of an event's data a client may see: `true` shows the value as it is, `'names'` shows an object's

@@ -9,10 +9,15 @@ export const systemResolver: ResolveHost = async (hostname) =>
   (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
 
 /**
- * Addresses a source fetched for a tenant must never reach: this machine, private networks, link-local (cloud
+ * Addresses a connection made for a tenant (a git source, a webhook) must never reach: this machine, private networks, link-local (cloud
  * metadata at 169.254.169.254 among them), carrier-grade NAT (some clouds' metadata), multicast and reserved.
  */
-const INTERNAL = new BlockList();
+const INTERNAL_IPV4 = new BlockList();
+/**
+ * IPv6 ranges apart: a BlockList holding `::ffff:0:0/96` matches every IPv4 address checked against it, so one list
+ * for both refused every public IPv4 address too.
+ */
+const INTERNAL_IPV6 = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -26,7 +31,7 @@ for (const [network, prefix] of [
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const)
-  INTERNAL.addSubnet(network, prefix, 'ipv4');
+  INTERNAL_IPV4.addSubnet(network, prefix, 'ipv4');
 for (const [network, prefix] of [
   ['::', 128],
   ['::1', 128],
@@ -37,11 +42,11 @@ for (const [network, prefix] of [
   ['fe80::', 10],
   ['ff00::', 8],
 ] as const)
-  INTERNAL.addSubnet(network, prefix, 'ipv6');
+  INTERNAL_IPV6.addSubnet(network, prefix, 'ipv6');
 
 function isInternalAddress(address: string): boolean {
-  if (isIPv4(address)) return INTERNAL.check(address, 'ipv4');
-  if (isIPv6(address)) return INTERNAL.check(address, 'ipv6');
+  if (isIPv4(address)) return INTERNAL_IPV4.check(address, 'ipv4');
+  if (isIPv6(address)) return INTERNAL_IPV6.check(address, 'ipv6');
   return true;
 }
 
@@ -59,11 +64,23 @@ function privateAddressRefusal(hostname: string): DomainError {
 
 export interface AddressPolicy {
   readonly resolve?: ResolveHost;
-  /** Lets this machine's addresses (127.0.0.0/8, `*.localhost`) through: for tests only. */
+  /** Lets this machine's addresses (127.0.0.0/8, `*.localhost`) through: for tests and development only. */
   readonly allowLoopback?: boolean;
+  /** The `reason` of the refusal when the name does not resolve (each caller's stable detail). */
+  readonly unresolvedReason?: string;
 }
 
-const isLoopback = (address: string) => isIPv4(address) && address.startsWith('127.');
+const isLoopback = (address: string) => (isIPv4(address) && address.startsWith('127.')) || address === '::1';
+
+/** Every address a name has; an address literal (`10.0.0.1`, `[::1]` as URLs write it) is its own. */
+async function addressesOf(host: string, policy: AddressPolicy): Promise<readonly string[]> {
+  if (isIPv4(host) || isIPv6(host)) return [host];
+  return (policy.resolve ?? systemResolver)(host).catch(() => {
+    throw new DomainError('unavailable', `${host} could not be resolved`, [
+      { path: 'url', reason: policy.unresolvedReason ?? 'unresolvable' },
+    ]);
+  });
+}
 
 /**
  * The public address to connect to for `hostname`: resolved once, every address checked, so that a name that
@@ -71,14 +88,13 @@ const isLoopback = (address: string) => isIPv4(address) && address.startsWith('1
  * could answer differently).
  */
 export async function publicAddressOf(hostname: string, policy: AddressPolicy = {}): Promise<string> {
-  if (isLocalhostName(hostname)) {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1');
+  if (isLocalhostName(host)) {
     if (policy.allowLoopback) return '127.0.0.1';
-    throw privateAddressRefusal(hostname);
+    throw privateAddressRefusal(host);
   }
-  const addresses = await (policy.resolve ?? systemResolver)(hostname).catch(() => {
-    throw new DomainError('unavailable', `${hostname} could not be resolved`, [{ reason: 'git_unreachable' }]);
-  });
+  const addresses = await addressesOf(host, policy);
   const refused = (address: string) => isInternalAddress(address) && !(policy.allowLoopback && isLoopback(address));
-  if (addresses.length === 0 || addresses.some(refused)) throw privateAddressRefusal(hostname);
+  if (addresses.length === 0 || addresses.some(refused)) throw privateAddressRefusal(host);
   return addresses[0];
 }

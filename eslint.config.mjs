@@ -16,7 +16,7 @@ await createProjectGraphAsync({ exitOnError: true });
 const TEST_FILES = ['**/*.spec.ts', '**/*.test.ts', '**/test-support.ts', '**/test-support/**/*.ts'];
 
 /** Bounded contexts. A project in one may use its own and shared code only, plus what is listed here. */
-const SCOPES = ['deployments', 'gateway', 'servers', 'domains', 'metrics', 'identity', 'agent', 'web'];
+const SCOPES = ['deployments', 'gateway', 'servers', 'domains', 'metrics', 'identity', 'agent', 'web', 'webhooks'];
 /** The gateway hosts identity (who may call, in which workspace); every other context it reaches by contract. */
 const ALSO_ALLOWED = { gateway: ['scope:identity'] };
 

@@ -25,6 +25,7 @@ import {
   ServicesResource,
   SessionsResource,
   UploadsResource,
+  WebhooksResource,
   type GatewayConfig,
 } from '@platform/http-api';
 import { Identity } from '@platform/identity';
@@ -46,6 +47,7 @@ import { ProjectsController } from './controllers/projects.controller';
 import { ServicesController } from './controllers/services.controller';
 import { UploadsController } from './controllers/uploads.controller';
 import { DeploymentsController } from './controllers/deployments.controller';
+import { WebhooksController } from './controllers/webhooks.controller';
 import { WorkspacesController } from './controllers/workspaces.controller';
 import { GatewayRuntime } from './gateway-runtime';
 import {
@@ -76,6 +78,7 @@ export const API_CONTROLLERS = [
   UploadsController,
   DeploymentsController,
   MetricsController,
+  WebhooksController,
 ];
 
 @Module({})
@@ -234,6 +237,12 @@ export class GatewayModule {
           provide: MetricsResource,
           inject: [COMMANDS],
           useFactory: (commands: CommandGateway) => new MetricsResource(commands),
+        },
+        {
+          provide: WebhooksResource,
+          inject: [COMMANDS, SECRETS],
+          useFactory: (commands: CommandGateway, secrets: SecretBox) =>
+            new WebhooksResource(commands, secrets, config.WEBHOOKS_ALLOW_LOOPBACK_HTTP),
         },
         {
           provide: API_ROUTER,

@@ -26,6 +26,7 @@ interface Tenant {
   snapshotId: string;
   inviteId: string;
   uploadId: string;
+  webhookId: string;
 }
 
 const fields = (name: string) => ({
@@ -62,6 +63,11 @@ async function tenant(api: ApiClient, label: string, digitalOceanToken: string):
   });
   expect(upload.status).toBe(201);
   const { uploadId } = (await upload.json()) as { uploadId: string };
+  const webhook = await api.request<{ webhookId: string }>('POST', '/v1/webhooks', {
+    token: user.token,
+    body: { url: `http://127.0.0.1:9/${label}-hook`, eventTypes: ['DeploymentSucceeded'] },
+  });
+  expect(webhook.status).toBe(202);
   const token = await api.request<{ id: string; token: string }>('POST', '/v1/api-tokens', {
     token: user.token,
     body: { name: `${label}-token`, scopes: ['read', 'deploy'] },
@@ -125,6 +131,7 @@ async function tenant(api: ApiClient, label: string, digitalOceanToken: string):
     snapshotId: snapshot.body.snapshotId,
     inviteId: invite.body.id,
     uploadId,
+    webhookId: webhook.body.webhookId,
   };
 }
 
@@ -192,6 +199,18 @@ function attempts(
     getSnapshot: { path: `/v1/snapshots/${a.snapshotId}` },
     createSnapshot: { path: '/v1/snapshots', body: { provider: 'digitalocean', region: 'fra1' } },
     deleteSnapshot: { path: `/v1/snapshots/${a.snapshotId}` },
+    listWebhooks: { path: '/v1/webhooks' },
+    createWebhook: {
+      path: '/v1/webhooks',
+      body: { url: 'http://127.0.0.1:9/intruder', eventTypes: ['DeploymentSucceeded'] },
+    },
+    getWebhook: { path: `/v1/webhooks/${a.webhookId}` },
+    updateWebhook: { path: `/v1/webhooks/${a.webhookId}`, body: { url: 'http://127.0.0.1:9/hijacked' } },
+    deleteWebhook: { path: `/v1/webhooks/${a.webhookId}` },
+    rotateWebhookSecret: { path: `/v1/webhooks/${a.webhookId}/rotate-secret` },
+    sendTestWebhook: { path: `/v1/webhooks/${a.webhookId}/test` },
+    listWebhookDeliveries: { path: `/v1/webhooks/${a.webhookId}/deliveries` },
+    redeliverWebhooks: { path: `/v1/webhooks/${a.webhookId}/redeliver`, body: { since: '2020-01-01T00:00:00Z' } },
     events: { path: '/v1/events' },
     listRequestMetrics: { path: `/v1/metrics/requests?workspaceId=${a.workspaceId}` },
     getRequestStats: { path: `/v1/metrics/requests/stats?workspaceId=${a.workspaceId}` },
@@ -206,7 +225,7 @@ describe('workspace isolation over the whole route table', () => {
   let fakes: CloudFakes;
   beforeAll(async () => {
     fakes = await startCloudFakes();
-    stack = await startStack('isolation', {}, fakes.provisionerSettings);
+    stack = await startStack('isolation', {}, fakes.provisionerSettings, { webhooks: {} });
   }, 90_000);
   afterAll(async () => {
     await stack.stop();
@@ -224,6 +243,7 @@ describe('workspace isolation over the whole route table', () => {
     const deployment = await api.request('GET', `/v1/deployments/${a.deploymentId}`, { token: a.token });
     const snapshot = await api.request('GET', `/v1/snapshots/${a.snapshotId}`, { token: a.token });
     const providers = await api.request('GET', '/v1/providers', { token: a.token });
+    const webhook = await api.request('GET', `/v1/webhooks/${a.webhookId}`, { token: a.token });
     const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events`);
     const own = await stack.db.pool.query(
       `SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events WHERE metadata->>'workspaceId' = $1`,
@@ -239,6 +259,7 @@ describe('workspace isolation over the whole route table', () => {
       deployment: deployment.body,
       snapshot: snapshot.body,
       providers: providers.body,
+      webhook: webhook.body,
       events: rows[0].n as number,
       aEvents: own.rows[0].n as number,
     };
@@ -269,6 +290,7 @@ describe('workspace isolation over the whole route table', () => {
       a.deploymentId,
       a.snapshotId,
       a.uploadId,
+      a.webhookId,
       a.email,
       'alpha-config',
       'alpha-token',
@@ -276,6 +298,7 @@ describe('workspace isolation over the whole route table', () => {
       'alpha-project',
       'alpha-web',
       'alpha-secret-value',
+      'alpha-hook',
     ];
     const bEvents = await EventStreamReader.open(stack.gateway.url, b.token);
 
@@ -328,6 +351,7 @@ describe('workspace isolation over the whole route table', () => {
     expect(after.deployment).toEqual(before.deployment);
     expect(after.snapshot).toEqual(before.snapshot);
     expect(after.providers).toEqual(before.providers);
+    expect(after.webhook).toEqual(before.webhook);
     expect(fakes.digitalOcean.violations).toEqual([]);
     expect((await api.request('GET', '/v1/me', { token: a.apiToken })).status).toBe(200);
     expect(after.aEvents).toBe(before.aEvents);

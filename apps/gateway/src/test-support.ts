@@ -67,14 +67,19 @@ async function spawnService(app: string, env: NodeJS.ProcessEnv): Promise<ChildP
 
 export interface Stack {
   readonly gateway: RunningGateway;
+  /** The gateway's settings, to start another one beside it with a change. */
+  readonly gatewayEnv: NodeJS.ProcessEnv;
   readonly deployer: ChildProcess;
+  /** The webhooks service, when the stack was asked for it (StackOptions.webhooks). */
+  readonly webhooks: ChildProcess | undefined;
+  restartWebhooks(kill?: 'SIGKILL'): Promise<void>;
   readonly provisioner: ChildProcess;
   /** Environment of the provisioner, to restart it the same way. */
   readonly provisionerEnv: NodeJS.ProcessEnv;
   restartProvisioner(kill?: 'SIGKILL'): Promise<void>;
   restartDeployer(kill?: 'SIGKILL'): Promise<void>;
   readonly db: TestSchema;
-  readonly schemas: { identity: string; gateway: string; deployments: string; servers: string };
+  readonly schemas: { identity: string; gateway: string; deployments: string; servers: string; webhooks: string };
   readonly prefix: string;
   readonly api: ApiClient;
   /** This machine's front door, run by the deployer as under `npm start`, on a port of its own. */
@@ -82,11 +87,17 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+export interface StackOptions {
+  /** Runs the webhooks service too, with these settings on top of the stack's (loopback endpoints allowed). */
+  readonly webhooks?: NodeJS.ProcessEnv;
+}
+
 /** The gateway and the deployer in this process, on the real PostgreSQL, NATS and Redis, in a namespace of their own. */
 export async function startStack(
   label: string,
   gatewayEnv: NodeJS.ProcessEnv = {},
   provisionerSettings: NodeJS.ProcessEnv = {},
+  options: StackOptions = {},
 ): Promise<Stack> {
   const db = createTestSchema(label);
   const prefix = uniqueName(label);
@@ -95,6 +106,7 @@ export async function startStack(
     gateway: `${db.schema}_gw`,
     deployments: `${db.schema}_dep`,
     servers: `${db.schema}_srv`,
+    webhooks: `${db.schema}_wh`,
   };
   const common = {
     DATABASE_URL: testServices.databaseUrl,
@@ -135,37 +147,49 @@ export async function startStack(
     LOCAL_FRONT_DOOR_DIR: frontDoorDir,
     LOCAL_FRONT_DOOR_PORT: String(frontDoor.port),
   };
-  const [firstDeployer, firstProvisioner] = await Promise.all([
+  const webhooksEnv = options.webhooks && {
+    ...common,
+    DATABASE_SCHEMA: schemas.webhooks,
+    REPLICA_ID: `${label}-webhooks`,
+    PLATFORM_SECRET_KEY: secretKey,
+    WEBHOOKS_ALLOW_LOOPBACK_HTTP: 'true',
+    WEBHOOKS_POLL_MS: '100',
+    ...options.webhooks,
+  };
+  const [firstDeployer, firstProvisioner, firstWebhooks] = await Promise.all([
     spawnService('deployer', deployerEnv),
     spawnService('provisioner', provisionerEnv),
+    webhooksEnv && spawnService('webhooks', webhooksEnv),
   ]);
   let provisioner = firstProvisioner;
   let deployer = firstDeployer;
-  const gateway = await startGateway({
-    handleSignals: false,
-    env: {
-      ...common,
-      GATEWAY_PORT: '0',
-      IDENTITY_SCHEMA: schemas.identity,
-      GATEWAY_SCHEMA: schemas.gateway,
-      REDIS_URL: testServices.redisUrl,
-      REDIS_PREFIX: `${prefix}:`,
-      PLATFORM_SECRET_KEY: secretKey,
-      UPLOADS_DIR: uploadsDir,
-      AUTH_RATE_LIMIT_PER_MINUTE: '10000',
-      API_RATE_LIMIT_PER_MINUTE: '100000',
-      SSE_HEARTBEAT_MS: '500',
-      // A development instance, where everyone is trusted: tests sign many people up, each with local servers.
-      // A test of the instance's policies sets these itself (see attacker/access.e2e.spec.ts).
-      SIGNUP: 'open',
-      LOCAL_SERVERS_WORKSPACES: '*',
-      // Nothing consumes a stack's request metrics: apps/gateway/src/metrics.e2e.spec.ts turns them on.
-      METRICS_CAPTURE: 'off',
-      ...gatewayEnv,
-    },
-  });
+  let webhooks = firstWebhooks;
+  const gatewaySettings = {
+    ...common,
+    GATEWAY_PORT: '0',
+    IDENTITY_SCHEMA: schemas.identity,
+    GATEWAY_SCHEMA: schemas.gateway,
+    REDIS_URL: testServices.redisUrl,
+    REDIS_PREFIX: `${prefix}:`,
+    PLATFORM_SECRET_KEY: secretKey,
+    UPLOADS_DIR: uploadsDir,
+    AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+    API_RATE_LIMIT_PER_MINUTE: '100000',
+    SSE_HEARTBEAT_MS: '500',
+    // A development instance, where everyone is trusted: tests sign many people up, each with local servers.
+    // A test of the instance's policies sets these itself (see attacker/access.e2e.spec.ts).
+    SIGNUP: 'open',
+    LOCAL_SERVERS_WORKSPACES: '*',
+    // Nothing consumes a stack's request metrics: apps/gateway/src/metrics.e2e.spec.ts turns them on.
+    METRICS_CAPTURE: 'off',
+    // Tests receive webhooks on loopback, as a development instance may.
+    WEBHOOKS_ALLOW_LOOPBACK_HTTP: 'true',
+    ...gatewayEnv,
+  };
+  const gateway = await startGateway({ handleSignals: false, env: gatewaySettings });
   return {
     gateway,
+    gatewayEnv: gatewaySettings,
     get deployer() {
       return deployer;
     },
@@ -176,6 +200,15 @@ export async function startStack(
     },
     get provisioner() {
       return provisioner;
+    },
+    get webhooks() {
+      return webhooks;
+    },
+    async restartWebhooks(kill?: 'SIGKILL') {
+      if (!webhooks || !webhooksEnv) throw new Error('this stack runs no webhooks service (StackOptions.webhooks)');
+      if (kill) webhooks.kill(kill);
+      await stopProcess(webhooks);
+      webhooks = await spawnService('webhooks', webhooksEnv);
     },
     provisionerEnv,
     async restartProvisioner(kill?: 'SIGKILL') {
@@ -190,7 +223,7 @@ export async function startStack(
     frontDoor,
     async stop() {
       await gateway.stop();
-      await Promise.all([stopProcess(deployer), stopProcess(provisioner)]);
+      await Promise.all([stopProcess(deployer), stopProcess(provisioner), webhooks && stopProcess(webhooks)]);
       // The deployer leaves the front door's nginx up (apps keep opening across its restarts).
       await new LocalFrontProxy(frontDoorDir, frontDoor).stop();
       await rm(frontDoorDir, { recursive: true, force: true });

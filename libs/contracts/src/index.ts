@@ -14,3 +14,4 @@ export * from './deployments/services';
 export * from './deployments/deployments';
 export * from './metrics/requests';
 export * from './public-events';
+export * from './webhooks/webhooks';

@@ -16,6 +16,8 @@ const deployConfigFields = {
   strategy: true,
 } as const;
 
+const webhookFields = { url: true, eventTypes: true, description: true } as const;
+
 /**
  * What each event type shows on the event stream (and to anything built on it). Sealed values (agents' secrets,
  * environment values) are never listed; an event type without an entry is not sent at all, so a new event shows
@@ -83,6 +85,12 @@ export const PUBLIC_EVENT_FIELDS: Readonly<Record<string, ShownFields>> = {
   ServerRolledBack: { deploymentId: true, serverId: true, container: true, reason: true },
   DeploymentSucceeded: { deploymentId: true, durationMs: true },
   DeploymentFailed: { deploymentId: true, serverId: true, reason: true, durationMs: true },
+  // Never the sealed signing secret.
+  WebhookEndpointCreated: { endpointId: true, workspaceId: true, fields: webhookFields },
+  WebhookEndpointUpdated: { endpointId: true, workspaceId: true, fields: webhookFields, enabled: true },
+  WebhookEndpointDeleted: { endpointId: true, workspaceId: true },
+  WebhookSecretRotated: { endpointId: true, workspaceId: true, previousValidUntil: true },
+  WebhookEndpointDisabled: { endpointId: true, workspaceId: true, url: true, reason: true, detail: true },
 };
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -26,3 +26,4 @@ export * from './resources/servers';
 export * from './resources/sessions';
 export * from './resources/metrics';
 export * from './request-metrics';
+export * from './resources/webhooks';

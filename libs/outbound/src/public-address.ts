@@ -98,3 +98,29 @@ export async function publicAddressOf(hostname: string, policy: AddressPolicy = 
   if (addresses.length === 0 || addresses.some(refused)) throw privateAddressRefusal(host);
   return addresses[0];
 }
+
+export interface OutboundUrlPolicy {
+  /** This machine's addresses are allowed, over http too: development and tests only (WEBHOOKS_ALLOW_LOOPBACK_HTTP). */
+  readonly allowLoopbackHttp: boolean;
+  readonly resolve?: ResolveHost;
+}
+
+/**
+ * Where a URL a tenant gave (a webhook's) may be reached: the address its host resolves to, refused when it is
+ * private, loopback, link-local (cloud metadata among them) or otherwise internal, and when the URL is http://
+ * (allowed only for loopback, by the instance's development setting). Webhooks check it when an endpoint is saved
+ * and before every attempt, which then connects to the address returned.
+ */
+export async function checkOutboundUrl(url: string, policy: OutboundUrlPolicy): Promise<string> {
+  const parsed = new URL(url);
+  const address = await publicAddressOf(parsed.hostname, {
+    allowLoopback: policy.allowLoopbackHttp,
+    resolve: policy.resolve,
+  });
+  if (parsed.protocol !== 'https:' && !(policy.allowLoopbackHttp && isLoopback(address))) {
+    throw new DomainError('validation_failed', `${url} refused: only https:// URLs are allowed`, [
+      { path: 'url', reason: 'https_required' },
+    ]);
+  }
+  return address;
+}

@@ -8,15 +8,18 @@ import { startGateway } from './start-gateway';
 import { EventStreamReader, startStack, type Stack } from './test-support';
 
 interface Received {
+  readonly at: number;
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
 }
 
+type Answer = number | { status: number; headers: Record<string, string> };
+
 /** A receiving endpoint on loopback: records every request and answers each path as told (200 by default). */
 class Receiver {
   readonly received: Received[] = [];
-  private readonly answers = new Map<string, number[]>();
+  private readonly answers = new Map<string, Answer[]>();
   private constructor(private readonly server: Server) {}
 
   static async start(): Promise<Receiver> {
@@ -27,9 +30,15 @@ class Receiver {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         const path = request.url ?? '/';
-        receiver.received.push({ path, headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-        const status = receiver.answers.get(path)?.shift() ?? 200;
-        response.writeHead(status, { 'content-type': 'text/plain' }).end(`answered ${status}`);
+        receiver.received.push({
+          at: Date.now(),
+          path,
+          headers: request.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
+        const next = receiver.answers.get(path)?.shift() ?? 200;
+        const { status, headers } = typeof next === 'number' ? { status: next, headers: {} } : next;
+        response.writeHead(status, { 'content-type': 'text/plain', ...headers }).end(`answered ${status}`);
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -41,7 +50,7 @@ class Receiver {
   }
 
   /** The next answers to requests on `path`, in order; 200 once they run out. */
-  answer(path: string, ...statuses: number[]): void {
+  answer(path: string, ...statuses: Answer[]): void {
     this.answers.set(path, statuses);
   }
 
@@ -55,8 +64,10 @@ class Receiver {
   }
 }
 
-// Retries within seconds: at once, 0.5 s, 3 s (long enough to kill the sender in between), then 0.5 s.
+// Retries within seconds: at once, 0.5 s, 3 s (long enough to kill the sender in between), then 0.5 s; an endpoint
+// failing every attempt for 6 s (5 days by default) is disabled.
 const RETRY_SCHEDULE = '0,500,3000,500';
+const DISABLE_AFTER_FAILING_MS = 6000;
 
 describe('webhooks', () => {
   let stack: Stack;
@@ -66,7 +77,17 @@ describe('webhooks', () => {
 
   beforeAll(async () => {
     receiver = await Receiver.start();
-    stack = await startStack('webhooks', {}, {}, { webhooks: { WEBHOOKS_RETRY_SCHEDULE: RETRY_SCHEDULE } });
+    stack = await startStack(
+      'webhooks',
+      {},
+      {},
+      {
+        webhooks: {
+          WEBHOOKS_RETRY_SCHEDULE: RETRY_SCHEDULE,
+          WEBHOOKS_DISABLE_AFTER_FAILING_MS: String(DISABLE_AFTER_FAILING_MS),
+        },
+      },
+    );
     ({ token, workspaceId } = await stack.api.signup('hooks'));
   }, 120_000);
 
@@ -209,6 +230,41 @@ describe('webhooks', () => {
       await events.close();
     }
   });
+
+  it('waits as long as Retry-After asks on a 503', async () => {
+    const { webhookId } = await createWebhook('/busy');
+    receiver.answer('/busy', { status: 503, headers: { 'retry-after': '2' } });
+    await sendTest(webhookId);
+    await eventually(() => expect(receiver.on('/busy')).toHaveLength(2), 10_000);
+    const [first, second] = receiver.on('/busy');
+    // The schedule alone would have retried after 0.5 s.
+    expect(second.at - first.at).toBeGreaterThanOrEqual(1900);
+  }, 20_000);
+
+  it('disables an endpoint that failed every attempt for the set time, and says so on the event stream', async () => {
+    const events = await EventStreamReader.open(stack.gateway.url, token, '?types=WebhookEndpointDisabled');
+    try {
+      const { webhookId } = await createWebhook('/failing');
+      receiver.answer('/failing', ...Array<number>(20).fill(500));
+      await sendTest(webhookId);
+      // Every attempt of the schedule fails within about 4 s: given up, but not yet failing for long enough.
+      await eventually(async () => expect((await deliveries(webhookId))[0]?.status).toBe('failed'), 15_000);
+      const firstFailure = receiver.on('/failing')[0].at;
+      await sleep(Math.max(0, firstFailure + DISABLE_AFTER_FAILING_MS - Date.now()));
+      await sendTest(webhookId);
+      await eventually(async () => {
+        const view = await stack.api.request<WebhookView>('GET', `/v1/webhooks/${webhookId}`, { token });
+        expect(view.body).toMatchObject({ enabled: false, disabledReason: 'failing' });
+      });
+      await eventually(() =>
+        expect(events.events.map((event) => JSON.parse(event.data).data)).toContainEqual(
+          expect.objectContaining({ endpointId: webhookId, reason: 'failing' }),
+        ),
+      );
+    } finally {
+      await events.close();
+    }
+  }, 30_000);
 
   it('signs with the new and the previous secret after a rotation, both valid', async () => {
     const { webhookId, secret: before } = await createWebhook('/rotated');

@@ -19,6 +19,7 @@ const entries = {
   deployer: 'apps/deployer/src/main.ts',
   provisioner: 'apps/provisioner/src/main.ts',
   metrics: 'apps/metrics/src/main.ts',
+  webhooks: 'apps/webhooks/src/main.ts',
   web: 'apps/web/src/main.ts',
   start: 'scripts/start.ts',
   demo: 'scripts/demo.ts',

@@ -24,6 +24,8 @@ const services: { name: string; port: number; portVariable: string }[] = [
   { name: 'web', port: Number(process.env.WEB_PORT ?? 3000), portVariable: 'WEB_PORT' },
   // Request metrics from the queue into PostgreSQL, and their queries.
   { name: 'metrics', port: Number(process.env.METRICS_PORT ?? 4103), portVariable: 'HTTP_PORT' },
+  // Webhook endpoints and their deliveries (it follows the event stream and sends, retrying).
+  { name: 'webhooks', port: Number(process.env.WEBHOOKS_PORT ?? 4104), portVariable: 'HTTP_PORT' },
 ];
 
 export const gatewayUrl = `http://127.0.0.1:${services[2].port}`;

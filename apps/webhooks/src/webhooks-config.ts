@@ -16,6 +16,7 @@ const schema = z.object({
       }
     }),
   WEBHOOKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  /** Endpoints sent to at once, one request each. */
   WEBHOOKS_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(100),
   /** An endpoint failing every attempt this long is disabled (5 days). */
   WEBHOOKS_DISABLE_AFTER_FAILING_MS: z.coerce

@@ -14,11 +14,14 @@ import { sendAttempt, type AttemptOutcome } from './sender';
 import { signedHeaders } from './signature';
 import type { AttemptVerdict, DeliveryStore, DueDelivery } from './store';
 
+/** Due deliveries one endpoint sends per turn, before the sender looks again for what became due meanwhile. */
+const DELIVERIES_PER_TURN = 50;
+
 export interface DeliverySettings {
   /** Delays before each attempt (see DEFAULT_RETRY_SCHEDULE_MS). */
   readonly retryScheduleMs: readonly number[];
   readonly timeoutMs: number;
-  /** Requests under way at once, over all endpoints (one per endpoint). */
+  /** Endpoints sent to at once, one request each. */
   readonly concurrency: number;
   /** An endpoint failing every attempt this long is disabled and its workspace told (an event). */
   readonly disableAfterFailingMs: number;
@@ -55,7 +58,8 @@ export interface WebhookDeliveryOptions {
 export class WebhookDeliveryProcess {
   private subscription: EventSubscription | undefined;
   private readonly lease: LeaderLease;
-  private readonly attempts = new Map<string, Promise<void>>();
+  /** Endpoints whose turn is under way here, each sending its due deliveries in order. */
+  private readonly sending = new Map<string, Promise<void>>();
   private stopped = false;
   private running: Promise<void> | undefined;
   /** Set when deliveries became due while the loop was busy, so that its next rest is skipped. */
@@ -82,7 +86,7 @@ export class WebhookDeliveryProcess {
     this.wakeUp();
     await this.subscription?.stop();
     await this.running;
-    await Promise.all(this.attempts.values());
+    await Promise.all(this.sending.values());
     await this.lease.release();
   }
 
@@ -132,31 +136,54 @@ export class WebhookDeliveryProcess {
   }
 
   private async sendDue(): Promise<void> {
-    const free = this.options.settings.concurrency - this.attempts.size;
+    const free = this.options.settings.concurrency - this.sending.size;
     if (free <= 0) return;
-    const due = await this.options.store.takeDue(free, [...this.attempts.keys()]);
-    for (const delivery of due) {
-      const attempt = this.attempt(delivery)
-        .catch((error: unknown) =>
-          this.options.logger.error({ err: error, deliveryId: delivery.id }, 'delivery failed'),
-        )
+    const due = await this.options.store.due(free, DELIVERIES_PER_TURN, [...this.sending.keys()]);
+    for (const [endpointId, deliveries] of due) {
+      const turn = this.sendInOrder(endpointId, deliveries)
+        .catch((error: unknown) => this.options.logger.error({ err: error, endpointId }, 'deliveries failed'))
         .finally(() => {
-          this.attempts.delete(delivery.endpointId);
+          this.sending.delete(endpointId);
           this.wakeUp();
         });
-      this.attempts.set(delivery.endpointId, attempt);
+      this.sending.set(endpointId, turn);
     }
   }
 
-  private async attempt(delivery: DueDelivery): Promise<void> {
-    const { store, endpoints, settings } = this.options;
-    const target = await endpoints.target(delivery.endpointId);
+  /** One endpoint's turn: its due deliveries one after the other, in the order of their events. */
+  private async sendInOrder(endpointId: string, deliveries: readonly DueDelivery[]): Promise<void> {
+    const { store, endpoints } = this.options;
+    const target = await endpoints.target(endpointId);
     if (!target?.enabled) {
-      await store.dropUnsendable(delivery, target ? 'the endpoint is disabled' : 'the endpoint was deleted');
+      const reason = target ? 'the endpoint is disabled' : 'the endpoint was deleted';
+      for (const delivery of deliveries) await store.dropUnsendable(delivery, reason);
       return;
     }
-    const now = new Date();
-    const headers = signedHeaders(delivery.messageId, delivery.body, this.secretsOf(target, now), now);
+    // Opened once a turn: a turn lasts seconds, a rotation's overlap a day.
+    const secrets = this.secretsOf(target, new Date());
+    // Until an attempt succeeds here, the endpoint may be recorded as failing.
+    let maybeFailing = true;
+    for (const delivery of deliveries) {
+      if (this.stopped) return;
+      const verdict = await this.attempt(target, secrets, delivery);
+      if (verdict === 'gone') return;
+      if (verdict === 'succeeded' && maybeFailing) {
+        await store.markHealthy(target.id);
+        maybeFailing = false;
+      } else if (verdict === 'failed') {
+        maybeFailing = true;
+      }
+    }
+  }
+
+  /** One attempt, its outcome recorded; an endpoint gone (410) or failing for too long is disabled. */
+  private async attempt(
+    target: DeliveryTarget,
+    secrets: readonly string[],
+    delivery: DueDelivery,
+  ): Promise<'succeeded' | 'failed' | 'gone'> {
+    const { store, settings } = this.options;
+    const headers = signedHeaders(delivery.messageId, delivery.body, secrets, new Date());
     const outcome = await sendAttempt(target.url, headers, delivery.body, {
       timeoutMs: settings.timeoutMs,
       allowLoopbackHttp: settings.allowLoopbackHttp,
@@ -164,16 +191,17 @@ export class WebhookDeliveryProcess {
     });
     const verdict = this.verdictOf(delivery, outcome);
     await store.record(delivery, outcome, verdict);
-    if (verdict.kind === 'succeeded') {
-      await store.markHealthy(target.id);
-    } else if (outcome.status === 410) {
+    if (verdict.kind === 'succeeded') return 'succeeded';
+    if (outcome.status === 410) {
       await this.disable(target, delivery, 'gone', `${target.url} answered 410 Gone`);
-    } else {
-      const since = await store.failingSince(target.id);
-      if (Date.now() - since.getTime() >= settings.disableAfterFailingMs) {
-        await this.disable(target, delivery, 'failing', `every attempt failed since ${since.toISOString()}`);
-      }
+      return 'gone';
     }
+    const since = await store.failingSince(target.id);
+    if (Date.now() - since.getTime() >= settings.disableAfterFailingMs) {
+      await this.disable(target, delivery, 'failing', `every attempt failed since ${since.toISOString()}`);
+      return 'gone';
+    }
+    return 'failed';
   }
 
   private verdictOf(delivery: DueDelivery, outcome: AttemptOutcome): AttemptVerdict {

@@ -12,7 +12,7 @@ import { runMigrations } from '@platform/event-store';
 import type { Pool } from 'pg';
 import type { AttemptOutcome } from './sender';
 
-/** A delivery taken for an attempt. */
+/** A delivery due for an attempt. */
 export interface DueDelivery {
   readonly id: string;
   readonly endpointId: string;
@@ -112,11 +112,11 @@ export class DeliveryStore {
   }
 
   /**
-   * Takes up to `limit` deliveries whose time has come, the oldest of each endpoint that has no attempt under way
-   * (`busy`), and counts the attempt. One endpoint gets one request at a time, so first attempts arrive in the
-   * order the events were published; a delivery waiting for its retry does not hold back those after it.
+   * Due deliveries of the endpoints that have no attempt under way here (`busy`): up to `perEndpoint` of each, oldest
+   * first, for at most `endpoints` endpoints. Only the lease holder sends, so reading is enough: nothing is marked
+   * until an attempt's outcome is recorded, and a sender that stops leaves nothing half-taken.
    */
-  async takeDue(limit: number, busy: readonly string[]): Promise<DueDelivery[]> {
+  async due(endpoints: number, perEndpoint: number, busy: readonly string[]): Promise<Map<string, DueDelivery[]>> {
     const { rows } = await this.pool.query<{
       id: string;
       endpoint_id: string;
@@ -124,30 +124,36 @@ export class DeliveryStore {
       body: string;
       attempts: number;
     }>(
-      `UPDATE ${this.schema}.webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = now()
-         FROM (SELECT id, position FROM (
-                 SELECT DISTINCT ON (endpoint_id) id, position FROM ${this.schema}.webhook_deliveries
-                  WHERE status = 'pending' AND next_attempt_at <= now() AND NOT (endpoint_id = ANY($2::uuid[]))
-                  ORDER BY endpoint_id, position) oldest
-                ORDER BY position LIMIT $1) due
-        WHERE d.id = due.id
-        RETURNING d.id, d.endpoint_id, d.message_id, d.body, d.attempts, due.position`,
-      [limit, busy],
+      `SELECT id, endpoint_id, message_id, body, attempts FROM (
+         SELECT id, endpoint_id, message_id, body, attempts, position,
+                row_number() OVER (PARTITION BY endpoint_id ORDER BY position) AS nth,
+                dense_rank() OVER (ORDER BY endpoint_id) AS endpoint_rank
+           FROM ${this.schema}.webhook_deliveries
+          WHERE status = 'pending' AND next_attempt_at <= now() AND NOT (endpoint_id = ANY($3::uuid[]))) due
+        WHERE nth <= $2 AND endpoint_rank <= $1
+        ORDER BY endpoint_id, position`,
+      [endpoints, perEndpoint, busy],
     );
-    return rows.map((row) => ({
-      id: row.id,
-      endpointId: row.endpoint_id,
-      messageId: row.message_id,
-      body: row.body,
-      attempts: row.attempts,
-    }));
+    const byEndpoint = new Map<string, DueDelivery[]>();
+    for (const row of rows) {
+      const list = byEndpoint.get(row.endpoint_id) ?? [];
+      list.push({
+        id: row.id,
+        endpointId: row.endpoint_id,
+        messageId: row.message_id,
+        body: row.body,
+        attempts: row.attempts + 1,
+      });
+      byEndpoint.set(row.endpoint_id, list);
+    }
+    return byEndpoint;
   }
 
   /** Records an attempt and what follows from it, in one statement. */
   async record(delivery: DueDelivery, outcome: AttemptOutcome, verdict: AttemptVerdict): Promise<void> {
     await this.pool.query(
       `UPDATE ${this.schema}.webhook_deliveries
-          SET status = $2, next_attempt_at = CASE WHEN $2 = 'pending' THEN now() + make_interval(secs => $3::float8 / 1000) END,
+          SET status = $2, attempts = attempts + 1, last_attempt_at = now(), next_attempt_at = CASE WHEN $2 = 'pending' THEN now() + make_interval(secs => $3::float8 / 1000) END,
               delivered_at = CASE WHEN $2 = 'succeeded' THEN now() END,
               latency_ms = $4, response_status = $5, response_body = $6, error = $7
         WHERE id = $1`,
@@ -166,9 +172,7 @@ export class DeliveryStore {
   /** A delivery not attempted because its endpoint is gone or disabled. */
   async dropUnsendable(delivery: DueDelivery, reason: string): Promise<void> {
     await this.pool.query(
-      `UPDATE ${this.schema}.webhook_deliveries SET status = 'failed', next_attempt_at = NULL, error = $2,
-              attempts = attempts - 1
-        WHERE id = $1`,
+      `UPDATE ${this.schema}.webhook_deliveries SET status = 'failed', next_attempt_at = NULL, error = $2 WHERE id = $1`,
       [delivery.id, reason],
     );
   }

@@ -7,6 +7,7 @@ const tabs = [
   { href: '/settings/members', label: 'Members' },
   { href: '/settings/tokens', label: 'API tokens' },
   { href: '/settings/providers', label: 'Cloud providers' },
+  { href: '/settings/webhooks', label: 'Webhooks' },
 ] as const;
 
 export function SettingsTabs() {

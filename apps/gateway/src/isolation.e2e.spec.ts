@@ -210,6 +210,7 @@ function attempts(
     rotateWebhookSecret: { path: `/v1/webhooks/${a.webhookId}/rotate-secret` },
     sendTestWebhook: { path: `/v1/webhooks/${a.webhookId}/test` },
     listWebhookDeliveries: { path: `/v1/webhooks/${a.webhookId}/deliveries` },
+    redeliverWebhookDelivery: { path: `/v1/webhooks/${a.webhookId}/deliveries/${randomUUID()}/redeliver` },
     redeliverWebhooks: { path: `/v1/webhooks/${a.webhookId}/redeliver`, body: { since: '2020-01-01T00:00:00Z' } },
     events: { path: '/v1/events' },
     listRequestMetrics: { path: `/v1/metrics/requests?workspaceId=${a.workspaceId}` },

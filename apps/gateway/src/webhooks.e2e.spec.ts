@@ -301,9 +301,8 @@ describe('webhooks', () => {
     await eventually(async () => expect((await deliveries(webhookId))[0]?.status).toBe('succeeded'));
     expect(receiver.on('/redelivered')).toHaveLength(5);
     const [delivery] = await deliveries(webhookId);
-    const one = await stack.api.request('POST', `/v1/webhooks/${webhookId}/redeliver`, {
+    const one = await stack.api.request('POST', `/v1/webhooks/${webhookId}/deliveries/${delivery.id}/redeliver`, {
       token,
-      body: { deliveryId: delivery.id },
     });
     expect(one.body).toEqual({ redelivered: 1 });
     await eventually(() => expect(receiver.on('/redelivered')).toHaveLength(6));

@@ -46,8 +46,13 @@ export class WebhooksController {
     return this.webhooks.deliveries(request, input.params.id, input.query);
   }
 
+  @Route(apiRoutes.redeliverWebhookDelivery)
+  redeliverOne({ request, input }: RouteCall<typeof apiRoutes.redeliverWebhookDelivery>) {
+    return this.webhooks.redeliverOne(request, input.params.id, input.params.deliveryId);
+  }
+
   @Route(apiRoutes.redeliverWebhooks)
-  redeliver({ request, input }: RouteCall<typeof apiRoutes.redeliverWebhooks>) {
-    return this.webhooks.redeliver(request, input.params.id, input.body);
+  redeliverFailed({ request, input }: RouteCall<typeof apiRoutes.redeliverWebhooks>) {
+    return this.webhooks.redeliverFailed(request, input.params.id, input.body);
   }
 }

@@ -100,6 +100,7 @@ const routes = {
   rotateWebhookSecret: { method: 'POST', path: '/v1/webhooks/:id/rotate-secret' },
   sendTestWebhook: { method: 'POST', path: '/v1/webhooks/:id/test' },
   listWebhookDeliveries: { method: 'GET', path: '/v1/webhooks/:id/deliveries' },
+  redeliverWebhookDelivery: { method: 'POST', path: '/v1/webhooks/:id/deliveries/:deliveryId/redeliver' },
   redeliverWebhooks: { method: 'POST', path: '/v1/webhooks/:id/redeliver' },
 } as const satisfies { [N in RouteName]?: Pick<Routes[N], 'method' | 'path'> };
 
@@ -373,6 +374,8 @@ export function createApiClient(options: ApiClientOptions = {}) {
     sendTestWebhook: (id: string) => call('sendTestWebhook', { params: { id } }),
     listWebhookDeliveries: (id: string, query: ApiQuery<'listWebhookDeliveries'> = {}) =>
       call('listWebhookDeliveries', { params: { id }, query }),
+    redeliverWebhookDelivery: (id: string, deliveryId: string) =>
+      call('redeliverWebhookDelivery', { params: { id, deliveryId } }),
     redeliverWebhooks: (id: string, body: ApiBody<'redeliverWebhooks'>) =>
       call('redeliverWebhooks', { params: { id }, body }),
     /** `GET /v1/events`: the workspace's events, live; reconnects and resumes with Last-Event-ID by itself. */

@@ -184,18 +184,11 @@ export const ListWebhookDeliveries = defineQuery(
   z.strictObject({ endpointId, ...paginationParams, status: WebhookDeliveryStatusSchema.optional() }),
   pageOf(WebhookDeliveryViewSchema),
 );
-export const RedeliverWebhookRequestSchema = z
-  .strictObject({
-    /** One delivery, whatever its status. */
-    deliveryId: z.uuid().optional(),
-    /** Every failed delivery made since then. */
-    since: z.iso.datetime({ offset: true }).optional(),
-  })
-  .refine(
-    (body) => (body.deliveryId === undefined) !== (body.since === undefined),
-    'must give deliveryId or since, not both',
-  );
-/** Request/reply: the caller hears how many deliveries go out again. */
+export const RedeliverWebhooksRequestSchema = z.strictObject({
+  /** Every failed delivery made since then goes out again. */
+  since: z.iso.datetime({ offset: true }),
+});
+/** Request/reply: the caller hears how many deliveries go out again (one by `deliveryId`, or the failed `since`). */
 export const RedeliverWebhooks = defineQuery(
   WEBHOOKS,
   'RedeliverWebhooks',

@@ -77,8 +77,12 @@ export class WebhooksResource {
     return this.commands.relay(request, ListWebhookDeliveries, { endpointId, ...query });
   }
 
-  redeliver(request: FastifyRequest, endpointId: string, body: RouteBody<'redeliverWebhooks'>) {
-    return this.commands.relay(request, RedeliverWebhooks, { endpointId, ...body });
+  redeliverOne(request: FastifyRequest, endpointId: string, deliveryId: string) {
+    return this.commands.relay(request, RedeliverWebhooks, { endpointId, deliveryId });
+  }
+
+  redeliverFailed(request: FastifyRequest, endpointId: string, body: RouteBody<'redeliverWebhooks'>) {
+    return this.commands.relay(request, RedeliverWebhooks, { endpointId, since: body.since });
   }
 
   /** `whsec_` and 32 random bytes in base64, as Standard Webhooks' libraries take it; sealed for its endpoint. */

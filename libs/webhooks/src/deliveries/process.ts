@@ -67,7 +67,8 @@ export class WebhookDeliveryProcess {
   private endRest: (() => void) | undefined;
 
   constructor(private readonly options: WebhookDeliveryOptions) {
-    this.lease = new LeaderLease(options.pool, 'webhooks-sender');
+    // Advisory locks span the database: the schema's name keeps platforms (and tests) sharing one apart.
+    this.lease = new LeaderLease(options.pool, `${options.store.schema}:webhook-sender`);
   }
 
   async start(): Promise<void> {

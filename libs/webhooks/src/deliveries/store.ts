@@ -50,7 +50,7 @@ interface DeliveryRow {
 export class DeliveryStore {
   constructor(
     private readonly pool: Pool,
-    private readonly schema: string,
+    readonly schema: string,
   ) {}
 
   async migrate(): Promise<void> {

@@ -316,9 +316,12 @@ function DeliveryLog({ webhook, canManage }: { webhook: WebhookView; canManage: 
     void load();
   }, [load]);
 
-  async function redeliver(body: { deliveryId: string } | { since: string }) {
+  async function redeliver(which: { deliveryId: string } | { since: string }) {
     try {
-      const { redelivered } = await api.redeliverWebhooks(webhook.id, body);
+      const { redelivered } =
+        'deliveryId' in which
+          ? await api.redeliverWebhookDelivery(webhook.id, which.deliveryId)
+          : await api.redeliverWebhooks(webhook.id, which);
       toast.success(redelivered === 1 ? 'One delivery goes out again.' : `${redelivered} deliveries go out again.`);
       await load();
     } catch (error) {

@@ -267,17 +267,17 @@ describe('web console', () => {
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
     try {
       await page.goto(`${stack.consoleUrl}/settings/webhooks`);
-      await page.getByText('No webhooks yet').waitFor();
+      await page.getByRole('heading', { name: 'No webhooks yet' }).waitFor();
       await page.getByRole('button', { name: 'Add endpoint' }).click();
       await page.getByLabel('URL').fill(url);
       await page.getByRole('checkbox', { name: 'DeploymentFailed' }).uncheck();
       await page.getByRole('button', { name: 'Add endpoint' }).last().click();
-      const shown = page.getByLabel('The signing secret');
+      const shown = page.getByLabel('The signing secret', { exact: true });
       await shown.waitFor();
       const secret = (await shown.textContent()) ?? '';
       expect(secret).toMatch(/^whsec_/);
       await page.getByRole('button', { name: 'Done' }).click();
-      await page.getByRole('cell', { name: url }).waitFor();
+      await page.getByRole('cell', { name: url, exact: true }).waitFor();
       expect(await page.content()).not.toContain(secret);
       expect(await page.getByRole('table', { name: 'Webhook endpoints' }).textContent()).toContain(
         'DeploymentSucceeded',
@@ -292,7 +292,11 @@ describe('web console', () => {
       );
       await page.getByRole('button', { name: 'Deliveries' }).click();
       const log = page.getByRole('table', { name: 'Deliveries' });
-      await log.getByText('succeeded').waitFor();
+      // The answer is recorded just after it arrives: the log is refreshed until it shows it.
+      await eventually(async () => {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        await log.getByText('succeeded').waitFor({ timeout: 1000 });
+      }, 10_000);
       await screenshot(page, 'webhook-deliveries');
       await log.getByRole('button', { name: 'Redeliver' }).click();
       await eventually(() => expect(received).toHaveLength(2));

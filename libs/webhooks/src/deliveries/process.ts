@@ -100,14 +100,12 @@ export class WebhookDeliveryProcess {
   private async fanOut(event: EventEnvelope): Promise<void> {
     const body = payloadOf(event);
     if (!body) return;
-    const endpointIds = await this.options.endpoints.subscribedTo(event.metadata.workspaceId, event.type);
-    if (endpointIds.length === 0) return;
-    await this.options.store.enqueue(event.metadata.workspaceId, endpointIds, {
+    const stored = await this.options.store.enqueue(event.metadata.workspaceId, {
       id: event.eventId,
       type: event.type,
       body,
     });
-    this.wakeUp();
+    if (stored > 0) this.wakeUp();
   }
 
   private async sendLoop(): Promise<void> {

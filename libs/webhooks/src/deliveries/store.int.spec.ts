@@ -1,28 +1,53 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runMigrations } from '@platform/event-store';
 import { createTestSchema, type TestSchema } from '@platform/testing';
+import { webhookEndpointsProjection } from '../endpoints/projection';
 import { DeliveryStore } from './store';
 
 describe('DeliveryStore', () => {
   let db: TestSchema;
   let store: DeliveryStore;
   const workspaceId = 'ws_a';
-  const [first, second] = [randomUUID(), randomUUID()];
+  const [first, second, paused, elsewhere, unsubscribed] = [
+    randomUUID(),
+    randomUUID(),
+    randomUUID(),
+    randomUUID(),
+    randomUUID(),
+  ];
+  const types = ['DeploymentRequested', 'ServerSwitched', 'DeploymentSucceeded'];
 
   beforeAll(async () => {
     db = createTestSchema('wh_store');
     store = new DeliveryStore(db.pool, db.schema);
+    await runMigrations(db.pool, db.schema, webhookEndpointsProjection.migrations ?? []);
     await store.migrate();
+    // The endpoints read model as its projection keeps it: who is subscribed to what.
+    for (const [id, workspace, enabled, eventTypes] of [
+      [first, workspaceId, true, types],
+      [second, workspaceId, true, types],
+      [paused, workspaceId, false, types],
+      [elsewhere, 'ws_b', true, types],
+      [unsubscribed, workspaceId, true, ['DeploymentFailed']],
+    ] as const) {
+      await db.pool.query(
+        `INSERT INTO ${db.schema}.webhook_endpoints (id, workspace_id, url, description, event_types, enabled, sealed_secret,
+                                                    created_at, updated_at)
+         VALUES ($1, $2, 'https://hooks.example.com/', '', $3, $4, 'v1:k', now(), now())`,
+        [id, workspace, eventTypes, enabled],
+      );
+    }
   });
   afterAll(() => db.dispose());
 
   const message = (type: string) => ({ id: randomUUID(), type, body: `{"type":"${type}"}` });
   const ok = { status: 200, latencyMs: 3, responseBody: 'ok' };
 
-  it('stores one delivery per endpoint and message, however often the event arrives', async () => {
+  it('stores one delivery per enabled subscribed endpoint of the workspace, however often the event arrives', async () => {
     const event = message('DeploymentSucceeded');
-    await store.enqueue(workspaceId, [first, second], event);
-    await store.enqueue(workspaceId, [first, second], event);
+    expect(await store.enqueue(workspaceId, event)).toBe(2);
+    expect(await store.enqueue(workspaceId, event)).toBe(0);
     const due = await store.due(10, 10, []);
     expect([...due.values()].map((list) => list.map((delivery) => delivery.messageId))).toEqual([
       [event.id],
@@ -33,7 +58,7 @@ describe('DeliveryStore', () => {
 
   it("gives each endpoint's due deliveries in the order of their events, none of a busy endpoint, none done", async () => {
     const events = [message('DeploymentRequested'), message('ServerSwitched'), message('DeploymentSucceeded')];
-    for (const event of events) await store.enqueue(workspaceId, [first, second], event);
+    for (const event of events) await store.enqueue(workspaceId, event);
     const due = await store.due(10, 10, [second]);
     expect([...due.keys()]).toEqual([first]);
     expect(due.get(first)!.map((delivery) => delivery.messageId)).toEqual(events.map((event) => event.id));

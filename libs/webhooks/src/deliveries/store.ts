@@ -86,19 +86,20 @@ export class DeliveryStore {
     ]);
   }
 
-  /** One delivery per endpoint for a message; a message seen again (an event redelivered) adds nothing. */
-  async enqueue(
-    workspaceId: string,
-    endpointIds: readonly string[],
-    message: { id: string; type: string; body: string },
-  ): Promise<void> {
-    if (endpointIds.length === 0) return;
-    await this.pool.query(
+  /**
+   * One delivery for a message to each enabled endpoint of the workspace subscribed to its type, in one statement
+   * (the endpoints are this service's own read model); a message seen again (an event redelivered) adds nothing.
+   * Returns how many were stored.
+   */
+  async enqueue(workspaceId: string, message: { id: string; type: string; body: string }): Promise<number> {
+    const { rowCount } = await this.pool.query(
       `INSERT INTO ${this.schema}.webhook_deliveries (id, endpoint_id, workspace_id, message_id, event_type, body, next_attempt_at)
-       SELECT gen_random_uuid(), endpoint_id, $2, $3, $4, $5, now() FROM unnest($1::uuid[]) AS endpoint_id
+       SELECT gen_random_uuid(), id, $1, $2, $3, $4, now() FROM ${this.schema}.webhook_endpoints
+        WHERE workspace_id = $1 AND enabled AND $3 = ANY(event_types)
        ON CONFLICT (endpoint_id, message_id) DO NOTHING`,
-      [endpointIds, workspaceId, message.id, message.type, message.body],
+      [workspaceId, message.id, message.type, message.body],
     );
+    return rowCount ?? 0;
   }
 
   async enqueueTest(workspaceId: string, endpointId: string, body: string): Promise<string> {

@@ -72,16 +72,6 @@ export class WebhookEndpointQueries {
     return toView(rows[0]);
   }
 
-  /** The enabled endpoints of a workspace subscribed to an event type. */
-  async subscribedTo(workspaceId: string, eventType: string): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string }>(
-      `SELECT id FROM ${this.schema}.webhook_endpoints
-        WHERE workspace_id = $1 AND enabled AND $2 = ANY(event_types)`,
-      [workspaceId, eventType],
-    );
-    return rows.map((row) => row.id);
-  }
-
   async target(endpointId: string): Promise<DeliveryTarget | undefined> {
     const { rows } = await this.pool.query<{
       id: string;

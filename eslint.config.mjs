@@ -16,7 +16,7 @@ await createProjectGraphAsync({ exitOnError: true });
 const TEST_FILES = ['**/*.spec.ts', '**/*.test.ts', '**/test-support.ts', '**/test-support/**/*.ts'];
 
 /** Bounded contexts. A project in one may use its own and shared code only, plus what is listed here. */
-const SCOPES = ['deployments', 'gateway', 'servers', 'domains', 'metrics', 'identity', 'agent', 'web'];
+const SCOPES = ['deployments', 'gateway', 'servers', 'domains', 'metrics', 'identity', 'agent', 'web', 'webhooks'];
 /** The gateway hosts identity (who may call, in which workspace); every other context it reaches by contract. */
 /** The dns service keeps DNS through libs/cloud's Cloudflare adapter (tagged `scope:cloud` beside its own scope). */
 const ALSO_ALLOWED = { gateway: ['scope:identity'], domains: ['scope:cloud'] };

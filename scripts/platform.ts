@@ -24,6 +24,8 @@ const services: { name: string; port: number }[] = [
   { name: 'metrics', port: Number(process.env.METRICS_PORT ?? 4103) },
   // Domains: DNS records on Cloudflare that follow deployments.
   { name: 'dns', port: Number(process.env.DNS_PORT ?? 4104) },
+  // Webhook endpoints and their deliveries (it follows the event stream and sends, retrying).
+  { name: 'webhooks', port: Number(process.env.WEBHOOKS_PORT ?? 4105) },
 ];
 // The console builds itself on first start (or when its sources changed), which takes a little while.
 const webConsole = { name: 'web', port: Number(process.env.WEB_PORT ?? 3000) };

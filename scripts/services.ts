@@ -15,6 +15,7 @@ import { DnsModule, dnsDefinition } from '../apps/dns/src/dns.module';
 import { startGateway } from '../apps/gateway/src/start-gateway';
 import { MetricsModule, metricsDefinition } from '../apps/metrics/src/metrics.module';
 import { ProvisionerModule, provisionerDefinition } from '../apps/provisioner/src/provisioner.module';
+import { WebhooksModule, webhooksDefinition } from '../apps/webhooks/src/webhooks.module';
 
 interface Running {
   stop(): Promise<void>;
@@ -71,6 +72,18 @@ export const platformServices: Record<string, { portVariable: string; start: Sta
         definition: dnsDefinition,
         module: DnsModule,
         defaultHttpPort: 4104,
+        env,
+        handleSignals: false,
+        logDestination,
+      }),
+  },
+  webhooks: {
+    portVariable: 'HTTP_PORT',
+    start: (env, logDestination) =>
+      startService({
+        definition: webhooksDefinition,
+        module: WebhooksModule,
+        defaultHttpPort: 4105,
         env,
         handleSignals: false,
         logDestination,

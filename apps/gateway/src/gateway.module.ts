@@ -27,6 +27,7 @@ import {
   ServicesResource,
   SessionsResource,
   UploadsResource,
+  WebhooksResource,
   type GatewayConfig,
 } from '@platform/http-api';
 import { Identity } from '@platform/identity';
@@ -51,6 +52,7 @@ import { ProjectsController } from './controllers/projects.controller';
 import { ServicesController } from './controllers/services.controller';
 import { UploadsController } from './controllers/uploads.controller';
 import { DeploymentsController } from './controllers/deployments.controller';
+import { WebhooksController } from './controllers/webhooks.controller';
 import { WorkspacesController } from './controllers/workspaces.controller';
 import { GatewayRuntime } from './gateway-runtime';
 import {
@@ -83,6 +85,7 @@ export const API_CONTROLLERS = [
   MetricsController,
   DomainsController,
   AuditController,
+  WebhooksController,
 ];
 
 @Module({})
@@ -256,6 +259,12 @@ export class GatewayModule {
           provide: DomainsResource,
           inject: [COMMANDS],
           useFactory: (commands: CommandGateway) => new DomainsResource(commands),
+        },
+        {
+          provide: WebhooksResource,
+          inject: [COMMANDS, SECRETS],
+          useFactory: (commands: CommandGateway, secrets: SecretBox) =>
+            new WebhooksResource(commands, secrets, config.WEBHOOKS_ALLOW_LOOPBACK_HTTP),
         },
         {
           provide: API_ROUTER,

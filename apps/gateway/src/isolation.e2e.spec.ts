@@ -27,6 +27,7 @@ interface Tenant {
   inviteId: string;
   uploadId: string;
   domainId: string;
+  webhookId: string;
 }
 
 const fields = (name: string) => ({
@@ -63,6 +64,11 @@ async function tenant(api: ApiClient, label: string, digitalOceanToken: string):
   });
   expect(upload.status).toBe(201);
   const { uploadId } = (await upload.json()) as { uploadId: string };
+  const webhook = await api.request<{ webhookId: string }>('POST', '/v1/webhooks', {
+    token: user.token,
+    body: { url: `http://127.0.0.1:9/${label}-hook`, eventTypes: ['DeploymentSucceeded'] },
+  });
+  expect(webhook.status).toBe(202);
   const token = await api.request<{ id: string; token: string }>('POST', '/v1/api-tokens', {
     token: user.token,
     body: { name: `${label}-token`, scopes: ['read', 'deploy'] },
@@ -123,6 +129,7 @@ async function tenant(api: ApiClient, label: string, digitalOceanToken: string):
     snapshotId: snapshot.body.snapshotId,
     inviteId: invite.body.id,
     uploadId,
+    webhookId: webhook.body.webhookId,
   };
 }
 
@@ -190,6 +197,19 @@ function attempts(
     getSnapshot: { path: `/v1/snapshots/${a.snapshotId}` },
     createSnapshot: { path: '/v1/snapshots', body: { provider: 'digitalocean', region: 'fra1' } },
     deleteSnapshot: { path: `/v1/snapshots/${a.snapshotId}` },
+    listWebhooks: { path: '/v1/webhooks' },
+    createWebhook: {
+      path: '/v1/webhooks',
+      body: { url: 'http://127.0.0.1:9/intruder', eventTypes: ['DeploymentSucceeded'] },
+    },
+    getWebhook: { path: `/v1/webhooks/${a.webhookId}` },
+    updateWebhook: { path: `/v1/webhooks/${a.webhookId}`, body: { url: 'http://127.0.0.1:9/hijacked' } },
+    deleteWebhook: { path: `/v1/webhooks/${a.webhookId}` },
+    rotateWebhookSecret: { path: `/v1/webhooks/${a.webhookId}/rotate-secret` },
+    sendTestWebhook: { path: `/v1/webhooks/${a.webhookId}/test` },
+    listWebhookDeliveries: { path: `/v1/webhooks/${a.webhookId}/deliveries` },
+    redeliverWebhookDelivery: { path: `/v1/webhooks/${a.webhookId}/deliveries/${randomUUID()}/redeliver` },
+    redeliverWebhooks: { path: `/v1/webhooks/${a.webhookId}/redeliver`, body: { since: '2020-01-01T00:00:00Z' } },
     events: { path: '/v1/events' },
     // Documentation of the contracts: the same for everyone.
     listEventTypes: 'public',
@@ -216,7 +236,7 @@ describe('workspace isolation over the whole route table', () => {
   let fakes: CloudFakes;
   beforeAll(async () => {
     fakes = await startCloudFakes();
-    stack = await startStack('isolation', {}, fakes.provisionerSettings);
+    stack = await startStack('isolation', {}, fakes.provisionerSettings, { webhooks: {} });
   }, 90_000);
   afterAll(async () => {
     await stack.stop();
@@ -235,6 +255,7 @@ describe('workspace isolation over the whole route table', () => {
     const snapshot = await api.request('GET', `/v1/snapshots/${a.snapshotId}`, { token: a.token });
     const providers = await api.request('GET', '/v1/providers', { token: a.token });
     const domain = await api.request('GET', `/v1/services/${a.serviceId}/domains/${a.domainId}`, { token: a.token });
+    const webhook = await api.request('GET', `/v1/webhooks/${a.webhookId}`, { token: a.token });
     const { rows } = await stack.db.pool.query(`SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events`);
     const own = await stack.db.pool.query(
       `SELECT count(*)::int AS n FROM ${stack.schemas.deployments}.events WHERE metadata->>'workspaceId' = $1`,
@@ -251,6 +272,7 @@ describe('workspace isolation over the whole route table', () => {
       snapshot: snapshot.body,
       providers: providers.body,
       domain: (domain.body as { hostname: string }).hostname,
+      webhook: webhook.body,
       events: rows[0].n as number,
       aEvents: own.rows[0].n as number,
     };
@@ -282,6 +304,7 @@ describe('workspace isolation over the whole route table', () => {
       a.snapshotId,
       a.uploadId,
       a.domainId,
+      a.webhookId,
       a.email,
       'alpha-config',
       'alpha-token',
@@ -290,6 +313,7 @@ describe('workspace isolation over the whole route table', () => {
       'alpha-web',
       'alpha-secret-value',
       'alpha-shop.localhost',
+      'alpha-hook',
     ];
     const bEvents = await EventStreamReader.open(stack.gateway.url, b.token);
 
@@ -343,6 +367,7 @@ describe('workspace isolation over the whole route table', () => {
     expect(after.snapshot).toEqual(before.snapshot);
     expect(after.providers).toEqual(before.providers);
     expect(after.domain).toEqual(before.domain);
+    expect(after.webhook).toEqual(before.webhook);
     expect(fakes.digitalOcean.violations).toEqual([]);
     expect((await api.request('GET', '/v1/me', { token: a.apiToken })).status).toBe(200);
     expect(after.aEvents).toBe(before.aEvents);

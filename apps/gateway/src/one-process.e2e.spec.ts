@@ -8,7 +8,7 @@ import { Client } from 'pg';
 
 jest.setTimeout(240_000);
 
-const SERVICES = ['gateway', 'provisioner', 'deployer', 'metrics', 'dns'] as const;
+const SERVICES = ['gateway', 'provisioner', 'deployer', 'metrics', 'dns', 'webhooks'] as const;
 
 /** The services as `npm start` runs them: together in one process (scripts/services.ts), each on its port. */
 describe('the services in one process', () => {
@@ -29,6 +29,7 @@ describe('the services in one process', () => {
       provisioner: await freePort(),
       deployer: await freePort(),
       dns: await freePort(),
+      webhooks: await freePort(),
       metrics: await freePort(),
     };
     const url = new URL(testServices.databaseUrl);
@@ -108,6 +109,6 @@ describe('the services in one process', () => {
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((done) => child.once('exit', done));
     expect(code).toBe(1);
-    expect(stderr).toContain('no service "billing" (known: gateway, provisioner, deployer, metrics, dns)');
+    expect(stderr).toContain('no service "billing" (known: gateway, provisioner, deployer, metrics, dns, webhooks)');
   });
 });

@@ -72,8 +72,7 @@ describe('images through the registry: local cloud, real Docker, nginx and CNCF 
       'registry',
       {},
       {},
-      {},
-      { REGISTRY_DIR: registryDir, REGISTRY_PORT: String(port), REGISTRY_KEEP_IMAGES: '3' },
+      { deployer: { REGISTRY_DIR: registryDir, REGISTRY_PORT: String(port), REGISTRY_KEEP_IMAGES: '3' } },
     );
     const secrets = SecretBox.fromEnv(stack.deployerEnv);
     const ca = await PlatformCertificateAuthority.openOrCreate(stack.deployerEnv.PLATFORM_CA_FILE as string, secrets);

@@ -68,7 +68,12 @@ async function spawnService(app: string, env: NodeJS.ProcessEnv): Promise<ChildP
 
 export interface Stack {
   readonly gateway: RunningGateway;
+  /** The gateway's settings, to start another one beside it with a change. */
+  readonly gatewayEnv: NodeJS.ProcessEnv;
   readonly deployer: ChildProcess;
+  /** The webhooks service, when the stack was asked for it (StackOptions.webhooks). */
+  readonly webhooks: ChildProcess | undefined;
+  restartWebhooks(kill?: 'SIGKILL'): Promise<void>;
   readonly provisioner: ChildProcess;
   /** The dns service (domains), with the environment it was started with. */
   readonly dns: ChildProcess;
@@ -81,7 +86,14 @@ export interface Stack {
   restartProvisioner(kill?: 'SIGKILL'): Promise<void>;
   restartDeployer(kill?: 'SIGKILL'): Promise<void>;
   readonly db: TestSchema;
-  readonly schemas: { identity: string; gateway: string; deployments: string; servers: string; dns: string };
+  readonly schemas: {
+    identity: string;
+    gateway: string;
+    deployments: string;
+    servers: string;
+    dns: string;
+    webhooks: string;
+  };
   readonly prefix: string;
   readonly api: ApiClient;
   /** This machine's front door, run by the deployer as under `npm start`, on a port of its own. */
@@ -89,13 +101,21 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+export interface StackOptions {
+  /** Runs the webhooks service too, with these settings on top of the stack's (loopback endpoints allowed). */
+  readonly webhooks?: NodeJS.ProcessEnv;
+  /** Settings of the dns service on top of the stack's. */
+  readonly dns?: NodeJS.ProcessEnv;
+  /** Settings of the deployer on top of the stack's (the registry e2e runs it with a registry). */
+  readonly deployer?: NodeJS.ProcessEnv;
+}
+
 /** The gateway and the deployer in this process, on the real PostgreSQL, NATS and Redis, in a namespace of their own. */
 export async function startStack(
   label: string,
   gatewayEnv: NodeJS.ProcessEnv = {},
   provisionerSettings: NodeJS.ProcessEnv = {},
-  dnsSettings: NodeJS.ProcessEnv = {},
-  deployerSettings: NodeJS.ProcessEnv = {},
+  options: StackOptions = {},
 ): Promise<Stack> {
   const db = createTestSchema(label);
   const prefix = uniqueName(label);
@@ -105,6 +125,7 @@ export async function startStack(
     deployments: `${db.schema}_dep`,
     servers: `${db.schema}_srv`,
     dns: `${db.schema}_dns`,
+    webhooks: `${db.schema}_wh`,
   };
   const common = {
     DATABASE_URL: testServices.databaseUrl,
@@ -144,7 +165,7 @@ export async function startStack(
     DEPLOY_HEALTH_TIMEOUT_MS: '20000',
     LOCAL_FRONT_DOOR_DIR: frontDoorDir,
     LOCAL_FRONT_DOOR_PORT: String(frontDoor.port),
-    ...deployerSettings,
+    ...options.deployer,
   };
   const dnsEnv = {
     ...common,
@@ -154,41 +175,53 @@ export async function startStack(
     PLATFORM_CA_FILE: caFile,
     DNS_POLL_MS: '200',
     CLOUDFLARE_API_URL: provisionerEnv.CLOUDFLARE_API_URL,
-    ...dnsSettings,
+    ...options.dns,
   };
-  const [firstDeployer, firstProvisioner, firstDns] = await Promise.all([
+  const webhooksEnv = options.webhooks && {
+    ...common,
+    DATABASE_SCHEMA: schemas.webhooks,
+    REPLICA_ID: `${label}-webhooks`,
+    PLATFORM_SECRET_KEY: secretKey,
+    WEBHOOKS_ALLOW_LOOPBACK_HTTP: 'true',
+    WEBHOOKS_POLL_MS: '100',
+    ...options.webhooks,
+  };
+  const [firstDeployer, firstProvisioner, firstDns, firstWebhooks] = await Promise.all([
     spawnService('deployer', deployerEnv),
     spawnService('provisioner', provisionerEnv),
     spawnService('dns', dnsEnv),
+    webhooksEnv && spawnService('webhooks', webhooksEnv),
   ]);
   let provisioner = firstProvisioner;
   let deployer = firstDeployer;
   let dns = firstDns;
-  const gateway = await startGateway({
-    handleSignals: false,
-    env: {
-      ...common,
-      GATEWAY_PORT: '0',
-      IDENTITY_SCHEMA: schemas.identity,
-      GATEWAY_SCHEMA: schemas.gateway,
-      REDIS_URL: testServices.redisUrl,
-      REDIS_PREFIX: `${prefix}:`,
-      PLATFORM_SECRET_KEY: secretKey,
-      UPLOADS_DIR: uploadsDir,
-      AUTH_RATE_LIMIT_PER_MINUTE: '10000',
-      API_RATE_LIMIT_PER_MINUTE: '100000',
-      SSE_HEARTBEAT_MS: '500',
-      // A development instance, where everyone is trusted: tests sign many people up, each with local servers.
-      // A test of the instance's policies sets these itself (see attacker/access.e2e.spec.ts).
-      SIGNUP: 'open',
-      LOCAL_SERVERS_WORKSPACES: '*',
-      // Nothing consumes a stack's request metrics: apps/gateway/src/metrics.e2e.spec.ts turns them on.
-      METRICS_CAPTURE: 'off',
-      ...gatewayEnv,
-    },
-  });
+  let webhooks = firstWebhooks;
+  const gatewaySettings = {
+    ...common,
+    GATEWAY_PORT: '0',
+    IDENTITY_SCHEMA: schemas.identity,
+    GATEWAY_SCHEMA: schemas.gateway,
+    REDIS_URL: testServices.redisUrl,
+    REDIS_PREFIX: `${prefix}:`,
+    PLATFORM_SECRET_KEY: secretKey,
+    UPLOADS_DIR: uploadsDir,
+    AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+    API_RATE_LIMIT_PER_MINUTE: '100000',
+    SSE_HEARTBEAT_MS: '500',
+    // A development instance, where everyone is trusted: tests sign many people up, each with local servers.
+    // A test of the instance's policies sets these itself (see attacker/access.e2e.spec.ts).
+    SIGNUP: 'open',
+    LOCAL_SERVERS_WORKSPACES: '*',
+    // Nothing consumes a stack's request metrics: apps/gateway/src/metrics.e2e.spec.ts turns them on.
+    METRICS_CAPTURE: 'off',
+    // Tests receive webhooks on loopback, as a development instance may.
+    WEBHOOKS_ALLOW_LOOPBACK_HTTP: 'true',
+    ...gatewayEnv,
+  };
+  const gateway = await startGateway({ handleSignals: false, env: gatewaySettings });
   return {
     gateway,
+    gatewayEnv: gatewaySettings,
     get deployer() {
       return deployer;
     },
@@ -209,6 +242,15 @@ export async function startStack(
       await stopProcess(dns);
       dns = await spawnService('dns', dnsEnv);
     },
+    get webhooks() {
+      return webhooks;
+    },
+    async restartWebhooks(kill?: 'SIGKILL') {
+      if (!webhooks || !webhooksEnv) throw new Error('this stack runs no webhooks service (StackOptions.webhooks)');
+      if (kill) webhooks.kill(kill);
+      await stopProcess(webhooks);
+      webhooks = await spawnService('webhooks', webhooksEnv);
+    },
     provisionerEnv,
     deployerEnv,
     async restartProvisioner(kill?: 'SIGKILL') {
@@ -223,7 +265,12 @@ export async function startStack(
     frontDoor,
     async stop() {
       await gateway.stop();
-      await Promise.all([stopProcess(deployer), stopProcess(provisioner), stopProcess(dns)]);
+      await Promise.all([
+        stopProcess(deployer),
+        stopProcess(provisioner),
+        stopProcess(dns),
+        webhooks && stopProcess(webhooks),
+      ]);
       // The deployer leaves the front door's nginx up (apps keep opening across its restarts).
       await new LocalFrontProxy(frontDoorDir, frontDoor).stop();
       await rm(frontDoorDir, { recursive: true, force: true });

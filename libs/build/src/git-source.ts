@@ -3,7 +3,7 @@ import { lstat, mkdir, readdir, readlink, realpath, rm } from 'node:fs/promises'
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { DomainError, GitRefSchema, GitUrlSchema, parseOrThrow } from '@platform/contracts';
 import { isInside } from './paths';
-import { publicAddressOf, type ResolveHost } from './public-address';
+import { publicAddressOf, type ResolveHost } from '@platform/outbound';
 
 export interface GitSourceLimits {
   /** For the whole fetch, every git step together; git and its helpers are killed when it runs out. */
@@ -141,6 +141,7 @@ async function pinnedAddress(url: URL, options: GitSourceOptions): Promise<strin
   const address = await publicAddressOf(url.hostname, {
     resolve: options.resolve,
     allowLoopback: options.allowLoopbackForTests,
+    unresolvedReason: 'git_unreachable',
   });
   return `${url.hostname}:${url.port || '443'}:${address.includes(':') ? `[${address}]` : address}`;
 }

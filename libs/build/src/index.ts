@@ -5,4 +5,3 @@ export * from './stack-detection';
 export * from './platform-json';
 export * from './dockerfile';
 export * from './build-context';
-export { publicAddressOf, type AddressPolicy } from './public-address';

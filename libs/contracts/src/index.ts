@@ -16,3 +16,5 @@ export * from './deployments/deployments';
 export * from './metrics/requests';
 export * from './domains/domains';
 export * from './events/event-types';
+export * from './public-events';
+export * from './webhooks/webhooks';

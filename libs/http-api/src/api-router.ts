@@ -186,12 +186,15 @@ export class ApiRouter {
 }
 
 /**
- * Routes whose answer holds a credential (sign-up, log-in, a new API token: anything public or answering with a
- * `token`): an Idempotency-Key's record of them keeps no answer, and a retry under the same key is refused.
+ * Routes whose answer holds a credential (sign-up, log-in, a new API token, a webhook's signing secret: anything
+ * public or answering with a `token` or a `secret`): an Idempotency-Key's record of them keeps no answer, and a
+ * retry under the same key is refused.
  */
 function answersWithCredential(route: ApiRoute): boolean {
   const schema = route.success.schema;
-  return route.auth === 'public' || (schema instanceof z.ZodObject && 'token' in schema.shape);
+  return (
+    route.auth === 'public' || (schema instanceof z.ZodObject && ('token' in schema.shape || 'secret' in schema.shape))
+  );
 }
 
 /** Answers with the API's error shape (or the recorded answer of an idempotent retry); faults of ours are logged. */

@@ -133,6 +133,14 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9:_-]{1,50}$/, 'may hold only letters, digits, ":", "_" and "-"')
     .default('platform'),
   METRICS_BUFFER_RECORDS: z.coerce.number().int().min(100).max(1_000_000).default(50_000),
+  /**
+   * Development and tests: webhook URLs on this machine (loopback), over http too. The webhooks service reads the
+   * same setting, checking again before each delivery.
+   */
+  WEBHOOKS_ALLOW_LOOPBACK_HTTP: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   REPLICA_ID: z.string().min(1).max(100).default(`${hostname()}-${process.pid}`),
 });

@@ -29,3 +29,4 @@ export * from './resources/metrics';
 export * from './resources/audit';
 export * from './request-metrics';
 export * from './resources/domains';
+export * from './resources/webhooks';

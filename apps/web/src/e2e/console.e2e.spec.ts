@@ -6,11 +6,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { createGzip } from 'node:zlib';
 import type { Page } from 'playwright-core';
+import { Webhook } from 'standardwebhooks';
 import { packDirectory } from '@platform/archive';
 import { ensureBaseImages } from '@platform/build';
 import { FakeDigitalOcean } from '@platform/cloud/testing';
@@ -23,7 +25,7 @@ import {
   screenshot,
   type BrowserSession,
 } from './test-support/browser';
-import { freePort } from '@platform/testing';
+import { eventually, freePort } from '@platform/testing';
 import { startConsoleStack, type ConsoleStack } from './test-support/console-stack';
 
 const repoRoot = path.resolve(__dirname, '../../../..');
@@ -88,6 +90,7 @@ beforeAll(async () => {
   [stack, helloArchive] = await Promise.all([
     startConsoleStack('web', {
       provisioner: true,
+      webhooks: true,
       provisionerEnv: {
         DIGITALOCEAN_API_URL: digitalOcean.url,
         PLATFORM_PUBLIC_ADDRESS: '127.0.0.1',
@@ -249,6 +252,61 @@ describe('web console', () => {
     await page.getByText('No API tokens yet').waitFor();
     expect(await meStatus(token)).toBe(401);
   }, 30_000);
+
+  it('adds a webhook whose secret is shown once, sends it a test event, and redelivers it from the delivery log', async () => {
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const receiver = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+        response.end('thanks');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    try {
+      await page.goto(`${stack.consoleUrl}/settings/webhooks`);
+      await page.getByRole('heading', { name: 'No webhooks yet' }).waitFor();
+      await page.getByRole('button', { name: 'Add endpoint' }).click();
+      await page.getByLabel('URL').fill(url);
+      await page.getByRole('checkbox', { name: 'DeploymentFailed' }).uncheck();
+      await page.getByRole('button', { name: 'Add endpoint' }).last().click();
+      const shown = page.getByLabel('The signing secret', { exact: true });
+      await shown.waitFor();
+      const secret = (await shown.textContent()) ?? '';
+      expect(secret).toMatch(/^whsec_/);
+      await page.getByRole('button', { name: 'Done' }).click();
+      await page.getByRole('cell', { name: url, exact: true }).waitFor();
+      expect(await page.content()).not.toContain(secret);
+      expect(await page.getByRole('table', { name: 'Webhook endpoints' }).textContent()).toContain(
+        'DeploymentSucceeded',
+      );
+
+      await page.getByRole('button', { name: 'Send test' }).click();
+      await eventually(() => expect(received).toHaveLength(1));
+      expect(new Webhook(secret).verify(received[0].body, received[0].headers as Record<string, string>)).toMatchObject(
+        {
+          type: 'WebhookTest',
+        },
+      );
+      await page.getByRole('button', { name: 'Deliveries' }).click();
+      const log = page.getByRole('table', { name: 'Deliveries' });
+      // The answer is recorded just after it arrives: the log is refreshed until it shows it.
+      await eventually(async () => {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        await log.getByText('succeeded').waitFor({ timeout: 1000 });
+      }, 10_000);
+      await screenshot(page, 'webhook-deliveries');
+      await log.getByRole('button', { name: 'Redeliver' }).click();
+      await eventually(() => expect(received).toHaveLength(2));
+      expect(received[1].headers['webhook-id']).toBe(received[0].headers['webhook-id']);
+      await page.keyboard.press('Escape');
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
+  }, 60_000);
 
   it("adds a member, showing the API's refusals, and a viewer sees no mutating buttons while the API refuses anyway", async () => {
     const signup = await fetch(`${stack.gatewayUrl}/v1/auth/signup`, {
@@ -633,6 +691,7 @@ describe('web console', () => {
       ['members', '/settings/members'],
       ['api-tokens', '/settings/tokens'],
       ['providers', '/settings/providers'],
+      ['webhooks', '/settings/webhooks'],
     ] as const;
     for (const viewport of [DESKTOP, PHONE]) {
       await page.setViewportSize(viewport);

@@ -32,6 +32,17 @@ describe('activity', () => {
     ).toBe('Deploy config “web to prod” deleted');
   });
 
+  it('tells the workspace a webhook was disabled, why, and where to enable it again', () => {
+    const data = { endpointId: 'e', workspaceId: 'w', url: 'https://ci.example.com/hook', detail: 'answered 410' };
+    expect(describeEvent(envelope('WebhookEndpointDisabled', { ...data, reason: 'gone' }))).toEqual({
+      title: 'Webhook to https://ci.example.com/hook disabled: it answered 410 Gone',
+      href: '/settings/webhooks',
+    });
+    expect(describeEvent(envelope('WebhookEndpointDisabled', { ...data, reason: 'failing' })).title).toBe(
+      'Webhook to https://ci.example.com/hook disabled: it failed every attempt for days',
+    );
+  });
+
   it('describes provider and snapshot events with a link to where they show', () => {
     expect(
       describeEvent(

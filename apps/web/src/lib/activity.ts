@@ -8,6 +8,7 @@ import type {
   ProviderConnected,
   SnapshotFailed,
   SnapshotRequested,
+  WebhookEndpointDisabled,
 } from '@platform/contracts';
 import { shortId } from './format';
 import { providerInfo } from './providers';
@@ -106,6 +107,12 @@ export function describeEvent(event: EventEnvelope): EventDescription {
         title: `Snapshot ${shortId(data.snapshotId)} failed at ${data.step}`,
         href: '/infrastructure#snapshots',
       };
+    }
+    case 'WebhookEndpointDisabled': {
+      // The workspace's notice that its endpoint receives nothing more until someone enables it again.
+      const data = event.data as EventData<typeof WebhookEndpointDisabled>;
+      const why = data.reason === 'gone' ? 'it answered 410 Gone' : 'it failed every attempt for days';
+      return { title: `Webhook to ${data.url} disabled: ${why}`, href: '/settings/webhooks' };
     }
     default:
       return { title: humanizeType(event.type) };

@@ -98,6 +98,15 @@ const routes = {
   getDeployment: { method: 'GET', path: '/v1/deployments/:id' },
   getDeploymentLogs: { method: 'GET', path: '/v1/deployments/:id/logs' },
   rollbackDeployment: { method: 'POST', path: '/v1/deployments/:id/rollback' },
+  listWebhooks: { method: 'GET', path: '/v1/webhooks' },
+  createWebhook: { method: 'POST', path: '/v1/webhooks' },
+  updateWebhook: { method: 'PATCH', path: '/v1/webhooks/:id' },
+  deleteWebhook: { method: 'DELETE', path: '/v1/webhooks/:id' },
+  rotateWebhookSecret: { method: 'POST', path: '/v1/webhooks/:id/rotate-secret' },
+  sendTestWebhook: { method: 'POST', path: '/v1/webhooks/:id/test' },
+  listWebhookDeliveries: { method: 'GET', path: '/v1/webhooks/:id/deliveries' },
+  redeliverWebhookDelivery: { method: 'POST', path: '/v1/webhooks/:id/deliveries/:deliveryId/redeliver' },
+  redeliverWebhooks: { method: 'POST', path: '/v1/webhooks/:id/redeliver' },
 } as const satisfies { [N in RouteName]?: Pick<Routes[N], 'method' | 'path'> };
 
 /** One problem with one field of the input, as the API reports it in `error.details`. */
@@ -362,6 +371,20 @@ export function createApiClient(options: ApiClientOptions = {}) {
     getDeploymentLogs: (id: string) => call('getDeploymentLogs', { params: { id } }),
     rollbackDeployment: (id: string) =>
       call('rollbackDeployment', { params: { id } }) as Promise<CommandAccepted<'deploymentId'>>,
+    listWebhooks: (query: ApiQuery<'listWebhooks'> = {}) => call('listWebhooks', { query }),
+    /** The answer holds the endpoint's signing secret, shown this once. */
+    createWebhook: (body: ApiBody<'createWebhook'>) => call('createWebhook', { body }),
+    updateWebhook: (id: string, body: ApiBody<'updateWebhook'>) =>
+      call('updateWebhook', { params: { id }, body }) as Promise<CommandAccepted<'webhookId'>>,
+    deleteWebhook: (id: string) => call('deleteWebhook', { params: { id } }) as Promise<CommandAccepted<'webhookId'>>,
+    rotateWebhookSecret: (id: string) => call('rotateWebhookSecret', { params: { id } }),
+    sendTestWebhook: (id: string) => call('sendTestWebhook', { params: { id } }),
+    listWebhookDeliveries: (id: string, query: ApiQuery<'listWebhookDeliveries'> = {}) =>
+      call('listWebhookDeliveries', { params: { id }, query }),
+    redeliverWebhookDelivery: (id: string, deliveryId: string) =>
+      call('redeliverWebhookDelivery', { params: { id, deliveryId } }),
+    redeliverWebhooks: (id: string, body: ApiBody<'redeliverWebhooks'>) =>
+      call('redeliverWebhooks', { params: { id }, body }),
     /** `GET /v1/events`: the workspace's events, live; reconnects and resumes with Last-Event-ID by itself. */
     events: (
       handlers: EventStreamHandlers,

@@ -11,7 +11,7 @@ import {
 import { SweptProcess, type EventStore, type LogSink } from '@platform/event-store';
 import type { SecretBox } from '@platform/secrets';
 import { nameBasedUuid, type DeciderCommandHandler } from '@platform/service-kit';
-import { publicAddressOf } from '@platform/build';
+import { publicAddressOf } from '@platform/outbound';
 import { byDigest, registryHostOf, type ImageRegistry, type RegistryImage } from '@platform/registry';
 import { serviceHostname } from '../services/hostname';
 import { servicesProjection } from '../services/projection';

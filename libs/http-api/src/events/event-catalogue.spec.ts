@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@platform/contracts';
 import { eventCatalogue, eventDefinitions, exampleOf, publicSchema } from './event-catalogue';
-import { PUBLIC_EVENT_FIELDS, publicEvent } from './public-events';
+import { PUBLIC_EVENT_FIELDS, publicEvent } from '@platform/contracts';
 
 /** A small JSON Schema check for what the catalogue's schemas use: enough to prove an example fits its schema. */
 function fits(schema: Record<string, unknown>, value: unknown): boolean {

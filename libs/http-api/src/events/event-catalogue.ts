@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as contracts from '@platform/contracts';
 import type { EventDefinition, EventTypeView } from '@platform/contracts';
 import { z } from 'zod';
-import { PUBLIC_EVENT_FIELDS, publicEvent, type ShownFields } from './public-events';
+import { PUBLIC_EVENT_FIELDS, publicEvent, type ShownFields } from '@platform/contracts';
 
 type JsonSchema = Record<string, unknown>;
 

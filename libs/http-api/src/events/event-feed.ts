@@ -1,8 +1,7 @@
-import { decodeCursor, DomainError, pageFromRows, type EventEnvelope } from '@platform/contracts';
+import { decodeCursor, DomainError, pageFromRows, publicEvent, type EventEnvelope } from '@platform/contracts';
 import { runMigrations } from '@platform/event-store';
 import type { AuditChange, AuditLog } from '@platform/identity';
 import type { Pool } from 'pg';
-import { publicEvent } from './public-events';
 
 export interface FeedFilter {
   readonly workspaceId: string;

@@ -1,9 +1,8 @@
 import type { Bus, EventSubscription } from '@platform/bus';
-import { DomainError } from '@platform/contracts';
+import { DomainError, publicEvent } from '@platform/contracts';
 import type { Logger } from 'pino';
 import { auditChangeOf } from './event-audit';
 import type { ArrivingEvent, EventFeed, FeedEntry, FeedFilter } from './event-feed';
-import { publicEvent } from './public-events';
 import { matches } from './event-feed';
 
 /** One SSE connection: what it wants, and where its bytes go. */

@@ -23,6 +23,7 @@ export interface ConsoleStack {
     readonly gateway: string;
     readonly deployments: string;
     readonly servers: string;
+    readonly webhooks: string;
   };
   stop(): Promise<void>;
 }
@@ -63,6 +64,8 @@ export interface ConsoleStackOptions {
   readonly provisioner?: boolean;
   /** More settings of the provisioner: a fake cloud's URL (`DIGITALOCEAN_API_URL`), `PLATFORM_PUBLIC_ADDRESS`. */
   readonly provisionerEnv?: Readonly<Record<string, string>>;
+  /** Also runs the webhooks service, endpoints on loopback allowed (the development setting). */
+  readonly webhooks?: boolean;
   /** Where `next build` writes (under apps/web): one per kind of run, so a test and a benchmark never share one. */
   readonly distDir?: string;
 }
@@ -80,6 +83,7 @@ export async function startConsoleStack(label: string, options: ConsoleStackOpti
     gateway: `${db.schema}_gw`,
     deployments: `${db.schema}_dep`,
     servers: `${db.schema}_srv`,
+    webhooks: `${db.schema}_wh`,
   };
   const uploadsDir = await mkdtemp(path.join(tmpdir(), `platform-${label}-uploads-`));
   const serversRoot = await mkdtemp(path.join(tmpdir(), `platform-${label}-servers-`));
@@ -92,7 +96,8 @@ export async function startConsoleStack(label: string, options: ConsoleStackOpti
     PLATFORM_SECRET_KEY: randomBytes(32).toString('hex'),
     PLATFORM_CA_FILE: path.join(serversRoot, 'platform-ca.json'),
   };
-  const [deployerPort, gatewayPort, consolePort, provisionerPort] = [
+  const [deployerPort, gatewayPort, consolePort, provisionerPort, webhooksPort] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -107,7 +112,7 @@ export async function startConsoleStack(label: string, options: ConsoleStackOpti
   build.done.catch(() => undefined);
   children.push(build.child);
   try {
-    const [deployer, provisioner] = await Promise.all([
+    const [deployer, provisioner, webhooks] = await Promise.all([
       spawnTypeScript(
         'apps/deployer/src/main.ts',
         {
@@ -137,9 +142,24 @@ export async function startConsoleStack(label: string, options: ConsoleStackOpti
             { timeoutMs: 60_000 },
           )
         : undefined,
+      options.webhooks
+        ? spawnTypeScript(
+            'apps/webhooks/src/main.ts',
+            {
+              ...common,
+              DATABASE_SCHEMA: schemas.webhooks,
+              HTTP_PORT: String(webhooksPort),
+              REPLICA_ID: `${label}-webhooks`,
+              WEBHOOKS_ALLOW_LOOPBACK_HTTP: 'true',
+            },
+            `http://127.0.0.1:${webhooksPort}/readyz`,
+            { timeoutMs: 60_000 },
+          )
+        : undefined,
     ]);
     children.push(deployer);
     if (provisioner) children.push(provisioner);
+    if (webhooks) children.push(webhooks);
     children.push(
       await spawnTypeScript(
         'apps/gateway/src/main.ts',
@@ -157,6 +177,7 @@ export async function startConsoleStack(label: string, options: ConsoleStackOpti
           LOCAL_SERVERS_WORKSPACES: '*',
           API_RATE_LIMIT_PER_MINUTE: '100000',
           REPLICA_ID: `${label}-gateway`,
+          WEBHOOKS_ALLOW_LOOPBACK_HTTP: options.webhooks ? 'true' : 'false',
         },
         `${gatewayUrl}/readyz`,
         { timeoutMs: 60_000 },

@@ -8,6 +8,7 @@ const tabs = [
   { href: '/settings/tokens', label: 'API tokens' },
   { href: '/settings/providers', label: 'Cloud providers' },
   { href: '/settings/audit', label: 'Audit log' },
+  { href: '/settings/webhooks', label: 'Webhooks' },
 ] as const;
 
 export function SettingsTabs() {

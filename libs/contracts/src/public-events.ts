@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '@platform/contracts';
+import type { EventEnvelope } from './messages';
 
 /**
  * The fields of an event's data a client may see: `true` shows the value as it is, `'names'` shows an object's
@@ -15,6 +15,8 @@ const deployConfigFields = {
   serverIds: true,
   strategy: true,
 } as const;
+
+const webhookFields = { url: true, eventTypes: true, description: true } as const;
 
 /**
  * What each event type shows on the event stream (and to anything built on it). Sealed values (agents' secrets,
@@ -100,6 +102,12 @@ export const PUBLIC_EVENT_FIELDS: Readonly<Record<string, ShownFields>> = {
   DomainFailed: { domainId: true, step: true, reason: true },
   DomainRemovalRequested: { domainId: true, workspaceId: true, hostname: true },
   DomainRemoved: { domainId: true, workspaceId: true, hostname: true },
+  // Never the sealed signing secret.
+  WebhookEndpointCreated: { endpointId: true, workspaceId: true, fields: webhookFields },
+  WebhookEndpointUpdated: { endpointId: true, workspaceId: true, fields: webhookFields, enabled: true },
+  WebhookEndpointDeleted: { endpointId: true, workspaceId: true },
+  WebhookSecretRotated: { endpointId: true, workspaceId: true, previousValidUntil: true },
+  WebhookEndpointDisabled: { endpointId: true, workspaceId: true, url: true, reason: true, detail: true },
 };
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import * as contracts from '@platform/contracts';
-import type { EventDefinition, EventEnvelope } from '@platform/contracts';
+import type { EventDefinition } from './definitions';
+import * as contracts from './index';
+import type { EventEnvelope } from './messages';
 import { PUBLIC_EVENT_FIELDS, publicEvent, type ShownFields } from './public-events';
 
 const envelope = (type: string, data: unknown): EventEnvelope => ({

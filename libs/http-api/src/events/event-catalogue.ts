@@ -104,6 +104,7 @@ function exampleString(schema: JsonSchema, field: string): string {
   if (/Url$/.test(field)) return 'https://203.0.113.10:7100';
   if (/Id$/.test(field)) return randomUUID();
   if (field === 'digest') return `sha256:${'5e'.repeat(32)}`;
+  if (field === 'eventTypes') return 'DeploymentSucceeded';
   const text = field || 'text';
   if (typeof schema.pattern !== 'string') return text;
   // A pattern such as `^v1:` (a sealed value's prefix): the literal start it asks for, then the field's name.

@@ -253,7 +253,7 @@ export class GatewayModule {
           provide: MetricsResource,
           inject: [COMMANDS, IDENTITY, FailedBatches],
           useFactory: (commands: CommandGateway, identity: Identity, failedBatches: FailedBatches) =>
-            new MetricsResource(commands, identity.instance, failedBatches),
+            new MetricsResource(commands, identity.instance, failedBatches, identity.audit),
         },
         {
           provide: DomainsResource,
@@ -262,9 +262,9 @@ export class GatewayModule {
         },
         {
           provide: WebhooksResource,
-          inject: [COMMANDS, SECRETS],
-          useFactory: (commands: CommandGateway, secrets: SecretBox) =>
-            new WebhooksResource(commands, secrets, config.WEBHOOKS_ALLOW_LOOPBACK_HTTP),
+          inject: [COMMANDS, SECRETS, IDENTITY],
+          useFactory: (commands: CommandGateway, secrets: SecretBox, identity: Identity) =>
+            new WebhooksResource(commands, secrets, config.WEBHOOKS_ALLOW_LOOPBACK_HTTP, identity.audit),
         },
         {
           provide: API_ROUTER,

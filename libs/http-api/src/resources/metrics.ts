@@ -1,16 +1,18 @@
 import {
+  apiRoutes,
   DomainError,
   GetRequestStats,
   GetRequestTimeseries,
   ListRequestMetrics,
   type QueryParams,
 } from '@platform/contracts';
-import type { Instance } from '@platform/identity';
+import type { AuditLog, Instance } from '@platform/identity';
 import type { FailedBatches } from '@platform/request-metrics';
 import type { FastifyRequest } from 'fastify';
 import type { RouteQuery } from '../api-router';
 import type { CommandGateway } from '../commands';
 import { accessOf } from '../request-state';
+import { recordRequestChange } from './request-audit';
 
 /**
  * The request metrics, answered by the metrics service, for admins. A workspace admin reads their workspace (a
@@ -23,6 +25,7 @@ export class MetricsResource {
     private readonly commands: CommandGateway,
     private readonly instance: Instance,
     private readonly failedBatches: FailedBatches,
+    private readonly audit: AuditLog,
   ) {}
 
   list(request: FastifyRequest, query: RouteQuery<'listRequestMetrics'>) {
@@ -59,6 +62,13 @@ export class MetricsResource {
   async retryFailed(request: FastifyRequest, id: string) {
     await this.checkInstanceAdmin(request);
     await this.failedBatches.retry(id);
+    await recordRequestChange(
+      this.audit,
+      request,
+      apiRoutes.retryFailedRequestBatch.operationId,
+      { type: 'request_batch', id },
+      { instanceLevel: true },
+    );
     return { id };
   }
 

@@ -1,8 +1,9 @@
 import type { UploadStore } from '@platform/build';
 import { apiRoutes, DomainError } from '@platform/contracts';
-import { actorOf, type AuditLog } from '@platform/identity';
+import type { AuditLog } from '@platform/identity';
 import type { FastifyRequest } from 'fastify';
-import { accessOf, requestContextOf } from '../request-state';
+import { accessOf } from '../request-state';
+import { recordRequestChange } from './request-audit';
 
 /**
  * Uploaded archives that services are deployed from. An upload's audit entry is recorded once its file is stored
@@ -34,15 +35,6 @@ export class UploadsResource {
   }
 
   private record(request: FastifyRequest, action: string, uploadId: string): Promise<void> {
-    const access = accessOf(request);
-    return this.audit.record([
-      {
-        action,
-        workspaceId: access.workspaceId,
-        actor: actorOf(access.principal),
-        resource: { type: 'upload', id: uploadId },
-        request: requestContextOf(request),
-      },
-    ]);
+    return recordRequestChange(this.audit, request, action, { type: 'upload', id: uploadId });
   }
 }

@@ -9,14 +9,17 @@ import {
   RotateWebhookSecret,
   SendTestWebhook,
   UpdateWebhookEndpoint,
+  apiRoutes,
   webhookSecretContext,
 } from '@platform/contracts';
+import type { AuditLog } from '@platform/identity';
 import { checkOutboundUrl } from '@platform/outbound';
 import type { SecretBox } from '@platform/secrets';
 import type { FastifyRequest } from 'fastify';
 import type { RouteBody, RouteQuery } from '../api-router';
 import type { CommandGateway } from '../commands';
 import { accessOf } from '../request-state';
+import { recordRequestChange } from './request-audit';
 
 /**
  * Webhook endpoints: their URL checked here (public addresses only, https), their signing secret made and sealed
@@ -27,6 +30,7 @@ export class WebhooksResource {
     private readonly commands: CommandGateway,
     private readonly secrets: SecretBox,
     private readonly allowLoopbackHttp: boolean,
+    private readonly audit: AuditLog,
   ) {}
 
   list(request: FastifyRequest, query: RouteQuery<'listWebhooks'>) {
@@ -69,20 +73,31 @@ export class WebhooksResource {
     return { webhookId: endpointId, commandId, secret };
   }
 
-  sendTest(request: FastifyRequest, endpointId: string) {
-    return this.commands.relay(request, SendTestWebhook, { endpointId });
+  // Sending and sending again change what endpoints receive, but no event says so: each is recorded once done.
+  async sendTest(request: FastifyRequest, endpointId: string) {
+    const sent = await this.commands.relay(request, SendTestWebhook, { endpointId });
+    await this.recordChange(request, apiRoutes.sendTestWebhook.operationId, endpointId);
+    return sent;
   }
 
   deliveries(request: FastifyRequest, endpointId: string, query: RouteQuery<'listWebhookDeliveries'>) {
     return this.commands.relay(request, ListWebhookDeliveries, { endpointId, ...query });
   }
 
-  redeliverOne(request: FastifyRequest, endpointId: string, deliveryId: string) {
-    return this.commands.relay(request, RedeliverWebhooks, { endpointId, deliveryId });
+  async redeliverOne(request: FastifyRequest, endpointId: string, deliveryId: string) {
+    const redelivered = await this.commands.relay(request, RedeliverWebhooks, { endpointId, deliveryId });
+    await this.recordChange(request, apiRoutes.redeliverWebhookDelivery.operationId, endpointId);
+    return redelivered;
   }
 
-  redeliverFailed(request: FastifyRequest, endpointId: string, body: RouteBody<'redeliverWebhooks'>) {
-    return this.commands.relay(request, RedeliverWebhooks, { endpointId, since: body.since });
+  async redeliverFailed(request: FastifyRequest, endpointId: string, body: RouteBody<'redeliverWebhooks'>) {
+    const redelivered = await this.commands.relay(request, RedeliverWebhooks, { endpointId, since: body.since });
+    await this.recordChange(request, apiRoutes.redeliverWebhooks.operationId, endpointId);
+    return redelivered;
+  }
+
+  private recordChange(request: FastifyRequest, action: string, endpointId: string): Promise<void> {
+    return recordRequestChange(this.audit, request, action, { type: 'webhook', id: endpointId });
   }
 
   /** `whsec_` and 32 random bytes in base64, as Standard Webhooks' libraries take it; sealed for its endpoint. */

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import Dockerode from 'dockerode';
 import { AgentClient } from '@platform/agent-client';
 import { ensureBaseImages } from '@platform/build';
 import { tarGzOf, writeTestApp } from '@platform/build/src/test-support';
-import { ArchiveContentTypes } from '@platform/contracts';
+import { AGENT_VERSION, ArchiveContentTypes } from '@platform/contracts';
 import { PlatformCertificateAuthority } from '@platform/secrets';
 import { eventually, freePort } from '@platform/testing';
 import { MANAGED_SERVER_TAG } from '../cloud-provider';
@@ -122,6 +122,16 @@ describe('local servers', () => {
     expect(await agent.health()).toMatchObject({ status: 'ok' });
     await restarted.resume();
     expect(await readFile(join(root, server.id, 'server.json'), 'utf8')).toBe(upgraded);
+
+    // A running agent of another version than this platform's (started by an older one) is restarted, once.
+    const state = JSON.parse(upgraded) as { agent: { pid: number }; agentVersion?: string };
+    expect(state.agentVersion).toBe(AGENT_VERSION);
+    await writeFile(join(root, server.id, 'server.json'), JSON.stringify({ ...state, agentVersion: '0.2.0' }));
+    await restarted.resume();
+    const current = JSON.parse(await readFile(join(root, server.id, 'server.json'), 'utf8')) as typeof state;
+    expect(current.agentVersion).toBe(AGENT_VERSION);
+    expect(current.agent.pid).not.toBe(state.agent.pid);
+    expect(await agent.health()).toMatchObject({ status: 'ok' });
 
     // Stopped: nothing answers; started again: the app is back.
     await restarted.stopServer(server.id);

@@ -8,7 +8,7 @@ import Dockerode from 'dockerode';
 import { z } from 'zod';
 import { AgentClient } from '@platform/agent-client';
 import { agentServerName, generateAgentSecret, readSecretFile, writeSecretFile } from '@platform/agent-protocol';
-import { AgentLabels, DomainError } from '@platform/contracts';
+import { AGENT_VERSION, AgentLabels, DomainError } from '@platform/contracts';
 import type { PlatformCertificateAuthority } from '@platform/secrets';
 import {
   MANAGED_SERVER_TAG,
@@ -58,6 +58,8 @@ const ServerStateSchema = z.object({
   /** Stopped on purpose: `resume` leaves it stopped. */
   stopped: z.boolean(),
   agent: z.object({ pid: z.int(), startTime: z.string() }).optional(),
+  /** The version of this repository's agent that process runs (absent: from before it was recorded). */
+  agentVersion: z.string().optional(),
 });
 type ServerState = z.infer<typeof ServerStateSchema>;
 
@@ -205,7 +207,9 @@ export class LocalCloudProvider implements CloudProvider {
   /**
    * After the platform restarts: every server that was not stopped on purpose gets its agent back if it died
    * (nginx and the containers kept serving meanwhile); running agents are simply found again, except one from
-   * before agents spoke TLS (no certificate), which is restarted once, with one.
+   * before agents spoke TLS (no certificate), which is restarted once, with one, and one of another version than
+   * this platform's, restarted with the agent it expects (a deployment would otherwise meet an agent without the
+   * endpoints it calls).
    */
   async resume(): Promise<CloudServer[]> {
     const ids = await readdir(this.root).catch(() => []);
@@ -213,7 +217,7 @@ export class LocalCloudProvider implements CloudProvider {
       const state = await this.load(id);
       if (!state || state.stopped) continue;
       if (await isAlive(state.agent)) {
-        if (await this.certified(id)) continue;
+        if ((await this.certified(id)) && state.agentVersion === AGENT_VERSION) continue;
         await stopProcess(state.agent, 'SIGTERM', 5000);
       }
       await this.startAgent(state, await readSecretFile(join(this.root, id, 'agent.secret')));
@@ -271,7 +275,7 @@ export class LocalCloudProvider implements CloudProvider {
     if (pid === undefined || startTime === undefined)
       throw new DomainError('unavailable', `the agent of server ${state.id} did not start`);
     const identity: ProcessIdentity = { pid, startTime };
-    await this.save({ ...state, agent: identity });
+    await this.save({ ...state, agent: identity, agentVersion: AGENT_VERSION });
 
     const client = new AgentClient({
       baseUrl: agentUrlOf(state),

@@ -2,7 +2,7 @@
  * The agent's version, in this one place: the agent reports it, and the platform expects exactly this value,
  * so an agent or a server snapshot built from older sources is flagged as outdated.
  */
-export const AGENT_VERSION = '0.2.0';
+export const AGENT_VERSION = '0.3.0';
 
 /** From this version on the agent serves HTTPS only; the platform does not talk to older agents (plain HTTP). */
 export const AGENT_TLS_SINCE = '0.2.0';

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Bus, EventSubscription } from '@platform/bus';
 import { CloudflareDns } from '@platform/cloud';
-import { domainEvents, GetSealedProviderToken, providerTokenContext } from '@platform/contracts';
+import { domainEvents } from '@platform/contracts';
 import {
   domainDecider,
   DomainHostnames,
@@ -16,7 +16,7 @@ import {
   domainStreamId,
   PLACEMENT_EVENTS,
   ServicePlacements,
-  type DnsProvider,
+  workspaceDnsProviders,
   type DomainCommand,
   type DomainEvent,
   type DomainState,
@@ -117,28 +117,16 @@ export const dnsProviders: Provider[] = [
       env: NodeJS.ProcessEnv,
     ) => {
       const config = loadDnsConfig(env);
-      const secrets = SecretBox.fromEnv(env);
-      // The workspace's Cloudflare token, kept sealed by the provisioner and opened here only to call Cloudflare.
-      const dnsProviderOf = async (workspaceId: string): Promise<DnsProvider | null> => {
-        const { sealedToken } = await bus.query(GetSealedProviderToken, {
-          workspaceId,
-          actorId: 'dns',
-          correlationId: workspaceId,
-          params: { provider: 'cloudflare' },
-        });
-        if (sealedToken === null) return null;
-        const token = secrets.open(sealedToken, providerTokenContext(workspaceId, 'cloudflare'));
-        return new CloudflareDns({
-          token,
-          baseUrl: config.CLOUDFLARE_API_URL,
-          timeoutMs: config.CLOUDFLARE_TIMEOUT_MS,
-        });
-      };
       return new DomainProcess({
         store,
         commands,
         placements,
-        dnsProviderOf,
+        dnsProviderOf: workspaceDnsProviders({
+          bus,
+          secrets: SecretBox.fromEnv(env),
+          cloudflare: (token) =>
+            new CloudflareDns({ token, baseUrl: config.CLOUDFLARE_API_URL, timeoutMs: config.CLOUDFLARE_TIMEOUT_MS }),
+        }),
         instanceId: config.instanceId,
         pollMs: config.DNS_POLL_MS,
         logger: logger.child({ component: 'domains' }),

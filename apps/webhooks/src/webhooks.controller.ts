@@ -12,12 +12,7 @@ import {
   SendTestWebhook,
   UpdateWebhookEndpoint,
 } from '@platform/contracts';
-import {
-  testPayload,
-  type DeliveryStore,
-  type WebhookDeliveryProcess,
-  type WebhookEndpointQueries,
-} from '@platform/webhooks';
+import { type DeliveryStore, type WebhookDeliveryProcess, type WebhookEndpointQueries } from '@platform/webhooks';
 import {
   DELIVERY_PROCESS,
   DELIVERY_STORE,
@@ -79,22 +74,11 @@ export class WebhooksController {
   @OnQuery(RedeliverWebhooks)
   async redeliver(query: QueryMessage<typeof RedeliverWebhooks>) {
     const { endpointId, ...which } = query.params;
-    await this.endpoints.get(query.workspaceId, { endpointId });
-    const redelivered = await this.deliveries.redeliver(query.workspaceId, endpointId, which);
-    this.process.wakeUp();
-    return { redelivered };
+    return { redelivered: await this.process.redeliver(query.workspaceId, endpointId, which) };
   }
 
   @OnQuery(SendTestWebhook)
   async sendTest(query: QueryMessage<typeof SendTestWebhook>) {
-    const { endpointId } = query.params;
-    await this.endpoints.get(query.workspaceId, { endpointId });
-    const deliveryId = await this.deliveries.enqueueTest(
-      query.workspaceId,
-      endpointId,
-      testPayload(endpointId, new Date()),
-    );
-    this.process.wakeUp();
-    return { deliveryId };
+    return { deliveryId: await this.process.sendTest(query.workspaceId, query.params.endpointId) };
   }
 }

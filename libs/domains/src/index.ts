@@ -5,3 +5,4 @@ export * from './dns/dns-provider';
 export * from './placements/placements';
 export * from './domains/process';
 export * from './certificates/acme';
+export * from './dns/workspace-dns';

@@ -8,7 +8,7 @@ import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import type { WebhookEndpointCommand } from '../endpoints/decider';
 import type { DeliveryTarget, WebhookEndpointQueries } from '../endpoints/queries';
-import { payloadOf } from './payload';
+import { payloadOf, testPayload } from './payload';
 import { nextAttemptDelayMs, retryAfterMs } from './schedule';
 import { sendAttempt, type AttemptOutcome } from './sender';
 import { signedHeaders } from './signature';
@@ -89,6 +89,30 @@ export class WebhookDeliveryProcess {
     await this.running;
     await Promise.all(this.sending.values());
     await this.lease.release();
+  }
+
+  /** A test delivery to an endpoint of the workspace (`not_found` for another's), sent at once; its id. */
+  async sendTest(workspaceId: string, endpointId: string): Promise<string> {
+    await this.options.endpoints.get(workspaceId, { endpointId });
+    const deliveryId = await this.options.store.enqueueTest(
+      workspaceId,
+      endpointId,
+      testPayload(endpointId, new Date()),
+    );
+    this.wakeUp();
+    return deliveryId;
+  }
+
+  /** Sends again one delivery, or every failed one since a time, of an endpoint of the workspace; how many. */
+  async redeliver(
+    workspaceId: string,
+    endpointId: string,
+    which: { deliveryId?: string; since?: string },
+  ): Promise<number> {
+    await this.options.endpoints.get(workspaceId, { endpointId });
+    const redelivered = await this.options.store.redeliver(workspaceId, endpointId, which);
+    this.wakeUp();
+    return redelivered;
   }
 
   /** Deliveries were stored (events, a test, a redelivery): the sender looks at once rather than at its next poll. */

@@ -312,8 +312,10 @@ describe('webhooks', () => {
     const { webhookId } = await createWebhook('/resumed');
     receiver.answer('/resumed', 500, 500);
     await sendTest(webhookId);
-    // The second attempt failed: the third is due 3 s later. The sender dies in between.
+    // The second attempt failed and is recorded so: the third is due 3 s later. The sender dies in between. (Killed
+    // before it records an attempt's answer, it sends that attempt again: at least once, as the README says.)
     await eventually(() => expect(receiver.on('/resumed')).toHaveLength(2), 10_000);
+    await eventually(async () => expect((await deliveries(webhookId))[0]).toMatchObject({ attempts: 2 }), 10_000);
     await stack.restartWebhooks('SIGKILL');
     await eventually(() => expect(receiver.on('/resumed')).toHaveLength(3), 20_000);
     await eventually(async () =>
